@@ -1,0 +1,1 @@
+"""The Litestar HTTP application and the `fostering` command line."""

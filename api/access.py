@@ -1,0 +1,51 @@
+"""Who may do what: the one table of roles per kind of route, and the checks that use it.
+
+Every handler names its kind in `opt={"access": ...}`; a handler without one is refused
+unless it is marked public. Regional tokens reach only the aggregate kinds, and only for
+authorities of their own region; recruiter and manager tokens only their own authority.
+"""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from tracker.access import Caller, Role
+
+R, M, G, A = Role.RECRUITER, Role.MANAGER, Role.REGIONAL, Role.ADMIN
+
+ACCESS: dict[str, frozenset[Role]] = {
+    "authorities.read": frozenset({R, M, G, A}),
+    "authorities.write": frozenset({A}),
+    "authorities.settings": frozenset({M, A}),
+    "enquiries.read": frozenset({R, M, A}),
+    "enquiries.write": frozenset({R, M, A}),
+    "enquiries.erase": frozenset({M, A}),
+    "funnel.read": frozenset({R, M, G, A}),
+    "tokens.admin": frozenset({A}),
+    "audit.read": frozenset({M, A}),
+}
+# Kinds whose responses are aggregates with no personal data: the only ones open to regional.
+AGGREGATE: frozenset[str] = frozenset({"authorities.read", "funnel.read"})
+
+
+def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Refuse a caller whose role the handler's access kind does not allow."""
+    if handler.opt.get("public"):
+        return
+    caller = connection.scope.get("user")
+    if not isinstance(caller, Caller):
+        raise NotAuthorizedException("a valid bearer token is required")
+    kind = handler.opt.get("access")
+    if kind is None or caller.role not in ACCESS[kind]:
+        raise PermissionDeniedException(f"the {caller.role} role may not use this route")
+
+
+def may_reach_authority(caller: Caller, authority_code: str, region: str, kind: str) -> bool:
+    """True when the caller may use a route of `kind` for this authority."""
+    if caller.role is Role.ADMIN:
+        return True
+    if caller.role is Role.REGIONAL:
+        return kind in AGGREGATE and caller.region == region
+    return caller.authority_code == authority_code

@@ -1,0 +1,119 @@
+"""Administration routes: tokens (admins) and the audit log (managers and admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from api.deps import provide_write_session
+from tracker import audit
+from tracker.access import (
+    Caller,
+    IssuedToken,
+    Role,
+    TokenRecord,
+    issue_token,
+    list_tokens,
+    revoke_token,
+)
+from tracker.audit import AuditRecord
+
+
+class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A token to issue."""
+
+    role: Role
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    authority_code: str | None = None
+    region: str | None = None
+
+
+class TokenController(Controller):
+    """Issue, list and revoke bearer tokens."""
+
+    path = "/api/v1/tokens"
+    tags = ["admin"]
+    opt = {"access": "tokens.admin"}
+
+    @get("/", sync_to_thread=True, summary="List tokens")
+    def list(self, session: Session, include_revoked: bool = False) -> list[TokenRecord]:
+        """Tokens newest first (never their secrets)."""
+        return list_tokens(session, include_revoked)
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        dependencies={"session": Provide(provide_write_session)},
+        summary="Issue a token",
+    )
+    def issue(self, data: NewToken, caller: Caller, session: Session) -> IssuedToken:
+        """The secret is in this response only."""
+        issued = issue_token(
+            session,
+            role=data.role,
+            name=data.name,
+            authority_code=data.authority_code,
+            region=data.region,
+        )
+        audit.record(
+            session,
+            caller,
+            "create",
+            "token",
+            issued.record.id,
+            authority_code=issued.record.authority_code,
+            detail={"role": data.role.value},
+        )
+        session.commit()
+        return issued
+
+    @delete(
+        "/{token_id:int}",
+        sync_to_thread=True,
+        status_code=200,
+        dependencies={"session": Provide(provide_write_session)},
+        summary="Revoke a token",
+    )
+    def revoke(self, token_id: int, caller: Caller, session: Session) -> TokenRecord:
+        """The token stops working at once."""
+        record = revoke_token(session, token_id)
+        audit.record(
+            session, caller, "revoke", "token", token_id, authority_code=record.authority_code
+        )
+        session.commit()
+        return record
+
+
+class AuditController(Controller):
+    """Read the audit log."""
+
+    path = "/api/v1/audit"
+    tags = ["admin"]
+
+    @get("/", opt={"access": "audit.read"}, sync_to_thread=True, summary="Audit log")
+    def list(
+        self,
+        caller: Caller,
+        session: Session,
+        authority_code: str | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[AuditRecord]:
+        """Newest first; a manager sees only their own authority's entries."""
+        if caller.role is not Role.ADMIN:
+            authority_code = caller.authority_code
+        return audit.list_entries(
+            session,
+            authority_code=authority_code,
+            entity=entity,
+            entity_id=entity_id,
+            limit=limit,
+            offset=offset,
+        )

@@ -1,0 +1,119 @@
+"""The Litestar application: routes, dependencies, auth, errors, docs and limits."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+from typing import Any
+
+from litestar import Litestar, Response, Router, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from api.access import access_guard
+from api.admin import AuditController, TokenController
+from api.auth import BearerTokenMiddleware
+from api.authorities import AuthorityController
+from api.deps import (
+    provide_caller,
+    provide_database,
+    provide_session,
+    provide_settings,
+    provide_today,
+)
+from api.enquiries import EnquiryController
+from api.errors import EXCEPTION_HANDLERS
+from api.funnel import FunnelController
+from tracker import schema
+from tracker.db import Database
+from tracker.settings import Settings
+
+PUBLIC = {"public": True}
+
+
+@get("/health", opt=PUBLIC, sync_to_thread=True, include_in_schema=True, tags=["health"])
+def health(state: State) -> Response[dict[str, Any]]:
+    """Liveness and readiness: 200 when the database answers and its schema is current."""
+    database: Database = state.database
+    reachable = database.ping()
+    current = reachable and schema.is_current(database)
+    body = {
+        "status": "ok" if current else "unavailable",
+        "database": "ok" if reachable else "unreachable",
+        "schema": "current" if current else ("outdated" if reachable else "unknown"),
+    }
+    return Response(body, status_code=200 if current else 503)
+
+
+def _swagger_dir() -> str:
+    vendor = files("swagger_ui_bundle") / "vendor"
+    return str(next(p for p in vendor.iterdir() if p.name.startswith("swagger-ui")))
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    """Build the application for an installation (the schema must already be migrated)."""
+    settings = settings or Settings.from_env()
+    database = database or Database.from_settings(settings)
+    logging.getLogger("fostering").setLevel(settings.log_level)
+
+    openapi = OpenAPIConfig(
+        title="Fostering recruitment and capacity tracker",
+        version="1",
+        description="Enquiries through the recruitment funnel, per local authority.",
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/static/swagger/swagger-ui-bundle.js",
+                css_url="/static/swagger/swagger-ui.css",
+                standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                path="/",
+            )
+        ],
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"bearer": []}],
+    )
+    static = create_static_files_router(
+        path="/static/swagger", directories=[_swagger_dir()], opt=PUBLIC, include_in_schema=False
+    )
+    auth = DefineMiddleware(BearerTokenMiddleware, exclude=["^/health", "^/schema", "^/static"])
+
+    async def on_shutdown() -> None:
+        database.dispose()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            static,
+            AuthorityController,
+            EnquiryController,
+            FunnelController,
+            TokenController,
+            AuditController,
+        ],
+        dependencies={
+            "session": Provide(provide_session),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "today": Provide(provide_today, sync_to_thread=False),
+            "database": Provide(provide_database, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        guards=[access_guard],
+        middleware=[auth],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"database": database, "settings": settings}),
+        on_shutdown=[on_shutdown],
+        debug=False,
+    )

@@ -1,0 +1,99 @@
+"""Authority routes: list and read for every role, add for admins, settings for managers."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import Provide
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from tracker import audit
+from tracker.access import Caller, Role
+from tracker.authorities import (
+    AuthorityChanges,
+    AuthorityRecord,
+    NewAuthority,
+    add_authority,
+    change_authority,
+    get_authority,
+    list_authorities,
+    to_record,
+)
+
+
+class AuthorityController(Controller):
+    """The authorities this installation holds."""
+
+    path = "/api/v1/authorities"
+    tags = ["authorities"]
+
+    @get("/", opt={"access": "authorities.read"}, sync_to_thread=True, summary="List authorities")
+    def list(self, caller: Caller, session: Session) -> list[AuthorityRecord]:
+        """Admins see all; regional tokens their region; others their own authority."""
+        if caller.role is Role.ADMIN:
+            return list_authorities(session)
+        records = list_authorities(session, region=caller.region)
+        if caller.role is Role.REGIONAL:
+            return records
+        return [a for a in records if a.code == caller.authority_code]
+
+    @get(
+        "/{code:str}",
+        opt={"access": "authorities.read"},
+        sync_to_thread=True,
+        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=False)},
+        summary="One authority",
+    )
+    def read(self, authority: str, session: Session) -> AuthorityRecord:
+        """An authority the caller may reach."""
+        return to_record(get_authority(session, authority))
+
+    @post(
+        "/",
+        opt={"access": "authorities.write"},
+        sync_to_thread=True,
+        dependencies={"session": Provide(provide_write_session)},
+        summary="Add an authority",
+    )
+    def add(
+        self, request: Request, data: NewAuthority, caller: Caller, session: Session
+    ) -> Response[AuthorityRecord]:
+        """Add an authority, or update one with the same code (201 when new)."""
+        record, created = add_authority(session, data)
+        audit.record(
+            session,
+            caller,
+            "create" if created else "update",
+            "authority",
+            record.code,
+            authority_code=record.code,
+        )
+        session.commit()
+        return Response(record, status_code=201 if created else 200)
+
+    @patch(
+        "/{code:str}",
+        opt={"access": "authorities.settings"},
+        sync_to_thread=True,
+        dependencies={
+            "session": Provide(provide_write_session),
+            "authority": Provide(authority_in_scope, sync_to_thread=False),
+        },
+        summary="Change an authority's settings",
+    )
+    def change(
+        self, authority: str, data: AuthorityChanges, caller: Caller, session: Session
+    ) -> AuthorityRecord:
+        """Set the annual approvals target the funnel reports against."""
+        record = change_authority(session, authority, data)
+        audit.record(
+            session,
+            caller,
+            "update",
+            "authority",
+            authority,
+            authority_code=authority,
+            detail={"fields": ["annual_approvals_target"]},
+        )
+        session.commit()
+        return record

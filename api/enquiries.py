@@ -1,0 +1,361 @@
+"""Enquiry routes: log, list, follow through the funnel, edit, erase, import and export."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.exceptions import ClientException
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from tracker import enquiries as service
+from tracker import enquiry_files
+from tracker.access import Caller
+from tracker.enquiries import (
+    Closure,
+    EnquiryChanges,
+    EnquiryFilter,
+    EnquiryPage,
+    EnquiryRecord,
+    EventRecord,
+    NewEnquiry,
+    Overdue,
+    Reopening,
+    StageMove,
+)
+from tracker.enquiry_files import FileFormat, ImportReport
+from tracker.stages import Stage, Status
+from tracker.vocabulary import Channel
+
+MAX_PAGE = 500
+IMPORT_LIMIT = 20_000_000
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size (at most 500)")]
+Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
+IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+READ = {"access": "enquiries.read"}
+WRITE = {"access": "enquiries.write"}
+
+
+def etag(record: EnquiryRecord) -> str:
+    """The entity tag of an enquiry's current version."""
+    return f'"{record.version}"'
+
+
+def expected_version(request: Request, required: bool) -> int | None:
+    """The version named by If-Match; 428 when a required one is missing."""
+    header = request.headers.get("if-match")
+    if header is None:
+        if required:
+            raise ClientException(
+                "If-Match is required: send the ETag of the enquiry you edited",
+                status_code=428,
+            )
+        return None
+    match = IF_MATCH.match(header)
+    if match is None:
+        raise ClientException(f"If-Match {header!r} is not an ETag of this API", status_code=400)
+    return int(match.group(1))
+
+
+def with_etag(record: EnquiryRecord, status_code: int = 200) -> Response[EnquiryRecord]:
+    """Answer with the record and its ETag."""
+    return Response(record, status_code=status_code, headers={"ETag": etag(record)})
+
+
+class EnquiryController(Controller):
+    """The recruitment team's enquiries of one authority."""
+
+    path = "/api/v1/authorities/{code:str}/enquiries"
+    tags = ["enquiries"]
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+
+    @post(
+        "/",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        summary="Log a new enquiry",
+    )
+    def create(
+        self, authority: str, data: NewEnquiry, caller: Caller, session: Session, today: date
+    ) -> Response[EnquiryRecord]:
+        """Log an enquiry the day it arrives; it starts at the enquiry stage."""
+        record = service.create_enquiry(session, caller, authority, data, today)
+        session.commit()
+        return with_etag(record, 201)
+
+    @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
+    def list(
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        stage: Stage | None = None,
+        status: Status | None = None,
+        channel: Channel | None = None,
+        campaign: str | None = None,
+        received_from: date | None = None,
+        received_to: date | None = None,
+        overdue: Overdue | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> EnquiryPage:
+        """Enquiries newest first, filtered; `total` counts every match."""
+        filters = EnquiryFilter(
+            stage=stage,
+            status=status,
+            channel=channel,
+            campaign=campaign,
+            received_from=received_from,
+            received_to=received_to,
+            overdue=overdue,
+        )
+        return service.list_enquiries(
+            session, authority, filters, today, limit=limit, offset=offset
+        )
+
+    @get("/overdue", opt=READ, sync_to_thread=True, summary="Overdue enquiries")
+    def overdue_list(
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        limit: Limit = MAX_PAGE,
+        offset: Offset = 0,
+    ) -> EnquiryPage:
+        """Open enquiries past a timeliness norm: first contact within one working day,
+        application to approval within 8 months."""
+        return service.list_enquiries(
+            session,
+            authority,
+            EnquiryFilter(),
+            today,
+            limit=limit,
+            offset=offset,
+            any_overdue=True,
+        )
+
+    @get("/{enquiry_id:int}", opt=READ, sync_to_thread=True, summary="One enquiry")
+    def read(
+        self, authority: str, enquiry_id: int, session: Session, today: date
+    ) -> Response[EnquiryRecord]:
+        """An enquiry with its ETag (send it back as If-Match to edit)."""
+        return with_etag(service.get_enquiry(session, authority, enquiry_id, today))
+
+    @get("/{enquiry_id:int}/history", opt=READ, sync_to_thread=True, summary="Enquiry history")
+    def history(self, authority: str, enquiry_id: int, session: Session) -> list[EventRecord]:
+        """Every change of the enquiry, oldest first: date, who, note."""
+        return service.enquiry_history(session, authority, enquiry_id)
+
+    @patch(
+        "/{enquiry_id:int}",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        summary="Edit an enquiry (If-Match required)",
+    )
+    def edit(
+        self,
+        request: Request,
+        authority: str,
+        enquiry_id: int,
+        data: EnquiryChanges,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[EnquiryRecord]:
+        """Change details; a stale If-Match gets 412 and changes nothing."""
+        version = expected_version(request, required=True)
+        assert version is not None
+        record = service.edit_enquiry(
+            session, caller, authority, enquiry_id, data, today, expected_version=version
+        )
+        session.commit()
+        return with_etag(record)
+
+    @post(
+        "/{enquiry_id:int}/stage",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Move to a later stage",
+    )
+    def advance(
+        self,
+        request: Request,
+        authority: str,
+        enquiry_id: int,
+        data: StageMove,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[EnquiryRecord]:
+        """Move the enquiry forward; a move breaking a funnel rule gets 409 or 422."""
+        record = service.advance_enquiry(
+            session,
+            caller,
+            authority,
+            enquiry_id,
+            data,
+            today,
+            expected_version=expected_version(request, required=False),
+        )
+        session.commit()
+        return with_etag(record)
+
+    @post(
+        "/{enquiry_id:int}/close",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Close with a reason",
+    )
+    def close(
+        self,
+        request: Request,
+        authority: str,
+        enquiry_id: int,
+        data: Closure,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[EnquiryRecord]:
+        """Close the enquiry at its current stage."""
+        record = service.close_enquiry(
+            session,
+            caller,
+            authority,
+            enquiry_id,
+            data,
+            today,
+            expected_version=expected_version(request, required=False),
+        )
+        session.commit()
+        return with_etag(record)
+
+    @post(
+        "/{enquiry_id:int}/reopen",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Reopen, or move back a stage",
+    )
+    def reopen(
+        self,
+        request: Request,
+        authority: str,
+        enquiry_id: int,
+        data: Reopening,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[EnquiryRecord]:
+        """Reopen a closed enquiry, optionally at an earlier stage."""
+        record = service.reopen_enquiry(
+            session,
+            caller,
+            authority,
+            enquiry_id,
+            data,
+            today,
+            expected_version=expected_version(request, required=False),
+        )
+        session.commit()
+        return with_etag(record)
+
+    @delete(
+        "/{enquiry_id:int}/personal-data",
+        opt={"access": "enquiries.erase"},
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Erase personal data",
+    )
+    def erase(
+        self, authority: str, enquiry_id: int, caller: Caller, session: Session, today: date
+    ) -> EnquiryRecord:
+        """Erase the enquirer's name, contacts, postcode and ethnicity; keep dates and stages."""
+        record = service.erase_personal_data(session, caller, authority, enquiry_id, today)
+        session.commit()
+        return record
+
+    @post(
+        "/import",
+        opt=WRITE,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        status_code=200,
+        request_max_body_size=IMPORT_LIMIT,
+        summary="Import the team's spreadsheet (CSV or xlsx body)",
+    )
+    def import_file(
+        self,
+        authority: str,
+        body: bytes,
+        caller: Caller,
+        session: Session,
+        today: date,
+        format: FileFormat | None = None,
+        dry_run: bool = False,
+    ) -> ImportReport:
+        """Send the file as the request body (text/csv, or an xlsx workbook).
+
+        All-or-nothing and idempotent on external_ref: a second import changes nothing;
+        errors name the row and field. `dry_run=true` checks without storing.
+        """
+        report = enquiry_files.import_enquiries(
+            session, caller, authority, body, today, file_format=format, dry_run=dry_run
+        )
+        if not dry_run:
+            session.commit()
+        return report
+
+    @get(
+        "/export",
+        opt=READ,
+        dependencies={"session": Provide(provide_write_session)},
+        sync_to_thread=True,
+        summary="Export as CSV or xlsx",
+    )
+    def export_file(
+        self,
+        authority: str,
+        caller: Caller,
+        session: Session,
+        today: date,
+        format: FileFormat = FileFormat.CSV,
+        stage: Stage | None = None,
+        status: Status | None = None,
+        channel: Channel | None = None,
+        campaign: str | None = None,
+        received_from: date | None = None,
+        received_to: date | None = None,
+    ) -> Response[bytes]:
+        """The import's columns plus id, stage and status; every export is audited."""
+        filters = EnquiryFilter(
+            stage=stage,
+            status=status,
+            channel=channel,
+            campaign=campaign,
+            received_from=received_from,
+            received_to=received_to,
+        )
+        content = enquiry_files.export_enquiries(session, caller, authority, filters, today, format)
+        session.commit()
+        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv; charset=utf-8"
+        filename = f"enquiries-{authority}-{today.isoformat()}.{format.value}"
+        return Response(
+            content,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )

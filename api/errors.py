@@ -1,0 +1,108 @@
+"""Every error answered as RFC 9457 problem details naming the rule or field at fault."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from tracker.errors import (
+    ConflictError,
+    DomainError,
+    ImportRejectedError,
+    InvalidValueError,
+    NotFoundError,
+    StageRuleError,
+    VersionMismatchError,
+)
+
+log = logging.getLogger("fostering.api")
+PROBLEM = "application/problem+json"
+# Stage rules about the dates given are input errors; the rest are conflicts with state.
+DATE_RULES = frozenset({"date_in_future", "date_before_previous_stage"})
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """A problem-details response."""
+    body = {"status": status, "title": title, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _domain_status(exc: DomainError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, VersionMismatchError):
+        return 412
+    if isinstance(exc, InvalidValueError | ImportRejectedError):
+        return 422
+    if isinstance(exc, StageRuleError):
+        return 422 if exc.rule in DATE_RULES else 409
+    if isinstance(exc, ConflictError):
+        return 409
+    return 400
+
+
+def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    """A refusal from the domain."""
+    errors = None
+    if isinstance(exc, ImportRejectedError):
+        errors = [{"row": e.row, "field": e.field, "message": e.message} for e in exc.errors]
+    status = _domain_status(exc)
+    return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+
+
+def validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    """Malformed or mistyped input: name each field."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = str(item.get("key") or "").removeprefix("$.") or None
+            errors.append(
+                {"field": field, "message": item.get("message"), "source": item.get("source")}
+            )
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else str(e["message"]) for e in errors
+    )
+    return problem(400, "invalid_request", detail or str(exc.detail), errors=errors or None)
+
+
+def http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    """Litestar's own HTTP errors (401, 403, 404, 405, 413, ...)."""
+    field = exc.extra.get("field") if isinstance(exc.extra, dict) else None
+    response = problem(exc.status_code, "http_error", str(exc.detail), field=field)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def integrity_error(_: Request, exc: IntegrityError) -> Response[dict[str, Any]]:
+    """A constraint the database enforced (a race on a unique reference, say)."""
+    log.warning("integrity error: %s", type(exc.orig).__name__)
+    return problem(409, "conflict", "the change conflicts with stored data", rule="constraint")
+
+
+def operational_error(_: Request, exc: OperationalError) -> Response[dict[str, Any]]:
+    """The database is busy or unreachable: ask the client to retry."""
+    log.error("database unavailable: %s", type(exc.orig).__name__)
+    return problem(503, "database_unavailable", "the database is busy or unreachable; retry")
+
+
+def unexpected_error(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+    """Anything else: log it (no request data) and say nothing of internals."""
+    log.exception("unhandled %s", type(exc).__name__)
+    return problem(500, "internal_error", "an unexpected error occurred")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    IntegrityError: integrity_error,
+    OperationalError: operational_error,
+    Exception: unexpected_error,
+}

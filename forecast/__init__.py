@@ -1,0 +1,1 @@
+"""Time-series forecasting of monthly series (no database or HTTP code here)."""

@@ -1,0 +1,1 @@
+"""Scheduled work: schedules jobs and records their runs, calling `tracker` and `forecast`."""

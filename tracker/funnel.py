@@ -1,0 +1,355 @@
+"""Funnel analytics: stage counts, conversion, closures, durations and monthly series.
+
+A period's funnel follows the cohort of enquiries *received* in the period (how many of
+them reached each stage); monthly series count events in the month they happened
+(enquiries received, applications made, approvals), as Ofsted's return does.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from datetime import date
+from typing import Any
+
+import msgspec
+import numpy as np
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from tracker.authorities import get_authority
+from tracker.enquiries import Enquiry
+from tracker.stages import STAGE_ORDER, Stage
+
+# Stage pairs whose elapsed days are reported: each step, and the headline spans.
+DURATION_PAIRS: tuple[tuple[Stage, Stage], ...] = (
+    *itertools.pairwise(STAGE_ORDER),
+    (Stage.ENQUIRY, Stage.APPLICATION),
+    (Stage.APPLICATION, Stage.APPROVED),
+    (Stage.ENQUIRY, Stage.APPROVED),
+)
+
+
+class Dimension(enum.StrEnum):
+    """What a funnel can be broken down by."""
+
+    CHANNEL = "channel"
+    CAMPAIGN = "campaign"
+    MONTH = "month"
+
+
+class StageCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of the cohort reached a stage, and the share of the stage before."""
+
+    stage: Stage
+    reached: int
+    conversion_from_previous: float | None
+
+
+class StageDuration(msgspec.Struct, frozen=True, kw_only=True):
+    """Days between two stages for the enquiries that reached both."""
+
+    from_stage: Stage
+    to_stage: Stage
+    count: int
+    median_days: float | None
+    p90_days: float | None
+
+
+class ClosureCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Closures at one stage for one reason."""
+
+    stage: Stage
+    reason: str
+    count: int
+
+
+class FunnelFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """The funnel of one cohort (the whole period, or one group of a breakdown)."""
+
+    enquiries: int
+    stages: list[StageCount]
+    enquiry_to_application: float | None
+    enquiry_to_approval: float | None
+    open: int
+    closed: int
+    approved: int
+
+
+class FunnelGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """One group of a breakdown (a channel, a campaign or a month of receipt)."""
+
+    key: str | None
+    figures: FunnelFigures
+
+
+class YearApprovals(msgspec.Struct, frozen=True, kw_only=True):
+    """Approvals in one year ending 31 March against the annual approvals target."""
+
+    year: str
+    approvals: int
+    target: int | None
+    expected_to_date: float | None
+    share_of_target: float | None
+
+
+class FunnelReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The funnel of an authority for a period, with breakdown and approvals to target."""
+
+    authority_code: str
+    date_from: date
+    date_to: date
+    overall: FunnelFigures
+    closures: list[ClosureCount]
+    durations: list[StageDuration]
+    approvals_by_year: list[YearApprovals]
+    by: Dimension | None = None
+    groups: list[FunnelGroup] = msgspec.field(default_factory=list)
+
+
+class MonthPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """Events in one calendar month."""
+
+    month: str
+    enquiries: int
+    applications: int
+    approvals: int
+    closures: int
+
+
+class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
+    """Monthly counts, every month of the range present (zeros included)."""
+
+    authority_code: str
+    points: list[MonthPoint]
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _reached_expression(stage: Stage) -> ColumnElement[Any]:
+    """Non-null when the stage or any later one was reached (stages may be skipped)."""
+    if stage is Stage.ENQUIRY:
+        return Enquiry.received_on  # type: ignore[return-value]
+    columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER[stage.rank :]]
+    return columns[0] if len(columns) == 1 else func.coalesce(*columns)
+
+
+def month_of(session: Session, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM' of a date column, in the database's own dialect."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m", column)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _cohort(authority_code: str, date_from: date, date_to: date) -> list[ColumnElement[bool]]:
+    return [
+        Enquiry.authority_code == authority_code,
+        Enquiry.received_on >= date_from,  # type: ignore[list-item]
+        Enquiry.received_on <= date_to,  # type: ignore[list-item]
+    ]
+
+
+def _figures(row: Any) -> FunnelFigures:
+    counts = [int(row[f"reached_{s.value}"]) for s in STAGE_ORDER]
+    stages = [
+        StageCount(
+            stage=stage,
+            reached=counts[i],
+            conversion_from_previous=_ratio(counts[i], counts[i - 1]) if i else None,
+        )
+        for i, stage in enumerate(STAGE_ORDER)
+    ]
+    enquiries = counts[0]
+    return FunnelFigures(
+        enquiries=enquiries,
+        stages=stages,
+        enquiry_to_application=_ratio(counts[Stage.APPLICATION.rank], enquiries),
+        enquiry_to_approval=_ratio(counts[Stage.APPROVED.rank], enquiries),
+        open=enquiries - int(row["closed"]) - int(row["approved"]),
+        closed=int(row["closed"]),
+        approved=int(row["approved"]),
+    )
+
+
+def _aggregates() -> list[Any]:
+    columns = [func.count(_reached_expression(s)).label(f"reached_{s.value}") for s in STAGE_ORDER]
+    columns.append(func.count(Enquiry.closed_on).label("closed"))
+    # An approved enquiry cannot be closed, so every approval date is a standing approval.
+    columns.append(func.count(Enquiry.approved_on).label("approved"))
+    return columns
+
+
+def _durations(session: Session, cohort: list[ColumnElement[bool]]) -> list[StageDuration]:
+    columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER]
+    rows = session.execute(select(*columns).where(*cohort)).all()
+    if rows:
+        as_days = np.array(
+            [[np.nan if d is None else d.toordinal() for d in row] for row in rows], dtype=float
+        )
+    else:
+        as_days = np.empty((0, len(STAGE_ORDER)))
+    result = []
+    for start, end in DURATION_PAIRS:
+        days = as_days[:, end.rank] - as_days[:, start.rank]
+        days = days[~np.isnan(days)]
+        result.append(
+            StageDuration(
+                from_stage=start,
+                to_stage=end,
+                count=int(days.size),
+                median_days=float(np.median(days)) if days.size else None,
+                p90_days=float(np.percentile(days, 90)) if days.size else None,
+            )
+        )
+    return result
+
+
+def _year_label(year_end: int) -> str:
+    return f"{year_end - 1}-{str(year_end)[-2:]}"
+
+
+def year_ending_march(day: date) -> int:
+    """The calendar year in which the 31 March year containing `day` ends."""
+    return day.year + 1 if day.month >= 4 else day.year
+
+
+def _approvals_by_year(
+    session: Session,
+    authority_code: str,
+    target: int | None,
+    date_from: date,
+    date_to: date,
+    today: date,
+) -> list[YearApprovals]:
+    first, last = year_ending_march(date_from), year_ending_march(date_to)
+    start, end = date(first - 1, 4, 1), date(last, 3, 31)
+    month = month_of(session, Enquiry.approved_on)
+    query = (
+        select(month, func.count())
+        .where(
+            Enquiry.authority_code == authority_code,
+            Enquiry.approved_on >= start,  # type: ignore[operator]
+            Enquiry.approved_on <= end,  # type: ignore[operator]
+        )
+        .group_by(month)
+    )
+    per_year: dict[int, int] = {}
+    for label, count in session.execute(query):
+        year, mon = int(label[:4]), int(label[5:7])
+        key = year + 1 if mon >= 4 else year
+        per_year[key] = per_year.get(key, 0) + int(count)
+    result = []
+    for year_end in range(first, last + 1):
+        approvals = per_year.get(year_end, 0)
+        year_start, year_stop = date(year_end - 1, 4, 1), date(year_end, 3, 31)
+        expected = None
+        if target is not None:
+            elapsed = (min(today, year_stop) - year_start).days + 1
+            length = (year_stop - year_start).days + 1
+            expected = round(target * max(0, min(elapsed, length)) / length, 1)
+        result.append(
+            YearApprovals(
+                year=_year_label(year_end),
+                approvals=approvals,
+                target=target,
+                expected_to_date=expected,
+                share_of_target=_ratio(approvals, target) if target else None,
+            )
+        )
+    return result
+
+
+def funnel_report(
+    session: Session,
+    authority_code: str,
+    date_from: date,
+    date_to: date,
+    today: date,
+    by: Dimension | None = None,
+) -> FunnelReport:
+    """The funnel of enquiries received between two dates (inclusive)."""
+    authority = get_authority(session, authority_code)
+    cohort = _cohort(authority_code, date_from, date_to)
+    overall = session.execute(select(*_aggregates()).where(*cohort)).mappings().one()
+    closures_query = (
+        select(Enquiry.stage, Enquiry.closure_reason, func.count())
+        .where(*cohort, Enquiry.closed_on.is_not(None))  # type: ignore[union-attr]
+        .group_by(Enquiry.stage, Enquiry.closure_reason)
+    )
+    closures = sorted(
+        (
+            ClosureCount(stage=Stage(s), reason=r, count=int(c))
+            for s, r, c in session.execute(closures_query)
+        ),
+        key=lambda c: (c.stage.rank, c.reason),
+    )
+    groups: list[FunnelGroup] = []
+    if by is not None:
+        key = {
+            Dimension.CHANNEL: Enquiry.channel,
+            Dimension.CAMPAIGN: Enquiry.campaign,
+            Dimension.MONTH: month_of(session, Enquiry.received_on),
+        }[by]
+        query = select(key.label("key"), *_aggregates()).where(*cohort).group_by(key).order_by(key)
+        groups = [
+            FunnelGroup(key=row["key"], figures=_figures(row))
+            for row in session.execute(query).mappings()
+        ]
+    return FunnelReport(
+        authority_code=authority_code,
+        date_from=date_from,
+        date_to=date_to,
+        overall=_figures(overall),
+        closures=closures,
+        durations=_durations(session, cohort),
+        approvals_by_year=_approvals_by_year(
+            session, authority_code, authority.annual_approvals_target, date_from, date_to, today
+        ),
+        by=by,
+        groups=groups,
+    )
+
+
+def months_between(date_from: date, date_to: date) -> list[str]:
+    """Every 'YYYY-MM' from the month of `date_from` to that of `date_to`."""
+    months = []
+    year, month = date_from.year, date_from.month
+    while (year, month) <= (date_to.year, date_to.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def monthly_series(
+    session: Session, authority_code: str, date_from: date, date_to: date
+) -> MonthlySeries:
+    """Enquiries received, applications, approvals and closures per calendar month."""
+    get_authority(session, authority_code)
+    months = months_between(date_from, date_to)
+    counts: dict[str, dict[str, int]] = {m: {} for m in months}
+    events = {
+        "enquiries": Enquiry.received_on,
+        "applications": Enquiry.application_on,
+        "approvals": Enquiry.approved_on,
+        "closures": Enquiry.closed_on,
+    }
+    for name, column in events.items():
+        month = month_of(session, column)
+        query = (
+            select(month, func.count())
+            .where(
+                Enquiry.authority_code == authority_code,
+                column >= date(date_from.year, date_from.month, 1),  # type: ignore[operator]
+                column <= date_to,  # type: ignore[operator]
+            )
+            .group_by(month)
+        )
+        for label, count in session.execute(query):
+            if label in counts:
+                counts[label][name] = int(count)
+    points = [
+        MonthPoint(month=m, **{name: counts[m].get(name, 0) for name in events}) for m in months
+    ]
+    return MonthlySeries(authority_code=authority_code, points=points)

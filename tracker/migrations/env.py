@@ -1,0 +1,40 @@
+"""Alembic environment: runs migrations on the connection or URL the caller configured."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from tracker.db import normalise_url
+from tracker.tables import metadata
+
+config = context.config
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations() -> None:
+    """Use a connection handed in by `tracker.schema`, else connect to the configured URL."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    section = config.get_section(config.config_ini_section) or {}
+    section["sqlalchemy.url"] = normalise_url(section["sqlalchemy.url"])
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        _run(conn)
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported: run `fostering db upgrade`")
+run_migrations()

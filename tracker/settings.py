@@ -1,0 +1,42 @@
+"""Settings of one installation, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite:///fostering.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything configurable about an installation; built once and passed in."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    max_page_size: int = 500
+    max_body_bytes: int = 1_000_000
+    max_import_bytes: int = 20_000_000
+    sqlite_busy_timeout_s: float = 30.0
+    cors_origins: tuple[str, ...] = ()
+    auth_failures_per_minute: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `DATABASE_URL` and `FOSTERING_*` variables."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if url := env.get("DATABASE_URL"):
+            values["database_url"] = url
+        for field in msgspec.structs.fields(cls):
+            raw = env.get(f"FOSTERING_{field.name.upper()}")
+            if raw is None or field.name == "database_url":
+                continue
+            if field.name == "cors_origins":
+                values[field.name] = tuple(o.strip() for o in raw.split(",") if o.strip())
+            else:
+                values[field.name] = raw
+        return msgspec.convert(values, cls, strict=False)

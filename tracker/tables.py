@@ -1,0 +1,12 @@
+"""Every table of the schema, imported in one place so the metadata is complete."""
+
+from sqlmodel import SQLModel
+
+from tracker.access import ApiToken
+from tracker.audit import AuditEntry
+from tracker.authorities import Authority
+from tracker.enquiries import Enquiry, EnquiryEvent
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiToken", "AuditEntry", "Authority", "Enquiry", "EnquiryEvent", "metadata"]
