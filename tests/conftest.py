@@ -49,7 +49,9 @@ def _postgres_available() -> str | None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def migrated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """A freshly migrated database of each backend, for the whole session."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "test.db"
