@@ -42,7 +42,7 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
-@click.option("--access-log/--no-access-log", default=False, show_default=True)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Apply migrations, then serve the API (docs at /schema, health at /health)."""
     import uvicorn
