@@ -35,6 +35,8 @@ from tracker.db import Database
 from tracker.settings import Settings
 
 PUBLIC = {"public": True}
+FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
+FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
 
 
 @get("/health", opt=PUBLIC, sync_to_thread=True, include_in_schema=True, tags=["health"])
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 js_url="/static/swagger/swagger-ui-bundle.js",
                 css_url="/static/swagger/swagger-ui.css",
                 standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
-                favicon="<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>",
+                favicon=FAVICON,
                 path="/",
             )
         ],

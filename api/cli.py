@@ -217,7 +217,6 @@ def demo(
 ) -> None:
     """Fill an empty database with realistic synthetic data and print demo tokens."""
     from tracker.demo import DEFAULT_AUTHORITIES, generate_demo
-
     from tracker.errors import ConflictError
 
     database = _database()
