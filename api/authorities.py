@@ -41,7 +41,7 @@ class AuthorityController(Controller):
         "/{code:str}",
         opt={"access": "authorities.read"},
         sync_to_thread=True,
-        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=False)},
+        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=True)},
         summary="One authority",
     )
     def read(self, authority: str, session: Session) -> AuthorityRecord:
@@ -77,7 +77,7 @@ class AuthorityController(Controller):
         sync_to_thread=True,
         dependencies={
             "session": Provide(provide_write_session),
-            "authority": Provide(authority_in_scope, sync_to_thread=False),
+            "authority": Provide(authority_in_scope, sync_to_thread=True),
         },
         summary="Change an authority's settings",
     )

@@ -235,7 +235,7 @@ def demo(
             console.print("demo: the database already holds data; left as it is")
             return
         _fail(exc.message)
-    lines = [f"{role}\t{scope}\t{secret}" for role, scope, secret in summary.tokens]
+    lines = [f"{role}\t{scope or '-'}\t{secret}" for role, scope, secret in summary.tokens]
     console.print(
         f"demo data: {sum(summary.enquiries.values())} enquiries in "
         f"{len(summary.authorities)} authorities"
