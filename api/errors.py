@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -56,12 +58,36 @@ def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
 
 
+UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+
+
+def _field_of(item: dict[str, Any]) -> str | None:
+    message = str(item.get("message") or "")
+    if unknown := UNKNOWN_FIELD.search(message):
+        return unknown.group(1)
+    key = str(item.get("key") or "").removeprefix("$.")
+    return None if key in ("", "data", "body") else key
+
+
+def _malformed_body(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, msgspec.DecodeError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
     """Malformed or mistyped input: name each field."""
+    if _malformed_body(exc):
+        return problem(
+            400, "malformed_body", f"the request body is not valid JSON: {exc.detail}", field="body"
+        )
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            field = str(item.get("key") or "").removeprefix("$.") or None
+            field = _field_of(item)
             errors.append(
                 {"field": field, "message": item.get("message"), "source": item.get("source")}
             )
@@ -73,6 +99,10 @@ def validation_error(_: Request, exc: ValidationException) -> Response[dict[str,
 
 def http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     """Litestar's own HTTP errors (401, 403, 404, 405, 413, ...)."""
+    if exc.status_code == 400 and _malformed_body(exc):
+        return problem(
+            400, "malformed_body", f"the request body is not valid JSON: {exc.detail}", field="body"
+        )
     field = exc.extra.get("field") if isinstance(exc.extra, dict) else None
     response = problem(exc.status_code, "http_error", str(exc.detail), field=field)
     if exc.headers:

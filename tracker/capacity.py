@@ -1,0 +1,576 @@
+"""Capacity figures of an authority as at any date, and as monthly series.
+
+Households, approved, filled, vacant and unavailable places by care type, term and age band
+come from the household register in SQL; children in care and external provision from dated
+figures entered for the authority (or, later, from the SSDA903 import).
+
+Definitions: a household counts while active or on hold; every free place of a household on
+hold is unavailable; vacant = approved - filled - unavailable (never below zero); occupancy =
+filled / (approved - unavailable); capacity as a share of demand = approved places of
+mainstream in-house households (connected carers excluded, as in the Stoke strategy's
+Table 6) / children in care.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy import ForeignKey, String, UniqueConstraint, case, func, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+from tracker.authorities import get_authority
+from tracker.care_types import (
+    AGE_BANDS,
+    FOSTER_CATEGORIES,
+    MAINSTREAM_CARE_TYPES,
+    DeregistrationReason,
+    ExternalProvision,
+    HouseholdCareType,
+    HouseholdStatus,
+    PlacementCategory,
+    Term,
+)
+from tracker.clock import utcnow
+from tracker.errors import InvalidValueError
+from tracker.households import (
+    Household,
+    HouseholdVersion,
+    Placement,
+    Unavailability,
+    active_on,
+    month_ends,
+)
+from tracker.vocabulary import Ethnicity
+
+SUPPRESSION_THRESHOLD = 5
+Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+class ChildrenInCareFigure(SQLModel, table=True):
+    """Children in care in one placement category on a date (entered, or from SSDA903)."""
+
+    __tablename__ = "children_in_care_figure"
+    __table_args__ = (
+        UniqueConstraint("authority_code", "as_at", "category", name="uq_cic_figure"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_code: str = Field(
+        sa_type=String(9), sa_column_args=[ForeignKey("authority.code")], index=True
+    )
+    as_at: date
+    category: str = Field(sa_type=String(30))
+    children: int
+    source: str = Field(default="entered", sa_type=String(20))
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ExternalProvisionFigure(SQLModel, table=True):
+    """Provision in the area the council buys or counts, and how much of it it uses."""
+
+    __tablename__ = "external_provision_figure"
+    __table_args__ = (
+        UniqueConstraint("authority_code", "as_at", "provision", name="uq_external_figure"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_code: str = Field(
+        sa_type=String(9), sa_column_args=[ForeignKey("authority.code")], index=True
+    )
+    as_at: date
+    provision: str = Field(sa_type=String(30))
+    households: int | None = None
+    places: int
+    used_by_authority: int
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ChildrenInCareEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Children in care by category on a date, as entered by the authority."""
+
+    as_at: date
+    counts: dict[PlacementCategory, Count]
+
+
+class ExternalProvisionEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """External provision figures on a date."""
+
+    as_at: date
+    provision: ExternalProvision
+    places: Count
+    used_by_authority: Count
+    households: Count | None = None
+
+
+class PlaceCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """Households and places of one care type (or of all: `care_type` "all")."""
+
+    care_type: str
+    households: int
+    approved_places: int
+    filled_places: int
+    unavailable_places: int
+    vacant_places: int
+    occupancy: float | None
+
+
+class TermCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """Households approved for a term, their places and vacancies."""
+
+    term: Term
+    households: int
+    approved_places: int
+    vacant_places: int
+
+
+class AgeBandVacancies(msgspec.Struct, frozen=True, kw_only=True):
+    """Vacant places open to an age band (a household counts in every band its range meets)."""
+
+    age_band: str
+    vacant_places: int
+
+
+class CategoryCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Children in care in a placement category, from the latest figure on or before the date."""
+
+    category: PlacementCategory
+    children: int
+    as_at: date
+    source: str
+
+
+class ProvisionCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """External provision on the latest date on or before the date asked."""
+
+    provision: ExternalProvision
+    as_at: date
+    households: int | None
+    places: int
+    used_by_authority: int
+    share_used: float | None
+
+
+class EthnicityCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Households by carers' ethnic group; counts below the threshold are withheld."""
+
+    group: str
+    households: int | None
+    suppressed: bool
+
+
+class CapacityFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """An authority's capacity as at a date."""
+
+    authority_code: str
+    as_at: date
+    total: PlaceCounts
+    by_care_type: list[PlaceCounts]
+    by_term: list[TermCounts]
+    vacancies_by_age_band: list[AgeBandVacancies]
+    children_in_care: list[CategoryCount]
+    children_in_care_total: int | None
+    in_house_share_of_foster: float | None
+    capacity_share_of_demand: float | None
+    external_provision: list[ProvisionCounts]
+
+
+class MonthFlows(msgspec.Struct, frozen=True, kw_only=True):
+    """Approvals, deregistrations by reason and net change in one month, and the month-end
+    stock of households and places."""
+
+    month: str
+    approvals: int
+    deregistrations: int
+    deregistrations_by_reason: dict[str, int]
+    net_change: int
+    households: int
+    approved_places: int
+    filled_places: int
+    vacant_places: int
+    occupancy: float | None
+
+
+def _ratio(numerator: int | None, denominator: int | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 4)
+
+
+def _per_household(authority_code: str, as_at: date) -> Any:
+    """One row per household counted on `as_at`: its places and how they stand."""
+    filled = (
+        select(Placement.household_id, func.count().label("filled"))
+        .where(
+            Placement.authority_code == authority_code,
+            active_on(Placement.start_on, Placement.end_on, as_at),
+        )
+        .group_by(Placement.household_id)
+        .subquery()
+    )
+    marked = (
+        select(Unavailability.household_id, func.sum(Unavailability.places).label("marked"))
+        .where(
+            Unavailability.authority_code == authority_code,
+            active_on(Unavailability.start_on, Unavailability.end_on, as_at),
+        )
+        .group_by(Unavailability.household_id)
+        .subquery()
+    )
+    v = HouseholdVersion
+    filled_n = func.coalesce(filled.c.filled, 0)
+    free = case((v.approved_places > filled_n, v.approved_places - filled_n), else_=0)
+    marked_n = func.coalesce(marked.c.marked, 0)
+    unavailable = case(
+        (v.status == HouseholdStatus.ON_HOLD.value, free),
+        (marked_n < free, marked_n),
+        else_=free,
+    )
+    return (
+        select(
+            v.household_id,
+            v.care_type,
+            v.approved_places.label("approved"),  # type: ignore[attr-defined]
+            v.age_min,
+            v.age_max,
+            v.terms,
+            filled_n.label("filled"),
+            unavailable.label("unavailable"),
+            (free - unavailable).label("vacant"),
+        )
+        .outerjoin(filled, filled.c.household_id == v.household_id)
+        .outerjoin(marked, marked.c.household_id == v.household_id)
+        .where(
+            v.authority_code == authority_code,
+            active_on(v.valid_from, v.valid_to, as_at),
+            v.status != HouseholdStatus.DEREGISTERED.value,
+        )
+        .subquery()
+    )
+
+
+def _place_counts(care_type: str, row: Any) -> PlaceCounts:
+    approved, filled, unavailable = (
+        int(row.approved or 0),
+        int(row.filled or 0),
+        int(row.unavailable or 0),
+    )
+    return PlaceCounts(
+        care_type=care_type,
+        households=int(row.households or 0),
+        approved_places=approved,
+        filled_places=filled,
+        unavailable_places=unavailable,
+        vacant_places=int(row.vacant or 0),
+        occupancy=_ratio(filled, approved - unavailable),
+    )
+
+
+def _sums(h: Any) -> list[Any]:
+    return [
+        func.count().label("households"),
+        func.sum(h.c.approved).label("approved"),
+        func.sum(h.c.filled).label("filled"),
+        func.sum(h.c.unavailable).label("unavailable"),
+        func.sum(h.c.vacant).label("vacant"),
+    ]
+
+
+def place_counts(
+    session: Session, authority_code: str, as_at: date
+) -> tuple[PlaceCounts, list[PlaceCounts]]:
+    """Households and places in total and per care type (every care type listed)."""
+    h = _per_household(authority_code, as_at)
+    total = session.execute(select(*_sums(h))).one()
+    rows = {
+        r.care_type: r
+        for r in session.execute(select(h.c.care_type, *_sums(h)).group_by(h.c.care_type))
+    }
+    by_type = [
+        _place_counts(t.value, rows[t.value])
+        if t.value in rows
+        else PlaceCounts(
+            care_type=t.value,
+            households=0,
+            approved_places=0,
+            filled_places=0,
+            unavailable_places=0,
+            vacant_places=0,
+            occupancy=None,
+        )
+        for t in HouseholdCareType
+    ]
+    return _place_counts("all", total), by_type
+
+
+def _term_and_age(
+    session: Session, authority_code: str, as_at: date
+) -> tuple[list[TermCounts], list[AgeBandVacancies]]:
+    h = _per_household(authority_code, as_at)
+    columns: list[Any] = []
+    for term in Term:
+        has = h.c.terms.like(f"%|{term.value}|%")
+        columns += [
+            func.sum(case((has, 1), else_=0)).label(f"n_{term.value}"),
+            func.sum(case((has, h.c.approved), else_=0)).label(f"a_{term.value}"),
+            func.sum(case((has, h.c.vacant), else_=0)).label(f"v_{term.value}"),
+        ]
+    for band, low, high in AGE_BANDS:
+        meets = (h.c.age_min <= high) & (h.c.age_max >= low)
+        columns.append(func.sum(case((meets, h.c.vacant), else_=0)).label(f"b_{band}"))
+    row = session.execute(select(*columns)).mappings().one()
+    terms = [
+        TermCounts(
+            term=t,
+            households=int(row[f"n_{t.value}"] or 0),
+            approved_places=int(row[f"a_{t.value}"] or 0),
+            vacant_places=int(row[f"v_{t.value}"] or 0),
+        )
+        for t in Term
+    ]
+    bands = [
+        AgeBandVacancies(age_band=b, vacant_places=int(row[f"b_{b}"] or 0)) for b, _, _ in AGE_BANDS
+    ]
+    return terms, bands
+
+
+def children_in_care(session: Session, authority_code: str, as_at: date) -> list[CategoryCount]:
+    """The latest figure per placement category on or before `as_at`."""
+    f = ChildrenInCareFigure
+    latest = (
+        select(f.category, func.max(f.as_at).label("as_at"))
+        .where(f.authority_code == authority_code, f.as_at <= as_at)
+        .group_by(f.category)
+        .subquery()
+    )
+    query = (
+        select(f)
+        .join(latest, (latest.c.category == f.category) & (latest.c.as_at == f.as_at))
+        .where(f.authority_code == authority_code)
+    )
+    rows = sorted(
+        session.scalars(query),
+        key=lambda r: list(PlacementCategory).index(PlacementCategory(r.category)),
+    )
+    return [
+        CategoryCount(
+            category=PlacementCategory(r.category),
+            children=r.children,
+            as_at=r.as_at,
+            source=r.source,
+        )
+        for r in rows
+    ]
+
+
+def external_provision(session: Session, authority_code: str, as_at: date) -> list[ProvisionCounts]:
+    """The latest external provision figure per kind on or before `as_at`."""
+    f = ExternalProvisionFigure
+    latest = (
+        select(f.provision, func.max(f.as_at).label("as_at"))
+        .where(f.authority_code == authority_code, f.as_at <= as_at)
+        .group_by(f.provision)
+        .subquery()
+    )
+    query = (
+        select(f)
+        .join(latest, (latest.c.provision == f.provision) & (latest.c.as_at == f.as_at))
+        .where(f.authority_code == authority_code)
+    )
+    return [
+        ProvisionCounts(
+            provision=ExternalProvision(r.provision),
+            as_at=r.as_at,
+            households=r.households,
+            places=r.places,
+            used_by_authority=r.used_by_authority,
+            share_used=_ratio(r.used_by_authority, r.places),
+        )
+        for r in sorted(session.scalars(query), key=lambda r: r.provision)
+    ]
+
+
+def capacity_figures(session: Session, authority_code: str, as_at: date) -> CapacityFigures:
+    """Every capacity figure of an authority as at a date."""
+    get_authority(session, authority_code)
+    total, by_type = place_counts(session, authority_code, as_at)
+    terms, bands = _term_and_age(session, authority_code, as_at)
+    children = children_in_care(session, authority_code, as_at)
+    children_total = sum(c.children for c in children) if children else None
+    by_category = {c.category: c.children for c in children}
+    foster = sum(n for k, n in by_category.items() if k in FOSTER_CATEGORIES)
+    mainstream = sum(
+        c.approved_places
+        for c in by_type
+        if HouseholdCareType(c.care_type) in MAINSTREAM_CARE_TYPES
+    )
+    return CapacityFigures(
+        authority_code=authority_code,
+        as_at=as_at,
+        total=total,
+        by_care_type=by_type,
+        by_term=terms,
+        vacancies_by_age_band=bands,
+        children_in_care=children,
+        children_in_care_total=children_total,
+        in_house_share_of_foster=_ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
+        capacity_share_of_demand=_ratio(mainstream, children_total),
+        external_provision=external_provision(session, authority_code, as_at),
+    )
+
+
+def carers_ethnicity(
+    session: Session, authority_code: str, as_at: date, threshold: int = SUPPRESSION_THRESHOLD
+) -> list[EthnicityCount]:
+    """Households counted on `as_at` by carers' ethnic group, small counts withheld."""
+    h = _per_household(authority_code, as_at)
+    query = (
+        select(Household.carers_ethnicity, func.count())
+        .join(h, h.c.household_id == Household.id)
+        .group_by(Household.carers_ethnicity)
+    )
+    groups: dict[str, int] = {}
+    for code, count in session.execute(query):
+        group = Ethnicity(code).group if code else "unknown"
+        groups[group] = groups.get(group, 0) + int(count)
+    order = ["white", "mixed", "asian", "black", "other", "not_stated", "unknown"]
+    return [
+        EthnicityCount(
+            group=g,
+            households=groups.get(g, 0)
+            if groups.get(g, 0) == 0 or groups.get(g, 0) >= threshold
+            else None,
+            suppressed=0 < groups.get(g, 0) < threshold,
+        )
+        for g in order
+    ]
+
+
+def monthly_flows(
+    session: Session, authority_code: str, first: date, last: date
+) -> list[MonthFlows]:
+    """Approvals, deregistrations (by reason), net change and month-end stock per month."""
+    get_authority(session, authority_code)
+    ends = month_ends(first, last)
+    start = date(first.year, first.month, 1)
+    approvals: dict[str, int] = {}
+    for (approved_on,) in session.execute(
+        select(Household.approved_on).where(
+            Household.authority_code == authority_code,
+            Household.approved_on >= start,
+            Household.approved_on <= ends[-1],
+        )
+    ):
+        key = approved_on.strftime("%Y-%m")
+        approvals[key] = approvals.get(key, 0) + 1
+    leavers: dict[str, dict[str, int]] = {}
+    v = HouseholdVersion
+    for valid_from, reason in session.execute(
+        select(v.valid_from, v.deregistration_reason).where(
+            v.authority_code == authority_code,
+            v.status == HouseholdStatus.DEREGISTERED.value,
+            v.valid_from >= start,
+            v.valid_from <= ends[-1],
+        )
+    ):
+        key = valid_from.strftime("%Y-%m")
+        reasons = leavers.setdefault(key, {})
+        reason = reason or DeregistrationReason.OTHER.value
+        reasons[reason] = reasons.get(reason, 0) + 1
+    result = []
+    for end in ends:
+        key = end.strftime("%Y-%m")
+        total, _ = place_counts(session, authority_code, end)
+        gone = sum(leavers.get(key, {}).values())
+        result.append(
+            MonthFlows(
+                month=key,
+                approvals=approvals.get(key, 0),
+                deregistrations=gone,
+                deregistrations_by_reason=dict(sorted(leavers.get(key, {}).items())),
+                net_change=approvals.get(key, 0) - gone,
+                households=total.households,
+                approved_places=total.approved_places,
+                filled_places=total.filled_places,
+                vacant_places=total.vacant_places,
+                occupancy=total.occupancy,
+            )
+        )
+    return result
+
+
+def record_children_in_care(
+    session: Session, authority_code: str, entry: ChildrenInCareEntry, source: str = "entered"
+) -> list[CategoryCount]:
+    """Store (or replace) children-in-care counts for a date."""
+    get_authority(session, authority_code)
+    if not entry.counts:
+        raise InvalidValueError("counts must name at least one category", field="counts")
+    for category, children in entry.counts.items():
+        row = session.scalars(
+            select(ChildrenInCareFigure).where(
+                ChildrenInCareFigure.authority_code == authority_code,
+                ChildrenInCareFigure.as_at == entry.as_at,
+                ChildrenInCareFigure.category == category.value,
+            )
+        ).first()
+        if row is None:
+            session.add(
+                ChildrenInCareFigure(
+                    authority_code=authority_code,
+                    as_at=entry.as_at,
+                    category=category.value,
+                    children=children,
+                    source=source,
+                )
+            )
+        else:
+            row.children, row.source, row.recorded_at = children, source, utcnow()
+    session.flush()
+    return [
+        c for c in children_in_care(session, authority_code, entry.as_at) if c.as_at == entry.as_at
+    ]
+
+
+def record_external_provision(
+    session: Session, authority_code: str, entry: ExternalProvisionEntry
+) -> ProvisionCounts:
+    """Store (or replace) an external provision figure for a date."""
+    get_authority(session, authority_code)
+    if entry.used_by_authority > entry.places:
+        raise InvalidValueError("used_by_authority is more than places", field="used_by_authority")
+    row = session.scalars(
+        select(ExternalProvisionFigure).where(
+            ExternalProvisionFigure.authority_code == authority_code,
+            ExternalProvisionFigure.as_at == entry.as_at,
+            ExternalProvisionFigure.provision == entry.provision.value,
+        )
+    ).first()
+    if row is None:
+        row = ExternalProvisionFigure(
+            authority_code=authority_code,
+            as_at=entry.as_at,
+            provision=entry.provision.value,
+            places=entry.places,
+            used_by_authority=entry.used_by_authority,
+            households=entry.households,
+        )
+        session.add(row)
+    else:
+        row.places, row.used_by_authority, row.households = (
+            entry.places,
+            entry.used_by_authority,
+            entry.households,
+        )
+        row.recorded_at = utcnow()
+    session.flush()
+    return ProvisionCounts(
+        provision=entry.provision,
+        as_at=entry.as_at,
+        households=row.households,
+        places=row.places,
+        used_by_authority=row.used_by_authority,
+        share_used=_ratio(row.used_by_authority, row.places),
+    )
