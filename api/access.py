@@ -23,11 +23,15 @@ ACCESS: dict[str, frozenset[Role]] = {
     "enquiries.write": frozenset({R, M, A}),
     "enquiries.erase": frozenset({M, A}),
     "funnel.read": frozenset({R, M, G, A}),
+    "households.read": frozenset({M, A}),
+    "households.write": frozenset({M, A}),
+    "capacity.read": frozenset({M, G, A}),
+    "capacity.write": frozenset({M, A}),
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
-AGGREGATE: frozenset[str] = frozenset({"authorities.read", "funnel.read"})
+AGGREGATE: frozenset[str] = frozenset({"authorities.read", "funnel.read", "capacity.read"})
 
 
 def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

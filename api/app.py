@@ -20,6 +20,7 @@ from api.access import access_guard
 from api.admin import AuditController, TokenController
 from api.auth import BearerTokenMiddleware
 from api.authorities import AuthorityController
+from api.capacity import CapacityController
 from api.deps import (
     provide_caller,
     provide_database,
@@ -30,6 +31,7 @@ from api.deps import (
 from api.enquiries import EnquiryController
 from api.errors import EXCEPTION_HANDLERS
 from api.funnel import FunnelController
+from api.households import HouseholdController, PlacementController
 from tracker import schema
 from tracker.db import Database
 from tracker.settings import Settings
@@ -98,6 +100,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AuthorityController,
             EnquiryController,
             FunnelController,
+            HouseholdController,
+            PlacementController,
+            CapacityController,
             TokenController,
             AuditController,
         ],

@@ -209,7 +209,12 @@ class EnquiryController(Controller):
             expected_version=expected_version(request, required=False),
         )
         session.commit()
-        return with_etag(record)
+        response = with_etag(record)
+        if record.stage is Stage.APPROVED:
+            # Approval offers the next step: add the household, linked to this enquiry.
+            households = f"/api/v1/authorities/{authority}/households"
+            response.headers["Link"] = f'<{households}>; rel="create-household"'
+        return response
 
     @post(
         "/{enquiry_id:int}/close",

@@ -72,7 +72,10 @@ def _field_of(item: dict[str, Any]) -> str | None:
 def _malformed_body(exc: BaseException) -> bool:
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, msgspec.DecodeError):
+        # ValidationError subclasses DecodeError but means well-formed JSON of the wrong shape.
+        if isinstance(cause, msgspec.DecodeError) and not isinstance(
+            cause, msgspec.ValidationError
+        ):
             return True
         cause = cause.__cause__ or cause.__context__
     return False

@@ -1,0 +1,121 @@
+"""Capacity routes of one authority: figures as at a date, monthly series, dated entries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.exceptions import ClientException
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from tracker import audit, capacity
+from tracker.access import Caller
+from tracker.capacity import (
+    CapacityFigures,
+    CategoryCount,
+    ChildrenInCareEntry,
+    EthnicityCount,
+    ExternalProvisionEntry,
+    MonthFlows,
+    ProvisionCounts,
+)
+
+READ = {"access": "capacity.read"}
+WRITE = {"access": "capacity.write"}
+WRITING = {"session": Provide(provide_write_session)}
+MAX_MONTHS = 240
+
+
+class CapacityController(Controller):
+    """An authority's capacity: aggregates only, so regional tokens of its region read it too."""
+
+    path = "/api/v1/authorities/{code:str}"
+    tags = ["capacity"]
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+
+    @get("/capacity", opt=READ, sync_to_thread=True, summary="Capacity as at a date")
+    def figures(
+        self, authority: str, session: Session, today: date, as_at: date | None = None
+    ) -> CapacityFigures:
+        """Households and places by care type, term and age band; children in care; in-house
+        share of foster care; capacity as a share of demand; external provision."""
+        return capacity.capacity_figures(session, authority, as_at or today)
+
+    @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
+    def monthly(
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> list[MonthFlows]:
+        """Approvals, deregistrations by reason, net change and month-end places per month."""
+        end = date_to or today
+        start = date_from or (end - timedelta(days=365))
+        if start > end:
+            raise ClientException("date_from is after date_to", extra={"field": "date_from"})
+        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+            raise ClientException("at most 240 months at once", extra={"field": "date_from"})
+        return capacity.monthly_flows(session, authority, start, end)
+
+    @get(
+        "/capacity/carers-ethnicity",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Households by carers' ethnic group (small counts withheld)",
+    )
+    def ethnicity(
+        self, authority: str, session: Session, today: date, as_at: date | None = None
+    ) -> list[EthnicityCount]:
+        """Counts below 5 are withheld, as the national statistics do."""
+        return capacity.carers_ethnicity(session, authority, as_at or today)
+
+    @post(
+        "/children-in-care",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Enter children in care by placement category",
+    )
+    def enter_children(
+        self, authority: str, data: ChildrenInCareEntry, caller: Caller, session: Session
+    ) -> list[CategoryCount]:
+        """Counts on a date (a later SSDA903 import fills the same figures)."""
+        result = capacity.record_children_in_care(session, authority, data)
+        audit.record(
+            session,
+            caller,
+            "create",
+            "children_in_care",
+            data.as_at.isoformat(),
+            authority_code=authority,
+        )
+        session.commit()
+        return result
+
+    @post(
+        "/external-provision",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Enter external provision",
+    )
+    def enter_provision(
+        self, authority: str, data: ExternalProvisionEntry, caller: Caller, session: Session
+    ) -> ProvisionCounts:
+        """IFA, children's homes or supported accommodation in the area, and the council's use."""
+        result = capacity.record_external_provision(session, authority, data)
+        audit.record(
+            session,
+            caller,
+            "create",
+            "external_provision",
+            data.as_at.isoformat(),
+            authority_code=authority,
+            detail={"provision": data.provision.value},
+        )
+        session.commit()
+        return result

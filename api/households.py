@@ -1,0 +1,264 @@
+"""Household register routes: households, their dated changes, placements, unavailable places."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from api.enquiries import expected_version
+from tracker import households as service
+from tracker.access import Caller
+from tracker.care_types import HouseholdCareType, HouseholdStatus
+from tracker.households import (
+    HouseholdChange,
+    HouseholdDetails,
+    HouseholdPage,
+    HouseholdRecord,
+    NewHousehold,
+    NewPlacement,
+    NewUnavailability,
+    PlacementEnd,
+    PlacementRecord,
+    UnavailabilityRecord,
+    VersionRecord,
+)
+
+READ = {"access": "households.read"}
+WRITE = {"access": "households.write"}
+WRITING = {"session": Provide(provide_write_session)}
+SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0)]
+
+
+def with_etag(record: HouseholdRecord, status_code: int = 200) -> Response[HouseholdRecord]:
+    """Answer with the household and its ETag."""
+    return Response(record, status_code=status_code, headers={"ETag": f'"{record.version}"'})
+
+
+class HouseholdController(Controller):
+    """Fostering households of one authority, as at any date."""
+
+    path = "/api/v1/authorities/{code:str}/households"
+    tags = ["households"]
+    dependencies = SCOPE
+
+    @post("/", opt=WRITE, dependencies=WRITING, sync_to_thread=True, summary="Add a household")
+    def approve(
+        self, authority: str, data: NewHousehold, caller: Caller, session: Session, today: date
+    ) -> Response[HouseholdRecord]:
+        """Add a newly approved household; give `enquiry_id` to link (and date) it from the
+        approved enquiry that led to it."""
+        record = service.approve_household(session, caller, authority, data, today)
+        session.commit()
+        return with_etag(record, 201)
+
+    @get("/", opt=READ, sync_to_thread=True, summary="List households as at a date")
+    def list(
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        as_at: date | None = None,
+        care_type: HouseholdCareType | None = None,
+        status: HouseholdStatus | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> HouseholdPage:
+        """Households approved by `as_at` (default today), as they were then."""
+        return service.list_households(
+            session,
+            authority,
+            as_at or today,
+            care_type=care_type,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{household_id:int}", opt=READ, sync_to_thread=True, summary="One household")
+    def read(
+        self,
+        authority: str,
+        household_id: int,
+        session: Session,
+        today: date,
+        as_at: date | None = None,
+    ) -> Response[HouseholdRecord]:
+        """A household as at a date (default today), with filled, vacant and unavailable places."""
+        return with_etag(service.get_household(session, authority, household_id, as_at or today))
+
+    @get("/{household_id:int}/history", opt=READ, sync_to_thread=True, summary="Dated history")
+    def history(self, authority: str, household_id: int, session: Session) -> list[VersionRecord]:
+        """Every period of the household: status, places, ages and terms, from when to when."""
+        return service.household_history(session, authority, household_id)
+
+    @post(
+        "/{household_id:int}/changes",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="A dated change (places, status, terms, ...)",
+    )
+    def change(
+        self,
+        request: Request,
+        authority: str,
+        household_id: int,
+        data: HouseholdChange,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[HouseholdRecord]:
+        """Applies from `effective_on`: deregistration (with a reason), on hold, new places..."""
+        record = service.change_household(
+            session,
+            caller,
+            authority,
+            household_id,
+            data,
+            today,
+            expected_version=expected_version(request, required=False),
+        )
+        session.commit()
+        return with_etag(record)
+
+    @patch(
+        "/{household_id:int}",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Edit undated details",
+    )
+    def edit(
+        self,
+        request: Request,
+        authority: str,
+        household_id: int,
+        data: HouseholdDetails,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[HouseholdRecord]:
+        """Reference, carers' ethnicity, date of last annual review; If-Match required."""
+        record = service.update_details(
+            session,
+            caller,
+            authority,
+            household_id,
+            data,
+            today,
+            expected_version=expected_version(request, required=True),
+        )
+        session.commit()
+        return with_etag(record)
+
+    @get("/{household_id:int}/placements", opt=READ, sync_to_thread=True, summary="Placements")
+    def placements(
+        self, authority: str, household_id: int, session: Session, as_at: date | None = None
+    ) -> list[PlacementRecord]:
+        """The household's placements (only those running on `as_at` when given)."""
+        return service.list_placements(session, authority, household_id, as_at)
+
+    @post(
+        "/{household_id:int}/placements",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Place a child",
+    )
+    def place(
+        self,
+        authority: str,
+        household_id: int,
+        data: NewPlacement,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[PlacementRecord]:
+        """409 `capacity_exceeded` beyond the approved places, 409 `child_already_placed` when
+        the child's placements would overlap, 409 `household_not_active` when not active."""
+        record = service.place_child(session, caller, authority, household_id, data, today)
+        session.commit()
+        return Response(record, status_code=201)
+
+    @post(
+        "/{household_id:int}/unavailability",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Mark places not available",
+    )
+    def unavailable(
+        self,
+        authority: str,
+        household_id: int,
+        data: NewUnavailability,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> Response[UnavailabilityRecord]:
+        """Approved places that cannot take a child for a while, with the reason."""
+        record = service.mark_unavailable(session, caller, authority, household_id, data, today)
+        session.commit()
+        return Response(record, status_code=201)
+
+
+class PlacementController(Controller):
+    """End placements and unavailable periods."""
+
+    path = "/api/v1/authorities/{code:str}"
+    tags = ["households"]
+    dependencies = SCOPE
+
+    @post(
+        "/placements/{placement_id:int}/end",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="End a placement",
+    )
+    def end_placement(
+        self,
+        authority: str,
+        placement_id: int,
+        data: PlacementEnd,
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> PlacementRecord:
+        """The child left the household on `end_on`."""
+        record = service.end_placement(session, caller, authority, placement_id, data, today)
+        session.commit()
+        return record
+
+    @post(
+        "/unavailability/{unavailability_id:int}/end",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="Places available again",
+    )
+    def end_unavailability(
+        self,
+        authority: str,
+        unavailability_id: int,
+        data: PlacementEnd,
+        caller: Caller,
+        session: Session,
+    ) -> UnavailabilityRecord:
+        """The places are available again from `end_on`."""
+        record = service.end_unavailability(
+            session, caller, authority, unavailability_id, data.end_on
+        )
+        session.commit()
+        return record
