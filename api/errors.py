@@ -53,7 +53,11 @@ def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     """A refusal from the domain."""
     errors = None
     if isinstance(exc, ImportRejectedError):
-        errors = [{"row": e.row, "field": e.field, "message": e.message} for e in exc.errors]
+        errors = [
+            {"row": e.row, "field": e.field, "message": e.message}
+            | ({"file": e.file} if e.file else {})
+            for e in exc.errors
+        ]
     status = _domain_status(exc)
     return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
 

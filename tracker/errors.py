@@ -47,11 +47,12 @@ class VersionMismatchError(DomainError):
 
 
 class RowError(DomainError):
-    """One problem in one row of an imported file."""
+    """One problem in one row of an imported file (and which file, when there are several)."""
 
-    def __init__(self, row: int, field: str | None, message: str) -> None:
+    def __init__(self, row: int, field: str | None, message: str, file: str | None = None) -> None:
         super().__init__(message, rule="import_row", field=field)
         self.row = row
+        self.file = file
 
 
 class ImportRejectedError(DomainError):
@@ -60,6 +61,9 @@ class ImportRejectedError(DomainError):
     rule = "import_rejected"
 
     def __init__(self, errors: list[RowError]) -> None:
-        shown = "; ".join(f"row {e.row} {e.field or ''}: {e.message}" for e in errors[:3])
+        shown = "; ".join(
+            f"{e.file + ' ' if e.file else ''}row {e.row} {e.field or ''}: {e.message}"
+            for e in errors[:3]
+        )
         super().__init__(f"{len(errors)} error(s), nothing imported: {shown}")
         self.errors = errors

@@ -23,6 +23,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqlite_busy_timeout_s: float = 30.0
     cors_origins: tuple[str, ...] = ()
     auth_failures_per_minute: int = 30
+    # The secret that keys child pseudonyms: FOSTERING_PSEUDONYM_KEY, else this file
+    # (created with a random key on first use; keep it outside the repository, back it up).
+    pseudonym_key: str | None = None
+    pseudonym_key_file: str = "fostering.key"
+    # A council's own SSDA903 placement-category mapping (TOML); None = the shipped one.
+    placement_mapping: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

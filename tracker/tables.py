@@ -8,6 +8,13 @@ from tracker.authorities import Authority
 from tracker.capacity import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.enquiries import Enquiry, EnquiryEvent
 from tracker.households import Household, HouseholdVersion, Placement, Unavailability
+from tracker.ssda903.tables import (
+    CareEpisode,
+    CareLeaverRecord,
+    ChildRecord,
+    ImportRun,
+    MonthlyAggregate,
+)
 
 metadata = SQLModel.metadata
 
@@ -15,12 +22,17 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Authority",
+    "CareEpisode",
+    "CareLeaverRecord",
+    "ChildRecord",
     "ChildrenInCareFigure",
     "Enquiry",
     "EnquiryEvent",
     "ExternalProvisionFigure",
     "Household",
     "HouseholdVersion",
+    "ImportRun",
+    "MonthlyAggregate",
     "Placement",
     "Unavailability",
     "metadata",
