@@ -27,11 +27,15 @@ ACCESS: dict[str, frozenset[Role]] = {
     "households.write": frozenset({M, A}),
     "capacity.read": frozenset({M, G, A}),
     "capacity.write": frozenset({M, A}),
+    "regional.read": frozenset({M, G, A}),
+    "regional.load": frozenset({A}),
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
-AGGREGATE: frozenset[str] = frozenset({"authorities.read", "funnel.read", "capacity.read"})
+AGGREGATE: frozenset[str] = frozenset(
+    {"authorities.read", "funnel.read", "capacity.read", "regional.read"}
+)
 
 
 def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

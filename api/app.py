@@ -31,7 +31,9 @@ from api.deps import (
 from api.enquiries import EnquiryController
 from api.errors import EXCEPTION_HANDLERS
 from api.funnel import FunnelController
+from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
+from api.regional import CapacityReturnController, RegionalController
 from tracker import schema
 from tracker.db import Database
 from tracker.settings import Settings
@@ -100,9 +102,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AuthorityController,
             EnquiryController,
             FunnelController,
+            HouseholdFileController,
             HouseholdController,
             PlacementController,
             CapacityController,
+            RegionalController,
+            CapacityReturnController,
             TokenController,
             AuditController,
         ],

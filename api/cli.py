@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -284,6 +285,36 @@ def import_enquiries(authority_code: str, dry_run: bool, file: Path) -> None:
     )
 
 
+@import_group.command("households")
+@click.option("--authority", "authority_code", required=True)
+@click.option("--dry-run", is_flag=True, help="Check and apply the file; store nothing.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
+    """Import the household register (CSV or xlsx): all-or-nothing, idempotent on reference."""
+    from tracker.household_files import import_households as run_import
+
+    try:
+        with _database().writing() as session:
+            report = run_import(
+                session,
+                CLI_CALLER,
+                authority_code,
+                file.read_bytes(),
+                london_today(),
+                dry_run=dry_run,
+            )
+    except ImportRejectedError as exc:
+        for error in exc.errors:
+            console.print(f"row {error.row} {error.field or ''}: {error.message}")
+        _fail(f"{len(exc.errors)} error(s): nothing imported")
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged" + (" (dry run)" if dry_run else "")
+    )
+
+
 @main.group("export")
 def export_group() -> None:
     """Export files."""
@@ -307,6 +338,36 @@ def export_enquiries(authority_code: str, file_format: str, output: Path) -> Non
                 authority_code,
                 EnquiryFilter(),
                 london_today(),
+                FileFormat(file_format),
+            )
+    except DomainError as exc:
+        _fail(exc.message)
+    output.write_bytes(content)
+    console.print(f"wrote {output}")
+
+
+@export_group.command("households")
+@click.option("--authority", "authority_code", required=True)
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--as-at", "as_at", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]), default=None)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_households(
+    authority_code: str, file_format: str, as_at: datetime | None, output: Path
+) -> None:
+    """Export the household register as at a date, default today (audited: it carries
+    carers' ethnicity)."""
+    from tracker.enquiry_files import FileFormat
+    from tracker.household_files import export_households as run_export
+
+    today = london_today()
+    try:
+        with _database().writing() as session:
+            content = run_export(
+                session,
+                CLI_CALLER,
+                authority_code,
+                as_at.date() if as_at else today,
+                today,
                 FileFormat(file_format),
             )
     except DomainError as exc:

@@ -8,6 +8,7 @@ from tracker.authorities import Authority
 from tracker.capacity import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.enquiries import Enquiry, EnquiryEvent
 from tracker.households import Household, HouseholdVersion, Placement, Unavailability
+from tracker.regional import CapacityReturn
 from tracker.ssda903.tables import (
     CareEpisode,
     CareLeaverRecord,
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Authority",
+    "CapacityReturn",
     "CareEpisode",
     "CareLeaverRecord",
     "ChildRecord",

@@ -1,0 +1,89 @@
+"""Household register file routes: import the register from CSV or xlsx, export it as at a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, Response, get, post
+from litestar.di import Provide
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
+from tracker import household_files
+from tracker.access import Caller
+from tracker.enquiry_files import FileFormat
+from tracker.household_files import HouseholdImportReport
+
+READ = {"access": "households.read"}
+WRITE = {"access": "households.write"}
+WRITING = {"session": Provide(provide_write_session)}
+
+
+class HouseholdFileController(Controller):
+    """The household register of one authority as a spreadsheet."""
+
+    path = "/api/v1/authorities/{code:str}/households"
+    tags = ["households"]
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+
+    @post(
+        "/import",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        request_max_body_size=IMPORT_LIMIT,
+        summary="Import the register (CSV or xlsx body)",
+    )
+    def import_file(
+        self,
+        authority: str,
+        body: bytes,
+        caller: Caller,
+        session: Session,
+        today: date,
+        format: FileFormat | None = None,
+        dry_run: bool = False,
+    ) -> HouseholdImportReport:
+        """Send the file as the request body (text/csv, or an xlsx workbook).
+
+        All-or-nothing and idempotent on reference: a second import changes nothing; a row
+        that differs is a dated change from its status_from. Errors name the row and column.
+        `dry_run=true` checks and applies without storing.
+        """
+        report = household_files.import_households(
+            session, caller, authority, body, today, file_format=format, dry_run=dry_run
+        )
+        if not dry_run:
+            session.commit()
+        return report
+
+    @get(
+        "/export",
+        opt=READ,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        summary="Export the register as CSV or xlsx",
+    )
+    def export_file(
+        self,
+        authority: str,
+        caller: Caller,
+        session: Session,
+        today: date,
+        format: FileFormat = FileFormat.CSV,
+        as_at: date | None = None,
+    ) -> Response[bytes]:
+        """The import's columns plus id and filled, vacant and unavailable places as at
+        `as_at` (default today); every export is audited."""
+        day = as_at or today
+        content = household_files.export_households(session, caller, authority, day, today, format)
+        session.commit()
+        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv; charset=utf-8"
+        filename = f"households-{authority}-{day.isoformat()}.{format.value}"
+        return Response(
+            content,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
