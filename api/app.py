@@ -22,6 +22,7 @@ from api.auth import BearerTokenMiddleware
 from api.authorities import AuthorityController
 from api.capacity import CapacityController
 from api.deps import (
+    AuthorityRegions,
     provide_caller,
     provide_database,
     provide_session,
@@ -126,7 +127,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
-        state=State({"database": database, "settings": settings}),
+        state=State(
+            {"database": database, "settings": settings, "regions": AuthorityRegions(database)}
+        ),
         on_shutdown=[on_shutdown],
         debug=False,
     )

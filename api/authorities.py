@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ class AuthorityController(Controller):
         "/{code:str}",
         opt={"access": "authorities.read"},
         sync_to_thread=True,
-        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=True)},
+        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=False)},
         summary="One authority",
     )
     def read(self, authority: str, session: Session) -> AuthorityRecord:
@@ -56,7 +57,7 @@ class AuthorityController(Controller):
         summary="Add an authority",
     )
     def add(
-        self, request: Request, data: NewAuthority, caller: Caller, session: Session
+        self, state: State, data: NewAuthority, caller: Caller, session: Session
     ) -> Response[AuthorityRecord]:
         """Add an authority, or update one with the same code (201 when new)."""
         record, created = add_authority(session, data)
@@ -69,6 +70,7 @@ class AuthorityController(Controller):
             authority_code=record.code,
         )
         session.commit()
+        state.regions.invalidate()
         return Response(record, status_code=201 if created else 200)
 
     @patch(
@@ -77,7 +79,7 @@ class AuthorityController(Controller):
         sync_to_thread=True,
         dependencies={
             "session": Provide(provide_write_session),
-            "authority": Provide(authority_in_scope, sync_to_thread=True),
+            "authority": Provide(authority_in_scope, sync_to_thread=False),
         },
         summary="Change an authority's settings",
     )

@@ -33,7 +33,7 @@ class CapacityController(Controller):
 
     path = "/api/v1/authorities/{code:str}"
     tags = ["capacity"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
 
     @get("/capacity", opt=READ, sync_to_thread=True, summary="Capacity as at a date")
     def figures(

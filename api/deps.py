@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
@@ -50,13 +53,45 @@ def provide_today() -> date:
     return london_today()
 
 
-def authority_in_scope(request: Request, session: Session, code: str) -> str:
+class AuthorityRegions:
+    """Each authority's region, held in memory so checking a path's authority costs no query.
+
+    Authorities change rarely: the map reloads when a code is missing (at most once a
+    second), when it is older than a minute, and when this process adds an authority.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._regions: dict[str, str] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def _reload(self) -> None:
+        with self._database.read_session() as session:
+            rows = session.execute(select(Authority.code, Authority.region)).all()
+        self._regions = {code: region for code, region in rows}
+        self._loaded_at = time.monotonic()
+
+    def region_of(self, code: str) -> str | None:
+        """The authority's region, or None when there is no such authority."""
+        age = time.monotonic() - self._loaded_at
+        if age > 60 or (code not in self._regions and age > 1):
+            with self._lock:
+                self._reload()
+        return self._regions.get(code)
+
+    def invalidate(self) -> None:
+        """Forget the map (after this process adds or changes an authority)."""
+        self._loaded_at = 0.0
+
+
+def authority_in_scope(request: Request, state: State, code: str) -> str:
     """The path's authority code, once the caller is known to reach it for this route."""
     caller: Caller = request.user
-    authority = session.get(Authority, code)
-    if authority is None:
+    region = state.regions.region_of(code)
+    if region is None:
         raise NotFoundException(f"no authority with code {code}")
     kind = request.route_handler.opt.get("access", "")
-    if not may_reach_authority(caller, authority.code, authority.region, kind):
+    if not may_reach_authority(caller, code, region, kind):
         raise PermissionDeniedException(f"this token may not reach authority {code} here")
-    return authority.code
+    return code

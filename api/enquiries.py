@@ -74,7 +74,7 @@ class EnquiryController(Controller):
 
     path = "/api/v1/authorities/{code:str}/enquiries"
     tags = ["enquiries"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
 
     @post(
         "/",

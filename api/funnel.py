@@ -31,7 +31,7 @@ class FunnelController(Controller):
 
     path = "/api/v1/authorities/{code:str}/funnel"
     tags = ["funnel"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
 
     @get("/", opt=READ, sync_to_thread=True, summary="Funnel of a period")
     def report(

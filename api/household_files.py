@@ -25,7 +25,7 @@ class HouseholdFileController(Controller):
 
     path = "/api/v1/authorities/{code:str}/households"
     tags = ["households"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
 
     @post(
         "/import",

@@ -32,7 +32,7 @@ from tracker.households import (
 READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}
 WRITING = {"session": Provide(provide_write_session)}
-SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=True)}
+SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 Offset = Annotated[int, Parameter(ge=0)]
 

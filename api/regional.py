@@ -20,6 +20,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
@@ -169,10 +170,13 @@ class CapacityReturnController(Controller):
         request_max_body_size=LOAD_LIMIT,
         summary="Load councils' capacity returns (CSV body, the regional export's shape)",
     )
-    def load(self, body: bytes, caller: Caller, session: Session, today: date) -> LoadReport:
+    def load(
+        self, body: bytes, caller: Caller, session: Session, today: date, state: State
+    ) -> LoadReport:
         """Send the CSV as the request body. All-or-nothing: errors name the row and field.
         Loading a council's return for a date replaces the one stored for that date, so the
         same file twice changes nothing."""
         report = regional.load_returns(session, caller, body, today)
         session.commit()
+        state.regions.invalidate()
         return report

@@ -6,6 +6,7 @@ import re
 import statistics
 from collections import Counter
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,29 @@ import pytest
 from sqlalchemy import func, select
 
 from tracker import schema
-from tracker.access import Role, caller_for
-from tracker.authorities import Authority
+from tracker.access import SYSTEM, Role, caller_for
+from tracker.authorities import Authority, NewAuthority, add_authority
+from tracker.capacity import (
+    ChildrenInCareFigure,
+    ExternalProvisionFigure,
+    capacity_figures,
+    monthly_flows,
+)
+from tracker.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
 from tracker.db import Database
 from tracker.demo import DEFAULT_AUTHORITIES, DemoSummary, generate_demo
 from tracker.enquiries import Enquiry, EnquiryEvent, reached_stages
 from tracker.errors import ConflictError, InvalidValueError
+from tracker.households import (
+    Household,
+    HouseholdVersion,
+    NewHousehold,
+    Placement,
+    Unavailability,
+    approve_household,
+    decode_terms,
+    version_on,
+)
 from tracker.reference import load_reference
 from tracker.stages import ClosureReason, Stage, check_closure, check_history
 from tracker.timeliness import first_contact_due
@@ -37,17 +55,20 @@ def _database(path: Path) -> Database:
     return database
 
 
-def _snapshot(database: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Every enquiry and event, as plain tuples in id order."""
+REGISTER_TABLES = (
+    Household, HouseholdVersion, Placement, Unavailability, ChildrenInCareFigure,
+    ExternalProvisionFigure,
+)  # fmt: skip
+
+
+def _rows(session: Any, table: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(select(*table.__table__.c).order_by(table.id))]
+
+
+def _snapshot(database: Database) -> tuple[list[tuple[Any, ...]], ...]:
+    """Every enquiry and event, then every row of the register and figures, in id order."""
     with database.read_session() as session:
-        enquiries = [
-            tuple(row) for row in session.execute(select(*Enquiry.__table__.c).order_by(Enquiry.id))
-        ]
-        events = [
-            tuple(row)
-            for row in session.execute(select(*EnquiryEvent.__table__.c).order_by(EnquiryEvent.id))
-        ]
-    return enquiries, events
+        return tuple(_rows(session, t) for t in (Enquiry, EnquiryEvent, *REGISTER_TABLES))
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +131,11 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
                 session, today=TODAY, authorities=(STOKE, "E06000020"), years=3, seed=seed
             )
         snapshots.append(_snapshot(database))
-    assert snapshots[0][0]
+    assert all(snapshots[0])
     assert snapshots[0] == snapshots[1]
     assert snapshots[0][0] != snapshots[2][0]
+    assert snapshots[0][2] != snapshots[2][2]  # households
+    assert snapshots[0][4] != snapshots[2][4]  # placements
 
 
 def test_refuses_a_database_with_enquiries(demo: tuple[Database, DemoSummary]) -> None:
@@ -121,7 +144,33 @@ def test_refuses_a_database_with_enquiries(demo: tuple[Database, DemoSummary]) -
         generate_demo(session, today=TODAY)
     with database.read_session() as session:
         total = session.scalar(select(func.count()).select_from(Enquiry))
+        households = session.scalar(select(func.count()).select_from(Household))
     assert total == sum(summary.enquiries.values())
+    assert households == sum(summary.households.values())
+
+
+def test_refuses_a_database_with_households(tmp_path: Path) -> None:
+    database = _database(tmp_path)
+    with database.writing() as session:
+        add_authority(
+            session, NewAuthority(code=STOKE, name="Stoke-on-Trent", region="West Midlands")
+        )
+        approve_household(
+            session,
+            SYSTEM,
+            STOKE,
+            NewHousehold(
+                reference="H1",
+                care_type=HouseholdCareType.IN_HOUSE,
+                approved_places=1,
+                approved_on=TODAY,
+            ),
+            TODAY,
+        )
+    with pytest.raises(ConflictError), database.writing() as session:
+        generate_demo(session, today=TODAY, authorities=("E06000020",), years=1)
+    with database.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Enquiry)) == 0
 
 
 def test_refuses_unknown_or_repeated_authorities(tmp_path: Path) -> None:
@@ -271,3 +320,260 @@ def test_tokens_authenticate(demo: tuple[Database, DemoSummary]) -> None:
                 assert caller.authority_code == scope
             if role is Role.REGIONAL:
                 assert caller.authority_code is None and caller.region == scope
+
+
+# The household register, placements and capacity figures.
+
+
+@pytest.fixture(scope="module")
+def register(demo: tuple[Database, DemoSummary]) -> dict[str, Any]:
+    """Every household with its versions, placements and unavailable periods."""
+    with demo[0].read_session() as session:
+        households = list(session.scalars(select(Household).order_by(Household.id)))
+        versions: dict[int, list[HouseholdVersion]] = {}
+        query = select(HouseholdVersion).order_by(
+            HouseholdVersion.household_id,  # type: ignore[arg-type]
+            HouseholdVersion.valid_from,  # type: ignore[arg-type]
+        )
+        for version in session.scalars(query):
+            versions.setdefault(version.household_id, []).append(version)
+        placements: dict[int, list[Placement]] = {}
+        for placement in session.scalars(select(Placement).order_by(Placement.id)):
+            placements.setdefault(placement.household_id, []).append(placement)
+        periods: dict[int, list[Unavailability]] = {}
+        for period in session.scalars(select(Unavailability).order_by(Unavailability.id)):
+            periods.setdefault(period.household_id, []).append(period)
+        session.expunge_all()
+    return {
+        "households": households,
+        "versions": versions,
+        "placements": placements,
+        "periods": periods,
+    }
+
+
+def _today(versions: list[HouseholdVersion]) -> HouseholdVersion:
+    version = version_on(versions, TODAY)
+    assert version is not None
+    return version
+
+
+def test_summary_counts_the_register(
+    demo: tuple[Database, DemoSummary], register: dict[str, Any]
+) -> None:
+    _, summary = demo
+    counts = Counter(h.authority_code for h in register["households"])
+    assert dict(counts) == summary.households
+    assert set(summary.households) == set(DEFAULT_AUTHORITIES)
+    assert summary.placements == sum(len(p) for p in register["placements"].values())
+    assert summary.unavailable_periods == sum(len(p) for p in register["periods"].values())
+    assert summary.placements > 1000 and summary.unavailable_periods > 100
+    assert summary.figures > 5 * 10 * 6
+
+
+def test_every_household_history_tiles(register: dict[str, Any]) -> None:
+    on_hold = 0
+    for household in register["households"]:
+        versions: list[HouseholdVersion] = register["versions"][household.id]
+        assert versions[0].valid_from == household.approved_on
+        assert versions[0].status == HouseholdStatus.ACTIVE.value
+        for earlier, later in pairwise(versions):
+            assert earlier.valid_to == later.valid_from
+            assert earlier.valid_from < later.valid_from
+            assert earlier.status != HouseholdStatus.DEREGISTERED.value  # terminal
+        assert versions[-1].valid_to is None
+        assert versions[-1].valid_from <= TODAY
+        assert household.version == len(versions)
+        for version in versions:
+            leaving = version.status == HouseholdStatus.DEREGISTERED.value
+            assert (version.deregistration_reason is not None) == leaving
+            assert 1 <= version.approved_places <= 4
+            assert version.age_min <= version.age_max
+            assert decode_terms(version.terms)
+            assert version.actor == "demo"
+            on_hold += version.status == HouseholdStatus.ON_HOLD.value
+    assert on_hold > 20
+
+
+def test_placements_keep_the_household_rules(register: dict[str, Any]) -> None:
+    children: dict[tuple[str, str], list[Placement]] = {}
+    for household in register["households"]:
+        versions: list[HouseholdVersion] = register["versions"][household.id]
+        placements: list[Placement] = register["placements"].get(household.id, [])
+        for placement in placements:
+            assert re.fullmatch(r"DEMO-C-\d{6}", placement.child_ref)
+            assert placement.start_on >= household.approved_on
+            assert placement.start_on <= TODAY
+            assert placement.end_on is None or placement.start_on < placement.end_on <= TODAY
+            children.setdefault((household.authority_code, placement.child_ref), []).append(
+                placement
+            )
+        # Who is placed changes only when a placement starts, the household only when a
+        # version starts: checking those days (and every month start) checks every day.
+        days = {p.start_on for p in placements} | {v.valid_from for v in versions}
+        day = date(TODAY.year - 7, TODAY.month, 1)
+        while day <= TODAY:
+            days.add(day)
+            day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        for day in sorted(days):
+            placed = sum(
+                1 for p in placements if p.start_on <= day and (p.end_on is None or p.end_on > day)
+            )
+            version = version_on(versions, day)
+            if placed:
+                assert version is not None, (household.id, day)
+                assert version.status == HouseholdStatus.ACTIVE.value, (household.id, day)
+                assert placed <= version.approved_places, (household.id, day)
+        for period in register["periods"].get(household.id, []):
+            assert period.start_on >= household.approved_on
+            assert period.end_on is None or period.start_on < period.end_on <= TODAY
+            version = version_on(versions, period.start_on)
+            assert version is not None and period.places <= version.approved_places
+    moved = 0
+    for stays in children.values():
+        stays.sort(key=lambda p: p.start_on)
+        for earlier, later in pairwise(stays):
+            assert earlier.end_on is not None and earlier.end_on <= later.start_on
+        moved += len(stays) > 1
+    assert moved > 100  # some children move between households
+
+
+def test_household_mix(demo: tuple[Database, DemoSummary], register: dict[str, Any]) -> None:
+    households: list[Household] = register["households"]
+    live = [
+        (h, _today(register["versions"][h.id]))
+        for h in households
+        if _today(register["versions"][h.id]).status != HouseholdStatus.DEREGISTERED.value
+    ]
+    types = Counter(v.care_type for _, v in live)
+    assert types.most_common(1)[0][0] == HouseholdCareType.IN_HOUSE.value
+    assert 0.22 <= types[HouseholdCareType.CONNECTED.value] / len(live) <= 0.33
+    assert 0 < types[HouseholdCareType.SUPPORTED_LODGINGS.value] < 0.08 * len(live)
+    assert 0 < types[HouseholdCareType.STAYING_PUT.value] < 0.08 * len(live)
+    places = Counter(v.approved_places for _, v in live)
+    assert set(places) <= {1, 2, 3, 4} and places[4] > 0
+    assert places[1] + places[2] > 0.6 * len(live)
+    assert statistics.mean(len(decode_terms(v.terms)) for _, v in live) > 1.5
+    ethnicity = Counter(h.carers_ethnicity for h in households)
+    assert ethnicity["not_stated"] > 0 and ethnicity[None] > 0
+    assert ethnicity["white_british"] < 0.9 * len(households)
+    reviewed = [h for h, _ in live if h.approved_on <= TODAY - timedelta(days=400)]
+    recent = [
+        h for h in reviewed if h.last_review_on and h.last_review_on > TODAY - timedelta(days=365)
+    ]
+    assert 0.8 <= len(recent) / len(reviewed) < 1
+    assert all(h.last_review_on is None or h.last_review_on <= TODAY for h in households)
+    on_hold = sum(1 for _, v in live if v.status == HouseholdStatus.ON_HOLD.value)
+    assert 0 < on_hold < 0.08 * len(live)
+
+
+def test_some_in_house_approvals_come_from_enquiries(
+    demo: tuple[Database, DemoSummary], register: dict[str, Any]
+) -> None:
+    with demo[0].read_session() as session:
+        enquiries = {e.id: e for e in session.scalars(select(Enquiry))}
+    linked = [h for h in register["households"] if h.enquiry_id is not None]
+    assert len({h.enquiry_id for h in linked}) == len(linked)
+    for household in linked:
+        enquiry = enquiries[household.enquiry_id]
+        assert enquiry.authority_code == household.authority_code
+        assert enquiry.approved_on == household.approved_on
+        assert enquiry.ethnicity == household.carers_ethnicity
+        first = register["versions"][household.id][0]
+        assert first.care_type == HouseholdCareType.IN_HOUSE.value
+    approved = sum(1 for e in enquiries.values() if e.approved_on is not None)
+    assert 0.5 * approved <= len(linked) <= approved
+    in_window = [h for h in register["households"] if h.approved_on > TODAY.replace(year=2020)]
+    assert len(linked) < 0.5 * len(in_window)
+
+
+@pytest.mark.parametrize("code", DEFAULT_AUTHORITIES)
+def test_capacity_today_is_near_the_reference(
+    demo: tuple[Database, DemoSummary], code: str
+) -> None:
+    figures = load_reference()[code]
+    with demo[0].read_session() as session:
+        capacity = capacity_figures(session, code, TODAY)
+    total = capacity.total
+    assert figures.households and figures.approved_places and figures.filled_places
+    assert abs(total.households - figures.households) <= 0.1 * figures.households
+    assert abs(total.approved_places - figures.approved_places) <= 0.1 * figures.approved_places
+    assert abs(total.filled_places - figures.filled_places) <= 0.15 * figures.filled_places
+    assert figures.unavailable_places
+    assert 0.5 * figures.unavailable_places <= total.unavailable_places
+    assert total.unavailable_places <= 1.5 * figures.unavailable_places
+    assert total.vacant_places > 0
+    in_house = next(c for c in capacity.by_care_type if c.care_type == "in_house")
+    assert in_house.occupancy is not None and 0.75 <= in_house.occupancy <= 0.95
+    connected = next(c for c in capacity.by_care_type if c.care_type == "connected")
+    assert 0.2 <= connected.households / total.households <= 0.35
+
+
+def test_stoke_capacity_and_flows(demo: tuple[Database, DemoSummary]) -> None:
+    with demo[0].read_session() as session:
+        capacity = capacity_figures(session, STOKE, TODAY)
+        flows = monthly_flows(session, STOKE, date(2020, 4, 1), date(2026, 3, 31))
+        in_2023 = capacity_figures(session, STOKE, date(2023, 3, 31))
+    in_house = next(c for c in capacity.by_care_type if c.care_type == "in_house")
+    assert in_house.occupancy is not None and 0.75 <= in_house.occupancy <= 0.95
+    assert abs(capacity.total.households - 270) <= 27
+    assert abs(capacity.total.approved_places - 420) <= 42
+    years: dict[str, list[int]] = {}
+    reasons: Counter[str] = Counter()
+    for month in flows:
+        if month.month < "2026":
+            year = years.setdefault(month.month[:4], [0, 0])
+            year[0] += month.approvals
+            year[1] += month.deregistrations
+        reasons.update(month.deregistrations_by_reason)
+        assert month.households > 150
+        assert month.occupancy is not None and 0.7 <= month.occupancy <= 0.97
+    assert sum(1 for a, d in years.values() if a > 0 and d > 0) >= 5
+    assert all(20 <= a <= 80 for y, (a, _) in years.items() if y != "2020")
+    top = {reason for reason, _ in reasons.most_common(2)}
+    assert top <= {"resigned", "retired", "other"} and "resigned" in top
+    assert 0 < reasons["standards_concern"] < 0.1 * sum(reasons.values())
+    assert reasons["moved_agency"] > 0
+    # The Stoke strategy's own figures.
+    counts = {c.category: c.children for c in in_2023.children_in_care}
+    assert counts[PlacementCategory.IN_HOUSE_FOSTER] == 211
+    assert counts[PlacementCategory.CONNECTED_FOSTER] == 205
+    assert sum(counts.values()) == 1109
+    provision = {p.provision: p for p in capacity.external_provision}
+    assert (
+        provision["ifa_fostering"].households,
+        provision["ifa_fostering"].places,
+        provision["ifa_fostering"].used_by_authority,
+    ) == (92, 219, 94)
+    assert (
+        provision["private_childrens_home"].places,
+        provision["private_childrens_home"].used_by_authority,
+    ) == (57, 3)
+
+
+def test_children_in_care_figures(demo: tuple[Database, DemoSummary]) -> None:
+    reference = load_reference()
+    with demo[0].read_session() as session:
+        rows = list(session.scalars(select(ChildrenInCareFigure)))
+    dates = {r.as_at for r in rows}
+    assert dates == {date(y, 3, 31) for y in range(2020, 2026)} | {date(2026, 2, 28)}
+    assert {r.source for r in rows} == {"demo"}
+    for code in DEFAULT_AUTHORITIES:
+        figures = reference[code]
+        by_date: dict[date, dict[str, int]] = {}
+        for row in rows:
+            if row.authority_code == code:
+                by_date.setdefault(row.as_at, {})[row.category] = row.children
+        assert all(set(c) == {p.value for p in PlacementCategory} for c in by_date.values())
+        assert figures.children_in_care and figures.cla_year
+        assert sum(by_date[date(figures.cla_year, 3, 31)].values()) == figures.children_in_care
+        totals = [sum(c.values()) for c in by_date.values()]
+        assert max(totals) < 1.35 * min(totals)
+        for counts in by_date.values():
+            total = sum(counts.values())
+            foster = sum(
+                counts[c] for c in ("in_house_foster", "connected_foster", "ifa_foster",
+                                    "other_council_foster")
+            )  # fmt: skip
+            assert 0.6 <= foster / total <= 0.8
+            assert 0.05 <= counts["childrens_home"] / total <= 0.16

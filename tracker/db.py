@@ -53,11 +53,18 @@ class Database:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        # The pool holds more connections than the server has worker threads (anyio's 40),
+        # so a request never waits for a connection that a waiting thread holds.
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": not self.is_sqlite,
+            "pool_timeout": 10,
+        }
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+            kwargs.update(pool_size=45, max_overflow=5)
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
+            kwargs.update(pool_size=10, max_overflow=40)
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_s)

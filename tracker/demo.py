@@ -2,7 +2,8 @@
 
 `generate_demo` fills an empty database with Stoke-on-Trent and some West Midlands
 neighbours (or the authorities given), each with `years` years of enquiries ending on
-`today`, moved through the funnel with dated history, plus one token per role.
+`today`, moved through the funnel with dated history, the household register and capacity
+figures over the same years, plus one token per role.
 
 Volumes come from the shipped reference (Ofsted 2018-19 enquiries to the council's own
 fostering service, 150 a year when missing), with mild year-to-year drift and a monthly
@@ -28,6 +29,13 @@ only at panel and rarely. No stage or closure date is after `today`, so the late
 enquiries are still open at early stages, and a handful are open and overdue for first
 contact.
 
+Each authority also gets a household register over the same window (`tracker.demo_households`):
+a stock of households and approvals and deregistrations sized from Ofsted's 2018-19 figures,
+some in-house approvals linked to the approved demo enquiries, placements of pseudonymous
+children (``DEMO-C-000123``) never beyond approved places, unavailable periods and holds, so
+today's households, places and occupancy are near the reference; and children-in-care and
+(for Stoke-on-Trent) external provision figures.
+
 Personal data is plainly fake: names from short built-in lists, e-mail addresses at
 example.org, phone numbers in Ofcom's drama range (07700 900000-900999) and postcode
 districts of the authority's area. Every enquiry has an external reference such as
@@ -52,8 +60,17 @@ from sqlalchemy.orm import Session
 from tracker import audit
 from tracker.access import SYSTEM, Role, issue_token
 from tracker.authorities import NewAuthority, add_authority
+from tracker.demo_households import (
+    ApprovedEnquiry,
+    children_in_care_rows,
+    external_provision_rows,
+    plan_register,
+    store_figures,
+    store_register,
+)
 from tracker.enquiries import Enquiry, EnquiryEvent
 from tracker.errors import ConflictError, InvalidValueError
+from tracker.households import Household
 from tracker.reference import AuthorityFigures, load_reference
 from tracker.stages import STAGE_ORDER, ClosureReason, Stage, check_closure, check_history
 from tracker.timeliness import LONDON, first_contact_due, is_working_day, next_working_day
@@ -194,6 +211,12 @@ class DemoSummary(msgspec.Struct, frozen=True, kw_only=True):
     # (role, authority code or region, or None for the admin token, secret)
     tokens: list[tuple[Role, str | None, str]]
     events: int = 0
+    # Households stored per authority (deregistered ones included), and in all authorities
+    # their placements, unavailable periods and children-in-care and provision figure rows.
+    households: dict[str, int] = msgspec.field(default_factory=dict)
+    placements: int = 0
+    unavailable_periods: int = 0
+    figures: int = 0
 
 
 def generate_demo(
@@ -225,14 +248,16 @@ def generate_demo(
             f"no reference figures for {', '.join(unknown)}: give English LA ONS codes",
             field="authorities",
         )
-    if session.scalar(select(func.count()).select_from(Enquiry)):
-        raise ConflictError(
-            "the database already holds enquiries: the demo only fills an empty database",
-            rule="not_empty",
-        )
+    for table, what in ((Enquiry, "enquiries"), (Household, "households")):
+        if session.scalar(select(func.count()).select_from(table)):
+            raise ConflictError(
+                f"the database already holds {what}: the demo only fills an empty database",
+                rule="not_empty",
+            )
     start = today - relativedelta(years=years) + timedelta(days=1)
     counts: dict[str, int] = {}
-    events = 0
+    households: dict[str, int] = {}
+    events = placements = unavailable = figure_rows = 0
     for code in codes:
         figures = reference[code]
         assert figures.region is not None
@@ -247,11 +272,38 @@ def generate_demo(
         )
         rng = random.Random(f"fostering-demo:{seed}:{code}")
         plans = _plan_authority(rng, code, _annual_volume(figures), start, today)
-        events += _store(session, rng, plans)
+        stored, ids = _store(session, rng, plans)
+        events += stored
         counts[code] = len(plans)
+        # The register has an RNG of its own, so the enquiries stay as they were without it.
+        rng = random.Random(f"fostering-demo-register:{seed}:{code}")
+        approved = [
+            ApprovedEnquiry(
+                id=enquiry_id,
+                approved_on=plan.reached[Stage.APPROVED],
+                ethnicity=plan.fields["ethnicity"],
+                interests=plan.fields["interests"],
+            )
+            for enquiry_id, plan in zip(ids, plans, strict=True)
+            if Stage.APPROVED in plan.reached
+        ]
+        register = plan_register(
+            rng, figures, start=start, today=today, years=years, enquiries=approved
+        )
+        homes, placed, periods = store_register(session, rng, code, register)
+        households[code] = homes
+        placements += placed
+        unavailable += periods
+        figure_rows += store_figures(
+            session,
+            children_in_care_rows(rng, figures, start, today),
+            external_provision_rows(code, today, rng),
+        )
         audit.record(
             session, SYSTEM, "demo", "authority", code,
-            authority_code=code, detail={"enquiries": len(plans), "seed": seed},
+            authority_code=code,
+            detail={"enquiries": len(plans), "households": homes, "placements": placed,
+                    "seed": seed},
         )  # fmt: skip
     home = codes[0]
     region = reference[home].region
@@ -271,7 +323,16 @@ def generate_demo(
         )
         tokens.append((role, scope, issued.secret))
     session.flush()
-    return DemoSummary(authorities=codes, enquiries=counts, tokens=tokens, events=events)
+    return DemoSummary(
+        authorities=codes,
+        enquiries=counts,
+        tokens=tokens,
+        events=events,
+        households=households,
+        placements=placements,
+        unavailable_periods=unavailable,
+        figures=figure_rows,
+    )
 
 
 def _approvals_target(figures: AuthorityFigures) -> int:
@@ -462,8 +523,11 @@ def _at(day: date, rng: random.Random) -> datetime:
     return (start + timedelta(minutes=rng.randint(0, 540))).astimezone(UTC)
 
 
-def _store(session: Session, rng: random.Random, plans: list[_Plan]) -> int:
-    """Insert an authority's enquiries and their history in two bulk statements."""
+def _store(session: Session, rng: random.Random, plans: list[_Plan]) -> tuple[int, list[int]]:
+    """Insert an authority's enquiries and their history in two bulk statements.
+
+    Returns the number of events and the enquiries' ids, in the order of `plans`.
+    """
     rows: list[dict[str, Any]] = []
     histories: list[list[dict[str, Any]]] = []
     for plan in plans:
@@ -509,7 +573,7 @@ def _store(session: Session, rng: random.Random, plans: list[_Plan]) -> int:
         rows.append(row)
         histories.append(history)
     if not rows:
-        return 0
+        return 0, []
     statement = insert(Enquiry).returning(Enquiry.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
     # render_nulls keeps every row in one batch (otherwise rows are grouped by their NULLs).
     ids = session.scalars(statement, rows, execution_options={"render_nulls": True}).all()
@@ -519,4 +583,4 @@ def _store(session: Session, rng: random.Random, plans: list[_Plan]) -> int:
         for event in history
     ]
     session.execute(insert(EnquiryEvent), events, execution_options={"render_nulls": True})
-    return len(events)
+    return len(events), list(ids)
