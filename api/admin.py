@@ -7,10 +7,10 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.deps import provide_write_session
+from api.params import Limit, Offset, RecordId
 from tracker import audit
 from tracker.access import (
     Caller,
@@ -79,7 +79,7 @@ class TokenController(Controller):
         dependencies={"session": Provide(provide_write_session)},
         summary="Revoke a token",
     )
-    def revoke(self, token_id: int, caller: Caller, session: Session) -> TokenRecord:
+    def revoke(self, token_id: RecordId, caller: Caller, session: Session) -> TokenRecord:
         """The token stops working at once."""
         record = revoke_token(session, token_id)
         audit.record(
@@ -103,8 +103,8 @@ class AuditController(Controller):
         authority_code: str | None = None,
         entity: str | None = None,
         entity_id: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> list[AuditRecord]:
         """Newest first; a manager sees only their own authority's entries."""
         if caller.role is not Role.ADMIN:

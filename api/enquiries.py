@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.deps import authority_in_scope, provide_write_session
+from api.params import MAX_PAGE, Limit, Offset, RecordId
 from tracker import enquiries as service
 from tracker import enquiry_files
 from tracker.access import Caller
@@ -28,15 +27,13 @@ from tracker.enquiries import (
     Reopening,
     StageMove,
 )
-from tracker.enquiry_files import FileFormat, ImportReport
+from tracker.enquiry_files import ImportReport
+from tracker.spreadsheets import FileFormat
 from tracker.stages import Stage, Status
 from tracker.vocabulary import Channel
 
-MAX_PAGE = 500
 IMPORT_LIMIT = 20_000_000
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size (at most 500)")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 READ = {"access": "enquiries.read"}
@@ -144,13 +141,13 @@ class EnquiryController(Controller):
 
     @get("/{enquiry_id:int}", opt=READ, sync_to_thread=True, summary="One enquiry")
     def read(
-        self, authority: str, enquiry_id: int, session: Session, today: date
+        self, authority: str, enquiry_id: RecordId, session: Session, today: date
     ) -> Response[EnquiryRecord]:
         """An enquiry with its ETag (send it back as If-Match to edit)."""
         return with_etag(service.get_enquiry(session, authority, enquiry_id, today))
 
     @get("/{enquiry_id:int}/history", opt=READ, sync_to_thread=True, summary="Enquiry history")
-    def history(self, authority: str, enquiry_id: int, session: Session) -> list[EventRecord]:
+    def history(self, authority: str, enquiry_id: RecordId, session: Session) -> list[EventRecord]:
         """Every change of the enquiry, oldest first: date, who, note."""
         return service.enquiry_history(session, authority, enquiry_id)
 
@@ -165,7 +162,7 @@ class EnquiryController(Controller):
         self,
         request: Request,
         authority: str,
-        enquiry_id: int,
+        enquiry_id: RecordId,
         data: EnquiryChanges,
         caller: Caller,
         session: Session,
@@ -192,7 +189,7 @@ class EnquiryController(Controller):
         self,
         request: Request,
         authority: str,
-        enquiry_id: int,
+        enquiry_id: RecordId,
         data: StageMove,
         caller: Caller,
         session: Session,
@@ -228,7 +225,7 @@ class EnquiryController(Controller):
         self,
         request: Request,
         authority: str,
-        enquiry_id: int,
+        enquiry_id: RecordId,
         data: Closure,
         caller: Caller,
         session: Session,
@@ -259,7 +256,7 @@ class EnquiryController(Controller):
         self,
         request: Request,
         authority: str,
-        enquiry_id: int,
+        enquiry_id: RecordId,
         data: Reopening,
         caller: Caller,
         session: Session,
@@ -287,7 +284,7 @@ class EnquiryController(Controller):
         summary="Erase personal data",
     )
     def erase(
-        self, authority: str, enquiry_id: int, caller: Caller, session: Session, today: date
+        self, authority: str, enquiry_id: RecordId, caller: Caller, session: Session, today: date
     ) -> EnquiryRecord:
         """Erase the enquirer's name, contacts, postcode and ethnicity; keep dates and stages."""
         record = service.erase_personal_data(session, caller, authority, enquiry_id, today)

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from tracker.errors import (
     ConflictError,
@@ -123,6 +123,12 @@ def integrity_error(_: Request, exc: IntegrityError) -> Response[dict[str, Any]]
     return problem(409, "conflict", "the change conflicts with stored data", rule="constraint")
 
 
+def data_error(_: Request, exc: DataError) -> Response[dict[str, Any]]:
+    """A value the database cannot hold (a number out of range, a NUL character)."""
+    log.warning("data error: %s", type(exc.orig).__name__)
+    return problem(400, "invalid_value", "a value is out of the range the database can hold")
+
+
 def operational_error(_: Request, exc: OperationalError) -> Response[dict[str, Any]]:
     """The database is busy or unreachable: ask the client to retry."""
     log.error("database unavailable: %s", type(exc.orig).__name__)
@@ -140,6 +146,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     IntegrityError: integrity_error,
+    DataError: data_error,
     OperationalError: operational_error,
     Exception: unexpected_error,
 }

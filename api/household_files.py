@@ -12,8 +12,8 @@ from api.deps import authority_in_scope, provide_write_session
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
 from tracker import household_files
 from tracker.access import Caller
-from tracker.enquiry_files import FileFormat
 from tracker.household_files import HouseholdImportReport
+from tracker.spreadsheets import FileFormat
 
 READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}

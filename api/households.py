@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.deps import authority_in_scope, provide_write_session
 from api.enquiries import expected_version
+from api.params import Limit, Offset, RecordId
 from tracker import households as service
 from tracker.access import Caller
 from tracker.care_types import HouseholdCareType, HouseholdStatus
@@ -33,8 +32,6 @@ READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}
 WRITING = {"session": Provide(provide_write_session)}
 SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
 
 
 def with_etag(record: HouseholdRecord, status_code: int = 200) -> Response[HouseholdRecord]:
@@ -86,7 +83,7 @@ class HouseholdController(Controller):
     def read(
         self,
         authority: str,
-        household_id: int,
+        household_id: RecordId,
         session: Session,
         today: date,
         as_at: date | None = None,
@@ -95,7 +92,9 @@ class HouseholdController(Controller):
         return with_etag(service.get_household(session, authority, household_id, as_at or today))
 
     @get("/{household_id:int}/history", opt=READ, sync_to_thread=True, summary="Dated history")
-    def history(self, authority: str, household_id: int, session: Session) -> list[VersionRecord]:
+    def history(
+        self, authority: str, household_id: RecordId, session: Session
+    ) -> list[VersionRecord]:
         """Every period of the household: status, places, ages and terms, from when to when."""
         return service.household_history(session, authority, household_id)
 
@@ -111,7 +110,7 @@ class HouseholdController(Controller):
         self,
         request: Request,
         authority: str,
-        household_id: int,
+        household_id: RecordId,
         data: HouseholdChange,
         caller: Caller,
         session: Session,
@@ -141,7 +140,7 @@ class HouseholdController(Controller):
         self,
         request: Request,
         authority: str,
-        household_id: int,
+        household_id: RecordId,
         data: HouseholdDetails,
         caller: Caller,
         session: Session,
@@ -162,7 +161,7 @@ class HouseholdController(Controller):
 
     @get("/{household_id:int}/placements", opt=READ, sync_to_thread=True, summary="Placements")
     def placements(
-        self, authority: str, household_id: int, session: Session, as_at: date | None = None
+        self, authority: str, household_id: RecordId, session: Session, as_at: date | None = None
     ) -> list[PlacementRecord]:
         """The household's placements (only those running on `as_at` when given)."""
         return service.list_placements(session, authority, household_id, as_at)
@@ -177,7 +176,7 @@ class HouseholdController(Controller):
     def place(
         self,
         authority: str,
-        household_id: int,
+        household_id: RecordId,
         data: NewPlacement,
         caller: Caller,
         session: Session,
@@ -199,7 +198,7 @@ class HouseholdController(Controller):
     def unavailable(
         self,
         authority: str,
-        household_id: int,
+        household_id: RecordId,
         data: NewUnavailability,
         caller: Caller,
         session: Session,
@@ -229,7 +228,7 @@ class PlacementController(Controller):
     def end_placement(
         self,
         authority: str,
-        placement_id: int,
+        placement_id: RecordId,
         data: PlacementEnd,
         caller: Caller,
         session: Session,
@@ -251,7 +250,7 @@ class PlacementController(Controller):
     def end_unavailability(
         self,
         authority: str,
-        unavailability_id: int,
+        unavailability_id: RecordId,
         data: PlacementEnd,
         caller: Caller,
         session: Session,

@@ -98,8 +98,12 @@ def test_rule_breaking_moves_are_refused_and_change_nothing(client, tokens):
 def test_reopen_moves_back_and_clears_later_dates(client, tokens):
     token = tokens["manager_stoke"]
     enquiry = log_enquiry(client, token)
-    for stage, ago in [("application", 200), ("stage_1", 150)]:
+    for stage, ago in [("first_contact", 290), ("application", 200), ("stage_1", 150)]:
         assert move(client, token, enquiry["id"], stage, days_ago(ago)).status_code == 200
+    never = client.post(
+        f"{BASE}/{enquiry['id']}/reopen", json={"stage": "initial_visit"}, headers=bearer(token)
+    )
+    assert never.status_code == 409 and never.json()["rule"] == "stage_not_reached"
     back = client.post(
         f"{BASE}/{enquiry['id']}/reopen", json={"stage": "first_contact"}, headers=bearer(token)
     ).json()

@@ -572,14 +572,9 @@ def test_cli_rejects_a_bad_file_naming_row_and_field(
     assert dry.exit_code == 2
 
 
-# --- bugs found ---------------------------------------------------------------------------
+# --- bugs found (now fixed) ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: API stores interests in the order given, the import sorts them, so an "
-    "export of an API-logged enquiry re-imports as 'updated' and bumps its version",
-)
 def test_export_of_api_logged_interests_reimports_unchanged(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -603,11 +598,6 @@ def test_export_of_api_logged_interests_reimports_unchanged(
     assert snapshot(client, token) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: enquiries logged through the API without external_ref are exported with a "
-    "blank external_ref, which the import rejects: the export does not round-trip",
-)
 def test_export_of_enquiries_logged_without_reference_reimports_unchanged(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -626,11 +616,6 @@ def test_export_of_enquiries_logged_without_reference_reimports_unchanged(
     assert snapshot(client, token) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reopen may move an enquiry back to a stage it never reached (no date), "
-    "leaving stage and dates inconsistent; its export is then rejected on re-import",
-)
 def test_export_after_reopening_to_an_earlier_stage_reimports_unchanged(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -651,11 +636,6 @@ def test_export_after_reopening_to_an_earlier_stage_reimports_unchanged(
     assert response.json()["unchanged"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: xlsx cells holding real Excel dates are read as '2024-01-05 00:00:00' and "
-    "rejected as 'not a date'",
-)
 def test_xlsx_with_real_date_cells_imports(client: TestClient, tokens: dict[str, str]) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -672,11 +652,6 @@ def test_xlsx_with_real_date_cells_imports(client: TestClient, tokens: dict[str,
     assert (record["received_on"], record["first_contact_on"]) == ("2024-01-05", "2024-01-08")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CSV cell over 131072 characters raises csv.Error in read_table, "
-    "unhandled: 500 instead of 422 naming the row",
-)
 def test_oversized_csv_cell_is_rejected_naming_the_row(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -688,11 +663,6 @@ def test_oversized_csv_cell_is_rejected_naming_the_row(
     assert response.json()["errors"][0]["row"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a NUL character in a cell is stored on SQLite and is a 500 (DataError) on "
-    "PostgreSQL; it should be a 422 naming row and field",
-)
 def test_nul_character_in_a_cell_is_rejected_naming_row_and_field(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -706,11 +676,6 @@ def test_nul_character_in_a_cell_is_rejected_naming_row_and_field(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (design): a file without an optional column blanks that field on every "
-    "matched enquiry (stage dates, closures, contacts) instead of leaving it alone",
-)
 def test_file_without_optional_columns_leaves_them_alone(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -727,11 +692,6 @@ def test_file_without_optional_columns_leaves_them_alone(
     assert snapshot(client, token) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: csv.DictReader skips blank lines, so row numbers after a blank line are "
-    "one less than the spreadsheet row",
-)
 def test_row_numbers_count_blank_lines_as_the_spreadsheet_does(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
@@ -743,12 +703,6 @@ def test_row_numbers_count_blank_lines_as_the_spreadsheet_does(
     assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(4, "channel")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the header check strips spaces around column names but parse_row does not, "
-    "so 'external_ref, received_on, channel' passes the header check and then every row "
-    "fails with 'received_on is required'",
-)
 def test_spaces_around_header_names_are_accepted(
     client: TestClient, tokens: dict[str, str]
 ) -> None:

@@ -229,7 +229,7 @@ def test_an_unreadable_file_is_refused_not_a_server_error(client, tokens):
     text = f"{HEADER}\nE08000027,{huge},West Midlands,{AS_AT},in_house,115,235,\n"
     response = load(client, tokens, text)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["row"] == 1
+    assert response.json()["errors"][0]["row"] == 2  # the row holding the oversized cell
 
 
 def test_more_places_in_use_than_approved_is_a_warning(client, tokens):

@@ -49,15 +49,18 @@ from tracker.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 EARLIEST_DATE = date(2000, 1, 1)
 PERSONAL_FIELDS = ("enquirer_name", "email", "phone", "postcode_district", "ethnicity")
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL, so no backend may take it
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
+]
 Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=r"^\+?[0-9][0-9 ()-]{5,}$")]
 PostcodeDistrict = Annotated[
     str, msgspec.Meta(max_length=4, pattern=r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?$")
 ]
-Campaign = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Campaign = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NO_NUL)]
+ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
 
 
 class Enquiry(SQLModel, table=True):
@@ -411,7 +414,7 @@ def create_enquiry(
         postcode_district=new.postcode_district.upper() if new.postcode_district else None,
         household_type=new.household_type.value if new.household_type else None,
         ethnicity=new.ethnicity.value if new.ethnicity else None,
-        interests=[i.value for i in new.interests],
+        interests=sorted({i.value for i in new.interests}),
     )
     session.add(row)
     session.flush()
@@ -530,6 +533,12 @@ def reopen_enquiry(
             rule="reopen_backwards_only",
             field="stage",
         )
+    if target not in reached_stages(row):
+        raise StageRuleError(
+            f"the enquiry never reached {target}: reopen it at a stage it reached",
+            rule="stage_not_reached",
+            field="stage",
+        )
     for stage in STAGE_ORDER[target.rank + 1 :]:
         setattr(row, stage.date_column, None)
     row.stage = target.value
@@ -604,7 +613,7 @@ def edit_enquiry(
 
 def _stored_value(name: str, value: Any) -> Any:
     if isinstance(value, list):
-        return [v.value if isinstance(v, enum.Enum) else v for v in value]
+        return sorted({v.value if isinstance(v, enum.Enum) else v for v in value})
     if isinstance(value, enum.Enum):
         return value.value
     if name == "postcode_district" and value is not None:

@@ -12,7 +12,7 @@ import enum
 import io
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -34,6 +34,7 @@ from tracker.enquiries import (
     status_of,
 )
 from tracker.errors import DomainError, ImportRejectedError, RowError
+from tracker.spreadsheets import FileFormat, parse_date, read_sheet
 from tracker.stages import LATER_STAGES, ClosureReason, Stage, check_closure, check_history
 from tracker.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
@@ -58,14 +59,6 @@ REQUIRED = ("external_ref", "received_on", "channel")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
 EXPORT_ONLY = ("id", "stage", "status")
 MAX_ERRORS = 200
-XLSX_MAGIC = b"PK\x03\x04"
-
-
-class FileFormat(enum.StrEnum):
-    """Spreadsheet formats the import and export speak."""
-
-    CSV = "csv"
-    XLSX = "xlsx"
 
 
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,15 +70,6 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     unchanged: int
     dry_run: bool
     erased_fields_ignored: int = 0
-
-
-def _date(value: str) -> date:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 def _member(kind: type[enum.StrEnum]) -> Callable[[str], str]:
@@ -127,7 +111,7 @@ def _bounded(max_length: int) -> Callable[[str], str]:
 
 PARSERS: dict[str, Callable[[str], Any]] = {
     "external_ref": _bounded(64),
-    "received_on": _date,
+    "received_on": parse_date,
     "channel": _member(Channel),
     "campaign": _bounded(80),
     "enquirer_name": _bounded(200),
@@ -139,80 +123,61 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "household_type": _member(HouseholdType),
     "ethnicity": _member(Ethnicity),
     "interests": _interests,
-    **{column: _date for column in STAGE_COLUMNS},
-    "closed_on": _date,
+    **{column: parse_date for column in STAGE_COLUMNS},
+    "closed_on": parse_date,
     "closure_reason": _member(ClosureReason),
     "stage": _member(Stage),
 }
 
 
-def read_table(content: bytes, file_format: FileFormat | None = None) -> list[dict[str, str]]:
-    """Rows of a CSV or xlsx file as strings keyed by header (blank cells are '')."""
-    if file_format is FileFormat.XLSX or (file_format is None and content[:4] == XLSX_MAGIC):
-        try:
-            frame = pd.read_excel(io.BytesIO(content), dtype=str, keep_default_na=False)
-        except Exception as exc:
-            raise DomainError(
-                f"the file is not a readable xlsx workbook: {exc}",
-                rule="unreadable_file",
-                field="file",
-            ) from exc
-        frame.columns = [str(c) for c in frame.columns]
-        return [{k: str(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def _check_header(rows: list[dict[str, str]], content_empty: bool) -> None:
-    if content_empty or not rows:
-        raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
-    header = [h.strip() for h in rows[0] if h is not None]
+def _check_header(header: list[str]) -> None:
     errors = [
         RowError(1, column, f"unknown column {column!r}")
         for column in header
         if column not in COLUMNS and column not in EXPORT_ONLY
     ]
+    if "external_ref" not in header and "id" not in header:
+        errors.append(RowError(1, "external_ref", "a column external_ref (or id) is required"))
     errors += [
         RowError(1, column, f"required column {column!r} is missing")
-        for column in REQUIRED
+        for column in REQUIRED[1:]
         if column not in header
     ]
     if errors:
         raise ImportRejectedError(errors)
 
 
-def parse_row(
-    row_number: int, raw: dict[str, str], today: date
-) -> tuple[dict[str, Any], list[RowError]]:
-    """One row's values, typed, and every problem found in it."""
+def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowError]]:
+    """The typed values of the cells a row has, and every problem found in them."""
     values: dict[str, Any] = {}
     errors: list[RowError] = []
     if None in raw:
-        errors.append(RowError(row_number, None, "the row has more cells than the header"))
+        errors.append(RowError(line, None, "the row has more cells than the header"))
     for column, cell in raw.items():
-        if column is None or column not in PARSERS:
+        if column not in PARSERS and column != "id":
             continue
         text = (cell or "").strip()
         if not text:
             values[column] = [] if column == "interests" else None
-            continue
-        try:
-            values[column] = PARSERS[column](text)
-        except ValueError as exc:
-            errors.append(RowError(row_number, column, str(exc)))
-    for column in REQUIRED:
-        if values.get(column) is None and not any(e.field == column for e in errors):
-            errors.append(RowError(row_number, column, f"{column} is required"))
-    if errors:
-        return values, errors
-    errors += _row_rules(row_number, values, today)
+        elif column == "id":
+            if text.isdigit() and len(text) < 10:
+                values["id"] = int(text)
+            else:
+                errors.append(RowError(line, "id", f"{text!r} is not an enquiry id"))
+        else:
+            try:
+                values[column] = PARSERS[column](text)
+            except ValueError as exc:
+                errors.append(RowError(line, column, str(exc)))
+    if not values.get("external_ref") and not values.get("id") and not errors:
+        errors.append(RowError(line, "external_ref", "external_ref (or id) is required"))
     return values, errors
 
 
 def _row_rules(row_number: int, values: dict[str, Any], today: date) -> list[RowError]:
+    for column in REQUIRED[1:]:
+        if values.get(column) is None:
+            return [RowError(row_number, column, f"{column} is required")]
     received = values["received_on"]
     if received > today or received < EARLIEST_DATE:
         return [RowError(row_number, "received_on", f"{received} is out of range")]
@@ -259,6 +224,10 @@ def _stored_fields(values: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _stored_values(row: Enquiry) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in COLUMNS}
+
+
 def import_enquiries(
     session: Session,
     caller: Caller,
@@ -271,54 +240,76 @@ def import_enquiries(
 ) -> ImportReport:
     """Check every row, then create, update or leave each enquiry; all or nothing.
 
-    Raises ImportRejectedError (nothing written) listing row numbers and fields at fault.
-    Row numbers count the header as row 1, as a spreadsheet shows them.
+    Rows match stored enquiries on external_ref, or on id when the reference is blank (as
+    in an export of enquiries logged without one). A column the file leaves out is left as
+    stored. Raises ImportRejectedError (nothing written) listing rows and fields at fault;
+    rows are numbered as a spreadsheet shows them, the header being row 1.
     """
     get_authority(session, authority_code)
-    rows = read_table(content, file_format)
-    _check_header(rows, not content.strip())
-    parsed: list[dict[str, Any]] = []
+    header, rows = read_sheet(content, file_format)
+    if not rows:
+        raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
+    _check_header(header)
+    cells: list[tuple[int, dict[str, Any], bool]] = []
     errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(rows, start=2):
-        values, row_errors = parse_row(index, raw, today)
-        ref = values.get("external_ref")
-        if ref and ref in seen:
-            row_errors.append(RowError(index, "external_ref", f"{ref!r} repeats row {seen[ref]}"))
-        elif ref:
-            seen[ref] = index
+    seen: dict[object, int] = {}
+    for row in rows:
+        values, row_errors = parse_row(row.line, row.cells)
+        key = values.get("external_ref") or values.get("id")
+        if key and key in seen:
+            field = "external_ref" if values.get("external_ref") else "id"
+            row_errors.append(RowError(row.line, field, f"{key!r} repeats row {seen[key]}"))
+        elif key:
+            seen[key] = row.line
         errors += row_errors
-        parsed.append(values)
+        cells.append((row.line, values, not row_errors))
         if len(errors) >= MAX_ERRORS:
-            break
+            raise ImportRejectedError(errors[:MAX_ERRORS])
+
+    by_ref = _existing_by_ref(session, authority_code, [k for k in seen if isinstance(k, str)])
+    by_id = _existing_by_id(session, authority_code, [k for k in seen if isinstance(k, int)])
+    plan: list[tuple[Enquiry | None, dict[str, Any]]] = []
+    for line, values, readable in cells:
+        if not readable:
+            continue
+        ref, enquiry_id = values.get("external_ref"), values.get("id")
+        stored = by_ref.get(ref) if ref else by_id.get(enquiry_id)
+        if stored is None and not ref:
+            errors.append(RowError(line, "id", f"no enquiry {enquiry_id} in {authority_code}"))
+            continue
+        merged = _stored_values(stored) if stored is not None else {}
+        merged.update({k: v for k, v in values.items() if k in COLUMNS or k == "stage"})
+        if stored is not None and not ref:
+            merged["external_ref"] = stored.external_ref
+        errors += _row_rules(line, merged, today)
+        plan.append((stored, merged))
     if errors:
+        errors.sort(key=lambda e: e.row)
         raise ImportRejectedError(errors[:MAX_ERRORS])
 
-    existing = _existing_by_ref(session, authority_code, seen)
     created, updated, unchanged, ignored = [], [], 0, 0
-    for values in parsed:
-        fields = _stored_fields(values)
-        row = existing.get(fields["external_ref"])
-        if row is None:
+    for stored, merged in plan:
+        fields = _stored_fields(merged)
+        if stored is None:
             row = Enquiry(authority_code=authority_code, **fields)
             session.add(row)
             created.append(row)
             continue
-        if row.erased_at is not None:
+        if stored.erased_at is not None:
             ignored += sum(1 for f in PERSONAL_FIELDS if fields[f] is not None)
             fields.update({f: None for f in PERSONAL_FIELDS})
-        changed = sorted(k for k, v in fields.items() if getattr(row, k) != v)
+        changed = sorted(k for k, v in fields.items() if getattr(stored, k) != v)
         if not changed:
             unchanged += 1
             continue
         for name in changed:
-            setattr(row, name, fields[name])
-        row.version += 1
-        row.updated_at = utcnow()
-        updated.append((row, changed))
+            setattr(stored, name, fields[name])
+        stored.version += 1
+        stored.updated_at = utcnow()
+        updated.append((stored, changed))
 
     report = ImportReport(
-        rows=len(parsed),
+        rows=len(plan),
         created=len(created),
         updated=len(updated),
         unchanged=unchanged,
@@ -380,6 +371,14 @@ def _existing_by_ref(
         )
         found.update({row.external_ref: row for row in session.scalars(query) if row.external_ref})
     return found
+
+
+def _existing_by_id(session: Session, authority_code: str, ids: list[int]) -> dict[int, Enquiry]:
+    query = select(Enquiry).where(
+        Enquiry.authority_code == authority_code,
+        Enquiry.id.in_(ids),  # type: ignore[union-attr]
+    )
+    return {row.id: row for row in session.scalars(query) if row.id is not None} if ids else {}
 
 
 def _cell(value: Any) -> str:

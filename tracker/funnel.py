@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Integer, func, select
 from sqlalchemy.orm import Session
 
 from tracker.authorities import get_authority
@@ -181,26 +181,40 @@ def _aggregates() -> list[Any]:
     return columns
 
 
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
+    """Whole days from one date column to another, in the database's own dialect."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.cast(func.julianday(end) - func.julianday(start), Integer)
+    return end - start  # type: ignore[no-any-return]
+
+
 def _durations(session: Session, cohort: list[ColumnElement[bool]]) -> list[StageDuration]:
-    columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER]
-    rows = session.execute(select(*columns).where(*cohort)).all()
-    if rows:
-        as_days = np.array(
-            [[np.nan if d is None else d.toordinal() for d in row] for row in rows], dtype=float
-        )
-    else:
-        as_days = np.empty((0, len(STAGE_ORDER)))
+    """Median and 90th percentile of days between stages.
+
+    SQL returns each pair's distinct day counts with their frequencies (a few hundred rows
+    however many enquiries there are); the percentiles are read off that histogram.
+    """
     result = []
     for start, end in DURATION_PAIRS:
-        days = as_days[:, end.rank] - as_days[:, start.rank]
-        days = days[~np.isnan(days)]
+        first, second = getattr(Enquiry, start.date_column), getattr(Enquiry, end.date_column)
+        days = days_between(session, first, second).label("days")
+        query = (
+            select(days, func.count())
+            .where(*cohort, first.is_not(None), second.is_not(None))
+            .group_by(days)
+        )
+        histogram = session.execute(query).all()
+        values = np.repeat(
+            np.array([d for d, _ in histogram], dtype=float),
+            np.array([n for _, n in histogram], dtype=int),
+        )
         result.append(
             StageDuration(
                 from_stage=start,
                 to_stage=end,
-                count=int(days.size),
-                median_days=float(np.median(days)) if days.size else None,
-                p90_days=float(np.percentile(days, 90)) if days.size else None,
+                count=int(values.size),
+                median_days=float(np.median(values)) if values.size else None,
+                p90_days=float(np.percentile(values, 90)) if values.size else None,
             )
         )
     return result

@@ -14,7 +14,7 @@ import enum
 import io
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -26,7 +26,6 @@ from tracker import audit
 from tracker.access import Caller
 from tracker.authorities import get_authority
 from tracker.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus, Term
-from tracker.enquiry_files import FileFormat, read_table
 from tracker.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
 from tracker.households import (
     EARLIEST,
@@ -46,6 +45,7 @@ from tracker.households import (
     to_record,
     update_details,
 )
+from tracker.spreadsheets import FileFormat, SheetRow, parse_date, read_sheet
 from tracker.vocabulary import Ethnicity
 
 COLUMNS: tuple[str, ...] = (
@@ -151,18 +151,6 @@ def version_state(version: HouseholdVersion) -> tuple[Any, ...]:
     )
 
 
-def _date(value: str) -> date:
-    # "2024-01-05 00:00:00" is how an xlsx date cell reads as text.
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            parsed = datetime.strptime(value, pattern)
-        except ValueError:
-            continue
-        if parsed.time() == datetime.min.time():
-            return parsed.date()
-    raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-
-
 def _code(kind: type[enum.StrEnum]) -> Callable[[str], Any]:
     allowed = {m.value for m in kind}
 
@@ -207,31 +195,25 @@ def _terms(value: str) -> tuple[Term, ...]:
 PARSERS: dict[str, Callable[[str], Any]] = {
     "reference": _constrained(Reference, "reference (letters, digits, / _ . -; up to 40)"),
     "care_type": _code(HouseholdCareType),
-    "approved_on": _date,
+    "approved_on": parse_date,
     "approved_places": _whole(Places, "number of places (0 to 12)"),
     "age_min": _whole(Age, "age (0 to 25)"),
     "age_max": _whole(Age, "age (0 to 25)"),
     "terms": _terms,
     "status": _code(HouseholdStatus),
-    "status_from": _date,
+    "status_from": parse_date,
     "deregistration_reason": _code(DeregistrationReason),
     "carers_ethnicity": _code(Ethnicity),
-    "last_review_on": _date,
+    "last_review_on": parse_date,
 }
 
 
-def _read(content: bytes, file_format: FileFormat | None) -> list[dict[str | None, Any]]:
-    if not content.strip():
-        raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
-    try:
-        rows = read_table(content, file_format)
-    except csv.Error as exc:
-        raise DomainError(
-            f"the file is not readable CSV: {exc}", rule="unreadable_file", field="file"
-        ) from exc
+def _read(content: bytes, file_format: FileFormat | None) -> list[SheetRow]:
+    header, rows = read_sheet(content, file_format)
     if not rows:
         raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
-    return [{k.strip() if isinstance(k, str) else k: v for k, v in raw.items()} for raw in rows]
+    _check_header(header)
+    return rows
 
 
 def _check_header(header: Iterable[str | None]) -> None:
@@ -417,11 +399,10 @@ def check_file(
     Row numbers count the header as row 1, as a spreadsheet shows them.
     """
     rows = _read(content, file_format)
-    _check_header(rows[0])
     readable: list[tuple[int, dict[str, Any]]] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(rows, start=2):
+    for number, raw in ((row.line, row.cells) for row in rows):
         values, row_errors = parse_cells(number, raw)
         reference = values.get("reference")
         if reference and reference in seen:

@@ -38,10 +38,10 @@ from tracker.capacity import (
 )
 from tracker.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.clock import utcnow
-from tracker.enquiry_files import read_table
 from tracker.errors import ImportRejectedError, NotFoundError, RowError
 from tracker.households import EARLIEST, Household, Placement
 from tracker.reference import load_reference
+from tracker.spreadsheets import SheetRow, parse_date, read_sheet
 
 ALL = "all"
 CARE_TYPES: tuple[str, ...] = (*(t.value for t in HouseholdCareType), ALL)
@@ -499,15 +499,7 @@ def _count(text: str) -> int:
 
 
 def _as_at(text: str, today: date) -> date:
-    # xlsx date cells arrive as "2022-03-31 00:00:00".
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            day = datetime.strptime(text, pattern).date()
-            break
-        except ValueError:
-            continue
-    else:
-        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    day = parse_date(text)
     if day > today or day < EARLIEST:
         raise ValueError(f"{day.isoformat()} is in the future or before {EARLIEST.isoformat()}")
     return day
@@ -520,10 +512,9 @@ def _care_type(text: str) -> str:
     return code
 
 
-def _check_header(rows: list[dict[str, str]]) -> None:
+def _check_header(header: list[str], rows: list[SheetRow]) -> None:
     if not rows:
         raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
-    header = [h.strip() for h in rows[0] if h is not None]
     errors = [RowError(1, c, f"unknown column {c!r}") for c in header if c not in COLUMNS]
     errors += [
         RowError(1, c, f"required column {c!r} is missing") for c in REQUIRED if c not in header
@@ -611,17 +602,12 @@ def _warnings(row: _ReturnRow) -> list[LoadWarning]:
 
 
 def _parse(content: bytes, known: set[str], today: date) -> list[_ReturnRow]:
-    try:
-        table = read_table(content) if content.strip() else []
-    except csv.Error as exc:
-        raise ImportRejectedError(
-            [RowError(1, None, f"the file is not readable CSV: {exc}")]
-        ) from exc
-    _check_header(table)
+    header, table = read_sheet(content) if content.strip() else ([], [])
+    _check_header(header, table)
     parsed: list[_ReturnRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, date, str], int] = {}
-    for number, raw in enumerate(table, start=2):
+    for number, raw in ((row.line, row.cells) for row in table):
         row, row_errors = _parse_row(number, raw, known, today)
         if row is not None:
             key = (row.authority_code, row.as_at, row.care_type)
