@@ -254,10 +254,11 @@ class PlacementController(Controller):
         data: PlacementEnd,
         caller: Caller,
         session: Session,
+        today: date,
     ) -> UnavailabilityRecord:
         """The places are available again from `end_on`."""
         record = service.end_unavailability(
-            session, caller, authority, unavailability_id, data.end_on
+            session, caller, authority, unavailability_id, data.end_on, today
         )
         session.commit()
         return record

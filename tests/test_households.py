@@ -282,3 +282,54 @@ def test_carers_ethnicity_withholds_small_counts(client, manager, register):
     groups = client.get(f"{BASE}/capacity/carers-ethnicity", headers=manager).json()
     white = next(g for g in groups if g["group"] == "white")
     assert white == {"group": "white", "households": None, "suppressed": True}
+
+
+def test_lengthening_a_placement_must_still_fit(client, manager, register):
+    # C-002 left H1 on 1 Jan 2025; H1 then had C-001 only, and 1 place unavailable from June.
+    placements = client.get(
+        f"{BASE}/households/{register['H1']['id']}/placements", headers=manager
+    ).json()
+    ended = next(p for p in placements if p["child_ref"] == "C-002")
+    assert place(client, manager, register["H1"]["id"], "C-020", "2025-02-01").status_code == 201
+    longer = client.post(
+        f"{BASE}/placements/{ended['id']}/end", json={"end_on": "2025-03-01"}, headers=manager
+    )
+    assert longer.status_code == 409 and longer.json()["rule"] == "capacity_exceeded"
+
+
+def test_unavailable_places_cannot_exceed_the_approved(client, manager, register):
+    # H3 has 3 places; 2 marked unavailable from 1 Jul 2024 leaves room for 1 more, not 2.
+    url = f"{BASE}/households/{register['H3']['id']}/unavailability"
+    body = {
+        "places": 2,
+        "reason": "matched_pending",
+        "start_on": "2024-07-01",
+        "end_on": "2024-08-01",
+    }
+    assert client.post(url, json=body, headers=manager).status_code == 201
+    again = client.post(url, json=body | {"start_on": "2024-07-15"}, headers=manager)
+    assert again.status_code == 422 and again.json()["field"] == "places"
+    future = client.post(
+        url,
+        json=body | {"places": 1, "start_on": "2099-01-01", "end_on": "2099-02-01"},
+        headers=manager,
+    )
+    assert future.status_code == 422 and future.json()["field"] == "start_on"
+
+
+def test_a_deregistration_can_be_corrected_on_its_own_date(client, manager, register):
+    url = f"{BASE}/households/{register['H2']['id']}/changes"
+    fixed = client.post(
+        url,
+        headers=manager,
+        json={
+            "effective_on": "2026-01-01",
+            "status": "deregistered",
+            "deregistration_reason": "resigned",
+        },
+    )
+    assert fixed.status_code == 200 and fixed.json()["deregistration_reason"] == "resigned"
+    later = client.post(
+        url, headers=manager, json={"effective_on": "2026-02-01", "approved_places": 2}
+    )
+    assert later.status_code == 409 and later.json()["rule"] == "deregistered"

@@ -43,7 +43,7 @@ Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^
 ChildRef = Annotated[str, msgspec.Meta(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 Places = Annotated[int, msgspec.Meta(ge=0, le=12)]
 Age = Annotated[int, msgspec.Meta(ge=0, le=25)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[^\x00]*$")]
 
 
 class CapacityExceededError(ConflictError):
@@ -429,6 +429,8 @@ def approve_household(
     _check_ages(new.age_min, new.age_max)
     if new.last_review_on is not None:
         _check_day(new.last_review_on, today, "last_review_on")
+        if new.last_review_on < approved_on:
+            raise InvalidValueError("last_review_on is before approved_on", field="last_review_on")
     exists = session.scalars(
         select(Household.id).where(
             Household.authority_code == authority_code, Household.reference == new.reference
@@ -508,7 +510,7 @@ def change_household(
     current = versions[-1]
     effective = change.effective_on or today
     _check_day(effective, today, "effective_on")
-    if current.status == HouseholdStatus.DEREGISTERED:
+    if current.status == HouseholdStatus.DEREGISTERED and effective != current.valid_from:
         raise StageRuleError(
             f"household {household_id} was deregistered on {current.valid_from.isoformat()}",
             rule="deregistered",
@@ -568,6 +570,10 @@ def change_household(
         "actor": caller.actor,
     }
     if effective == current.valid_from:
+        # A correction of the latest period keeps its note and author unless a note is given;
+        # the audit log records who corrected it.
+        fields["note"] = change.note or current.note
+        fields["actor"] = current.actor
         for name, value in fields.items():
             setattr(current, name, value)
     else:
@@ -840,6 +846,20 @@ def end_placement(
     _check_day(end.end_on, today, "end_on")
     if end.end_on <= row.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")
+    if row.end_on is None or end.end_on > row.end_on:
+        # A later end lengthens the stay: the room and the child's other placements must allow it.
+        _check_child_free(session, authority_code, row.child_ref, row.start_on, end.end_on, row.id)
+        others = [p for p in _placements(session, row.household_id) if p.id != row.id]
+        lengthened = Placement(
+            household_id=row.household_id,
+            authority_code=authority_code,
+            child_ref=row.child_ref,
+            start_on=row.start_on,
+            end_on=end.end_on,
+        )
+        _check_room(
+            _versions(session, row.household_id), [*others, lengthened], row.start_on, end.end_on
+        )
     row.end_on = end.end_on
     audit.record(session, caller, "end", "placement", row.id, authority_code=authority_code)
     session.flush()
@@ -868,16 +888,41 @@ def mark_unavailable(
     """Record approved places as not available for a period, with a reason."""
     row = _load(session, authority_code, household_id, lock=True)
     assert row.id is not None
+    _check_day(new.start_on, today, "start_on")
     if new.end_on is not None and new.end_on <= new.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")
     if new.start_on < row.approved_on:
         raise InvalidValueError("start_on is before the household's approval", field="start_on")
-    version = version_on(_versions(session, row.id), new.start_on)
-    if version is not None and new.places > version.approved_places:
-        raise InvalidValueError(
-            f"{new.places} places is more than the {version.approved_places} approved",
-            field="places",
-        )
+    versions = _versions(session, row.id)
+    periods = list(
+        session.scalars(select(Unavailability).where(Unavailability.household_id == row.id))
+    )
+    points = (
+        {new.start_on}
+        | {
+            p.start_on
+            for p in periods
+            if p.start_on > new.start_on and (new.end_on is None or p.start_on < new.end_on)
+        }
+        | {v.valid_from for v in versions if v.valid_from > new.start_on}
+    )
+    for day in sorted(points):
+        if new.end_on is not None and day >= new.end_on:
+            break
+        version = version_on(versions, day)
+        if version is None or version.status == HouseholdStatus.DEREGISTERED:
+            raise StageRuleError(
+                f"household {household_id} is not approved on {day.isoformat()}",
+                rule="household_not_active",
+                field="start_on",
+            )
+        marked = new.places + sum(p.places for p in periods if _covers(p.start_on, p.end_on, day))
+        if marked > version.approved_places:
+            raise InvalidValueError(
+                f"on {day.isoformat()} {marked} places would be unavailable, more than the"
+                f" {version.approved_places} approved",
+                field="places",
+            )
     period = Unavailability(
         household_id=row.id,
         authority_code=authority_code,
@@ -919,6 +964,7 @@ def end_unavailability(
     authority_code: str,
     unavailability_id: int,
     end_on: date,
+    today: date,
 ) -> UnavailabilityRecord:
     """Places become available again on `end_on`."""
     row = session.scalars(
@@ -929,6 +975,7 @@ def end_unavailability(
     ).first()
     if row is None:
         raise NotFoundError(f"no unavailable period {unavailability_id} here", field="id")
+    _check_day(end_on, today, "end_on")
     if end_on <= row.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")
     row.end_on = end_on
