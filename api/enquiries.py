@@ -354,7 +354,7 @@ class EnquiryController(Controller):
         )
         content = enquiry_files.export_enquiries(session, caller, authority, filters, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv; charset=utf-8"
+        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
         filename = f"enquiries-{authority}-{today.isoformat()}.{format.value}"
         return Response(
             content,

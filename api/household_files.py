@@ -80,7 +80,7 @@ class HouseholdFileController(Controller):
         day = as_at or today
         content = household_files.export_households(session, caller, authority, day, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv; charset=utf-8"
+        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
         filename = f"households-{authority}-{day.isoformat()}.{format.value}"
         return Response(
             content,

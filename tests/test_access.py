@@ -146,3 +146,19 @@ def test_an_unknown_authority_is_404(client, tokens):
         "/api/v1/authorities/E06999999/enquiries", headers=bearer(tokens["admin"])
     )
     assert response.status_code == 404
+
+
+def test_a_regional_token_takes_the_region_as_the_authorities_spell_it(client, tokens):
+    admin = bearer(tokens["admin"])
+    issued = client.post(
+        "/api/v1/tokens",
+        headers=admin,
+        json={"role": "regional", "name": "hub", "region": "west midlands"},
+    )
+    assert issued.status_code == 201 and issued.json()["record"]["region"] == "West Midlands"
+    unknown = client.post(
+        "/api/v1/tokens",
+        headers=admin,
+        json={"role": "regional", "name": "hub", "region": "Atlantis"},
+    )
+    assert unknown.status_code == 422 and unknown.json()["field"] == "region"

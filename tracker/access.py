@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from tracker.authorities import get_authority
+from tracker.authorities import Authority, get_authority
 from tracker.clock import utcnow
 from tracker.errors import InvalidValueError, NotFoundError
 
@@ -128,6 +128,8 @@ def issue_token(
             authority_code = None
     if role is Role.REGIONAL and not region:
         raise InvalidValueError("a regional token needs a region or an authority", field="region")
+    if role is Role.REGIONAL and region:
+        region = _known_region(session, region)
     if role is Role.ADMIN:
         authority_code, region = None, None
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -142,6 +144,18 @@ def issue_token(
     session.add(row)
     session.flush()
     return IssuedToken(record=_record(row), secret=secret)
+
+
+def _known_region(session: Session, region: str) -> str:
+    """The region as the authorities spell it (matched without regard to case)."""
+    regions = session.scalars(select(Authority.region).distinct()).all()
+    for known in regions:
+        if known.casefold() == region.strip().casefold():
+            return known
+    raise InvalidValueError(
+        f"no authority is in region {region!r} (known: {', '.join(sorted(regions)) or 'none'})",
+        field="region",
+    )
 
 
 def caller_for(session: Session, secret: str) -> Caller | None:
