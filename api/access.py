@@ -27,14 +27,25 @@ ACCESS: dict[str, frozenset[Role]] = {
     "households.write": frozenset({M, A}),
     "capacity.read": frozenset({M, G, A}),
     "capacity.write": frozenset({M, A}),
+    "children.read": frozenset({M, G, A}),
+    "children.write": frozenset({M, A}),
     "regional.read": frozenset({M, G, A}),
     "regional.load": frozenset({A}),
+    "forecasts.read": frozenset({M, G, A}),
+    "forecasts.run": frozenset({M, A}),
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
 AGGREGATE: frozenset[str] = frozenset(
-    {"authorities.read", "funnel.read", "capacity.read", "regional.read"}
+    {
+        "authorities.read",
+        "funnel.read",
+        "capacity.read",
+        "children.read",
+        "regional.read",
+        "forecasts.read",
+    }
 )
 
 

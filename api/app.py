@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 from typing import Any
 
@@ -21,6 +23,7 @@ from api.admin import AuditController, TokenController
 from api.auth import BearerTokenMiddleware
 from api.authorities import AuthorityController
 from api.capacity import CapacityController
+from api.children import ChildrenController
 from api.deps import (
     AuthorityRegions,
     provide_caller,
@@ -31,14 +34,17 @@ from api.deps import (
 )
 from api.enquiries import EnquiryController
 from api.errors import EXCEPTION_HANDLERS
+from api.forecasts import ForecastController
 from api.funnel import FunnelController
 from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
 from api.regional import CapacityReturnController, RegionalController
+from jobs.scheduler import shutdown_scheduler, start_scheduler
 from tracker import schema
 from tracker.db import Database
 from tracker.settings import Settings
 
+WORKER_THREADS = 32
 PUBLIC = {"public": True}
 FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
 FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
@@ -93,7 +99,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     auth = DefineMiddleware(BearerTokenMiddleware, exclude=["^/health", "^/schema", "^/static"])
 
+    state = State(
+        {"database": database, "settings": settings, "regions": AuthorityRegions(database)}
+    )
+
+    async def on_startup() -> None:
+        # Sync handlers run in this pool: more threads than asyncio's default (cores + 4)
+        # so requests waiting on the database do not hold up the rest, and fewer than the
+        # connection pool holds, so no thread ever waits for a connection another holds.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fostering")
+        )
+        if settings.scheduler_enabled:
+            state.scheduler = start_scheduler(settings, database)
+
     async def on_shutdown() -> None:
+        if state.get("scheduler") is not None:
+            shutdown_scheduler(state.scheduler)
+            state.scheduler = None
         database.dispose()
 
     return Litestar(
@@ -107,6 +130,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             HouseholdController,
             PlacementController,
             CapacityController,
+            ChildrenController,
+            ForecastController,
             RegionalController,
             CapacityReturnController,
             TokenController,
@@ -127,9 +152,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
-        state=State(
-            {"database": database, "settings": settings, "regions": AuthorityRegions(database)}
-        ),
+        state=state,
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=False,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import anyio
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -24,7 +24,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not secret.strip():
             return AuthenticationResult(user=None, auth=None)
         database: Database = connection.app.state.database
-        caller = await anyio.to_thread.run_sync(_lookup, database, secret.strip())
+        caller = await sync_to_thread(_lookup, database, secret.strip())
         return AuthenticationResult(user=caller, auth=secret if caller else None)
 
 

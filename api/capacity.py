@@ -21,6 +21,8 @@ from tracker.capacity import (
     MonthFlows,
     ProvisionCounts,
 )
+from tracker.settings import Settings
+from tracker.ssda903.mapping import load_mapping
 
 READ = {"access": "capacity.read"}
 WRITE = {"access": "capacity.write"}
@@ -37,11 +39,17 @@ class CapacityController(Controller):
 
     @get("/capacity", opt=READ, sync_to_thread=True, summary="Capacity as at a date")
     def figures(
-        self, authority: str, session: Session, today: date, as_at: date | None = None
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        settings: Settings,
+        as_at: date | None = None,
     ) -> CapacityFigures:
         """Households and places by care type, term and age band; children in care; in-house
         share of foster care; capacity as a share of demand; external provision."""
-        return capacity.capacity_figures(session, authority, as_at or today)
+        mapping = load_mapping(settings.placement_mapping)
+        return capacity.capacity_figures(session, authority, as_at or today, mapping)
 
     @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
     def monthly(

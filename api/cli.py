@@ -1,4 +1,5 @@
-"""The `fostering` command line: serve, migrate, tokens, authorities, demo, import, export."""
+"""The `fostering` command line: serve, migrate, tokens, authorities, demo, import, export,
+forecast and the scheduler worker."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import msgspec
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from tracker import audit, schema
@@ -315,6 +318,59 @@ def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
     )
 
 
+@import_group.command("ssda903")
+@click.option("--authority", "authority_code", required=True)
+@click.option("--dry-run", is_flag=True, help="Check and merge the files; store nothing.")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_ssda903(authority_code: str, dry_run: bool, files: tuple[Path, ...]) -> None:
+    """Import SSDA903 Header, Episodes and OC3 CSVs of one or several collection years (a
+    year in each file name, e.g. episodes_2022-23.csv): all-or-nothing, idempotent."""
+    from tracker.ssda903.importer import SourceFile
+    from tracker.ssda903.importer import import_ssda903 as run_import
+    from tracker.ssda903.pseudonym import load_key
+
+    settings = Settings.from_env()
+    sources = [SourceFile(path.name, path.read_bytes()) for path in files]
+    try:
+        with Database.from_settings(settings).writing() as session:
+            report = run_import(
+                session, CLI_CALLER, authority_code, sources, load_key(settings), dry_run=dry_run
+            )
+    except ImportRejectedError as exc:
+        for error in exc.errors:
+            where = f"{error.file or ''} row {error.row}"
+            console.print(f"{where} {error.field or ''}: {error.message}", markup=False)
+        _fail(f"{len(exc.errors)} error(s): nothing imported")
+    except DomainError as exc:
+        _fail(exc.message)
+    for summary in report.files:
+        console.print(
+            f"{summary.name}: {summary.kind}, year ending March {summary.year}, "
+            f"{summary.rows} rows",
+            markup=False,
+        )
+    for label, counts in (
+        ("children", report.children),
+        ("episodes", report.episodes),
+        ("care leavers", report.care_leavers),
+    ):
+        console.print(
+            f"{label}: {counts.created} created, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged"
+        )
+    if report.superseded:
+        console.print(f"{report.superseded} episodes kept from a later year already stored")
+    console.print(
+        f"{report.warning_count} warning(s)" + (" (dry run: nothing stored)" if dry_run else "")
+    )
+    for issue in report.warnings[:10]:
+        console.print(
+            f"  {issue.file} row {issue.row} {issue.column or ''}: {issue.message}", markup=False
+        )
+
+
 @main.group("export")
 def export_group() -> None:
     """Export files."""
@@ -327,8 +383,8 @@ def export_group() -> None:
 def export_enquiries(authority_code: str, file_format: str, output: Path) -> None:
     """Export every enquiry of an authority (audited: it carries personal data)."""
     from tracker.enquiries import EnquiryFilter
-    from tracker.enquiry_files import FileFormat
     from tracker.enquiry_files import export_enquiries as run_export
+    from tracker.spreadsheets import FileFormat
 
     try:
         with _database().writing() as session:
@@ -356,8 +412,8 @@ def export_households(
 ) -> None:
     """Export the household register as at a date, default today (audited: it carries
     carers' ethnicity)."""
-    from tracker.enquiry_files import FileFormat
     from tracker.household_files import export_households as run_export
+    from tracker.spreadsheets import FileFormat
 
     today = london_today()
     try:
@@ -374,3 +430,165 @@ def export_households(
         _fail(exc.message)
     output.write_bytes(content)
     console.print(f"wrote {output}")
+
+
+@main.group()
+def forecast() -> None:
+    """Forecasts: run a refresh now, or forecast any monthly series from a CSV file."""
+
+
+def _progress_bar(stderr: bool = False) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("series"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True) if stderr else console,
+    )
+
+
+@forecast.command("run")
+@click.option("--authority", "authority_code", default=None, help="ONS code (default: all).")
+@click.option("--horizon", type=click.IntRange(1, 120), default=None, help="Months ahead.")
+@click.option(
+    "--executor",
+    type=click.Choice(["process", "serial", "dask"]),
+    default=None,
+    help="How the engine spreads the work (default: FOSTERING_FORECAST_EXECUTOR).",
+)
+def forecast_run(authority_code: str | None, horizon: int | None, executor: str | None) -> None:
+    """Refresh forecasts now, with a progress bar (series done of total) per authority."""
+    from jobs.forecast_refresh import forecast_options, refresh_forecasts
+    from tracker.forecasts import RunStatus, Trigger
+
+    settings = Settings.from_env()
+    options = forecast_options(settings)
+    if horizon is not None:
+        options = msgspec.structs.replace(options, horizon=horizon)
+    tasks: dict[str, TaskID] = {}
+    try:
+        with _progress_bar() as bar:
+
+            def progress(code: str, done: int, total: int) -> None:
+                if code not in tasks:
+                    tasks[code] = bar.add_task(code, total=total)
+                bar.update(tasks[code], completed=done, total=total)
+
+            outcomes = refresh_forecasts(
+                Database.from_settings(settings),
+                authority_code,
+                Trigger.CLI,
+                CLI_CALLER.actor,
+                settings=settings,
+                options=options,
+                executor=executor,
+                progress=progress,
+            )
+    except DomainError as exc:
+        _fail(exc.message)
+    table = Table("authority", "run", "status", "series", "error")
+    for outcome in outcomes:
+        table.add_row(
+            outcome.authority_code,
+            str(outcome.run_id),
+            outcome.status.value,
+            str(outcome.series),
+            outcome.error or "",
+        )
+    console.print(table)
+    if any(o.status is not RunStatus.SUCCEEDED for o in outcomes):
+        sys.exit(1)
+
+
+@forecast.command("file")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--horizon", type=click.IntRange(1, 120), required=True, help="Months ahead.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the forecasts (default: standard output).",
+)
+@click.option(
+    "--models",
+    default=None,
+    help="Candidate models, comma-separated (default: all the engine offers).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["process", "serial", "dask"]),
+    default=None,
+    help="How the engine spreads the work (default: FOSTERING_FORECAST_EXECUTOR).",
+)
+def forecast_file(
+    source: Path, horizon: int, output: Path | None, models: str | None, executor: str | None
+) -> None:
+    """Forecast every series of a CSV with columns series_id, month (YYYY-MM), value; write
+    series_id, month, model, mean, lo80, hi80, lo95, hi95, with the engine the service uses."""
+    from forecast import csvio, engine
+    from forecast.types import ForecastOptions
+
+    settings = Settings.from_env()
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"{source} is not UTF-8 text")
+    try:
+        series = csvio.read_series_csv(text)
+    except ValueError as exc:
+        _fail(f"{source}: {exc}")
+    options = ForecastOptions(horizon=horizon)
+    if models:
+        options = msgspec.structs.replace(
+            options, models=tuple(m.strip() for m in models.split(",") if m.strip())
+        )
+    with _progress_bar(stderr=True) as bar:
+        task = bar.add_task(source.name, total=len(series))
+        forecasts = engine.forecast_many(
+            series,
+            options,
+            executor=executor or settings.forecast_executor,  # type: ignore[arg-type]
+            workers=settings.forecast_workers,
+            dask_address=settings.dask_address,
+            progress=lambda done, total=None: bar.update(task, completed=done),
+        )
+        bar.update(task, completed=len(series))
+    content = csvio.write_forecast_csv(forecasts)
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        output.write_text(content, encoding="utf-8")
+        Console(stderr=True).print(f"wrote {len(forecasts)} series to {output}")
+
+
+@main.command()
+def worker() -> None:
+    """Run only the forecast scheduler (for deployments that set
+    FOSTERING_SCHEDULER_ENABLED=false on the API processes); stops on Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from jobs.scheduler import SCHEDULE_JOB_ID, shutdown_scheduler, start_scheduler
+
+    settings = Settings.from_env()
+    database = Database.from_settings(settings)
+    schema.upgrade(database)
+    scheduler = start_scheduler(settings, database)
+    job = scheduler.get_job(SCHEDULE_JOB_ID)
+    console.print(
+        f"forecast worker: schedule {settings.forecast_schedule!r} (Europe/London), "
+        f"next run {job.next_run_time if job else 'none'}"
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    console.print("forecast worker: stopping")
+    shutdown_scheduler(scheduler, wait=True)
+    database.dispose()

@@ -333,3 +333,26 @@ def test_a_deregistration_can_be_corrected_on_its_own_date(client, manager, regi
         url, headers=manager, json={"effective_on": "2026-02-01", "approved_places": 2}
     )
     assert later.status_code == 409 and later.json()["rule"] == "deregistered"
+
+
+def test_one_small_ethnic_group_cannot_be_worked_out_from_the_rest(client, manager):
+    for n, ethnicity in enumerate(["white_british"] * 6 + ["black_african"] * 2):
+        add(client, manager, reference=f"E{n}", carers_ethnicity=ethnicity)
+    groups = {
+        g["group"]: g
+        for g in client.get(f"{BASE}/capacity/carers-ethnicity", headers=manager).json()
+    }
+    # Black (2) is withheld; showing white (6) would give it away, so white is withheld too.
+    assert groups["black"]["suppressed"] and groups["white"]["suppressed"]
+    assert groups["white"]["households"] is None and groups["asian"]["households"] == 0
+
+
+def test_children_in_care_come_from_one_entry_not_a_mix_of_dates(client, manager, register):
+    client.post(
+        f"{BASE}/children-in-care",
+        headers=manager,
+        json={"as_at": "2026-03-31", "counts": {"in_house_foster": 150}},
+    )
+    figures = capacity(client, manager, "2026-06-30")
+    assert figures["children_in_care_total"] == 150
+    assert capacity(client, manager, "2025-07-01")["children_in_care_total"] == 700

@@ -1,8 +1,9 @@
 """Capacity figures of an authority as at any date, and as monthly series.
 
 Households, approved, filled, vacant and unavailable places by care type, term and age band
-come from the household register in SQL; children in care and external provision from dated
-figures entered for the authority (or, later, from the SSDA903 import).
+come from the household register in SQL; children in care from the SSDA903 episodes when the
+authority has imported any, else from dated figures entered for it; external provision from
+entered figures.
 
 Definitions: a household counts while active or on hold; every free place of a household on
 hold is unavailable; vacant = approved - filled - unavailable (never below zero); occupancy =
@@ -43,6 +44,8 @@ from tracker.households import (
     active_on,
     month_ends,
 )
+from tracker.ssda903 import figures as ssda903_figures
+from tracker.ssda903.mapping import Mapping, load_mapping
 from tracker.vocabulary import Ethnicity
 
 SUPPRESSION_THRESHOLD = 5
@@ -336,20 +339,29 @@ def _term_and_age(
     return terms, bands
 
 
-def children_in_care(session: Session, authority_code: str, as_at: date) -> list[CategoryCount]:
-    """The latest figure per placement category on or before `as_at`."""
+def children_in_care(
+    session: Session, authority_code: str, as_at: date, mapping: Mapping | None = None
+) -> list[CategoryCount]:
+    """Children in care by placement category on `as_at`: from the SSDA903 episodes when the
+    authority has any (every category, source "ssda903"; `mapping` defaults to the shipped
+    one), else the latest entered figure per category on or before the date."""
+    if ssda903_figures.has_episodes(session, authority_code):
+        counts = ssda903_figures.episodes_in_care(
+            session, authority_code, as_at, mapping or load_mapping()
+        )
+        return [
+            CategoryCount(category=c, children=n, as_at=as_at, source=ssda903_figures.SSDA903)
+            for c, n in counts.items()
+        ]
+    # The latest entry on or before the date, whole: mixing categories from different dates
+    # would count a category left out of a later entry at its old number.
     f = ChildrenInCareFigure
-    latest = (
-        select(f.category, func.max(f.as_at).label("as_at"))
-        .where(f.authority_code == authority_code, f.as_at <= as_at)
-        .group_by(f.category)
-        .subquery()
+    latest = session.scalar(
+        select(func.max(f.as_at)).where(f.authority_code == authority_code, f.as_at <= as_at)
     )
-    query = (
-        select(f)
-        .join(latest, (latest.c.category == f.category) & (latest.c.as_at == f.as_at))
-        .where(f.authority_code == authority_code)
-    )
+    if latest is None:
+        return []
+    query = select(f).where(f.authority_code == authority_code, f.as_at == latest)
     rows = sorted(
         session.scalars(query),
         key=lambda r: list(PlacementCategory).index(PlacementCategory(r.category)),
@@ -392,12 +404,15 @@ def external_provision(session: Session, authority_code: str, as_at: date) -> li
     ]
 
 
-def capacity_figures(session: Session, authority_code: str, as_at: date) -> CapacityFigures:
-    """Every capacity figure of an authority as at a date."""
+def capacity_figures(
+    session: Session, authority_code: str, as_at: date, mapping: Mapping | None = None
+) -> CapacityFigures:
+    """Every capacity figure of an authority as at a date (`mapping`: the council's SSDA903
+    placement mapping, when it has its own)."""
     get_authority(session, authority_code)
     total, by_type = place_counts(session, authority_code, as_at)
     terms, bands = _term_and_age(session, authority_code, as_at)
-    children = children_in_care(session, authority_code, as_at)
+    children = children_in_care(session, authority_code, as_at, mapping)
     children_total = sum(c.children for c in children) if children else None
     by_category = {c.category: c.children for c in children}
     foster = sum(n for k, n in by_category.items() if k in FOSTER_CATEGORIES)
@@ -436,13 +451,17 @@ def carers_ethnicity(
         group = Ethnicity(code).group if code else "unknown"
         groups[group] = groups.get(group, 0) + int(count)
     order = ["white", "mixed", "asian", "black", "other", "not_stated", "unknown"]
+    withheld = {g for g in order if 0 < groups.get(g, 0) < threshold}
+    if len(withheld) == 1:
+        # One withheld count could be worked out from the total: withhold the next smallest too.
+        others = sorted((n, g) for g, n in groups.items() if n > 0 and g not in withheld)
+        if others:
+            withheld.add(others[0][1])
     return [
         EthnicityCount(
             group=g,
-            households=groups.get(g, 0)
-            if groups.get(g, 0) == 0 or groups.get(g, 0) >= threshold
-            else None,
-            suppressed=0 < groups.get(g, 0) < threshold,
+            households=None if g in withheld else groups.get(g, 0),
+            suppressed=g in withheld,
         )
         for g in order
     ]

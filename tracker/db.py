@@ -53,7 +53,7 @@ class Database:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        # The pool holds more connections than the server has worker threads (anyio's 40),
+        # The pool holds more connections than the server has worker threads (32, api.app),
         # so a request never waits for a connection that a waiting thread holds.
         kwargs: dict[str, Any] = {
             "echo": echo,

@@ -29,6 +29,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pseudonym_key_file: str = "fostering.key"
     # A council's own SSDA903 placement-category mapping (TOML); None = the shipped one.
     placement_mapping: str | None = None
+    # Forecast refreshes: a cron expression in Europe/London time (default 02:00 on the 1st of
+    # each month), months ahead, and how the engine spreads the work ("process", "serial" or
+    # "dask", with `dask_address` the scheduler of a Dask cluster).
+    forecast_schedule: str = "0 2 1 * *"
+    forecast_horizon: int = 24
+    # Candidate models, comma-separated in the environment; empty: every model the engine has.
+    forecast_models: tuple[str, ...] = ()
+    forecast_executor: str = "process"
+    forecast_workers: int | None = None
+    dask_address: str | None = None
+    # Run the forecast schedule inside `fostering serve`; turn off where a separate
+    # `fostering worker` process runs it instead.
+    scheduler_enabled: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,7 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw = env.get(f"FOSTERING_{field.name.upper()}")
             if raw is None or field.name == "database_url":
                 continue
-            if field.name == "cors_origins":
+            if field.name in ("cors_origins", "forecast_models"):
                 values[field.name] = tuple(o.strip() for o in raw.split(",") if o.strip())
             else:
                 values[field.name] = raw

@@ -7,6 +7,7 @@ from tracker.audit import AuditEntry
 from tracker.authorities import Authority
 from tracker.capacity import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.enquiries import Enquiry, EnquiryEvent
+from tracker.forecasts import ForecastResult, ForecastRun, RunLease
 from tracker.households import Household, HouseholdVersion, Placement, Unavailability
 from tracker.regional import CapacityReturn
 from tracker.ssda903.tables import (
@@ -31,11 +32,14 @@ __all__ = [
     "Enquiry",
     "EnquiryEvent",
     "ExternalProvisionFigure",
+    "ForecastResult",
+    "ForecastRun",
     "Household",
     "HouseholdVersion",
     "ImportRun",
     "MonthlyAggregate",
     "Placement",
+    "RunLease",
     "Unavailability",
     "metadata",
 ]

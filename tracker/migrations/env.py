@@ -9,12 +9,20 @@ from tracker.db import normalise_url
 from tracker.tables import metadata
 
 config = context.config
+# Tables other libraries create and manage themselves (APScheduler's persistent job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Leave tables the schema does not own out of autogenerate's comparison."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

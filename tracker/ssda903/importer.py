@@ -9,6 +9,7 @@ date of birth are never stored.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -20,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker import audit
@@ -32,7 +33,7 @@ from tracker.ssda903.pseudonym import pseudonymise
 from tracker.ssda903.tables import CareEpisode, CareLeaverRecord, ChildRecord, ImportRun
 
 MAX_ISSUES = 200
-YEAR_IN_NAME = re.compile(r"(20\d\d)(?:\s*[-_/]\s*(\d\d))?")
+YEAR_IN_NAME = re.compile(r"(20\d\d)(?:\s*[-_/]\s*(?:20)?(\d\d))?")
 EPISODE_FIELDS = (
     "rne",
     "ls",
@@ -48,6 +49,18 @@ EPISODE_FIELDS = (
     "period_start",
     "source_year",
 )
+
+
+# The longest value each free or optional column can store (the tables' column sizes).
+LENGTHS: dict[str, int] = {
+    "LS": CareEpisode.__table__.c.ls.type.length,  # type: ignore[attr-defined]
+    "CIN": CareEpisode.__table__.c.cin.type.length,  # type: ignore[attr-defined]
+    "REASON_PLACE_CHANGE": CareEpisode.__table__.c.reason_place_change.type.length,  # type: ignore[attr-defined]
+    "PL_LA": CareEpisode.__table__.c.pl_la.type.length,  # type: ignore[attr-defined]
+    "ACCOM": CareLeaverRecord.__table__.c.accom.type.length,  # type: ignore[attr-defined]
+    "IN_TOUCH": CareLeaverRecord.__table__.c.in_touch.type.length,  # type: ignore[attr-defined]
+    "ACTIV": CareLeaverRecord.__table__.c.activ.type.length,  # type: ignore[attr-defined]
+}
 
 
 class SourceFile(msgspec.Struct, frozen=True):
@@ -106,6 +119,10 @@ class _Row(msgspec.Struct, kw_only=True):
 
 def parse_date(text: str) -> date:
     """A dd/mm/yyyy date (ISO yyyy-mm-dd also accepted)."""
+    # The usual dd/mm/yyyy is read directly: strptime was most of the time of an import.
+    if len(text) == 10 and text[2] == text[5] == "/" and text.replace("/", "").isdecimal():
+        with contextlib.suppress(ValueError):
+            return date(int(text[6:]), int(text[3:5]), int(text[:2]))
     for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, pattern).date()
@@ -120,7 +137,8 @@ def year_ending_march(day: date) -> int:
 
 
 def year_from_name(name: str) -> int | None:
-    """A collection year named in a file name: 2023, or 2022-23 (= year ending March 2023)."""
+    """A collection year named in a file name: 2023, or 2022-23 or 2022-2023 (= year ending
+    March 2023)."""
     match = YEAR_IN_NAME.search(name)
     if match is None:
         return None
@@ -174,12 +192,11 @@ class _Reader:
             self.warnings.append(Issue(file=file, row=row, column=column, message=message))
 
     def read(self, files: Sequence[SourceFile]) -> None:
-        pending_year: list[tuple[SourceFile, str, list[dict[str, str]]]] = []
-        episode_years: list[int] = []
+        pending_year: list[tuple[SourceFile, str, list[tuple[int, dict[str, str]]]]] = []
+        episode_years: set[int] = set()
         for source in files:
-            text = _decode(source.content)
-            rows = list(csv.DictReader(io.StringIO(text)))
-            columns = [c.strip().upper() for c in (rows[0].keys() if rows else _header_of(text))]
+            records = csv.reader(io.StringIO(_decode(source.content)))
+            columns = [c.strip().upper() for c in next(records, [])]
             kind = kind_of(columns)
             if kind is None:
                 self.error(source.name, 1, None, "not a Header, Episodes or OC3 file (columns)")
@@ -189,32 +206,55 @@ class _Reader:
                 self.error(source.name, 1, column, f"required column {column} is missing")
             if missing:
                 continue
-            rows = [
-                {(k or "").strip().upper(): (v or "").strip() for k, v in r.items()} for r in rows
-            ]
+            rows = self._rows(source.name, columns, records)
             year = year_from_name(source.name)
             if kind == "episodes":
-                year = year or _latest_year(rows)
+                year = year or _latest_year([raw for _, raw in rows])
                 if year is not None:
-                    episode_years.append(year)
+                    episode_years.add(year)
             if year is None:
                 pending_year.append((source, kind, rows))
                 continue
             self._read_rows(source, kind, year, rows)
         for source, kind, rows in pending_year:
-            if not episode_years:
+            # With several years at once the file's year cannot be told (and an OC3 row's
+            # year decides Staying Put), so it is asked for rather than guessed.
+            if len(episode_years) != 1:
                 self.error(
                     source.name,
                     1,
                     None,
-                    "no collection year: put it in the file name (e.g. 2023) or "
-                    "import the year's Episodes file with it",
+                    "no collection year: put it in the file name (e.g. 2022-23) or "
+                    "import the year's Episodes file alone with it",
                 )
                 continue
             self._read_rows(source, kind, max(episode_years), rows)
 
+    def _rows(
+        self, file: str, columns: list[str], records: Iterable[list[str]]
+    ) -> list[tuple[int, dict[str, str]]]:
+        """Each non-blank row by its number (the header is row 1), cells keyed by column."""
+        rows = []
+        width = len(columns)
+        for number, cells in enumerate(records, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+                self.error(file, number, None, f"{len(cells)} cells but {width} columns")
+                continue
+            rows.append(
+                (
+                    number,
+                    {
+                        c: (cells[i].strip() if i < len(cells) else "")
+                        for i, c in enumerate(columns)
+                    },
+                )
+            )
+        return rows
+
     def _read_rows(
-        self, source: SourceFile, kind: str, year: int, rows: list[dict[str, str]]
+        self, source: SourceFile, kind: str, year: int, rows: list[tuple[int, dict[str, str]]]
     ) -> None:
         self.summaries.append(
             FileSummary(
@@ -227,7 +267,7 @@ class _Reader:
         )
         parse = {"header": self._header, "episodes": self._episode, "oc3": self._leaver}[kind]
         target = {"header": self.headers, "episodes": self.episodes, "oc3": self.leavers}[kind]
-        for number, raw in enumerate(rows, start=2):
+        for number, raw in rows:
             values = parse(source.name, number, raw)
             if values is not None:
                 target.append(_Row(file=source.name, row=number, year=year, values=values))
@@ -252,6 +292,16 @@ class _Reader:
         except ValueError as exc:
             self.error(file, row, column, str(exc))
             return None
+
+    def _fitting(
+        self, file: str, row: int, raw: dict[str, str], column: str, length: int
+    ) -> str | None:
+        """An optional value, dropped with a warning when longer than it can be stored."""
+        value = raw.get(column) or None
+        if value is not None and len(value) > length:
+            self.warn(file, row, column, f"{column} is longer than {length} characters: not kept")
+            return None
+        return value
 
     def _header(self, file: str, row: int, raw: dict[str, str]) -> dict[str, Any] | None:
         key = self._child(file, row, raw)
@@ -314,8 +364,10 @@ class _Reader:
         ls, cin = raw.get("LS", "").upper() or None, raw.get("CIN", "").upper() or None
         if ls is not None and ls not in codes.LEGAL_STATUS:
             self.warn(file, row, "LS", f"unknown LS code {ls!r}")
+            ls = ls if len(ls) <= LENGTHS["LS"] else None
         if cin is not None and cin not in codes.NEED:
             self.warn(file, row, "CIN", f"unknown CIN code {cin!r}")
+            cin = cin if len(cin) <= LENGTHS["CIN"] else None
         if rne in {"P", "T", "B"} and not raw.get("REASON_PLACE_CHANGE"):
             self.warn(file, row, "REASON_PLACE_CHANGE", "missing for a change of placement")
         if len(self.errors) > errors_before or key is None or decom is None:
@@ -330,13 +382,18 @@ class _Reader:
             "place_provider": provider,
             "dec": dec,
             "rec": rec,
-            "reason_place_change": raw.get("REASON_PLACE_CHANGE") or None,
-            "pl_la": raw.get("PL_LA") or None,
+            "reason_place_change": self._fitting(
+                file, row, raw, "REASON_PLACE_CHANGE", LENGTHS["REASON_PLACE_CHANGE"]
+            ),
+            "pl_la": self._fitting(file, row, raw, "PL_LA", LENGTHS["PL_LA"]),
         }
 
     def _leaver(self, file: str, row: int, raw: dict[str, str]) -> dict[str, Any] | None:
         key = self._child(file, row, raw)
         accom = raw.get("ACCOM", "").upper() or None
+        if accom is not None and len(accom) > LENGTHS["ACCOM"]:
+            self.error(file, row, "ACCOM", f"ACCOM {accom!r} is not an accommodation code")
+            return None
         if accom is not None and accom[0] not in codes.ACCOM_LETTERS:
             self.warn(file, row, "ACCOM", f"unknown ACCOM code {accom!r}")
         if key is None:
@@ -344,8 +401,8 @@ class _Reader:
         return {
             "child_key": key,
             "accom": accom,
-            "in_touch": raw.get("IN_TOUCH") or None,
-            "activ": raw.get("ACTIV") or None,
+            "in_touch": self._fitting(file, row, raw, "IN_TOUCH", LENGTHS["IN_TOUCH"]),
+            "activ": self._fitting(file, row, raw, "ACTIV", LENGTHS["ACTIV"]),
         }
 
 
@@ -354,11 +411,6 @@ def _decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return content.decode("cp1252", errors="replace")
-
-
-def _header_of(text: str) -> list[str]:
-    first = text.splitlines()[0] if text.strip() else ""
-    return next(csv.reader([first]), [])
 
 
 def _latest_year(rows: list[dict[str, str]]) -> int | None:
@@ -481,6 +533,13 @@ def import_ssda903(
     return report
 
 
+def _among(column: Any, keys: Sequence[str]) -> Any:
+    """`column IN (keys)` with the keys written into the statement: PostgreSQL then hashes
+    the list, where a thousand bound parameters are compared one by one on every row (which
+    made a repeat import of a large authority several times slower than the first)."""
+    return column.in_(bindparam("keys", list(keys), expanding=True, literal_execute=True))
+
+
 def _stored_children(
     session: Session, authority_code: str, keys: set[str]
 ) -> dict[str, ChildRecord]:
@@ -489,7 +548,7 @@ def _stored_children(
     for start in range(0, len(wanted), 1000):
         query = select(ChildRecord).where(
             ChildRecord.authority_code == authority_code,
-            ChildRecord.child_key.in_(wanted[start : start + 1000]),  # type: ignore[attr-defined]
+            _among(ChildRecord.child_key, wanted[start : start + 1000]),
         )
         found.update({c.child_key: c for c in session.scalars(query)})
     return found
@@ -503,7 +562,7 @@ def _stored_episodes(
     for start in range(0, len(wanted), 1000):
         query = select(CareEpisode).where(
             CareEpisode.authority_code == authority_code,
-            CareEpisode.child_key.in_(wanted[start : start + 1000]),  # type: ignore[attr-defined]
+            _among(CareEpisode.child_key, wanted[start : start + 1000]),
         )
         found.update({(e.child_key, e.decom): e for e in session.scalars(query)})
     return found
@@ -547,11 +606,14 @@ def _derive(
     by month; stored episodes keep what was worked out when their Header was at hand.
     """
     period_start: date | None = None
+    period_ended = False
     for decom in sorted(episodes):
         episode = episodes[decom]
-        if episode["rne"] == codes.STARTED or period_start is None:
+        # A period begins with RNE S, or (a file missing its S) after one that ceased.
+        if episode["rne"] == codes.STARTED or period_start is None or period_ended:
             period_start = decom
         episode["period_start"] = period_start
+        period_ended = episode["dec"] is not None and episode["rec"] != codes.CONTINUES
         dec = episode["dec"]
         if birth is not None:
             episode["age_at_start"] = _age_on(birth, decom)
@@ -565,6 +627,12 @@ def _derive(
         else:
             continue
         episode["ceased_at_18"] = bool(at_18 and episode["rec"] != codes.CONTINUES)
+
+
+def _insert(table: Any) -> Any:
+    """A bulk INSERT that writes None as NULL: otherwise the ORM leaves None columns out and
+    splits the rows into a statement per run of rows with the same empty columns."""
+    return insert(table).execution_options(render_nulls=True)
 
 
 def _write_children(
@@ -596,7 +664,7 @@ def _write_children(
             changed.append({"id": existing.id, "source_year": row.year, **values})
     if not dry_run:
         if new:
-            session.execute(insert(ChildRecord), new)
+            session.execute(_insert(ChildRecord), new)
         if changed:
             session.execute(update(ChildRecord), changed)
     return Counts(created=len(new), updated=len(changed), unchanged=same)
@@ -624,7 +692,7 @@ def _write_episodes(
                 changed.append({"id": existing.id, **row})
     if not dry_run:
         for start in range(0, len(new), 5000):
-            session.execute(insert(CareEpisode), new[start : start + 5000])
+            session.execute(_insert(CareEpisode), new[start : start + 5000])
         for start in range(0, len(changed), 5000):
             session.execute(update(CareEpisode), changed[start : start + 5000])
     return Counts(created=len(new), updated=len(changed), unchanged=same)
@@ -641,7 +709,7 @@ def _write_leavers(
     for start in range(0, len(keys), 1000):
         query = select(CareLeaverRecord).where(
             CareLeaverRecord.authority_code == authority_code,
-            CareLeaverRecord.child_key.in_(keys[start : start + 1000]),  # type: ignore[attr-defined]
+            _among(CareLeaverRecord.child_key, keys[start : start + 1000]),
         )
         stored.update({(r.child_key, r.year): r for r in session.scalars(query)})
     new, changed, same = [], [], 0
@@ -658,7 +726,7 @@ def _write_leavers(
             changed.append({"id": existing.id, **values})
     if not dry_run:
         if new:
-            session.execute(insert(CareLeaverRecord), new)
+            session.execute(_insert(CareLeaverRecord), new)
         if changed:
             session.execute(update(CareLeaverRecord), changed)
     return Counts(created=len(new), updated=len(changed), unchanged=same)

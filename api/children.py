@@ -1,0 +1,235 @@
+"""Children-looked-after routes of one authority: SSDA903 import, monthly aggregates, and
+figures (starters, ceased, children in care, Staying Put, time in care).
+
+Every answer is a count: no child-level value leaves through these routes, so regional
+tokens of the authority's region read the figures too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.params import Body
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope, provide_write_session
+from tracker.access import Caller
+from tracker.settings import Settings
+from tracker.ssda903 import figures
+from tracker.ssda903.figures import (
+    CeasedReport,
+    InCareReport,
+    InCareSeries,
+    MonthlyFigure,
+    RecordedFigures,
+    StartersReport,
+    StayingPutReport,
+    TimeInCareReport,
+)
+from tracker.ssda903.importer import SourceFile, Ssda903Report, import_ssda903
+from tracker.ssda903.mapping import Mapping, load_mapping
+from tracker.ssda903.pseudonym import load_key
+
+READ = {"access": "children.read"}
+WRITE = {"access": "children.write"}
+WRITING = {"session": Provide(provide_write_session)}
+# Several collection years of a large council's Header, Episodes and OC3 files.
+IMPORT_LIMIT = 100_000_000
+MAX_FILES = 60
+MAX_SPAN_DAYS = 366 * 25
+MAX_MONTHS = 300
+
+
+def provide_mapping(settings: Settings) -> Mapping:
+    """The installation's placement-category mapping (the shipped one unless configured)."""
+    return load_mapping(settings.placement_mapping)
+
+
+async def files_only(request: Request) -> None:
+    """Refuse an upload with no files, with other form fields, or with a part name repeated
+    beside others, with a 400 that says so: Litestar's reader of a list of files fails on an
+    empty form and keeps only the first name's files when names mix. The parsed form is
+    kept for the handler."""
+    parts = list((await request.form()).multi_items())
+    names = [name for name, _ in parts]
+    if (
+        not parts
+        or not all(isinstance(value, UploadFile) for _, value in parts)
+        or len(set(names)) not in (1, len(names))
+    ):
+        raise ClientException(
+            "send the files, and nothing else, as multipart/form-data parts named files",
+            extra={"field": "files"},
+        )
+
+
+def _period(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
+    date_to = date_to or today
+    date_from = date_from or (date_to - timedelta(days=364))
+    if date_from > date_to:
+        raise ClientException("date_from is after date_to", extra={"field": "date_from"})
+    if (date_to - date_from).days > MAX_SPAN_DAYS:
+        raise ClientException("the period is longer than 25 years", extra={"field": "date_from"})
+    return date_from, date_to
+
+
+class ChildrenController(Controller):
+    """Children looked after by an authority, from its SSDA903 return or monthly aggregates."""
+
+    path = "/api/v1/authorities/{code:str}/children"
+    tags = ["children looked after"]
+    dependencies = {
+        "authority": Provide(authority_in_scope, sync_to_thread=False),
+        "mapping": Provide(provide_mapping, sync_to_thread=False),
+    }
+
+    @get("/starters", opt=READ, sync_to_thread=True, summary="Children starting care per month")
+    def starters(
+        self,
+        authority: str,
+        session: Session,
+        mapping: Mapping,
+        today: date,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> StartersReport:
+        """Children who started to be looked after (RNE S) each month (default: the last 12),
+        by age band at entry and the category of their first placement."""
+        start, end = _period(date_from, date_to, today)
+        return figures.starters(session, authority, start, end, mapping)
+
+    @get("/ceased", opt=READ, sync_to_thread=True, summary="Children ceasing care per month")
+    def ceased(
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> CeasedReport:
+        """Periods of care that ended each month (an episode ending with a REC other than X1)."""
+        start, end = _period(date_from, date_to, today)
+        return figures.ceased(session, authority, start, end)
+
+    @get("/in-care", opt=READ, sync_to_thread=True, summary="Children in care on a date")
+    def in_care(
+        self,
+        authority: str,
+        session: Session,
+        mapping: Mapping,
+        today: date,
+        as_at: date | None = None,
+    ) -> InCareReport:
+        """Children in care on a date (default today) by placement category."""
+        return figures.children_in_care(session, authority, as_at or today, mapping)
+
+    @get(
+        "/in-care/monthly",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Children in care at each month end",
+    )
+    def in_care_monthly(
+        self,
+        authority: str,
+        session: Session,
+        mapping: Mapping,
+        today: date,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> InCareSeries:
+        """Children in care by placement category at the end of every month of the range."""
+        start, end = _period(date_from, date_to, today)
+        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+            raise ClientException("at most 300 months at once", extra={"field": "date_from"})
+        return figures.children_in_care_monthly(session, authority, start, end, mapping)
+
+    @get("/staying-put", opt=READ, sync_to_thread=True, summary="Staying Put per month and year")
+    def staying_put(
+        self,
+        authority: str,
+        session: Session,
+        mapping: Mapping,
+        today: date,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> StayingPutReport:
+        """Young people who ceased care on their 18th birthday from a foster placement, how
+        many stayed with their carers (REC E17, or OC3 ACCOM Z) and the rate: per month, and
+        per year ending 31 March for every year the range touches."""
+        start, end = _period(date_from, date_to, today)
+        return figures.staying_put(session, authority, start, end, mapping)
+
+    @get("/time-in-care", opt=READ, sync_to_thread=True, summary="Time in care on a date")
+    def time_in_care(
+        self, authority: str, session: Session, today: date, as_at: date | None = None
+    ) -> TimeInCareReport:
+        """Children in care on a date by time since their period of care began, the median in
+        days, and the share placed within the authority (when the episodes carry PL_LA)."""
+        return figures.time_in_care(session, authority, as_at or today)
+
+    @post(
+        "/monthly-figures",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="Enter monthly figures (councils without an SSDA903 extract)",
+    )
+    def record_figures(
+        self,
+        authority: str,
+        data: list[MonthlyFigure],
+        caller: Caller,
+        session: Session,
+        today: date,
+    ) -> RecordedFigures:
+        """A list of {month: "YYYY-MM", metric, breakdown, value}; all or nothing, and sending
+        the same list twice changes nothing. Errors name each figure by its place in the
+        list (row 1 is the first). The figures stand while the authority has no SSDA903
+        episodes."""
+        result = figures.record_monthly_figures(session, caller, authority, data, today)
+        session.commit()
+        return result
+
+    @post(
+        "/ssda903",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        request_max_body_size=IMPORT_LIMIT,
+        before_request=files_only,
+        summary="Import SSDA903 Header, Episodes and OC3 files",
+    )
+    def import_files(
+        self,
+        authority: str,
+        data: Annotated[list[UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        caller: Caller,
+        session: Session,
+        settings: Settings,
+        dry_run: bool = False,
+    ) -> Ssda903Report:
+        """Send the files as multipart/form-data parts named `files` (one or several collection
+        years; a year in each file name, e.g. episodes_2022-23.csv). All or nothing: errors
+        name file, row and column, and nothing is stored; a second import changes nothing.
+        `dry_run=true` checks and reports without storing."""
+        uploads = list(data)
+        if len(uploads) > MAX_FILES:
+            raise ClientException(f"at most {MAX_FILES} files at once", extra={"field": "files"})
+        sources = [
+            SourceFile(u.filename or f"file {i}", u.file.read()) for i, u in enumerate(uploads, 1)
+        ]
+        report = import_ssda903(
+            session, caller, authority, sources, load_key(settings), dry_run=dry_run
+        )
+        if not dry_run:
+            session.commit()
+        return report

@@ -1,0 +1,131 @@
+"""Forecast routes of one authority: series with forecasts, the latest forecast of a series,
+runs (history, status, progress, results), triggering a run, and the accuracy of past runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from api.deps import authority_in_scope
+from api.params import Limit, Offset, RecordId
+from jobs.forecast_refresh import start_in_background
+from tracker import audit, forecasts
+from tracker.access import Caller, Role
+from tracker.db import Database
+from tracker.forecasts import (
+    LatestSeries,
+    RunRecord,
+    RunResults,
+    RunStatus,
+    SeriesResult,
+    Trigger,
+    VintageAccuracy,
+)
+from tracker.settings import Settings
+from tracker.ssda903.mapping import load_mapping
+
+READ = {"access": "forecasts.read"}
+RUN = {"access": "forecasts.run"}
+# Sample paths let a caller work out chances against targets: for the authority's own staff.
+PATH_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+SeriesId = Annotated[
+    str,
+    Parameter(
+        min_length=3,
+        max_length=200,
+        description='a series id, e.g. "E06000021/enquiries/total"',
+    ),
+]
+
+
+class RunStarted(msgspec.Struct, frozen=True, kw_only=True):
+    """A run accepted: follow its progress at `location`."""
+
+    run_id: int
+    status: RunStatus
+    location: str
+
+
+class ForecastController(Controller):
+    """Forecasts of an authority's monthly series (aggregates only: regional tokens of its
+    region read them too; managers and admins start runs)."""
+
+    path = "/api/v1/authorities/{code:str}/forecasts"
+    tags = ["forecasts"]
+    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+
+    @get("/series", opt=READ, sync_to_thread=True, summary="Series with a forecast")
+    def series(self, authority: str, session: Session) -> list[LatestSeries]:
+        """Every series with a stored forecast and the latest run that forecast it."""
+        return forecasts.latest_series(session, authority)
+
+    @get("/latest", opt=READ, sync_to_thread=True, summary="Latest forecast of a series")
+    def latest(
+        self,
+        authority: str,
+        session: Session,
+        caller: Caller,
+        series_id: SeriesId,
+        paths: bool = False,
+    ) -> SeriesResult:
+        """The chosen model, every candidate's backtest score, notes, and monthly points with
+        80% and 95% intervals; `paths=true` adds the simulated sample paths (managers and
+        admins)."""
+        if paths and caller.role not in PATH_ROLES:
+            raise PermissionDeniedException("sample paths are for managers and admins")
+        return forecasts.latest_forecast(session, authority, series_id, with_paths=paths)
+
+    @get("/runs", opt=READ, sync_to_thread=True, summary="Run history")
+    def runs(
+        self, authority: str, session: Session, limit: Limit = 50, offset: Offset = 0
+    ) -> list[RunRecord]:
+        """Runs newest first: trigger, status, cut-off, progress (series done of total), error."""
+        return forecasts.list_runs(session, authority, limit=limit, offset=offset)
+
+    @get("/runs/{run_id:int}", opt=READ, sync_to_thread=True, summary="A run and its results")
+    def run(self, authority: str, session: Session, run_id: RecordId) -> RunResults:
+        """A run's status and progress, and the forecast of every series it stored."""
+        return forecasts.run_results(session, authority, run_id)
+
+    @post("/runs", opt=RUN, sync_to_thread=True, status_code=202, summary="Start a run")
+    def start(
+        self, authority: str, caller: Caller, database: Database, settings: Settings
+    ) -> RunStarted:
+        """Start a forecast run now; it goes on in the background (409 while another run of
+        the authority holds the lease)."""
+        run_id = start_in_background(
+            database, authority, trigger=Trigger.API, triggered_by=caller.actor, settings=settings
+        )
+        with database.writing() as session:
+            audit.record(session, caller, "run", "forecast_run", run_id, authority_code=authority)
+        return RunStarted(
+            run_id=run_id,
+            status=RunStatus.QUEUED,
+            location=f"/api/v1/authorities/{authority}/forecasts/runs/{run_id}",
+        )
+
+    @get("/accuracy", opt=READ, sync_to_thread=True, summary="Accuracy of past runs")
+    def accuracy(
+        self,
+        authority: str,
+        session: Session,
+        settings: Settings,
+        today: date,
+        series_id: SeriesId | None = None,
+    ) -> list[VintageAccuracy]:
+        """Each past run's forecasts against what has happened since (up to the last complete
+        month): mean absolute error, scaled error, bias, and 80%/95% interval coverage."""
+        return forecasts.vintage_accuracy(
+            session,
+            authority,
+            series_id,
+            cutoff=forecasts.last_complete_month(today),
+            mapping=load_mapping(settings.placement_mapping),
+        )

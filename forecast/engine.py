@@ -1,0 +1,452 @@
+"""The forecasting engine: one series, or many in parallel (processes or a Dask cluster).
+
+`forecast_series` prepares a series (forecast/prepare.py), backtests the roster on it
+(forecast/backtest.py), chooses a model (forecast/selection.py), refits the winner on the whole
+history and builds calibrated intervals and sample paths (forecast/intervals.py). A series whose
+fit goes wrong still gets a forecast: the next-best model, or else seasonal naive (naive, mean)
+with a note saying what failed. `forecast_many` runs series independently over a process pool,
+a Dask distributed cluster or serially; every series gets its own random stream (from the seed
+and its id), so the executor never changes the result.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import multiprocessing
+import os
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from forecast.backtest import Backtest, describe_failure, plan_origins, run_backtest
+from forecast.intervals import Calibration, calibrate, intervals, sample_paths
+from forecast.models import MODELS, SEASON, Constant, Forecast, Mean, Model
+from forecast.months import add_months
+from forecast.prepare import MIN_MONTHS, PreparedSeries, Regime, prepare
+from forecast.selection import PROPHET, challenge, prophet_skip_reason, rank
+from forecast.types import (
+    CandidateScore,
+    ForecastOptions,
+    ForecastPoint,
+    MonthlySeries,
+    SeriesForecast,
+)
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("serial", "process", "dask")
+DEFAULT_OPTIONS = ForecastOptions()
+"""The default options (a frozen struct, so one shared instance is safe)."""
+SEASONAL_MIN_TRAIN = 2 * SEASON
+"""Seasonal models are backtested on at least two years at every origin."""
+CHUNK = 8
+"""Series per task at most: large enough to make task overhead negligible, small enough to
+balance the load (a series that backtests Prophet takes ten times as long as one that does not)."""
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(list[SeriesForecast])
+
+
+def forecast_series(
+    series: MonthlySeries, options: ForecastOptions = DEFAULT_OPTIONS
+) -> SeriesForecast:
+    """Forecast one series; a failure inside gives a simple forecast with a note, not an error."""
+    _check(options)
+    # One BLAS thread: the matrices are tiny, and an OpenBLAS thread pool once woken (Prophet's
+    # larger products wake it) spins against the other workers and slows every fit several-fold.
+    with threadpool_limits(limits=1, user_api="blas"):
+        try:
+            return _forecast(series, options)
+        except Exception as exc:
+            log.warning("forecast of %s failed, seasonal naive used instead", series.series_id)
+            return fallback_forecast(
+                series, options, f"forecasting failed ({describe_failure(exc)})"
+            )
+
+
+def forecast_many(
+    series: Sequence[MonthlySeries],
+    options: ForecastOptions = DEFAULT_OPTIONS,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[SeriesForecast]:
+    """Forecast every series, in input order.
+
+    executor: "serial" (this process), "process" (a pool of `workers` processes, default one
+    per core) or "dask" (the Dask distributed scheduler at `dask_address`, or a local cluster of
+    `workers` processes when no address is given). `progress(done, total)` is called in this
+    thread as series finish (a task's series finish together). A series, or a whole task, that
+    fails still gets a forecast.
+    """
+    _check(options)
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    items = list(series)
+    total = len(items)
+    if total == 0:
+        return []
+    if executor == "serial":
+        results = []
+        for done, item in enumerate(items, start=1):
+            results.append(forecast_series(item, options))
+            if progress is not None:
+                progress(done, total)
+        return results
+    count = workers or _cores()
+    chunks = _chunks(items, count)
+    finished: dict[int, list[SeriesForecast]] = {}
+    runner = _run_process if executor == "process" else _run_dask
+    done = 0
+
+    def record(index: int, forecasts: list[SeriesForecast]) -> None:
+        nonlocal done
+        finished[index] = forecasts
+        done += len(forecasts)
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        for index, outcome in runner(chunks, options, count, dask_address):
+            if isinstance(outcome, bytes):
+                record(index, _DECODER.decode(outcome))
+                continue
+            log.warning("a forecast task of %d series failed: %s", len(chunks[index]), outcome)
+            note = f"forecasting failed in a worker ({outcome})"
+            record(index, [fallback_forecast(s, options, note) for s in chunks[index]])
+    except Exception:
+        # The pool or cluster itself is unusable (could not start, lost its scheduler): the
+        # series still left are forecast here, one after another.
+        log.exception("the %s executor failed; forecasting the remaining series here", executor)
+        for index, chunk in enumerate(chunks):
+            if index not in finished:
+                record(index, [forecast_series(s, options) for s in chunk])
+    return [forecast for index in range(len(chunks)) for forecast in finished[index]]
+
+
+def forecast_chunk(series: list[MonthlySeries], options: ForecastOptions) -> bytes:
+    """A worker's task: forecast a few series and return them msgpack-encoded (compact and
+    quick to move between processes)."""
+    return _ENCODER.encode([forecast_series(s, options) for s in series])
+
+
+def fallback_forecast(series: MonthlySeries, options: ForecastOptions, note: str) -> SeriesForecast:
+    """A forecast that cannot fail: seasonal naive, naive or the mean, without a backtest."""
+    try:
+        prepared = prepare(series)
+        notes = [*prepared.notes, note]
+        n = len(prepared.values)
+        if n == 0:
+            return _empty(series, prepared, notes)
+        name = "seasonal_naive" if n >= 2 * SEASON else "naive" if n >= MIN_MONTHS else "mean"
+        model = Mean() if name == "mean" else MODELS[name](n >= 2 * SEASON)
+        forecast = model.fit(prepared.values, prepared.start).forecast(options.horizon)
+        notes.append(f"{model.name} used without a backtest")
+        candidates = [CandidateScore(model=model.name, mase=None, note="fallback")]
+        return _assemble(
+            series, prepared, options, model.name, forecast, _untested(n), candidates, notes
+        )
+    except Exception as exc:
+        log.exception("even the fallback forecast of %s failed", series.series_id)
+        cutoff = add_months(series.start, len(series.values) - 1)
+        return SeriesForecast(
+            series_id=series.series_id,
+            cutoff=cutoff,
+            model="none",
+            candidates=[],
+            points=[],
+            paths=[],
+            notes=[note, f"no forecast could be made ({describe_failure(exc)})"],
+        )
+
+
+def _check(options: ForecastOptions) -> None:
+    if options.horizon < 1 or options.origins < 1 or options.paths < 1:
+        raise ValueError("horizon, origins and paths must each be at least 1")
+
+
+def _forecast(series: MonthlySeries, options: ForecastOptions) -> SeriesForecast:
+    if series.is_count and any(v is not None and v < 0 for v in series.values):
+        series = msgspec.structs.replace(series, is_count=False)
+        negative_note = [
+            "negative figures in a series given as a count: forecasts are not held at zero or above"
+        ]
+    else:
+        negative_note = []
+    prepared = prepare(series)
+    notes = [*negative_note, *prepared.notes]
+    n = len(prepared.values)
+    if prepared.regime is Regime.EMPTY:
+        return _empty(series, prepared, notes)
+    if prepared.regime is Regime.CONSTANT:
+        forecast = Constant().fit(prepared.values, prepared.start).forecast(options.horizon)
+        candidates = [
+            CandidateScore(model=name, mase=None, note="not fitted: the series is constant")
+            for name in options.models
+        ]
+        return _assemble(
+            series, prepared, options, "constant", forecast, _untested(n), candidates, notes
+        )
+    if prepared.regime is Regime.SHORT:
+        forecast = Mean().fit(prepared.values, prepared.start).forecast(options.horizon)
+        candidates = [
+            CandidateScore(model=name, mase=None, note="not fitted: too short to backtest")
+            for name in options.models
+        ]
+        return _assemble(
+            series, prepared, options, "mean", forecast, _untested(n), candidates, notes
+        )
+    return _selected(series, prepared, options, notes)
+
+
+def _selected(
+    series: MonthlySeries, prepared: PreparedSeries, options: ForecastOptions, notes: list[str]
+) -> SeriesForecast:
+    values, n = prepared.values, len(prepared.values)
+    seasonal = prepared.regime is Regime.SEASONAL
+    min_train = SEASONAL_MIN_TRAIN if seasonal else max(MIN_MONTHS - 2, n // 2)
+    origins = plan_origins(n, options.horizon, options.origins, min_train)
+    models: dict[str, Model] = {}
+    skipped: dict[str, str] = {}
+    for name in dict.fromkeys(options.models):
+        if name in MODELS:
+            models[name] = MODELS[name](seasonal)
+        else:
+            skipped[name] = "not fitted: no such model"
+    if PROPHET in models and not seasonal:
+        skipped[PROPHET] = "not tried: Prophet is tried on seasonal series only"
+        del models[PROPHET]
+
+    def backtest(name: str, at: list[int]) -> Backtest:
+        return run_backtest(
+            name, models[name], values, prepared.start, at, options.horizon, series.is_count
+        )
+
+    backtests = {name: backtest(name, origins) for name in models if name != PROPHET}
+    ranked = rank(list(backtests.values()))
+    if PROPHET in models:
+        reason = prophet_skip_reason(list(backtests.values()), n)
+        if reason is None:
+            backtests[PROPHET] = backtest(PROPHET, origins[-1:])
+            ranked = challenge(ranked, backtests[PROPHET])
+        else:
+            skipped[PROPHET] = reason
+
+    for chosen in ranked:
+        try:
+            fitted = models[chosen.model].fit(values, prepared.start, chosen.last_fit)
+            forecast = fitted.forecast(options.horizon)
+            if not np.all(np.isfinite(forecast.mean)) or not math.isfinite(forecast.sigma):
+                raise ValueError("the forecast is not finite")
+        except Exception as exc:
+            notes.append(
+                f"{_label(chosen.model)} won the backtest but failed on the full history "
+                f"({describe_failure(exc)}); the next best was used"
+            )
+            continue
+        break
+    else:
+        failures = "; ".join(f"{b.model}: {b.failure}" for b in backtests.values() if b.failure)
+        reason = (
+            f"no model could be backtested ({failures})"
+            if failures
+            else ("no model could be backtested")
+        )
+        return fallback_forecast(series, options, reason)
+
+    notes.append(_choice_note(chosen, backtests, models, origins, options.horizon, n))
+    calibration = calibrate(chosen)
+    if calibration.note():
+        notes.append(calibration.note())  # type: ignore[arg-type]
+    for b in backtests.values():
+        if b.failure:
+            notes.append(f"{_label(b.model)} failed in the backtest ({b.failure})")
+    candidates = []
+    for name in dict.fromkeys(options.models):
+        if name in backtests:
+            b = backtests[name]
+            candidates.append(
+                CandidateScore(
+                    model=models[name].name,
+                    mase=_rounded(b.mase),
+                    coverage80=_rounded(b.coverage80),
+                    note=f"failed: {b.failure}"
+                    if b.failure
+                    else "backtested at the latest origin only (Prophet is tried where ETS "
+                    "and SARIMA do not beat seasonal naive)"
+                    if name == PROPHET
+                    else None,
+                )
+            )
+        else:
+            candidates.append(CandidateScore(model=name, mase=None, note=skipped.get(name)))
+    model_name = models[chosen.model].name
+    return _assemble(
+        series, prepared, options, model_name, forecast, calibration, candidates, notes
+    )
+
+
+def _choice_note(
+    chosen: Backtest,
+    backtests: dict[str, Backtest],
+    models: dict[str, Model],
+    origins: list[int],
+    horizon: int,
+    n: int,
+) -> str:
+    name = _label(models[chosen.model].name)
+    if chosen.model == PROPHET:
+        return (
+            f"chosen by backtest: {name}, MASE {chosen.mase:.2f} at the latest origin, where it "
+            "beat the model the full backtest preferred"
+        )
+    baseline = backtests.get("seasonal_naive")
+    against = ""
+    if baseline is not None and baseline.ok and baseline.model != chosen.model:
+        against = f" against {baseline.mase:.2f} for {_label(models[baseline.model].name)}"
+    steps = min(horizon, n - origins[-1]) if origins else 0
+    months = f"{steps} months" if steps != 1 else "1 month"
+    return (
+        f"chosen by backtest: {name}, MASE {chosen.mase:.2f}{against} "
+        f"({len(origins)} origins, the last forecasting {months})"
+    )
+
+
+def _label(model: str) -> str:
+    return {
+        "seasonal_naive": "seasonal naive",
+        "ets": "exponential smoothing (ETS)",
+        "sarima": "SARIMA",
+        "prophet": "Prophet",
+    }.get(model, model)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _untested(n: int) -> Calibration:
+    """No backtest to calibrate from: the shortest series use Student-t surprises instead."""
+    return Calibration(1.0, 0, None, df=max(1, n - 1) if n < MIN_MONTHS else None)
+
+
+def _empty(series: MonthlySeries, prepared: PreparedSeries, notes: list[str]) -> SeriesForecast:
+    return SeriesForecast(
+        series_id=series.series_id,
+        cutoff=add_months(series.start, -1),
+        model="none",
+        candidates=[],
+        points=[],
+        paths=[],
+        notes=notes,
+    )
+
+
+def _assemble(
+    series: MonthlySeries,
+    prepared: PreparedSeries,
+    options: ForecastOptions,
+    model: str,
+    forecast: Forecast,
+    calibration: Calibration,
+    candidates: list[CandidateScore],
+    notes: list[str],
+) -> SeriesForecast:
+    point = np.maximum(forecast.mean, 0.0) if series.is_count else forecast.mean
+    lo80, hi80, lo95, hi95 = intervals(forecast, point, calibration, series.is_count)
+    rng = np.random.default_rng([options.seed, zlib.crc32(series.series_id.encode())])
+    paths = sample_paths(forecast, point, calibration, options.paths, rng, series.is_count)
+    cutoff = prepared.cutoff
+    points = [
+        ForecastPoint(
+            month=add_months(cutoff, step + 1),
+            mean=float(point[step]),
+            lo80=float(lo80[step]),
+            hi80=float(hi80[step]),
+            lo95=float(lo95[step]),
+            hi95=float(hi95[step]),
+        )
+        for step in range(options.horizon)
+    ]
+    return SeriesForecast(
+        series_id=series.series_id,
+        cutoff=cutoff,
+        model=model,
+        candidates=candidates,
+        points=points,
+        paths=paths.tolist(),
+        notes=notes,
+    )
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _chunks(items: list[MonthlySeries], workers: int) -> list[list[MonthlySeries]]:
+    size = max(1, min(CHUNK, math.ceil(len(items) / (4 * workers))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+Outcome = tuple[int, bytes | str]
+
+
+def _process_context() -> Any:
+    """Workers fork from a server that has already imported the engine (and so numpy, pandas,
+    statsmodels): cheap to start, and safe in a parent that runs threads, unlike plain fork."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["forecast.engine"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _run_process(
+    chunks: list[list[MonthlySeries]], options: ForecastOptions, workers: int, _address: str | None
+) -> Iterator[Outcome]:
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)), mp_context=_process_context()
+    ) as pool:
+        futures = {pool.submit(forecast_chunk, chunk, options): i for i, chunk in enumerate(chunks)}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:
+                yield futures[future], describe_failure(exc)
+
+
+def _run_dask(
+    chunks: list[list[MonthlySeries]], options: ForecastOptions, workers: int, address: str | None
+) -> Iterator[Outcome]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        address = cluster.scheduler_address
+    try:
+        with Client(address) as client:
+            futures = [
+                client.submit(forecast_chunk, chunk, options, pure=False) for chunk in chunks
+            ]
+            index = {future.key: i for i, future in enumerate(futures)}
+            for future in as_completed(futures):
+                try:
+                    yield index[future.key], future.result()
+                except Exception as exc:
+                    yield index[future.key], describe_failure(exc)
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,37 @@
+"""Month arithmetic for monthly series: months are dates on the first day of the month."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def month_start(day: date) -> date:
+    """The first day of the month that holds `day`."""
+    return day.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after `month` (before it if negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, second: date) -> int:
+    """How many months `second` lies after `first` (negative if before)."""
+    return (second.year - first.year) * 12 + second.month - first.month
+
+
+def month_label(month: date) -> str:
+    """A month as YYYY-MM, the way notes and CSV files write it."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def parse_month(text: str) -> date:
+    """A YYYY-MM month (as in CSV files); ValueError for anything else."""
+    year, sep, month = text.strip().partition("-")
+    if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+        raise ValueError(f"{text!r} is not a month written YYYY-MM")
+    number = int(month)
+    if not 1 <= number <= 12:
+        raise ValueError(f"{text!r} is not a month written YYYY-MM")
+    return date(int(year), number, 1)

@@ -1,0 +1,65 @@
+"""What goes into and comes out of the forecasting engine: plain structs, no I/O.
+
+A series is monthly: `start` is the first day of its first month and `values` one number
+per month from there (None for a month with no figure). The engine returns, per series, the
+chosen model, every candidate's backtest score, point forecasts with calibrated 80% and 95%
+intervals, simulated sample paths (so callers can ask "what is the chance that X is at
+least Y by March 2026?") and plain-language notes on anything unusual about the series.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+
+class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
+    """One monthly series: authority x metric x breakdown, or any id an analyst chooses."""
+
+    series_id: str
+    start: date
+    values: list[float | None]
+    is_count: bool = True
+
+
+class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How to forecast: horizon in months, backtest origins, paths to simulate, models."""
+
+    horizon: int = 24
+    origins: int = 3
+    paths: int = 500
+    models: tuple[str, ...] = ("seasonal_naive", "drift", "ets", "sarima", "prophet")
+    seed: int = 2026
+
+
+class CandidateScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A model's rolling-origin backtest: mean MASE against seasonal naive, and coverage."""
+
+    model: str
+    mase: float | None
+    coverage80: float | None = None
+    note: str | None = None
+
+
+class ForecastPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One month ahead: the mean and the 80% and 95% intervals."""
+
+    month: date
+    mean: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class SeriesForecast(msgspec.Struct, frozen=True, kw_only=True):
+    """The forecast of one series."""
+
+    series_id: str
+    cutoff: date
+    model: str
+    candidates: list[CandidateScore]
+    points: list[ForecastPoint]
+    paths: list[list[float]]
+    notes: list[str]

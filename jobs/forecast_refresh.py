@@ -1,0 +1,375 @@
+"""The forecast refresh: take an authority's lease, build its series, forecast them with the
+engine (writing progress to the run as series finish), store the results, release the lease.
+
+A plain function, so the scheduler, the API (in a background thread) and the CLI all run the
+same code. A failure is recorded on the run with its error and releases the lease; a refresh
+of several authorities goes on to the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+import msgspec
+from sqlalchemy import select
+
+from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
+from tracker.authorities import Authority
+from tracker.clock import utcnow
+from tracker.db import Database
+from tracker.errors import ConflictError
+from tracker.forecasts import (
+    LEASE_TTL,
+    SKIPPED_HELD,
+    AlreadyForecastError,
+    ForecastRun,
+    LeaseHeldError,
+    RunStatus,
+    Trigger,
+    claim_run,
+    fail_run,
+    finish_run,
+    last_complete_month,
+    record_progress,
+    record_skipped,
+    renew_lease,
+    series_for_authority,
+    start_run,
+)
+from tracker.settings import Settings
+from tracker.ssda903.mapping import Mapping, load_mapping
+from tracker.timeliness import london_today
+
+log = logging.getLogger("fostering.jobs")
+HEARTBEAT_EVERY = LEASE_TTL / 4
+# Processes that fire the same due job do so within seconds of each other: a scheduled run
+# that succeeded this recently for the same cut-off month makes another one redundant.
+SCHEDULED_ONCE_WITHIN = timedelta(hours=1)
+# Progress is written at most this often (and always when the last series is done).
+PROGRESS_EVERY_S = 0.5
+
+# Called with (authority code, series done, series in all) as a run goes on.
+Progress = Callable[[str, int, int], None]
+
+
+class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What a refresh did for one authority."""
+
+    authority_code: str
+    run_id: int
+    status: RunStatus
+    series: int = 0
+    error: str | None = None
+
+
+def new_holder() -> str:
+    """A lease holder name unique to this claim: host, process and a random token."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def forecast_options(settings: Settings) -> ForecastOptions:
+    """The engine's options for an installation's settings."""
+    options = ForecastOptions(horizon=settings.forecast_horizon)
+    if settings.forecast_models:
+        options = msgspec.structs.replace(options, models=settings.forecast_models)
+    return options
+
+
+def claim(
+    database: Database,
+    code: str,
+    *,
+    trigger: Trigger,
+    triggered_by: str,
+    options: ForecastOptions,
+    today: date,
+    attempt: int = 1,
+) -> int:
+    """Take the authority's lease and record a queued run (LeaseHeldError while another run
+    holds it; AlreadyForecastError when a scheduled run forecast this month in the last
+    hour)."""
+    with database.writing() as session:
+        return claim_run(
+            session,
+            code,
+            trigger=trigger,
+            triggered_by=triggered_by,
+            holder=new_holder(),
+            cutoff=last_complete_month(today),
+            horizon=options.horizon,
+            models=options.models,
+            attempt=attempt,
+            done_since=utcnow() - SCHEDULED_ONCE_WITHIN if trigger is Trigger.SCHEDULE else None,
+        )
+
+
+class _Heartbeat:
+    """Renews a run's lease in a thread while the run works, so a slow series never lets the
+    lease lapse while the process lives, and a dead process stops renewing it."""
+
+    def __init__(self, database: Database, code: str, holder: str) -> None:
+        self._database, self._code, self._holder = database, code, holder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{code}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                with self._database.writing() as session:
+                    if not renew_lease(session, self._code, self._holder):
+                        log.warning("forecast lease of %s was lost", self._code)
+                        return
+            except Exception:
+                log.exception("could not renew the forecast lease of %s", self._code)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class _ProgressWriter:
+    """The engine's progress callback: writes series done to the run (throttled) and passes
+    it on to the caller's callback."""
+
+    def __init__(
+        self, database: Database, run_id: int, code: str, total: int, progress: Progress | None
+    ) -> None:
+        self._database, self._run_id, self._code, self._total = database, run_id, code, total
+        self._progress = progress
+        self._written_at = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        with self._lock:
+            if self._progress is not None:
+                self._progress(self._code, done, self._total)
+            now = time.monotonic()
+            if done < self._total and now - self._written_at < PROGRESS_EVERY_S:
+                return
+            self._written_at = now
+            try:
+                with self._database.writing() as session:
+                    record_progress(session, self._run_id, done)
+            except Exception:
+                log.exception("could not record the progress of forecast run %s", self._run_id)
+
+
+def _forecast(
+    series: Sequence[MonthlySeries],
+    options: ForecastOptions,
+    settings: Settings,
+    executor: str,
+    progress: Callable[[int, int], None],
+) -> list[SeriesForecast]:
+    # Imported here: the engine pulls in the model libraries, which `serve` should not wait for.
+    from forecast import engine
+
+    return engine.forecast_many(
+        list(series),
+        options,
+        executor=executor,  # type: ignore[arg-type]
+        workers=settings.forecast_workers,
+        dask_address=settings.dask_address,
+        progress=progress,
+    )
+
+
+def execute(
+    database: Database,
+    run_id: int,
+    *,
+    settings: Settings,
+    options: ForecastOptions,
+    executor: str | None = None,
+    mapping: Mapping | None = None,
+    progress: Progress | None = None,
+) -> RefreshOutcome:
+    """Run a claimed run to the end: build the series, forecast, store. On an error the run
+    is recorded failed with it, the lease released, and the error raised again."""
+    with database.read_session() as session:
+        run = session.get(ForecastRun, run_id)
+        if run is None:
+            raise LookupError(f"no forecast run {run_id}")
+        code, cutoff, holder = run.authority_code, run.cutoff, run.holder or ""
+    try:
+        with _Heartbeat(database, code, holder):
+            with database.read_session() as session:
+                series = series_for_authority(
+                    session,
+                    code,
+                    cutoff,
+                    mapping=mapping or load_mapping(settings.placement_mapping),
+                )
+            with database.writing() as session:
+                start_run(session, run_id, len(series))
+            writer = _ProgressWriter(database, run_id, code, len(series), progress)
+            writer(0)
+            forecasts = (
+                _forecast(series, options, settings, executor or settings.forecast_executor, writer)
+                if series
+                else []
+            )
+            with database.writing() as session:
+                finish_run(session, run_id, forecasts, series)
+            if progress is not None:
+                progress(code, len(series), len(series))
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("forecast run %s of %s failed", run_id, code)
+        try:
+            with database.writing() as session:
+                fail_run(session, run_id, error)
+        except Exception:
+            log.exception("could not record the failure of forecast run %s", run_id)
+        raise
+    return RefreshOutcome(
+        authority_code=code, run_id=run_id, status=RunStatus.SUCCEEDED, series=len(series)
+    )
+
+
+def _database(target: Database | str) -> tuple[Database, bool]:
+    if isinstance(target, Database):
+        return target, False
+    return Database(target), True
+
+
+def refresh_forecasts(
+    database: Database | str,
+    authority_code: str | None = None,
+    trigger: Trigger | str = Trigger.SCHEDULE,
+    triggered_by: str = "scheduler",
+    *,
+    settings: Settings | None = None,
+    options: ForecastOptions | None = None,
+    executor: str | None = None,
+    attempt: int = 1,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> list[RefreshOutcome]:
+    """Refresh the forecasts of one authority, or of every authority when none is given.
+
+    Each authority's run takes that authority's lease: when another process holds it, a
+    run is recorded "skipped" instead. A failing authority is recorded failed and the others
+    go on; the outcomes say which is which.
+    """
+    db, owned = _database(database)
+    settings = settings or Settings(database_url=db.url)
+    options = options or forecast_options(settings)
+    trigger = Trigger(trigger)
+    today = today or london_today()
+    mapping = load_mapping(settings.placement_mapping)
+    try:
+        if authority_code is not None:
+            codes = [authority_code]
+        else:
+            with db.read_session() as session:
+                codes = list(session.scalars(select(Authority.code).order_by(Authority.code)))
+        outcomes = []
+        for code in codes:
+            try:
+                run_id = claim(
+                    db,
+                    code,
+                    trigger=trigger,
+                    triggered_by=triggered_by,
+                    options=options,
+                    today=today,
+                    attempt=attempt,
+                )
+            except (LeaseHeldError, AlreadyForecastError) as exc:
+                outcomes.append(_skipped(db, code, exc, trigger, triggered_by, options, today))
+                continue
+            try:
+                outcome = execute(
+                    db,
+                    run_id,
+                    settings=settings,
+                    options=options,
+                    executor=executor,
+                    mapping=mapping,
+                    progress=progress,
+                )
+            except Exception as exc:
+                outcome = RefreshOutcome(
+                    authority_code=code,
+                    run_id=run_id,
+                    status=RunStatus.FAILED,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            outcomes.append(outcome)
+        return outcomes
+    finally:
+        if owned:
+            db.dispose()
+
+
+def _skipped(
+    database: Database,
+    code: str,
+    exc: ConflictError,
+    trigger: Trigger,
+    triggered_by: str,
+    options: ForecastOptions,
+    today: date,
+) -> RefreshOutcome:
+    reason = exc.message
+    if isinstance(exc, LeaseHeldError):
+        reason = f"{SKIPPED_HELD} (run {exc.run_id})"
+    log.info("forecast refresh of %s %s", code, reason)
+    with database.writing() as session:
+        run_id = record_skipped(
+            session,
+            code,
+            trigger=trigger,
+            triggered_by=triggered_by,
+            cutoff=last_complete_month(today),
+            horizon=options.horizon,
+            models=options.models,
+            reason=reason,
+        )
+    return RefreshOutcome(
+        authority_code=code, run_id=run_id, status=RunStatus.SKIPPED, error=reason
+    )
+
+
+def start_in_background(
+    database: Database,
+    code: str,
+    *,
+    trigger: Trigger,
+    triggered_by: str,
+    settings: Settings,
+    options: ForecastOptions | None = None,
+    today: date | None = None,
+) -> int:
+    """Claim a run now (LeaseHeldError while one is under way) and run it in a thread;
+    returns the run's id at once."""
+    options = options or forecast_options(settings)
+    run_id = claim(
+        database,
+        code,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        options=options,
+        today=today or london_today(),
+    )
+
+    def work() -> None:
+        # A failure is logged and recorded on the run by `execute`; nothing else to do here.
+        with contextlib.suppress(Exception):
+            execute(database, run_id, settings=settings, options=options)
+
+    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
+    return run_id

@@ -1,0 +1,445 @@
+"""The forecasting engine: selection, calibrated intervals, degenerate series, fallbacks,
+executors, chances from sample paths and the CSV format. No database or HTTP here."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forecast import engine, models
+from forecast.backtest import Backtest, OriginResult, plan_origins
+from forecast.csvio import read_series_csv, write_forecast_csv
+from forecast.intervals import calibrate
+from forecast.models import Forecast
+from forecast.probability import chance_at_least, chance_cumulative_at_least
+from forecast.selection import prophet_skip_reason, rank
+from forecast.types import ForecastOptions, ForecastPoint, MonthlySeries, SeriesForecast
+
+START = date(2019, 4, 1)
+FAST = ForecastOptions(horizon=12, models=("seasonal_naive", "drift", "ets", "sarima"))
+
+
+def series(values, series_id: str = "s", is_count: bool = True, start: date = START):
+    return MonthlySeries(series_id=series_id, start=start, values=list(values), is_count=is_count)
+
+
+def seasonal_values(n: int, seed: int = 1, level: float = 60.0, amplitude: float = 15.0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.round(level + amplitude * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2.0, n))
+
+
+def scores(forecast: SeriesForecast) -> dict[str, float | None]:
+    return {c.model: c.mase for c in forecast.candidates}
+
+
+# Selection
+
+
+def test_strong_seasonality_is_forecast_by_a_seasonal_model_not_drift():
+    forecast = engine.forecast_series(series(seasonal_values(72)), FAST)
+    mase = scores(forecast)
+    assert forecast.model in {"seasonal_naive", "ets", "sarima"}
+    assert mase[forecast.model] < 0.5 * mase["drift"]
+    assert all(c.mase is not None for c in forecast.candidates)
+    peak, trough = forecast.points[2].mean, forecast.points[8].mean  # around July and January
+    assert peak - trough > 20
+
+
+def test_pure_trend_is_forecast_by_drift_or_ets_and_carries_the_trend_on():
+    rng = np.random.default_rng(2)
+    values = 100 + 3.0 * np.arange(48) + rng.normal(0, 1.5, 48)
+    options = ForecastOptions(horizon=12, models=("seasonal_naive", "drift", "ets"))
+    forecast = engine.forecast_series(series(values), options)
+    assert forecast.model in {"drift", "ets"}
+    assert scores(forecast)[forecast.model] < 0.3 * scores(forecast)["seasonal_naive"]
+    assert forecast.points[11].mean == pytest.approx(100 + 3.0 * 59, abs=8)
+
+
+def test_a_baseline_is_chosen_only_when_it_wins_at_every_origin():
+    def backtest(model: str, errors: list[float]) -> Backtest:
+        origins = tuple(
+            OriginResult(
+                36 + 12 * i,
+                np.array([e]),
+                Forecast(np.zeros(1), 1.0, np.ones(1)),
+                np.zeros(1),
+                1.0,
+            )
+            for i, e in enumerate(errors)
+        )
+        return Backtest(model, origins)
+
+    ets = backtest("ets", [1.0, 1.0, 1.0])
+    lucky = backtest("seasonal_naive", [0.2, 0.9, 1.1])  # lower mean, but not everywhere
+    steady = backtest("drift", [0.9, 0.9, 0.9])
+    assert rank([lucky, ets])[0].model == "ets"
+    assert rank([lucky, steady, ets])[0].model == "drift"
+
+
+def test_prophet_is_tried_only_on_long_series_the_fast_models_do_not_handle():
+    def scored(model: str, mase: float) -> Backtest:
+        origin = OriginResult(
+            36, np.array([mase]), Forecast(np.zeros(1), 1.0, np.ones(1)), np.zeros(1), 1.0
+        )
+        return Backtest(model, (origin,))
+
+    naive = scored("seasonal_naive", 1.0)
+    assert "48 months" in (prophet_skip_reason([naive, scored("ets", 1.2)], 40) or "")
+    assert "already beats" in (prophet_skip_reason([naive, scored("ets", 0.7)], 84) or "")
+    assert prophet_skip_reason([naive, scored("ets", 1.2), scored("sarima", 1.1)], 84) is None
+
+
+def test_origins_step_back_a_year_and_squeeze_on_short_histories():
+    assert plan_origins(84, 24, 3, 24) == [36, 48, 60]
+    assert plan_origins(40, 24, 3, 24) == [24, 28, 32]
+    assert plan_origins(24, 24, 3, 24) == []
+
+
+def test_every_candidate_score_and_the_cutoff_are_recorded():
+    forecast = engine.forecast_series(series(seasonal_values(60)), ForecastOptions(horizon=6))
+    assert [c.model for c in forecast.candidates] == [
+        "seasonal_naive",
+        "drift",
+        "ets",
+        "sarima",
+        "prophet",
+    ]
+    assert forecast.cutoff == date(2024, 3, 1)
+    assert forecast.points[0].month == date(2024, 4, 1)
+    assert any(n.startswith("chosen by backtest") for n in forecast.notes)
+
+
+# Intervals and paths
+
+
+def test_80_percent_intervals_cover_about_80_percent_of_fresh_draws_of_known_noise():
+    rng = np.random.default_rng(7)
+    coverage80, coverage95 = [], []
+    for seed in range(4):
+        t = np.arange(120)
+        truth = 200 + 20 * np.sin(2 * np.pi * t / 12)
+        noise = np.random.default_rng(100 + seed).normal(0, 6.0, 120)
+        forecast = engine.forecast_series(series(truth[:96] + noise[:96], f"g{seed}"), FAST)
+        for step, point in enumerate(forecast.points):
+            draws = truth[96 + step] + rng.normal(0, 6.0, 2000)
+            coverage80.append(np.mean((draws >= point.lo80) & (draws <= point.hi80)))
+            coverage95.append(np.mean((draws >= point.lo95) & (draws <= point.hi95)))
+    assert 0.70 <= np.mean(coverage80) <= 0.90
+    assert 0.88 <= np.mean(coverage95) <= 0.995
+
+
+def test_calibration_widens_intervals_that_backtest_errors_outgrow():
+    rng = np.random.default_rng(3)
+    origins = tuple(
+        OriginResult(
+            36,
+            rng.normal(0, 2.0, 24),  # errors twice the model's own sd
+            Forecast(np.zeros(24), 1.0, np.r_[1.0, np.zeros(23)]),
+            np.zeros(24),
+            1.0,
+        )
+        for _ in range(3)
+    )
+    calibration = calibrate(Backtest("ets", origins))
+    assert calibration.factor == pytest.approx(2.0, rel=0.25)
+    assert "widened" in (calibration.note() or "")
+
+
+def test_counts_are_never_forecast_below_zero():
+    rng = np.random.default_rng(4)
+    values = np.maximum(0, np.round(8 - 0.15 * np.arange(48) + rng.normal(0, 1.5, 48)))
+    forecast = engine.forecast_series(
+        series(values), ForecastOptions(horizon=24, models=FAST.models)
+    )
+    assert min(p.lo95 for p in forecast.points) >= 0
+    assert min(p.mean for p in forecast.points) >= 0
+    assert np.min(forecast.paths) >= 0
+    assert np.shape(forecast.paths) == (500, 24)
+
+
+def test_series_that_are_not_counts_may_go_below_zero():
+    values = -5 - 0.5 * np.arange(40)
+    values[::3] += 0.3
+    forecast = engine.forecast_series(series(values, is_count=False), FAST)
+    assert forecast.points[-1].mean < -20
+
+
+# Degenerate series: each gets a forecast and says why it looks the way it does
+
+
+def _with_gaps():
+    values: list[float | None] = list(seasonal_values(40))
+    values[17] = values[18] = None
+    return values
+
+
+def _with_spike():
+    values = seasonal_values(60)
+    values[30] = 400
+    return values
+
+
+DEGENERATE = {
+    "14 months": (seasonal_values(14), "only 14 months of history: seasonal pattern not estimated"),
+    "all zeros": ([0.0] * 30, "every figure is zero"),
+    "constant": ([7.0] * 30, "every figure is 7"),
+    "missing months": (_with_gaps(), "2 months missing (2020-09, 2020-10)"),
+    "one-off spike": (_with_spike(), "treated as a one-off and damped for fitting (2021-10: 400"),
+    "starts mid-way": ([None] * 10 + list(seasonal_values(40)), "series starts in 2020-02"),
+    "zeros before it starts": ([0.0] * 10 + list(seasonal_values(40)), "were all zero"),
+    "3 months": ([4.0, 6.0, 5.0], "only 3 months of history"),
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE))
+def test_degenerate_series_get_a_forecast_and_a_note(case):
+    values, note = DEGENERATE[case]
+    forecast = engine.forecast_series(series(values), FAST)
+    assert len(forecast.points) == 12
+    assert all(np.isfinite([p.mean, p.lo80, p.hi95]).all() for p in forecast.points)
+    assert all(p.lo95 <= p.lo80 <= p.mean <= p.hi80 <= p.hi95 for p in forecast.points)
+    assert any(note in n for n in forecast.notes), forecast.notes
+
+
+def test_a_spike_does_not_leak_into_the_forecast():
+    forecast = engine.forecast_series(series(_with_spike()), FAST)
+    october = next(p.mean for p in forecast.points if p.month.month == 10)
+    assert october < 120
+
+
+def test_constant_and_zero_series_hold_their_value_with_no_spread():
+    forecast = engine.forecast_series(series([0.0] * 30), FAST)
+    assert forecast.model == "constant"
+    assert {(p.mean, p.lo95, p.hi95) for p in forecast.points} == {(0.0, 0.0, 0.0)}
+
+
+def test_a_series_without_figures_gets_no_forecast_but_a_note():
+    forecast = engine.forecast_series(series([None, None]), FAST)
+    assert forecast.points == [] and forecast.paths == []
+    assert forecast.notes == ["no figures in the series: nothing to forecast"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.none(), st.integers(0, 30).map(float), st.just(0.0)),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_no_series_crashes_the_engine(values):
+    forecast = engine.forecast_series(series(values), ForecastOptions(horizon=6, paths=20))
+    if any(v is not None for v in values):
+        assert len(forecast.points) == 6
+        assert min(p.lo95 for p in forecast.points) >= 0
+    assert forecast.notes is not None
+
+
+# Failures fall back, with a note
+
+
+class _Broken:
+    name = "ets"
+
+    def fit(self, values, start, previous=None):
+        raise RuntimeError("optimizer exploded")
+
+
+class _BrokenOnFullHistory:
+    name = "sarima"
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def fit(self, values, start, previous=None):
+        if len(values) == self.length:
+            raise RuntimeError("singular matrix")
+        return models.SeasonalNaive().fit(values, start)
+
+
+def test_a_model_that_fails_in_the_backtest_is_recorded_and_skipped(monkeypatch):
+    monkeypatch.setitem(models.MODELS, "ets", lambda seasonal: _Broken())
+    forecast = engine.forecast_series(series(seasonal_values(60)), FAST)
+    ets = next(c for c in forecast.candidates if c.model == "ets")
+    assert ets.mase is None and "optimizer exploded" in (ets.note or "")
+    assert forecast.model != "ets"
+    assert any("failed in the backtest" in n for n in forecast.notes)
+
+
+def test_a_winner_that_fails_on_the_full_history_gives_way_to_the_next(monkeypatch):
+    monkeypatch.setitem(models.MODELS, "sarima", lambda seasonal: _BrokenOnFullHistory(60))
+    options = ForecastOptions(horizon=12, models=("sarima", "drift"))
+    forecast = engine.forecast_series(series(seasonal_values(60)), options)
+    assert forecast.model == "drift"
+    assert any("failed on the full history" in n for n in forecast.notes)
+
+
+def test_a_series_whose_forecast_raises_falls_back_to_seasonal_naive(monkeypatch):
+    def explode(series, options):
+        raise ValueError("something unexpected")
+
+    monkeypatch.setattr(engine, "_forecast", explode)
+    forecast = engine.forecast_series(series(seasonal_values(36)), FAST)
+    assert forecast.model == "seasonal_naive"
+    assert len(forecast.points) == 12
+    assert any("forecasting failed (ValueError: something unexpected)" in n for n in forecast.notes)
+
+
+def test_an_unknown_model_is_noted_not_fatal():
+    options = ForecastOptions(horizon=6, models=("seasonal_naive", "ets", "crystal_ball"))
+    forecast = engine.forecast_series(series(seasonal_values(40)), options)
+    unknown = next(c for c in forecast.candidates if c.model == "crystal_ball")
+    assert unknown.note == "not fitted: no such model"
+
+
+# Executors
+
+
+def _batch() -> list[MonthlySeries]:
+    return [series(seasonal_values(40, seed=i), f"E{i:02d}/enquiries") for i in range(5)] + [
+        series([3.0, 4.0], "short"),
+        series([0.0] * 20, "zeros"),
+    ]
+
+
+def test_process_pool_gives_the_serial_results_in_input_order():
+    batch = _batch()
+    options = ForecastOptions(horizon=6, models=FAST.models, paths=50)
+    progress: list[tuple[int, int]] = []
+    serial = engine.forecast_many(batch, options, executor="serial")
+    pooled = engine.forecast_many(
+        batch, options, executor="process", workers=2, progress=lambda d, t: progress.append((d, t))
+    )
+    assert pooled == serial
+    assert [f.series_id for f in pooled] == [s.series_id for s in batch]
+    assert progress[-1] == (len(batch), len(batch))
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+def test_dask_cluster_gives_the_serial_results():
+    distributed = pytest.importorskip("distributed")
+    batch = _batch()
+    options = ForecastOptions(horizon=6, models=FAST.models, paths=50)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        result = engine.forecast_many(
+            batch, options, executor="dask", dask_address=cluster.scheduler_address
+        )
+    assert result == engine.forecast_many(batch, options, executor="serial")
+
+
+def test_an_unknown_executor_is_refused():
+    with pytest.raises(ValueError, match="executor must be one of"):
+        engine.forecast_many(_batch(), executor="threads")
+
+
+def test_prophet_fits_quietly(capfd):
+    from forecast.prophet_fit import ProphetModel
+
+    fitted = ProphetModel(seasonal=True).fit(seasonal_values(36), START)
+    assert len(fitted.forecast(6).mean) == 6
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+# Chances from sample paths
+
+
+def _hand_built() -> SeriesForecast:
+    months = [date(2026, 1, 1), date(2026, 2, 1)]
+    return SeriesForecast(
+        series_id="approvals",
+        cutoff=date(2025, 12, 1),
+        model="test",
+        candidates=[],
+        points=[ForecastPoint(month=m, mean=0, lo80=0, hi80=0, lo95=0, hi95=0) for m in months],
+        paths=[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]],
+        notes=[],
+    )
+
+
+def test_chance_at_least_is_the_share_of_paths_reaching_the_threshold():
+    forecast = _hand_built()
+    assert chance_at_least(forecast, date(2026, 1, 1), 2.0) == 0.75
+    assert chance_at_least(forecast, date(2026, 2, 15), 7.5) == 0.0
+
+
+def test_cumulative_chance_sums_each_path_over_the_months():
+    forecast = _hand_built()
+    months = [date(2026, 1, 1), date(2026, 2, 1)]
+    assert chance_cumulative_at_least(forecast, months, 5.0) == 0.75  # totals 1, 5, 9, 13
+    assert chance_cumulative_at_least(forecast, months, 13.0) == 0.25
+
+
+def test_a_month_outside_the_forecast_is_refused():
+    with pytest.raises(ValueError, match="2026-03 is outside the forecast"):
+        chance_at_least(_hand_built(), date(2026, 3, 1), 1.0)
+
+
+# CSV
+
+
+def test_csv_round_trip_reads_series_and_writes_one_row_per_month():
+    text = "series_id,month,value\nb,2024-02,5\na,2023-01,1\na,2023-03,3\nb,2024-01,4\n"
+    read = read_series_csv(text)
+    assert [s.series_id for s in read] == ["b", "a"]
+    assert read[1].values == [1.0, None, 3.0] and read[1].start == date(2023, 1, 1)
+    assert read[0].values == [4.0, 5.0] and read[0].start == date(2024, 1, 1)
+
+    forecasts = engine.forecast_many(read, ForecastOptions(horizon=3), executor="serial")
+    rows = list(csv.DictReader(io.StringIO(write_forecast_csv(forecasts))))
+    assert list(rows[0]) == ["series_id", "month", "model", "mean", "lo80", "hi80", "lo95", "hi95"]
+    assert [(r["series_id"], r["month"]) for r in rows[:3]] == [
+        ("b", "2024-03"),
+        ("b", "2024-04"),
+        ("b", "2024-05"),
+    ]
+    assert len(rows) == 6
+    assert all(float(r["lo95"]) <= float(r["mean"]) <= float(r["hi95"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("series_id,month\na,2024-01\n", "line 1: missing column value"),
+        ("series_id,month,value\na,2024-01,1\na,2024-13,2\n", "line 3, column month"),
+        ("series_id,month,value\na,2024-01,1\na,Jan 2024,2\n", "line 3, column month"),
+        ("series_id,month,value\na,2024-01,lots\n", "line 2, column value: 'lots'"),
+        ("series_id,month,value\na,2024-01,1\na,2024-01,2\n", "already given on line 2"),
+        ("series_id,month,value\n,2024-01,1\n", "line 2, column series_id: empty"),
+        ("series_id,month,value\na,2024-01\n", "line 2: expected 3 columns"),
+        ("", "line 1: the file is empty"),
+    ],
+)
+def test_csv_errors_name_the_line_and_column(text, message):
+    with pytest.raises(ValueError, match=message):
+        read_series_csv(text)
+
+
+def test_csv_counts_are_told_from_other_figures():
+    text = "series_id,month,value\nn,2024-01,3\nn,2024-02,\nr,2024-01,0.55\nr,2024-02,-1\n"
+    counts, rates = read_series_csv(text)
+    assert counts.is_count and counts.values == [3.0, None]
+    assert not rates.is_count
+
+
+def test_an_unreachable_cluster_still_gives_every_forecast(monkeypatch):
+    def unreachable(chunks, options, workers, address):
+        raise OSError("no scheduler at tcp://nowhere:8786")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(engine, "_run_dask", unreachable)
+    batch = _batch()
+    options = ForecastOptions(horizon=6, models=FAST.models, paths=50)
+    result = engine.forecast_many(
+        batch, options, executor="dask", dask_address="tcp://nowhere:8786"
+    )
+    assert result == engine.forecast_many(batch, options, executor="serial")
