@@ -15,12 +15,26 @@ import math
 from datetime import date
 
 from forecast.months import month_label, months_between, parse_month
-from forecast.types import MonthlySeries, SeriesForecast
+from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
 
 INPUT_COLUMNS = ("series_id", "month", "value")
 OUTPUT_COLUMNS = ("series_id", "month", "model", "mean", "lo80", "hi80", "lo95", "hi95")
 MISSING = frozenset({"", "na", "n/a", "null"})
 """Values read as a month with no figure."""
+
+
+def forecast_csv(
+    text: str,
+    options: ForecastOptions,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+) -> str:
+    """The whole CSV command: read the series, forecast them, write the forecasts."""
+    from forecast.engine import forecast_many
+
+    series = read_series_csv(text)
+    return write_forecast_csv(forecast_many(series, options, executor=executor, workers=workers))
 
 
 def read_series_csv(text: str) -> list[MonthlySeries]:

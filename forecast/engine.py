@@ -25,10 +25,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from forecast.backtest import Backtest, describe_failure, plan_origins, run_backtest
-from forecast.intervals import Calibration, calibrate, intervals, sample_paths
+from forecast.intervals import (
+    Calibration,
+    calibrate,
+    intervals,
+    path_bounds,
+    rate_paths,
+    sample_paths,
+)
 from forecast.models import MODELS, SEASON, Constant, Forecast, Mean, Model
 from forecast.months import add_months
-from forecast.prepare import MIN_MONTHS, PreparedSeries, Regime, prepare
+from forecast.prepare import MIN_MONTHS, RATE_MONTHS, PreparedSeries, Regime, prepare
 from forecast.selection import PROPHET, challenge, prophet_skip_reason, rank
 from forecast.types import (
     CandidateScore,
@@ -194,6 +201,16 @@ def _forecast(series: MonthlySeries, options: ForecastOptions) -> SeriesForecast
         return _assemble(
             series, prepared, options, "constant", forecast, _untested(n), candidates, notes
         )
+    if prepared.regime is Regime.SPARSE:
+        candidates = [
+            CandidateScore(
+                model=name, mase=None, note="not fitted: mostly zeros, forecast as a rate"
+            )
+            for name in options.models
+        ]
+        paths = rate_paths(prepared.values, options.horizon, options.paths, _rng(series, options))
+        rate = np.full(options.horizon, float(np.mean(prepared.values[-RATE_MONTHS:])))
+        return _build(series, prepared, "rate", rate, path_bounds(paths), paths, candidates, notes)
     if prepared.regime is Regime.SHORT:
         forecast = Mean().fit(prepared.values, prepared.start).forecast(options.horizon)
         candidates = [
@@ -239,25 +256,13 @@ def _selected(
         else:
             skipped[PROPHET] = reason
 
-    for chosen in ranked:
-        try:
-            fitted = models[chosen.model].fit(values, prepared.start, chosen.last_fit)
-            forecast = fitted.forecast(options.horizon)
-            if not np.all(np.isfinite(forecast.mean)) or not math.isfinite(forecast.sigma):
-                raise ValueError("the forecast is not finite")
-        except Exception as exc:
-            notes.append(
-                f"{_label(chosen.model)} won the backtest but failed on the full history "
-                f"({describe_failure(exc)}); the next best was used"
-            )
-            continue
-        break
-    else:
+    chosen, forecast = _fit_first_that_works(ranked, models, values, prepared, options, notes)
+    if chosen is None or forecast is None:
         failures = "; ".join(f"{b.model}: {b.failure}" for b in backtests.values() if b.failure)
         reason = (
-            f"no model could be backtested ({failures})"
-            if failures
-            else ("no model could be backtested")
+            "every model failed on the full history"
+            if ranked
+            else (f"no model could be backtested ({failures})")
         )
         return fallback_forecast(series, options, reason)
 
@@ -265,31 +270,66 @@ def _selected(
     calibration = calibrate(chosen)
     if calibration.note():
         notes.append(calibration.note())  # type: ignore[arg-type]
-    for b in backtests.values():
-        if b.failure:
-            notes.append(f"{_label(b.model)} failed in the backtest ({b.failure})")
-    candidates = []
-    for name in dict.fromkeys(options.models):
-        if name in backtests:
-            b = backtests[name]
-            candidates.append(
-                CandidateScore(
-                    model=models[name].name,
-                    mase=_rounded(b.mase),
-                    coverage80=_rounded(b.coverage80),
-                    note=f"failed: {b.failure}"
-                    if b.failure
-                    else "backtested at the latest origin only (Prophet is tried where ETS "
-                    "and SARIMA do not beat seasonal naive)"
-                    if name == PROPHET
-                    else None,
-                )
-            )
-        else:
-            candidates.append(CandidateScore(model=name, mase=None, note=skipped.get(name)))
+    notes.extend(
+        f"{_label(b.model)} failed in the backtest ({b.failure})"
+        for b in backtests.values()
+        if b.failure
+    )
+    candidates = [
+        _candidate(name, models, backtests, skipped) for name in dict.fromkeys(options.models)
+    ]
     model_name = models[chosen.model].name
     return _assemble(
         series, prepared, options, model_name, forecast, calibration, candidates, notes
+    )
+
+
+def _fit_first_that_works(
+    ranked: list[Backtest],
+    models: dict[str, Model],
+    values: np.ndarray,
+    prepared: PreparedSeries,
+    options: ForecastOptions,
+    notes: list[str],
+) -> tuple[Backtest | None, Forecast | None]:
+    """Refit the best-ranked model on the whole history; on failure, the next one."""
+    for candidate in ranked:
+        try:
+            fitted = models[candidate.model].fit(values, prepared.start, candidate.last_fit)
+            forecast = fitted.forecast(options.horizon)
+            if not np.all(np.isfinite(forecast.mean)) or not math.isfinite(forecast.sigma):
+                raise ValueError("the forecast is not finite")
+        except Exception as exc:
+            notes.append(
+                f"{_label(candidate.model)} won the backtest but failed on the full history "
+                f"({describe_failure(exc)}); the next best was used"
+            )
+            continue
+        return candidate, forecast
+    return None, None
+
+
+def _candidate(
+    name: str, models: dict[str, Model], backtests: dict[str, Backtest], skipped: dict[str, str]
+) -> CandidateScore:
+    """What the forecast records of one roster model: its score, or why it has none."""
+    if name not in backtests:
+        return CandidateScore(model=name, mase=None, note=skipped.get(name))
+    backtest = backtests[name]
+    if backtest.failure:
+        note: str | None = f"failed: {backtest.failure}"
+    elif name == PROPHET:
+        note = (
+            "backtested at the latest origin only (Prophet is tried where ETS and SARIMA do "
+            "not beat seasonal naive)"
+        )
+    else:
+        note = None
+    return CandidateScore(
+        model=models[name].name,
+        mase=_rounded(backtest.mase),
+        coverage80=_rounded(backtest.coverage80),
+        note=note,
     )
 
 
@@ -360,9 +400,29 @@ def _assemble(
     notes: list[str],
 ) -> SeriesForecast:
     point = np.maximum(forecast.mean, 0.0) if series.is_count else forecast.mean
-    lo80, hi80, lo95, hi95 = intervals(forecast, point, calibration, series.is_count)
-    rng = np.random.default_rng([options.seed, zlib.crc32(series.series_id.encode())])
-    paths = sample_paths(forecast, point, calibration, options.paths, rng, series.is_count)
+    bounds = intervals(forecast, point, calibration, series.is_count)
+    paths = sample_paths(
+        forecast, point, calibration, options.paths, _rng(series, options), series.is_count
+    )
+    return _build(series, prepared, model, point, bounds, paths, candidates, notes)
+
+
+def _rng(series: MonthlySeries, options: ForecastOptions) -> np.random.Generator:
+    """The series' own random stream: the same whichever executor or order runs it."""
+    return np.random.default_rng([options.seed, zlib.crc32(series.series_id.encode())])
+
+
+def _build(
+    series: MonthlySeries,
+    prepared: PreparedSeries,
+    model: str,
+    point: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    paths: np.ndarray,
+    candidates: list[CandidateScore],
+    notes: list[str],
+) -> SeriesForecast:
+    lo80, hi80, lo95, hi95 = bounds
     cutoff = prepared.cutoff
     points = [
         ForecastPoint(
@@ -373,7 +433,7 @@ def _assemble(
             lo95=float(lo95[step]),
             hi95=float(hi95[step]),
         )
-        for step in range(options.horizon)
+        for step in range(len(point))
     ]
     return SeriesForecast(
         series_id=series.series_id,

@@ -10,7 +10,9 @@ until 80% of backtest errors fall inside; 95% intervals use the same factor.
 Sample paths add to the point forecast simulated surprises passed through the model's own
 moving-average weights (so errors are correlated across the horizon as the model says: a
 random walk's stay, a seasonal naive's repeat a year on), scaled by the same factor. Counts are
-clipped at zero, in intervals and in paths.
+clipped at zero, in intervals and in paths. Sparse counts (mostly zeros) are not forecast by a
+model at all: their paths are whole numbers drawn at an uncertain rate (`rate_paths`) and their
+intervals are read off those paths.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scipy import stats
 
 from forecast.backtest import Z80, Backtest
 from forecast.models import Forecast
+from forecast.prepare import RATE_MONTHS
 
 Z95 = 1.959963984540054
 MIN_ERRORS = 6
@@ -96,3 +99,20 @@ def sample_paths(
     weights = np.where(lag >= 0, psi[np.clip(lag, 0, None)], 0.0)
     paths = point + (shocks * forecast.sigma * calibration.factor) @ weights.T
     return np.maximum(paths, 0.0) if is_count else paths
+
+
+def rate_paths(
+    history: np.ndarray, horizon: int, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Whole-number futures of a sparse count: each path draws a monthly rate from what the
+    last RATE_MONTHS months say of it (gamma, Jeffreys prior), then Poisson counts at that rate.
+    The rate's uncertainty makes a path's months move together, as they do in a quiet year."""
+    recent = history[-RATE_MONTHS:]
+    rates = rng.gamma(float(np.sum(recent)) + 0.5, 1.0 / len(recent), size=(count, 1))
+    return rng.poisson(np.broadcast_to(rates, (count, horizon))).astype(float)
+
+
+def path_bounds(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """lo80, hi80, lo95, hi95 read off the sample paths, month by month."""
+    lo80, hi80, lo95, hi95 = np.quantile(paths, [0.1, 0.9, 0.025, 0.975], axis=0)
+    return lo80, hi80, lo95, hi95

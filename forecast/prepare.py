@@ -28,6 +28,11 @@ SEASONAL_MONTHS = 30
 """Seasonal models need two years to fit at the earliest backtest origin plus months to test."""
 LEADING_ZEROS = 3
 """A leading run of zeros this long, in a series that is otherwise rarely zero, is a late start."""
+SPARSE_SHARE = 0.5
+"""A count series zero in at least this share of months is forecast as a rate: models fitted
+to absolute errors would forecast zero, and intervals around a point would make no sense."""
+RATE_MONTHS = 24
+"""The months a sparse series' rate is taken from."""
 SPIKE_SCALES = 4.0
 """A jump beyond this many usual month-to-month changes (robust sd) is unusual."""
 SPIKE_RUN = 3
@@ -40,6 +45,7 @@ class Regime(enum.StrEnum):
     EMPTY = "empty"
     CONSTANT = "constant"
     SHORT = "short"
+    SPARSE = "sparse"
     NON_SEASONAL = "non_seasonal"
     SEASONAL = "seasonal"
 
@@ -61,10 +67,8 @@ class PreparedSeries:
 
 def prepare(series: MonthlySeries) -> PreparedSeries:
     """Trim, fill and damp the series, decide its regime and note anything unusual."""
-    raw = np.array([np.nan if v is None else float(v) for v in series.values], dtype=float).reshape(
-        -1
-    )
-    raw[~np.isfinite(raw)] = np.nan
+    raw = np.array([np.nan if v is None else v for v in series.values], dtype=float)
+    raw[~np.isfinite(raw)] = np.nan  # infinities are as good as no figure
     notes: list[str] = []
     observed = np.flatnonzero(~np.isnan(raw))
     if observed.size == 0:
@@ -77,7 +81,7 @@ def prepare(series: MonthlySeries) -> PreparedSeries:
         before = (
             "the month before it had no figure and was"
             if first == 1
-            else (f"the {first} months before it had no figures and were")
+            else f"the {first} months before it had no figures and were"
         )
         notes.append(f"series starts in {month_label(start)}: {before} left out")
     if last < len(raw) - 1:
@@ -121,6 +125,13 @@ def prepare(series: MonthlySeries) -> PreparedSeries:
         )
     else:
         regime = Regime.SEASONAL
+    zeros = int(np.sum(values == 0))
+    if series.is_count and regime is not Regime.SHORT and zeros >= SPARSE_SHARE * n:
+        regime = Regime.SPARSE
+        notes.append(
+            f"mostly zeros ({zeros} of {n} months): forecast as a monthly rate from the last "
+            f"{min(n, RATE_MONTHS)} months, with whole-number sample paths"
+        )
     return PreparedSeries(values, start, regime, tuple(notes))
 
 

@@ -220,6 +220,18 @@ def test_constant_and_zero_series_hold_their_value_with_no_spread():
     assert {(p.mean, p.lo95, p.hi95) for p in forecast.points} == {(0.0, 0.0, 0.0)}
 
 
+def test_a_mostly_zero_count_is_forecast_as_a_rate_with_whole_number_paths():
+    values = np.random.default_rng(9).poisson(0.3, 60).astype(float)
+    forecast = engine.forecast_series(series(values), FAST)
+    assert forecast.model == "rate"
+    assert any(n.startswith("mostly zeros") for n in forecast.notes)
+    paths = np.asarray(forecast.paths)
+    assert np.all(paths == np.round(paths)) and paths.min() >= 0
+    rate = np.mean(values[-24:])
+    chance = chance_at_least(forecast, forecast.points[0].month, 1.0)
+    assert chance == pytest.approx(1 - np.exp(-rate), abs=0.08)
+
+
 def test_a_series_without_figures_gets_no_forecast_but_a_note():
     forecast = engine.forecast_series(series([None, None]), FAST)
     assert forecast.points == [] and forecast.paths == []
