@@ -7,7 +7,7 @@ tokens of the authority's region read the figures too.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -19,6 +19,7 @@ from litestar.params import Body
 from sqlalchemy.orm import Session
 
 from api.deps import authority_in_scope, provide_write_session
+from api.params import period
 from tracker.access import Caller
 from tracker.settings import Settings
 from tracker.ssda903 import figures
@@ -42,7 +43,6 @@ WRITING = {"session": Provide(provide_write_session)}
 # Several collection years of a large council's Header, Episodes and OC3 files.
 IMPORT_LIMIT = 100_000_000
 MAX_FILES = 60
-MAX_SPAN_DAYS = 366 * 25
 MAX_MONTHS = 300
 
 
@@ -69,16 +69,6 @@ async def files_only(request: Request) -> None:
         )
 
 
-def _period(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
-    date_to = date_to or today
-    date_from = date_from or (date_to - timedelta(days=364))
-    if date_from > date_to:
-        raise ClientException("date_from is after date_to", extra={"field": "date_from"})
-    if (date_to - date_from).days > MAX_SPAN_DAYS:
-        raise ClientException("the period is longer than 25 years", extra={"field": "date_from"})
-    return date_from, date_to
-
-
 class ChildrenController(Controller):
     """Children looked after by an authority, from its SSDA903 return or monthly aggregates."""
 
@@ -101,7 +91,7 @@ class ChildrenController(Controller):
     ) -> StartersReport:
         """Children who started to be looked after (RNE S) each month (default: the last 12),
         by age band at entry and the category of their first placement."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         return figures.starters(session, authority, start, end, mapping)
 
     @get("/ceased", opt=READ, sync_to_thread=True, summary="Children ceasing care per month")
@@ -114,7 +104,7 @@ class ChildrenController(Controller):
         date_to: date | None = None,
     ) -> CeasedReport:
         """Periods of care that ended each month (an episode ending with a REC other than X1)."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         return figures.ceased(session, authority, start, end)
 
     @get("/in-care", opt=READ, sync_to_thread=True, summary="Children in care on a date")
@@ -145,7 +135,7 @@ class ChildrenController(Controller):
         date_to: date | None = None,
     ) -> InCareSeries:
         """Children in care by placement category at the end of every month of the range."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
             raise ClientException("at most 300 months at once", extra={"field": "date_from"})
         return figures.children_in_care_monthly(session, authority, start, end, mapping)
@@ -163,7 +153,7 @@ class ChildrenController(Controller):
         """Young people who ceased care on their 18th birthday from a foster placement, how
         many stayed with their carers (REC E17, or OC3 ACCOM Z) and the rate: per month, and
         per year ending 31 March for every year the range touches."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         return figures.staying_put(session, authority, start, end, mapping)
 
     @get("/time-in-care", opt=READ, sync_to_thread=True, summary="Time in care on a date")

@@ -4,8 +4,10 @@ forecast and the scheduler worker."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import msgspec
@@ -253,6 +255,32 @@ def demo(
         console.print(f"tokens also written to {tokens_file}")
 
 
+def _import_spreadsheet(
+    run_import: Callable[..., Any], authority_code: str, file: Path, dry_run: bool
+) -> None:
+    """Run a spreadsheet import and print its report, or its errors by row (exit 2)."""
+    try:
+        with _database().writing() as session:
+            report = run_import(
+                session,
+                CLI_CALLER,
+                authority_code,
+                file.read_bytes(),
+                london_today(),
+                dry_run=dry_run,
+            )
+    except ImportRejectedError as exc:
+        for error in exc.errors:
+            console.print(f"row {error.row} {error.field or ''}: {error.message}", markup=False)
+        _fail(f"{len(exc.errors)} error(s): nothing imported")
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged" + (" (dry run)" if dry_run else "")
+    )
+
+
 @main.group("import")
 def import_group() -> None:
     """Import files."""
@@ -266,26 +294,7 @@ def import_enquiries(authority_code: str, dry_run: bool, file: Path) -> None:
     """Import the team's enquiry spreadsheet (CSV or xlsx): all-or-nothing, idempotent."""
     from tracker.enquiry_files import import_enquiries as run_import
 
-    try:
-        with _database().writing() as session:
-            report = run_import(
-                session,
-                CLI_CALLER,
-                authority_code,
-                file.read_bytes(),
-                london_today(),
-                dry_run=dry_run,
-            )
-    except ImportRejectedError as exc:
-        for error in exc.errors:
-            console.print(f"row {error.row} {error.field or ''}: {error.message}")
-        _fail(f"{len(exc.errors)} error(s): nothing imported")
-    except DomainError as exc:
-        _fail(exc.message)
-    console.print(
-        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged" + (" (dry run)" if dry_run else "")
-    )
+    _import_spreadsheet(run_import, authority_code, file, dry_run)
 
 
 @import_group.command("households")
@@ -296,26 +305,7 @@ def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
     """Import the household register (CSV or xlsx): all-or-nothing, idempotent on reference."""
     from tracker.household_files import import_households as run_import
 
-    try:
-        with _database().writing() as session:
-            report = run_import(
-                session,
-                CLI_CALLER,
-                authority_code,
-                file.read_bytes(),
-                london_today(),
-                dry_run=dry_run,
-            )
-    except ImportRejectedError as exc:
-        for error in exc.errors:
-            console.print(f"row {error.row} {error.field or ''}: {error.message}")
-        _fail(f"{len(exc.errors)} error(s): nothing imported")
-    except DomainError as exc:
-        _fail(exc.message)
-    console.print(
-        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged" + (" (dry run)" if dry_run else "")
-    )
+    _import_spreadsheet(run_import, authority_code, file, dry_run)
 
 
 @import_group.command("ssda903")

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from litestar import Controller, get
 from litestar.di import Provide
-from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
 from api.deps import authority_in_scope
+from api.params import period
 from tracker.funnel import Dimension, FunnelReport, MonthlySeries, funnel_report, monthly_series
 
 READ = {"access": "funnel.read"}
-MAX_SPAN_DAYS = 366 * 25
-
-
-def _period(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
-    date_to = date_to or today
-    date_from = date_from or (date_to - timedelta(days=364))
-    if date_from > date_to:
-        raise ClientException("date_from is after date_to", extra={"field": "date_from"})
-    if (date_to - date_from).days > MAX_SPAN_DAYS:
-        raise ClientException("the period is longer than 25 years", extra={"field": "date_from"})
-    return date_from, date_to
 
 
 class FunnelController(Controller):
@@ -46,7 +35,7 @@ class FunnelController(Controller):
         """Enquiries received in the period (default: the last 12 months): how many reached
         each stage, conversions, closures by stage and reason, days between stages, and
         approvals against the annual target; optionally by channel, campaign or month."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         return funnel_report(session, authority, start, end, today, by)
 
     @get("/monthly", opt=READ, sync_to_thread=True, summary="Monthly series")
@@ -59,5 +48,5 @@ class FunnelController(Controller):
         date_to: date | None = None,
     ) -> MonthlySeries:
         """Enquiries, applications, approvals and closures per month (zeros included)."""
-        start, end = _period(date_from, date_to, today)
+        start, end = period(date_from, date_to, today)
         return monthly_series(session, authority, start, end)
