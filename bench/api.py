@@ -1,27 +1,43 @@
 #!/usr/bin/env python
-"""API throughput benchmark: enquiry create and funnel reads, against a bare Litestar app.
+"""API throughput benchmark: enquiries, funnel and capacity reads, against a bare Litestar app.
 
-    .venv/bin/python bench/api.py [--duration 5] [--concurrency 1,10,50]
+    .venv/bin/python bench/api.py [--duration 4] [--concurrency 1,10,50]
                                   [--backends sqlite,postgresql] [--enquiries 4000]
+                                  [--endpoints funnel,capacity,...] [--returns E08000025,...]
 
 For each backend it creates a fresh database (a temporary SQLite file; for PostgreSQL a new
 database fostering_bench_<random>, dropped afterwards), runs `fostering db upgrade` and
-`fostering authority add E06000021` through the installed CLI, preloads years of enquiries
-(bench/preload.py), creates a recruiter token with `fostering token create`, starts
+`fostering authority add E06000021` through the installed CLI and preloads it
+(bench/preload.py): `tracker.demo.generate_demo` with the 14 West Midlands authorities of
+the shipped reference (E06000021 first), so years of enquiries and a household register of
+several thousand households across the region, then E06000021's enquiries topped up to
+--enquiries by the own loader. Authorities given to --returns are loaded as aggregate
+capacity returns instead of a demo register. It creates a recruiter and a manager token for
+E06000021 and a regional token for the West Midlands with `fostering token create`, starts
 `fostering serve` on a free port and waits for /health. It then measures, at each
 concurrency, the bare app (bench/bare_app.py, served by uvicorn the same way with the same
 worker count, running for the whole benchmark) and the endpoints:
 
     GET  /api/v1/authorities/E06000021/funnel?date_from=<years ago>&date_to=<today>
     GET  /api/v1/authorities/E06000021/funnel/monthly?date_from=...&date_to=...
+    GET  /api/v1/authorities/E06000021/enquiries?limit=50               (recruiter)
+    GET  /api/v1/authorities/E06000021/capacity                        (manager)
+    GET  /api/v1/regions/West%20Midlands/capacity                      (regional, JSON)
+    GET  /api/v1/regions/West%20Midlands/capacity?format=csv           (regional, CSV)
     POST /api/v1/authorities/E06000021/enquiries   (a new, varied enquiry each time)
 
 Reads are measured at every concurrency before any create runs, so every read sees the
 preloaded volume only. Load comes from wrk (bench/wrk/*.lua) or, when wrk is missing, from
 the slower Python generator in bench/loadgen.py. Results go to the terminal and to
-bench/results/api-<date>.json and .md (server logs too with --keep-logs). A point that leaves
-the server stuck (no answer to /health within --drain-limit s) is recorded and the server
-restarted, so the next point starts clean.
+bench/results/api-<date>.json and .md (server logs too with --keep-logs), with the peak
+resident memory of each `fostering serve` (VmHWM from /proc, read just before it is
+stopped). After each warm-up and each run the benchmark waits until the server has finished
+what it was sent (/health answers and the server's CPU use drops to near zero), so requests
+wrk abandoned do not count against the next measurement; a point that leaves the server
+busy longer than --drain-limit s (or 1.5 rounds of a slow endpoint, see Load) is recorded
+and the server restarted, so the next point starts clean. The regional
+view takes a quarter of a second a request, so at 50 clients its run is stretched (up to
+--max-duration s) and the CSV form is measured at --csv-concurrency only.
 """
 
 from __future__ import annotations
@@ -29,6 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -41,6 +58,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -56,23 +74,41 @@ for extra in (str(ROOT), str(BENCH)):
     if extra not in sys.path:
         sys.path.insert(0, extra)
 
-from preload import preload, volume  # noqa: E402
+from preload import preload, region_codes, volume  # noqa: E402
 
 from tracker.db import Database, normalise_url  # noqa: E402
 from tracker.timeliness import london_today  # noqa: E402
 
 AUTHORITY = "E06000021"
+REGION = "West Midlands"
+# After a warm-up, how long to wait for the requests it left queued before giving up and
+# restarting the server (the measured run must not start with a backlog).
+WARMUP_DRAIN_LIMIT = 30.0
 PG_ADMIN_URL = os.environ.get("FOSTERING_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BIN = Path(sys.executable).parent
 LOG_PROBLEMS = re.compile(
     r"Traceback|\bERROR\b|Exception|database is locked|QueuePool limit|OperationalError|"
     r"Internal Server Error",
 )
-ENDPOINTS = ("bare", "funnel", "funnel_monthly", "enquiry_create")
+ENDPOINTS = (
+    "bare",
+    "funnel",
+    "funnel_monthly",
+    "enquiry_list",
+    "capacity",
+    "region_capacity",
+    "region_capacity_csv",
+    "enquiry_create",
+)
+READS = ENDPOINTS[1:-1]
 LABELS = {
     "bare": "bare GET / (baseline)",
     "funnel": "GET funnel (N years)",
     "funnel_monthly": "GET funnel/monthly (N years)",
+    "enquiry_list": "GET enquiries?limit=50",
+    "capacity": "GET authority capacity (manager)",
+    "region_capacity": "GET region capacity JSON (regional)",
+    "region_capacity_csv": "GET region capacity CSV (regional)",
     "enquiry_create": "POST enquiries",
 }
 
@@ -98,6 +134,62 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stopped: dict[str, Any] | None = None
         self.restarts: list[dict[str, Any]] = []
+        # Memory of each process run (one more after every restart), read before stopping.
+        self.memory_by_run: list[dict[str, Any]] = []
+
+    def group_pids(self) -> list[int]:
+        """Live processes of the server's process group (the server itself first)."""
+        if self.proc is None:
+            return []
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[-1].split()
+            if len(fields) > 2 and int(fields[2]) == self.proc.pid:
+                found.append(int(entry.name))
+        return sorted(found, key=lambda pid: (pid != self.proc.pid, pid))  # type: ignore[union-attr]
+
+    def memory(self) -> dict[str, Any]:
+        """VmHWM (peak resident set) and VmRSS in MiB of the server and any children."""
+        processes = []
+        for pid in self.group_pids():
+            values: dict[str, Any] = {"pid": pid}
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    key, _, rest = line.partition(":")
+                    if key in ("Name", "VmHWM", "VmRSS"):
+                        value = rest.strip()
+                        if key != "Name":
+                            value = round(int(value.split()[0]) / 1024, 1)  # kB -> MiB
+                        values[key] = value
+            if "VmHWM" in values:
+                processes.append(values)
+        main = next((p for p in processes if self.proc and p["pid"] == self.proc.pid), None)
+        return {
+            "server_peak_rss_mib": main["VmHWM"] if main else None,
+            "server_rss_mib": main["VmRSS"] if main else None,
+            "group_peak_rss_sum_mib": round(sum(p["VmHWM"] for p in processes), 1),
+            "processes": processes,
+        }
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far by the server's process group."""
+        ticks = 0
+        for pid in self.group_pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mib(self) -> float | None:
+        """The highest VmHWM of the server process over every run (restarts included)."""
+        peaks = [m["server_peak_rss_mib"] for m in self.memory_by_run if m["server_peak_rss_mib"]]
+        return max(peaks) if peaks else None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +239,7 @@ class Server:
         how = "exited by itself"
         started = time.monotonic()
         if self.proc.poll() is None:
+            self.memory_by_run.append(self.memory())
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
             how = "SIGTERM"
@@ -307,10 +400,11 @@ def run_python(
     received_on: str | None,
     concurrency: int,
     duration: float,
+    accept: str = "application/json",
 ) -> dict[str, Any]:
     import loadgen
 
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": accept}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     body = None
@@ -344,11 +438,49 @@ def drain(health_url: str, limit: float = 45.0) -> float:
     return round(time.monotonic() - started, 1)
 
 
+QUIET_WINDOW_S = 0.3
+QUIET_CPU_SHARE = 0.1
+
+
+def settle(server: Server, health_url: str, limit: float) -> float:
+    """Seconds until the server has finished the work it was given (at most `limit`).
+
+    /health alone is not enough: it runs in the server's thread pool (32 threads), so it is
+    answered at once while up to 31 slow requests abandoned by the load generator are still
+    being worked through. So after /health answers, wait until the server's processes use
+    less than 10% of a CPU over 0.3 s. Returns `limit` if that never happens.
+    """
+    started = time.monotonic()
+    drain(health_url, limit)
+    while (elapsed := time.monotonic() - started) < limit:
+        before = server.cpu_seconds()
+        time.sleep(QUIET_WINDOW_S)
+        if server.cpu_seconds() - before < QUIET_CPU_SHARE * QUIET_WINDOW_S:
+            return round(time.monotonic() - started, 1)
+    return round(max(elapsed, limit), 1)
+
+
 class Load:
-    """Runs one measurement point with the chosen generator."""
+    """Runs one measurement point with the chosen generator.
+
+    Slow endpoints (the regional view takes a quarter of a second a request) would answer
+    nobody in a few seconds at 50 clients, so each endpoint's service time is estimated from
+    its first point (p50 ÷ concurrency) and a later point's "round" (concurrency x that time,
+    how long every client waits for one answer on a server that does one thing at a time)
+    sets three things: the measured run is stretched to two rounds (at most `max_duration`
+    s); the warm-up is skipped when one round is longer than it (it would only leave a
+    backlog; the first point has warmed the endpoint); and the server gets 1.5 rounds, not
+    just `drain_limit` s, to work off what is in flight before it counts as stuck.
+    """
 
     def __init__(
-        self, generator: str, duration: float, warmup: float, threads: int, drain_limit: float
+        self,
+        generator: str,
+        duration: float,
+        warmup: float,
+        threads: int,
+        drain_limit: float,
+        max_duration: float | None = None,
     ):
         self.generator, self.duration, self.warmup, self.threads = (
             generator,
@@ -357,6 +489,8 @@ class Load:
             threads,
         )
         self.drain_limit = drain_limit
+        self.max_duration = max(duration, max_duration if max_duration is not None else duration)
+        self.service_s: dict[tuple[str, str], float] = {}
 
     def _once(self, spec: dict[str, Any], concurrency: int, duration: float) -> dict[str, Any]:
         if self.generator == "wrk":
@@ -372,7 +506,7 @@ class Load:
             return run_wrk(
                 spec["base"] + spec["path"],
                 WRK_DIR / "get.lua",
-                [spec.get("token") or "-"],
+                [spec.get("token") or "-", spec.get("accept") or "application/json"],
                 concurrency,
                 duration,
                 self.threads,
@@ -384,6 +518,7 @@ class Load:
             spec.get("received_on"),
             concurrency,
             duration,
+            spec.get("accept") or "application/json",
         )
 
     def point(
@@ -396,9 +531,26 @@ class Load:
         health_url: str | None = None,
     ) -> dict[str, Any]:
         warm: dict[str, Any] | None = None
-        if self.warmup > 0:
+        warmup_drain_s, warmup_restarted = 0.0, False
+        service = self.service_s.get((backend, endpoint))
+        round_s = concurrency * service if service else 0.0
+        duration = self.duration
+        if 2 * round_s > duration:
+            duration = min(self.max_duration, math.ceil(2 * round_s))
+        drain_limit = max(self.drain_limit, 1.5 * round_s)
+        warmup_skipped = self.warmup > 0 and round_s > self.warmup
+        if self.warmup > 0 and not warmup_skipped:
             warm = self._once(spec, concurrency, self.warmup)
-        raw = self._once(spec, concurrency, self.duration)
+            # wrk abandons the requests in flight when the warm-up ends; let the server
+            # finish them so the measured run starts without a backlog.
+            if server is not None and health_url is not None:
+                warmup_drain_s = settle(server, health_url, WARMUP_DRAIN_LIMIT)
+                if warmup_drain_s >= WARMUP_DRAIN_LIMIT:
+                    server.restart(
+                        health_url, f"{endpoint} c={concurrency} warm-up left it unresponsive"
+                    )
+                    warmup_restarted = True
+        raw = self._once(spec, concurrency, duration)
         seconds = raw["duration_us"] / 1e6
         errors = raw["errors"]
         socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
@@ -428,7 +580,16 @@ class Load:
             "wrk_text": raw.get("wrk_text", ""),
             "stalled": raw["requests"] == 0,
             "loadavg_1m": round(os.getloadavg()[0], 2),
+            "warmup_drain_s": warmup_drain_s,
+            "warmup_restarted": warmup_restarted,
+            "warmup_skipped": warmup_skipped,
+            "duration_s": duration,
+            "stretched": duration != self.duration,
+            "round_estimate_s": round(round_s, 2),
+            "drain_limit_s": round(drain_limit, 1),
         }
+        if (backend, endpoint) not in self.service_s and raw["requests"]:
+            self.service_s[(backend, endpoint)] = raw["latency_us"]["p50"] / 1e6 / concurrency
         if point["stalled"]:
             for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms"):
                 point[key] = None
@@ -436,22 +597,26 @@ class Load:
         # next point: wait for /health to answer; restart a server that stays stuck.
         point["drain_s"], point["restarted"] = 0.0, False
         if server is not None and health_url is not None:
-            point["drain_s"] = drain(health_url, self.drain_limit)
-            if point["drain_s"] >= self.drain_limit:
+            point["drain_s"] = settle(server, health_url, drain_limit)
+            if point["drain_s"] >= drain_limit:
                 server.restart(health_url, f"{endpoint} c={concurrency} left it unresponsive")
                 point["restarted"] = True
         print(
-            f"  {backend:<10} {endpoint:<15} c={concurrency:<3} {point['req_per_s']:>9.1f} req/s"
+            f"  {backend:<10} {endpoint:<19} c={concurrency:<3} {point['req_per_s']:>9.1f} req/s"
             f"  p50 {ms(point['p50_ms']):>8} ms  p99 {ms(point['p99_ms']):>8} ms"
             f"  non-2xx {point['non_2xx_3xx'] + point['warmup_non_2xx_3xx']}"
             f"  sock-err {socket_errors}"
-            + (f"  STALLED: no response in {self.duration:g} s" if point["stalled"] else "")
+            + (f"  (run {duration:g} s)" if duration != self.duration else "")
+            + ("  (no warm-up)" if warmup_skipped else "")
+            + (f"  STALLED: no response in {duration:g} s" if point["stalled"] else "")
             + (
                 f"  (server busy {point['drain_s']:.1f} s after the run"
                 + ("; restarted it)" if point["restarted"] else ")")
                 if point["drain_s"] > 1
                 else ""
-            ),
+            )
+            + (f"  (warm-up backlog {warmup_drain_s:.1f} s)" if warmup_drain_s > 1 else "")
+            + ("  (restarted after the warm-up)" if warmup_restarted else ""),
             flush=True,
         )
         return point
@@ -489,6 +654,11 @@ def years_ago(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def create_token(env: dict[str, str], cwd: Path, *args: str) -> str:
+    """`fostering token create ...`: the secret, printed on its own last line."""
+    return cli(env, cwd, "token", "create", *args).strip().splitlines()[-1].strip()
+
+
 def run_backend(
     backend: str, args: argparse.Namespace, load: Load, bare_base: str, stamp: str, today: date
 ) -> dict[str, Any]:
@@ -508,37 +678,48 @@ def run_backend(
         env["DATABASE_URL"] = url
         cli(env, tmp, "db", "upgrade")
         cli(env, tmp, "authority", "add", AUTHORITY)
+        authorities = region_codes(REGION, AUTHORITY)
         print(
-            f"  preloading {args.years} years of enquiries ({args.loader} loader) ...", flush=True
+            f"  preloading {REGION} ({len(authorities)} authorities, {len(args.returns)} as "
+            f"capacity returns) and {args.years} years of enquiries ({args.loader} loader) ...",
+            flush=True,
         )
         section["preload"] = preload(
-            url, AUTHORITY, args.enquiries, args.years, today, loader=args.loader
+            url,
+            AUTHORITY,
+            args.enquiries,
+            args.years,
+            today,
+            loader=args.loader,
+            authorities=authorities,
+            returns=args.returns,
+            region=REGION,
         )
-        vol = section["preload"]["volume"]
+        vol, reg = section["preload"]["volume"], section["preload"]["region"]
         print(
-            f"  preloaded {vol['enquiries']} enquiries ({vol['received_from']} .. "
+            f"  preloaded {vol['enquiries']} {AUTHORITY} enquiries ({vol['received_from']} .. "
             f"{vol['received_to']}, {vol['reached_application_or_later']} at application or "
             f"later) in {section['preload']['seconds']} s via {section['preload']['loader']}",
             flush=True,
         )
+        print(
+            f"  region {REGION}: {reg['authorities']} authorities "
+            f"({reg['authorities_by_source']}), {reg['households_today']} households active or "
+            f"on hold today ({reg['households_stored']} stored over {args.years} years, "
+            f"{reg['placements']} placements), {reg['enquiries']} enquiries in all, "
+            f"{reg['capacity_return_rows']} capacity-return rows",
+            flush=True,
+        )
         for note in section["preload"]["notes"]:
             print(f"  note: {note}", flush=True)
-        token = (
-            cli(
-                env,
-                tmp,
-                "token",
-                "create",
-                "--role",
-                "recruiter",
-                "--authority",
-                AUTHORITY,
-                "--name",
-                "api-benchmark",
-            )
-            .strip()
-            .splitlines()[-1]
-            .strip()
+        token = create_token(
+            env, tmp, "--role", "recruiter", "--authority", AUTHORITY, "--name", "api-benchmark"
+        )
+        manager = create_token(
+            env, tmp, "--role", "manager", "--authority", AUTHORITY, "--name", "api-bench-mgr"
+        )
+        regional = create_token(
+            env, tmp, "--role", "regional", "--region", REGION, "--name", "api-bench-region"
         )
 
         port = free_port()
@@ -553,25 +734,25 @@ def run_backend(
         server.start()
         base = f"http://127.0.0.1:{port}"
         section["server_ready_s"] = round(server.wait_ready(f"{base}/health"), 1)
+        section["server_memory_at_ready"] = server.memory()
         section["server_log"] = "(temporary; --keep-logs to keep it)"
 
         date_from = years_ago(today, args.years)
         query = f"?date_from={date_from.isoformat()}&date_to={today.isoformat()}"
         prefix = f"/api/v1/authorities/{AUTHORITY}"
+        region_path = f"/api/v1/regions/{urllib.parse.quote(REGION)}/capacity"
+
+        def read(path: str, secret: str, accept: str = "application/json") -> dict[str, Any]:
+            return {"method": "GET", "base": base, "path": path, "token": secret, "accept": accept}
+
         specs = {
             "bare": {"method": "GET", "base": bare_base, "path": "/"},
-            "funnel": {
-                "method": "GET",
-                "base": base,
-                "path": f"{prefix}/funnel{query}",
-                "token": token,
-            },
-            "funnel_monthly": {
-                "method": "GET",
-                "base": base,
-                "path": f"{prefix}/funnel/monthly{query}",
-                "token": token,
-            },
+            "funnel": read(f"{prefix}/funnel{query}", token),
+            "funnel_monthly": read(f"{prefix}/funnel/monthly{query}", token),
+            "enquiry_list": read(f"{prefix}/enquiries?limit=50", token),
+            "capacity": read(f"{prefix}/capacity", manager),
+            "region_capacity": read(region_path, regional),
+            "region_capacity_csv": read(f"{region_path}?format=csv", regional, "text/csv"),
             "enquiry_create": {
                 "method": "POST",
                 "base": base,
@@ -580,7 +761,8 @@ def run_backend(
                 "received_on": today.isoformat(),
             },
         }
-        section["smoke"] = smoke(base, specs, today)
+        section["paths"] = {name: spec["path"] for name, spec in specs.items()}
+        section["smoke"] = smoke(base, specs, today, args.endpoints)
         for name, check in section["smoke"].items():
             print(
                 f"  smoke {name}: HTTP {check['status']} in {check['ms']:.1f} ms"
@@ -593,43 +775,62 @@ def run_backend(
         for c in args.concurrency:
             points.append(load.point(backend, "bare", specs["bare"], c))
         for c in args.concurrency:
-            points.append(load.point(backend, "funnel", specs["funnel"], c, server, health))
-            points.append(
-                load.point(backend, "funnel_monthly", specs["funnel_monthly"], c, server, health)
+            for name in READS:
+                if name not in args.endpoints:
+                    continue
+                if name == "region_capacity_csv" and c not in args.csv_concurrency:
+                    continue
+                points.append(load.point(backend, name, specs[name], c, server, health))
+        if "enquiry_create" in args.endpoints:
+            database = Database(url)
+            before = volume(database, AUTHORITY)["enquiries"]
+            database.dispose()
+            create_points = []
+            for c in args.concurrency:
+                create_points.append(
+                    load.point(
+                        backend, "enquiry_create", specs["enquiry_create"], c, server, health
+                    )
+                )
+            points += create_points
+            database = Database(url)
+            after = volume(database, AUTHORITY)
+            database.dispose()
+            created_201 = sum(
+                p["statuses"].get("201", 0) + p["warmup_statuses"].get("201", 0)
+                for p in create_points
             )
-        database = Database(url)
-        before = volume(database, AUTHORITY)["enquiries"]
-        database.dispose()
-        create_points = []
-        for c in args.concurrency:
-            create_points.append(
-                load.point(backend, "enquiry_create", specs["enquiry_create"], c, server, health)
-            )
-        points += create_points
-        database = Database(url)
-        after = volume(database, AUTHORITY)
-        database.dispose()
-        created_201 = sum(
-            p["statuses"].get("201", 0) + p["warmup_statuses"].get("201", 0) for p in create_points
-        )
-        section["writes"] = {
-            "enquiries_before_creates": before,
-            "enquiries_after": after["enquiries"],
-            "rows_added": after["enquiries"] - before,
-            "responses_201": created_201,
-        }
-        # wrk stops counting at the deadline: requests in flight then may still commit.
-        in_flight = sum(p["concurrency"] * (2 if args.warmup else 1) for p in create_points)
-        added = after["enquiries"] - before
-        section["writes"]["unreported_in_flight_max"] = in_flight
-        if added < created_201 or added > created_201 + in_flight:
-            section["notes"].append(
-                f"rows added ({added}) do not match 201 responses ({created_201}) even allowing "
-                f"{in_flight} requests in flight at the end of the runs"
-            )
+            section["writes"] = {
+                "enquiries_before_creates": before,
+                "enquiries_after": after["enquiries"],
+                "rows_added": after["enquiries"] - before,
+                "responses_201": created_201,
+            }
+            # wrk stops counting at the deadline: requests in flight then may still commit.
+            in_flight = sum(p["concurrency"] * (2 if args.warmup else 1) for p in create_points)
+            added = after["enquiries"] - before
+            section["writes"]["unreported_in_flight_max"] = in_flight
+            if added < created_201 or added > created_201 + in_flight:
+                section["notes"].append(
+                    f"rows added ({added}) do not match 201 responses ({created_201}) even "
+                    f"allowing {in_flight} requests in flight at the end of the runs"
+                )
         section["server_stop"] = server.stop()
+        section["server_memory"] = {
+            "peak_rss_mib": server.peak_rss_mib(),
+            "by_run": server.memory_by_run,
+            "source": "VmHWM of /proc/<pid>/status of the `fostering serve` process, read just "
+            "before each stop (one run per start, restarts included)",
+        }
         section["server_problems"] = server.problems()
         section["server_restarts"] = server.restarts
+        print(
+            f"  {backend}: fostering serve peak RSS (VmHWM) {server.peak_rss_mib()} MiB over "
+            f"{len(server.memory_by_run)} run(s): "
+            + ", ".join(f"{m['server_peak_rss_mib']} MiB" for m in server.memory_by_run)
+            + f"; RSS at ready {section['server_memory_at_ready']['server_rss_mib']} MiB",
+            flush=True,
+        )
         if args.keep_logs:
             kept = RESULTS / f"api-{stamp}-{backend}-server.log"
             shutil.copyfile(log, kept)
@@ -638,23 +839,80 @@ def run_backend(
     return section
 
 
-def smoke(base: str, specs: dict[str, Any], today: date) -> dict[str, Any]:
+def http_get(
+    url: str, token: str | None, accept: str = "application/json"
+) -> tuple[int, bytes, float, str]:
+    """One GET: status, body, milliseconds and content type (errors are answers too)."""
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw, status = response.read(), response.status
+            media = response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        raw, status, media = exc.read(), exc.code, exc.headers.get("Content-Type", "")
+    return status, raw, (time.perf_counter() - started) * 1000, media
+
+
+def _read_detail(name: str, raw: bytes) -> str:
+    """A sanity figure of a 200 answer, so the report shows what was being served."""
+    if name == "region_capacity_csv":
+        lines = raw.decode(errors="replace").splitlines()
+        codes = {line.split(",", 1)[0] for line in lines[1:] if line}
+        return f"{len(lines) - 1} rows, {len(codes)} authorities"
+    payload = json.loads(raw)
+    if name == "funnel":
+        return (
+            f"overall.enquiries={payload['overall']['enquiries']}, "
+            f"approved={payload['overall']['approved']}"
+        )
+    if name == "funnel_monthly":
+        return f"{len(payload['points'])} months"
+    if name == "enquiry_list":
+        return f"{len(payload['items'])} items of total={payload.get('total')}"
+    if name == "capacity":
+        total = payload["total"]
+        return (
+            f"households={total['households']}, approved_places={total['approved_places']}, "
+            f"occupancy={total['occupancy']}"
+        )
+    if name == "region_capacity":
+        rollup = payload.get("rollup") or {}
+        whole = next((r for r in rollup.get("rows", []) if r["care_type"] == "all"), {})
+        return (
+            f"{len(payload['authorities'])} authorities, roll-up households="
+            f"{whole.get('households')}, by source {rollup.get('authorities_by_source')}"
+        )
+    return ""
+
+
+def smoke(base: str, specs: dict[str, Any], today: date, endpoints: list[str]) -> dict[str, Any]:
     """One request of each endpoint before the load: status, size, a sanity figure."""
     checks: dict[str, Any] = {}
-    for name in ("funnel", "funnel_monthly"):
+    for name in READS:
+        if name not in endpoints:
+            continue
         spec = specs[name]
-        status, payload, ms, size = http_json(base + spec["path"], spec["token"])
+        status, raw, ms, media = http_get(base + spec["path"], spec["token"], spec["accept"])
         detail = ""
-        if status == 200 and name == "funnel":
-            detail = (
-                f"overall.enquiries={payload['overall']['enquiries']}, "
-                f"approved={payload['overall']['approved']}"
-            )
-        elif status == 200:
-            detail = f"{len(payload['points'])} months"
-        elif status >= 300:
-            detail = str(payload)[:300]
-        checks[name] = {"status": status, "ms": round(ms, 1), "bytes": size, "detail": detail}
+        if status == 200:
+            try:
+                detail = _read_detail(name, raw)
+            except (ValueError, KeyError, TypeError) as exc:
+                detail = f"unexpected body ({type(exc).__name__}: {exc}): {raw[:200]!r}"
+        else:
+            detail = raw[:300].decode(errors="replace")
+        checks[name] = {
+            "status": status,
+            "ms": round(ms, 1),
+            "bytes": len(raw),
+            "content_type": media,
+            "detail": detail,
+        }
+    if "enquiry_create" not in endpoints:
+        return checks
     spec = specs["enquiry_create"]
     body = json.dumps(
         {
@@ -734,11 +992,9 @@ def add_ratios(sections: list[dict[str, Any]]) -> None:
             p["ratio_req_per_s"] = (
                 round(p["req_per_s"] / ref["req_per_s"], 4) if ref and ref["req_per_s"] else None
             )
-            p["ratio_p50"] = (
-                round(p["p50_ms"] / ref["p50_ms"], 2)
-                if ref and ref["p50_ms"] and p["p50_ms"] is not None
-                else None
-            )
+            for key in ("p50", "p99"):
+                mine, base = p[f"{key}_ms"], ref[f"{key}_ms"] if ref else None
+                p[f"ratio_{key}"] = round(mine / base, 2) if base and mine is not None else None
 
 
 HEADER = (
@@ -749,6 +1005,7 @@ HEADER = (
     "p50 ms",
     "p99 ms",
     "x bare req/s",
+    "x bare p99",
     "non-2xx",
     "sock err",
     "note",
@@ -770,6 +1027,7 @@ def rows(sections: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                     ms(p["p50_ms"]),
                     ms(p["p99_ms"]),
                     "-" if ratio is None else f"{ratio:.3f}",
+                    "-" if p["ratio_p99"] is None else f"{p['ratio_p99']:.1f}",
                     str(p["non_2xx_3xx"] + p["warmup_non_2xx_3xx"]),
                     str(p["socket_errors"]),
                     point_note(p),
@@ -780,6 +1038,14 @@ def rows(sections: list[dict[str, Any]]) -> list[tuple[str, ...]]:
 
 def point_note(p: dict[str, Any]) -> str:
     notes = []
+    if p.get("stretched"):
+        notes.append(f"{p['requests']} answers in a {p['duration_s']:g} s run")
+    if p.get("warmup_skipped"):
+        notes.append("no warm-up")
+    if p.get("warmup_restarted"):
+        notes.append("warm-up backlog, restarted")
+    elif p.get("warmup_drain_s", 0) > 1:
+        notes.append(f"warm-up backlog {p['warmup_drain_s']:g} s")
     if p.get("stalled"):
         notes.append("no response in the run")
     if p.get("restarted"):
@@ -791,7 +1057,7 @@ def point_note(p: dict[str, Any]) -> str:
 
 def text_table(table: list[tuple[str, ...]]) -> str:
     widths = [max(len(HEADER[i]), *(len(r[i]) for r in table)) for i in range(len(HEADER))]
-    right = {2, 3, 4, 5, 6, 7, 8}  # the note stays left-aligned
+    right = {2, 3, 4, 5, 6, 7, 8, 9}  # the note stays left-aligned
 
     def fmt(r: tuple[str, ...]) -> str:
         return "  ".join(
@@ -825,11 +1091,23 @@ def markdown(report: dict[str, Any], table: list[tuple[str, ...]]) -> str:
         f"{cfg['warmup_s']:g} s warm-up, wrk threads min({cfg['wrk_threads']}, concurrency), "
         f"server workers {cfg['workers']} and access log {'on' if cfg['access_log'] else 'off'} "
         "(tracker and bare alike), client and servers on the same "
-        f"machine. Authority {AUTHORITY}; funnel period {cfg['date_from']} .. {cfg['date_to']}. "
-        "Ratio = endpoint req/s ÷ bare Litestar req/s at the same concurrency, same run.",
+        f"machine. Authority {AUTHORITY}; funnel period {cfg['date_from']} .. {cfg['date_to']}; "
+        f"region {REGION} ({cfg.get('region_authorities', '?')} authorities). Tokens: recruiter "
+        f"for funnel and enquiries, manager of {AUTHORITY} for its capacity, regional for the "
+        "region (regional CSV at concurrency "
+        f"{','.join(map(str, cfg.get('csv_concurrency', [])))} only). After each warm-up the "
+        "server is left to finish what the warm-up queued (/health answers, CPU near idle) "
+        "before the measured run. A slow endpoint's run is stretched so each client is "
+        f"answered about twice (at most {cfg.get('max_duration_s')} s), and its warm-up "
+        "skipped when one answer to every client would take longer than the warm-up "
+        "(see the note column). "
+        "x bare req/s = endpoint req/s ÷ bare Litestar req/s, x bare p99 = endpoint p99 ÷ bare "
+        "p99, both at the same concurrency in the same run.",
         "",
         "| " + " | ".join(HEADER) + " |",
-        "|" + "|".join("---" if i < 2 or i == 9 else "---:" for i in range(len(HEADER))) + "|",
+        "|"
+        + "|".join("---" if i < 2 or i == len(HEADER) - 1 else "---:" for i in range(len(HEADER)))
+        + "|",
     ]
     out += ["| " + " | ".join(r) + " |" for r in table]
     for s in report["sections"]:
@@ -845,6 +1123,22 @@ def markdown(report: dict[str, Any], table: list[tuple[str, ...]]) -> str:
             f"{v['events']} history events) via {s['preload']['loader']} in "
             f"{s['preload']['seconds']} s."
         )
+        r = s["preload"].get("region")
+        if r:
+            out.append(
+                f"- Region {r['region']}: {r['authorities']} authorities (figures from: "
+                f"{r['authorities_by_source']}); {r['households_today']} households active or on "
+                f"hold today with {r['approved_places_today']} approved places "
+                f"({r['households_stored']} households stored over the years, "
+                f"{r['placements']} placements); {r['enquiries']} enquiries across the region; "
+                f"{r['capacity_return_rows']} capacity-return rows."
+            )
+        if s["preload"].get("returns"):
+            ret = s["preload"]["returns"]
+            out.append(
+                f"- Capacity returns loaded (tracker.regional.load_returns) for "
+                f"{', '.join(ret['authorities'])}: {ret['rows']} rows."
+            )
         for note in s["preload"]["notes"]:
             out.append(f"- Preload note: {note}")
         smoke_text = "; ".join(
@@ -853,17 +1147,35 @@ def markdown(report: dict[str, Any], table: list[tuple[str, ...]]) -> str:
             for k, c in s["smoke"].items()
         )
         out.append(f"- First requests (cold, one client): {smoke_text}.")
-        w = s["writes"]
-        out.append(
-            f"- Creates: {w['responses_201']} answered 201, {w['rows_added']} rows added "
-            f"({w['enquiries_before_creates']} -> {w['enquiries_after']})."
-        )
+        w = s.get("writes")
+        if w:
+            out.append(
+                f"- Creates: {w['responses_201']} answered 201, {w['rows_added']} rows added "
+                f"({w['enquiries_before_creates']} -> {w['enquiries_after']})."
+            )
+        mem = s.get("server_memory") or {}
+        if mem:
+            at_ready = s.get("server_memory_at_ready", {}).get("server_rss_mib")
+            runs = ", ".join(f"{m['server_peak_rss_mib']}" for m in mem["by_run"])
+            out.append(
+                f"- Server memory: peak RSS (VmHWM) of `fostering serve` {mem['peak_rss_mib']} "
+                f"MiB (per run, restarts included: {runs} MiB); RSS when first ready "
+                f"{at_ready} MiB."
+            )
         for p in s["points"]:
+            if p.get("warmup_drain_s", 0) > 1 or p.get("warmup_restarted"):
+                out.append(
+                    f"- {p['endpoint']} c={p['concurrency']}: the warm-up left "
+                    f"{p['warmup_drain_s']} s of queued work (until /health answered and "
+                    "the server idled)"
+                    + ("; the server was restarted." if p.get("warmup_restarted") else ".")
+                )
             if p.get("stalled") or p.get("drain_s", 0) > 1:
                 out.append(
                     f"- {p['endpoint']} c={p['concurrency']}: "
                     + ("no response at all during the run; " if p.get("stalled") else "")
-                    + f"server took {p['drain_s']} s to answer /health again afterwards"
+                    + f"server took {p['drain_s']} s to finish its work afterwards "
+                    "(/health, CPU idle)"
                     + ("; it was restarted (stuck)." if p.get("restarted") else ".")
                 )
         bad = [
@@ -900,7 +1212,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per point (5)")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per point (4)")
     parser.add_argument(
         "--warmup", type=int, default=1, help="warm-up seconds per point (1; 0 for none)"
     )
@@ -914,6 +1226,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--years", type=int, default=10, help="years of enquiries and funnel span")
     parser.add_argument(
+        "--endpoints",
+        default=",".join(ENDPOINTS[1:]),
+        help="endpoints to measure besides the bare baseline (default: all of "
+        + ", ".join(ENDPOINTS[1:])
+        + ")",
+    )
+    parser.add_argument(
+        "--returns",
+        default="",
+        help=f"ONS codes of {REGION} authorities to load as capacity returns instead of a "
+        "demo register (default: none; the demo sizes councils without Ofsted figures from "
+        "its fallbacks)",
+    )
+    parser.add_argument(
         "--loader",
         choices=["auto", "demo", "own"],
         default="auto",
@@ -923,11 +1249,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2, <= clients)")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument(
+        "--max-duration",
+        type=int,
+        default=20,
+        help="longest measured run of a slow endpoint, stretched so each client is answered "
+        "about twice (20)",
+    )
+    parser.add_argument(
+        "--csv-concurrency",
+        default="1,10",
+        help="client counts for the regional CSV (1,10: at 50 it costs what the JSON does)",
+    )
+    parser.add_argument(
         "--drain-limit",
         type=float,
         default=10.0,
-        help="seconds to wait after a point for /health to answer before restarting a "
-        "stuck server (10)",
+        help="seconds to wait after a point for the server to answer /health and go idle "
+        "before restarting it as stuck (10; longer for slow endpoints)",
     )
     parser.add_argument(
         "--keep-logs", action="store_true", help="copy the server logs to bench/results/"
@@ -941,10 +1279,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    args.csv_concurrency = [int(c) for c in args.csv_concurrency.split(",") if c.strip()]
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    args.endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
+    unknown = set(args.endpoints) - set(ENDPOINTS[1:])
+    if unknown:
+        parser.error(f"unknown endpoint(s): {', '.join(sorted(unknown))}")
+    args.returns = [c.strip().upper() for c in args.returns.split(",") if c.strip()]
+    outside = set(args.returns) - set(region_codes(REGION, AUTHORITY)[1:])
+    if outside:
+        parser.error(f"not {REGION} authorities other than {AUTHORITY}: {sorted(outside)}")
     return args
 
 
@@ -971,8 +1318,18 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     today = london_today()
     stamp = today.isoformat()
-    points_per_backend = len(args.concurrency) * 4
-    estimate = len(args.backends) * (points_per_backend * (args.duration + args.warmup + 0.3) + 25)
+    points_per_backend = len(args.concurrency) * (1 + len(args.endpoints))
+    if "region_capacity_csv" in args.endpoints:
+        points_per_backend -= len(set(args.concurrency) - set(args.csv_concurrency))
+    # Preload and start-up: about 30 s on SQLite, 50 s on PostgreSQL (14 demo authorities);
+    # the regional view at 50 clients runs up to --max-duration and then drains.
+    slow = args.max_duration + 15 if "region_capacity" in args.endpoints else 0
+    estimate = sum(
+        points_per_backend * (args.duration + args.warmup + 0.5)
+        + (30 if b == "sqlite" else 50)
+        + slow
+        for b in args.backends
+    )
     print(
         f"API benchmark: {generator}, backends {','.join(args.backends)}, concurrency "
         f"{','.join(map(str, args.concurrency))}, {args.duration:g} s/point "
@@ -989,7 +1346,14 @@ def main(argv: list[str] | None = None) -> int:
     access_log = {"on": True, "off": False}.get(
         args.access_log, True if serve_default is None else serve_default
     )
-    load = Load(generator, args.duration, args.warmup, args.wrk_threads, args.drain_limit)
+    load = Load(
+        generator,
+        args.duration,
+        args.warmup,
+        args.wrk_threads,
+        args.drain_limit,
+        args.max_duration,
+    )
     report: dict[str, Any] = {
         "machine": facts,
         "config": {
@@ -1004,6 +1368,12 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "wrk_threads": args.wrk_threads,
             "authority": AUTHORITY,
+            "region": REGION,
+            "region_authorities": len(region_codes(REGION, AUTHORITY)),
+            "returns": args.returns,
+            "endpoints": args.endpoints,
+            "csv_concurrency": args.csv_concurrency,
+            "max_duration_s": args.max_duration,
             "access_log": access_log,
             "serve_access_log_default": serve_default,
             "date_from": years_ago(today, args.years).isoformat(),
@@ -1082,12 +1452,31 @@ def main(argv: list[str] | None = None) -> int:
             )
             for kind in problems["kinds"][:6]:
                 print(f"  {kind['count']:>5} x {kind['line'][:180]}")
+        region = s.get("preload", {}).get("region")
+        if region:
+            print(
+                f"{s['backend']} loaded: {region['authorities']} {region['region']} authorities "
+                f"{region['authorities_by_source']}, {region['households_today']} households "
+                f"today ({region['households_stored']} stored), {region['enquiries']} enquiries "
+                f"in the region ({s['preload']['volume']['enquiries']} of {AUTHORITY})"
+            )
+        mem = s.get("server_memory")
+        if mem:
+            print(
+                f"{s['backend']} fostering serve peak RSS (VmHWM): {mem['peak_rss_mib']} MiB "
+                f"(per run: {', '.join(str(m['server_peak_rss_mib']) for m in mem['by_run'])})"
+            )
         for p in s.get("points", []):
+            if p.get("warmup_drain_s", 0) > 1 or p.get("warmup_restarted"):
+                print(
+                    f"{s['backend']} {p['endpoint']} c={p['concurrency']}: warm-up backlog "
+                    f"{p['warmup_drain_s']} s" + (" -> restarted" if p["warmup_restarted"] else "")
+                )
             if p.get("stalled") or p.get("drain_s", 0) > 1:
                 print(
                     f"{s['backend']} {p['endpoint']} c={p['concurrency']}: "
                     + ("NO response during the run; " if p.get("stalled") else "")
-                    + f"server needed {p['drain_s']} s to answer /health again"
+                    + f"server needed {p['drain_s']} s to finish its work (/health, CPU idle)"
                     + (" -> restarted" if p.get("restarted") else "")
                 )
             if p["non_2xx_3xx"] or p["warmup_non_2xx_3xx"] or p["socket_errors"]:
