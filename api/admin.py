@@ -6,10 +6,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.di import Provide
 from sqlalchemy.orm import Session
 
-from api.deps import provide_write_session
+from api.deps import WRITING
 from api.params import Limit, Offset, RecordId
 from tracker import audit
 from tracker.access import (
@@ -48,7 +47,7 @@ class TokenController(Controller):
     @post(
         "/",
         sync_to_thread=True,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         summary="Issue a token",
     )
     def issue(self, data: NewToken, caller: Caller, session: Session) -> IssuedToken:
@@ -76,7 +75,7 @@ class TokenController(Controller):
         "/{token_id:int}",
         sync_to_thread=True,
         status_code=200,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         summary="Revoke a token",
     )
     def revoke(self, token_id: RecordId, caller: Caller, session: Session) -> TokenRecord:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
+from api.deps import IN_SCOPE, WRITING
 from tracker import audit
 from tracker.access import Caller, Role
 from tracker.authorities import (
@@ -42,7 +41,7 @@ class AuthorityController(Controller):
         "/{code:str}",
         opt={"access": "authorities.read"},
         sync_to_thread=True,
-        dependencies={"authority": Provide(authority_in_scope, sync_to_thread=False)},
+        dependencies=IN_SCOPE,
         summary="One authority",
     )
     def read(self, authority: str, session: Session) -> AuthorityRecord:
@@ -53,7 +52,7 @@ class AuthorityController(Controller):
         "/",
         opt={"access": "authorities.write"},
         sync_to_thread=True,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         summary="Add an authority",
     )
     def add(
@@ -77,10 +76,7 @@ class AuthorityController(Controller):
         "/{code:str}",
         opt={"access": "authorities.settings"},
         sync_to_thread=True,
-        dependencies={
-            "session": Provide(provide_write_session),
-            "authority": Provide(authority_in_scope, sync_to_thread=False),
-        },
+        dependencies=WRITING | IN_SCOPE,
         summary="Change an authority's settings",
     )
     def change(

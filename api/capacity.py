@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
+from api.deps import IN_SCOPE, WRITING
 from tracker import audit, capacity
 from tracker.access import Caller
 from tracker.capacity import (
@@ -26,7 +25,6 @@ from tracker.ssda903.mapping import load_mapping
 
 READ = {"access": "capacity.read"}
 WRITE = {"access": "capacity.write"}
-WRITING = {"session": Provide(provide_write_session)}
 MAX_MONTHS = 240
 
 
@@ -35,7 +33,7 @@ class CapacityController(Controller):
 
     path = "/api/v1/authorities/{code:str}"
     tags = ["capacity"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+    dependencies = IN_SCOPE
 
     @get("/capacity", opt=READ, sync_to_thread=True, summary="Capacity as at a date")
     def figures(

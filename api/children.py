@@ -18,7 +18,7 @@ from litestar.exceptions import ClientException
 from litestar.params import Body
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
+from api.deps import IN_SCOPE, WRITING
 from api.params import period
 from tracker.access import Caller
 from tracker.settings import Settings
@@ -39,7 +39,6 @@ from tracker.ssda903.pseudonym import load_key
 
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}
-WRITING = {"session": Provide(provide_write_session)}
 # Several collection years of a large council's Header, Episodes and OC3 files.
 IMPORT_LIMIT = 100_000_000
 MAX_FILES = 60
@@ -75,7 +74,7 @@ class ChildrenController(Controller):
     path = "/api/v1/authorities/{code:str}/children"
     tags = ["children looked after"]
     dependencies = {
-        "authority": Provide(authority_in_scope, sync_to_thread=False),
+        **IN_SCOPE,
         "mapping": Provide(provide_mapping, sync_to_thread=False),
     }
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,3 +96,8 @@ def authority_in_scope(request: Request, state: State, code: str) -> str:
     if not may_reach_authority(caller, code, region, kind):
         raise PermissionDeniedException(f"this token may not reach authority {code} here")
     return code
+
+
+# Route-level dependencies the controllers share: a writing session, and the path's authority.
+WRITING = {"session": Provide(provide_write_session)}
+IN_SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=False)}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import Provide
-from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
+from api.deps import IN_SCOPE, WRITING
+from api.etags import expected_version, with_etag
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from tracker import enquiries as service
 from tracker import enquiry_files
@@ -34,36 +32,9 @@ from tracker.vocabulary import Channel
 
 IMPORT_LIMIT = 20_000_000
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 READ = {"access": "enquiries.read"}
 WRITE = {"access": "enquiries.write"}
-
-
-def etag(record: EnquiryRecord) -> str:
-    """The entity tag of an enquiry's current version."""
-    return f'"{record.version}"'
-
-
-def expected_version(request: Request, required: bool) -> int | None:
-    """The version named by If-Match; 428 when a required one is missing."""
-    header = request.headers.get("if-match")
-    if header is None:
-        if required:
-            raise ClientException(
-                "If-Match is required: send the ETag of the enquiry you edited",
-                status_code=428,
-            )
-        return None
-    match = IF_MATCH.match(header)
-    if match is None:
-        raise ClientException(f"If-Match {header!r} is not an ETag of this API", status_code=400)
-    return int(match.group(1))
-
-
-def with_etag(record: EnquiryRecord, status_code: int = 200) -> Response[EnquiryRecord]:
-    """Answer with the record and its ETag."""
-    return Response(record, status_code=status_code, headers={"ETag": etag(record)})
 
 
 class EnquiryController(Controller):
@@ -71,12 +42,12 @@ class EnquiryController(Controller):
 
     path = "/api/v1/authorities/{code:str}/enquiries"
     tags = ["enquiries"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+    dependencies = IN_SCOPE
 
     @post(
         "/",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         summary="Log a new enquiry",
     )
@@ -154,7 +125,7 @@ class EnquiryController(Controller):
     @patch(
         "/{enquiry_id:int}",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         summary="Edit an enquiry (If-Match required)",
     )
@@ -180,7 +151,7 @@ class EnquiryController(Controller):
     @post(
         "/{enquiry_id:int}/stage",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         summary="Move to a later stage",
@@ -216,7 +187,7 @@ class EnquiryController(Controller):
     @post(
         "/{enquiry_id:int}/close",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         summary="Close with a reason",
@@ -247,7 +218,7 @@ class EnquiryController(Controller):
     @post(
         "/{enquiry_id:int}/reopen",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         summary="Reopen, or move back a stage",
@@ -278,7 +249,7 @@ class EnquiryController(Controller):
     @delete(
         "/{enquiry_id:int}/personal-data",
         opt={"access": "enquiries.erase"},
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         summary="Erase personal data",
@@ -294,7 +265,7 @@ class EnquiryController(Controller):
     @post(
         "/import",
         opt=WRITE,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -325,7 +296,7 @@ class EnquiryController(Controller):
     @get(
         "/export",
         opt=READ,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         summary="Export as CSV or xlsx",
     )

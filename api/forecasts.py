@@ -8,12 +8,11 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope
+from api.deps import IN_SCOPE
 from api.params import Limit, Offset, RecordId
 from jobs.forecast_refresh import start_in_background
 from tracker import audit, forecasts
@@ -59,7 +58,7 @@ class ForecastController(Controller):
 
     path = "/api/v1/authorities/{code:str}/forecasts"
     tags = ["forecasts"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+    dependencies = IN_SCOPE
 
     @get("/series", opt=READ, sync_to_thread=True, summary="Series with a forecast")
     def series(self, authority: str, session: Session) -> list[LatestSeries]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, get
-from litestar.di import Provide
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope
+from api.deps import IN_SCOPE
 from api.params import period
 from tracker.funnel import Dimension, FunnelReport, MonthlySeries, funnel_report, monthly_series
 
@@ -20,7 +19,7 @@ class FunnelController(Controller):
 
     path = "/api/v1/authorities/{code:str}/funnel"
     tags = ["funnel"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+    dependencies = IN_SCOPE
 
     @get("/", opt=READ, sync_to_thread=True, summary="Funnel of a period")
     def report(

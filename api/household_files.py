@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, Response, get, post
-from litestar.di import Provide
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
+from api.deps import IN_SCOPE, WRITING
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
 from tracker import household_files
 from tracker.access import Caller
@@ -17,7 +16,6 @@ from tracker.spreadsheets import FileFormat
 
 READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}
-WRITING = {"session": Provide(provide_write_session)}
 
 
 class HouseholdFileController(Controller):
@@ -25,7 +23,7 @@ class HouseholdFileController(Controller):
 
     path = "/api/v1/authorities/{code:str}/households"
     tags = ["households"]
-    dependencies = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
+    dependencies = IN_SCOPE
 
     @post(
         "/import",

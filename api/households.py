@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import Provide
 from sqlalchemy.orm import Session
 
-from api.deps import authority_in_scope, provide_write_session
-from api.enquiries import expected_version
+from api.deps import IN_SCOPE, WRITING
+from api.etags import expected_version, with_etag
 from api.params import Limit, Offset, RecordId
 from tracker import households as service
 from tracker.access import Caller
@@ -30,13 +29,6 @@ from tracker.households import (
 
 READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}
-WRITING = {"session": Provide(provide_write_session)}
-SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=False)}
-
-
-def with_etag(record: HouseholdRecord, status_code: int = 200) -> Response[HouseholdRecord]:
-    """Answer with the household and its ETag."""
-    return Response(record, status_code=status_code, headers={"ETag": f'"{record.version}"'})
 
 
 class HouseholdController(Controller):
@@ -44,7 +36,7 @@ class HouseholdController(Controller):
 
     path = "/api/v1/authorities/{code:str}/households"
     tags = ["households"]
-    dependencies = SCOPE
+    dependencies = IN_SCOPE
 
     @post("/", opt=WRITE, dependencies=WRITING, sync_to_thread=True, summary="Add a household")
     def approve(
@@ -215,7 +207,7 @@ class PlacementController(Controller):
 
     path = "/api/v1/authorities/{code:str}"
     tags = ["households"]
-    dependencies = SCOPE
+    dependencies = IN_SCOPE
 
     @post(
         "/placements/{placement_id:int}/end",

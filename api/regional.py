@@ -21,13 +21,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
-from api.deps import provide_write_session
+from api.deps import WRITING
 from tracker import regional
 from tracker.access import Caller
 from tracker.regional import LoadReport, RegionalCapacity
@@ -164,7 +163,7 @@ class CapacityReturnController(Controller):
     @post(
         "/",
         opt=LOAD,
-        dependencies={"session": Provide(provide_write_session)},
+        dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=LOAD_LIMIT,

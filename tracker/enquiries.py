@@ -25,7 +25,7 @@ from tracker.errors import (
     InvalidValueError,
     NotFoundError,
     StageRuleError,
-    VersionMismatchError,
+    check_version,
 )
 from tracker.stages import (
     LATER_STAGES,
@@ -345,14 +345,6 @@ def _load(session: Session, authority_code: str, enquiry_id: int, *, lock: bool 
     return row
 
 
-def _check_version(row: Enquiry, expected: int | None) -> None:
-    if expected is not None and expected != row.version:
-        raise VersionMismatchError(
-            f"enquiry {row.id} is at version {row.version}, not {expected}: reload and retry",
-            field="If-Match",
-        )
-
-
 def _touch(row: Enquiry) -> None:
     row.version += 1
     row.updated_at = utcnow()
@@ -442,7 +434,7 @@ def advance_enquiry(
 ) -> EnquiryRecord:
     """Move an open enquiry forward to a later stage."""
     row = _load(session, authority_code, enquiry_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("enquiry", row.id, row.version, expected_version)
     if row.closed_on is not None:
         raise StageRuleError(
             f"enquiry {enquiry_id} is closed: reopen it before moving it on",
@@ -479,7 +471,7 @@ def close_enquiry(
 ) -> EnquiryRecord:
     """Close an open enquiry with a reason."""
     row = _load(session, authority_code, enquiry_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("enquiry", row.id, row.version, expected_version)
     if row.closed_on is not None:
         raise StageRuleError(
             f"enquiry {enquiry_id} is already closed", rule="already_closed", field="reason"
@@ -518,7 +510,7 @@ def reopen_enquiry(
     Moving back clears the dates of the later stages (the history keeps them).
     """
     row = _load(session, authority_code, enquiry_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("enquiry", row.id, row.version, expected_version)
     current = Stage(row.stage)
     target = reopening.stage or current
     if row.closed_on is None and target is current:
@@ -569,7 +561,7 @@ def edit_enquiry(
 ) -> EnquiryRecord:
     """Change an enquiry's details; the caller must name the version it read."""
     row = _load(session, authority_code, enquiry_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("enquiry", row.id, row.version, expected_version)
     given = {
         f: getattr(changes, f)
         for f in changes.__struct_fields__

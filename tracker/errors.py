@@ -67,3 +67,12 @@ class ImportRejectedError(DomainError):
         )
         super().__init__(f"{len(errors)} error(s), nothing imported: {shown}")
         self.errors = errors
+
+
+def check_version(entity: str, record_id: object, version: int, expected: int | None) -> None:
+    """Refuse a change made against a version other than the stored one."""
+    if expected is not None and expected != version:
+        raise VersionMismatchError(
+            f"{entity} {record_id} is at version {version}, not {expected}: reload and retry",
+            field="If-Match",
+        )

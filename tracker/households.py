@@ -33,7 +33,7 @@ from tracker.errors import (
     InvalidValueError,
     NotFoundError,
     StageRuleError,
-    VersionMismatchError,
+    check_version,
 )
 from tracker.vocabulary import Ethnicity
 
@@ -473,14 +473,6 @@ def approve_household(
     return to_record(session, row, max(approved_on, today))
 
 
-def _check_version(row: Household, expected: int | None) -> None:
-    if expected is not None and expected != row.version:
-        raise VersionMismatchError(
-            f"household {row.id} is at version {row.version}, not {expected}: reload and retry",
-            field="If-Match",
-        )
-
-
 def _max_filled_from(placements: list[Placement], start: date, end: date | None) -> int:
     """The most children placed at once at any day in [start, end)."""
     points = {start} | {
@@ -504,7 +496,7 @@ def change_household(
     one dated on the latest period's start corrects that period).
     """
     row = _load(session, authority_code, household_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("household", row.id, row.version, expected_version)
     assert row.id is not None
     versions = _versions(session, row.id)
     current = versions[-1]
@@ -608,7 +600,7 @@ def update_details(
 ) -> HouseholdRecord:
     """Change the undated details: reference, carers' ethnicity, last annual review."""
     row = _load(session, authority_code, household_id, lock=True)
-    _check_version(row, expected_version)
+    check_version("household", row.id, row.version, expected_version)
     changed = []
     if details.reference is not msgspec.UNSET and details.reference != row.reference:
         taken = session.scalars(
