@@ -9,7 +9,9 @@ from tracker.capacity import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.enquiries import Enquiry, EnquiryEvent
 from tracker.forecasts import ForecastResult, ForecastRun, RunLease
 from tracker.households import Household, HouseholdVersion, Placement, Unavailability
+from tracker.idempotency import IdempotencyRecord
 from tracker.regional import CapacityReturn
+from tracker.scenarios import Scenario
 from tracker.ssda903.tables import (
     CareEpisode,
     CareLeaverRecord,
@@ -17,6 +19,8 @@ from tracker.ssda903.tables import (
     ImportRun,
     MonthlyAggregate,
 )
+from tracker.targets import Target
+from tracker.web_sessions import WebSession
 
 metadata = SQLModel.metadata
 
@@ -36,10 +40,14 @@ __all__ = [
     "ForecastRun",
     "Household",
     "HouseholdVersion",
+    "IdempotencyRecord",
     "ImportRun",
     "MonthlyAggregate",
     "Placement",
     "RunLease",
+    "Scenario",
+    "Target",
     "Unavailability",
+    "WebSession",
     "metadata",
 ]
