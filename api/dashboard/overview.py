@@ -1,0 +1,131 @@
+"""The overview page: the headline of each other page on one screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from api.dashboard.capacity import occupancy_tone
+from api.dashboard.funnel import approvals_tone
+from api.dashboard.layout import Page, Section, this_and_last_year, year_label
+from api.dashboard.scope import Scope
+from api.dashboard.tables import Tile, change, display, long_date, percent, table
+from tracker.capacity import place_counts
+from tracker.enquiries import EnquiryFilter, Overdue, list_enquiries
+from tracker.funnel import funnel_report
+from tracker.table_export import CellFormat
+
+C = CellFormat
+# How many of an authority's targets stand at each status (`api.dashboard.targets`).
+TargetCounts = Callable[[Session, str, date], dict[str, int]]
+
+
+def build(
+    session: Session, scope: Scope, today: date, target_counts: TargetCounts | None = None
+) -> Page:
+    """The overview page of the authority in scope."""
+    code = scope.authority_code
+    assert code is not None
+    this_span, last_span = this_and_last_year(today)
+    this = funnel_report(session, code, this_span.start, this_span.end, today)
+    last = funnel_report(session, code, last_span.start, last_span.end, today)
+    approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
+    total, _ = place_counts(session, code, today)
+    overdue = list_enquiries(
+        session, code, EnquiryFilter(overdue=Overdue.FIRST_CONTACT), today, limit=1, offset=0
+    ).total
+    this_name = year_label(this_span.start)
+    tiles = [
+        Tile(
+            label=f"Enquiries {this_name} to date",
+            value=display(this.overall.enquiries),
+            detail=f"{display(last.overall.enquiries)} by this date last year "
+            f"({change(this.overall.enquiries, last.overall.enquiries)})",
+            href=scope.link("/dashboard/funnel"),
+        ),
+        Tile(
+            label="Approvals against the annual target",
+            value=f"{display(approvals.approvals)} of {display(approvals.target)}"
+            if approvals and approvals.target
+            else display(approvals.approvals if approvals else None),
+            detail=f"{display(approvals.expected_to_date)} expected by now"
+            if approvals and approvals.target
+            else "no annual target set",
+            tone=approvals_tone(approvals.approvals, approvals.expected_to_date)
+            if approvals
+            else "neutral",
+            href=scope.link("/dashboard/funnel") + "#approvals",
+        ),
+        Tile(
+            label="Occupancy",
+            value=percent(total.occupancy),
+            detail=f"{display(total.vacant_places)} vacant of {display(total.approved_places)} "
+            "approved places",
+            tone=occupancy_tone(total.occupancy),
+            href=scope.link("/dashboard/capacity"),
+        ),
+        Tile(
+            label="First contacts overdue",
+            value=display(overdue),
+            detail="open enquiries past one working day",
+            tone="bad" if overdue else "good",
+            href=scope.link("/dashboard/funnel") + "#overdue",
+        ),
+    ]
+    counts = target_counts(session, code, today) if target_counts else {}
+    if target_counts is not None:
+        on_track = counts.get("on_track", 0) + counts.get("met", 0)
+        off = counts.get("off_track", 0) + counts.get("missed", 0)
+        tiles.append(
+            Tile(
+                label="Targets",
+                value=f"{on_track} of {sum(counts.values())} on track",
+                detail=", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
+                or "no targets set",
+                tone="neutral" if not counts else "good" if not off else "warning",
+                href=scope.link("/dashboard/targets"),
+            )
+        )
+    summary = table(
+        "summary",
+        f"Summary on {long_date(today)}",
+        [
+            ("measure", "Measure", C.TEXT),
+            ("figure", "Figure", C.TEXT),
+            ("compared_with", "Compared with", C.TEXT),
+        ],
+        [
+            [
+                f"Enquiries {this_name} to date",
+                display(this.overall.enquiries),
+                f"{display(last.overall.enquiries)} by this date last year",
+            ],
+            [
+                "Enquiry to application",
+                percent(this.overall.enquiry_to_application),
+                f"{percent(last.overall.enquiry_to_application)} last year",
+            ],
+            [
+                "Approvals this year",
+                display(approvals.approvals if approvals else None),
+                f"target {display(approvals.target if approvals else None)}",
+            ],
+            ["Households", display(total.households), ""],
+            [
+                "Occupancy",
+                percent(total.occupancy),
+                f"{display(total.filled_places)} filled, {display(total.vacant_places)} vacant",
+            ],
+            ["First contacts overdue", display(overdue), "norm: one working day"],
+            *([["Targets " + s.replace("_", " "), display(n), ""] for s, n in counts.items()]),
+        ],
+    )
+    return Page(
+        key="overview",
+        title="Overview",
+        intro=f"{scope.where} on {long_date(today)}. Choose a figure to see more.",
+        tiles=tiles,
+        sections=[Section(title="In figures", anchor="summary", tables=[summary])],
+    )

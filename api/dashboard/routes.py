@@ -1,0 +1,74 @@
+"""The dashboard under /dashboard: its pages, sign-in, its own static files and Plotly.js,
+security headers on every response and HTML error pages.
+
+Pages are server-rendered (Jinja, `api/templates`); the only script is the service's own
+(`api/static/dashboard.js`), which draws the charts the pages embed as JSON with the Plotly.js
+the installed plotly package ships, so no page needs the internet.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import Router, get
+from litestar.datastructures import CacheControlHeader
+from litestar.middleware.base import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import File
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from api.dashboard.errors import EXCEPTION_HANDLERS
+from api.dashboard.pages import DashboardPages
+from api.dashboard.security import SecurityHeadersMiddleware
+from api.dashboard.sign_in import SignIn
+
+HERE = Path(__file__).resolve().parent.parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+PLOTLY_JS = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+PUBLIC = {"public": True}
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja over api/templates: autoescaped, and an undefined name is an error."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+@get(
+    "/vendor/plotly.min.js",
+    opt=PUBLIC,
+    include_in_schema=False,
+    cache_control=CacheControlHeader(max_age=86_400, public=True),
+    sync_to_thread=False,
+)
+def plotly_js() -> File:
+    """Plotly.js from the installed plotly package: charts draw with no internet access."""
+    return File(
+        path=PLOTLY_JS,
+        filename="plotly.min.js",
+        media_type="text/javascript",
+        content_disposition_type="inline",
+    )
+
+
+static_files = create_static_files_router(
+    path="/static",
+    directories=[STATIC],
+    opt=PUBLIC,
+    include_in_schema=False,
+    cache_control=CacheControlHeader(max_age=3600, public=True),
+)
+
+dashboard_router = Router(
+    path="/dashboard",
+    route_handlers=[DashboardPages, SignIn, plotly_js, static_files],
+    middleware=[DefineMiddleware(SecurityHeadersMiddleware)],
+    exception_handlers=EXCEPTION_HANDLERS,
+    include_in_schema=False,
+)
