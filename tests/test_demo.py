@@ -38,7 +38,12 @@ from tracker.households import (
     version_on,
 )
 from tracker.reference import load_reference
+from tracker.scenarios import list_scenarios
+from tracker.ssda903.figures import children_in_care, staying_put
+from tracker.ssda903.mapping import load_mapping
+from tracker.ssda903.tables import CareEpisode
 from tracker.stages import ClosureReason, Stage, check_closure, check_history
+from tracker.targets import list_targets
 from tracker.timeliness import first_contact_due
 
 TODAY = date(2026, 3, 15)
@@ -75,7 +80,7 @@ def _snapshot(database: Database) -> tuple[list[tuple[Any, ...]], ...]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, DemoSummary]:
     database = _database(tmp_path_factory.mktemp("demo"))
     with database.writing() as session:
-        summary = generate_demo(session, today=TODAY)
+        summary = generate_demo(session, today=TODAY, ssda903_key=b"demo-test-key")
     return database, summary
 
 
@@ -310,6 +315,7 @@ def test_tokens_authenticate(demo: tuple[Database, DemoSummary]) -> None:
         (Role.RECRUITER, STOKE),
         (Role.MANAGER, STOKE),
         (Role.REGIONAL, "West Midlands"),
+        *((Role.MANAGER, code) for code in DEFAULT_AUTHORITIES[1:]),
     ]
     with database.read_session() as session:
         for role, scope, secret in summary.tokens:
@@ -534,8 +540,17 @@ def test_stoke_capacity_and_flows(demo: tuple[Database, DemoSummary]) -> None:
     assert top <= {"resigned", "retired", "other"} and "resigned" in top
     assert 0 < reasons["standards_concern"] < 0.1 * sum(reasons.values())
     assert reasons["moved_agency"] > 0
-    # The Stoke strategy's own figures.
-    counts = {c.category: c.children for c in in_2023.children_in_care}
+    # The Stoke strategy's own figures are stored as entered figures (the capacity view
+    # reports the demo's SSDA903 episodes instead, which take precedence when present).
+    with demo[0].read_session() as session:
+        entered = session.scalars(
+            select(ChildrenInCareFigure).where(
+                ChildrenInCareFigure.authority_code == STOKE,
+                ChildrenInCareFigure.as_at == date(2023, 3, 31),
+            )
+        ).all()
+    counts = {PlacementCategory(r.category): r.children for r in entered}
+    assert {c.source for c in in_2023.children_in_care} == {"ssda903"}
     assert counts[PlacementCategory.IN_HOUSE_FOSTER] == 211
     assert counts[PlacementCategory.CONNECTED_FOSTER] == 205
     assert sum(counts.values()) == 1109
@@ -577,3 +592,54 @@ def test_children_in_care_figures(demo: tuple[Database, DemoSummary]) -> None:
             )  # fmt: skip
             assert 0.6 <= foster / total <= 0.8
             assert 0.05 <= counts["childrens_home"] / total <= 0.16
+
+
+def test_the_home_authority_has_ssda903_returns_sized_from_its_real_figures(
+    demo: tuple[Database, DemoSummary],
+) -> None:
+    """Whole collection years only, children in care near the DfE figure, and a Staying Put
+    rate near the authority's own (DfE 2024: 16 of 29 for Stoke-on-Trent)."""
+    database, summary = demo
+    assert summary.ssda903_episodes > 1000
+    reference = load_reference()[STOKE]
+    with database.read_session() as session:
+        years = session.scalars(select(CareEpisode.source_year).distinct()).all()
+        assert (min(years), max(years)) == (2021, 2025)  # whole years up to March 2025
+        in_care = children_in_care(session, STOKE, date(max(years), 3, 31), load_mapping())
+        assert abs(in_care.figures.children - reference.children_in_care) < 0.2 * (
+            reference.children_in_care
+        )
+        put = staying_put(
+            session, STOKE, date(min(years) - 1, 4, 1), date(max(years), 3, 31), load_mapping()
+        )
+        eligible = sum(y.eligible or 0 for y in put.years)
+        stayed = sum(y.stayed or 0 for y in put.years)
+        assert eligible > 100
+        assert abs(stayed / eligible - 16 / 29) < 0.1
+        others = session.scalar(
+            select(func.count()).select_from(CareEpisode).where(CareEpisode.authority_code != STOKE)
+        )
+        assert others == 0
+
+
+def test_the_seed_strategies_targets_and_scenarios_are_saved(
+    demo: tuple[Database, DemoSummary],
+) -> None:
+    """Stoke-on-Trent's four targets and Staffordshire's one, and Stoke's section 7 and
+    Appendix 1 scenarios plus one started from its own SSDA903 figures."""
+    database, summary = demo
+    assert (summary.targets, summary.scenarios) == (5, 5)
+    with database.read_session() as session:
+        stoke = {t.metric for t in list_targets(session, STOKE)}
+        assert stoke == {
+            "inhouse_foster_children",
+            "staying_put_rate",
+            "approvals",
+            "inhouse_occupancy",
+        }
+        assert [t.metric for t in list_targets(session, "E10000028")] == [
+            "supported_lodgings_hosts"
+        ]
+        names = [s.name for s in list_scenarios(session, STOKE)]
+        assert sum(name.startswith("Appendix 1") for name in names) == 3
+        assert any(name.startswith("From our SSDA903 figures") for name in names)

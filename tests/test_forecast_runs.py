@@ -761,3 +761,21 @@ def test_forecast_run_command_refreshes_an_authority(small, engine):
     [run] = _runs(small)
     assert (run.status, run.trigger, run.horizon) == ("succeeded", "cli", 3)
     assert run.series_done == run.series_total > 0
+
+
+def test_ssda903_series_end_where_the_imported_years_end(authorities: Database) -> None:
+    """Months after the latest collection year are unknown, not zero: with returns up to
+    March 2024 and a cut-off in November 2025, the SSDA903 series end in March 2024 while
+    the series of other sources run on to the cut-off."""
+    from tracker.ssda903.importer import import_ssda903
+    from tracker.ssda903.synthetic import generate
+
+    returns = generate(seed=5, first_year=2023, last_year=2024, starters_per_year=60)
+    with authorities.writing() as session:
+        import_ssda903(session, SYSTEM, STOKE, returns.files, b"k" * 32)
+    with authorities.read_session() as session:
+        series = {s.series_id: s for s in series_for_authority(session, STOKE, date(2025, 11, 1))}
+    in_care = series[f"{STOKE}/children_in_care/total"]
+    last = add_months(in_care.start, len(in_care.values) - 1)
+    assert last == date(2024, 3, 1)
+    assert in_care.values[-1] and in_care.values[-1] > 0

@@ -68,6 +68,8 @@ from tracker.demo_households import (
     store_figures,
     store_register,
 )
+from tracker.demo_plans import seed_scenarios, seed_targets
+from tracker.demo_ssda903 import import_demo_returns
 from tracker.enquiries import Enquiry, EnquiryEvent
 from tracker.errors import ConflictError, InvalidValueError
 from tracker.households import Household
@@ -217,6 +219,10 @@ class DemoSummary(msgspec.Struct, frozen=True, kw_only=True):
     placements: int = 0
     unavailable_periods: int = 0
     figures: int = 0
+    ssda903_episodes: int = 0
+    # Scenarios and targets saved for the seed strategies (tracker.demo_plans).
+    scenarios: int = 0
+    targets: int = 0
 
 
 def generate_demo(
@@ -226,13 +232,16 @@ def generate_demo(
     authorities: Sequence[str] = DEFAULT_AUTHORITIES,
     years: int = 6,
     seed: int = 2026,
+    ssda903_key: bytes | None = None,
 ) -> DemoSummary:
     """Fill an empty database with demo authorities, enquiries with history, and tokens.
 
     Raises ConflictError if any enquiry is already stored, InvalidValueError for an unknown
     or repeated authority code or fewer than one year. Tokens: an admin, a recruiter and a
     manager for the first authority (Stoke-on-Trent by default) and a regional one for the
-    first authority's region (West Midlands by default).
+    first authority's region (West Midlands by default), plus a manager for each other
+    authority. With `ssda903_key` (the installation's pseudonym key), the first authority
+    also gets synthetic SSDA903 returns for the whole collection years in the window.
     """
     codes = [code.strip().upper() for code in authorities]
     if not codes:
@@ -307,12 +316,20 @@ def generate_demo(
         )  # fmt: skip
     home = codes[0]
     region = reference[home].region
+    episodes = 0
+    if ssda903_key is not None:
+        episodes = import_demo_returns(
+            session, reference[home], start=start, today=today, key=ssda903_key, seed=seed
+        )
+    scenarios = seed_scenarios(session, home, today=today)
+    targets = sum(seed_targets(session, code, today=today) for code in codes)
     tokens: list[tuple[Role, str | None, str]] = []
     for role, name, code, scope in (
         (Role.ADMIN, "demo admin", None, None),
         (Role.RECRUITER, f"demo recruiter {home}", home, home),
         (Role.MANAGER, f"demo manager {home}", home, home),
         (Role.REGIONAL, f"demo {region}", None, region),
+        *((Role.MANAGER, f"demo manager {code}", code, code) for code in codes[1:]),
     ):
         issued = issue_token(
             session,
@@ -332,6 +349,9 @@ def generate_demo(
         placements=placements,
         unavailable_periods=unavailable,
         figures=figure_rows,
+        ssda903_episodes=episodes,
+        scenarios=scenarios,
+        targets=targets,
     )
 
 

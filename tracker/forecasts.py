@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from sqlmodel import Field, SQLModel
 from forecast.types import CandidateScore, ForecastPoint, MonthlySeries, SeriesForecast
 from tracker.authorities import get_authority
 from tracker.capacity import monthly_flows
-from tracker.care_types import AGE_BANDS, HouseholdStatus, PlacementCategory
+from tracker.care_types import AGE_BANDS, HouseholdCareType, HouseholdStatus, PlacementCategory
 from tracker.clock import utcnow
 from tracker.enquiries import Enquiry
 from tracker.errors import ConflictError, NotFoundError
@@ -89,6 +89,7 @@ SOURCES: dict[str, str] = {
     "deregistrations": "register",
     "net_households": "register",
     "households": "register",
+    "filled_places": "register",
     "starters": "ssda903",
     "ceased": "ssda903",
     "children_in_care": "ssda903",
@@ -355,13 +356,18 @@ def _funnel_series(session: Session, code: str, cutoff: date) -> list[MonthlySer
     return result
 
 
-def _register_series(session: Session, code: str, cutoff: date) -> list[MonthlySeries]:
-    """Deregistrations, net change and month-end households of the household register.
+# Care types whose month-end households (and, for in-house, filled places) are series of their
+# own: the targets measured on in-house carers and supported lodgings hosts need them.
+REGISTER_CARE_TYPES: tuple[HouseholdCareType, ...] = (
+    HouseholdCareType.IN_HOUSE,
+    HouseholdCareType.SUPPORTED_LODGINGS,
+)
 
-    The series start when the register shows it records leavers (its first deregistration)
-    or when enquiries start, whichever is earlier: before that the register holds only the
-    households that are still there, and its flows would be too low.
-    """
+
+def register_start(session: Session, code: str) -> date | None:
+    """The first day the register shows it records leavers (its first deregistration) or
+    enquiries start, whichever is earlier: before that it holds only the households that are
+    still there, so its stock and flows would be too low."""
     first_leaver = session.scalar(
         select(func.min(HouseholdVersion.valid_from)).where(
             HouseholdVersion.authority_code == code,
@@ -372,10 +378,40 @@ def _register_series(session: Session, code: str, cutoff: date) -> list[MonthlyS
         select(func.min(Enquiry.received_on)).where(Enquiry.authority_code == code)
     )
     known = [d for d in (first_leaver, first_enquiry) if d is not None]
-    start = _window(min(known) if known else None, cutoff)
+    return min(known) if known else None
+
+
+def _register_series(session: Session, code: str, cutoff: date) -> list[MonthlySeries]:
+    """Deregistrations, net change and month-end households of the household register, and
+    month-end households of some care types and filled in-house places (when ever above zero).
+
+    The series start with `register_start`.
+    """
+    start = _window(register_start(session, code), cutoff)
     if start is None:
         return []
-    flows = monthly_flows(session, code, start, _month_end(cutoff))
+    flows = monthly_flows(session, code, start, _month_end(cutoff), by_care_type=True)
+    by_type = [f.by_care_type or {} for f in flows]
+    in_house = HouseholdCareType.IN_HOUSE.value
+    parts = [
+        *(
+            _series(
+                code,
+                "households",
+                f"care_type={care_type.value}",
+                start,
+                [counts[care_type.value].households for counts in by_type],
+            )
+            for care_type in REGISTER_CARE_TYPES
+        ),
+        _series(
+            code,
+            "filled_places",
+            f"care_type={in_house}",
+            start,
+            [counts[in_house].filled_places for counts in by_type],
+        ),
+    ]
     return [
         _series(code, "deregistrations", "total", start, [f.deregistrations for f in flows]),
         _series(
@@ -387,6 +423,7 @@ def _register_series(session: Session, code: str, cutoff: date) -> list[MonthlyS
             is_count=False,
         ),
         _series(code, "households", "total", start, [f.households for f in flows]),
+        *(s for s in parts if any(s.values)),
     ]
 
 
@@ -402,9 +439,25 @@ def _ssda903_start(session: Session, code: str) -> date | None:
     )
 
 
+def _ssda903_end(session: Session, code: str) -> date | None:
+    """The last month the SSDA903 data covers: March of the latest collection year imported,
+    else the latest month entered by hand. Later months are unknown, not zero."""
+    last_year = session.scalar(
+        select(func.max(CareEpisode.source_year)).where(CareEpisode.authority_code == code)
+    )
+    if last_year is not None:
+        return date(last_year, 3, 1)
+    return session.scalar(
+        select(func.max(MonthlyAggregate.month)).where(MonthlyAggregate.authority_code == code)
+    )
+
+
 def _ssda903_series(
     session: Session, code: str, cutoff: date, mapping: Mapping
 ) -> list[MonthlySeries]:
+    covered = _ssda903_end(session, code)
+    if covered is not None:
+        cutoff = min(cutoff, covered.replace(day=1))
     start = _window(_ssda903_start(session, code), cutoff)
     if start is None:
         return []
@@ -792,6 +845,27 @@ def record_skipped(
     session.flush()
     assert run.id is not None
     return run.id
+
+
+def abandon_runs_of(
+    session: Session, gone: Callable[[str], bool], *, now: datetime | None = None
+) -> list[int]:
+    """Mark failed every queued or running run whose holder `gone` says has stopped (its
+    process died before its lease lapsed) and release that holder's leases; their ids."""
+    now = now or utcnow()
+    active = session.execute(
+        select(ForecastRun.id, ForecastRun.holder).where(ForecastRun.status.in_(ACTIVE))  # type: ignore[attr-defined]
+    ).all()
+    dead = {holder for _, holder in active if holder and gone(holder)}
+    abandoned = [
+        run_id for run_id, holder in active if holder in dead and _abandon(session, run_id, now)
+    ]
+    for holder in dead:
+        session.execute(
+            update(RunLease).where(RunLease.holder == holder).values(holder=None, expires_at=now)
+        )
+    session.flush()
+    return abandoned
 
 
 def mark_abandoned(session: Session, *, now: datetime | None = None) -> list[int]:

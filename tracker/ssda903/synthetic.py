@@ -120,9 +120,15 @@ def _dmy(day: date | None) -> str:
 class _Simulation:
     """Draws children's periods of care; all randomness comes from one seeded generator."""
 
-    def __init__(self, rng: random.Random, authority_code: str | None) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        authority_code: str | None,
+        staying_put_rate: float = STAYING_PUT_RATE,
+    ) -> None:
         self.rng = rng
         self.authority_code = authority_code
+        self.staying_put_rate = staying_put_rate
 
     def arrivals(self, per_year: float, start: date, end: date) -> list[date]:
         """Entry dates: a Poisson process whose rate follows the month of the year."""
@@ -302,7 +308,7 @@ class _Simulation:
         foster = place in codes.FOSTER_PLACES
         if outcome == "to_18":
             if foster:
-                if rng.random() < STAYING_PUT_RATE:
+                if rng.random() < self.staying_put_rate:
                     return codes.STAYED_PUT
                 return _pick(rng, (("E5", 0.4), ("E6", 0.25), ("E8", 0.35)))
             return _pick(rng, (("E5", 0.6), ("E6", 0.2), ("E8", 0.2)))
@@ -468,6 +474,7 @@ def generate(
     starters_per_year: float = 250,
     episode_rows: int | None = None,
     authority_code: str | None = None,
+    staying_put_rate: float = STAYING_PUT_RATE,
 ) -> SyntheticSet:
     """Header, Episodes and OC3 files for collection years ending March `first_year` to
     `last_year` (files named like episodes_2022-23.csv).
@@ -475,11 +482,12 @@ def generate(
     `starters_per_year` sets the size of the council; with `episode_rows` the episode files
     hold exactly that many rows in all (the arrival rate is scaled to fit). With
     `authority_code`, episodes carry a PL_LA column (about three in four placed within it).
+    `staying_put_rate` is the chance that an 18-year-old in foster care stays put.
     """
     if first_year > last_year:
         raise ValueError("first_year is after last_year")
     rng = random.Random(seed)
-    simulation = _Simulation(rng, authority_code)
+    simulation = _Simulation(rng, authority_code, staying_put_rate)
     if episode_rows is None:
         children = _simulate(simulation, starters_per_year, first_year, last_year)
     else:
