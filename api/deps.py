@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 
 from litestar import Request
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
+from api.idempotency import IdempotencyKeyHeader, write_session
 from tracker.access import Caller
 from tracker.authorities import Authority
 from tracker.db import Database
@@ -38,9 +39,17 @@ def provide_session(state: State) -> Iterator[Session]:
         yield session
 
 
-def provide_write_session(state: State) -> Iterator[Session]:
-    """A write session for one request; the service function decides when to commit."""
-    with state.database.write_session() as session:
+async def provide_write_session(
+    state: State, request: Request, idempotency_key: IdempotencyKeyHeader = None
+) -> AsyncIterator[Session]:
+    """A write session for one request; the service function decides when to commit.
+
+    Under an Idempotency-Key the session claims the key in its transaction and commits once
+    the response is stored with it (api.idempotency); the parameter documents the header.
+    Asynchronous so that its clean-up needs no worker thread: a request still holding
+    SQLite's write lock must never wait for a thread that requests waiting for the lock hold.
+    """
+    with write_session(request, state.database) as session:
         yield session
 
 

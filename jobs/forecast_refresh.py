@@ -34,10 +34,12 @@ from tracker.forecasts import (
     LeaseHeldError,
     RunStatus,
     Trigger,
+    abandon_runs_of,
     claim_run,
     fail_run,
     finish_run,
     last_complete_month,
+    mark_abandoned,
     record_progress,
     record_skipped,
     renew_lease,
@@ -73,6 +75,54 @@ class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
 def new_holder() -> str:
     """A lease holder name unique to this claim: host, process and a random token."""
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def holder_gone(holder: str) -> bool:
+    """True when a lease holder (see `new_holder`) names a process of this host that no
+    longer exists: it was killed or crashed, so its runs need not wait for the lease to lapse.
+
+    Only a process of this host can be known dead; this process and any that still runs (or
+    that the system does not let us signal) count as alive.
+    """
+    host, _, rest = holder.rpartition(":")[0].rpartition(":")
+    if not host or host != socket.gethostname()[:80] or not rest.isdigit():
+        return False
+    pid = int(rest)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def held_here(holder: str) -> bool:
+    """True when a lease holder (see `new_holder`) is this process."""
+    host, _, pid = holder.rpartition(":")[0].rpartition(":")
+    return host == socket.gethostname()[:80] and pid == str(os.getpid())
+
+
+def stop_runs_here(database: Database) -> list[int]:
+    """Mark failed the runs this process holds and release their leases: it is stopping,
+    and their threads stop with it (a restart need not wait for the leases to lapse)."""
+    with database.writing() as session:
+        stopped = abandon_runs_of(session, held_here)
+    if stopped:
+        log.warning("forecast runs %s stopped with the service", stopped)
+    return stopped
+
+
+def recover_runs(database: Database) -> list[int]:
+    """Mark failed the runs a stopped process left queued or running: those of a process of
+    this host that is gone (at once, releasing its leases) and those whose lease lapsed."""
+    with database.writing() as session:
+        abandoned = abandon_runs_of(session, holder_gone) + mark_abandoned(session)
+    if abandoned:
+        log.warning("forecast runs %s were abandoned by a stopped process", abandoned)
+    return abandoned
 
 
 def forecast_options(settings: Settings) -> ForecastOptions:

@@ -26,10 +26,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from jobs.forecast_refresh import refresh_forecasts
+from jobs.forecast_refresh import recover_runs, refresh_forecasts
 from tracker.clock import utcnow
 from tracker.db import Database
-from tracker.forecasts import RunStatus, Trigger, mark_abandoned
+from tracker.forecasts import RunStatus, Trigger
 from tracker.settings import Settings
 
 log = logging.getLogger("fostering.jobs")
@@ -176,10 +176,7 @@ def start_scheduler(settings: Settings, database: Database | None = None) -> Bac
     job in place (a run missed while down is due at once and runs once)."""
     global _runtime
     database = database or Database.from_settings(settings)
-    with database.writing() as session:
-        abandoned = mark_abandoned(session)
-    if abandoned:
-        log.warning("forecast runs %s were abandoned by a stopped process", abandoned)
+    recover_runs(database)
     scheduler = build_scheduler(settings)
     _runtime = _Runtime(settings=settings, database=database, scheduler=scheduler)
     scheduler.start(paused=True)
