@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from tracker.errors import (
@@ -62,7 +64,8 @@ def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
 
 
-UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+# msgspec names an unknown or a missing field only in its message.
+UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
 def _field_of(item: dict[str, Any]) -> str | None:
@@ -139,6 +142,71 @@ def unexpected_error(_: Request, exc: Exception) -> Response[dict[str, Any]]:
     """Anything else: log it (no request data) and say nothing of internals."""
     log.exception("unhandled %s", type(exc).__name__)
     return problem(500, "internal_error", "an unexpected error occurred")
+
+
+class ProblemItem(msgspec.Struct, kw_only=True):
+    """One of several faults: a field of the request, or a row (and file) of an import."""
+
+    field: str | None = None
+    message: str | None = None
+    source: str | None = None
+    row: int | None = None
+    file: str | None = None
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """RFC 9457 problem details, the body of every error response."""
+
+    status: int
+    title: str
+    detail: str
+    rule: str | None = None
+    field: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
+def _problem_spec(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem, media_type=PROBLEM, description=description, generate_examples=False
+    )
+
+
+ANY_ROUTE = {
+    400: _problem_spec("Invalid request: the field at fault is named"),
+    500: _problem_spec("Unexpected error (nothing internal is disclosed)"),
+    503: _problem_spec("Database busy or unreachable; retry (see Retry-After)"),
+}
+PROTECTED = {
+    401: _problem_spec("No valid bearer token"),
+    403: _problem_spec("The token's role or scope does not allow this"),
+    404: _problem_spec("No such authority, region or record"),
+    409: _problem_spec("Conflicts with stored data or a rule (named in `rule`)"),
+    422: _problem_spec("A value breaks a rule (named in `rule` and `field`)"),
+    429: _problem_spec("Too many failed authentications from this client (see Retry-After)"),
+}
+WRITING_ROUTE = {
+    412: _problem_spec("If-Match does not match the current version"),
+    413: _problem_spec("Request body too large"),
+    428: _problem_spec("If-Match required"),
+}
+
+
+def declare_problem_responses(app: Litestar) -> None:
+    """Document the problem+json error responses on every operation of the OpenAPI spec.
+
+    Litestar would otherwise describe its own default error body; a handler's own
+    `responses` entries win. Cheap: it only sets attributes read when the spec is built.
+    """
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            declared: dict[int, ResponseSpec] = dict(ANY_ROUTE)
+            if not handler.opt.get("public"):
+                declared |= PROTECTED
+            if any(m in ("POST", "PUT", "PATCH", "DELETE") for m in handler.http_methods):
+                declared |= WRITING_ROUTE
+            handler.responses = declared | dict(handler.responses or {})
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.settings import Settings
+
+
+class _NoResultRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records of result rows, which hold personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# Whatever level logging is set to, statements may be logged (values hidden), rows never.
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoResultRows())
 
 
 def normalise_url(url: str) -> str:
@@ -57,6 +69,9 @@ class Database:
         # so a request never waits for a connection that a waiting thread holds.
         kwargs: dict[str, Any] = {
             "echo": echo,
+            # Bound values hold personal data: never in SQL logs nor in error messages (which
+            # an unexpected error's traceback would log).
+            "hide_parameters": True,
             "pool_pre_ping": not self.is_sqlite,
             "pool_timeout": 10,
         }
