@@ -8,7 +8,11 @@ authorities of their own region; recruiter and manager tokens only their own aut
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
 
 from tracker.access import Caller, Role
@@ -33,8 +37,21 @@ ACCESS: dict[str, frozenset[Role]] = {
     "regional.load": frozenset({A}),
     "forecasts.read": frozenset({M, G, A}),
     "forecasts.run": frozenset({M, A}),
+    "scenarios.read": frozenset({M, A}),
+    "scenarios.write": frozenset({M, A}),
+    "targets.read": frozenset({M, A}),
+    "targets.write": frozenset({M, A}),
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
+    # Dashboard pages (api/dashboard): the landing page sends each role to its first page;
+    # recruiters see the funnel only, regional tokens their region's capacity only.
+    "dashboard.home": frozenset({R, M, G, A}),
+    "dashboard.overview": frozenset({M, A}),
+    "dashboard.funnel": frozenset({R, M, A}),
+    "dashboard.capacity": frozenset({M, G, A}),
+    "dashboard.targets": frozenset({M, A}),
+    "dashboard.forecasts": frozenset({M, A}),
+    "dashboard.scenarios": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
 AGGREGATE: frozenset[str] = frozenset(
@@ -59,6 +76,16 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     kind = handler.opt.get("access")
     if kind is None or caller.role not in ACCESS[kind]:
         raise PermissionDeniedException(f"the {caller.role} role may not use this route")
+    # The path's authority is checked here too (as well as by the IN_SCOPE dependency), so a
+    # caller out of scope gets 403 before any query parameter or body is read or validated.
+    code = connection.path_params.get("code")
+    regions = connection.app.state.get("regions")
+    if isinstance(code, str) and regions is not None:
+        region = regions.region_of(code)
+        if region is None:
+            raise NotFoundException(f"no authority with code {code}")
+        if not may_reach_authority(caller, code, region, kind):
+            raise PermissionDeniedException(f"this token may not reach authority {code} here")
 
 
 def may_reach_authority(caller: Caller, authority_code: str, region: str, kind: str) -> bool:

@@ -24,6 +24,7 @@ from api.auth import BearerTokenMiddleware
 from api.authorities import AuthorityController
 from api.capacity import CapacityController
 from api.children import ChildrenController
+from api.dashboard.routes import dashboard_router, template_config
 from api.deps import (
     AuthorityRegions,
     provide_caller,
@@ -33,12 +34,19 @@ from api.deps import (
     provide_today,
 )
 from api.enquiries import EnquiryController
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, declare_problem_responses
 from api.forecasts import ForecastController
 from api.funnel import FunnelController
 from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
+from api.idempotency import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
+from api.idempotency import IdempotencyMiddleware
+from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
+from api.scenarios import ScenarioController
+from api.security_headers import add_security_headers
+from api.targets import MetricController, TargetController
+from jobs.forecast_refresh import recover_runs, stop_runs_here
 from jobs.scheduler import shutdown_scheduler, start_scheduler
 from tracker import schema
 from tracker.db import Database
@@ -46,7 +54,6 @@ from tracker.settings import Settings
 
 WORKER_THREADS = 32
 PUBLIC = {"public": True}
-FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
 FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
 
 
@@ -79,7 +86,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="Fostering recruitment and capacity tracker",
         version="1",
         description="Enquiries through the recruitment funnel, per local authority.",
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(
+            path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
+        ),
         render_plugins=[
             SwaggerRenderPlugin(
                 js_url="/static/swagger/swagger-ui-bundle.js",
@@ -97,10 +106,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     static = create_static_files_router(
         path="/static/swagger", directories=[_swagger_dir()], opt=PUBLIC, include_in_schema=False
     )
-    auth = DefineMiddleware(BearerTokenMiddleware, exclude=["^/health", "^/schema", "^/static"])
+    auth = DefineMiddleware(
+        BearerTokenMiddleware,
+        exclude=["^/health", "^/schema", "^/static", "^/dashboard/static", "^/dashboard/vendor"],
+    )
 
     state = State(
-        {"database": database, "settings": settings, "regions": AuthorityRegions(database)}
+        {
+            "database": database,
+            "settings": settings,
+            "regions": AuthorityRegions(database),
+            "auth_limiter": FailedAuthLimiter(settings.auth_failures_per_minute),
+        }
     )
 
     async def on_startup() -> None:
@@ -112,14 +129,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
         if settings.scheduler_enabled:
             state.scheduler = start_scheduler(settings, database)
+        else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
+            recover_runs(database)
 
     async def on_shutdown() -> None:
+        # In-flight requests have finished (uvicorn waits for them); stop the scheduler, then
+        # record the runs this process still had under way as stopped.
         if state.get("scheduler") is not None:
             shutdown_scheduler(state.scheduler)
             state.scheduler = None
+        try:
+            stop_runs_here(database)
+        except Exception:
+            logging.getLogger("fostering.jobs").exception("could not record stopped runs")
         database.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             static,
@@ -132,11 +157,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CapacityController,
             ChildrenController,
             ForecastController,
+            ScenarioController,
+            TargetController,
+            MetricController,
             RegionalController,
             CapacityReturnController,
             TokenController,
             AuditController,
+            dashboard_router,
         ],
+        template_config=template_config(),
         dependencies={
             "session": Provide(provide_session),
             "caller": Provide(provide_caller, sync_to_thread=False),
@@ -145,8 +175,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         guards=[access_guard],
-        middleware=[auth],
-        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[auth, IdempotencyMiddleware()],
+        exception_handlers={**EXCEPTION_HANDLERS, **IDEMPOTENCY_ANSWERS},
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
@@ -155,5 +185,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         state=state,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        before_send=[add_security_headers],
         debug=False,
     )
+    declare_problem_responses(app)
+    return app

@@ -1,33 +1,63 @@
-"""Bearer-token authentication: puts the `Caller` on each request's scope."""
+"""Bearer-token authentication: puts the `Caller` on each request's scope.
+
+The dashboard's pages (under /dashboard only) also accept the session cookie a browser gets
+when it signs in there; every other route, the JSON API included, takes the bearer token
+alone, so a cookie can never authorise an API call.
+"""
 
 from __future__ import annotations
+
+import re
 
 from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from api.dashboard.security import SESSION_COOKIE
+from api.rate_limit import record_failure, refuse_if_limited
 from tracker.access import Caller, caller_for
 from tracker.db import Database
+from tracker.web_sessions import caller_for_session
+
+DASHBOARD = re.compile(r"^/dashboard(?:/|$)")
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Look the presented token up; anonymous requests go on with no user.
 
     Routes decide whether anonymous is enough (the access guard refuses it everywhere
-    except the public routes: health, the docs and static files).
+    except the public routes: health, the docs and static files). An Authorization header
+    that fails (unknown, revoked or not a bearer token) counts against the client's address;
+    past the limit the client gets 429 (`api.rate_limit`).
     """
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         """Return the caller for a valid token, or no user."""
         header = connection.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            return AuthenticationResult(user=None, auth=None)
         database: Database = connection.app.state.database
+        if header:
+            # A client that failed too often is refused before its credential is looked at.
+            refuse_if_limited(connection)
+        if scheme.lower() != "bearer" or not secret.strip():
+            if header:
+                record_failure(connection)
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie and DASHBOARD.match(connection.scope["path"]):
+                caller = await sync_to_thread(_session_lookup, database, cookie)
+                return AuthenticationResult(user=caller, auth=None)
+            return AuthenticationResult(user=None, auth=None)
         caller = await sync_to_thread(_lookup, database, secret.strip())
+        if caller is None:
+            record_failure(connection)
         return AuthenticationResult(user=caller, auth=secret if caller else None)
 
 
 def _lookup(database: Database, secret: str) -> Caller | None:
     with database.read_session() as session:
         return caller_for(session, secret)
+
+
+def _session_lookup(database: Database, secret: str) -> Caller | None:
+    with database.read_session() as session:
+        return caller_for_session(session, secret)

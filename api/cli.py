@@ -3,6 +3,7 @@ forecast and the scheduler worker."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -57,6 +58,10 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     database = Database.from_settings(settings)
     schema.upgrade(database)
     database.dispose()
+    # On SIGTERM uvicorn stops taking connections, lets requests in flight finish, runs the
+    # shutdown hooks, then raises the signal again with this handler back in place: a stop
+    # asked for by the service manager that went to plan ends with status 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -81,6 +86,46 @@ def db_upgrade() -> None:
     schema.upgrade(database)
     console.print(
         f"schema is current on {database.engine.url.render_as_string(hide_password=True)}"
+    )
+
+
+@db.command("backup")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(force: bool, path: Path) -> None:
+    """Copy the SQLite database to PATH while the service runs (SQLite's online backup;
+    for PostgreSQL use pg_dump, see the README)."""
+    from tracker.backup import backup
+
+    try:
+        report = backup(Settings.from_env().database_url, path, overwrite=force)
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(
+        f"backed up {report.source} to {report.target}: {report.bytes:,} bytes, "
+        f"{report.tables} tables, {report.rows:,} rows, schema revision {report.revision}",
+        markup=False,
+    )
+
+
+@db.command("restore")
+@click.option(
+    "--force", is_flag=True, help="Restore even though another process has the database open."
+)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(force: bool, path: Path) -> None:
+    """Replace the SQLite database with the backup at PATH, then migrate it to the current
+    schema (stop the service first)."""
+    from tracker.backup import restore
+
+    try:
+        report = restore(Settings.from_env().database_url, path, force=force)
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(
+        f"restored {report.source} (schema revision {report.revision}) into {report.target}: "
+        f"{report.tables} tables, {report.rows:,} rows; schema now at {report.migrated_to}",
+        markup=False,
     )
 
 
@@ -213,18 +258,31 @@ def authority_list() -> None:
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
 @click.option(
+    "--forecast/--no-forecast",
+    default=True,
+    show_default=True,
+    help="Forecast the first authority's series once the data is in.",
+)
+@click.option(
     "--tokens-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write the demo tokens to this file.",
 )
 def demo(
-    authorities: tuple[str, ...], years: int, seed: int, if_empty: bool, tokens_file: Path | None
+    authorities: tuple[str, ...],
+    years: int,
+    seed: int,
+    if_empty: bool,
+    forecast: bool,
+    tokens_file: Path | None,
 ) -> None:
     """Fill an empty database with realistic synthetic data and print demo tokens."""
     from tracker.demo import DEFAULT_AUTHORITIES, generate_demo
     from tracker.errors import ConflictError
+    from tracker.ssda903.pseudonym import load_key
 
+    settings = Settings.from_env()
     database = _database()
     schema.upgrade(database)
     try:
@@ -235,6 +293,7 @@ def demo(
                 authorities=authorities or DEFAULT_AUTHORITIES,
                 years=years,
                 seed=seed,
+                ssda903_key=load_key(settings),
             )
     except ConflictError as exc:
         if if_empty:
@@ -253,6 +312,20 @@ def demo(
         tokens_file.write_text("\n".join(lines) + "\n")
         tokens_file.chmod(0o600)
         console.print(f"tokens also written to {tokens_file}")
+    if forecast:
+        _demo_forecast(settings, summary.authorities[0])
+
+
+def _demo_forecast(settings: Settings, code: str) -> None:
+    """Forecast the demo's first authority now, so trajectories have a forecast to show."""
+    from jobs.forecast_refresh import refresh_forecasts
+    from tracker.forecasts import Trigger
+
+    console.print(f"forecasting {code}'s series (the scheduler refreshes them monthly)...")
+    for outcome in refresh_forecasts(
+        settings.database_url, code, Trigger.CLI, "cli:demo", settings=settings
+    ):
+        console.print(f"forecast run {outcome.run_id}: {outcome.status}")
 
 
 def _import_spreadsheet(

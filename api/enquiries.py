@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.downloads import CSV_MEDIA, download
 from api.etags import expected_version, with_etag
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from tracker import enquiries as service
@@ -299,6 +300,7 @@ class EnquiryController(Controller):
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export as CSV or xlsx",
+        **download("The enquiries, as CSV or xlsx (`format`)", CSV_MEDIA, XLSX_MEDIA),
     )
     def export_file(
         self,

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.downloads import CSV_MEDIA, download
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
 from tracker import household_files
 from tracker.access import Caller
@@ -63,6 +64,7 @@ class HouseholdFileController(Controller):
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export the register as CSV or xlsx",
+        **download("The register, as CSV or xlsx (`format`)", CSV_MEDIA, XLSX_MEDIA),
     )
     def export_file(
         self,

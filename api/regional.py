@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
 from api.deps import WRITING
+from api.downloads import download_operation
 from tracker import regional
 from tracker.access import Caller
 from tracker.regional import LoadReport, RegionalCapacity
@@ -95,6 +96,7 @@ class RegionalController(Controller):
             ),
             304: ResponseSpec(data_container=None, description="Not modified since last polled"),
         },
+        operation_class=download_operation(JSON_MEDIA, CSV_MEDIA),
     )
     def capacity(
         self,

@@ -129,7 +129,9 @@ def tokens(authorities: Database) -> dict[str, str]:
 @pytest.fixture
 def client(authorities: Database) -> Iterator[TestClient]:
     """The application over the test database, driven by Litestar's test client."""
-    settings = Settings(database_url=authorities.url, scheduler_enabled=False)
+    settings = Settings(
+        database_url=authorities.url, scheduler_enabled=False, pseudonym_key="test-pseudonym-key"
+    )
     app = create_app(settings, authorities)
     with TestClient(app) as test_client:
         yield test_client

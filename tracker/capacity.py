@@ -14,15 +14,27 @@ Table 6) / children in care.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import ForeignKey, String, UniqueConstraint, case, func, select
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from tracker.authorities import get_authority
+from tracker.authorities import Authority, get_authority
 from tracker.care_types import (
     AGE_BANDS,
     FOSTER_CATEGORIES,
@@ -46,9 +58,18 @@ from tracker.households import (
 )
 from tracker.ssda903 import figures as ssda903_figures
 from tracker.ssda903.mapping import Mapping, load_mapping
+from tracker.ssda903.tables import CareEpisode
 from tracker.vocabulary import Ethnicity
 
 SUPPRESSION_THRESHOLD = 5
+ALL_CARE_TYPES = "all"
+# The sums the register queries give per group of households (they add up across groups).
+PLACE_SUMS = ("households", "approved", "filled", "unavailable", "vacant")
+TERM_AND_BAND_SUMS: tuple[str, ...] = (
+    *(f"{kind}_{t.value}" for t in Term for kind in ("n", "a", "v")),
+    *(f"b_{band}" for band, _, _ in AGE_BANDS),
+)
+CATEGORY_ORDER = {c.value: i for i, c in enumerate(PlacementCategory)}
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
@@ -180,9 +201,9 @@ class CapacityFigures(msgspec.Struct, frozen=True, kw_only=True):
     external_provision: list[ProvisionCounts]
 
 
-class MonthFlows(msgspec.Struct, frozen=True, kw_only=True):
+class MonthFlows(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Approvals, deregistrations by reason and net change in one month, and the month-end
-    stock of households and places."""
+    stock of households and places (per care type too, when asked for)."""
 
     month: str
     approvals: int
@@ -194,6 +215,7 @@ class MonthFlows(msgspec.Struct, frozen=True, kw_only=True):
     filled_places: int
     vacant_places: int
     occupancy: float | None
+    by_care_type: dict[str, PlaceCounts] | None = None
 
 
 def _ratio(numerator: int | None, denominator: int | None) -> float | None:
@@ -202,12 +224,29 @@ def _ratio(numerator: int | None, denominator: int | None) -> float | None:
     return round(numerator / denominator, 4)
 
 
-def _per_household(authority_code: str, as_at: date) -> Any:
-    """One row per household counted on `as_at`: its places and how they stand."""
+def _of_authorities(column: Any, many: bool) -> Any:
+    """SQL condition: `column` is the bound authority "code", or one of the bound "codes"."""
+    return column.in_(bindparam("codes", expanding=True)) if many else column == bindparam("code")
+
+
+def _authority_params(codes: Sequence[str], as_at: date) -> dict[str, Any]:
+    """The bound values of a statement built with `_per_household(len(codes) > 1)`."""
+    authorities = {"codes": list(codes)} if len(codes) > 1 else {"code": codes[0]}
+    return authorities | {"as_at": as_at}
+
+
+def _per_household(many: bool) -> Any:
+    """One row per household of the bound authorities counted on the bound "as_at": its
+    places and how they stand (the statements using it are built once, see below)."""
+    as_at = bindparam("as_at", type_=Date)
+
+    def of(column: Any) -> Any:
+        return _of_authorities(column, many)
+
     filled = (
         select(Placement.household_id, func.count().label("filled"))
         .where(
-            Placement.authority_code == authority_code,
+            of(Placement.authority_code),
             active_on(Placement.start_on, Placement.end_on, as_at),
         )
         .group_by(Placement.household_id)
@@ -216,7 +255,7 @@ def _per_household(authority_code: str, as_at: date) -> Any:
     marked = (
         select(Unavailability.household_id, func.sum(Unavailability.places).label("marked"))
         .where(
-            Unavailability.authority_code == authority_code,
+            of(Unavailability.authority_code),
             active_on(Unavailability.start_on, Unavailability.end_on, as_at),
         )
         .group_by(Unavailability.household_id)
@@ -233,6 +272,7 @@ def _per_household(authority_code: str, as_at: date) -> Any:
     )
     return (
         select(
+            v.authority_code,
             v.household_id,
             v.care_type,
             v.approved_places.label("approved"),  # type: ignore[attr-defined]
@@ -246,7 +286,7 @@ def _per_household(authority_code: str, as_at: date) -> Any:
         .outerjoin(filled, filled.c.household_id == v.household_id)
         .outerjoin(marked, marked.c.household_id == v.household_id)
         .where(
-            v.authority_code == authority_code,
+            of(v.authority_code),
             active_on(v.valid_from, v.valid_to, as_at),
             v.status != HouseholdStatus.DEREGISTERED.value,
         )
@@ -254,19 +294,15 @@ def _per_household(authority_code: str, as_at: date) -> Any:
     )
 
 
-def _place_counts(care_type: str, row: Any) -> PlaceCounts:
-    approved, filled, unavailable = (
-        int(row.approved or 0),
-        int(row.filled or 0),
-        int(row.unavailable or 0),
-    )
+def _place_counts(care_type: str, sums: dict[str, int]) -> PlaceCounts:
+    approved, filled, unavailable = sums["approved"], sums["filled"], sums["unavailable"]
     return PlaceCounts(
         care_type=care_type,
-        households=int(row.households or 0),
+        households=sums["households"],
         approved_places=approved,
         filled_places=filled,
         unavailable_places=unavailable,
-        vacant_places=int(row.vacant or 0),
+        vacant_places=sums["vacant"],
         occupancy=_ratio(filled, approved - unavailable),
     )
 
@@ -281,37 +317,7 @@ def _sums(h: Any) -> list[Any]:
     ]
 
 
-def place_counts(
-    session: Session, authority_code: str, as_at: date
-) -> tuple[PlaceCounts, list[PlaceCounts]]:
-    """Households and places in total and per care type (every care type listed)."""
-    h = _per_household(authority_code, as_at)
-    total = session.execute(select(*_sums(h))).one()
-    rows = {
-        r.care_type: r
-        for r in session.execute(select(h.c.care_type, *_sums(h)).group_by(h.c.care_type))
-    }
-    by_type = [
-        _place_counts(t.value, rows[t.value])
-        if t.value in rows
-        else PlaceCounts(
-            care_type=t.value,
-            households=0,
-            approved_places=0,
-            filled_places=0,
-            unavailable_places=0,
-            vacant_places=0,
-            occupancy=None,
-        )
-        for t in HouseholdCareType
-    ]
-    return _place_counts("all", total), by_type
-
-
-def _term_and_age(
-    session: Session, authority_code: str, as_at: date
-) -> tuple[list[TermCounts], list[AgeBandVacancies]]:
-    h = _per_household(authority_code, as_at)
+def _term_and_band_sums(h: Any) -> list[Any]:
     columns: list[Any] = []
     for term in Term:
         has = h.c.terms.like(f"%|{term.value}|%")
@@ -323,20 +329,109 @@ def _term_and_age(
     for band, low, high in AGE_BANDS:
         meets = (h.c.age_min <= high) & (h.c.age_max >= low)
         columns.append(func.sum(case((meets, h.c.vacant), else_=0)).label(f"b_{band}"))
-    row = session.execute(select(*columns)).mappings().one()
-    terms = [
-        TermCounts(
-            term=t,
-            households=int(row[f"n_{t.value}"] or 0),
-            approved_places=int(row[f"a_{t.value}"] or 0),
-            vacant_places=int(row[f"v_{t.value}"] or 0),
+    return columns
+
+
+def _add(into: dict[str, int], row: Any, names: Sequence[str]) -> None:
+    for name in names:
+        into[name] = into.get(name, 0) + int(row[name] or 0)
+
+
+def _totals(by_care_type: dict[str, dict[str, int]]) -> tuple[PlaceCounts, list[PlaceCounts]]:
+    """The "all" counts (the sums of every care type's, as stored) and every care type's."""
+    none = dict.fromkeys(PLACE_SUMS, 0)
+    total = {name: sum(s[name] for s in by_care_type.values()) for name in PLACE_SUMS}
+    by_type = [_place_counts(t.value, by_care_type.get(t.value, none)) for t in HouseholdCareType]
+    return _place_counts(ALL_CARE_TYPES, total), by_type
+
+
+class RegisterCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """What an authority's household register gives as at a date: households and places in
+    total and per care type, by term, vacancies by age band, and households per carers'
+    ethnic group (unsuppressed: pass them through `suppress_small_groups` before showing)."""
+
+    total: PlaceCounts
+    by_care_type: list[PlaceCounts]
+    by_term: list[TermCounts]
+    vacancies_by_age_band: list[AgeBandVacancies]
+    ethnic_groups: dict[str, int]
+
+
+@cache
+def _register_query(many: bool) -> Any:
+    h = _per_household(many)
+    ethnicity = Household.carers_ethnicity
+    return (
+        select(
+            h.c.authority_code,
+            h.c.care_type,
+            ethnicity.label("ethnicity"),
+            *_sums(h),
+            *_term_and_band_sums(h),
         )
-        for t in Term
-    ]
-    bands = [
-        AgeBandVacancies(age_band=b, vacant_places=int(row[f"b_{b}"] or 0)) for b, _, _ in AGE_BANDS
-    ]
-    return terms, bands
+        .select_from(h)
+        .outerjoin(Household, Household.id == h.c.household_id)
+        .group_by(h.c.authority_code, h.c.care_type, ethnicity)
+    )
+
+
+def register_counts(
+    session: Session, codes: Sequence[str], as_at: date
+) -> dict[str, RegisterCounts]:
+    """The register's figures of each authority of `codes` on `as_at` (every code answered,
+    zeros when it has no household), from one query however many authorities are asked."""
+    if not codes:
+        return {}
+    query = _register_query(len(codes) > 1)
+    places: dict[str, dict[str, dict[str, int]]] = {code: {} for code in codes}
+    others: dict[str, dict[str, int]] = {code: {} for code in codes}
+    groups: dict[str, dict[str, int]] = {code: {} for code in codes}
+    for row in session.execute(query, _authority_params(codes, as_at)).mappings():
+        code = row["authority_code"]
+        _add(places[code].setdefault(row["care_type"], {}), row, PLACE_SUMS)
+        _add(others[code], row, TERM_AND_BAND_SUMS)
+        group = Ethnicity(row["ethnicity"]).group if row["ethnicity"] else "unknown"
+        groups[code][group] = groups[code].get(group, 0) + int(row["households"] or 0)
+    result = {}
+    for code in codes:
+        total, by_type = _totals(places[code])
+        sums = others[code]
+        result[code] = RegisterCounts(
+            total=total,
+            by_care_type=by_type,
+            by_term=[
+                TermCounts(
+                    term=t,
+                    households=sums.get(f"n_{t.value}", 0),
+                    approved_places=sums.get(f"a_{t.value}", 0),
+                    vacant_places=sums.get(f"v_{t.value}", 0),
+                )
+                for t in Term
+            ],
+            vacancies_by_age_band=[
+                AgeBandVacancies(age_band=b, vacant_places=sums.get(f"b_{b}", 0))
+                for b, _, _ in AGE_BANDS
+            ],
+            ethnic_groups=groups[code],
+        )
+    return result
+
+
+@cache
+def _place_counts_query() -> Any:
+    h = _per_household(many=False)
+    return select(h.c.care_type, *_sums(h)).group_by(h.c.care_type)
+
+
+def place_counts(
+    session: Session, authority_code: str, as_at: date
+) -> tuple[PlaceCounts, list[PlaceCounts]]:
+    """Households and places in total and per care type (every care type listed)."""
+    query = _place_counts_query()
+    by_care_type: dict[str, dict[str, int]] = {}
+    for row in session.execute(query, {"code": authority_code, "as_at": as_at}).mappings():
+        _add(by_care_type.setdefault(row["care_type"], {}), row, PLACE_SUMS)
+    return _totals(by_care_type)
 
 
 def children_in_care(
@@ -345,36 +440,57 @@ def children_in_care(
     """Children in care by placement category on `as_at`: from the SSDA903 episodes when the
     authority has any (every category, source "ssda903"; `mapping` defaults to the shipped
     one), else the latest entered figure per category on or before the date."""
-    if ssda903_figures.has_episodes(session, authority_code):
-        counts = ssda903_figures.episodes_in_care(
-            session, authority_code, as_at, mapping or load_mapping()
+    return children_in_care_by_authority(session, [authority_code], as_at, mapping)[authority_code]
+
+
+def children_in_care_by_authority(
+    session: Session, codes: Sequence[str], as_at: date, mapping: Mapping | None = None
+) -> dict[str, list[CategoryCount]]:
+    """`children_in_care` of each authority of `codes` (every code answered), with one query
+    for the entered figures of all of them."""
+    with_episodes = set(
+        session.scalars(
+            select(Authority.code).where(
+                Authority.code.in_(codes),  # type: ignore[attr-defined]
+                exists().where(CareEpisode.authority_code == Authority.code),
+            )
         )
-        return [
-            CategoryCount(category=c, children=n, as_at=as_at, source=ssda903_figures.SSDA903)
-            for c, n in counts.items()
-        ]
-    # The latest entry on or before the date, whole: mixing categories from different dates
-    # would count a category left out of a later entry at its old number.
+    )
+    result: dict[str, list[CategoryCount]] = {code: [] for code in codes}
+    for code in codes:
+        if code in with_episodes:
+            counts = ssda903_figures.episodes_in_care(
+                session, code, as_at, mapping or load_mapping()
+            )
+            result[code] = [
+                CategoryCount(category=c, children=n, as_at=as_at, source=ssda903_figures.SSDA903)
+                for c, n in counts.items()
+            ]
+    entered = [code for code in codes if code not in with_episodes]
+    if not entered:
+        return result
+    # Each authority's latest entry on or before the date, whole: mixing categories from
+    # different dates would count a category left out of a later entry at its old number.
     f = ChildrenInCareFigure
-    latest = session.scalar(
-        select(func.max(f.as_at)).where(f.authority_code == authority_code, f.as_at <= as_at)
+    latest = (
+        select(f.authority_code, func.max(f.as_at).label("as_at"))
+        .where(f.authority_code.in_(entered), f.as_at <= as_at)  # type: ignore[attr-defined]
+        .group_by(f.authority_code)
+        .subquery()
     )
-    if latest is None:
-        return []
-    query = select(f).where(f.authority_code == authority_code, f.as_at == latest)
-    rows = sorted(
-        session.scalars(query),
-        key=lambda r: list(PlacementCategory).index(PlacementCategory(r.category)),
+    query = select(f).join(
+        latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at)
     )
-    return [
-        CategoryCount(
-            category=PlacementCategory(r.category),
-            children=r.children,
-            as_at=r.as_at,
-            source=r.source,
+    for r in sorted(session.scalars(query), key=lambda r: CATEGORY_ORDER[r.category]):
+        result[r.authority_code].append(
+            CategoryCount(
+                category=PlacementCategory(r.category),
+                children=r.children,
+                as_at=r.as_at,
+                source=r.source,
+            )
         )
-        for r in rows
-    ]
+    return result
 
 
 def external_provision(session: Session, authority_code: str, as_at: date) -> list[ProvisionCounts]:
@@ -404,35 +520,49 @@ def external_provision(session: Session, authority_code: str, as_at: date) -> li
     ]
 
 
+def share_of_demand(by_care_type: list[PlaceCounts], children_total: int | None) -> float | None:
+    """Approved places of mainstream in-house households per child in care."""
+    mainstream = sum(
+        c.approved_places
+        for c in by_care_type
+        if HouseholdCareType(c.care_type) in MAINSTREAM_CARE_TYPES
+    )
+    return _ratio(mainstream, children_total)
+
+
 def capacity_figures(
     session: Session, authority_code: str, as_at: date, mapping: Mapping | None = None
 ) -> CapacityFigures:
     """Every capacity figure of an authority as at a date (`mapping`: the council's SSDA903
     placement mapping, when it has its own)."""
     get_authority(session, authority_code)
-    total, by_type = place_counts(session, authority_code, as_at)
-    terms, bands = _term_and_age(session, authority_code, as_at)
+    register = register_counts(session, [authority_code], as_at)[authority_code]
     children = children_in_care(session, authority_code, as_at, mapping)
     children_total = sum(c.children for c in children) if children else None
     by_category = {c.category: c.children for c in children}
     foster = sum(n for k, n in by_category.items() if k in FOSTER_CATEGORIES)
-    mainstream = sum(
-        c.approved_places
-        for c in by_type
-        if HouseholdCareType(c.care_type) in MAINSTREAM_CARE_TYPES
-    )
     return CapacityFigures(
         authority_code=authority_code,
         as_at=as_at,
-        total=total,
-        by_care_type=by_type,
-        by_term=terms,
-        vacancies_by_age_band=bands,
+        total=register.total,
+        by_care_type=register.by_care_type,
+        by_term=register.by_term,
+        vacancies_by_age_band=register.vacancies_by_age_band,
         children_in_care=children,
         children_in_care_total=children_total,
         in_house_share_of_foster=_ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
-        capacity_share_of_demand=_ratio(mainstream, children_total),
+        capacity_share_of_demand=share_of_demand(register.by_care_type, children_total),
         external_provision=external_provision(session, authority_code, as_at),
+    )
+
+
+@cache
+def _ethnicity_query() -> Any:
+    h = _per_household(many=False)
+    return (
+        select(Household.carers_ethnicity, func.count())
+        .join(h, h.c.household_id == Household.id)
+        .group_by(Household.carers_ethnicity)
     )
 
 
@@ -440,16 +570,19 @@ def carers_ethnicity(
     session: Session, authority_code: str, as_at: date, threshold: int = SUPPRESSION_THRESHOLD
 ) -> list[EthnicityCount]:
     """Households counted on `as_at` by carers' ethnic group, small counts withheld."""
-    h = _per_household(authority_code, as_at)
-    query = (
-        select(Household.carers_ethnicity, func.count())
-        .join(h, h.c.household_id == Household.id)
-        .group_by(Household.carers_ethnicity)
-    )
     groups: dict[str, int] = {}
-    for code, count in session.execute(query):
+    params = {"code": authority_code, "as_at": as_at}
+    for code, count in session.execute(_ethnicity_query(), params):
         group = Ethnicity(code).group if code else "unknown"
         groups[group] = groups.get(group, 0) + int(count)
+    return suppress_small_groups(groups, threshold)
+
+
+def suppress_small_groups(
+    groups: dict[str, int], threshold: int = SUPPRESSION_THRESHOLD
+) -> list[EthnicityCount]:
+    """Households per carers' ethnic group with counts below `threshold` withheld (and the
+    next smallest too when only one would be, so it cannot be worked out from the total)."""
     order = ["white", "mixed", "asian", "black", "other", "not_stated", "unknown"]
     withheld = {g for g in order if 0 < groups.get(g, 0) < threshold}
     if len(withheld) == 1:
@@ -468,9 +601,10 @@ def carers_ethnicity(
 
 
 def monthly_flows(
-    session: Session, authority_code: str, first: date, last: date
+    session: Session, authority_code: str, first: date, last: date, *, by_care_type: bool = False
 ) -> list[MonthFlows]:
-    """Approvals, deregistrations (by reason), net change and month-end stock per month."""
+    """Approvals, deregistrations (by reason), net change and month-end stock per month; with
+    `by_care_type`, the month-end households and places of each care type as well."""
     get_authority(session, authority_code)
     ends = month_ends(first, last)
     start = date(first.year, first.month, 1)
@@ -501,7 +635,7 @@ def monthly_flows(
     result = []
     for end in ends:
         key = end.strftime("%Y-%m")
-        total, _ = place_counts(session, authority_code, end)
+        total, by_type = place_counts(session, authority_code, end)
         gone = sum(leavers.get(key, {}).values())
         result.append(
             MonthFlows(
@@ -515,6 +649,7 @@ def monthly_flows(
                 filled_places=total.filled_places,
                 vacant_places=total.vacant_places,
                 occupancy=total.occupancy,
+                by_care_type={c.care_type: c for c in by_type} if by_care_type else None,
             )
         )
     return result

@@ -10,17 +10,35 @@ from __future__ import annotations
 import enum
 import itertools
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
-from sqlalchemy import ColumnElement, Integer, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from tracker.authorities import get_authority
 from tracker.enquiries import Enquiry
-from tracker.stages import STAGE_ORDER, Stage
+from tracker.stages import LATER_STAGES, STAGE_ORDER, Stage
 
+# What the monthly series counts, by the date column of each event.
+MONTHLY_EVENTS: dict[str, Any] = {
+    "enquiries": Enquiry.received_on,
+    "applications": Enquiry.application_on,
+    "approvals": Enquiry.approved_on,
+    "closures": Enquiry.closed_on,
+}
 # Stage pairs whose elapsed days are reported: each step, and the headline spans.
 DURATION_PAIRS: tuple[tuple[Stage, Stage], ...] = (
     *itertools.pairwise(STAGE_ORDER),
@@ -138,16 +156,21 @@ def _reached_expression(stage: Stage) -> ColumnElement[Any]:
 
 def month_of(session: Session, column: Any) -> ColumnElement[str]:
     """'YYYY-MM' of a date column, in the database's own dialect."""
-    if session.get_bind().dialect.name == "sqlite":
+    return _month_of(session.get_bind().dialect.name, column)
+
+
+def _month_of(dialect: str, column: Any) -> ColumnElement[str]:
+    if dialect == "sqlite":
         return func.strftime("%Y-%m", column)
     return func.to_char(column, "YYYY-MM")
 
 
-def _cohort(authority_code: str, date_from: date, date_to: date) -> list[ColumnElement[bool]]:
+def _cohort() -> list[ColumnElement[bool]]:
+    """The enquiries of the bound "code" received from "date_from" to "date_to"."""
     return [
-        Enquiry.authority_code == authority_code,
-        Enquiry.received_on >= date_from,  # type: ignore[list-item]
-        Enquiry.received_on <= date_to,  # type: ignore[list-item]
+        Enquiry.authority_code == bindparam("code"),
+        Enquiry.received_on >= bindparam("date_from", type_=Date),  # type: ignore[list-item]
+        Enquiry.received_on <= bindparam("date_to", type_=Date),  # type: ignore[list-item]
     ]
 
 
@@ -183,31 +206,128 @@ def _aggregates() -> list[Any]:
 
 def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
     """Whole days from one date column to another, in the database's own dialect."""
-    if session.get_bind().dialect.name == "sqlite":
+    return _days_between(session.get_bind().dialect.name, start, end)
+
+
+def _days_between(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
+    if dialect == "sqlite":
         return func.cast(func.julianday(end) - func.julianday(start), Integer)
     return end - start  # type: ignore[no-any-return]
 
 
-def _durations(session: Session, cohort: list[ColumnElement[bool]]) -> list[StageDuration]:
-    """Median and 90th percentile of days between stages.
+class _Statements(NamedTuple):
+    """The funnel's queries of one dialect, built once: only their bound values change."""
 
-    SQL returns each pair's distinct day counts with their frequencies (a few hundred rows
-    however many enquiries there are); the percentiles are read off that histogram.
-    """
+    cohort: Any
+    approvals: Any
+    monthly: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    # One row per enquiry of the cohort: closed or not, its stage and closure reason, and the
+    # days from receipt to each later stage it reached (None where it has no date). The
+    # whole funnel of the period is worked out from these in one pass.
+    received = Enquiry.received_on
+    cohort = select(
+        case((Enquiry.closed_on.is_(None), 0), else_=1).label("closed"),  # type: ignore[union-attr]
+        Enquiry.stage,
+        Enquiry.closure_reason,
+        *(
+            _days_between(dialect, received, getattr(Enquiry, stage.date_column))
+            for stage in LATER_STAGES
+        ),
+    ).where(*_cohort())
+    approved_month = _month_of(dialect, Enquiry.approved_on)
+    approvals = (
+        select(approved_month, func.count())
+        .where(
+            Enquiry.authority_code == bindparam("code"),
+            Enquiry.approved_on >= bindparam("start", type_=Date),  # type: ignore[operator]
+            Enquiry.approved_on <= bindparam("end", type_=Date),  # type: ignore[operator]
+        )
+        .group_by(approved_month)
+    )
+    series = []
+    for index, column in enumerate(MONTHLY_EVENTS.values()):
+        month = _month_of(dialect, column)
+        series.append(
+            select(
+                literal_column(str(index), Integer).label("event"),
+                month.label("month"),
+                func.count().label("n"),
+            )
+            .where(
+                Enquiry.authority_code == bindparam("code"),
+                column >= bindparam("month_from", type_=Date),  # type: ignore[operator]
+                column <= bindparam("date_to", type_=Date),  # type: ignore[operator]
+            )
+            .group_by(month)
+        )
+    return _Statements(cohort=cohort, approvals=approvals, monthly=union_all(*series))
+
+
+@cache
+def _breakdown(dialect: str, by: Dimension) -> Any:
+    """The funnel per channel, campaign or month of receipt, built once per dialect."""
+    key = {
+        Dimension.CHANNEL: Enquiry.channel,
+        Dimension.CAMPAIGN: Enquiry.campaign,
+        Dimension.MONTH: _month_of(dialect, Enquiry.received_on),
+    }[by]
+    return select(key.label("key"), *_aggregates()).where(*_cohort()).group_by(key).order_by(key)
+
+
+def _cohort_funnel(
+    rows: list[Any],
+) -> tuple[FunnelFigures, list[ClosureCount], list[StageDuration]]:
+    """The figures, closures and stage durations of a cohort from its rows (see
+    `_statements`): the same counts SQL's aggregates give, in one pass over the rows."""
+    later = len(LATER_STAGES)
+    reached = [0] * later  # enquiries that reached each later stage, or one after it
+    closed = 0
+    closures: dict[tuple[str, str | None], int] = {}
+    for row in rows:
+        if row[0]:
+            closed += 1
+            key = (row[1], row[2])
+            closures[key] = closures.get(key, 0) + 1
+        offsets = row[3:]
+        for last in range(later - 1, -1, -1):
+            if offsets[last] is not None:
+                for k in range(last + 1):
+                    reached[k] += 1
+                break
+    columns = list(zip(*(row[3:] for row in rows), strict=True)) if rows else [()] * later
+    approved = sum(1 for v in columns[-1] if v is not None)
+    figures = _figures(
+        {"reached_" + STAGE_ORDER[0].value: len(rows)}
+        | {f"reached_{s.value}": n for s, n in zip(LATER_STAGES, reached, strict=True)}
+        | {"closed": closed, "approved": approved}
+    )
+    counts = sorted(
+        (ClosureCount(stage=Stage(s), reason=r, count=n) for (s, r), n in closures.items()),
+        key=lambda c: (c.stage.rank, c.reason),
+    )
+    return figures, counts, _durations(columns)
+
+
+def _durations(columns: list[tuple[int | None, ...]]) -> list[StageDuration]:
+    """Median and 90th percentile of days between stages, for the enquiries that reached
+    both; `columns` holds the days from receipt to each later stage."""
     result = []
     for start, end in DURATION_PAIRS:
-        first, second = getattr(Enquiry, start.date_column), getattr(Enquiry, end.date_column)
-        days = days_between(session, first, second).label("days")
-        query = (
-            select(days, func.count())
-            .where(*cohort, first.is_not(None), second.is_not(None))
-            .group_by(days)
-        )
-        histogram = session.execute(query).all()
-        values = np.repeat(
-            np.array([d for d, _ in histogram], dtype=float),
-            np.array([n for _, n in histogram], dtype=int),
-        )
+        to_end = columns[end.rank - 1]
+        if start is Stage.ENQUIRY:
+            days = [d for d in to_end if d is not None]
+        else:
+            to_start = columns[start.rank - 1]
+            days = [
+                e - s
+                for s, e in zip(to_start, to_end, strict=True)
+                if s is not None and e is not None
+            ]
+        values = np.array(days, dtype=float)
         result.append(
             StageDuration(
                 from_stage=start,
@@ -239,18 +359,10 @@ def _approvals_by_year(
 ) -> list[YearApprovals]:
     first, last = year_ending_march(date_from), year_ending_march(date_to)
     start, end = date(first - 1, 4, 1), date(last, 3, 31)
-    month = month_of(session, Enquiry.approved_on)
-    query = (
-        select(month, func.count())
-        .where(
-            Enquiry.authority_code == authority_code,
-            Enquiry.approved_on >= start,  # type: ignore[operator]
-            Enquiry.approved_on <= end,  # type: ignore[operator]
-        )
-        .group_by(month)
-    )
+    query = _statements(session.get_bind().dialect.name).approvals
     per_year: dict[int, int] = {}
-    for label, count in session.execute(query):
+    params = {"code": authority_code, "start": start, "end": end}
+    for label, count in session.execute(query, params):
         year, mon = int(label[:4]), int(label[5:7])
         key = year + 1 if mon >= 4 else year
         per_year[key] = per_year.get(key, 0) + int(count)
@@ -285,39 +397,23 @@ def funnel_report(
 ) -> FunnelReport:
     """The funnel of enquiries received between two dates (inclusive)."""
     authority = get_authority(session, authority_code)
-    cohort = _cohort(authority_code, date_from, date_to)
-    overall = session.execute(select(*_aggregates()).where(*cohort)).mappings().one()
-    closures_query = (
-        select(Enquiry.stage, Enquiry.closure_reason, func.count())
-        .where(*cohort, Enquiry.closed_on.is_not(None))  # type: ignore[union-attr]
-        .group_by(Enquiry.stage, Enquiry.closure_reason)
-    )
-    closures = sorted(
-        (
-            ClosureCount(stage=Stage(s), reason=r, count=int(c))
-            for s, r, c in session.execute(closures_query)
-        ),
-        key=lambda c: (c.stage.rank, c.reason),
-    )
+    dialect = session.get_bind().dialect.name
+    params = {"code": authority_code, "date_from": date_from, "date_to": date_to}
+    rows = session.execute(_statements(dialect).cohort, params).all()
+    overall, closures, durations = _cohort_funnel(rows)
     groups: list[FunnelGroup] = []
     if by is not None:
-        key = {
-            Dimension.CHANNEL: Enquiry.channel,
-            Dimension.CAMPAIGN: Enquiry.campaign,
-            Dimension.MONTH: month_of(session, Enquiry.received_on),
-        }[by]
-        query = select(key.label("key"), *_aggregates()).where(*cohort).group_by(key).order_by(key)
         groups = [
             FunnelGroup(key=row["key"], figures=_figures(row))
-            for row in session.execute(query).mappings()
+            for row in session.execute(_breakdown(dialect, by), params).mappings()
         ]
     return FunnelReport(
         authority_code=authority_code,
         date_from=date_from,
         date_to=date_to,
-        overall=_figures(overall),
+        overall=overall,
         closures=closures,
-        durations=_durations(session, cohort),
+        durations=durations,
         approvals_by_year=_approvals_by_year(
             session, authority_code, authority.annual_approvals_target, date_from, date_to, today
         ),
@@ -343,27 +439,17 @@ def monthly_series(
     get_authority(session, authority_code)
     months = months_between(date_from, date_to)
     counts: dict[str, dict[str, int]] = {m: {} for m in months}
-    events = {
-        "enquiries": Enquiry.received_on,
-        "applications": Enquiry.application_on,
-        "approvals": Enquiry.approved_on,
-        "closures": Enquiry.closed_on,
+    names = list(MONTHLY_EVENTS)
+    query = _statements(session.get_bind().dialect.name).monthly
+    params = {
+        "code": authority_code,
+        "month_from": date(date_from.year, date_from.month, 1),
+        "date_to": date_to,
     }
-    for name, column in events.items():
-        month = month_of(session, column)
-        query = (
-            select(month, func.count())
-            .where(
-                Enquiry.authority_code == authority_code,
-                column >= date(date_from.year, date_from.month, 1),  # type: ignore[operator]
-                column <= date_to,  # type: ignore[operator]
-            )
-            .group_by(month)
-        )
-        for label, count in session.execute(query):
-            if label in counts:
-                counts[label][name] = int(count)
+    for event, label, count in session.execute(query, params):
+        if label in counts:
+            counts[label][names[event]] = int(count)
     points = [
-        MonthPoint(month=m, **{name: counts[m].get(name, 0) for name in events}) for m in months
+        MonthPoint(month=m, **{name: counts[m].get(name, 0) for name in names}) for m in months
     ]
     return MonthlySeries(authority_code=authority_code, points=points)

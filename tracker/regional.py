@@ -18,10 +18,11 @@ import io
 import re
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -241,20 +242,25 @@ def _from_counts(counts: PlaceCounts) -> PlaceFigures:
     )
 
 
-def _from_register(session: Session, authority: Authority, as_at: date) -> AuthorityCapacity:
-    figures = capacity.capacity_figures(session, authority.code, as_at)
+def _from_register(
+    authority: Authority,
+    as_at: date,
+    register: capacity.RegisterCounts,
+    children: list[capacity.CategoryCount],
+) -> AuthorityCapacity:
+    children_total = sum(c.children for c in children) if children else None
     return AuthorityCapacity(
         code=authority.code,
         name=authority.name,
         region=authority.region,
         as_at=as_at,
         source=FigureSource.REGISTER,
-        rows=[*(_from_counts(c) for c in figures.by_care_type), _from_counts(figures.total)],
-        vacancies_by_age_band=figures.vacancies_by_age_band,
-        by_term=figures.by_term,
-        children_in_care=figures.children_in_care_total,
-        capacity_share_of_demand=figures.capacity_share_of_demand,
-        carers_ethnicity=capacity.carers_ethnicity(session, authority.code, as_at),
+        rows=[*(_from_counts(c) for c in register.by_care_type), _from_counts(register.total)],
+        vacancies_by_age_band=register.vacancies_by_age_band,
+        by_term=register.by_term,
+        children_in_care=children_total,
+        capacity_share_of_demand=capacity.share_of_demand(register.by_care_type, children_total),
+        carers_ethnicity=capacity.suppress_small_groups(register.ethnic_groups),
     )
 
 
@@ -339,10 +345,16 @@ def authority_capacity_rows(
     codes = [a.code for a in authorities]
     registers = _with_register(session, codes, as_at)
     returns = _latest_returns(session, codes, as_at)
+    # Every register's figures from one query, not a round of queries per authority.
+    kept = [code for code in codes if code in registers]
+    counts = capacity.register_counts(session, kept, as_at)
+    children = capacity.children_in_care_by_authority(session, kept, as_at) if kept else {}
     result = []
     for authority in authorities:
         if authority.code in registers:
-            result.append(_from_register(session, authority, as_at))
+            result.append(
+                _from_register(authority, as_at, counts[authority.code], children[authority.code])
+            )
         elif authority.code in returns:
             result.append(_from_return(authority, returns[authority.code]))
         else:
@@ -410,14 +422,10 @@ def regional_capacity(
     )
 
 
-def last_modified(session: Session, region: str) -> datetime | None:
-    """The latest recorded change to anything the region's figures are built from.
-
-    Some changes leave no timestamp of their own (a placement's end date, a household's
-    dated version): the audit entry each of them writes covers them, and the ETag, built
-    from the content, never depends on this.
-    """
-    codes = select(Authority.code).where(func.lower(Authority.region) == region.strip().lower())
+@cache
+def _last_modified_query() -> Any:
+    """The latest timestamp of each source of the figures, in one statement built once."""
+    codes = select(Authority.code).where(func.lower(Authority.region) == bindparam("region"))
     latest = [
         select(func.max(Authority.created_at)).where(Authority.code.in_(codes)),  # type: ignore[attr-defined]
         select(func.max(Household.updated_at)).where(Household.authority_code.in_(codes)),  # type: ignore[attr-defined]
@@ -430,7 +438,18 @@ def last_modified(session: Session, region: str) -> datetime | None:
         ),
         select(func.max(AuditEntry.at)).where(AuditEntry.authority_code.in_(codes)),  # type: ignore[union-attr]
     ]
-    times = [t for query in latest if (t := session.scalar(query)) is not None]
+    return select(*(query.scalar_subquery() for query in latest))
+
+
+def last_modified(session: Session, region: str) -> datetime | None:
+    """The latest recorded change to anything the region's figures are built from.
+
+    Some changes leave no timestamp of their own (a placement's end date, a household's
+    dated version): the audit entry each of them writes covers them, and the ETag, built
+    from the content, never depends on this.
+    """
+    row = session.execute(_last_modified_query(), {"region": region.strip().lower()}).one()
+    times = [t for t in row if t is not None]
     if not times:
         return None
     return max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)

@@ -17,11 +17,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    max_page_size: int = 500
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 20_000_000
     sqlite_busy_timeout_s: float = 30.0
     cors_origins: tuple[str, ...] = ()
+    # Failed authentications (unknown, revoked or malformed credentials) allowed per client
+    # address and minute before it gets 429 (api.rate_limit); 0 turns the limit off.
     auth_failures_per_minute: int = 30
     # The secret that keys child pseudonyms: FOSTERING_PSEUDONYM_KEY, else this file
     # (created with a random key on first use; keep it outside the repository, back it up).

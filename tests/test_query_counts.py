@@ -1,0 +1,117 @@
+"""The regional view reads every council's register in a fixed number of queries (no N+1),
+and gives each council exactly the figures its own capacity route gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.conftest import COVENTRY, STOKE
+from tracker import capacity, regional
+from tracker.access import SYSTEM
+from tracker.capacity import ChildrenInCareEntry, record_children_in_care
+from tracker.care_types import HouseholdCareType, PlacementCategory, Term
+from tracker.db import Database
+from tracker.households import NewHousehold, NewPlacement, approve_household, place_child
+from tracker.vocabulary import Ethnicity
+
+TODAY = date(2024, 6, 30)
+REGION = "West Midlands"
+
+
+@contextmanager
+def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+
+
+def register(database: Database, code: str, prefix: str, n: int) -> None:
+    """`n` households of mixed care types, terms and ethnicity, one child placed in each
+    other household, and children-in-care figures."""
+    with database.writing() as session:
+        for i in range(n):
+            record = approve_household(
+                session,
+                SYSTEM,
+                code,
+                NewHousehold(
+                    reference=f"{prefix}-{i}",
+                    care_type=(
+                        HouseholdCareType.CONNECTED if i % 3 == 0 else HouseholdCareType.IN_HOUSE
+                    ),
+                    approved_places=1 + i % 3,
+                    approved_on=date(2023, 1 + i % 12, 10),
+                    age_min=i % 10,
+                    age_max=10 + i % 8,
+                    terms=[Term.LONG_TERM] if i % 2 else [Term.SHORT_TERM, Term.EMERGENCY],
+                    carers_ethnicity=Ethnicity.WHITE_BRITISH if i % 4 else Ethnicity.ASIAN_INDIAN,
+                ),
+                TODAY,
+            )
+            if i % 2 == 0:
+                place_child(
+                    session,
+                    SYSTEM,
+                    code,
+                    record.id,
+                    NewPlacement(child_ref=f"{prefix}-C{i}", start_on=date(2024, 2, 1)),
+                    TODAY,
+                )
+        counts = {PlacementCategory.IN_HOUSE_FOSTER: 10 + n, PlacementCategory.IFA_FOSTER: 2 * n}
+        record_children_in_care(session, code, ChildrenInCareEntry(as_at=TODAY, counts=counts))
+
+
+def test_the_regional_view_costs_the_same_queries_however_many_registers(authorities):
+    register(authorities, STOKE, "S", 7)
+    with authorities.read_session() as session, statements(authorities) as one_register:
+        regional.regional_capacity(session, REGION, TODAY)
+    register(authorities, COVENTRY, "C", 5)
+    with authorities.read_session() as session, statements(authorities) as two_registers:
+        view = regional.regional_capacity(session, REGION, TODAY)
+    assert {a.code: a.source for a in view.authorities} == {STOKE: "register", COVENTRY: "register"}
+    assert len(two_registers) == len(one_register)
+
+
+def test_each_council_in_the_view_has_its_own_capacity_figures(authorities):
+    register(authorities, STOKE, "S", 7)
+    register(authorities, COVENTRY, "C", 5)
+    with authorities.read_session() as session:
+        view = regional.regional_capacity(session, REGION, TODAY)
+        for shown in view.authorities:
+            own = capacity.capacity_figures(session, shown.code, TODAY)
+            expected = [*own.by_care_type, own.total]
+            assert [r.care_type for r in shown.rows] == [c.care_type for c in expected]
+            for row, counts in zip(shown.rows, expected, strict=True):
+                assert (row.households, row.approved_places, row.filled_places) == (
+                    counts.households,
+                    counts.approved_places,
+                    counts.filled_places,
+                )
+                assert (row.vacant_places, row.unavailable_places, row.occupancy) == (
+                    counts.vacant_places,
+                    counts.unavailable_places,
+                    counts.occupancy,
+                )
+            assert shown.by_term == own.by_term
+            assert shown.vacancies_by_age_band == own.vacancies_by_age_band
+            assert shown.children_in_care == own.children_in_care_total
+            assert shown.capacity_share_of_demand == own.capacity_share_of_demand
+            assert shown.carers_ethnicity == capacity.carers_ethnicity(session, shown.code, TODAY)
+    stoke, coventry = (next(a for a in view.authorities if a.code == c) for c in (STOKE, COVENTRY))
+    # The two councils' figures are not mixed up: 7 and 5 households, 4 and 3 placed.
+    assert (stoke.rows[-1].households, coventry.rows[-1].households) == (7, 5)
+    assert (stoke.rows[-1].filled_places, coventry.rows[-1].filled_places) == (4, 3)
+    assert (stoke.children_in_care, coventry.children_in_care) == (17 + 14, 15 + 10)
