@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n $(WORKERS) -p no:cacheprovider
 
+# Every benchmark (API on SQLite and PostgreSQL with wrk, imports, forecasting, memory), about
+# 15 minutes; prints every figure, writes bench/results/ and the README's figures.
 bench: $(STAMP)
-	$(PY) bench/api.py
+	$(PY) bench/run_all.py --readme
+
+# The same, short (SQLite only, fewer rows, one forecast repeat), about 5 minutes.
+bench-quick: $(STAMP)
+	$(PY) bench/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

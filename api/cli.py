@@ -3,6 +3,7 @@ forecast and the scheduler worker."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from collections.abc import Callable
@@ -62,6 +63,11 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     # shutdown hooks, then raises the signal again with this handler back in place: a stop
     # asked for by the service manager that went to plan ends with status 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # The modules and tables loaded so far live as long as the process: moving them out of
+    # the collector's reach makes every later collection cheaper (about a quarter of the
+    # CPU of a funnel request in bench/ab.py).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         "api.app:create_app",
         factory=True,

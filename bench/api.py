@@ -4,6 +4,9 @@
     .venv/bin/python bench/api.py [--duration 4] [--concurrency 1,10,50]
                                   [--backends sqlite,postgresql] [--enquiries 4000]
                                   [--endpoints funnel,capacity,...] [--returns E08000025,...]
+                                  [--forecast-run off|one|all] [--output FILE.json]
+
+(bench/run_all.py runs it with the rest of the benchmarks: `make bench`.)
 
 For each backend it creates a fresh database (a temporary SQLite file; for PostgreSQL a new
 database fostering_bench_<random>, dropped afterwards), runs `fostering db upgrade` and
@@ -31,13 +34,21 @@ preloaded volume only. Load comes from wrk (bench/wrk/*.lua) or, when wrk is mis
 the slower Python generator in bench/loadgen.py. Results go to the terminal and to
 bench/results/api-<date>.json and .md (server logs too with --keep-logs), with the peak
 resident memory of each `fostering serve` (VmHWM from /proc, read just before it is
-stopped). After each warm-up and each run the benchmark waits until the server has finished
+stopped, and after every point), and the CPU time the server spent per request it answered
+(its process group's user+system time from the start of a run until it has finished what
+the run sent, over the requests its access log shows: steadier than req/s when other work
+shares the machine). With --forecast-run, `fostering forecast run` then refreshes the
+forecasts of the loaded database (one authority, or all) while bench/memory.py samples the
+memory of the command and its worker processes. --keep-sqlite FILE and --preloaded-sqlite
+FILE save and reuse a preloaded SQLite database between development runs.
+
+After each warm-up and each run the benchmark waits until the server has finished
 what it was sent (/health answers and the server's CPU use drops to near zero), so requests
 wrk abandoned do not count against the next measurement; a point that leaves the server
 busy longer than --drain-limit s (or 1.5 rounds of a slow endpoint, see Load) is recorded
 and the server restarted, so the next point starts clean. The regional
-view takes a quarter of a second a request, so at 50 clients its run is stretched (up to
---max-duration s) and the CSV form is measured at --csv-concurrency only.
+view is the slowest read, so at 50 clients its run is stretched (up to --max-duration s)
+and the CSV form is measured at --csv-concurrency only.
 """
 
 from __future__ import annotations
@@ -77,6 +88,7 @@ for extra in (str(ROOT), str(BENCH)):
 from preload import preload, region_codes, volume  # noqa: E402
 
 from tracker.db import Database, normalise_url  # noqa: E402
+from tracker.stages import Stage  # noqa: E402
 from tracker.timeliness import london_today  # noqa: E402
 
 AUTHORITY = "E06000021"
@@ -86,6 +98,8 @@ REGION = "West Midlands"
 WARMUP_DRAIN_LIMIT = 30.0
 PG_ADMIN_URL = os.environ.get("FOSTERING_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BIN = Path(sys.executable).parent
+# An access-log line of an answered request, health probes left out.
+SERVED = re.compile(rb'"(?:GET|POST|PUT|PATCH|DELETE|HEAD) (?!/health)[^"]* HTTP/1\.[01]" \d{3}')
 LOG_PROBLEMS = re.compile(
     r"Traceback|\bERROR\b|Exception|database is locked|QueuePool limit|OperationalError|"
     r"Internal Server Error",
@@ -136,6 +150,7 @@ class Server:
         self.restarts: list[dict[str, Any]] = []
         # Memory of each process run (one more after every restart), read before stopping.
         self.memory_by_run: list[dict[str, Any]] = []
+        self._served, self._log_offset = 0, 0
 
     def group_pids(self) -> list[int]:
         """Live processes of the server's process group (the server itself first)."""
@@ -277,6 +292,17 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def served(self) -> int:
+        """Requests answered so far by the access log, /health probes left out (read on from
+        where the last call stopped)."""
+        with contextlib.suppress(OSError), self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            chunk = log.read()
+            end = chunk.rfind(b"\n") + 1  # a line being written is counted next time
+            self._served += len(SERVED.findall(chunk[:end]))
+            self._log_offset += end
+        return self._served
 
     def problems(self, limit: int = 10) -> dict[str, Any]:
         """What went wrong according to the server log: error kinds with counts, and the
@@ -529,7 +555,11 @@ class Load:
         concurrency: int,
         server: Server | None = None,
         health_url: str | None = None,
+        measured: Server | None = None,
     ) -> dict[str, Any]:
+        """One measurement; `measured` is the server whose CPU time is counted (default
+        `server`, the one that is also drained and restarted)."""
+        measured = measured or server
         warm: dict[str, Any] | None = None
         warmup_drain_s, warmup_restarted = 0.0, False
         service = self.service_s.get((backend, endpoint))
@@ -550,6 +580,8 @@ class Load:
                         health_url, f"{endpoint} c={concurrency} warm-up left it unresponsive"
                     )
                     warmup_restarted = True
+        cpu_before = measured.cpu_seconds() if measured else 0.0
+        served_before = measured.served() if measured else 0
         raw = self._once(spec, concurrency, duration)
         seconds = raw["duration_us"] / 1e6
         errors = raw["errors"]
@@ -598,9 +630,24 @@ class Load:
         point["drain_s"], point["restarted"] = 0.0, False
         if server is not None and health_url is not None:
             point["drain_s"] = settle(server, health_url, drain_limit)
-            if point["drain_s"] >= drain_limit:
-                server.restart(health_url, f"{endpoint} c={concurrency} left it unresponsive")
-                point["restarted"] = True
+        elif measured is not None:
+            time.sleep(0.3)  # the bare server: what wrk left in flight takes milliseconds
+        # CPU time the server used per request it answered, from the start of the run until it
+        # had finished what the run sent (those wrk abandoned at the end included, as counted
+        # by the access log): steadier than req/s when other work shares the machine.
+        point["server_cpu_ms_per_req"] = None
+        if measured is not None:
+            mem = measured.memory()
+            point["server_rss_mib"] = mem["server_rss_mib"]
+            point["server_peak_rss_mib"] = mem["server_peak_rss_mib"]
+            cpu = measured.cpu_seconds() - cpu_before
+            served = measured.served() - served_before
+            point["server_served"] = served
+            if served > 0:
+                point["server_cpu_ms_per_req"] = round(cpu * 1000 / served, 3)
+        if server is not None and health_url is not None and point["drain_s"] >= drain_limit:
+            server.restart(health_url, f"{endpoint} c={concurrency} left it unresponsive")
+            point["restarted"] = True
         print(
             f"  {backend:<10} {endpoint:<19} c={concurrency:<3} {point['req_per_s']:>9.1f} req/s"
             f"  p50 {ms(point['p50_ms']):>8} ms  p99 {ms(point['p99_ms']):>8} ms"
@@ -654,13 +701,41 @@ def years_ago(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def reused(url: str, source: str, today: date) -> dict[str, Any]:
+    """What a copied, already preloaded database holds (as `preload` reports it)."""
+    from preload import region_volume
+
+    database = Database(url)
+    try:
+        info: dict[str, Any] = {
+            "loader": f"copy of {source} (preloaded by an earlier run)",
+            "seconds": 0.0,
+            "notes": [f"reused {source}: development run"],
+            "region": region_volume(database, REGION, today),
+            "volume": volume(database, AUTHORITY),
+        }
+    finally:
+        database.dispose()
+    stages = info["volume"]["by_stage"]
+    info["volume"]["reached_application_or_later"] = sum(
+        v for k, v in stages.items() if Stage(k).rank >= Stage.APPLICATION.rank
+    )
+    return info
+
+
 def create_token(env: dict[str, str], cwd: Path, *args: str) -> str:
     """`fostering token create ...`: the secret, printed on its own last line."""
     return cli(env, cwd, "token", "create", *args).strip().splitlines()[-1].strip()
 
 
 def run_backend(
-    backend: str, args: argparse.Namespace, load: Load, bare_base: str, stamp: str, today: date
+    backend: str,
+    args: argparse.Namespace,
+    load: Load,
+    bare_base: str,
+    stamp: str,
+    today: date,
+    bare: Server,
 ) -> dict[str, Any]:
     section: dict[str, Any] = {"backend": backend, "points": [], "notes": []}
     started = time.monotonic()
@@ -676,25 +751,41 @@ def run_backend(
         section["database_url"] = url
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["DATABASE_URL"] = url
-        cli(env, tmp, "db", "upgrade")
-        cli(env, tmp, "authority", "add", AUTHORITY)
         authorities = region_codes(REGION, AUTHORITY)
-        print(
-            f"  preloading {REGION} ({len(authorities)} authorities, {len(args.returns)} as "
-            f"capacity returns) and {args.years} years of enquiries ({args.loader} loader) ...",
-            flush=True,
-        )
-        section["preload"] = preload(
-            url,
-            AUTHORITY,
-            args.enquiries,
-            args.years,
-            today,
-            loader=args.loader,
-            authorities=authorities,
-            returns=args.returns,
-            region=REGION,
-        )
+        if backend == "sqlite" and args.preloaded_sqlite:
+            # Development runs: a copy of a file an earlier run kept (--keep-sqlite).
+            shutil.copyfile(args.preloaded_sqlite, tmp / "fostering.db")
+            cli(env, tmp, "db", "upgrade")
+            print(f"  copied the preloaded {args.preloaded_sqlite}", flush=True)
+            section["preload"] = reused(url, args.preloaded_sqlite, today)
+        else:
+            cli(env, tmp, "db", "upgrade")
+            cli(env, tmp, "authority", "add", AUTHORITY)
+            print(
+                f"  preloading {REGION} ({len(authorities)} authorities, {len(args.returns)} "
+                f"as capacity returns) and {args.years} years of enquiries ({args.loader} "
+                "loader) ...",
+                flush=True,
+            )
+            section["preload"] = preload(
+                url,
+                AUTHORITY,
+                args.enquiries,
+                args.years,
+                today,
+                loader=args.loader,
+                authorities=authorities,
+                returns=args.returns,
+                region=REGION,
+            )
+            if backend == "sqlite" and args.keep_sqlite:
+                Path(args.keep_sqlite).parent.mkdir(parents=True, exist_ok=True)
+                database = Database(url)
+                with database.engine.connect() as conn:  # one file, no WAL beside it
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                database.dispose()
+                shutil.copyfile(tmp / "fostering.db", args.keep_sqlite)
+                print(f"  kept a copy of the preloaded database in {args.keep_sqlite}")
         vol, reg = section["preload"]["volume"], section["preload"]["region"]
         print(
             f"  preloaded {vol['enquiries']} {AUTHORITY} enquiries ({vol['received_from']} .. "
@@ -773,7 +864,7 @@ def run_backend(
         points = section["points"]
         health = f"{base}/health"
         for c in args.concurrency:
-            points.append(load.point(backend, "bare", specs["bare"], c))
+            points.append(load.point(backend, "bare", specs["bare"], c, measured=bare))
         for c in args.concurrency:
             for name in READS:
                 if name not in args.endpoints:
@@ -824,6 +915,8 @@ def run_backend(
         }
         section["server_problems"] = server.problems()
         section["server_restarts"] = server.restarts
+        if args.forecast_run != "off" and backend in args.forecast_run_backends:
+            section["forecast_run"] = forecast_run(env, tmp, args.forecast_run)
         print(
             f"  {backend}: fostering serve peak RSS (VmHWM) {server.peak_rss_mib()} MiB over "
             f"{len(server.memory_by_run)} run(s): "
@@ -837,6 +930,48 @@ def run_backend(
             section["server_log"] = str(kept.relative_to(ROOT))
     section["seconds"] = round(time.monotonic() - started, 1)
     return section
+
+
+FORECAST_ROW = re.compile(r"(E\d{8})\s*\W\s*(\d+)\s*\W\s*(\w+)\s*\W\s*(\d+)")
+
+
+def forecast_run(env: dict[str, str], cwd: Path, scope: str) -> dict[str, Any]:
+    """`fostering forecast run` on the loaded database, as an operator would start it (the
+    installation's default executor and workers): time, outcome and peak memory of the
+    process and its workers."""
+    from memory import run_measured
+
+    argv = [str(BIN / "fostering"), "forecast", "run"]
+    if scope == "one":
+        argv += ["--authority", AUTHORITY]
+    print(f"  forecast run ({scope}): {' '.join(argv[1:])} ...", flush=True)
+    log = cwd / "forecast-run.log"
+    result = run_measured(argv, {**env, "COLUMNS": "120"}, cwd, log, interval=0.2)
+    text = log.read_text(errors="replace")
+    runs = [
+        {"authority": code, "run": int(run), "status": status, "series": int(series)}
+        for code, run, status, series in FORECAST_ROW.findall(text)
+    ]
+    result.update(
+        scope=scope,
+        authorities=len(runs),
+        series=sum(r["series"] for r in runs),
+        succeeded=sum(r["status"] == "succeeded" for r in runs),
+        runs=runs,
+    )
+    if result["returncode"] != 0:
+        result["log_tail"] = text[-2000:]
+    mem = result["memory"]
+    print(
+        f"  forecast run: {result['authorities']} "
+        f"{'authority' if result['authorities'] == 1 else 'authorities'}, {result['series']} "
+        f"series in {result['seconds']} s (exit {result['returncode']}); peak memory of the "
+        f"process and its workers {mem['peak_tree_rss_mib']} MiB "
+        f"({mem['processes_at_peak']} processes), largest single process "
+        f"{mem['largest_process_peak_rss_mib']} MiB",
+        flush=True,
+    )
+    return result
 
 
 def http_get(
@@ -995,6 +1130,11 @@ def add_ratios(sections: list[dict[str, Any]]) -> None:
             for key in ("p50", "p99"):
                 mine, base = p[f"{key}_ms"], ref[f"{key}_ms"] if ref else None
                 p[f"ratio_{key}"] = round(mine / base, 2) if base and mine is not None else None
+            mine, base = (
+                p.get("server_cpu_ms_per_req"),
+                ref.get("server_cpu_ms_per_req") if ref else None,
+            )
+            p["ratio_cpu"] = round(mine / base, 1) if base and mine is not None else None
 
 
 HEADER = (
@@ -1006,6 +1146,8 @@ HEADER = (
     "p99 ms",
     "x bare req/s",
     "x bare p99",
+    "cpu ms/req",
+    "x bare cpu",
     "non-2xx",
     "sock err",
     "note",
@@ -1028,6 +1170,8 @@ def rows(sections: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                     ms(p["p99_ms"]),
                     "-" if ratio is None else f"{ratio:.3f}",
                     "-" if p["ratio_p99"] is None else f"{p['ratio_p99']:.1f}",
+                    ms(p.get("server_cpu_ms_per_req")),
+                    "-" if p.get("ratio_cpu") is None else f"{p['ratio_cpu']:.1f}",
                     str(p["non_2xx_3xx"] + p["warmup_non_2xx_3xx"]),
                     str(p["socket_errors"]),
                     point_note(p),
@@ -1057,7 +1201,7 @@ def point_note(p: dict[str, Any]) -> str:
 
 def text_table(table: list[tuple[str, ...]]) -> str:
     widths = [max(len(HEADER[i]), *(len(r[i]) for r in table)) for i in range(len(HEADER))]
-    right = {2, 3, 4, 5, 6, 7, 8, 9}  # the note stays left-aligned
+    right = set(range(2, len(HEADER) - 1))  # the note stays left-aligned
 
     def fmt(r: tuple[str, ...]) -> str:
         return "  ".join(
@@ -1102,7 +1246,9 @@ def markdown(report: dict[str, Any], table: list[tuple[str, ...]]) -> str:
         "skipped when one answer to every client would take longer than the warm-up "
         "(see the note column). "
         "x bare req/s = endpoint req/s ÷ bare Litestar req/s, x bare p99 = endpoint p99 ÷ bare "
-        "p99, both at the same concurrency in the same run.",
+        "p99, both at the same concurrency in the same run. cpu ms/req = CPU time the server "
+        "process used during the run per answer (steadier than req/s on a shared machine); x bare "
+        "cpu = that over the bare server's.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|"
@@ -1271,6 +1417,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep-logs", action="store_true", help="copy the server logs to bench/results/"
     )
     parser.add_argument(
+        "--forecast-run",
+        choices=["off", "one", "all"],
+        default="off",
+        help="after the API load, time `fostering forecast run` on the loaded database (one: "
+        f"{AUTHORITY} only, all: every authority) and sample its memory (default off)",
+    )
+    parser.add_argument(
+        "--forecast-run-backends",
+        default="sqlite",
+        help="backends to do the forecast run on (sqlite)",
+    )
+    parser.add_argument("--output", type=Path, default=None, help="results JSON (.md beside it)")
+    parser.add_argument(
+        "--keep-sqlite", default="", help="development: keep a copy of the preloaded SQLite file"
+    )
+    parser.add_argument(
+        "--preloaded-sqlite",
+        default="",
+        help="development: start from a copy of this file (from --keep-sqlite) instead of "
+        "preloading",
+    )
+    parser.add_argument(
         "--access-log",
         choices=["serve-default", "on", "off"],
         default="serve-default",
@@ -1422,7 +1590,7 @@ def main(argv: list[str] | None = None) -> int:
             for backend in args.backends:
                 try:
                     report["sections"].append(
-                        run_backend(backend, args, load, bare_base, stamp, today)
+                        run_backend(backend, args, load, bare_base, stamp, today, bare)
                     )
                 except BenchError as exc:
                     status = 1
@@ -1487,11 +1655,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
         for note in s.get("notes", []):
             print(f"{s['backend']}: {note}")
-    json_path = RESULTS / f"api-{stamp}.json"
-    md_path = RESULTS / f"api-{stamp}.md"
+    json_path = args.output or RESULTS / f"api-{stamp}.json"
+    md_path = json_path.with_suffix(".md")
     json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     md_path.write_text(markdown(report, table))
-    print(f"\nwrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
+    print(f"\nwrote {json_path} and {md_path}")
     return status
 
 

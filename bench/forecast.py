@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import importlib.util
 import json
 import math
 import multiprocessing
+import os
 import platform
 import statistics
 import sys
@@ -58,6 +60,13 @@ import numpy as np  # noqa: E402
 from forecast.engine import forecast_many  # noqa: E402
 from forecast.months import add_months  # noqa: E402
 from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast  # noqa: E402
+
+# bench/memory.py, loaded by path (this folder is off sys.path, see above).
+_spec = importlib.util.spec_from_file_location("bench_memory", BENCH / "memory.py")
+assert _spec is not None and _spec.loader is not None
+bench_memory = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_memory)
+TreeSampler = bench_memory.TreeSampler
 
 AUTHORITIES = 14
 MONTHS = 84
@@ -284,6 +293,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=None, help="results JSON path")
     args = parser.parse_args()
 
     region = generate_region(args.seed)
@@ -292,8 +302,12 @@ def main() -> None:
     warm_up(args.workers)
 
     scheduled, prophet = [], []
+    memory = []
     for _ in range(args.repeats):
+        # Memory of the engine's run: this process, the fork server and the pool's workers.
+        sampler = TreeSampler(os.getpid(), interval=0.1).start()
         seconds, full = run_engine(region, options, args.workers)
+        memory.append(sampler.stop())
         scheduled.append(seconds)
         seconds, _ = run_prophet(region, options.horizon, args.workers)
         prophet.append(seconds)
@@ -331,6 +345,7 @@ def main() -> None:
             "held_back_engine_s": round(engine_held_s, 2),
             "held_back_prophet_s": round(prophet_held_s, 2),
         },
+        "memory_scheduled_run": max(memory, key=lambda m: m["peak_tree_rss_mib"]),
         "accuracy_held_back_year": scores,
         "scheduled_run": choices(full),
         "held_back_run": choices(engine_held),
@@ -339,9 +354,9 @@ def main() -> None:
     _print(report)
     RESULTS.mkdir(exist_ok=True)
     suffix = "" if args.seed == DEFAULT_SEED else f"-seed{args.seed}"
-    path = RESULTS / f"forecast-{date.today().isoformat()}{suffix}.json"
+    path = args.output or RESULTS / f"forecast-{date.today().isoformat()}{suffix}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten to {path.relative_to(ROOT)}")
+    print(f"\nwritten to {path}")
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -359,6 +374,11 @@ def _print(report: dict[str, Any]) -> None:
         ("80% interval coverage", f"{scores['coverage80']:.3f}", "0.75 - 0.85"),
         ("95% interval coverage", f"{scores['coverage95']:.3f}", ""),
         ("Prophet's own 80% coverage", f"{scores['prophet_own_coverage80']:.3f}", ""),
+        (
+            "peak memory of the scheduled run (MiB)",
+            f"{report['memory_scheduled_run']['peak_tree_rss_mib']:.0f}",
+            "this process + workers",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print()

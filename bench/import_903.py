@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--enquiries", type=int, default=20_000, help="enquiry CSV rows")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=903)
+    parser.add_argument("--output", type=Path, default=None, help="results JSON path")
     args = parser.parse_args()
     today = london_today()
 
@@ -214,7 +215,7 @@ def main() -> None:
         )
 
     RESULTS.mkdir(exist_ok=True)
-    output = RESULTS / f"import-903-{today.isoformat()}.json"
+    output = args.output or RESULTS / f"import-903-{today.isoformat()}.json"
     output.write_text(
         json.dumps(
             {
@@ -240,7 +241,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"results in {output.relative_to(ROOT)}")
+    print(f"results in {output}")
 
 
 if __name__ == "__main__":
