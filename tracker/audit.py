@@ -68,6 +68,31 @@ def record(
     )
 
 
+def record_update(
+    session: Session,
+    caller: Caller,
+    entity: str,
+    row: Any,
+    *,
+    authority_code: str,
+    changed: list[str],
+) -> None:
+    """Bump a versioned row (`version`, `updated_at`) and audit the names of the fields that
+    changed; call it only when `changed` is not empty."""
+    row.version += 1
+    row.updated_at = utcnow()
+    record(
+        session,
+        caller,
+        "update",
+        entity,
+        row.id,
+        authority_code=authority_code,
+        detail={"fields": changed},
+    )
+    session.flush()
+
+
 def list_entries(
     session: Session,
     *,

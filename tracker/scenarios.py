@@ -687,18 +687,7 @@ def update_scenario(
     if changed:
         row.inputs = new
         row.name = inputs.name.strip()
-        row.version += 1
-        row.updated_at = utcnow()
-        audit.record(
-            session,
-            caller,
-            "update",
-            "scenario",
-            row.id,
-            authority_code=code,
-            detail={"fields": changed},
-        )
-        session.flush()
+        audit.record_update(session, caller, "scenario", row, authority_code=code, changed=changed)
     return _record(row)
 
 

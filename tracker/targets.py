@@ -507,18 +507,7 @@ def update_target(
     if changed:
         for field in changed:
             setattr(row, field, values[field])
-        row.version += 1
-        row.updated_at = utcnow()
-        audit.record(
-            session,
-            caller,
-            "update",
-            "target",
-            row.id,
-            authority_code=code,
-            detail={"fields": changed},
-        )
-        session.flush()
+        audit.record_update(session, caller, "target", row, authority_code=code, changed=changed)
     return to_record(row)
 
 
