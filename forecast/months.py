@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 
 def month_start(day: date) -> date:
@@ -16,9 +16,30 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def month_end(month: date) -> date:
+    """The last day of the month that holds `month`."""
+    return add_months(month_start(month), 1) - timedelta(days=1)
+
+
 def months_between(first: date, second: date) -> int:
     """How many months `second` lies after `first` (negative if before)."""
     return (second.year - first.year) * 12 + second.month - first.month
+
+
+def year_ending_march(day: date) -> int:
+    """The calendar year in which the reporting year (1 April to 31 March) holding `day` ends."""
+    return day.year + 1 if day.month >= 4 else day.year
+
+
+def year_start(day: date) -> date:
+    """1 April of the reporting year (ending 31 March) that holds `day`."""
+    return date(year_ending_march(day) - 1, 4, 1)
+
+
+def year_label(day: date) -> str:
+    """The reporting year that holds `day`, written "2025-26"."""
+    first = year_start(day).year
+    return f"{first}-{(first + 1) % 100:02d}"
 
 
 def month_label(month: date) -> str:

@@ -28,7 +28,7 @@ from datetime import date
 import msgspec
 import numpy as np
 
-from forecast.months import add_months, months_between
+from forecast.months import add_months, months_between, year_label, year_start
 
 YEAR = 12
 ON_TRACK_AT = 0.7
@@ -210,17 +210,6 @@ class Assessment(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # --- months and the path -------------------------------------------------------------------
-
-
-def year_start(month: date) -> date:
-    """April of the year ending 31 March that holds `month`."""
-    return date(month.year if month.month >= 4 else month.year - 1, 4, 1)
-
-
-def year_label(month: date) -> str:
-    """The year ending 31 March that holds `month`, as "2025-26"."""
-    first = year_start(month).year
-    return f"{first}-{(first + 1) % 100:02d}"
 
 
 def month_name(month: date) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from forecast.months import add_months, month_end
 from forecast.types import CandidateScore, ForecastPoint, MonthlySeries, SeriesForecast
 from tracker.authorities import get_authority
 from tracker.capacity import monthly_flows
@@ -45,7 +46,7 @@ from tracker.clock import utcnow
 from tracker.enquiries import Enquiry
 from tracker.errors import ConflictError, NotFoundError
 from tracker.funnel import month_of, monthly_series
-from tracker.households import HouseholdVersion, month_ends
+from tracker.households import HouseholdVersion
 from tracker.ssda903 import figures
 from tracker.ssda903.mapping import Mapping, load_mapping
 from tracker.ssda903.tables import CareEpisode, MonthlyAggregate
@@ -265,19 +266,9 @@ class VintageAccuracy(msgspec.Struct, frozen=True, kw_only=True):
 # --- months ----------------------------------------------------------------------------------
 
 
-def add_months(month: date, count: int) -> date:
-    """The first day of the month `count` months after `month`'s (before, when negative)."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def last_complete_month(today: date) -> date:
     """The first day of the last month that has ended by `today`."""
     return add_months(today.replace(day=1), -1)
-
-
-def _month_end(month: date) -> date:
-    return month_ends(month, month)[0]
 
 
 def _window(earliest: date | None, cutoff: date) -> date | None:
@@ -329,7 +320,7 @@ def _funnel_series(session: Session, code: str, cutoff: date) -> list[MonthlySer
     start = _window(earliest, cutoff)
     if start is None:
         return []
-    end = _month_end(cutoff)
+    end = month_end(cutoff)
     points = monthly_series(session, code, start, end).points
     result = [
         _series(code, name, "total", start, [getattr(p, name) for p in points])
@@ -390,7 +381,7 @@ def _register_series(session: Session, code: str, cutoff: date) -> list[MonthlyS
     start = _window(register_start(session, code), cutoff)
     if start is None:
         return []
-    flows = monthly_flows(session, code, start, _month_end(cutoff), by_care_type=True)
+    flows = monthly_flows(session, code, start, month_end(cutoff), by_care_type=True)
     by_type = [f.by_care_type or {} for f in flows]
     in_house = HouseholdCareType.IN_HOUSE.value
     parts = [
@@ -461,7 +452,7 @@ def _ssda903_series(
     start = _window(_ssda903_start(session, code), cutoff)
     if start is None:
         return []
-    end = _month_end(cutoff)
+    end = month_end(cutoff)
     starters = figures.starters(session, code, start, end, mapping).months
     ceased = figures.ceased(session, code, start, end).months
     in_care = figures.children_in_care_monthly(session, code, start, end, mapping).months

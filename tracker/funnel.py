@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from forecast.months import year_ending_march
 from tracker.authorities import get_authority
 from tracker.enquiries import Enquiry
 from tracker.stages import STAGE_ORDER, Stage
@@ -357,11 +358,6 @@ def _durations(
 
 def _year_label(year_end: int) -> str:
     return f"{year_end - 1}-{str(year_end)[-2:]}"
-
-
-def year_ending_march(day: date) -> int:
-    """The calendar year in which the 31 March year containing `day` ends."""
-    return day.year + 1 if day.month >= 4 else day.year
 
 
 def _approvals_by_year(

@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecast.months import add_months, month_start, months_between
+from forecast.months import add_months, month_end, month_start, months_between
 from forecast.target_paths import History, Kind, Shape
 from tracker.authorities import get_authority
 from tracker.capacity import ChildrenInCareFigure, PlaceCounts, monthly_flows
@@ -28,7 +28,6 @@ from tracker.enquiries import Enquiry
 from tracker.errors import InvalidValueError
 from tracker.forecasts import register_start, series_id_of
 from tracker.funnel import monthly_series
-from tracker.households import month_ends
 from tracker.ssda903 import figures
 from tracker.ssda903.mapping import Mapping, load_mapping
 from tracker.ssda903.tables import CareEpisode, MonthlyAggregate
@@ -282,7 +281,7 @@ class _Context:
 
     @property
     def last_day(self) -> date:
-        return month_ends(self.months[-1], self.months[-1])[0]
+        return month_end(self.months[-1])
 
 
 def _floats(values: list[int | None] | list[int]) -> list[float | None]:

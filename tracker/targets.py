@@ -17,7 +17,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from forecast.months import add_months, month_start, months_between
+from forecast.months import add_months, month_end, month_start, months_between
 from forecast.target_paths import (
     Direction,
     Kind,
@@ -32,7 +32,6 @@ from tracker.access import Caller
 from tracker.authorities import get_authority
 from tracker.clock import utcnow
 from tracker.errors import InvalidValueError, NotFoundError, check_version
-from tracker.households import month_ends
 from tracker.metrics import Metric, MetricKey
 from tracker.ssda903.mapping import Mapping
 
@@ -185,10 +184,6 @@ def _after(first: date, second: date, first_field: str, second_field: str) -> No
         )
 
 
-def _month_end(month: date) -> date:
-    return month_ends(month, month)[0]
-
-
 def _latest_actual(
     session: Session, code: str, metric: Metric, month: date, mapping: Mapping | None
 ) -> tuple[date, float] | None:
@@ -216,7 +211,7 @@ def _baseline(
     the latest actual up to the last complete month."""
     if values["baseline_value"] is not None:
         if values["baseline_date"] is None:
-            values["baseline_date"] = _month_end(add_months(month_start(today), -1))
+            values["baseline_date"] = month_end(add_months(month_start(today), -1))
         return
     if values["baseline_date"] is not None:
         month = month_start(values["baseline_date"])
@@ -234,7 +229,7 @@ def _baseline(
             f"there is no recent actual of {metric.label}: give baseline_date and baseline_value",
             field="baseline_value",
         )
-    values["baseline_date"], values["baseline_value"] = _month_end(found[0]), found[1]
+    values["baseline_date"], values["baseline_value"] = month_end(found[0]), found[1]
 
 
 def _check_kind(new: NewTarget, metric: Metric) -> dict[str, Any]:

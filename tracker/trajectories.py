@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 from sqlalchemy.orm import Session
 
-from forecast.months import add_months, month_start, months_between
+from forecast.months import add_months, month_end, month_start, months_between
 from forecast.proportions import forecast_proportion
 from forecast.target_paths import (
     Kind,
@@ -33,7 +33,6 @@ from forecast.target_paths import (
 )
 from tracker import forecasts, metrics, targets
 from tracker.errors import NotFoundError
-from tracker.households import month_ends
 from tracker.metrics import Actuals, Metric, MetricKey
 from tracker.ssda903.mapping import Mapping, load_mapping
 from tracker.targets import TargetRecord
@@ -118,10 +117,6 @@ class Trajectory(msgspec.Struct, frozen=True, kw_only=True):
     forecast: ForecastSource | None
     workback: WorkBack | None
     notes: list[str]
-
-
-def _month_end(month: date) -> date:
-    return month_ends(month, month)[0]
 
 
 def _stored_forecast(
@@ -228,8 +223,8 @@ def _workback(
 
 def _milestone(row_month: date, spec: TargetSpec) -> tuple[date, str]:
     if spec.kind is Kind.ANNUAL_COUNT:
-        return _month_end(row_month), year_label(row_month)
-    return _month_end(row_month), month_name(row_month)
+        return month_end(row_month), year_label(row_month)
+    return month_end(row_month), month_name(row_month)
 
 
 def _trajectory(
@@ -305,7 +300,7 @@ def _trajectory(
         status_rule=assessment.status_rule,
         probability=assessment.probability,
         probability_at=(
-            _month_end(assessment.probability_at) if assessment.probability_at else None
+            month_end(assessment.probability_at) if assessment.probability_at else None
         ),
         probability_throughout=assessment.probability_throughout,
         actual_status=assessment.actual_status,

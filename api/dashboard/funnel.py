@@ -13,9 +13,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
 from api.dashboard import charts
-from api.dashboard.layout import Page, Period, Section, this_and_last_year, year_label
+from api.dashboard.layout import Page, Period, Section, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, change, display, label, long_date, percent, table
+from forecast.months import year_label
 from tracker.enquiries import EnquiryFilter, Overdue, list_enquiries
 from tracker.funnel import FunnelReport, funnel_report, monthly_series
 from tracker.stages import STAGE_ORDER

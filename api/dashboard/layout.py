@@ -12,7 +12,7 @@ import msgspec
 from dateutil.relativedelta import relativedelta
 
 from api.dashboard.tables import Chart, Table, Tile
-from tracker.funnel import year_ending_march
+from forecast.months import year_start
 
 
 class Choice(msgspec.Struct, frozen=True):
@@ -72,18 +72,8 @@ class Period(msgspec.Struct, frozen=True):
     end: date
 
 
-def year_start(today: date) -> date:
-    """1 April of the year (ending 31 March) that holds `today`."""
-    return date(year_ending_march(today) - 1, 4, 1)
-
-
 def this_and_last_year(today: date) -> tuple[Period, Period]:
     """This year to date, and the same span a year earlier."""
     start = year_start(today)
     year = relativedelta(years=1)
     return Period(start, today), Period(start - year, today - year)
-
-
-def year_label(start: date) -> str:
-    """2025-26 for the year starting 1 April 2025."""
-    return f"{start.year}-{str(start.year + 1)[-2:]}"

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from api.dashboard.capacity import occupancy_tone
 from api.dashboard.funnel import approvals_tone
-from api.dashboard.layout import Page, Section, this_and_last_year, year_label
+from api.dashboard.layout import Page, Section, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
+from forecast.months import year_label
 from tracker.capacity import place_counts
 from tracker.enquiries import EnquiryFilter, Overdue, list_enquiries
 from tracker.funnel import funnel_report

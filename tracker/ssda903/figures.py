@@ -26,6 +26,7 @@ import msgspec
 from sqlalchemy import case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from forecast.months import year_ending_march
 from tracker import audit
 from tracker.access import Caller
 from tracker.authorities import get_authority
@@ -232,10 +233,6 @@ def _label(day: date) -> str:
 
 def _year_label(year_end: int) -> str:
     return f"{year_end - 1}-{year_end % 100:02d}"
-
-
-def _year_ending_march(day: date) -> int:
-    return day.year + 1 if day.month >= 4 else day.year
 
 
 def _years_before(day: date, years: int) -> date:
@@ -562,7 +559,7 @@ def staying_put(
     """Staying Put per month from `date_from`'s month to `date_to`, and per year ending
     31 March for every year the range touches (each year counted whole)."""
     source = _source(session, authority_code)
-    first_year, last_year = _year_ending_march(date_from), _year_ending_march(date_to)
+    first_year, last_year = year_ending_march(date_from), year_ending_march(date_to)
     first, last = date(first_year - 1, 4, 1), date(last_year, 3, 31)
     every_month = months_between(first, last)
     wanted = set(months_between(date_from, date_to))
@@ -580,7 +577,7 @@ def staying_put(
     months = [_staying_put(m, *per_month[m]) for m in every_month if m in wanted]
     years = []
     for year_end in range(first_year, last_year + 1):
-        inside = [per_month[m] for m in every_month if _year_ending_march(_first_of(m)) == year_end]
+        inside = [per_month[m] for m in every_month if year_ending_march(_first_of(m)) == year_end]
         years.append(
             _staying_put(
                 _year_label(year_end), _sum([e for e, _ in inside]), _sum([s for _, s in inside])

@@ -24,6 +24,7 @@ import msgspec
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from forecast.months import year_ending_march
 from tracker import audit
 from tracker.access import Caller
 from tracker.authorities import get_authority
@@ -129,11 +130,6 @@ def parse_date(text: str) -> date:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date (dd/mm/yyyy)")
-
-
-def year_ending_march(day: date) -> int:
-    """The collection year (ending 31 March) that holds a date."""
-    return day.year + 1 if day.month >= 4 else day.year
 
 
 def year_from_name(name: str) -> int | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 
+from forecast.months import year_ending_march
 from tracker.ssda903 import codes
 from tracker.ssda903.importer import SourceFile
 
@@ -95,11 +96,6 @@ class _Child:
     leaver: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     child_id: str = ""
     upn: str = ""
-
-
-def year_ending_march(day: date) -> int:
-    """The collection year (ending 31 March) that holds a date."""
-    return day.year + 1 if day.month >= 4 else day.year
 
 
 def _birthday(birth: date, age: int) -> date:
