@@ -15,7 +15,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
-from tracker.access import Caller, Role
+from tracker.core.access import Caller, Role
 
 R, M, G, A = Role.RECRUITER, Role.MANAGER, Role.REGIONAL, Role.ADMIN
 

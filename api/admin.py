@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import WRITING
 from api.params import Limit, Offset, RecordId
-from tracker import audit
-from tracker.access import (
+from tracker.core import audit
+from tracker.core.access import (
     Caller,
     IssuedToken,
     Role,
@@ -20,7 +20,7 @@ from tracker.access import (
     list_tokens,
     revoke_token,
 )
-from tracker.audit import AuditRecord
+from tracker.core.audit import AuditRecord
 
 
 class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

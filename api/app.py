@@ -41,6 +41,7 @@ from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
 from api.idempotency import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency import IdempotencyMiddleware
+from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
 from api.scenarios import ScenarioController
@@ -48,9 +49,9 @@ from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
 from jobs.forecast_refresh import recover_runs, stop_runs_here
 from jobs.scheduler import shutdown_scheduler, start_scheduler
-from tracker import schema
-from tracker.db import Database
-from tracker.settings import Settings
+from tracker.core import schema
+from tracker.core.db import Database
+from tracker.core.settings import Settings
 
 WORKER_THREADS = 32
 PUBLIC = {"public": True}
@@ -96,7 +97,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
                 favicon=FAVICON,
                 path="/",
-            )
+            ),
+            PublishedJsonRenderPlugin(),
         ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}

@@ -15,8 +15,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.dashboard.security import SESSION_COOKIE
 from api.rate_limit import record_failure, refuse_if_limited
-from tracker.access import Caller, caller_for
-from tracker.db import Database
+from tracker.core.access import Caller, caller_for
+from tracker.core.db import Database
 from tracker.web_sessions import caller_for_session
 
 DASHBOARD = re.compile(r"^/dashboard(?:/|$)")

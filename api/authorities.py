@@ -7,9 +7,9 @@ from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from tracker import audit
-from tracker.access import Caller, Role
-from tracker.authorities import (
+from tracker.core import audit
+from tracker.core.access import Caller, Role
+from tracker.core.authorities import (
     AuthorityChanges,
     AuthorityRecord,
     NewAuthority,

@@ -9,9 +9,8 @@ from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from tracker import audit, capacity
-from tracker.access import Caller
-from tracker.capacity import (
+from tracker.capacity import figures as capacity
+from tracker.capacity.figures import (
     CapacityFigures,
     CategoryCount,
     ChildrenInCareEntry,
@@ -20,8 +19,10 @@ from tracker.capacity import (
     MonthFlows,
     ProvisionCounts,
 )
-from tracker.settings import Settings
-from tracker.ssda903.mapping import load_mapping
+from tracker.children.mapping import load_mapping
+from tracker.core import audit
+from tracker.core.access import Caller
+from tracker.core.settings import Settings
 
 READ = {"access": "capacity.read"}
 WRITE = {"access": "capacity.write"}

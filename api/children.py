@@ -20,10 +20,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.params import period
-from tracker.access import Caller
-from tracker.settings import Settings
-from tracker.ssda903 import figures
-from tracker.ssda903.figures import (
+from tracker.children import figures
+from tracker.children.figures import (
     CeasedReport,
     InCareReport,
     InCareSeries,
@@ -33,9 +31,11 @@ from tracker.ssda903.figures import (
     StayingPutReport,
     TimeInCareReport,
 )
-from tracker.ssda903.importer import SourceFile, Ssda903Report, import_ssda903
-from tracker.ssda903.mapping import Mapping, load_mapping
-from tracker.ssda903.pseudonym import load_key
+from tracker.children.importer import SourceFile, Ssda903Report, import_ssda903
+from tracker.children.mapping import Mapping, load_mapping
+from tracker.children.pseudonym import load_key
+from tracker.core.access import Caller
+from tracker.core.settings import Settings
 
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}

@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from tracker import audit, schema
-from tracker.access import Caller, Role, issue_token, list_tokens, revoke_token
-from tracker.db import Database
-from tracker.errors import DomainError, ImportRejectedError
-from tracker.settings import Settings
-from tracker.timeliness import london_today
+from tracker.core import audit, schema
+from tracker.core.access import Caller, Role, issue_token, list_tokens, revoke_token
+from tracker.core.db import Database
+from tracker.core.errors import DomainError, ImportRejectedError
+from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
 
 console = Console()
 CLI_CALLER = Caller(token_id=None, name="cli", role=Role.ADMIN)
@@ -101,7 +101,7 @@ def db_upgrade() -> None:
 def db_backup(force: bool, path: Path) -> None:
     """Copy the SQLite database to PATH while the service runs (SQLite's online backup;
     for PostgreSQL use pg_dump, see the README)."""
-    from tracker.backup import backup
+    from tracker.core.backup import backup
 
     try:
         report = backup(Settings.from_env().database_url, path, overwrite=force)
@@ -122,7 +122,7 @@ def db_backup(force: bool, path: Path) -> None:
 def db_restore(force: bool, path: Path) -> None:
     """Replace the SQLite database with the backup at PATH, then migrate it to the current
     schema (stop the service first)."""
-    from tracker.backup import restore
+    from tracker.core.backup import restore
 
     try:
         report = restore(Settings.from_env().database_url, path, force=force)
@@ -220,7 +220,7 @@ def authority() -> None:
 @click.option("--region", default=None, help="Defaults to the region in the reference data.")
 def authority_add(code: str, name: str | None, region: str | None) -> None:
     """Add an authority by ONS code (name and region looked up when not given)."""
-    from tracker.authorities import NewAuthority, add_authority
+    from tracker.core.authorities import NewAuthority, add_authority
     from tracker.reference import load_reference
 
     known = load_reference().get(code)
@@ -243,7 +243,7 @@ def authority_add(code: str, name: str | None, region: str | None) -> None:
 @authority.command("list")
 def authority_list() -> None:
     """List the authorities."""
-    from tracker.authorities import list_authorities
+    from tracker.core.authorities import list_authorities
 
     with _database().read_session() as session:
         records = list_authorities(session)
@@ -284,9 +284,9 @@ def demo(
     tokens_file: Path | None,
 ) -> None:
     """Fill an empty database with realistic synthetic data and print demo tokens."""
-    from tracker.demo import DEFAULT_AUTHORITIES, generate_demo
-    from tracker.errors import ConflictError
-    from tracker.ssda903.pseudonym import load_key
+    from demo.generate import DEFAULT_AUTHORITIES, generate_demo
+    from tracker.children.pseudonym import load_key
+    from tracker.core.errors import ConflictError
 
     settings = Settings.from_env()
     database = _database()
@@ -325,7 +325,7 @@ def demo(
 def _demo_forecast(settings: Settings, code: str) -> None:
     """Forecast the demo's first authority now, so trajectories have a forecast to show."""
     from jobs.forecast_refresh import refresh_forecasts
-    from tracker.forecasts import Trigger
+    from tracker.forecasting.runs import Trigger
 
     console.print(f"forecasting {code}'s series (the scheduler refreshes them monthly)...")
     for outcome in refresh_forecasts(
@@ -371,7 +371,7 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_enquiries(authority_code: str, dry_run: bool, file: Path) -> None:
     """Import the team's enquiry spreadsheet (CSV or xlsx): all-or-nothing, idempotent."""
-    from tracker.enquiry_files import import_enquiries as run_import
+    from tracker.enquiries.files import import_enquiries as run_import
 
     _import_spreadsheet(run_import, authority_code, file, dry_run)
 
@@ -382,7 +382,7 @@ def import_enquiries(authority_code: str, dry_run: bool, file: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
     """Import the household register (CSV or xlsx): all-or-nothing, idempotent on reference."""
-    from tracker.household_files import import_households as run_import
+    from tracker.households.files import import_households as run_import
 
     _import_spreadsheet(run_import, authority_code, file, dry_run)
 
@@ -396,9 +396,9 @@ def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
 def import_ssda903(authority_code: str, dry_run: bool, files: tuple[Path, ...]) -> None:
     """Import SSDA903 Header, Episodes and OC3 CSVs of one or several collection years (a
     year in each file name, e.g. episodes_2022-23.csv): all-or-nothing, idempotent."""
-    from tracker.ssda903.importer import SourceFile
-    from tracker.ssda903.importer import import_ssda903 as run_import
-    from tracker.ssda903.pseudonym import load_key
+    from tracker.children.importer import SourceFile
+    from tracker.children.importer import import_ssda903 as run_import
+    from tracker.children.pseudonym import load_key
 
     settings = Settings.from_env()
     sources = [SourceFile(path.name, path.read_bytes()) for path in files]
@@ -451,9 +451,9 @@ def export_group() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_enquiries(authority_code: str, file_format: str, output: Path) -> None:
     """Export every enquiry of an authority (audited: it carries personal data)."""
-    from tracker.enquiries import EnquiryFilter
-    from tracker.enquiry_files import export_enquiries as run_export
-    from tracker.spreadsheets import FileFormat
+    from tracker.core.spreadsheets import FileFormat
+    from tracker.enquiries.files import export_enquiries as run_export
+    from tracker.enquiries.service import EnquiryFilter
 
     try:
         with _database().writing() as session:
@@ -481,8 +481,8 @@ def export_households(
 ) -> None:
     """Export the household register as at a date, default today (audited: it carries
     carers' ethnicity)."""
-    from tracker.household_files import export_households as run_export
-    from tracker.spreadsheets import FileFormat
+    from tracker.core.spreadsheets import FileFormat
+    from tracker.households.files import export_households as run_export
 
     today = london_today()
     try:
@@ -531,7 +531,7 @@ def _progress_bar(stderr: bool = False) -> Progress:
 def forecast_run(authority_code: str | None, horizon: int | None, executor: str | None) -> None:
     """Refresh forecasts now, with a progress bar (series done of total) per authority."""
     from jobs.forecast_refresh import forecast_options, refresh_forecasts
-    from tracker.forecasts import RunStatus, Trigger
+    from tracker.forecasting.runs import RunStatus, Trigger
 
     settings = Settings.from_env()
     options = forecast_options(settings)

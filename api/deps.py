@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
 from api.idempotency import IdempotencyKeyHeader, write_session
-from tracker.access import Caller
-from tracker.authorities import Authority
-from tracker.db import Database
-from tracker.settings import Settings
-from tracker.timeliness import london_today
+from tracker.core.access import Caller
+from tracker.core.authorities import Authority
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
 
 
 def provide_database(state: State) -> Database:

@@ -11,10 +11,12 @@ from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
 from api.etags import expected_version, with_etag
 from api.params import MAX_PAGE, Limit, Offset, RecordId
-from tracker import enquiries as service
-from tracker import enquiry_files
-from tracker.access import Caller
-from tracker.enquiries import (
+from tracker.core.access import Caller
+from tracker.core.spreadsheets import FileFormat
+from tracker.enquiries import files as enquiry_files
+from tracker.enquiries import service
+from tracker.enquiries.files import ImportReport
+from tracker.enquiries.service import (
     Closure,
     EnquiryChanges,
     EnquiryFilter,
@@ -26,10 +28,8 @@ from tracker.enquiries import (
     Reopening,
     StageMove,
 )
-from tracker.enquiry_files import ImportReport
-from tracker.spreadsheets import FileFormat
-from tracker.stages import Stage, Status
-from tracker.vocabulary import Channel
+from tracker.enquiries.stages import Stage, Status
+from tracker.enquiries.vocabulary import Channel
 
 IMPORT_LIMIT = 20_000_000
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

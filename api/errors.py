@@ -13,7 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from tracker.errors import (
+from tracker.core.errors import (
     ConflictError,
     DomainError,
     ImportRejectedError,

@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE
 from api.params import Limit, Offset, RecordId
 from jobs.forecast_refresh import start_in_background
-from tracker import audit, forecasts
-from tracker.access import Caller, Role
-from tracker.db import Database
-from tracker.forecasts import (
+from tracker.children.mapping import load_mapping
+from tracker.core import audit
+from tracker.core.access import Caller, Role
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.forecasting import runs as forecasts
+from tracker.forecasting.runs import (
     LatestSeries,
     RunRecord,
     RunResults,
@@ -27,8 +30,6 @@ from tracker.forecasts import (
     Trigger,
     VintageAccuracy,
 )
-from tracker.settings import Settings
-from tracker.ssda903.mapping import load_mapping
 
 READ = {"access": "forecasts.read"}
 RUN = {"access": "forecasts.run"}

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE
 from api.params import period
-from tracker.funnel import Dimension, FunnelReport, MonthlySeries, funnel_report, monthly_series
+from tracker.enquiries.funnel import (
+    Dimension,
+    FunnelReport,
+    MonthlySeries,
+    funnel_report,
+    monthly_series,
+)
 
 READ = {"access": "funnel.read"}
 

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
-from tracker import household_files
-from tracker.access import Caller
-from tracker.household_files import HouseholdImportReport
-from tracker.spreadsheets import FileFormat
+from tracker.core.access import Caller
+from tracker.core.spreadsheets import FileFormat
+from tracker.households import files as household_files
+from tracker.households.files import HouseholdImportReport
 
 READ = {"access": "households.read"}
 WRITE = {"access": "households.write"}

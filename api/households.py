@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.etags import expected_version, with_etag
 from api.params import Limit, Offset, RecordId
-from tracker import households as service
-from tracker.access import Caller
-from tracker.care_types import HouseholdCareType, HouseholdStatus
-from tracker.households import (
+from tracker.core.access import Caller
+from tracker.households import service
+from tracker.households.care_types import HouseholdCareType, HouseholdStatus
+from tracker.households.service import (
     HouseholdChange,
     HouseholdDetails,
     HouseholdPage,

@@ -43,8 +43,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from api.errors import domain_error, problem
 from tracker import idempotency
-from tracker.db import Database
-from tracker.errors import DomainError
+from tracker.core.db import Database
+from tracker.core.errors import DomainError
 from tracker.idempotency import HEADER, RequestPrint, StoredResponse
 
 log = logging.getLogger("fostering.api")

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from api.access import may_reach_authority
 from api.deps import WRITING
 from api.downloads import download_operation
-from tracker import regional
-from tracker.access import Caller
-from tracker.regional import LoadReport, RegionalCapacity
-from tracker.timeliness import LONDON
+from tracker.capacity import regional
+from tracker.capacity.regional import LoadReport, RegionalCapacity
+from tracker.core.access import Caller
+from tracker.enquiries.timeliness import LONDON
 
 READ = {"access": "regional.read"}
 LOAD = {"access": "regional.load"}

@@ -19,10 +19,11 @@ from api.children import provide_mapping
 from api.deps import IN_SCOPE, WRITING
 from api.etags import etag, expected_version, with_etag
 from api.params import MAX_ID, Limit, Offset, RecordId
-from tracker import scenarios as service
-from tracker.access import Caller
-from tracker.errors import InvalidValueError
-from tracker.scenarios import (
+from tracker.children.mapping import Mapping
+from tracker.core.access import Caller
+from tracker.core.errors import InvalidValueError
+from tracker.scenarios import service
+from tracker.scenarios.service import (
     ActualsSuggestion,
     Comparison,
     Projection,
@@ -30,7 +31,6 @@ from tracker.scenarios import (
     ScenarioRecord,
     ScenarioSummary,
 )
-from tracker.ssda903.mapping import Mapping
 
 READ = {"access": "scenarios.read"}
 WRITE = {"access": "scenarios.write"}

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.etags import expected_version, with_etag
 from api.params import RecordId
-from tracker import metrics, targets, trajectories
-from tracker.access import Caller
-from tracker.metrics import Metric
-from tracker.settings import Settings
-from tracker.ssda903.mapping import load_mapping
-from tracker.targets import NewTarget, TargetRecord
-from tracker.trajectories import Trajectory
+from tracker.children.mapping import load_mapping
+from tracker.core.access import Caller
+from tracker.core.settings import Settings
+from tracker.targets import metrics, trajectories
+from tracker.targets import service as targets
+from tracker.targets.metrics import Metric
+from tracker.targets.service import NewTarget, TargetRecord
+from tracker.targets.trajectories import Trajectory
 
 READ = {"access": "targets.read"}
 WRITE = {"access": "targets.write"}

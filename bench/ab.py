@@ -32,7 +32,7 @@ for extra in (str(BENCH.parent), str(BENCH)):
     if extra not in sys.path:
         sys.path.insert(0, extra)
 
-from tracker.timeliness import london_today  # noqa: E402
+from tracker.enquiries.timeliness import london_today  # noqa: E402
 
 # bench/api.py by path: `api` is the project's package.
 _spec = importlib.util.spec_from_file_location("bench_api", BENCH / "api.py")

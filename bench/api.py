@@ -87,9 +87,9 @@ for extra in (str(ROOT), str(BENCH)):
 
 from preload import preload, region_codes, volume  # noqa: E402
 
-from tracker.db import Database, normalise_url  # noqa: E402
-from tracker.stages import Stage  # noqa: E402
-from tracker.timeliness import london_today  # noqa: E402
+from tracker.core.db import Database, normalise_url  # noqa: E402
+from tracker.enquiries.stages import Stage  # noqa: E402
+from tracker.enquiries.timeliness import london_today  # noqa: E402
 
 AUTHORITY = "E06000021"
 REGION = "West Midlands"

@@ -49,15 +49,15 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from tracker import schema  # noqa: E402
-from tracker.access import Caller, Role  # noqa: E402
-from tracker.authorities import NewAuthority, add_authority  # noqa: E402
-from tracker.db import Database, normalise_url  # noqa: E402
-from tracker.enquiry_files import COLUMNS, import_enquiries  # noqa: E402
-from tracker.ssda903.importer import import_ssda903  # noqa: E402
-from tracker.ssda903.synthetic import SyntheticSet, generate  # noqa: E402
-from tracker.timeliness import london_today  # noqa: E402
-from tracker.vocabulary import Channel, Ethnicity, HouseholdType, Interest  # noqa: E402
+from demo.ssda903 import SyntheticSet, generate  # noqa: E402
+from tracker.children.importer import import_ssda903  # noqa: E402
+from tracker.core import schema  # noqa: E402
+from tracker.core.access import Caller, Role  # noqa: E402
+from tracker.core.authorities import NewAuthority, add_authority  # noqa: E402
+from tracker.core.db import Database, normalise_url  # noqa: E402
+from tracker.enquiries.files import COLUMNS, import_enquiries  # noqa: E402
+from tracker.enquiries.timeliness import london_today  # noqa: E402
+from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest  # noqa: E402
 
 AUTHORITY = NewAuthority(code="E06000021", name="Stoke-on-Trent", region="West Midlands")
 CALLER = Caller(token_id=None, name="bench", role=Role.ADMIN)

@@ -1,6 +1,6 @@
 """Preload a benchmark database: a region of authorities and years of enquiries.
 
-With ``loader="auto"`` (or ``"demo"``), `tracker.demo.generate_demo` fills the database with
+With ``loader="auto"`` (or ``"demo"``), `demo.generate.generate_demo` fills the database with
 every authority given (the benchmark passes the 14 West Midlands councils, its own authority
 first): years of enquiries with history, the household register with placements and
 unavailable periods, and children-in-care figures, all sized from the shipped reference
@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tracker.access import Caller, Role
-from tracker.audit import AuditEntry
-from tracker.db import Database
-from tracker.enquiries import (
+from tracker.core.access import Caller, Role
+from tracker.core.audit import AuditEntry
+from tracker.core.db import Database
+from tracker.enquiries.service import (
     Closure,
     Enquiry,
     EnquiryEvent,
@@ -42,8 +42,8 @@ from tracker.enquiries import (
     close_enquiry,
     create_enquiry,
 )
-from tracker.stages import ClosureReason, Stage
-from tracker.vocabulary import Channel, Ethnicity, HouseholdType, Interest
+from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 LOADER = Caller(token_id=None, name="bench-loader", role=Role.ADMIN)
 
@@ -197,14 +197,14 @@ def load_demo(
     database: Database, authorities: Sequence[str], years: int, today: date, seed: int = 2026
 ) -> dict[str, Any]:
     """Use the project's demo generator (raises if it is missing or fails)."""
-    from tracker.demo import generate_demo
+    from demo.generate import generate_demo
 
     with database.writing() as session:
         summary = generate_demo(
             session, today=today, authorities=tuple(authorities), years=years, seed=seed
         )
     return {
-        "loader": "tracker.demo.generate_demo",
+        "loader": "demo.generate.generate_demo",
         "demo": {
             "authorities": list(summary.authorities),
             "enquiries": dict(summary.enquiries),
@@ -268,7 +268,7 @@ def return_rows(codes: Sequence[str], as_at: date) -> bytes:
 
 def load_capacity_returns(database: Database, codes: Sequence[str], today: date) -> dict[str, Any]:
     """Load `codes` as aggregate capacity returns as at today (tracker.regional.load_returns)."""
-    from tracker.regional import load_returns
+    from tracker.capacity.regional import load_returns
 
     with database.writing() as session:
         report = load_returns(session, LOADER, return_rows(codes, today), today)
@@ -284,9 +284,9 @@ def load_capacity_returns(database: Database, codes: Sequence[str], today: date)
 def region_volume(database: Database, region: str, today: date) -> dict[str, Any]:
     """What the region holds: authorities, enquiries, households (stored, and active or on
     hold today by the regional view's roll-up), placements and capacity returns."""
-    from tracker.authorities import Authority
-    from tracker.households import Household, Placement
-    from tracker.regional import CapacityReturn, regional_capacity
+    from tracker.capacity.regional import CapacityReturn, regional_capacity
+    from tracker.core.authorities import Authority
+    from tracker.households.service import Household, Placement
 
     with database.read_session() as session:
         codes = list(
@@ -417,7 +417,7 @@ def preload(
                 if loader == "demo":
                     raise
                 notes.append(
-                    f"tracker.demo unusable, own loader used: {type(exc).__name__}: "
+                    f"demo.generate unusable, own loader used: {type(exc).__name__}: "
                     f"{str(exc).splitlines()[0] if str(exc) else ''}"
                 )
                 info = None

@@ -44,12 +44,12 @@ for extra in (str(ROOT), str(BENCH)):
 from preload import preload, region_codes  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
-from tracker import schema  # noqa: E402
-from tracker.access import Role, issue_token  # noqa: E402
-from tracker.authorities import NewAuthority, add_authority  # noqa: E402
-from tracker.db import Database, normalise_url  # noqa: E402
-from tracker.settings import Settings  # noqa: E402
-from tracker.timeliness import london_today  # noqa: E402
+from tracker.core import schema  # noqa: E402
+from tracker.core.access import Role, issue_token  # noqa: E402
+from tracker.core.authorities import NewAuthority, add_authority  # noqa: E402
+from tracker.core.db import Database, normalise_url  # noqa: E402
+from tracker.core.settings import Settings  # noqa: E402
+from tracker.enquiries.timeliness import london_today  # noqa: E402
 
 AUTHORITY = "E06000021"
 REGION = "West Midlands"

@@ -75,7 +75,7 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(Exception):
         from sqlalchemy import create_engine, text
 
-        from tracker.db import normalise_url
+        from tracker.core.db import normalise_url
 
         engine = create_engine(normalise_url(PG_ADMIN_URL), connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or ("suite-quick" if args.quick else "suite")
     sys.path.insert(0, str(ROOT))
 
-    from tracker.timeliness import london_today
+    from tracker.enquiries.timeliness import london_today
 
     stamp = london_today().isoformat()
     RESULTS.mkdir(exist_ok=True)

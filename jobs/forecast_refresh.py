@@ -22,11 +22,14 @@ import msgspec
 from sqlalchemy import select
 
 from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
-from tracker.authorities import Authority
-from tracker.clock import utcnow
-from tracker.db import Database
-from tracker.errors import ConflictError
-from tracker.forecasts import (
+from tracker.children.mapping import Mapping, load_mapping
+from tracker.core.authorities import Authority
+from tracker.core.clock import utcnow
+from tracker.core.db import Database
+from tracker.core.errors import ConflictError
+from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
+from tracker.forecasting.runs import (
     LEASE_TTL,
     SKIPPED_HELD,
     AlreadyForecastError,
@@ -46,9 +49,6 @@ from tracker.forecasts import (
     series_for_authority,
     start_run,
 )
-from tracker.settings import Settings
-from tracker.ssda903.mapping import Mapping, load_mapping
-from tracker.timeliness import london_today
 
 log = logging.getLogger("fostering.jobs")
 HEARTBEAT_EVERY = LEASE_TTL / 4

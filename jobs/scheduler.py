@@ -27,10 +27,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from jobs.forecast_refresh import recover_runs, refresh_forecasts
-from tracker.clock import utcnow
-from tracker.db import Database
-from tracker.forecasts import RunStatus, Trigger
-from tracker.settings import Settings
+from tracker.core.clock import utcnow
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.forecasting.runs import RunStatus, Trigger
 
 log = logging.getLogger("fostering.jobs")
 

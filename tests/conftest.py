@@ -17,11 +17,11 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 
 from api.app import create_app
-from tracker import schema
-from tracker.access import Role, issue_token
-from tracker.authorities import NewAuthority, add_authority
-from tracker.db import Database, normalise_url
-from tracker.settings import Settings
+from tracker.core import schema
+from tracker.core.access import Role, issue_token
+from tracker.core.authorities import NewAuthority, add_authority
+from tracker.core.db import Database, normalise_url
+from tracker.core.settings import Settings
 from tracker.tables import metadata
 
 PG_ADMIN_URL = normalise_url(

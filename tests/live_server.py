@@ -23,8 +23,8 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from tracker.db import Database
-from tracker.settings import Settings
+from tracker.core.db import Database
+from tracker.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FOSTERING = Path(sys.executable).parent / "fostering"

@@ -19,11 +19,11 @@ from sqlalchemy import MetaData, select
 from api.app import create_app
 from jobs.forecast_refresh import claim, forecast_options
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.access import Role, issue_token, revoke_token
-from tracker.db import Database
-from tracker.forecasts import Trigger
-from tracker.scenarios import appendix1_inputs
-from tracker.settings import Settings
+from tracker.core.access import Role, issue_token, revoke_token
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.forecasting.runs import Trigger
+from tracker.scenarios.service import appendix1_inputs
 
 METHODS = ("get", "post", "put", "patch", "delete")
 UNAUTHENTICATED = ("none", "malformed", "unknown", "revoked")

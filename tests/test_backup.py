@@ -17,14 +17,14 @@ from sqlalchemy import create_engine, func, select, text
 
 from api.cli import main
 from tests.conftest import IN_CI, PG_ADMIN_URL, STOKE, _postgres_available
-from tracker import schema
-from tracker.access import Caller, Role
-from tracker.authorities import NewAuthority, add_authority
-from tracker.backup import backup
-from tracker.db import Database
-from tracker.enquiries import Enquiry, NewEnquiry, create_enquiry
-from tracker.timeliness import london_today
-from tracker.vocabulary import Channel
+from tracker.core import schema
+from tracker.core.access import Caller, Role
+from tracker.core.authorities import NewAuthority, add_authority
+from tracker.core.backup import backup
+from tracker.core.db import Database
+from tracker.enquiries.service import Enquiry, NewEnquiry, create_enquiry
+from tracker.enquiries.timeliness import london_today
+from tracker.enquiries.vocabulary import Channel
 
 TODAY = london_today()
 CALLER = Caller(token_id=None, name="test", role=Role.ADMIN)

@@ -14,11 +14,11 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from tests.conftest import AUTHORITIES, STOKE, _empty, bearer
-from tracker.access import Role, issue_token
-from tracker.authorities import add_authority
-from tracker.db import Database
-from tracker.settings import Settings
-from tracker.timeliness import london_today
+from tracker.core.access import Role, issue_token
+from tracker.core.authorities import add_authority
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
 
 UNKNOWN_CODE = "E99999999"
 HUGE = 10**20

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
-from tracker.enquiries import Enquiry
-from tracker.stages import LATER_STAGES, STAGE_ORDER
-from tracker.timeliness import london_today
+from tracker.enquiries.service import Enquiry
+from tracker.enquiries.stages import LATER_STAGES, STAGE_ORDER
+from tracker.enquiries.timeliness import london_today
 
 CLIENTS = 50
 DURATION_S = 3.0

@@ -25,14 +25,14 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
 from api.cli import main
+from demo.generate import generate_demo
 from jobs.scheduler import JOBSTORE_TABLE, SCHEDULE_JOB_ID
 from tests.conftest import STOKE, bearer
 from tests.live_server import FOSTERING, ServeProcess, server_env
-from tracker.db import Database
-from tracker.demo import generate_demo
-from tracker.enquiries import Enquiry, EnquiryEvent
-from tracker.forecasts import ForecastRun, RunLease
-from tracker.timeliness import london_today
+from tracker.core.db import Database
+from tracker.enquiries.service import Enquiry, EnquiryEvent
+from tracker.enquiries.timeliness import london_today
+from tracker.forecasting.runs import ForecastRun, RunLease
 
 TODAY = london_today()
 # SQLite needs enough wide rows to fill its page cache, so that the uncommitted write spills

@@ -27,17 +27,20 @@ from api.app import create_app
 from api.dashboard.layout import this_and_last_year
 from api.dashboard.tables import change, display, label, percent
 from api.dashboard.targets import STATUS_WORDS
+from demo.generate import generate_demo
 from forecast.types import ForecastOptions
 from jobs.forecast_refresh import refresh_forecasts
 from tests.conftest import STOKE, _empty, bearer
-from tracker.access import SYSTEM, Role, issue_token, revoke_token
-from tracker.capacity import place_counts
-from tracker.db import Database
-from tracker.demo import generate_demo
-from tracker.enquiries import Enquiry, EnquiryFilter, Overdue, list_enquiries
-from tracker.errors import InvalidValueError
-from tracker.funnel import funnel_report
-from tracker.scenarios import (
+from tracker.capacity.figures import place_counts
+from tracker.core.access import SYSTEM, Role, issue_token, revoke_token
+from tracker.core.db import Database
+from tracker.core.errors import InvalidValueError
+from tracker.core.settings import Settings
+from tracker.core.table_export import CellFormat, csv_bytes, safe_text, xlsx_bytes
+from tracker.enquiries.funnel import funnel_report
+from tracker.enquiries.service import Enquiry, EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.timeliness import london_today
+from tracker.scenarios.service import (
     appendix1_inputs,
     compare_scenarios,
     create_scenario,
@@ -45,11 +48,8 @@ from tracker.scenarios import (
     list_scenarios,
     stoke_planning_inputs,
 )
-from tracker.settings import Settings
-from tracker.table_export import CellFormat, csv_bytes, safe_text, xlsx_bytes
-from tracker.targets import create_target, demo_targets, list_targets
-from tracker.timeliness import london_today
-from tracker.trajectories import trajectories
+from tracker.targets.service import create_target, demo_targets, list_targets
+from tracker.targets.trajectories import trajectories
 from tracker.web_sessions import (
     SESSION_LIFETIME,
     WebSession,

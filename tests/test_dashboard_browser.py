@@ -32,14 +32,14 @@ from api.dashboard.layout import this_and_last_year
 from api.dashboard.tables import display, percent
 from api.dashboard.targets import STATUS_WORDS
 from tests.test_dashboard import TELFORD, fill_demo
-from tracker import schema
-from tracker.capacity import place_counts
-from tracker.db import Database
-from tracker.funnel import funnel_report
-from tracker.scenarios import list_scenarios
-from tracker.settings import Settings
-from tracker.timeliness import london_today
-from tracker.trajectories import trajectories
+from tracker.capacity.figures import place_counts
+from tracker.core import schema
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.enquiries.funnel import funnel_report
+from tracker.enquiries.timeliness import london_today
+from tracker.scenarios.service import list_scenarios
+from tracker.targets.trajectories import trajectories
 
 STOKE = "E06000021"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,21 +13,26 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tracker import schema
-from tracker.access import SYSTEM, Role, caller_for
-from tracker.authorities import Authority, NewAuthority, add_authority
-from tracker.capacity import (
+from demo.generate import DEFAULT_AUTHORITIES, DemoSummary, generate_demo
+from tracker.capacity.figures import (
     ChildrenInCareFigure,
     ExternalProvisionFigure,
     capacity_figures,
     monthly_flows,
 )
-from tracker.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
-from tracker.db import Database
-from tracker.demo import DEFAULT_AUTHORITIES, DemoSummary, generate_demo
-from tracker.enquiries import Enquiry, EnquiryEvent, reached_stages
-from tracker.errors import ConflictError, InvalidValueError
-from tracker.households import (
+from tracker.children.figures import children_in_care, staying_put
+from tracker.children.mapping import load_mapping
+from tracker.children.tables import CareEpisode
+from tracker.core import schema
+from tracker.core.access import SYSTEM, Role, caller_for
+from tracker.core.authorities import Authority, NewAuthority, add_authority
+from tracker.core.db import Database
+from tracker.core.errors import ConflictError, InvalidValueError
+from tracker.enquiries.service import Enquiry, EnquiryEvent, reached_stages
+from tracker.enquiries.stages import ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.timeliness import first_contact_due
+from tracker.households.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
+from tracker.households.service import (
     Household,
     HouseholdVersion,
     NewHousehold,
@@ -38,13 +43,8 @@ from tracker.households import (
     version_on,
 )
 from tracker.reference import load_reference
-from tracker.scenarios import list_scenarios
-from tracker.ssda903.figures import children_in_care, staying_put
-from tracker.ssda903.mapping import load_mapping
-from tracker.ssda903.tables import CareEpisode
-from tracker.stages import ClosureReason, Stage, check_closure, check_history
-from tracker.targets import list_targets
-from tracker.timeliness import first_contact_due
+from tracker.scenarios.service import list_scenarios
+from tracker.targets.service import list_targets
 
 TODAY = date(2026, 3, 15)
 STOKE = "E06000021"

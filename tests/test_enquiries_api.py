@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.timeliness import london_today
+from tracker.enquiries.timeliness import london_today
 
 TODAY = london_today()
 BASE = f"/api/v1/authorities/{STOKE}/enquiries"

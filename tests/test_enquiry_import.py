@@ -23,9 +23,9 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.cli import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.db import Database
-from tracker.enquiry_files import COLUMNS
-from tracker.settings import Settings
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.enquiries.files import COLUMNS
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

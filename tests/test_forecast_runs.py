@@ -26,6 +26,7 @@ from sqlalchemy import func, select, text
 
 from api.app import create_app
 from api.cli import main
+from demo.generate import generate_demo
 from forecast.types import (
     CandidateScore,
     ForecastOptions,
@@ -36,11 +37,12 @@ from forecast.types import (
 from jobs import scheduler as jobs_scheduler
 from jobs.forecast_refresh import refresh_forecasts
 from tests.conftest import STOKE, bearer
-from tracker.access import SYSTEM
-from tracker.clock import utcnow
-from tracker.db import Database
-from tracker.demo import generate_demo
-from tracker.forecasts import (
+from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
+from tracker.core.access import SYSTEM
+from tracker.core.clock import utcnow
+from tracker.core.db import Database
+from tracker.core.settings import Settings
+from tracker.forecasting.runs import (
     SKIPPED_HELD,
     ForecastResult,
     ForecastRun,
@@ -56,8 +58,6 @@ from tracker.forecasts import (
     unpack_paths,
     vintage_accuracy,
 )
-from tracker.settings import Settings
-from tracker.ssda903.figures import Metric, MonthlyFigure, record_monthly_figures
 
 TODAY = date(2026, 3, 15)
 CUTOFF = date(2026, 2, 1)
@@ -767,8 +767,8 @@ def test_ssda903_series_end_where_the_imported_years_end(authorities: Database) 
     """Months after the latest collection year are unknown, not zero: with returns up to
     March 2024 and a cut-off in November 2025, the SSDA903 series end in March 2024 while
     the series of other sources run on to the cut-off."""
-    from tracker.ssda903.importer import import_ssda903
-    from tracker.ssda903.synthetic import generate
+    from demo.ssda903 import generate
+    from tracker.children.importer import import_ssda903
 
     returns = generate(seed=5, first_year=2023, last_year=2024, starters_per_year=60)
     with authorities.writing() as session:

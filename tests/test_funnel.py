@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 
 from tests.conftest import STOKE, bearer
-from tracker.access import SYSTEM
-from tracker.authorities import AuthorityChanges, change_authority
-from tracker.enquiries import (
+from tracker.core.access import SYSTEM
+from tracker.core.authorities import AuthorityChanges, change_authority
+from tracker.enquiries.funnel import Dimension, funnel_report, monthly_series
+from tracker.enquiries.service import (
     Closure,
     NewEnquiry,
     StageMove,
@@ -15,9 +16,8 @@ from tracker.enquiries import (
     close_enquiry,
     create_enquiry,
 )
-from tracker.funnel import Dimension, funnel_report, monthly_series
-from tracker.stages import ClosureReason, Stage
-from tracker.vocabulary import Channel
+from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.vocabulary import Channel
 
 TODAY = date(2026, 11, 23)
 D = date

@@ -22,8 +22,8 @@ from litestar.testing import TestClient
 
 from api.cli import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.db import Database
-from tracker.household_files import EXPORT_HEADER
+from tracker.core.db import Database
+from tracker.households.files import EXPORT_HEADER
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = (

@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
 from tracker import idempotency
-from tracker.clock import utcnow
-from tracker.enquiries import Enquiry
+from tracker.core.clock import utcnow
+from tracker.enquiries.service import Enquiry
+from tracker.enquiries.timeliness import london_today
 from tracker.idempotency import IdempotencyRecord
-from tracker.timeliness import london_today
 
 BASE = f"/api/v1/authorities/{STOKE}/enquiries"
 TODAY = london_today()

@@ -14,8 +14,8 @@ from api.app import create_app
 from api.params import MAX_PAGE
 from api.rate_limit import FailedAuthLimiter
 from tests.conftest import STOKE, bearer
-from tracker.db import Database
-from tracker.settings import Settings
+from tracker.core.db import Database
+from tracker.core.settings import Settings
 
 ENQUIRIES = f"/api/v1/authorities/{STOKE}/enquiries"
 PROBLEM = "application/problem+json"

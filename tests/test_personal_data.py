@@ -19,11 +19,11 @@ from litestar.testing import TestClient
 
 from api.access import AGGREGATE
 from api.app import create_app
+from demo.ssda903 import generate
 from tests.conftest import STOKE, bearer
 from tests.security_world import operations, stored_values
-from tracker.db import Database
-from tracker.settings import Settings
-from tracker.ssda903.synthetic import generate
+from tracker.core.db import Database
+from tracker.core.settings import Settings
 
 BASE = f"/api/v1/authorities/{STOKE}"
 NAME, SURNAME = "Zephyrine Quillfeather", "Quillfeather"

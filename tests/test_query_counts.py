@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import event
 
 from tests.conftest import COVENTRY, STOKE
-from tracker import capacity, regional
-from tracker.access import SYSTEM
-from tracker.capacity import ChildrenInCareEntry, record_children_in_care
-from tracker.care_types import HouseholdCareType, PlacementCategory, Term
-from tracker.db import Database
-from tracker.households import NewHousehold, NewPlacement, approve_household, place_child
-from tracker.vocabulary import Ethnicity
+from tracker.capacity import figures as capacity
+from tracker.capacity import regional
+from tracker.capacity.figures import ChildrenInCareEntry, record_children_in_care
+from tracker.core.access import SYSTEM
+from tracker.core.db import Database
+from tracker.enquiries.vocabulary import Ethnicity
+from tracker.households.care_types import HouseholdCareType, PlacementCategory, Term
+from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
 
 TODAY = date(2024, 6, 30)
 REGION = "West Midlands"

@@ -17,12 +17,12 @@ from litestar.testing import TestClient
 
 from api.access import AGGREGATE
 from tests.conftest import STOKE, bearer
-from tracker.access import SYSTEM
-from tracker.care_types import HouseholdCareType
-from tracker.db import Database
-from tracker.households import NewHousehold, approve_household
-from tracker.regional import COLUMNS
-from tracker.vocabulary import Ethnicity
+from tracker.capacity.regional import COLUMNS
+from tracker.core.access import SYSTEM
+from tracker.core.db import Database
+from tracker.enquiries.vocabulary import Ethnicity
+from tracker.households.care_types import HouseholdCareType
+from tracker.households.service import NewHousehold, approve_household
 
 AS_AT = "2022-03-31"
 WEST_MIDLANDS = "/api/v1/regions/West%20Midlands/capacity"

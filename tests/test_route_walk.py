@@ -34,8 +34,8 @@ from tests.security_world import (
     build_world,
     operations,
 )
-from tracker.access import Role
-from tracker.db import Database
+from tracker.core.access import Role
+from tracker.core.db import Database
 
 REGION_OF = {STOKE: "West Midlands", COVENTRY: "West Midlands"}
 # Kinds that carry personal data must never be aggregate (open to regional tokens).

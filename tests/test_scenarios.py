@@ -17,13 +17,14 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.access import Caller, Role
-from tracker.audit import AuditEntry
-from tracker.capacity import ExternalProvisionEntry, record_external_provision
-from tracker.care_types import ExternalProvision
-from tracker.db import Database
-from tracker.errors import InvalidValueError, NotFoundError, VersionMismatchError
-from tracker.scenarios import (
+from tracker.capacity.figures import ExternalProvisionEntry, record_external_provision
+from tracker.children.importer import SourceFile, import_ssda903
+from tracker.core.access import Caller, Role
+from tracker.core.audit import AuditEntry
+from tracker.core.db import Database
+from tracker.core.errors import InvalidValueError, NotFoundError, VersionMismatchError
+from tracker.households.care_types import ExternalProvision
+from tracker.scenarios.service import (
     CareMix,
     ChangeKind,
     ScenarioInputs,
@@ -41,7 +42,6 @@ from tracker.scenarios import (
     stoke_planning_inputs,
     update_scenario,
 )
-from tracker.ssda903.importer import SourceFile, import_ssda903
 
 MANAGER = Caller(token_id=None, name="test-manager", role=Role.MANAGER, authority_code=STOKE)
 replace = msgspec.structs.replace

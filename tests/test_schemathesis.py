@@ -25,7 +25,7 @@ from schemathesis.checks import (
 )
 
 from tests.security_world import SCOPES, World, build_world
-from tracker.db import Database
+from tracker.core.db import Database
 
 EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 PROBLEM = "application/problem+json"

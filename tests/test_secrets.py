@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from demo.generate import generate_demo
+from demo.ssda903 import generate
 from tests.conftest import STOKE, bearer
 from tests.security_world import stored_values
-from tracker import schema
-from tracker.access import digest
-from tracker.db import Database
-from tracker.demo import generate_demo
-from tracker.settings import Settings
-from tracker.ssda903.pseudonym import load_key
-from tracker.ssda903.synthetic import generate
+from tracker.children.pseudonym import load_key
+from tracker.core import schema
+from tracker.core.access import digest
+from tracker.core.db import Database
+from tracker.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r"fost_[A-Za-z0-9_-]{40,}")

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 from tests.conftest import STOKE, bearer
-from tracker.access import caller_for
+from tracker.core.access import caller_for
 
 
 def test_health_reports_database_and_schema(client):

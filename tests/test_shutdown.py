@@ -27,9 +27,9 @@ from tests.test_crash_safety import (
     sqlite_locked,
     upload,
 )
-from tracker.db import Database
-from tracker.forecasts import ForecastRun, RunLease, Trigger, claim_run
-from tracker.timeliness import london_today
+from tracker.core.db import Database
+from tracker.enquiries.timeliness import london_today
+from tracker.forecasting.runs import ForecastRun, RunLease, Trigger, claim_run
 
 EXIT_WITHIN_S = 30
 

@@ -21,24 +21,24 @@ from sqlalchemy import func, select, text
 
 from api.app import create_app
 from api.cli import main as cli
+from demo.ssda903 import generate
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.access import Caller, Role
-from tracker.capacity import children_in_care as capacity_children_in_care
-from tracker.db import Database
-from tracker.errors import ImportRejectedError
-from tracker.settings import Settings
-from tracker.ssda903 import figures
-from tracker.ssda903.importer import SourceFile, import_ssda903
-from tracker.ssda903.mapping import load_mapping, parse_mapping
-from tracker.ssda903.pseudonym import pseudonymise
-from tracker.ssda903.synthetic import generate
-from tracker.ssda903.tables import (
+from tracker.capacity.figures import children_in_care as capacity_children_in_care
+from tracker.children import figures
+from tracker.children.importer import SourceFile, import_ssda903
+from tracker.children.mapping import load_mapping, parse_mapping
+from tracker.children.pseudonym import pseudonymise
+from tracker.children.tables import (
     CareEpisode,
     CareLeaverRecord,
     ChildRecord,
     ImportRun,
     MonthlyAggregate,
 )
+from tracker.core.access import Caller, Role
+from tracker.core.db import Database
+from tracker.core.errors import ImportRejectedError
+from tracker.core.settings import Settings
 from tracker.tables import metadata
 
 KEY = "test-key"
@@ -589,7 +589,7 @@ def test_an_unnamed_oc3_file_of_a_several_year_import_is_refused(authorities: Da
 
 
 def test_a_year_named_in_full_is_read_as_the_year_ending_march() -> None:
-    from tracker.ssda903.importer import year_from_name
+    from tracker.children.importer import year_from_name
 
     assert year_from_name("episodes_2022-23.csv") == 2023
     assert year_from_name("episodes_2022-2023.csv") == 2023

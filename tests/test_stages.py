@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.errors import StageRuleError
-from tracker.stages import (
+from tracker.core.errors import StageRuleError
+from tracker.enquiries.stages import (
     STAGE_ORDER,
     ClosureReason,
     Stage,

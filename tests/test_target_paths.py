@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from forecast.months import add_months
-from forecast.target_paths import (
+from tracker.targets.paths import (
     Direction,
     History,
     Kind,

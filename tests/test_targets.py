@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import STOKE, bearer
-from tracker.access import SYSTEM
-from tracker.audit import AuditEntry
-from tracker.authorities import NewAuthority, add_authority
-from tracker.errors import InvalidValueError
-from tracker.metrics import METRICS
-from tracker.ssda903.figures import Metric, MonthlyFigure, record_monthly_figures
-from tracker.targets import STAFFORDSHIRE, create_target, demo_targets
+from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
+from tracker.core.access import SYSTEM
+from tracker.core.audit import AuditEntry
+from tracker.core.authorities import NewAuthority, add_authority
+from tracker.core.errors import InvalidValueError
+from tracker.targets.metrics import METRICS
+from tracker.targets.service import STAFFORDSHIRE, create_target, demo_targets
 
 BASE = f"/api/v1/authorities/{STOKE}"
 LEVEL = {

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from tracker.timeliness import (
+from tracker.enquiries.timeliness import (
     approval_due,
     approval_overdue_if_applied_by,
     first_contact_due,

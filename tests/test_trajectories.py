@@ -21,15 +21,19 @@ import pytest
 from sqlalchemy import delete
 
 from forecast.months import add_months
-from forecast.target_paths import Kind, Status, status_of
 from forecast.types import ForecastPoint, SeriesForecast
 from tests.conftest import AUTHORITIES, COVENTRY, STOKE, _empty
-from tracker.access import SYSTEM
-from tracker.authorities import add_authority
-from tracker.capacity import ChildrenInCareEntry, ChildrenInCareFigure, record_children_in_care
-from tracker.care_types import HouseholdCareType, PlacementCategory
-from tracker.enquiries import Enquiry
-from tracker.forecasts import (
+from tracker.capacity.figures import (
+    ChildrenInCareEntry,
+    ChildrenInCareFigure,
+    record_children_in_care,
+)
+from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
+from tracker.children.tables import MonthlyAggregate
+from tracker.core.access import SYSTEM
+from tracker.core.authorities import add_authority
+from tracker.enquiries.service import Enquiry
+from tracker.forecasting.runs import (
     ForecastResult,
     ForecastRun,
     RunLease,
@@ -38,12 +42,12 @@ from tracker.forecasts import (
     finish_run,
     start_run,
 )
-from tracker.households import NewHousehold, NewPlacement, approve_household, place_child
-from tracker.metrics import MetricKey, actuals
-from tracker.ssda903.figures import Metric, MonthlyFigure, record_monthly_figures
-from tracker.ssda903.tables import MonthlyAggregate
-from tracker.targets import NewTarget, Target, create_target
-from tracker.trajectories import trajectories, trajectory
+from tracker.households.care_types import HouseholdCareType, PlacementCategory
+from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
+from tracker.targets.metrics import MetricKey, actuals
+from tracker.targets.paths import Kind, Status, status_of
+from tracker.targets.service import NewTarget, Target, create_target
+from tracker.targets.trajectories import trajectories, trajectory
 
 TODAY = date(2026, 3, 15)
 CUTOFF = date(2026, 2, 1)

@@ -34,9 +34,9 @@ import pytest
 from sqlalchemy import insert
 
 from tests.conftest import COVENTRY, STOKE
-from tracker.access import SYSTEM
-from tracker.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus
-from tracker.enquiries import (
+from tracker.core.access import SYSTEM
+from tracker.core.errors import InvalidValueError, NotFoundError
+from tracker.enquiries.service import (
     Closure,
     Enquiry,
     NewEnquiry,
@@ -45,8 +45,10 @@ from tracker.enquiries import (
     close_enquiry,
     create_enquiry,
 )
-from tracker.errors import InvalidValueError, NotFoundError
-from tracker.households import (
+from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.vocabulary import Channel
+from tracker.households.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus
+from tracker.households.service import (
     HouseholdChange,
     NewHousehold,
     NewPlacement,
@@ -55,9 +57,7 @@ from tracker.households import (
     place_child,
 )
 from tracker.reference import ENGLAND_CODE, load_reference
-from tracker.stages import ClosureReason, Stage
-from tracker.vocabulary import Channel
-from tracker.workback import work_back
+from tracker.targets.workback import work_back
 
 TODAY = date(2025, 6, 30)
 AS_AT = date(2025, 4, 15)

@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 
-from tracker.clock import utcnow
-from tracker.errors import ConflictError, InvalidValueError
+from tracker.core.clock import utcnow
+from tracker.core.errors import ConflictError, InvalidValueError
 
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)

@@ -2,24 +2,24 @@
 
 from sqlmodel import SQLModel
 
-from tracker.access import ApiToken
-from tracker.audit import AuditEntry
-from tracker.authorities import Authority
-from tracker.capacity import ChildrenInCareFigure, ExternalProvisionFigure
-from tracker.enquiries import Enquiry, EnquiryEvent
-from tracker.forecasts import ForecastResult, ForecastRun, RunLease
-from tracker.households import Household, HouseholdVersion, Placement, Unavailability
-from tracker.idempotency import IdempotencyRecord
-from tracker.regional import CapacityReturn
-from tracker.scenarios import Scenario
-from tracker.ssda903.tables import (
+from tracker.capacity.figures import ChildrenInCareFigure, ExternalProvisionFigure
+from tracker.capacity.regional import CapacityReturn
+from tracker.children.tables import (
     CareEpisode,
     CareLeaverRecord,
     ChildRecord,
     ImportRun,
     MonthlyAggregate,
 )
-from tracker.targets import Target
+from tracker.core.access import ApiToken
+from tracker.core.audit import AuditEntry
+from tracker.core.authorities import Authority
+from tracker.enquiries.service import Enquiry, EnquiryEvent
+from tracker.forecasting.runs import ForecastResult, ForecastRun, RunLease
+from tracker.households.service import Household, HouseholdVersion, Placement, Unavailability
+from tracker.idempotency import IdempotencyRecord
+from tracker.scenarios.service import Scenario
+from tracker.targets.service import Target
 from tracker.web_sessions import WebSession
 
 metadata = SQLModel.metadata

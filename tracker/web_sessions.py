@@ -18,9 +18,9 @@ from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from tracker.access import ApiToken, Caller, Role, caller_for
-from tracker.authorities import get_authority
-from tracker.clock import utcnow
+from tracker.core.access import ApiToken, Caller, Role, caller_for
+from tracker.core.authorities import get_authority
+from tracker.core.clock import utcnow
 
 SESSION_LIFETIME = timedelta(hours=8)
 

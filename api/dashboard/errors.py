@@ -17,8 +17,8 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from api.dashboard.security import SESSION_COOKIE, expired, form_token
-from tracker.access import Caller
-from tracker.errors import DomainError, NotFoundError
+from tracker.core.access import Caller
+from tracker.core.errors import DomainError, NotFoundError
 
 log = logging.getLogger("fostering.dashboard")
 

@@ -13,7 +13,9 @@ from api.dashboard import charts
 from api.dashboard.layout import Choice, Chooser, Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
-from tracker.forecasts import (
+from tracker.children.mapping import Mapping
+from tracker.core.table_export import CellFormat
+from tracker.forecasting.runs import (
     VintageAccuracy,
     add_months,
     last_complete_month,
@@ -24,8 +26,6 @@ from tracker.forecasts import (
     series_for_authority,
     vintage_accuracy,
 )
-from tracker.ssda903.mapping import Mapping
-from tracker.table_export import CellFormat
 
 C = CellFormat
 VINTAGES_DRAWN = 5

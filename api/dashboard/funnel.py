@@ -17,10 +17,10 @@ from api.dashboard.layout import Page, Period, Section, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, change, display, label, long_date, percent, table
 from forecast.months import year_label
-from tracker.enquiries import EnquiryFilter, Overdue, list_enquiries
-from tracker.funnel import FunnelReport, funnel_report, monthly_series
-from tracker.stages import STAGE_ORDER
-from tracker.table_export import CellFormat
+from tracker.core.table_export import CellFormat
+from tracker.enquiries.funnel import FunnelReport, funnel_report, monthly_series
+from tracker.enquiries.service import EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.stages import STAGE_ORDER
 
 C = CellFormat
 OVERDUE_SHOWN = 200

@@ -21,10 +21,10 @@ from api.dashboard.layout import Page
 from api.dashboard.recent_pages import RecentPages
 from api.dashboard.scope import Scope, resolve_scope
 from api.dashboard.security import form_token
-from tracker.access import Caller, Role
-from tracker.settings import Settings
-from tracker.ssda903.mapping import load_mapping
-from tracker.table_export import csv_bytes, xlsx_bytes
+from tracker.children.mapping import load_mapping
+from tracker.core.access import Caller, Role
+from tracker.core.settings import Settings
+from tracker.core.table_export import csv_bytes, xlsx_bytes
 
 PLOTLY_VERSION = version("plotly")
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,7 +12,8 @@ from api.dashboard import charts
 from api.dashboard.layout import Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Table, Tile, display, money, table
-from tracker.scenarios import (
+from tracker.core.table_export import CellFormat
+from tracker.scenarios.service import (
     MAX_COMPARED,
     Comparison,
     ScenarioRecord,
@@ -20,7 +21,6 @@ from tracker.scenarios import (
     get_scenario,
     list_scenarios,
 )
-from tracker.table_export import CellFormat
 
 C = CellFormat
 SHOWN = 12

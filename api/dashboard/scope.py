@@ -14,8 +14,8 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from sqlalchemy.orm import Session
 
 from api.access import ACCESS
-from tracker.access import Caller, Role
-from tracker.authorities import get_authority, list_authorities
+from tracker.core.access import Caller, Role
+from tracker.core.authorities import get_authority, list_authorities
 
 
 class NavItem(msgspec.Struct, frozen=True):

@@ -30,8 +30,8 @@ from api.dashboard.security import (
 )
 from api.deps import WRITING
 from api.rate_limit import record_failure, refuse_if_limited
-from tracker import audit
-from tracker.access import Caller
+from tracker.core import audit
+from tracker.core.access import Caller
 from tracker.web_sessions import end_session, start_session
 
 PUBLIC = {"public": True}

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from tracker.table_export import CellFormat
+from tracker.core.table_export import CellFormat
 
 MISSING = "\u2013"  # an en dash where a figure is not known
 NUMERIC = frozenset({CellFormat.INTEGER, CellFormat.DECIMAL, CellFormat.SHARE, CellFormat.MONEY})

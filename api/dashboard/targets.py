@@ -25,9 +25,9 @@ from api.dashboard.tables import (
     percent,
     table,
 )
-from tracker.ssda903.mapping import Mapping
-from tracker.table_export import CellFormat
-from tracker.trajectories import Trajectory, trajectories
+from tracker.children.mapping import Mapping
+from tracker.core.table_export import CellFormat
+from tracker.targets.trajectories import Trajectory, trajectories
 
 C = CellFormat
 STATUS_WORDS = {

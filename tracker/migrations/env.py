@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from tracker.db import normalise_url
+from tracker.core.db import normalise_url
 from tracker.tables import metadata
 
 config = context.config

@@ -1,0 +1,197 @@
+"""Bearer tokens, roles and the caller they identify.
+
+A token is shown once when created; only its SHA-256 digest is stored. Tokens are 32
+random bytes, so a fast digest is enough: there is nothing to brute-force.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+from tracker.core.authorities import Authority, get_authority
+from tracker.core.clock import utcnow
+from tracker.core.errors import InvalidValueError, NotFoundError
+
+TOKEN_PREFIX = "fost_"
+
+
+class Role(enum.StrEnum):
+    """What a token may do; the route table in `api.access` says where."""
+
+    RECRUITER = "recruiter"
+    MANAGER = "manager"
+    REGIONAL = "regional"
+    ADMIN = "admin"
+
+
+class ApiToken(SQLModel, table=True):
+    """A stored bearer token (its digest only)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(120))
+    role: str = Field(sa_type=String(20))
+    authority_code: str | None = Field(
+        default=None, sa_type=String(9), sa_column_args=[ForeignKey("authority.code")]
+    )
+    region: str | None = Field(default=None, sa_type=String(60))
+    digest: str = Field(sa_type=String(64), unique=True)
+    hint: str = Field(sa_type=String(12))
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling: the identity every service function and audit entry uses."""
+
+    token_id: int | None
+    name: str
+    role: Role
+    authority_code: str | None = None
+    region: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"{self.role}:{self.name}" + (f"#{self.token_id}" if self.token_id else "")
+
+
+SYSTEM = Caller(token_id=None, name="system", role=Role.ADMIN)
+
+
+class TokenRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A token as listed: never the secret itself."""
+
+    id: int
+    name: str
+    role: Role
+    authority_code: str | None
+    region: str | None
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A new token: `secret` is shown this once and never again."""
+
+    record: TokenRecord
+    secret: str
+
+
+def digest(secret: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _record(row: ApiToken) -> TokenRecord:
+    assert row.id is not None
+    return TokenRecord(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        authority_code=row.authority_code,
+        region=row.region,
+        hint=row.hint,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def issue_token(
+    session: Session,
+    *,
+    role: Role,
+    name: str,
+    authority_code: str | None = None,
+    region: str | None = None,
+) -> IssuedToken:
+    """Create a token for a role; recruiter and manager need an authority, regional a region.
+
+    A regional token given an authority reads that authority's region.
+    """
+    if role in (Role.RECRUITER, Role.MANAGER) and authority_code is None:
+        raise InvalidValueError(f"a {role} token needs an authority", field="authority")
+    if authority_code is not None:
+        authority = get_authority(session, authority_code)
+        if role is Role.REGIONAL:
+            region = region or authority.region
+            authority_code = None
+    if role is Role.REGIONAL and not region:
+        raise InvalidValueError("a regional token needs a region or an authority", field="region")
+    if role is Role.REGIONAL and region:
+        region = _known_region(session, region)
+    if role is Role.ADMIN:
+        authority_code, region = None, None
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name,
+        role=role.value,
+        authority_code=authority_code,
+        region=region if role is Role.REGIONAL else None,
+        digest=digest(secret),
+        hint=secret[: len(TOKEN_PREFIX) + 4],
+    )
+    session.add(row)
+    session.flush()
+    return IssuedToken(record=_record(row), secret=secret)
+
+
+def _known_region(session: Session, region: str) -> str:
+    """The region as the authorities spell it (matched without regard to case)."""
+    regions = session.scalars(select(Authority.region).distinct()).all()
+    for known in regions:
+        if known.casefold() == region.strip().casefold():
+            return known
+    raise InvalidValueError(
+        f"no authority is in region {region!r} (known: {', '.join(sorted(regions)) or 'none'})",
+        field="region",
+    )
+
+
+def caller_for(session: Session, secret: str) -> Caller | None:
+    """The caller a presented token identifies, or None if unknown or revoked."""
+    row = session.scalars(select(ApiToken).where(ApiToken.digest == digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    region = row.region
+    if row.authority_code is not None and region is None:
+        region = get_authority(session, row.authority_code).region
+    return Caller(
+        token_id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        authority_code=row.authority_code,
+        region=region,
+    )
+
+
+def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRecord]:
+    """Every token, newest first."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())  # type: ignore[union-attr]
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    return [_record(r) for r in session.scalars(query)]
+
+
+def revoke_token(session: Session, token_id: int) -> TokenRecord:
+    """Revoke a token; it stops working at once, and the dashboard sessions it signed in end."""
+    from tracker.web_sessions import end_sessions_of_token
+
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFoundError(f"no token with id {token_id}", field="token_id")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+    end_sessions_of_token(session, token_id)
+    return _record(row)

@@ -1,0 +1,126 @@
+"""The audit log: who created, changed, exported or erased what, and when.
+
+Entries name fields, never their values, so the log holds no personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import JSON, String, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+from tracker.core.access import Caller
+from tracker.core.clock import utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    """One audited action."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(sa_type=String(200))
+    authority_code: str | None = Field(default=None, sa_type=String(9), index=True)
+    action: str = Field(sa_type=String(40))
+    entity: str = Field(sa_type=String(40))
+    entity_id: str | None = Field(default=None, sa_type=String(64))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An audit entry as listed."""
+
+    id: int
+    at: datetime
+    actor: str
+    authority_code: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    detail: dict[str, Any]
+
+
+def record(
+    session: Session,
+    caller: Caller,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    *,
+    authority_code: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add an entry in the caller's transaction (it commits or rolls back with the change)."""
+    session.add(
+        AuditEntry(
+            actor=caller.actor,
+            authority_code=authority_code,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            detail=detail or {},
+        )
+    )
+
+
+def record_update(
+    session: Session,
+    caller: Caller,
+    entity: str,
+    row: Any,
+    *,
+    authority_code: str,
+    changed: list[str],
+) -> None:
+    """Bump a versioned row (`version`, `updated_at`) and audit the names of the fields that
+    changed; call it only when `changed` is not empty."""
+    row.version += 1
+    row.updated_at = utcnow()
+    record(
+        session,
+        caller,
+        "update",
+        entity,
+        row.id,
+        authority_code=authority_code,
+        detail={"fields": changed},
+    )
+    session.flush()
+
+
+def list_entries(
+    session: Session,
+    *,
+    authority_code: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditRecord]:
+    """Entries newest first, optionally for one authority or one record."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    if authority_code is not None:
+        query = query.where(AuditEntry.authority_code == authority_code)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    rows = session.scalars(query.limit(limit).offset(offset))
+    return [
+        AuditRecord(
+            id=r.id or 0,
+            at=r.at,
+            actor=r.actor,
+            authority_code=r.authority_code,
+            action=r.action,
+            entity=r.entity,
+            entity_id=r.entity_id,
+            detail=r.detail,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,118 @@
+"""Local authorities: the owner of every record (ONS code, name, region)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import String, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+from tracker.core.clock import utcnow
+from tracker.core.errors import InvalidValueError, NotFoundError
+
+ONS_CODE = re.compile(r"^E(06|07|08|09|10)\d{6}$")
+
+
+class Authority(SQLModel, table=True):
+    """A council (or other authority) whose records this installation holds."""
+
+    __tablename__ = "authority"
+
+    code: str = Field(primary_key=True, sa_type=String(9))
+    name: str = Field(sa_type=String(120))
+    region: str = Field(sa_type=String(60), index=True)
+    annual_approvals_target: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthorityRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An authority as the API shows it."""
+
+    code: str
+    name: str
+    region: str
+    annual_approvals_target: int | None
+
+
+class NewAuthority(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An authority to add: ONS code (E06/E07/E08/E09/E10 + 6 digits), name and region."""
+
+    code: str
+    name: str
+    region: str
+    annual_approvals_target: int | None = None
+
+
+class AuthorityChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Fields of an authority a manager may change."""
+
+    annual_approvals_target: int | None
+
+
+def to_record(row: Authority) -> AuthorityRecord:
+    """The API view of a stored authority."""
+    return AuthorityRecord(
+        code=row.code,
+        name=row.name,
+        region=row.region,
+        annual_approvals_target=row.annual_approvals_target,
+    )
+
+
+def list_authorities(session: Session, region: str | None = None) -> list[AuthorityRecord]:
+    """Every authority, or those of one region, by name."""
+    query = select(Authority).order_by(Authority.name)
+    if region is not None:
+        query = query.where(Authority.region == region)
+    return [to_record(a) for a in session.scalars(query)]
+
+
+def get_authority(session: Session, code: str) -> Authority:
+    """The stored authority with this code, or NotFoundError."""
+    row = session.get(Authority, code)
+    if row is None:
+        raise NotFoundError(f"no authority with code {code}", field="code")
+    return row
+
+
+def _check_target(target: int | None) -> None:
+    if target is not None and not 0 <= target <= 10_000:
+        raise InvalidValueError(
+            "annual_approvals_target must be between 0 and 10000",
+            field="annual_approvals_target",
+        )
+
+
+def add_authority(session: Session, new: NewAuthority) -> tuple[AuthorityRecord, bool]:
+    """Add an authority, or update its name and region; True when it was new."""
+    if not ONS_CODE.match(new.code):
+        raise InvalidValueError(
+            f"code {new.code!r} is not an English local authority ONS code (e.g. E06000021)",
+            field="code",
+        )
+    if not new.name.strip() or not new.region.strip():
+        raise InvalidValueError("name and region must not be blank", field="name")
+    _check_target(new.annual_approvals_target)
+    row = session.get(Authority, new.code)
+    created = row is None
+    if row is None:
+        row = Authority(code=new.code, name=new.name.strip(), region=new.region.strip())
+        session.add(row)
+    else:
+        row.name, row.region = new.name.strip(), new.region.strip()
+    if new.annual_approvals_target is not None:
+        row.annual_approvals_target = new.annual_approvals_target
+    session.flush()
+    return to_record(row), created
+
+
+def change_authority(session: Session, code: str, changes: AuthorityChanges) -> AuthorityRecord:
+    """Apply a manager's changes to an authority."""
+    _check_target(changes.annual_approvals_target)
+    row = get_authority(session, code)
+    row.annual_approvals_target = changes.annual_approvals_target
+    session.flush()
+    return to_record(row)

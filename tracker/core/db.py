@@ -1,0 +1,120 @@
+"""Engines and sessions for the embedded SQLite default and for PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.core.settings import Settings
+
+
+class _NoResultRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records of result rows, which hold personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# Whatever level logging is set to, statements may be logged (values hidden), rows never.
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoResultRows())
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given without a driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
+    """WAL, foreign keys and a busy timeout on every connection; explicit BEGINs.
+
+    pysqlite's own transaction handling is turned off so that a writing session can
+    start with ``BEGIN IMMEDIATE``: it takes the write lock up front (waiting up to the
+    busy timeout) instead of failing with "database is locked" when it upgrades later.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """One engine per installation, with sessions for reading and for writing."""
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        # The pool holds more connections than the server has worker threads (32, api.app),
+        # so a request never waits for a connection that a waiting thread holds.
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            # Bound values hold personal data: never in SQL logs nor in error messages (which
+            # an unexpected error's traceback would log).
+            "hide_parameters": True,
+            "pool_pre_ping": not self.is_sqlite,
+            "pool_timeout": 10,
+        }
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+            kwargs.update(pool_size=45, max_overflow=5)
+        else:
+            kwargs.update(pool_size=10, max_overflow=40)
+        self.engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, busy_timeout_s)
+        write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """Build the database of an installation from its settings."""
+        return cls(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+    def read_session(self) -> Session:
+        """A session for queries (a deferred transaction on SQLite)."""
+        return self._read()
+
+    def write_session(self) -> Session:
+        """A session that writes (takes SQLite's write lock when it begins)."""
+        return self._write()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write session that commits on success and rolls back on error."""
+        with self.write_session() as session, session.begin():
+            yield session
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,453 @@
+"""Import and export of the recruitment team's enquiry spreadsheet (CSV or xlsx).
+
+Imports are all-or-nothing (every row is checked before anything is written) and
+idempotent on `external_ref`: a row matching a stored enquiry changes it only where the
+file differs, so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+import msgspec
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.core import audit
+from tracker.core.access import Caller
+from tracker.core.authorities import get_authority
+from tracker.core.clock import utcnow
+from tracker.core.errors import DomainError, ImportRejectedError, RowError
+from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
+from tracker.enquiries.service import (
+    EARLIEST_DATE,
+    PERSONAL_FIELDS,
+    Enquiry,
+    EnquiryEvent,
+    EnquiryFilter,
+    filter_conditions,
+    status_of,
+)
+from tracker.enquiries.stages import (
+    LATER_STAGES,
+    ClosureReason,
+    Stage,
+    check_closure,
+    check_history,
+)
+from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
+
+STAGE_COLUMNS = tuple(stage.date_column for stage in LATER_STAGES)
+COLUMNS: tuple[str, ...] = (
+    "external_ref",
+    "received_on",
+    "channel",
+    "campaign",
+    "enquirer_name",
+    "email",
+    "phone",
+    "postcode_district",
+    "household_type",
+    "ethnicity",
+    "interests",
+    *STAGE_COLUMNS,
+    "closed_on",
+    "closure_reason",
+)
+REQUIRED = ("external_ref", "received_on", "channel")
+# Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
+EXPORT_ONLY = ("id", "stage", "status")
+MAX_ERRORS = 200
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import did (or, in a dry run, would do)."""
+
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    dry_run: bool
+    erased_fields_ignored: int = 0
+
+
+def _member(kind: type[enum.StrEnum]) -> Callable[[str], str]:
+    allowed = {m.value for m in kind}
+
+    def parse(value: str) -> str:
+        code = value.strip().lower().replace(" ", "_").replace("-", "_")
+        if code not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
+        return code
+
+    return parse
+
+
+def _pattern(regex: str, what: str, max_length: int) -> Callable[[str], str]:
+    compiled = re.compile(regex)
+
+    def parse(value: str) -> str:
+        if len(value) > max_length or not compiled.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}")
+        return value
+
+    return parse
+
+
+def _interests(value: str) -> list[str]:
+    parse = _member(Interest)
+    return sorted({parse(part) for part in re.split(r"[;,]", value) if part.strip()})
+
+
+def _bounded(max_length: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"longer than {max_length} characters")
+        return value
+
+    return parse
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "external_ref": _bounded(64),
+    "received_on": parse_date,
+    "channel": _member(Channel),
+    "campaign": _bounded(80),
+    "enquirer_name": _bounded(200),
+    "email": _pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email address", 254),
+    "phone": _pattern(r"^\+?[0-9][0-9 ()-]{5,}$", "phone number", 30),
+    "postcode_district": lambda v: _pattern(
+        r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?$", "postcode district (e.g. ST4)", 4
+    )(v).upper(),
+    "household_type": _member(HouseholdType),
+    "ethnicity": _member(Ethnicity),
+    "interests": _interests,
+    **{column: parse_date for column in STAGE_COLUMNS},
+    "closed_on": parse_date,
+    "closure_reason": _member(ClosureReason),
+    "stage": _member(Stage),
+}
+
+
+def _check_header(header: list[str]) -> None:
+    errors = [
+        RowError(1, column, f"unknown column {column!r}")
+        for column in header
+        if column not in COLUMNS and column not in EXPORT_ONLY
+    ]
+    if "external_ref" not in header and "id" not in header:
+        errors.append(RowError(1, "external_ref", "a column external_ref (or id) is required"))
+    errors += [
+        RowError(1, column, f"required column {column!r} is missing")
+        for column in REQUIRED[1:]
+        if column not in header
+    ]
+    if errors:
+        raise ImportRejectedError(errors)
+
+
+def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowError]]:
+    """The typed values of the cells a row has, and every problem found in them."""
+    values: dict[str, Any] = {}
+    errors: list[RowError] = []
+    if None in raw:
+        errors.append(RowError(line, None, "the row has more cells than the header"))
+    for column, cell in raw.items():
+        if column not in PARSERS and column != "id":
+            continue
+        text = (cell or "").strip()
+        if not text:
+            values[column] = [] if column == "interests" else None
+        elif column == "id":
+            if text.isdigit() and len(text) < 10:
+                values["id"] = int(text)
+            else:
+                errors.append(RowError(line, "id", f"{text!r} is not an enquiry id"))
+        else:
+            try:
+                values[column] = PARSERS[column](text)
+            except ValueError as exc:
+                errors.append(RowError(line, column, str(exc)))
+    if not values.get("external_ref") and not values.get("id") and not errors:
+        errors.append(RowError(line, "external_ref", "external_ref (or id) is required"))
+    return values, errors
+
+
+def _row_rules(row_number: int, values: dict[str, Any], today: date) -> list[RowError]:
+    for column in REQUIRED[1:]:
+        if values.get(column) is None:
+            return [RowError(row_number, column, f"{column} is required")]
+    received = values["received_on"]
+    if received > today or received < EARLIEST_DATE:
+        return [RowError(row_number, "received_on", f"{received} is out of range")]
+    reached = {Stage.ENQUIRY: received}
+    reached |= {s: values[s.date_column] for s in LATER_STAGES if values.get(s.date_column)}
+    try:
+        check_history(reached, today)
+    except DomainError as exc:
+        return [RowError(row_number, exc.field, exc.message)]
+    furthest = max(reached, key=lambda s: s.rank)
+    if values.get("stage") and values["stage"] != furthest.value:
+        return [
+            RowError(
+                row_number,
+                "stage",
+                f"stage {values['stage']} does not match the dates (they reach {furthest})",
+            )
+        ]
+    closed_on, reason = values.get("closed_on"), values.get("closure_reason")
+    if (closed_on is None) != (reason is None):
+        field = "closure_reason" if reason is None else "closed_on"
+        return [RowError(row_number, field, "closed_on and closure_reason go together")]
+    if closed_on is not None:
+        try:
+            check_closure(furthest, ClosureReason(reason))
+        except DomainError as exc:
+            return [RowError(row_number, exc.field and "closure_reason", exc.message)]
+        if closed_on < reached[furthest] or closed_on > today:
+            return [
+                RowError(
+                    row_number,
+                    "closed_on",
+                    f"closed_on {closed_on} is before {furthest} or in the future",
+                )
+            ]
+    return []
+
+
+def _stored_fields(values: dict[str, Any]) -> dict[str, Any]:
+    fields = {c: values.get(c) for c in COLUMNS}
+    fields["interests"] = values.get("interests") or []
+    reached = [s for s in LATER_STAGES if values.get(s.date_column)]
+    fields["stage"] = (reached[-1] if reached else Stage.ENQUIRY).value
+    return fields
+
+
+def _stored_values(row: Enquiry) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in COLUMNS}
+
+
+def import_enquiries(
+    session: Session,
+    caller: Caller,
+    authority_code: str,
+    content: bytes,
+    today: date,
+    *,
+    file_format: FileFormat | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Check every row, then create, update or leave each enquiry; all or nothing.
+
+    Rows match stored enquiries on external_ref, or on id when the reference is blank (as
+    in an export of enquiries logged without one). A column the file leaves out is left as
+    stored. Raises ImportRejectedError (nothing written) listing rows and fields at fault;
+    rows are numbered as a spreadsheet shows them, the header being row 1.
+    """
+    get_authority(session, authority_code)
+    header, rows = read_sheet(content, file_format)
+    if not rows:
+        raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
+    _check_header(header)
+    cells: list[tuple[int, dict[str, Any], bool]] = []
+    errors: list[RowError] = []
+    seen: dict[object, int] = {}
+    for row in rows:
+        values, row_errors = parse_row(row.line, row.cells)
+        key = values.get("external_ref") or values.get("id")
+        if key and key in seen:
+            field = "external_ref" if values.get("external_ref") else "id"
+            row_errors.append(RowError(row.line, field, f"{key!r} repeats row {seen[key]}"))
+        elif key:
+            seen[key] = row.line
+        errors += row_errors
+        cells.append((row.line, values, not row_errors))
+        if len(errors) >= MAX_ERRORS:
+            raise ImportRejectedError(errors[:MAX_ERRORS])
+
+    by_ref = _existing_by_ref(session, authority_code, [k for k in seen if isinstance(k, str)])
+    by_id = _existing_by_id(session, authority_code, [k for k in seen if isinstance(k, int)])
+    plan: list[tuple[Enquiry | None, dict[str, Any]]] = []
+    for line, values, readable in cells:
+        if not readable:
+            continue
+        ref, enquiry_id = values.get("external_ref"), values.get("id")
+        stored = by_ref.get(ref) if ref else by_id.get(enquiry_id)
+        if stored is None and not ref:
+            errors.append(RowError(line, "id", f"no enquiry {enquiry_id} in {authority_code}"))
+            continue
+        merged = _stored_values(stored) if stored is not None else {}
+        merged.update({k: v for k, v in values.items() if k in COLUMNS or k == "stage"})
+        if stored is not None and not ref:
+            merged["external_ref"] = stored.external_ref
+        errors += _row_rules(line, merged, today)
+        plan.append((stored, merged))
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        raise ImportRejectedError(errors[:MAX_ERRORS])
+
+    created, updated, unchanged, ignored = [], [], 0, 0
+    for stored, merged in plan:
+        fields = _stored_fields(merged)
+        if stored is None:
+            row = Enquiry(authority_code=authority_code, **fields)
+            session.add(row)
+            created.append(row)
+            continue
+        if stored.erased_at is not None:
+            ignored += sum(1 for f in PERSONAL_FIELDS if fields[f] is not None)
+            fields.update({f: None for f in PERSONAL_FIELDS})
+        changed = sorted(k for k, v in fields.items() if getattr(stored, k) != v)
+        if not changed:
+            unchanged += 1
+            continue
+        for name in changed:
+            setattr(stored, name, fields[name])
+        stored.version += 1
+        stored.updated_at = utcnow()
+        updated.append((stored, changed))
+
+    report = ImportReport(
+        rows=len(plan),
+        created=len(created),
+        updated=len(updated),
+        unchanged=unchanged,
+        dry_run=dry_run,
+        erased_fields_ignored=ignored,
+    )
+    if dry_run:
+        session.rollback()
+        return report
+    session.flush()
+    for row in created:
+        session.add(
+            EnquiryEvent(
+                enquiry_id=row.id,
+                action="imported",
+                stage=row.stage,
+                on_date=row.received_on,
+                actor=caller.actor,
+            )
+        )
+    for row, changed in updated:
+        session.add(
+            EnquiryEvent(
+                enquiry_id=row.id,
+                action="imported",
+                stage=row.stage,
+                note="changed: " + ", ".join(changed),
+                actor=caller.actor,
+            )
+        )
+    audit.record(
+        session,
+        caller,
+        "import",
+        "enquiry",
+        None,
+        authority_code=authority_code,
+        detail={
+            "rows": report.rows,
+            "created": [r.id for r in created],
+            "updated": [r.id for r, _ in updated],
+            "unchanged": unchanged,
+        },
+    )
+    session.flush()
+    return report
+
+
+def _existing_by_ref(
+    session: Session, authority_code: str, refs: Iterable[str]
+) -> dict[str, Enquiry]:
+    found: dict[str, Enquiry] = {}
+    wanted = list(refs)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(Enquiry).where(
+            Enquiry.authority_code == authority_code,
+            Enquiry.external_ref.in_(chunk),  # type: ignore[union-attr]
+        )
+        found.update({row.external_ref: row for row in session.scalars(query) if row.external_ref})
+    return found
+
+
+def _existing_by_id(session: Session, authority_code: str, ids: list[int]) -> dict[int, Enquiry]:
+    query = select(Enquiry).where(
+        Enquiry.authority_code == authority_code,
+        Enquiry.id.in_(ids),  # type: ignore[union-attr]
+    )
+    return {row.id: row for row in session.scalars(query) if row.id is not None} if ids else {}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def export_rows(
+    session: Session, authority_code: str, filters: EnquiryFilter, today: date
+) -> list[dict[str, str]]:
+    """The matching enquiries as spreadsheet rows (the import's columns plus id, stage, status)."""
+    get_authority(session, authority_code)
+    query = (
+        select(Enquiry)
+        .where(*filter_conditions(authority_code, filters, today))
+        .order_by(Enquiry.received_on, Enquiry.id)  # type: ignore[arg-type]
+    )
+    rows = []
+    for row in session.scalars(query).yield_per(1000):
+        cells = {"id": str(row.id), "stage": row.stage, "status": status_of(row).value}
+        cells |= {column: _cell(getattr(row, column)) for column in COLUMNS}
+        rows.append(cells)
+    return rows
+
+
+def export_enquiries(
+    session: Session,
+    caller: Caller,
+    authority_code: str,
+    filters: EnquiryFilter,
+    today: date,
+    file_format: FileFormat,
+) -> bytes:
+    """The matching enquiries as a CSV or xlsx file; audited (it carries personal data)."""
+    rows = export_rows(session, authority_code, filters, today)
+    header = [*EXPORT_ONLY[:1], *COLUMNS, *EXPORT_ONLY[1:]]
+    audit.record(
+        session,
+        caller,
+        "export",
+        "enquiry",
+        None,
+        authority_code=authority_code,
+        detail={
+            "rows": len(rows),
+            "format": file_format.value,
+            "filters": msgspec.to_builtins(filters),
+        },
+    )
+    session.flush()
+    if file_format is FileFormat.XLSX:
+        buffer = io.BytesIO()
+        pd.DataFrame(rows, columns=header).to_excel(
+            buffer, index=False, sheet_name="enquiries", engine="xlsxwriter"
+        )
+        return buffer.getvalue()
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode()

@@ -1,0 +1,473 @@
+"""Funnel analytics: stage counts, conversion, closures, durations and monthly series.
+
+A period's funnel follows the cohort of enquiries *received* in the period (how many of
+them reached each stage); monthly series count events in the month they happened
+(enquiries received, applications made, approvals), as Ofsted's return does.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from datetime import date
+from functools import cache
+from typing import Any, NamedTuple
+
+import msgspec
+import numpy as np
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from forecast.months import year_ending_march
+from tracker.core.authorities import get_authority
+from tracker.enquiries.service import Enquiry
+from tracker.enquiries.stages import STAGE_ORDER, Stage
+
+# What the monthly series counts, by the date column of each event.
+MONTHLY_EVENTS: dict[str, Any] = {
+    "enquiries": Enquiry.received_on,
+    "applications": Enquiry.application_on,
+    "approvals": Enquiry.approved_on,
+    "closures": Enquiry.closed_on,
+}
+# Stage pairs whose elapsed days are reported: each step, and the headline spans.
+DURATION_PAIRS: tuple[tuple[Stage, Stage], ...] = (
+    *itertools.pairwise(STAGE_ORDER),
+    (Stage.ENQUIRY, Stage.APPLICATION),
+    (Stage.APPLICATION, Stage.APPROVED),
+    (Stage.ENQUIRY, Stage.APPROVED),
+)
+
+
+class Dimension(enum.StrEnum):
+    """What a funnel can be broken down by."""
+
+    CHANNEL = "channel"
+    CAMPAIGN = "campaign"
+    MONTH = "month"
+
+
+class StageCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of the cohort reached a stage, and the share of the stage before."""
+
+    stage: Stage
+    reached: int
+    conversion_from_previous: float | None
+
+
+class StageDuration(msgspec.Struct, frozen=True, kw_only=True):
+    """Days between two stages for the enquiries that reached both."""
+
+    from_stage: Stage
+    to_stage: Stage
+    count: int
+    median_days: float | None
+    p90_days: float | None
+
+
+class ClosureCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Closures at one stage for one reason."""
+
+    stage: Stage
+    reason: str
+    count: int
+
+
+class FunnelFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """The funnel of one cohort (the whole period, or one group of a breakdown)."""
+
+    enquiries: int
+    stages: list[StageCount]
+    enquiry_to_application: float | None
+    enquiry_to_approval: float | None
+    open: int
+    closed: int
+    approved: int
+
+
+class FunnelGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """One group of a breakdown (a channel, a campaign or a month of receipt)."""
+
+    key: str | None
+    figures: FunnelFigures
+
+
+class YearApprovals(msgspec.Struct, frozen=True, kw_only=True):
+    """Approvals in one year ending 31 March against the annual approvals target."""
+
+    year: str
+    approvals: int
+    target: int | None
+    expected_to_date: float | None
+    share_of_target: float | None
+
+
+class FunnelReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The funnel of an authority for a period, with breakdown and approvals to target."""
+
+    authority_code: str
+    date_from: date
+    date_to: date
+    overall: FunnelFigures
+    closures: list[ClosureCount]
+    durations: list[StageDuration]
+    approvals_by_year: list[YearApprovals]
+    by: Dimension | None = None
+    groups: list[FunnelGroup] = msgspec.field(default_factory=list)
+
+
+class MonthPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """Events in one calendar month."""
+
+    month: str
+    enquiries: int
+    applications: int
+    approvals: int
+    closures: int
+
+
+class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
+    """Monthly counts, every month of the range present (zeros included)."""
+
+    authority_code: str
+    points: list[MonthPoint]
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _reached_expression(stage: Stage) -> ColumnElement[Any]:
+    """Non-null when the stage or any later one was reached (stages may be skipped)."""
+    if stage is Stage.ENQUIRY:
+        return Enquiry.received_on  # type: ignore[return-value]
+    columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER[stage.rank :]]
+    return columns[0] if len(columns) == 1 else func.coalesce(*columns)
+
+
+def month_of(session: Session, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM' of a date column, in the database's own dialect."""
+    return _month_of(session.get_bind().dialect.name, column)
+
+
+def _month_of(dialect: str, column: Any) -> ColumnElement[str]:
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m", column)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _cohort() -> list[ColumnElement[bool]]:
+    """The enquiries of the bound "code" received from "date_from" to "date_to"."""
+    return [
+        Enquiry.authority_code == bindparam("code"),
+        Enquiry.received_on >= bindparam("date_from", type_=Date),  # type: ignore[list-item]
+        Enquiry.received_on <= bindparam("date_to", type_=Date),  # type: ignore[list-item]
+    ]
+
+
+def _figures(row: Any) -> FunnelFigures:
+    counts = [int(row[f"reached_{s.value}"]) for s in STAGE_ORDER]
+    stages = [
+        StageCount(
+            stage=stage,
+            reached=counts[i],
+            conversion_from_previous=_ratio(counts[i], counts[i - 1]) if i else None,
+        )
+        for i, stage in enumerate(STAGE_ORDER)
+    ]
+    enquiries = counts[0]
+    return FunnelFigures(
+        enquiries=enquiries,
+        stages=stages,
+        enquiry_to_application=_ratio(counts[Stage.APPLICATION.rank], enquiries),
+        enquiry_to_approval=_ratio(counts[Stage.APPROVED.rank], enquiries),
+        open=enquiries - int(row["closed"]) - int(row["approved"]),
+        closed=int(row["closed"]),
+        approved=int(row["approved"]),
+    )
+
+
+def _aggregates() -> list[Any]:
+    columns = [func.count(_reached_expression(s)).label(f"reached_{s.value}") for s in STAGE_ORDER]
+    columns.append(func.count(Enquiry.closed_on).label("closed"))
+    # An approved enquiry cannot be closed, so every approval date is a standing approval.
+    columns.append(func.count(Enquiry.approved_on).label("approved"))
+    return columns
+
+
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
+    """Whole days from one date column to another, in the database's own dialect."""
+    return _days_between(session.get_bind().dialect.name, start, end)
+
+
+def _days_between(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
+    if dialect == "sqlite":
+        return func.cast(func.julianday(end) - func.julianday(start), Integer)
+    return end - start  # type: ignore[no-any-return]
+
+
+class _Statements(NamedTuple):
+    """The funnel's queries of one dialect, built once: only their bound values change."""
+
+    overall: Any
+    closures: Any
+    durations: Any
+    approvals: Any
+    monthly: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    cohort = _cohort()
+    closures = (
+        select(Enquiry.stage, Enquiry.closure_reason, func.count())
+        .where(*cohort, Enquiry.closed_on.is_not(None))  # type: ignore[union-attr]
+        .group_by(Enquiry.stage, Enquiry.closure_reason)
+    )
+    return _Statements(
+        overall=select(*_aggregates()).where(*cohort),
+        closures=closures,
+        durations=_histograms(dialect),
+        approvals=_approvals(dialect),
+        monthly=_monthly(dialect),
+    )
+
+
+def _histograms(dialect: str) -> Any:
+    """Each stage pair's distinct day counts with their frequencies (a few hundred rows
+    however many enquiries there are), every pair in one statement.
+
+    SQLite reads the cohort once per pair, which its index makes cheap. PostgreSQL reads it
+    once: the cohort's stage dates, materialised, paired with the number of each pair (the
+    days between two dates are NULL unless the enquiry reached both stages).
+    """
+    if dialect == "sqlite":
+        histograms = []
+        for i, (start, end) in enumerate(DURATION_PAIRS):
+            first, second = getattr(Enquiry, start.date_column), getattr(Enquiry, end.date_column)
+            days = _days_between(dialect, first, second).label("days")
+            histograms.append(
+                select(literal_column(str(i), Integer).label("pair"), days, func.count())
+                .where(*_cohort(), first.is_not(None), second.is_not(None))
+                .group_by(days)
+            )
+        return union_all(*histograms)
+    dates = select(*(getattr(Enquiry, s.date_column) for s in STAGE_ORDER)).where(*_cohort())
+    cohort = dates.cte("cohort").prefix_with("MATERIALIZED")
+    pairs = union_all(
+        *(select(literal_column(str(i), Integer).label("pair")) for i in range(len(DURATION_PAIRS)))
+    ).subquery("pairs")
+    days = case(
+        *(
+            (
+                pairs.c.pair == literal_column(str(i), Integer),
+                _days_between(dialect, cohort.c[start.date_column], cohort.c[end.date_column]),
+            )
+            for i, (start, end) in enumerate(DURATION_PAIRS)
+        )
+    ).label("days")
+    return (
+        select(pairs.c.pair, days, func.count())
+        .select_from(cohort.join(pairs, true()))
+        .where(days.is_not(None))
+        .group_by(pairs.c.pair, days)
+    )
+
+
+def _approvals(dialect: str) -> Any:
+    """Approvals per month of the bound "code" from "start" to "end"."""
+    approved_month = _month_of(dialect, Enquiry.approved_on)
+    return (
+        select(approved_month, func.count())
+        .where(
+            Enquiry.authority_code == bindparam("code"),
+            Enquiry.approved_on >= bindparam("start", type_=Date),  # type: ignore[operator]
+            Enquiry.approved_on <= bindparam("end", type_=Date),  # type: ignore[operator]
+        )
+        .group_by(approved_month)
+    )
+
+
+def _monthly(dialect: str) -> Any:
+    """Each event's count per month of the bound "code", from "month_from" to "date_to"."""
+    series = []
+    for index, column in enumerate(MONTHLY_EVENTS.values()):
+        month = _month_of(dialect, column)
+        series.append(
+            select(
+                literal_column(str(index), Integer).label("event"),
+                month.label("month"),
+                func.count().label("n"),
+            )
+            .where(
+                Enquiry.authority_code == bindparam("code"),
+                column >= bindparam("month_from", type_=Date),  # type: ignore[operator]
+                column <= bindparam("date_to", type_=Date),  # type: ignore[operator]
+            )
+            .group_by(month)
+        )
+    return union_all(*series)
+
+
+@cache
+def _breakdown(dialect: str, by: Dimension) -> Any:
+    """The funnel per channel, campaign or month of receipt, built once per dialect."""
+    key = {
+        Dimension.CHANNEL: Enquiry.channel,
+        Dimension.CAMPAIGN: Enquiry.campaign,
+        Dimension.MONTH: _month_of(dialect, Enquiry.received_on),
+    }[by]
+    return select(key.label("key"), *_aggregates()).where(*_cohort()).group_by(key).order_by(key)
+
+
+def _durations(
+    session: Session, statements: _Statements, params: dict[str, Any]
+) -> list[StageDuration]:
+    """Median and 90th percentile of days between stages, read off each pair's histogram."""
+    histograms: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
+    for pair, days, count in session.execute(statements.durations, params):
+        histograms[pair].append((days, count))
+    result = []
+    for (start, end), histogram in zip(DURATION_PAIRS, histograms, strict=True):
+        values = np.repeat(
+            np.array([d for d, _ in histogram], dtype=float),
+            np.array([n for _, n in histogram], dtype=int),
+        )
+        result.append(
+            StageDuration(
+                from_stage=start,
+                to_stage=end,
+                count=int(values.size),
+                median_days=float(np.median(values)) if values.size else None,
+                p90_days=float(np.percentile(values, 90)) if values.size else None,
+            )
+        )
+    return result
+
+
+def _year_label(year_end: int) -> str:
+    return f"{year_end - 1}-{str(year_end)[-2:]}"
+
+
+def _approvals_by_year(
+    session: Session,
+    authority_code: str,
+    target: int | None,
+    date_from: date,
+    date_to: date,
+    today: date,
+) -> list[YearApprovals]:
+    first, last = year_ending_march(date_from), year_ending_march(date_to)
+    start, end = date(first - 1, 4, 1), date(last, 3, 31)
+    query = _statements(session.get_bind().dialect.name).approvals
+    per_year: dict[int, int] = {}
+    params = {"code": authority_code, "start": start, "end": end}
+    for label, count in session.execute(query, params):
+        year, mon = int(label[:4]), int(label[5:7])
+        key = year + 1 if mon >= 4 else year
+        per_year[key] = per_year.get(key, 0) + int(count)
+    result = []
+    for year_end in range(first, last + 1):
+        approvals = per_year.get(year_end, 0)
+        year_start, year_stop = date(year_end - 1, 4, 1), date(year_end, 3, 31)
+        expected = None
+        if target is not None:
+            elapsed = (min(today, year_stop) - year_start).days + 1
+            length = (year_stop - year_start).days + 1
+            expected = round(target * max(0, min(elapsed, length)) / length, 1)
+        result.append(
+            YearApprovals(
+                year=_year_label(year_end),
+                approvals=approvals,
+                target=target,
+                expected_to_date=expected,
+                share_of_target=_ratio(approvals, target) if target else None,
+            )
+        )
+    return result
+
+
+def funnel_report(
+    session: Session,
+    authority_code: str,
+    date_from: date,
+    date_to: date,
+    today: date,
+    by: Dimension | None = None,
+) -> FunnelReport:
+    """The funnel of enquiries received between two dates (inclusive)."""
+    authority = get_authority(session, authority_code)
+    dialect = session.get_bind().dialect.name
+    statements = _statements(dialect)
+    params = {"code": authority_code, "date_from": date_from, "date_to": date_to}
+    overall = session.execute(statements.overall, params).mappings().one()
+    closures = sorted(
+        (
+            ClosureCount(stage=Stage(s), reason=r, count=int(c))
+            for s, r, c in session.execute(statements.closures, params)
+        ),
+        key=lambda c: (c.stage.rank, c.reason),
+    )
+    groups: list[FunnelGroup] = []
+    if by is not None:
+        groups = [
+            FunnelGroup(key=row["key"], figures=_figures(row))
+            for row in session.execute(_breakdown(dialect, by), params).mappings()
+        ]
+    return FunnelReport(
+        authority_code=authority_code,
+        date_from=date_from,
+        date_to=date_to,
+        overall=_figures(overall),
+        closures=closures,
+        durations=_durations(session, statements, params),
+        approvals_by_year=_approvals_by_year(
+            session, authority_code, authority.annual_approvals_target, date_from, date_to, today
+        ),
+        by=by,
+        groups=groups,
+    )
+
+
+def months_between(date_from: date, date_to: date) -> list[str]:
+    """Every 'YYYY-MM' from the month of `date_from` to that of `date_to`."""
+    months = []
+    year, month = date_from.year, date_from.month
+    while (year, month) <= (date_to.year, date_to.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def monthly_series(
+    session: Session, authority_code: str, date_from: date, date_to: date
+) -> MonthlySeries:
+    """Enquiries received, applications, approvals and closures per calendar month."""
+    get_authority(session, authority_code)
+    months = months_between(date_from, date_to)
+    counts: dict[str, dict[str, int]] = {m: {} for m in months}
+    names = list(MONTHLY_EVENTS)
+    query = _statements(session.get_bind().dialect.name).monthly
+    params = {
+        "code": authority_code,
+        "month_from": date(date_from.year, date_from.month, 1),
+        "date_to": date_to,
+    }
+    for event, label, count in session.execute(query, params):
+        if label in counts:
+            counts[label][names[event]] = int(count)
+    points = [
+        MonthPoint(month=m, **{name: counts[m].get(name, 0) for name in names}) for m in months
+    ]
+    return MonthlySeries(authority_code=authority_code, points=points)

@@ -1,0 +1,148 @@
+"""The recruitment funnel's stages, closure reasons and the rules for moving between them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from tracker.core.errors import StageRuleError
+
+
+class Stage(enum.StrEnum):
+    """Funnel stages in order, from the first enquiry to approval."""
+
+    ENQUIRY = "enquiry"
+    FIRST_CONTACT = "first_contact"
+    INITIAL_VISIT = "initial_visit"
+    APPLICATION = "application"
+    STAGE_1 = "stage_1"
+    STAGE_2 = "stage_2"
+    PANEL = "panel"
+    APPROVED = "approved"
+
+    @property
+    def rank(self) -> int:
+        """Position in the funnel (0 for enquiry)."""
+        return STAGE_ORDER.index(self)
+
+    @property
+    def date_column(self) -> str:
+        """Name of the enquiry column holding the date this stage was reached."""
+        return "received_on" if self is Stage.ENQUIRY else f"{self.value}_on"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+LATER_STAGES: tuple[Stage, ...] = STAGE_ORDER[1:]
+# Stages that only follow an application: assessment, panel and approval.
+NEEDS_APPLICATION: frozenset[Stage] = frozenset(s for s in STAGE_ORDER if s.rank > 3)
+
+
+class ClosureReason(enum.StrEnum):
+    """Why an enquiry closed before approval."""
+
+    WITHDRAWN_BY_APPLICANT = "withdrawn_by_applicant"
+    WITHDRAWN_BY_SERVICE = "withdrawn_by_service"
+    REJECTED_AFTER_PANEL = "rejected_after_panel"
+    NO_RESPONSE = "no_response"
+    OTHER_AGENCY = "other_agency"
+    OTHER = "other"
+
+
+class Status(enum.StrEnum):
+    """Whether an enquiry is still moving through the funnel."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    APPROVED = "approved"
+
+
+def check_advance(
+    reached: dict[Stage, date], current: Stage, target: Stage, on: date, today: date
+) -> None:
+    """Refuse a move to `target` on date `on` that breaks a funnel rule.
+
+    `reached` maps each stage reached so far to its date (enquiry included).
+    """
+    if target.rank <= current.rank:
+        raise StageRuleError(
+            f"stage moves go forward only: {target} is not after the current stage {current}"
+            " (reopen the enquiry to move it back)",
+            rule="forward_only",
+            field="stage",
+        )
+    if target in NEEDS_APPLICATION and Stage.APPLICATION not in reached:
+        raise StageRuleError(
+            f"{target} needs an application first: record the application stage before it",
+            rule="application_required",
+            field="stage",
+        )
+    check_stage_date(reached, current, on, today)
+
+
+def check_stage_date(reached: dict[Stage, date], current: Stage, on: date, today: date) -> None:
+    """Refuse a date in the future or before the date of the current stage."""
+    if on > today:
+        raise StageRuleError(
+            f"date {on.isoformat()} is in the future", rule="date_in_future", field="on"
+        )
+    previous = reached.get(current)
+    if previous is not None and on < previous:
+        raise StageRuleError(
+            f"date {on.isoformat()} is before the {current} date {previous.isoformat()}",
+            rule="date_before_previous_stage",
+            field="on",
+        )
+
+
+def check_closure(current: Stage, reason: ClosureReason) -> None:
+    """Refuse closure reasons that do not fit the stage reached."""
+    if current is Stage.APPROVED:
+        raise StageRuleError(
+            "an approved enquiry cannot be closed (deregister the household instead)",
+            rule="closed_after_approval",
+            field="reason",
+        )
+    if reason is ClosureReason.REJECTED_AFTER_PANEL and current is not Stage.PANEL:
+        raise StageRuleError(
+            "rejected_after_panel needs the panel stage to have been reached",
+            rule="rejection_needs_panel",
+            field="reason",
+        )
+
+
+def check_history(reached: dict[Stage, date], today: date) -> None:
+    """Check a whole set of stage dates at once (used by imports).
+
+    Dates must not be in the future, must not go backwards along the funnel, and the
+    stages after application need an application date.
+    """
+    last: tuple[Stage, date] | None = None
+    for stage in STAGE_ORDER:
+        on = reached.get(stage)
+        if on is None:
+            continue
+        if on > today:
+            raise StageRuleError(
+                f"{stage.date_column} {on.isoformat()} is in the future",
+                rule="date_in_future",
+                field=stage.date_column,
+            )
+        if last is not None and on < last[1]:
+            raise StageRuleError(
+                f"{stage.date_column} {on.isoformat()} is before"
+                f" {last[0].date_column} {last[1].isoformat()}",
+                rule="date_before_previous_stage",
+                field=stage.date_column,
+            )
+        if stage in NEEDS_APPLICATION and Stage.APPLICATION not in reached:
+            raise StageRuleError(
+                f"{stage.date_column} is set without an application_on date",
+                rule="application_required",
+                field=stage.date_column,
+            )
+        last = (stage, on)
+
+
+def furthest_stage(reached: dict[Stage, date]) -> Stage:
+    """The latest stage in funnel order among those reached."""
+    return max(reached, key=lambda s: s.rank)
