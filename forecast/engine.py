@@ -11,20 +11,17 @@ and its id), so the executor never changes the result.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import math
-import multiprocessing
-import os
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import msgspec
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from forecast.backtest import Backtest, describe_failure, plan_origins, run_backtest
+from forecast.executors import RUNNERS, cores, in_chunks
 from forecast.intervals import (
     Calibration,
     calibrate,
@@ -33,9 +30,10 @@ from forecast.intervals import (
     rate_paths,
     sample_paths,
 )
-from forecast.models import MODELS, SEASON, Constant, Forecast, Mean, Model
+from forecast.models import SEASON, Constant, Forecast, Mean, Model
 from forecast.months import add_months
 from forecast.prepare import MIN_MONTHS, RATE_MONTHS, PreparedSeries, Regime, prepare
+from forecast.roster import MODELS
 from forecast.selection import PROPHET, challenge, prophet_skip_reason, rank
 from forecast.types import (
     CandidateScore,
@@ -47,7 +45,7 @@ from forecast.types import (
 
 log = logging.getLogger(__name__)
 
-EXECUTORS = ("serial", "process", "dask")
+EXECUTORS = ("serial", *RUNNERS)
 DEFAULT_OPTIONS = ForecastOptions()
 """The default options (a frozen struct, so one shared instance is safe)."""
 SEASONAL_MIN_TRAIN = 2 * SEASON
@@ -107,10 +105,10 @@ def forecast_many(
             if progress is not None:
                 progress(done, total)
         return results
-    count = workers or _cores()
-    chunks = _chunks(items, count)
+    count = workers or cores()
+    chunks = in_chunks(items, count, CHUNK)
     finished: dict[int, list[SeriesForecast]] = {}
-    runner = _run_process if executor == "process" else _run_dask
+    runner = RUNNERS[executor]
     done = 0
 
     def record(index: int, forecasts: list[SeriesForecast]) -> None:
@@ -121,7 +119,7 @@ def forecast_many(
             progress(done, total)
 
     try:
-        for index, outcome in runner(chunks, options, count, dask_address):
+        for index, outcome in runner(forecast_chunk, chunks, options, count, dask_address):
             if isinstance(outcome, bytes):
                 record(index, _DECODER.decode(outcome))
                 continue
@@ -444,69 +442,3 @@ def _build(
         paths=paths.tolist(),
         notes=notes,
     )
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _chunks(items: list[MonthlySeries], workers: int) -> list[list[MonthlySeries]]:
-    size = max(1, min(CHUNK, math.ceil(len(items) / (4 * workers))))
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-Outcome = tuple[int, bytes | str]
-
-
-def _process_context() -> Any:
-    """Workers fork from a server that has already imported the engine (and so numpy, pandas,
-    statsmodels): cheap to start, and safe in a parent that runs threads, unlike plain fork."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["forecast.engine"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _run_process(
-    chunks: list[list[MonthlySeries]], options: ForecastOptions, workers: int, _address: str | None
-) -> Iterator[Outcome]:
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)), mp_context=_process_context()
-    ) as pool:
-        futures = {pool.submit(forecast_chunk, chunk, options): i for i, chunk in enumerate(chunks)}
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:
-                yield futures[future], describe_failure(exc)
-
-
-def _run_dask(
-    chunks: list[list[MonthlySeries]], options: ForecastOptions, workers: int, address: str | None
-) -> Iterator[Outcome]:
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if address is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        address = cluster.scheduler_address
-    try:
-        with Client(address) as client:
-            futures = [
-                client.submit(forecast_chunk, chunk, options, pure=False) for chunk in chunks
-            ]
-            index = {future.key: i for i, future in enumerate(futures)}
-            for future in as_completed(futures):
-                try:
-                    yield index[future.key], future.result()
-                except Exception as exc:
-                    yield index[future.key], describe_failure(exc)
-    finally:
-        if cluster is not None:
-            cluster.close()

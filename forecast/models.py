@@ -279,21 +279,3 @@ def quiet_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
-
-
-def _prophet(seasonal: bool) -> Model:
-    from forecast.prophet_fit import ProphetModel
-
-    return ProphetModel(seasonal)
-
-
-MODELS: dict[str, Callable[[bool], Model]] = {
-    "seasonal_naive": lambda seasonal: SeasonalNaive() if seasonal else Naive(),
-    "naive": lambda seasonal: Naive(),
-    "drift": lambda seasonal: Drift(),
-    "ets": ExponentialSmoothing,
-    "sarima": Sarima,
-    "prophet": _prophet,
-    "mean": lambda seasonal: Mean(),
-}
-"""The roster by name; each entry builds the model for a seasonal or non-seasonal series."""

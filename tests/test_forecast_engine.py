@@ -12,14 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast import engine, models
+from forecast import engine, executors, models, roster
 from forecast.backtest import Backtest, OriginResult, plan_origins
 from forecast.csvio import read_series_csv, write_forecast_csv
 from forecast.intervals import calibrate
 from forecast.models import Forecast
-from forecast.probability import chance_at_least, chance_cumulative_at_least
 from forecast.selection import prophet_skip_reason, rank
-from forecast.types import ForecastOptions, ForecastPoint, MonthlySeries, SeriesForecast
+from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
 
 START = date(2019, 4, 1)
 FAST = ForecastOptions(horizon=12, models=("seasonal_naive", "drift", "ets", "sarima"))
@@ -228,7 +227,7 @@ def test_a_mostly_zero_count_is_forecast_as_a_rate_with_whole_number_paths():
     paths = np.asarray(forecast.paths)
     assert np.all(paths == np.round(paths)) and paths.min() >= 0
     rate = np.mean(values[-24:])
-    chance = chance_at_least(forecast, forecast.points[0].month, 1.0)
+    chance = float(np.mean(paths[:, 0] >= 1.0))  # the share of paths with an event in month 1
     assert chance == pytest.approx(1 - np.exp(-rate), abs=0.08)
 
 
@@ -277,7 +276,7 @@ class _BrokenOnFullHistory:
 
 
 def test_a_model_that_fails_in_the_backtest_is_recorded_and_skipped(monkeypatch):
-    monkeypatch.setitem(models.MODELS, "ets", lambda seasonal: _Broken())
+    monkeypatch.setitem(roster.MODELS, "ets", lambda seasonal: _Broken())
     forecast = engine.forecast_series(series(seasonal_values(60)), FAST)
     ets = next(c for c in forecast.candidates if c.model == "ets")
     assert ets.mase is None and "optimizer exploded" in (ets.note or "")
@@ -286,7 +285,7 @@ def test_a_model_that_fails_in_the_backtest_is_recorded_and_skipped(monkeypatch)
 
 
 def test_a_winner_that_fails_on_the_full_history_gives_way_to_the_next(monkeypatch):
-    monkeypatch.setitem(models.MODELS, "sarima", lambda seasonal: _BrokenOnFullHistory(60))
+    monkeypatch.setitem(roster.MODELS, "sarima", lambda seasonal: _BrokenOnFullHistory(60))
     options = ForecastOptions(horizon=12, models=("sarima", "drift"))
     forecast = engine.forecast_series(series(seasonal_values(60)), options)
     assert forecast.model == "drift"
@@ -362,40 +361,6 @@ def test_prophet_fits_quietly(capfd):
     assert out == "" and err == ""
 
 
-# Chances from sample paths
-
-
-def _hand_built() -> SeriesForecast:
-    months = [date(2026, 1, 1), date(2026, 2, 1)]
-    return SeriesForecast(
-        series_id="approvals",
-        cutoff=date(2025, 12, 1),
-        model="test",
-        candidates=[],
-        points=[ForecastPoint(month=m, mean=0, lo80=0, hi80=0, lo95=0, hi95=0) for m in months],
-        paths=[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]],
-        notes=[],
-    )
-
-
-def test_chance_at_least_is_the_share_of_paths_reaching_the_threshold():
-    forecast = _hand_built()
-    assert chance_at_least(forecast, date(2026, 1, 1), 2.0) == 0.75
-    assert chance_at_least(forecast, date(2026, 2, 15), 7.5) == 0.0
-
-
-def test_cumulative_chance_sums_each_path_over_the_months():
-    forecast = _hand_built()
-    months = [date(2026, 1, 1), date(2026, 2, 1)]
-    assert chance_cumulative_at_least(forecast, months, 5.0) == 0.75  # totals 1, 5, 9, 13
-    assert chance_cumulative_at_least(forecast, months, 13.0) == 0.25
-
-
-def test_a_month_outside_the_forecast_is_refused():
-    with pytest.raises(ValueError, match="2026-03 is outside the forecast"):
-        chance_at_least(_hand_built(), date(2026, 3, 1), 1.0)
-
-
 # CSV
 
 
@@ -444,11 +409,11 @@ def test_csv_counts_are_told_from_other_figures():
 
 
 def test_an_unreachable_cluster_still_gives_every_forecast(monkeypatch):
-    def unreachable(chunks, options, workers, address):
+    def unreachable(task, chunks, options, workers, address):
         raise OSError("no scheduler at tcp://nowhere:8786")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(engine, "_run_dask", unreachable)
+    monkeypatch.setitem(executors.RUNNERS, "dask", unreachable)
     batch = _batch()
     options = ForecastOptions(horizon=6, models=FAST.models, paths=50)
     result = engine.forecast_many(
