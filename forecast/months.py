@@ -56,3 +56,9 @@ def parse_month(text: str) -> date:
     if not 1 <= number <= 12:
         raise ValueError(f"{text!r} is not a month written YYYY-MM")
     return date(int(year), number, 1)
+
+
+def month_labels(first: date, last: date) -> list[str]:
+    """Every month from `first`'s to `last`'s as YYYY-MM (empty when `last` is earlier)."""
+    start = month_start(first)
+    return [month_label(add_months(start, i)) for i in range(months_between(start, last) + 1)]

@@ -40,6 +40,7 @@ from tracker.children.tables import CareEpisode
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import InvalidValueError
+from tracker.core.ratios import ratio
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
     AGE_BANDS,
@@ -218,12 +219,6 @@ class MonthFlows(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     by_care_type: dict[str, PlaceCounts] | None = None
 
 
-def _ratio(numerator: int | None, denominator: int | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 4)
-
-
 def _of_authorities(column: Any, many: bool) -> Any:
     """SQL condition: `column` is the bound authority "code", or one of the bound "codes"."""
     return column.in_(bindparam("codes", expanding=True)) if many else column == bindparam("code")
@@ -303,7 +298,7 @@ def _place_counts(care_type: str, sums: dict[str, int]) -> PlaceCounts:
         filled_places=filled,
         unavailable_places=unavailable,
         vacant_places=sums["vacant"],
-        occupancy=_ratio(filled, approved - unavailable),
+        occupancy=ratio(filled, approved - unavailable),
     )
 
 
@@ -514,7 +509,7 @@ def external_provision(session: Session, authority_code: str, as_at: date) -> li
             households=r.households,
             places=r.places,
             used_by_authority=r.used_by_authority,
-            share_used=_ratio(r.used_by_authority, r.places),
+            share_used=ratio(r.used_by_authority, r.places),
         )
         for r in sorted(session.scalars(query), key=lambda r: r.provision)
     ]
@@ -527,7 +522,7 @@ def share_of_demand(by_care_type: list[PlaceCounts], children_total: int | None)
         for c in by_care_type
         if HouseholdCareType(c.care_type) in MAINSTREAM_CARE_TYPES
     )
-    return _ratio(mainstream, children_total)
+    return ratio(mainstream, children_total)
 
 
 def capacity_figures(
@@ -550,7 +545,7 @@ def capacity_figures(
         vacancies_by_age_band=register.vacancies_by_age_band,
         children_in_care=children,
         children_in_care_total=children_total,
-        in_house_share_of_foster=_ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
+        in_house_share_of_foster=ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
         capacity_share_of_demand=share_of_demand(register.by_care_type, children_total),
         external_provision=external_provision(session, authority_code, as_at),
     )
@@ -726,5 +721,5 @@ def record_external_provision(
         households=row.households,
         places=row.places,
         used_by_authority=row.used_by_authority,
-        share_used=_ratio(row.used_by_authority, row.places),
+        share_used=ratio(row.used_by_authority, row.places),
     )

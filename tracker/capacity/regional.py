@@ -40,6 +40,7 @@ from tracker.core.audit import AuditEntry
 from tracker.core.authorities import ONS_CODE, Authority, NewAuthority, add_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import ImportRejectedError, NotFoundError, RowError
+from tracker.core.ratios import ratio
 from tracker.core.spreadsheets import SheetRow, parse_date, read_sheet
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.households.service import EARLIEST, Household, Placement
@@ -196,16 +197,10 @@ class LoadReport(msgspec.Struct, frozen=True, kw_only=True):
     warnings: list[LoadWarning]
 
 
-def _ratio(numerator: int | None, denominator: int | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 4)
-
-
 def _occupancy(filled: int | None, approved: int | None, unavailable: int | None) -> float | None:
     if filled is None or approved is None or unavailable is None:
         return None
-    return _ratio(filled, approved - unavailable)
+    return ratio(filled, approved - unavailable)
 
 
 def _mainstream_places(rows: Iterable[PlaceFigures]) -> int | None:
@@ -290,7 +285,7 @@ def _from_return(authority: Authority, rows: list[CapacityReturn]) -> AuthorityC
         vacancies_by_age_band=[],
         by_term=[],
         children_in_care=children,
-        capacity_share_of_demand=_ratio(_mainstream_places(places), children),
+        capacity_share_of_demand=ratio(_mainstream_places(places), children),
         carers_ethnicity=[],
     )
 
@@ -396,7 +391,7 @@ def rollup(authorities: list[AuthorityCapacity]) -> RegionRollup:
     return RegionRollup(
         rows=[_rollup_row(t, by_type[t]) for t in CARE_TYPES if t in by_type],
         children_in_care=children,
-        capacity_share_of_demand=_ratio(places, children),
+        capacity_share_of_demand=ratio(places, children),
         authorities_in_share=len(in_share),
         authorities_by_source={
             source: sum(1 for a in authorities if a.source is source) for source in FigureSource

@@ -26,7 +26,7 @@ import msgspec
 from sqlalchemy import case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from forecast.months import year_ending_march
+from forecast.months import month_labels, year_ending_march
 from tracker.children import codes
 from tracker.children.mapping import Mapping, category_case
 from tracker.children.tables import CareEpisode, CareLeaverRecord, MonthlyAggregate
@@ -35,7 +35,8 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import ImportRejectedError, RowError
-from tracker.enquiries.funnel import month_of, months_between
+from tracker.core.ratios import ratio
+from tracker.core.sql import month_of
 from tracker.households.care_types import AGE_BANDS, FOSTER_CATEGORIES, PlacementCategory
 from tracker.households.service import month_ends
 
@@ -217,12 +218,6 @@ class TimeInCareReport(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
-def _ratio(numerator: int | None, denominator: int | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 4)
-
-
 def _month_start(day: date) -> date:
     return day.replace(day=1)
 
@@ -303,7 +298,7 @@ def starters(
 ) -> StartersReport:
     """Children starting to be looked after each month from `date_from`'s month to `date_to`."""
     source = _source(session, authority_code)
-    months = months_between(date_from, date_to)
+    months = month_labels(date_from, date_to)
     bands = (*AGE_BAND_NAMES, UNKNOWN_AGE)
     rows: list[StarterMonth] = []
     if source == SSDA903:
@@ -366,7 +361,7 @@ def starters(
 def ceased(session: Session, authority_code: str, date_from: date, date_to: date) -> CeasedReport:
     """Periods of care that ended (DEC set, REC other than X1) each month."""
     source = _source(session, authority_code)
-    months = months_between(date_from, date_to)
+    months = month_labels(date_from, date_to)
     if source == SSDA903:
         e = CareEpisode
         month = month_of(session, e.dec)
@@ -549,7 +544,7 @@ def _staying_put(period: str, eligible: int | None, stayed: int | None) -> Stayi
         period=period,
         eligible=eligible,
         stayed=stayed,
-        rate=_ratio(stayed, eligible) if eligible is not None else None,
+        rate=ratio(stayed, eligible) if eligible is not None else None,
     )
 
 
@@ -561,8 +556,8 @@ def staying_put(
     source = _source(session, authority_code)
     first_year, last_year = year_ending_march(date_from), year_ending_march(date_to)
     first, last = date(first_year - 1, 4, 1), date(last_year, 3, 31)
-    every_month = months_between(first, last)
-    wanted = set(months_between(date_from, date_to))
+    every_month = month_labels(first, last)
+    wanted = set(month_labels(date_from, date_to))
     per_month: dict[str, tuple[int | None, int | None]]
     if source == SSDA903:
         counts = _staying_put_counts(session, authority_code, first, last, mapping)
@@ -681,7 +676,7 @@ def time_in_care(session: Session, authority_code: str, as_at: date) -> TimeInCa
         start_not_imported=not_imported,
         placement_location_known=known,
         placed_within_authority=within if known else None,
-        share_within_authority=_ratio(within, known) if known else None,
+        share_within_authority=ratio(within, known) if known else None,
         note="; ".join(notes) or None,
     )
 

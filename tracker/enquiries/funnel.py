@@ -29,8 +29,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from forecast.months import year_ending_march
+from forecast.months import month_labels, year_ending_march
 from tracker.core.authorities import get_authority
+from tracker.core.ratios import ratio
+from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
 
@@ -144,27 +146,12 @@ class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
     points: list[MonthPoint]
 
 
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
-
-
 def _reached_expression(stage: Stage) -> ColumnElement[Any]:
     """Non-null when the stage or any later one was reached (stages may be skipped)."""
     if stage is Stage.ENQUIRY:
         return Enquiry.received_on  # type: ignore[return-value]
     columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER[stage.rank :]]
     return columns[0] if len(columns) == 1 else func.coalesce(*columns)
-
-
-def month_of(session: Session, column: Any) -> ColumnElement[str]:
-    """'YYYY-MM' of a date column, in the database's own dialect."""
-    return _month_of(session.get_bind().dialect.name, column)
-
-
-def _month_of(dialect: str, column: Any) -> ColumnElement[str]:
-    if dialect == "sqlite":
-        return func.strftime("%Y-%m", column)
-    return func.to_char(column, "YYYY-MM")
 
 
 def _cohort() -> list[ColumnElement[bool]]:
@@ -182,7 +169,7 @@ def _figures(row: Any) -> FunnelFigures:
         StageCount(
             stage=stage,
             reached=counts[i],
-            conversion_from_previous=_ratio(counts[i], counts[i - 1]) if i else None,
+            conversion_from_previous=ratio(counts[i], counts[i - 1]) if i else None,
         )
         for i, stage in enumerate(STAGE_ORDER)
     ]
@@ -190,8 +177,8 @@ def _figures(row: Any) -> FunnelFigures:
     return FunnelFigures(
         enquiries=enquiries,
         stages=stages,
-        enquiry_to_application=_ratio(counts[Stage.APPLICATION.rank], enquiries),
-        enquiry_to_approval=_ratio(counts[Stage.APPROVED.rank], enquiries),
+        enquiry_to_application=ratio(counts[Stage.APPLICATION.rank], enquiries),
+        enquiry_to_approval=ratio(counts[Stage.APPROVED.rank], enquiries),
         open=enquiries - int(row["closed"]) - int(row["approved"]),
         closed=int(row["closed"]),
         approved=int(row["approved"]),
@@ -204,17 +191,6 @@ def _aggregates() -> list[Any]:
     # An approved enquiry cannot be closed, so every approval date is a standing approval.
     columns.append(func.count(Enquiry.approved_on).label("approved"))
     return columns
-
-
-def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
-    """Whole days from one date column to another, in the database's own dialect."""
-    return _days_between(session.get_bind().dialect.name, start, end)
-
-
-def _days_between(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
-    if dialect == "sqlite":
-        return func.cast(func.julianday(end) - func.julianday(start), Integer)
-    return end - start  # type: ignore[no-any-return]
 
 
 class _Statements(NamedTuple):
@@ -256,7 +232,7 @@ def _histograms(dialect: str) -> Any:
         histograms = []
         for i, (start, end) in enumerate(DURATION_PAIRS):
             first, second = getattr(Enquiry, start.date_column), getattr(Enquiry, end.date_column)
-            days = _days_between(dialect, first, second).label("days")
+            days = days_between_in(dialect, first, second).label("days")
             histograms.append(
                 select(literal_column(str(i), Integer).label("pair"), days, func.count())
                 .where(*_cohort(), first.is_not(None), second.is_not(None))
@@ -272,7 +248,7 @@ def _histograms(dialect: str) -> Any:
         *(
             (
                 pairs.c.pair == literal_column(str(i), Integer),
-                _days_between(dialect, cohort.c[start.date_column], cohort.c[end.date_column]),
+                days_between_in(dialect, cohort.c[start.date_column], cohort.c[end.date_column]),
             )
             for i, (start, end) in enumerate(DURATION_PAIRS)
         )
@@ -287,7 +263,7 @@ def _histograms(dialect: str) -> Any:
 
 def _approvals(dialect: str) -> Any:
     """Approvals per month of the bound "code" from "start" to "end"."""
-    approved_month = _month_of(dialect, Enquiry.approved_on)
+    approved_month = month_of_in(dialect, Enquiry.approved_on)
     return (
         select(approved_month, func.count())
         .where(
@@ -303,7 +279,7 @@ def _monthly(dialect: str) -> Any:
     """Each event's count per month of the bound "code", from "month_from" to "date_to"."""
     series = []
     for index, column in enumerate(MONTHLY_EVENTS.values()):
-        month = _month_of(dialect, column)
+        month = month_of_in(dialect, column)
         series.append(
             select(
                 literal_column(str(index), Integer).label("event"),
@@ -326,7 +302,7 @@ def _breakdown(dialect: str, by: Dimension) -> Any:
     key = {
         Dimension.CHANNEL: Enquiry.channel,
         Dimension.CAMPAIGN: Enquiry.campaign,
-        Dimension.MONTH: _month_of(dialect, Enquiry.received_on),
+        Dimension.MONTH: month_of_in(dialect, Enquiry.received_on),
     }[by]
     return select(key.label("key"), *_aggregates()).where(*_cohort()).group_by(key).order_by(key)
 
@@ -392,7 +368,7 @@ def _approvals_by_year(
                 approvals=approvals,
                 target=target,
                 expected_to_date=expected,
-                share_of_target=_ratio(approvals, target) if target else None,
+                share_of_target=ratio(approvals, target) if target else None,
             )
         )
     return result
@@ -440,22 +416,12 @@ def funnel_report(
     )
 
 
-def months_between(date_from: date, date_to: date) -> list[str]:
-    """Every 'YYYY-MM' from the month of `date_from` to that of `date_to`."""
-    months = []
-    year, month = date_from.year, date_from.month
-    while (year, month) <= (date_to.year, date_to.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def monthly_series(
     session: Session, authority_code: str, date_from: date, date_to: date
 ) -> MonthlySeries:
     """Enquiries received, applications, approvals and closures per calendar month."""
     get_authority(session, authority_code)
-    months = months_between(date_from, date_to)
+    months = month_labels(date_from, date_to)
     counts: dict[str, dict[str, int]] = {m: {} for m in months}
     names = list(MONTHLY_EVENTS)
     query = _statements(session.get_bind().dialect.name).monthly

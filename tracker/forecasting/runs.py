@@ -46,7 +46,8 @@ from tracker.children.tables import CareEpisode, MonthlyAggregate
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import ConflictError, NotFoundError
-from tracker.enquiries.funnel import month_of, monthly_series
+from tracker.core.sql import month_of
+from tracker.enquiries.funnel import monthly_series
 from tracker.enquiries.service import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.households.care_types import (

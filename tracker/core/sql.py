@@ -1,0 +1,36 @@
+"""SQL expressions whose spelling differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    func,
+)
+from sqlalchemy.orm import Session
+
+
+def month_of(session: Session, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM' of a date column, in the database's own dialect."""
+    return month_of_in(session.get_bind().dialect.name, column)
+
+
+def month_of_in(dialect: str, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM' of a date column in the named dialect (for statements built once per dialect)."""
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m", column)
+    return func.to_char(column, "YYYY-MM")
+
+
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
+    """Whole days from one date column to another, in the database's own dialect."""
+    return days_between_in(session.get_bind().dialect.name, start, end)
+
+
+def days_between_in(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
+    """Whole days between two date columns in the named dialect."""
+    if dialect == "sqlite":
+        return func.cast(func.julianday(end) - func.julianday(start), Integer)
+    return end - start  # type: ignore[no-any-return]
