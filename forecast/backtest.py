@@ -13,12 +13,12 @@ errors, month ahead by month ahead, calibrate the intervals (forecast/intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from forecast.models import SEASON, Model
+from forecast.models import SEASON, Fitted, Model
 
 
 def plan_origins(length: int, horizon: int, wanted: int, min_train: int) -> list[int]:
@@ -53,6 +53,8 @@ class Backtest:
     scales: np.ndarray | None = None
     """Each origin's MASE scale: the seasonal-naive in-sample error of its training months."""
     failure: str | None = None
+    fit: Fitted | None = field(default=None, compare=False, repr=False)
+    """The fit before the first origin, which made every forecast here."""
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,11 @@ class Backtest:
         per_step = self.scaled_errors
         tested = ~np.all(np.isnan(per_step), axis=0)
         return float(np.mean(np.nanmean(per_step[:, tested], axis=0)))
+
+    @property
+    def origin_mase(self) -> np.ndarray:
+        """Each origin's MASE over the months ahead it tested."""
+        return np.nanmean(self.scaled_errors, axis=1)
 
     def mase_at(self, origin: int) -> float | None:
         """The MASE of the forecast from one origin (None if the backtest has no such row)."""
@@ -117,7 +124,7 @@ def run_backtest(
     except Exception as exc:
         return Backtest(name, failure=describe_failure(exc))
     scales = np.array([mase_scale(values[:origin]) for origin in origins])
-    return Backtest(name, tuple(origins), forecasts, actuals, scales)
+    return Backtest(name, tuple(origins), forecasts, actuals, scales, fit=fitted)
 
 
 def describe_failure(exc: BaseException) -> str:

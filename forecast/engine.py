@@ -39,11 +39,11 @@ from forecast.selection import (
     PROPHET,
     challenge,
     choice_note,
+    choose,
     combine,
     label,
     prophet_origin,
     prophet_skip_reason,
-    rank,
 )
 from forecast.types import (
     CandidateScore,
@@ -253,7 +253,7 @@ def _selected(
         for name in combinations
         if name not in combined
     )
-    ranked = rank(list(backtests.values()))
+    ranked = choose(list(backtests.values()), options.horizon)
     prophet_at = None
     if PROPHET in models:
         reason = prophet_skip_reason(list(backtests.values()), n) if origins else None
@@ -316,8 +316,8 @@ def _roster(
 
 
 class _FullFits:
-    """Fits on the whole history, each model at most once (a combination's members may be
-    needed again by the next candidate when the first fails)."""
+    """Forecasts from the whole history, each model's at most once (a combination's members
+    may be needed again by the next candidate when the first fails)."""
 
     def __init__(
         self,
@@ -326,21 +326,25 @@ class _FullFits:
         values: np.ndarray,
         prepared: PreparedSeries,
     ) -> None:
-        self.models, self.members, self.values, self.prepared = models, members, values, prepared
-        self.done: dict[tuple[str, int], Forecast] = {}
+        self.models, self.members = models, members
+        self.values, self.prepared = values, prepared
+        self.done: dict[str, Forecast] = {}
 
     def forecast(self, name: str, horizon: int) -> Forecast:
         if name in COMBINATIONS:
             parts = [self.forecast(member, horizon) for member in self.members]
             mean = COMBINATIONS[name](np.stack([p.mean for p in parts]), axis=0)
             return from_sd(mean, np.mean(np.stack([p.sd for p in parts]), axis=0))
-        if (name, horizon) not in self.done:
-            fitted = self.models[name].fit(self.values, self.prepared.start)
-            forecast = fitted.forecast(horizon)
-            if not np.all(np.isfinite(forecast.mean)) or not math.isfinite(forecast.sigma):
-                raise ValueError("the forecast is not finite")
-            self.done[(name, horizon)] = forecast
-        return self.done[(name, horizon)]
+        if name not in self.done:
+            self.done[name] = self._forecast(name, horizon)
+        return self.done[name]
+
+    def _forecast(self, name: str, horizon: int) -> Forecast:
+        """The model refitted on the whole history (its form chosen anew)."""
+        forecast = self.models[name].fit(self.values, self.prepared.start).forecast(horizon)
+        if not np.all(np.isfinite(forecast.mean)) or not math.isfinite(forecast.sigma):
+            raise ValueError("the forecast is not finite")
+        return forecast
 
     def first_that_works(
         self, ranked: list[Backtest], horizon: int, notes: list[str]

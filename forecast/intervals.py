@@ -117,14 +117,16 @@ def intervals(
     lo80, hi80, lo95, hi95 = point - half80, point + half80, point - half95, point + half95
     if not is_count:
         return lo80, hi80, lo95, hi95
-    return (*_whole(lo80, hi80, point), *_whole(lo95, hi95, point))  # type: ignore[return-value]
+    return (*_whole(lo80, hi80, point), *_whole(lo95, hi95, point))
 
 
 def _whole(lo: np.ndarray, hi: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The whole numbers inside [lo, hi] (so a count's chance of falling inside is unchanged),
-    never below zero and always holding the point forecast between them."""
-    low = np.minimum(np.ceil(lo - 1e-9), np.floor(point))
-    high = np.maximum(np.floor(hi + 1e-9), np.ceil(point))
+    """[lo, hi] rounded to whole numbers, never below zero and always holding the point
+    forecast between them. Rounding to the nearest, not inwards: calibrated half-widths of a
+    count sit on the whole-number distances the backtest saw, and rescaling by the series'
+    scale moves them a hair either way, which inward rounding would turn into a whole count."""
+    low = np.minimum(np.floor(lo + 0.5), np.floor(point))
+    high = np.maximum(np.floor(hi + 0.5), np.ceil(point))
     return np.maximum(low, 0.0), np.maximum(high, 0.0)
 
 

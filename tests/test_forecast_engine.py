@@ -17,7 +17,14 @@ from forecast.backtest import Backtest, plan_origins
 from forecast.csvio import read_series_csv, write_forecast_csv
 from forecast.intervals import calibrate
 from forecast.models import Forecast
-from forecast.selection import challenge, choice_note, combine, prophet_skip_reason, rank
+from forecast.selection import (
+    challenge,
+    choice_note,
+    choose,
+    combine,
+    prophet_skip_reason,
+    rank,
+)
 from forecast.types import DEFAULT_MODELS, ForecastOptions, MonthlySeries, SeriesForecast
 
 START = date(2019, 4, 1)
@@ -79,6 +86,24 @@ def test_the_lowest_backtest_error_wins_and_a_baseline_is_never_passed_over():
     note = choice_note(ranking[0], {b.model: b for b in ranking}, [], 12, None)
     assert "because no fitted model beat it" in note
     assert "the best, Theta, scored MASE 0.95 against 0.89" in note
+
+
+def test_the_mean_of_the_three_best_stays_the_choice_unless_beaten_clearly():
+    combined = backtest("combination_mean", [[1.3], [0.7]] * 15)  # MASE 1.00
+    lucky = backtest("seasonal_naive", [[0.6], [1.3]] * 15)  # 0.95: lower, but by luck
+    assert lucky.mase < combined.mase
+    runs = {"combination_mean": combined, "seasonal_naive": lucky}
+    assert choose(list(runs.values()), 1)[0].model == "combination_mean"
+    note = choice_note(combined, runs | {"ets": backtest("ets", [[1.2]] * 30)}, ["ets"], 1, None)
+    assert f"seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
+    assert "not clearly enough to replace it" in note
+
+    steady = backtest("theta", combined.errors * 0.5)
+    ranking = choose([combined, lucky, steady], 1)
+    assert ranking[0].model == "theta"
+    assert "beat the mean of the three best models clearly" in choice_note(
+        ranking[0], {b.model: b for b in ranking}, ["theta"], 1, None
+    )
 
 
 def test_combinations_are_the_median_and_mean_of_the_three_best_fitted_models():
