@@ -13,7 +13,7 @@ candidates, the one that did best is partly the luckiest; averaging forecasts is
 bet (it won the M4 competition). Measured on the year before the held-back one (bench/forecast.py
 --validation, which never looks at the held-back year; 2026-12-03), the lowest-MASE rule gave
 0.804 of seasonal naive's MASE on the real series and 0.748 on the synthetic region, this rule
-0.811 and 0.730, and its 80% ranges covered 0.71 and 0.82 of that year (0.70 and 0.76 for the
+0.811 and 0.731, and its 80% ranges covered 0.71 and 0.82 of that year (0.70 and 0.76 for the
 lowest-MASE rule): a wash on the real series, better on the synthetic one. When a candidate did
 better in the backtest but not clearly, the note says so, and names seasonal naive whenever it
 was one of them.
@@ -229,7 +229,8 @@ def _best_single(members: list[str], backtests: dict[str, Backtest]) -> str:
 
 def _did_better(lower: list[Backtest]) -> str:
     parts = [f"{label(b.model)} ({b.mase:.2f})" for b in lower]
-    return f"{_names_text(parts)} did better in the backtest"
+    text = _names_text(parts)
+    return f"{text[:1].upper()}{text[1:]} did better in the backtest"
 
 
 def _names_text(parts: list[str]) -> str:

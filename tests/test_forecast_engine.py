@@ -95,7 +95,7 @@ def test_the_mean_of_the_three_best_stays_the_choice_unless_beaten_clearly():
     runs = {"combination_mean": combined, "seasonal_naive": lucky}
     assert choose(list(runs.values()), 1)[0].model == "combination_mean"
     note = choice_note(combined, runs | {"ets": backtest("ets", [[1.2]] * 30)}, ["ets"], 1, None)
-    assert f"seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
+    assert f"Seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
     assert "not clearly enough to replace it" in note
 
     steady = backtest("theta", combined.errors * 0.5)
