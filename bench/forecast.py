@@ -430,7 +430,12 @@ def main() -> None:
         report |= measure(region, options, args.workers, args.repeats)
         _print("synthetic region", report)
     if args.panel in ("both", "real"):
-        real = _load("real_series").real_panel()
+        try:
+            real = _load("real_series").real_panel()
+        except ModuleNotFoundError as exc:
+            raise SystemExit(
+                f"the real panel needs the [bench] extra ({exc}): pip install -e '.[bench]'"
+            ) from None
         if args.validation:
             real = held_back(real)
         print(f"real: {len(real)} series; workers {args.workers}")

@@ -41,10 +41,10 @@ DEFAULT_MODELS = (
 
 class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How to forecast: horizon in months, backtest origins with the whole horizon ahead
-    (where history allows; one a month), paths to simulate, candidate models."""
+    (where history allows; one every other month), paths to simulate, candidate models."""
 
     horizon: int = 24
-    origins: int = 24
+    origins: int = 12
     paths: int = 500
     models: tuple[str, ...] = DEFAULT_MODELS
     seed: int = 2026

@@ -139,10 +139,10 @@ def test_prophet_that_lost_to_seasonal_naive_overall_is_chosen_only_with_a_warni
     assert "seasonal naive scored 1.00, better than Prophet's one test" in note
 
 
-def test_origins_run_monthly_to_the_end_leaving_the_wanted_full_horizon_ones():
-    assert plan_origins(84, 24, 24, 24) == list(range(37, 84))
-    assert plan_origins(40, 24, 24, 24) == list(range(24, 40))
-    assert plan_origins(24, 24, 24, 24) == []
+def test_origins_run_every_other_month_to_the_end_leaving_the_wanted_full_horizon_ones():
+    assert plan_origins(84, 24, 12, 24) == list(range(38, 84, 2))  # 38, 40, ... 60: 12 full
+    assert plan_origins(40, 24, 12, 24) == list(range(24, 40, 2))  # squeezed: 24 to fit on
+    assert plan_origins(24, 24, 12, 24) == []
 
 
 def test_every_candidate_score_and_the_cutoff_are_recorded():
