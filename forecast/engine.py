@@ -275,7 +275,7 @@ def _selected(
         )
         return fallback_forecast(series, options, reason)
 
-    notes.append(choice_note(chosen, backtests, members, options.horizon, prophet_at))
+    notes.append(choice_note(chosen, backtests, members, options.horizon, prophet_at, seasonal))
     calibration = calibrate(chosen, forecast, mase_scale(values))
     if calibration.note():
         notes.append(calibration.note())  # type: ignore[arg-type]

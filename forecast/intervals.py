@@ -74,6 +74,17 @@ def conformal_half_width(scores: np.ndarray, level: float) -> float:
     return float(ordered[min(rank, len(ordered)) - 1])
 
 
+def _half_widths(scores: np.ndarray) -> tuple[float, float]:
+    """The 80% and 95% half-widths from scores. Below 19 scores the largest one is no 95%
+    bound (the finite-sample rule asks for a 20th), so the 95% range is then at least the 80%
+    one widened as a normal distribution widens."""
+    half80 = conformal_half_width(scores, 0.8)
+    half95 = conformal_half_width(scores, 0.95)
+    if math.ceil((len(scores) + 1) * 0.95) > len(scores):
+        half95 = max(half95, half80 * Z95 / Z80)
+    return half80, half95
+
+
 def calibrate(backtest: Backtest, forecast: Forecast, scale: float) -> Calibration:
     """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history,
     whose MASE scale is `scale`) from the backtest's errors."""
@@ -84,13 +95,13 @@ def calibrate(backtest: Backtest, forecast: Forecast, scale: float) -> Calibrati
         window = scaled[:, max(0, step - NEIGHBOURS) : step + NEIGHBOURS + 1]
         scores = window[np.isfinite(window)]
         if scores.size >= MIN_ERRORS:
-            half[:, step] = [conformal_half_width(scores, q) for q in (0.8, 0.95)]
+            half[:, step] = _half_widths(scores)
     every = scaled[np.isfinite(scaled)]
     if np.all(np.isnan(half[0])) and every.size >= MIN_ERRORS:
         # Too few origins for any month of its own (Prophet's single origin): pooled over the
         # months tested, placed at the middle one.
         middle = int(np.flatnonzero(~np.all(np.isnan(scaled), axis=0)).mean())
-        half[:, middle] = [conformal_half_width(every, q) for q in (0.8, 0.95)]
+        half[:, middle] = _half_widths(every)
     known = np.flatnonzero(np.isfinite(half[0]))
     if known.size == 0:
         return Calibration(None, None, int(every.size))

@@ -167,83 +167,84 @@ def choice_note(
     members: list[str],
     horizon: int,
     prophet_at: int | None,
+    seasonal: bool = True,
 ) -> str:
-    """Why the chosen model was chosen, in plain words, with the baseline's score beside it."""
+    """Why the chosen model was chosen, in plain words, with the baseline's score beside it
+    (the baseline is plain naive, the last value, on a series too short to be seasonal)."""
+    words = _Words(backtests, members, seasonal)
     if chosen.model == PROPHET:
-        return _prophet_note(chosen, backtests, prophet_at)
+        return _prophet_note(chosen, words, prophet_at)
     span = _span(chosen, horizon)
     ranking = rank(list(backtests.values()))
     default = backtests.get(DEFAULT)
     score = f"MASE {chosen.mase:.2f}"
     if chosen.model in COMBINATIONS:
-        score += f" against {_best_single(members, backtests)}"
+        best = backtests[members[0]]
+        score += f" against {best.mase:.2f} for {words.name(best.model)} alone"
     if default is not None and default.ok and chosen.model == DEFAULT:
         text = (
-            f"chosen by backtest: the mean of {_names(members)}, the three best single models "
+            f"chosen by backtest: the mean of {words.members()}, the three best single models "
             f"{span} ({score}); averaging several models is the default, as it is usually more "
             "accurate than betting on the one that happened to do best"
         )
         lower = [b for b in ranking if b.mase is not None and b.mase < (chosen.mase or 0.0)]
         if lower:
             text += (
-                f". {_did_better(lower)}, but not clearly enough to replace it (a test over "
+                f". {words.did_better(lower)}, but not clearly enough to replace it (a test over "
                 "the backtest at 5%)"
             )
-        return text + _baseline_clause(chosen, backtests, lower)
+        return text + words.baseline_clause(chosen, lower)
+    subject = f"the median of {words.members()}" if chosen.model in COMBINATIONS else None
+    subject = subject or words.name(chosen.model)
     if default is not None and default.ok:
         return (
-            f"chosen by backtest: {_subject(chosen, members)}, because it beat the mean of the "
-            f"three best models clearly {span} ({score} against {default.mase:.2f}, a test "
-            "at 5%)" + _baseline_clause(chosen, backtests, [])
+            f"chosen by backtest: {subject}, because it beat the mean of the three best models "
+            f"clearly {span} ({score} against {default.mase:.2f}, a test at 5%)"
+            + words.baseline_clause(chosen, [])
         )
-    if chosen.model in BASELINES:
-        fitted = [b for b in ranking if b.model not in BASELINES]
-        if not fitted:
-            return f"chosen by backtest: {label(chosen.model)}, the only model tested {span}"
+    fitted = [b for b in ranking if b.model not in BASELINES]
+    if chosen.model in BASELINES and fitted:
         return (
-            f"chosen by backtest: {label(chosen.model)}, because no fitted model beat it {span}: "
-            f"the best, {label(fitted[0].model)}, scored MASE {fitted[0].mase:.2f} against "
+            f"chosen by backtest: {subject}, because no fitted model beat it {span}: the best, "
+            f"{words.name(fitted[0].model)}, scored MASE {fitted[0].mase:.2f} against "
             f"{chosen.mase:.2f}"
         )
-    return (
-        f"chosen by backtest: {_subject(chosen, members)}, the lowest error {span} ({score})"
-        + _baseline_clause(chosen, backtests, [])
+    return f"chosen by backtest: {subject}, the lowest error {span} ({score})" + (
+        words.baseline_clause(chosen, [])
     )
 
 
-def _names(models: list[str]) -> str:
-    return _names_text([label(m) for m in models])
+class _Words:
+    """Names and comparisons for the notes of one series."""
 
+    def __init__(self, backtests: dict[str, Backtest], members: list[str], seasonal: bool):
+        self.backtests, self.members_, self.seasonal = backtests, members, seasonal
 
-def _subject(chosen: Backtest, members: list[str]) -> str:
-    if chosen.model in COMBINATIONS:
-        return f"the median of {_names(members)}"
-    return label(chosen.model)
+    def name(self, model: str) -> str:
+        if model == "seasonal_naive" and not self.seasonal:
+            return label("naive")
+        return label(model)
 
+    def members(self) -> str:
+        return _names_text([self.name(m) for m in self.members_])
 
-def _best_single(members: list[str], backtests: dict[str, Backtest]) -> str:
-    best = backtests[members[0]]
-    return f"{best.mase:.2f} for {label(best.model)} alone"
+    def did_better(self, lower: list[Backtest]) -> str:
+        text = _names_text([f"{self.name(b.model)} ({b.mase:.2f})" for b in lower])
+        return f"{text[:1].upper()}{text[1:]} did better in the backtest"
 
-
-def _did_better(lower: list[Backtest]) -> str:
-    parts = [f"{label(b.model)} ({b.mase:.2f})" for b in lower]
-    text = _names_text(parts)
-    return f"{text[:1].upper()}{text[1:]} did better in the backtest"
+    def baseline_clause(self, chosen: Backtest, said: list[Backtest]) -> str:
+        """The baseline's score, unless it is the choice or already named."""
+        baseline = self.backtests.get("seasonal_naive")
+        if baseline is None or not baseline.ok or baseline is chosen or baseline in said:
+            return ""
+        name = self.name(baseline.model)
+        if baseline.mase is not None and chosen.mase is not None and baseline.mase < chosen.mase:
+            return f"; {name} did better in the backtest ({baseline.mase:.2f})"
+        return f"; {name} scored {baseline.mase:.2f}"
 
 
 def _names_text(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-
-
-def _baseline_clause(chosen: Backtest, backtests: dict[str, Backtest], said: list[Backtest]) -> str:
-    """The seasonal-naive comparison, unless it is the choice or already named."""
-    baseline = backtests.get("seasonal_naive")
-    if baseline is None or not baseline.ok or baseline is chosen or baseline in said:
-        return ""
-    if baseline.mase is not None and chosen.mase is not None and baseline.mase < chosen.mase:
-        return f"; seasonal naive did better in the backtest ({baseline.mase:.2f})"
-    return f"; seasonal naive scored {baseline.mase:.2f}"
 
 
 def _span(backtest: Backtest, horizon: int) -> str:
@@ -254,19 +255,19 @@ def _span(backtest: Backtest, horizon: int) -> str:
     )
 
 
-def _prophet_note(chosen: Backtest, backtests: dict[str, Backtest], at: int | None) -> str:
-    beaten = [b for b in rank(list(backtests.values())) if b.model != PROPHET]
+def _prophet_note(chosen: Backtest, words: _Words, at: int | None) -> str:
+    beaten = [b for b in rank(list(words.backtests.values())) if b.model != PROPHET]
     text = (
         f"chosen by backtest: Prophet, tried because no faster model beat seasonal naive; "
         f"its one test, the forecast from {at} months of history, scored MASE {chosen.mase:.2f}"
     )
     if beaten and at is not None and (theirs := beaten[0].mase_at(at)) is not None:
-        text += f" against {theirs:.2f} for {label(beaten[0].model)} from the same month"
-    baseline = backtests.get("seasonal_naive")
+        text += f" against {theirs:.2f} for {words.name(beaten[0].model)} from the same month"
+    baseline = words.backtests.get("seasonal_naive")
     base = baseline.mase if baseline is not None and baseline.ok else None
     if base is not None and chosen.mase is not None and chosen.mase > base:
         text += (
-            f". Over the whole backtest seasonal naive scored {base:.2f}, better than Prophet's "
+            f". Over the whole backtest seasonal naive did better ({base:.2f}) than Prophet's "
             "one test: treat this choice with care"
         )
     return text

@@ -136,7 +136,7 @@ def test_prophet_that_lost_to_seasonal_naive_overall_is_chosen_only_with_a_warni
     assert ranking[0].model == "prophet"
     note = choice_note(ranking[0], {"seasonal_naive": naive, "prophet": prophet}, [], 1, 38)
     assert "its one test" in note and "against 2.00 for seasonal naive" in note
-    assert "seasonal naive scored 1.00, better than Prophet's one test" in note
+    assert "seasonal naive did better (1.00) than Prophet's one test" in note
 
 
 def test_origins_run_every_other_month_to_the_end_leaving_the_wanted_full_horizon_ones():
@@ -187,6 +187,14 @@ def test_80_and_95_percent_ranges_are_calibrated_separately_per_month_ahead():
     # Heavy tails: the 95% range is wider than 1.53 times the 80% one, as a normal would give.
     assert np.all(calibration.half95 / calibration.half80 > 1.7)
     assert "set from 600 backtest errors" in (calibration.note() or "")
+
+
+def test_with_too_few_errors_for_a_95_percent_bound_the_range_still_widens_beyond_80():
+    errors = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0]])
+    flat = Forecast(np.zeros(1), 1.0, np.ones(1))
+    calibration = calibrate(backtest("ets", errors), flat, scale=1.0)
+    assert calibration.half80[0] == 8.0  # the 8th of 9: (9 + 1) * 0.8
+    assert calibration.half95[0] == pytest.approx(8.0 * 1.95996 / 1.28155, rel=1e-4)
 
 
 def test_ranges_of_counts_are_whole_numbers_holding_the_mean():

@@ -84,7 +84,7 @@ def why_chosen(model: str, candidates: list[CandidateScore], notes: list[str]) -
         f" Its backtest error ({ours:.2f}) was higher than seasonal naive's ({base:.2f}): in the "
         "backtest it did worse than simply repeating last year's figures."
     )
-    if reason is None or "seasonal naive" not in reason.lower():
+    if reason is None or "did better" not in reason:
         text += " The run that made it gave no reason for preferring it: treat it with care."
     return Explanation(
         text=text, badge="Did worse than seasonal naive in the backtest", tone="warning",
