@@ -79,10 +79,16 @@ def _decode(content: bytes) -> str:
 
 def _csv_records(name: str, content: bytes) -> Records:
     """Each record of a CSV file with its line number (the header is line 1)."""
-    if b"\x00" in content[:4096] and content[:2] not in UTF16_BOMS:
-        raise DomainError(f"{name} is not a text file (it holds NUL bytes): send CSV or xlsx")
+    text = _decode(content)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + text.count("\r", 0, nul) - text.count("\r\n", 0, nul)
+        raise DomainError(
+            f"{name} cannot be read as CSV at line {line + 1}: it holds a NUL character "
+            "(is it a CSV file?)"
+        )
     # newline="" lets the csv module end lines at CR LF, LF or a CR alone (old Mac Excel).
-    reader = csv.reader(io.StringIO(_decode(content), newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
     records = []
     try:
         for cells in reader:

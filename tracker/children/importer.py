@@ -67,7 +67,10 @@ class Ssda903Report(msgspec.Struct, frozen=True, kw_only=True):
 
     files: list[FileSummary]
     children: Counts
+    # Episodes of the returns of the years in the files.
     episodes: Counts
+    # Episodes of other years' returns whose period of care was worked out again with them.
+    episodes_rederived: int
     care_leavers: Counts
     # The years whose stored return the files replaced.
     replaced: list[str]
@@ -223,15 +226,25 @@ def import_ssda903(
             by_year[year][(child, decom)] = values
     _warn_dropped(checker, years, by_year)
 
-    derived = {k: v for k, v in final.items() if k[1] in children | removed}
     columns = ("child_key", "decom", "source_year", *EPISODE_FIELDS, *DERIVED_FIELDS)
+    derived = {
+        k: {c: v[c] for c in columns} for k, v in final.items() if k[1] in children | removed
+    }
     episodes = apply(
         session,
         CareEpisode,
         authority_code,
-        {k: {c: v[c] for c in columns} for k, v in derived.items()},
+        {k: v for k, v in derived.items() if k[0] in years},
         stored,
         [k for k in stored if k[0] in years],
+        dry_run=dry_run,
+    )
+    rederived = apply(
+        session,
+        CareEpisode,
+        authority_code,
+        {k: v for k, v in derived.items() if k[0] not in years},
+        stored,
         dry_run=dry_run,
     )
     care_leavers = apply(
@@ -258,6 +271,7 @@ def import_ssda903(
         files=[_summary(t) for t in tables],
         children=children_counts,
         episodes=episodes,
+        episodes_rederived=rederived.updated,
         care_leavers=care_leavers,
         replaced=[year_label(y) for y in sorted(replaced)],
         warnings=checker.warnings,
@@ -302,6 +316,7 @@ def _record(
         {
             "children": report.children,
             "episodes": report.episodes,
+            "episodes_rederived": report.episodes_rederived,
             "care_leavers": report.care_leavers,
             "replaced": report.replaced,
         }

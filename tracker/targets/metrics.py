@@ -183,9 +183,10 @@ METRICS: dict[MetricKey, Metric] = {
             shape=Shape.PROPORTION_FLOW,
             percent=True,
             measured=(
-                "young people who stayed with their foster carers at 18 as a percentage of those "
-                "who left foster care on their 18th birthday, over the 12 months ending with "
-                "each month"
+                "young people living with their former foster carers as a percentage of those "
+                "who left foster care on their 18th birthday and were eligible for care-leaver "
+                "support, as DfE publishes it (the notes give the definition), over the 12 "
+                "months ending with each month"
             ),
             actuals_from="SSDA903 episodes and OC3 (or monthly figures entered)",
             forecast_from="a proportion model fitted on demand to the stayed and leavers counts",
@@ -341,14 +342,19 @@ def _funnel(ctx: _Context, name: str) -> list[float | None]:
     return _within(ctx.months, list(values), _first_full_month(earliest), None)
 
 
-def _staying_put(ctx: _Context) -> tuple[list[float | None], list[float | None], str]:
+def _staying_put(
+    ctx: _Context,
+) -> tuple[list[float | None], list[float | None], str, list[str]]:
+    """(stayed, eligible, source, notes): the notes give DfE's definition and, from the
+    returns, what each year's leavers were judged on (OC3 or REC E17)."""
     report = figures.staying_put(ctx.session, ctx.code, ctx.first, ctx.last_day, ctx.mapping)
     stayed = _floats([m.stayed for m in report.months])
     leavers = _floats([m.eligible for m in report.months])
     span = _ssda903_span(ctx.session, ctx.code)
     if span is not None:
         stayed, leavers = _within(ctx.months, stayed, *span), _within(ctx.months, leavers, *span)
-    return stayed, leavers, report.source
+    notes = [report.definition, *([report.note] if report.note else [])]
+    return stayed, leavers, report.source, notes
 
 
 def actuals(
@@ -402,7 +408,8 @@ def actuals(
             values, source = _funnel(ctx, key.value), "funnel"
             series = series_id_of(code, key.value)
         case MetricKey.STAYING_PUT_RATE:
-            values, denominators, source = _staying_put(ctx)
+            values, denominators, source, definition = _staying_put(ctx)
+            notes += definition
             series = series_id_of(code, "staying_put", "rate")
         case MetricKey.INHOUSE_OCCUPANCY:
             values, denominators = _register(
