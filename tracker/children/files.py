@@ -124,17 +124,15 @@ def _table(
         return None, [RowError(1, c, f"required column {c} is missing", file=name) for c in missing]
     errors, rows, width = [], [], len(columns)
     for number, cells in records[1:]:
-        if not any(cell.strip() for cell in cells):
+        stripped = [cell.strip() for cell in cells]
+        if not any(stripped):
             continue
-        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+        if len(cells) > width and any(stripped[width:]):
             errors.append(RowError(number, None, f"{len(cells)} cells but {width} columns", name))
             continue
-        rows.append(
-            (
-                number,
-                {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(columns)},
-            )
-        )
+        if len(stripped) < width:
+            stripped += [""] * (width - len(stripped))
+        rows.append((number, dict(zip(columns, stripped, strict=False))))
     errors += _one_authority(name, rows)
     table = Table(
         name=name, file=file, sheet=sheet, kind=kind, columns=columns, rows=rows, sha256=digest

@@ -44,8 +44,8 @@ def timeline(returns: Mapping[int, Sequence[dict[str, Any]]], year: int) -> list
     """One child's episodes as the return of `year` sees them: its own, preceded by those of
     earlier returns (the latest version of each) that ended before its first episode began."""
     own = sorted(returns.get(year, ()), key=lambda e: e["decom"])
-    if not own:
-        return []
+    if not own or len(returns) == 1:
+        return own
     first = own[0]["decom"]
     earlier: dict[date, dict[str, Any]] = {}
     for other in sorted(y for y in returns if y < year):

@@ -20,7 +20,6 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session
 
-from forecast.months import year_ending_march
 from tracker.children import history
 from tracker.children.checks import check_episodes, check_headers, check_leavers, conflicts
 from tracker.children.files import SourceFile, Table, read_tables
@@ -43,7 +42,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import ImportRejectedError, RowError
 
-__all__ = ["SourceFile", "Ssda903Report", "import_ssda903", "year_ending_march"]
+__all__ = ["SourceFile", "Ssda903Report", "import_ssda903"]
 EpisodeKey = tuple[int, str, date]  # (return year, child, DECOM)
 
 
@@ -128,8 +127,8 @@ def _derive(
     for child, returns in by_child.items():
         history.derive_periods(returns)
         known = births.get(child, {})
+        latest = next((b for _, b in sorted(known.items(), reverse=True) if b), None)
         for year, episodes in returns.items():
-            latest = next((b for _, b in sorted(known.items(), reverse=True) if b), None)
             birth = known.get(year) or latest
             for values in episodes:
                 if (year, child, values["decom"]) not in incoming:
@@ -227,9 +226,8 @@ def import_ssda903(
     _warn_dropped(checker, years, by_year)
 
     columns = ("child_key", "decom", "source_year", *EPISODE_FIELDS, *DERIVED_FIELDS)
-    derived = {
-        k: {c: v[c] for c in columns} for k, v in final.items() if k[1] in children | removed
-    }
+    touched = children | removed
+    derived = {k: {c: v[c] for c in columns} for k, v in final.items() if k[1] in touched}
     episodes = apply(
         session,
         CareEpisode,
@@ -285,9 +283,7 @@ def import_ssda903(
     return report
 
 
-def _child_values(
-    headers: Sequence[Row], stored: dict[str, ChildRecord]
-) -> dict[str, dict[str, Any]]:
+def _child_values(headers: Sequence[Row], stored: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Sex and month of birth of each child, from the latest year's Header of the import
     (a Header of a year before the one stored is left out)."""
     latest: dict[str, Row] = {}

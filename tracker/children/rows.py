@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -69,6 +70,12 @@ def year_label(year: int) -> str:
     return f"{year - 1}-{year % 100:02d}"
 
 
+@cache
+def _bounds(year: int) -> tuple[date, date]:
+    """1 April and 31 March of a collection year."""
+    return date(year - 1, 4, 1), date(year, 3, 31)
+
+
 def _dmy(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
@@ -81,6 +88,8 @@ class RowChecker:
         self.errors: list[RowError] = []
         self.warnings: list[Issue] = []
         self.warning_count = 0
+        # A child is in the Header, Episodes and OC3 of several years: keyed once.
+        self.pseudonyms: dict[str, str] = {}
 
     def error(self, file: str, row: int, column: str | None, message: str) -> None:
         """Record an error: the import will store nothing."""
@@ -98,7 +107,10 @@ class RowChecker:
         if not child:
             self.error(file, row, "CHILD", "CHILD is required")
             return None
-        return pseudonymise(self.key, child)
+        key = self.pseudonyms.get(child)
+        if key is None:
+            key = self.pseudonyms[child] = pseudonymise(self.key, child)
+        return key
 
     def _date(
         self, file: str, row: int, raw: dict[str, str], column: str, required: bool
@@ -120,7 +132,7 @@ class RowChecker:
         """Warn on a date after the collection year (or, for an end, before it begins)."""
         if day is None:
             return
-        first, last = date(year - 1, 4, 1), date(year, 3, 31)
+        first, last = _bounds(year)
         if day > last:
             self.warn(
                 file,

@@ -316,11 +316,7 @@ def _later_years(
     """At 19, 20 and 19 to 20 for each year: the cohort at 18 of one and two years before
     (less those left out for their episodes), by that year's OC3."""
     with_oc3 = _oc3_years(session, code)
-    kept = [
-        (child, p)
-        for child, p in judged
-        if p.excluded not in ("short_breaks", "died", "transferred", "not_eligible")
-    ]
+    kept = [(child, p) for child, p in judged if p.excluded is None]
     result = []
     for year in range(first_year, last_year + 1):
         cohorts = {
