@@ -42,7 +42,9 @@ from tests.test_ssda903 import (
     HEADER_2023,
     OC3_2023,
 )
+from tracker.core import schema
 from tracker.core.audit import list_entries
+from tracker.core.authorities import NewAuthority, add_authority
 from tracker.core.db import Database
 from tracker.core.errors import ImportRejectedError
 
@@ -400,7 +402,7 @@ UNREADABLE = [
     pytest.param(
         "episodes_2022-23.xlsx", b"PK\x03\x04 not really a workbook", "xlsx", id="broken-xlsx"
     ),
-    pytest.param("episodes_2022-23.csv", b"%PDF-1.4\n\x00\x01\x02\x00binary", "NUL character", id="binary"),
+    pytest.param("episodes_2022-23.csv", b"%PDF-1.4\n\x00\x01\x00", "NUL character", id="binary"),
     pytest.param("episodes_2022-23.csv", b"", "empty", id="empty"),
     pytest.param(
         "episodes_2022-23.csv",
@@ -537,3 +539,47 @@ def test_a_header_or_oc3_named_with_a_year_alone_needs_its_episodes(authorities:
     (error,) = caught.value.errors
     assert error.file == "2022-oc3.csv"
     assert "DfE reads as 2021-22 and Social Finance's tools as 2022-23" in error.message
+
+
+def test_the_migration_rebuilds_each_return_from_the_merged_rows(tmp_path: Path) -> None:
+    """Before migration 0007 an episode open across years was one row, as the latest return
+    carrying it gave it: the example's 17 rows were 11. Upgrading copies each into every
+    earlier year it was open in, its end blanked when it ended after that year: the same
+    rows as importing the two years' files today, but for the file row (not kept before) and
+    the values only the later file gave (the merged row kept the later return's)."""
+    fresh = Database(f"sqlite:///{tmp_path}/fresh.db")
+    old = Database(f"sqlite:///{tmp_path}/old.db")
+    schema.upgrade(fresh)
+    schema.upgrade(old, "0006")
+    for database in (fresh, old):
+        with database.writing() as session:
+            add_authority(session, NewAuthority(code=STOKE, name="Stoke", region="West Midlands"))
+    import_files(fresh, BOTH_YEARS)
+    expected = stored(fresh, "source_row")["ssda903_episode"]
+    merged: dict[tuple, dict] = {}
+    for row in expected:
+        values = dict(row)
+        key = (values["child_key"], values["decom"])
+        if key not in merged or merged[key]["source_year"] < values["source_year"]:
+            merged[key] = values
+    assert (len(expected), len(merged)) == (17, 11)
+
+    with old.engine.begin() as conn:
+        columns = sorted(next(iter(merged.values())))
+        conn.execute(
+            text(
+                f"INSERT INTO ssda903_episode ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)})"
+            ),
+            list(merged.values()),
+        )
+    schema.upgrade(old)
+    rebuilt = stored(old, "source_row", "pl_la")["ssda903_episode"]
+    assert rebuilt == stored(fresh, "source_row", "pl_la")["ssda903_episode"]
+    # The merged rows kept the later return's values: the six 2021-22 copies of episodes
+    # 2022-23 carried on have its PL_LA, which the 2021-22 file did not give.
+    with old.engine.connect() as conn:
+        copied = conn.execute(
+            text("SELECT count(*) FROM ssda903_episode WHERE source_year = 2022 AND pl_la <> ''")
+        ).scalar()
+    assert copied == 6

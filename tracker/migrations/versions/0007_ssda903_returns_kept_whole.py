@@ -6,8 +6,9 @@ here each return is kept whole, so each speaks for its own year. The earlier ret
 rebuilt from what is stored: for every year from an authority's first stored return to its
 last, each episode open at some time in that year is copied into that year's return, its end
 blanked (and the 18th-birthday flag cleared) when it ended after the year, as the DfE returns
-write it. Years between the first and last return are taken as loaded, since the merged rows
-could not tell a year that was skipped.
+write it. The copies carry the values of the latest return (the merged rows kept no other),
+and years between the first and last return are taken as loaded, since the merged rows could
+not tell a year that was skipped; a council can replace any year whose file it still has.
 
 Revision ID: 0007
 Revises: 0006
