@@ -11,6 +11,8 @@ from datetime import date
 
 from litestar.testing import TestClient
 
+from api.dashboard import targets as targets_page
+from api.dashboard.scope import Scope
 from tests.conftest import STOKE
 from tests.ssda903_files import (
     EPISODE_COLUMNS,
@@ -278,6 +280,19 @@ def test_the_staying_put_target_trajectory_uses_the_dfe_rate(authorities: Databa
     assert result.target.baseline_value == 40.0
     assert any(note.startswith("Staying Put as DfE publishes it") for note in result.notes)
     assert any("2023-24: 3 on OC3, 2 on REC E17" in note for note in result.notes)
+    # The targets page shows the same notes under the target.
+    scope = Scope(
+        caller=SYSTEM,
+        authority_code=STOKE,
+        authority_name="Stoke-on-Trent",
+        region="West Midlands",
+        authorities=[],
+        pages=[],
+    )
+    with authorities.read_session() as session:
+        page = targets_page.build(session, scope, today, load_mapping())
+    (section,) = [s for s in page.sections if s.title == "Raise Staying Put to 62%"]
+    assert any(note.startswith("Staying Put as DfE publishes it") for note in section.notes)
 
 
 # --- short breaks ----------------------------------------------------------------------------
@@ -346,6 +361,8 @@ REPEATS = {
         episode("R1", "01/03/2024", "S", "C2", "U4", "PR1"),
         episode("R2", "01/02/2023", "S", "V2", "U5", "PR4", "01/06/2023", "E13"),
         episode("R2", "01/09/2023", "S", "V2", "U5", "PR4"),
+        episode("R3", "01/05/2023", "S", "V2", "U4", "PR1", "10/08/2023", "X1"),
+        episode("R3", "10/08/2023", "P", "V2", "U5", "PR4", "10/08/2023", "E13"),
     ),
 }
 
@@ -355,10 +372,12 @@ def test_starters_and_ceased_count_each_child_once_a_year_ending_march(
 ) -> None:
     """2023-24. R1 started three times (May, November, March) and ceased twice (July,
     January); R2 started in February 2023 (2022-23), ceased in June and started again in
-    September. Counting episodes gives 4 starts and 3 endings. DfE counts a child once a
-    year: the first start (R1 May, R2 September) and the last ending (R2 June, R1 January):
-    2 starters and 2 ceased. From October to March nobody's first start of the year falls,
-    so those months hold no starter, though R1 started again in November and March.
+    September; R3 started in May and went home on 10 August from a placement begun and
+    ended that day (two episodes ending on one day). Counting episodes gives 5 starts and
+    4 endings. DfE counts a child once a year: the first start (R1 and R3 May, R2
+    September) and the last ending (R2 June, R3 August, R1 January): 3 starters and 3
+    ceased. From October to March nobody's first start of the year falls, so those months
+    hold no starter, though R1 started again in November and March.
     """
     import_files(authorities, REPEATS)
     mapping = load_mapping()
@@ -367,11 +386,12 @@ def test_starters_and_ceased_count_each_child_once_a_year_ending_march(
         late = figures.starters(session, STOKE, date(2023, 10, 1), date(2024, 3, 31), mapping)
         ceased = figures.ceased(session, STOKE, date(2023, 4, 1), date(2024, 3, 31))
     assert {m.month: m.starters for m in year.months if m.starters} == {
-        "2023-05": 1,
+        "2023-05": 2,
         "2023-09": 1,
     }
     assert late.starters == 0
     assert {m.month: m.ceased for m in ceased.months if m.ceased} == {
         "2023-06": 1,
+        "2023-08": 1,
         "2024-01": 1,
     }

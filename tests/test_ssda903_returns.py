@@ -434,6 +434,8 @@ def test_a_file_that_cannot_be_read_is_a_422_naming_it(
 def test_the_cli_names_an_unreadable_file_in_a_line(
     authorities: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An .xls workbook given to `fostering import ssda903`: a line naming the file and what
+    to do, exit status 2, no traceback."""
     monkeypatch.setenv("DATABASE_URL", authorities.url)
     monkeypatch.setenv("FOSTERING_PSEUDONYM_KEY", KEY)
     path = tmp_path / "episodes_2022-23.xls"
@@ -445,6 +447,7 @@ def test_the_cli_names_an_unreadable_file_in_a_line(
 
 
 def test_a_utf16_csv_is_read(authorities: Database) -> None:
+    """Excel's "Unicode text" CSV is UTF-16 with a BOM: the same rows as the UTF-8 file."""
     import_files(authorities, {"episodes_2022-23.csv": "\ufeff" + EPISODES_2023})
     expected = stored(authorities)
     clear(authorities)
@@ -495,6 +498,8 @@ def test_one_multi_year_file_with_a_year_column_is_read(authorities: Database) -
 
 
 def test_a_file_of_several_authorities_is_refused(authorities: Database) -> None:
+    """A regional pipeline's file holding Stoke-on-Trent's and Staffordshire's rows (LA
+    column) is refused, naming the file and the column: one authority's rows at a time."""
     lines = [EPISODE_COLUMNS + ",LA,YEAR"]
     lines += with_year_column(EPISODES_2022, 2022)
     lines.append(lines[-1].replace("Stoke-on-Trent", "Staffordshire"))

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from forecast.months import month_labels, year_ending_march
@@ -121,11 +121,12 @@ def _once_a_year(code: str, day: Any, event: Any, first: date, last: date, pick:
 def _counts(
     session: Session, code: str, day: Any, chosen: Any, *groups: Any
 ) -> dict[tuple[Any, ...], int]:
-    """Counts of the chosen events by month of `day` and the `groups` expressions."""
+    """Children with a chosen event, by month of `day` and the `groups` expressions (each
+    child once, though a zero-length episode may end on the day another does)."""
     e = CareEpisode
     month = month_of(session, day)
     query = (
-        select(month, *groups, func.count())
+        select(month, *groups, func.count(distinct(e.child_key)))
         .join(
             chosen,
             and_(

@@ -77,10 +77,9 @@ def return_for(years: Sequence[int], year: int) -> int | None:
     return earlier[-1] if earlier else years[0]
 
 
-def open_at_end(episode: Any, year: int) -> bool:
-    """Whether an episode (a stored row or a dict of values) was open at 31 March `year`."""
-    dec = episode["dec"] if isinstance(episode, dict) else episode.dec
-    return dec is None or dec > date(year, 3, 31)
+def open_at_end(episode: dict[str, Any], year: int) -> bool:
+    """Whether an episode's values say it was open at 31 March `year`."""
+    return episode["dec"] is None or episode["dec"] > date(year, 3, 31)
 
 
 def dropped(year: int, open_keys: Iterable[Key], later: Collection[Key]) -> list[Dropped]:
