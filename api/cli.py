@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from api.dashboard.sessions import revoke
 from tracker.core import audit, schema
-from tracker.core.access import Caller, Role, issue_token, list_tokens, revoke_token
+from tracker.core.access import Caller, Role, issue_token, list_tokens
 from tracker.core.db import Database
 from tracker.core.errors import DomainError, ImportRejectedError
 from tracker.core.settings import Settings
@@ -195,15 +196,7 @@ def token_revoke(token_id: int) -> None:
     """Revoke a token by id; it stops working at once."""
     try:
         with _database().writing() as session:
-            record = revoke_token(session, token_id)
-            audit.record(
-                session,
-                CLI_CALLER,
-                "revoke",
-                "token",
-                token_id,
-                authority_code=record.authority_code,
-            )
+            revoke(session, CLI_CALLER, token_id)
     except DomainError as exc:
         _fail(exc.message)
     console.print(f"token {token_id} revoked")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
 from api.etags import expected_version, with_etag
+from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
@@ -260,6 +261,7 @@ class EnquiryController(Controller):
     ) -> EnquiryRecord:
         """Erase the enquirer's name, contacts, postcode and ethnicity; keep dates and stages."""
         record = service.erase_personal_data(session, caller, authority, enquiry_id, today)
+        forget_enquiry(session, authority, enquiry_id)
         session.commit()
         return record
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 from sqlalchemy import func, select, text
 
+import api.tables  # noqa: F401  (the API's own tables)
 from api.app import create_app
 from api.cli import main as cli
 from demo.ssda903 import generate

@@ -1,4 +1,5 @@
-"""Every table of the schema, imported in one place so the metadata is complete."""
+"""Every table of the domain, imported in one place so the metadata is complete (the API's
+own tables are in `api.tables`)."""
 
 from sqlmodel import SQLModel
 
@@ -17,10 +18,8 @@ from tracker.core.authorities import Authority
 from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.forecasting.runs import ForecastResult, ForecastRun, RunLease
 from tracker.households.service import Household, HouseholdVersion, Placement, Unavailability
-from tracker.idempotency import IdempotencyRecord
 from tracker.scenarios.service import Scenario
 from tracker.targets.service import Target
-from tracker.web_sessions import WebSession
 
 metadata = SQLModel.metadata
 
@@ -40,7 +39,6 @@ __all__ = [
     "ForecastRun",
     "Household",
     "HouseholdVersion",
-    "IdempotencyRecord",
     "ImportRun",
     "MonthlyAggregate",
     "Placement",
@@ -48,6 +46,5 @@ __all__ = [
     "Scenario",
     "Target",
     "Unavailability",
-    "WebSession",
     "metadata",
 ]

@@ -184,14 +184,12 @@ def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRe
 
 
 def revoke_token(session: Session, token_id: int) -> TokenRecord:
-    """Revoke a token; it stops working at once, and the dashboard sessions it signed in end."""
-    from tracker.web_sessions import end_sessions_of_token
-
+    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
+    the dashboard sessions it signed in)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFoundError(f"no token with id {token_id}", field="token_id")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     session.flush()
-    end_sessions_of_token(session, token_id)
     return _record(row)

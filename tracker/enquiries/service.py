@@ -45,7 +45,6 @@ from tracker.enquiries.timeliness import (
     first_contact_overdue_if_received_by,
 )
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
-from tracker.idempotency import IdempotencyRecord
 
 EARLIEST_DATE = date(2000, 1, 1)
 PERSONAL_FIELDS = ("enquirer_name", "email", "phone", "postcode_district", "ethnicity")
@@ -631,26 +630,8 @@ def erase_personal_data(
             event.note = "[erased]"
     _event(session, row, caller, "erased")
     audit.record(session, caller, "erase", "enquiry", row.id, authority_code=authority_code)
-    _forget_stored_responses(session, authority_code, enquiry_id)
     session.flush()
     return to_record(row, today)
-
-
-def _forget_stored_responses(session: Session, authority_code: str, enquiry_id: int) -> None:
-    """Drop the responses kept for idempotent retries (`tracker.idempotency`) that show the
-    enquiry: they hold its personal data for a day otherwise. A retry then runs afresh."""
-    stored = session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.path.startswith(f"/api/v1/authorities/{authority_code}/enquiries")  # type: ignore[attr-defined]
-        )
-    )
-    for record in stored:
-        try:
-            body = msgspec.json.decode(record.body)
-        except msgspec.DecodeError:
-            continue
-        if isinstance(body, dict) and body.get("id") == enquiry_id:
-            session.delete(record)
 
 
 def enquiry_history(session: Session, authority_code: str, enquiry_id: int) -> list[EventRecord]:

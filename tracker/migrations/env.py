@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import api.tables  # noqa: F401  (the API's own tables belong to the schema too)
 from tracker.core.db import normalise_url
 from tracker.tables import metadata
 

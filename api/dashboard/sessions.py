@@ -18,7 +18,8 @@ from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from tracker.core.access import ApiToken, Caller, Role, caller_for
+from tracker.core import audit
+from tracker.core.access import ApiToken, Caller, Role, TokenRecord, caller_for, revoke_token
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 
@@ -136,3 +137,11 @@ def csrf_token(session_secret: str) -> str:
 def csrf_token_matches(session_secret: str, presented: str) -> bool:
     """Whether a form's token is the one of this session (compared in constant time)."""
     return hmac.compare_digest(csrf_token(session_secret), presented)
+
+
+def revoke(session: Session, caller: Caller, token_id: int) -> TokenRecord:
+    """Revoke a token (audited) and end the dashboard sessions it signed in."""
+    record = revoke_token(session, token_id)
+    audit.record(session, caller, "revoke", "token", token_id, authority_code=record.authority_code)
+    end_sessions_of_token(session, token_id)
+    return record
