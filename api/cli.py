@@ -318,7 +318,7 @@ def demo(
 def _demo_forecast(settings: Settings, code: str) -> None:
     """Forecast the demo's first authority now, so trajectories have a forecast to show."""
     from jobs.forecast_refresh import refresh_forecasts
-    from tracker.forecasting.runs import Trigger
+    from tracker.forecasting.tables import Trigger
 
     console.print(f"forecasting {code}'s series (the scheduler refreshes them monthly)...")
     for outcome in refresh_forecasts(
@@ -524,7 +524,7 @@ def _progress_bar(stderr: bool = False) -> Progress:
 def forecast_run(authority_code: str | None, horizon: int | None, executor: str | None) -> None:
     """Refresh forecasts now, with a progress bar (series done of total) per authority."""
     from jobs.forecast_refresh import forecast_options, refresh_forecasts
-    from tracker.forecasting.runs import RunStatus, Trigger
+    from tracker.forecasting.tables import RunStatus, Trigger
 
     settings = Settings.from_env()
     options = forecast_options(settings)

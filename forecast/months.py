@@ -62,3 +62,14 @@ def month_labels(first: date, last: date) -> list[str]:
     """Every month from `first`'s to `last`'s as YYYY-MM (empty when `last` is earlier)."""
     start = month_start(first)
     return [month_label(add_months(start, i)) for i in range(months_between(start, last) + 1)]
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from `first`'s month to `last`'s month."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        ends.append(following - timedelta(days=1))
+        year, month = following.year, following.month
+    return ends

@@ -30,7 +30,7 @@ from jobs.forecast_refresh import recover_runs, refresh_forecasts
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting.runs import RunStatus, Trigger
+from tracker.forecasting.tables import RunStatus, Trigger
 
 log = logging.getLogger("fostering.jobs")
 

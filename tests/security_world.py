@@ -22,7 +22,7 @@ from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.access import Role, issue_token, revoke_token
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting.runs import Trigger
+from tracker.forecasting.tables import Trigger
 from tracker.scenarios.service import appendix1_inputs
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -32,7 +32,7 @@ from tests.live_server import FOSTERING, ServeProcess, server_env
 from tracker.core.db import Database
 from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import london_today
-from tracker.forecasting.runs import ForecastRun, RunLease
+from tracker.forecasting.tables import ForecastRun, RunLease
 
 TODAY = london_today()
 # SQLite needs enough wide rows to fill its page cache, so that the uncommitted write spills

@@ -33,15 +33,9 @@ from tracker.children.tables import MonthlyAggregate
 from tracker.core.access import SYSTEM
 from tracker.core.authorities import add_authority
 from tracker.enquiries.service import Enquiry
-from tracker.forecasting.runs import (
-    ForecastResult,
-    ForecastRun,
-    RunLease,
-    Trigger,
-    claim_run,
-    finish_run,
-    start_run,
-)
+from tracker.forecasting.lease import claim_run
+from tracker.forecasting.runs import finish_run, start_run
+from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, Trigger
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
 from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
 from tracker.targets.metrics import MetricKey, actuals

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from forecast.months import month_ends
 from tracker.children import figures as ssda903_figures
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.children.tables import CareEpisode
@@ -59,7 +60,6 @@ from tracker.households.service import (
     Placement,
     Unavailability,
     active_on,
-    month_ends,
 )
 
 SUPPRESSION_THRESHOLD = 5

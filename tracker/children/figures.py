@@ -26,7 +26,7 @@ import msgspec
 from sqlalchemy import case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from forecast.months import month_labels, year_ending_march
+from forecast.months import month_ends, month_labels, year_ending_march
 from tracker.children import codes
 from tracker.children.mapping import Mapping, category_case
 from tracker.children.tables import CareEpisode, CareLeaverRecord, MonthlyAggregate
@@ -38,7 +38,6 @@ from tracker.core.errors import ImportRejectedError, RowError
 from tracker.core.ratios import ratio
 from tracker.core.sql import month_of
 from tracker.households.care_types import AGE_BANDS, FOSTER_CATEGORIES, PlacementCategory
-from tracker.households.service import month_ends
 
 SSDA903 = "ssda903"
 AGGREGATES = "aggregates"

@@ -8,7 +8,7 @@ figure can be asked "as at" a past date. Placements and unavailable periods are 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -974,14 +974,3 @@ def end_unavailability(
     audit.record(session, caller, "end", "unavailability", row.id, authority_code=authority_code)
     session.flush()
     return _unavailability_record(row)
-
-
-def month_ends(first: date, last: date) -> list[date]:
-    """The last day of every month from `first`'s month to `last`'s month."""
-    ends = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        following = date(year + (month == 12), month % 12 + 1, 1)
-        ends.append(following - timedelta(days=1))
-        year, month = following.year, following.month
-    return ends

@@ -20,7 +20,7 @@ from forecast.months import add_months, month_end, month_start, months_between
 from forecast.proportions import forecast_proportion
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.errors import NotFoundError
-from tracker.forecasting import runs as forecasts
+from tracker.forecasting.results import latest_forecast
 from tracker.targets import metrics
 from tracker.targets import service as targets
 from tracker.targets.metrics import Actuals, Metric, MetricKey
@@ -126,7 +126,7 @@ def _stored_forecast(
 ) -> tuple[Simulation | None, ForecastSource | None, list[str]]:
     """The latest stored forecast of the metric's series, with its sample paths."""
     try:
-        result = forecasts.latest_forecast(session, code, found.series_id, with_paths=True)
+        result = latest_forecast(session, code, found.series_id, with_paths=True)
     except NotFoundError:
         return None, None, [f"no forecast of {found.series_id} is stored yet: run a forecast"]
     if not result.paths:

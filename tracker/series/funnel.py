@@ -1,0 +1,90 @@
+"""Series from the recruitment funnel: enquiries, applications and approvals per month, and
+enquiries per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from forecast.months import month_end, month_label
+from tracker.children.mapping import Mapping
+from tracker.core.sql import month_of
+from tracker.enquiries.funnel import monthly_series
+from tracker.enquiries.service import Enquiry
+from tracker.enquiries.vocabulary import Channel
+from tracker.series.keys import SeriesKey
+from tracker.series.source import Frame, floats
+from tracker.series.window import Span, first_full_month
+
+EVENTS = ("enquiries", "applications", "approvals")
+
+
+def first_enquiry(session: Session, code: str) -> date | None:
+    """The day the authority's first enquiry was received."""
+    return session.scalar(
+        select(func.min(Enquiry.received_on)).where(Enquiry.authority_code == code)
+    )
+
+
+class FunnelSource:
+    """Events of the funnel in the month they happened."""
+
+    name = "funnel"
+
+    def span(self, session: Session, code: str) -> Span:
+        """From the first full month after the first enquiry."""
+        return Span(first_full_month(first_enquiry(session, code)))
+
+    def available(self, session: Session, code: str, key: SeriesKey) -> bool:
+        """Whether any enquiry is recorded."""
+        return first_enquiry(session, code) is not None
+
+    def frame(
+        self,
+        session: Session,
+        code: str,
+        months: list[date],
+        mapping: Mapping,
+        metrics: Collection[str],
+    ) -> Frame:
+        """Each event's monthly count, and enquiries per channel (channels that occur)."""
+        last = month_end(months[-1])
+        points = monthly_series(session, code, months[0], last).points
+        values = {
+            SeriesKey(name): floats([getattr(p, name) for p in points])
+            for name in EVENTS
+            if name in metrics
+        }
+        if "enquiries" in metrics:
+            values |= _by_channel(session, code, months, last)
+        return Frame(values=values, label=self.name)
+
+
+def _by_channel(
+    session: Session, code: str, months: list[date], last: date
+) -> dict[SeriesKey, list[float | None]]:
+    month = month_of(session, Enquiry.received_on)
+    query = (
+        select(month, Enquiry.channel, func.count())
+        .where(
+            Enquiry.authority_code == code,
+            col(Enquiry.received_on) >= months[0],
+            col(Enquiry.received_on) <= last,
+        )
+        .group_by(month, Enquiry.channel)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for label, channel, count in session.execute(query):
+        counts.setdefault(channel, {})[label] = int(count)
+    labels = [month_label(m) for m in months]
+    return {
+        SeriesKey("enquiries", f"channel={channel.value}"): [
+            float(counts[channel.value].get(label, 0)) for label in labels
+        ]
+        for channel in Channel
+        if channel.value in counts
+    }

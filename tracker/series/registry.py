@@ -1,0 +1,193 @@
+"""Every monthly series, where it comes from, and the two ways it is read: all of an
+authority's series for a forecast run, and one series over chosen months for a target.
+
+A family is one series or a set of parts ("households" by care type); its entry says which
+source builds it, whether it counts things, whether forecast runs include it and, for a run,
+when it is worth forecasting (always; when any month is known; when any month is above zero).
+Families are listed in the order forecast runs store them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from datetime import date
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from forecast.months import month_start
+from forecast.types import MonthlySeries
+from tracker.children.mapping import Mapping, load_mapping
+from tracker.core.authorities import get_authority
+from tracker.series.children import ChildrenSource
+from tracker.series.entered import EnteredChildrenSource
+from tracker.series.funnel import FunnelSource
+from tracker.series.keys import TOTAL, SeriesKey
+from tracker.series.register import RegisterSource
+from tracker.series.source import Source
+from tracker.series.window import Span, history_start, months_from
+
+FUNNEL, REGISTER, CHILDREN, ENTERED = (
+    FunnelSource(),
+    RegisterSource(),
+    ChildrenSource(),
+    EnteredChildrenSource(),
+)
+
+
+class Keep(enum.StrEnum):
+    """When a forecast run includes a series of the family."""
+
+    ALWAYS = "always"
+    KNOWN = "known"  # some month has a figure
+    ABOVE_ZERO = "above_zero"  # some month is above zero
+
+
+class Family(msgspec.Struct, frozen=True):
+    """Series of one metric: the total (`breakdown` "total" or a named one) or, when `parts`,
+    every breakdown starting with `breakdown` ("care_type=")."""
+
+    metric: str
+    source: Source
+    breakdown: str = TOTAL
+    parts: bool = False
+    is_count: bool = True
+    forecast: bool = True
+    keep: Keep = Keep.ALWAYS
+
+    def holds(self, key: SeriesKey) -> bool:
+        """Whether the series is of this family."""
+        if key.metric != self.metric:
+            return False
+        return (
+            key.breakdown.startswith(self.breakdown)
+            if self.parts
+            else key.breakdown == self.breakdown
+        )
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("enquiries", FUNNEL),
+    Family("applications", FUNNEL),
+    Family("approvals", FUNNEL),
+    Family("enquiries", FUNNEL, "channel=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("deregistrations", REGISTER),
+    Family("net_households", REGISTER, is_count=False),
+    Family("households", REGISTER),
+    Family("households", REGISTER, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("filled_places", REGISTER, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("available_places", REGISTER, "care_type=", parts=True, forecast=False),
+    Family("starters", CHILDREN, keep=Keep.KNOWN),
+    Family("ceased", CHILDREN, keep=Keep.KNOWN),
+    Family("children_in_care", CHILDREN, keep=Keep.KNOWN),
+    Family("staying_put", CHILDREN, "leavers", keep=Keep.KNOWN),
+    Family("staying_put", CHILDREN, "stayed", keep=Keep.KNOWN),
+    Family("starters", CHILDREN, "age=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("children_in_care", CHILDREN, "category=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("children_in_care_entered", ENTERED, forecast=False),
+)
+FORECAST_METRICS = frozenset(f.metric for f in FAMILIES if f.forecast)
+"""The metrics forecast runs cover."""
+
+
+def family_of(key: SeriesKey) -> Family:
+    """The registry entry of a series; KeyError for a series no source builds."""
+    return next(f for f in FAMILIES if f.holds(key))
+
+
+class SeriesValues(msgspec.Struct, frozen=True, kw_only=True):
+    """One series month by month from `start` (None: the records cannot speak for the month),
+    and `label`, where its figures came from."""
+
+    key: SeriesKey
+    start: date
+    values: list[float | None]
+    label: str
+
+
+def read(
+    session: Session,
+    code: str,
+    key: SeriesKey,
+    first: date,
+    last: date,
+    *,
+    mapping: Mapping | None = None,
+) -> SeriesValues:
+    """One series for every month from `first`'s to `last`'s."""
+    source = family_of(key).source
+    months = months_from(first, last)
+    frame = source.frame(session, code, months, mapping or load_mapping(), {key.metric})
+    values = source.span(session, code).masked(months, frame.values[key])
+    return SeriesValues(key=key, start=months[0], values=values, label=frame.label)
+
+
+def available(session: Session, code: str, key: SeriesKey) -> bool:
+    """Whether the authority has any records the series is built from."""
+    return family_of(key).source.available(session, code, key)
+
+
+def _worth_forecasting(family: Family, values: list[float | None]) -> bool:
+    if family.keep is Keep.KNOWN:
+        return any(v is not None for v in values)
+    if family.keep is Keep.ABOVE_ZERO:
+        return any(v for v in values)
+    return True
+
+
+def series_for_authority(
+    session: Session,
+    code: str,
+    cutoff: date,
+    *,
+    metrics: Collection[str] | None = None,
+    mapping: Mapping | None = None,
+) -> list[MonthlySeries]:
+    """Every series a forecast run covers, full months only, ending with `cutoff`'s month (or
+    the last month the records cover), at most ten years; `metrics` limits them to those."""
+    get_authority(session, code)
+    cutoff = month_start(cutoff)
+    wanted = FORECAST_METRICS if metrics is None else FORECAST_METRICS & set(metrics)
+    mapping = mapping or load_mapping()
+    frames: dict[str, tuple[date, dict[SeriesKey, list[float | None]]] | None] = {}
+    result: list[MonthlySeries] = []
+    for family in FAMILIES:
+        if not family.forecast or family.metric not in wanted:
+            continue
+        source = family.source
+        if source.name not in frames:
+            frames[source.name] = _forecast_frame(session, code, source, cutoff, mapping, wanted)
+        framed = frames[source.name]
+        if framed is None:
+            continue
+        start, values = framed
+        for key, series in values.items():
+            if family.holds(key) and _worth_forecasting(family, series):
+                result.append(
+                    MonthlySeries(
+                        series_id=key.id_for(code),
+                        start=start,
+                        values=series,
+                        is_count=family.is_count,
+                    )
+                )
+    return result
+
+
+def _forecast_frame(
+    session: Session,
+    code: str,
+    source: Source,
+    cutoff: date,
+    mapping: Mapping,
+    metrics: Collection[str],
+) -> tuple[date, dict[SeriesKey, list[float | None]]] | None:
+    """A source's series over the months a forecast run gives it (None: no such months)."""
+    span: Span = source.span(session, code)
+    end = cutoff if span.last is None else min(cutoff, span.last)
+    start = history_start(span.first, end)
+    if start is None:
+        return None
+    frame = source.frame(session, code, months_from(start, end), mapping, metrics)
+    return start, frame.values

@@ -1,0 +1,53 @@
+"""What every source of series gives: the months its records speak for, whether it holds a
+given series at all, and the monthly values of its series over a range of months."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from typing import Protocol
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from tracker.children.mapping import Mapping
+from tracker.series.keys import SeriesKey
+from tracker.series.window import Span
+
+
+def floats(values: list[int | None] | list[int]) -> list[float | None]:
+    """Counts as the floats a series holds (None stays None)."""
+    return [None if v is None else float(v) for v in values]
+
+
+class Frame(msgspec.Struct, frozen=True):
+    """A source's series over some months (one value per month, None: unknown), and `label`,
+    where the figures came from ("funnel", "register", "ssda903", "aggregates", "entered")."""
+
+    values: dict[SeriesKey, list[float | None]]
+    label: str
+
+
+class Source(Protocol):
+    """A kind of record that series are built from."""
+
+    name: str
+
+    def span(self, session: Session, code: str) -> Span:
+        """The months the authority's records of this kind speak for."""
+        ...
+
+    def available(self, session: Session, code: str, key: SeriesKey) -> bool:
+        """Whether the authority has any records this series is built from."""
+        ...
+
+    def frame(
+        self,
+        session: Session,
+        code: str,
+        months: list[date],
+        mapping: Mapping,
+        metrics: Collection[str],
+    ) -> Frame:
+        """The series of `metrics` for each month of `months` (consecutive month starts)."""
+        ...
