@@ -73,3 +73,20 @@ def month_ends(first: date, last: date) -> list[date]:
         ends.append(following - timedelta(days=1))
         year, month = following.year, following.month
     return ends
+
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def month_name(month: date) -> str:
+    """A month in words, as "March 2026"."""
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+def months_from(first: date, last: date) -> list[date]:
+    """The first day of every month from `first`'s to `last`'s."""
+    start = month_start(first)
+    return [add_months(start, i) for i in range(months_between(start, last) + 1)]

@@ -36,6 +36,7 @@ from api.dashboard.sessions import (
 from api.dashboard.tables import change, display, label, percent
 from api.dashboard.targets import STATUS_WORDS
 from demo.generate import generate_demo
+from demo.plans import appendix1_inputs, demo_targets, stoke_planning_inputs
 from forecast.types import ForecastOptions
 from jobs.forecast_refresh import refresh_forecasts
 from tests.conftest import STOKE, _empty, bearer
@@ -49,14 +50,12 @@ from tracker.enquiries.funnel import funnel_report
 from tracker.enquiries.service import Enquiry, EnquiryFilter, Overdue, list_enquiries
 from tracker.enquiries.timeliness import london_today
 from tracker.scenarios.service import (
-    appendix1_inputs,
     compare_scenarios,
     create_scenario,
     delete_scenario,
     list_scenarios,
-    stoke_planning_inputs,
 )
-from tracker.targets.service import create_target, demo_targets, list_targets
+from tracker.targets.service import create_target, list_targets
 from tracker.targets.trajectories import trajectories
 
 TELFORD = "E06000020"  # Telford and Wrekin: a small West Midlands council, quick to fill

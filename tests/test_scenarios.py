@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from demo.plans import appendix1_inputs, stoke_planning_inputs
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.capacity.figures import ExternalProvisionEntry, record_external_provision
 from tracker.children.importer import SourceFile, import_ssda903
@@ -30,7 +31,6 @@ from tracker.scenarios.service import (
     ScenarioInputs,
     WeeklyCosts,
     YearChange,
-    appendix1_inputs,
     compare_scenarios,
     create_scenario,
     delete_scenario,
@@ -39,7 +39,6 @@ from tracker.scenarios.service import (
     project,
     projection_table,
     scenario_inputs_from_actuals,
-    stoke_planning_inputs,
     update_scenario,
 )
 

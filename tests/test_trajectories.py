@@ -38,9 +38,12 @@ from tracker.forecasting.runs import finish_run, start_run
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, Trigger
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
 from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
+from tracker.targets.kinds import Kind
 from tracker.targets.metrics import MetricKey, actuals
-from tracker.targets.paths import Kind, Status, status_of
-from tracker.targets.service import NewTarget, Target, create_target
+from tracker.targets.schemas import NewTarget
+from tracker.targets.service import create_target
+from tracker.targets.status import Status, status_of
+from tracker.targets.tables import Target
 from tracker.targets.trajectories import trajectories, trajectory
 
 TODAY = date(2026, 3, 15)

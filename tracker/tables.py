@@ -19,7 +19,7 @@ from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.service import Household, HouseholdVersion, Placement, Unavailability
 from tracker.scenarios.service import Scenario
-from tracker.targets.service import Target
+from tracker.targets.tables import Target
 
 metadata = SQLModel.metadata
 

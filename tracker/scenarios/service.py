@@ -448,39 +448,6 @@ def project(inputs: ScenarioInputs) -> Projection:
 # --- the seed's worked example --------------------------------------------------------------
 
 
-def appendix1_inputs(change_percent: float) -> ScenarioInputs:
-    """Stoke-on-Trent's Appendix 1 (2023-28): 1,109 children in March 2023 changing by
-    `change_percent` a year (the seed's -2, 0 and +2)."""
-    return ScenarioInputs(
-        name=f"Appendix 1: {change_percent:+g}% a year",
-        baseline_year=2023,
-        baseline_children=1109,
-        years=5,
-        change_percent=change_percent,
-        inhouse_foster_baseline=211,
-        inhouse_growth_percent=2.0,
-        connected_baseline=205,
-        inhouse_home_places_baseline=24,
-        inhouse_home_additions={"2024": 10, "2025": 4},
-    )
-
-
-def stoke_planning_inputs() -> ScenarioInputs:
-    """Stoke-on-Trent's planning scenario (section 7): 150 fewer children over the first two
-    years (75 a year), then 2% fewer a year."""
-    steps = [
-        YearChange(kind=ChangeKind.ABSOLUTE, value=-75),
-        YearChange(kind=ChangeKind.ABSOLUTE, value=-75),
-        YearChange(kind=ChangeKind.PERCENT, value=-2.0),
-    ]
-    return msgspec.structs.replace(
-        appendix1_inputs(0.0),
-        name="Section 7: -150 over two years, then -2% a year",
-        change_percent=None,
-        changes=steps,
-    )
-
-
 # --- tables for downloads -------------------------------------------------------------------
 
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -16,7 +16,7 @@ from datetime import date
 import msgspec
 from sqlalchemy.orm import Session
 
-from forecast.months import month_start
+from forecast.months import month_start, months_from
 from forecast.types import MonthlySeries
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.authorities import get_authority
@@ -26,7 +26,7 @@ from tracker.series.funnel import FunnelSource
 from tracker.series.keys import TOTAL, SeriesKey
 from tracker.series.register import RegisterSource
 from tracker.series.source import Source
-from tracker.series.window import Span, history_start, months_from
+from tracker.series.window import Span, history_start
 
 FUNNEL, REGISTER, CHILDREN, ENTERED = (
     FunnelSource(),

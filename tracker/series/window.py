@@ -7,7 +7,7 @@ from datetime import date
 
 import msgspec
 
-from forecast.months import add_months, month_start, months_between
+from forecast.months import add_months, month_start
 
 MAX_HISTORY_MONTHS = 120
 """The longest history a forecast is given: ten years of months."""
@@ -40,12 +40,6 @@ def first_full_month(day: date | None) -> date | None:
     if day is None:
         return None
     return day if day.day == 1 else add_months(month_start(day), 1)
-
-
-def months_from(first: date, last: date) -> list[date]:
-    """The first day of every month from `first`'s to `last`'s."""
-    start = month_start(first)
-    return [add_months(start, i) for i in range(months_between(start, last) + 1)]
 
 
 def history_start(first: date | None, cutoff: date) -> date | None:

@@ -23,7 +23,8 @@ from tracker.core.errors import InvalidValueError
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
 from tracker.series import registry as series
 from tracker.series.keys import SeriesKey
-from tracker.targets.paths import History, Kind, Shape
+from tracker.targets.kinds import Kind
+from tracker.targets.measure import History, Shape
 
 IN_HOUSE = HouseholdCareType.IN_HOUSE.value
 IN_HOUSE_FOSTER = PlacementCategory.IN_HOUSE_FOSTER.value
