@@ -286,7 +286,7 @@ def region_volume(database: Database, region: str, today: date) -> dict[str, Any
     hold today by the regional view's roll-up), placements and capacity returns."""
     from tracker.capacity.regional import CapacityReturn, regional_capacity
     from tracker.core.authorities import Authority
-    from tracker.households.service import Household, Placement
+    from tracker.households.tables import Household, Placement
 
     with database.read_session() as session:
         codes = list(

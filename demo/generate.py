@@ -75,7 +75,7 @@ from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.enquiries.stages import STAGE_ORDER, ClosureReason, Stage, check_closure, check_history
 from tracker.enquiries.timeliness import LONDON, first_contact_due, is_working_day, next_working_day
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
-from tracker.households.service import Household
+from tracker.households.tables import Household
 from tracker.reference import AuthorityFigures, load_reference
 
 __all__ = ["DEFAULT_AUTHORITIES", "DemoSummary", "generate_demo"]

@@ -63,13 +63,8 @@ from tracker.households.care_types import (
     Term,
     UnavailableReason,
 )
-from tracker.households.service import (
-    EARLIEST,
-    Household,
-    HouseholdVersion,
-    Placement,
-    Unavailability,
-)
+from tracker.households.rules import EARLIEST
+from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
 from tracker.reference import AuthorityFigures
 
 __all__ = [

@@ -32,15 +32,15 @@ from tracker.enquiries.service import Enquiry, EnquiryEvent, reached_stages
 from tracker.enquiries.stages import ClosureReason, Stage, check_closure, check_history
 from tracker.enquiries.timeliness import first_contact_due
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
-from tracker.households.service import (
+from tracker.households.queries import version_on
+from tracker.households.schemas import NewHousehold
+from tracker.households.service import approve_household
+from tracker.households.tables import (
     Household,
     HouseholdVersion,
-    NewHousehold,
     Placement,
     Unavailability,
-    approve_household,
     decode_terms,
-    version_on,
 )
 from tracker.reference import load_reference
 from tracker.scenarios.service import list_scenarios

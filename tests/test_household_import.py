@@ -23,7 +23,7 @@ from litestar.testing import TestClient
 from api.cli import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.db import Database
-from tracker.households.files import EXPORT_HEADER
+from tracker.households.sheet import EXPORT_HEADER
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = (

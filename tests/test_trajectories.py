@@ -37,7 +37,9 @@ from tracker.forecasting.lease import claim_run
 from tracker.forecasting.runs import finish_run, start_run
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, Trigger
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
-from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
+from tracker.households.placements import place_child
+from tracker.households.schemas import NewHousehold, NewPlacement
+from tracker.households.service import approve_household
 from tracker.targets.kinds import Kind
 from tracker.targets.metrics import MetricKey, actuals
 from tracker.targets.schemas import NewTarget

@@ -48,14 +48,9 @@ from tracker.enquiries.service import (
 from tracker.enquiries.stages import ClosureReason, Stage
 from tracker.enquiries.vocabulary import Channel
 from tracker.households.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus
-from tracker.households.service import (
-    HouseholdChange,
-    NewHousehold,
-    NewPlacement,
-    approve_household,
-    change_household,
-    place_child,
-)
+from tracker.households.placements import place_child
+from tracker.households.schemas import HouseholdChange, NewHousehold, NewPlacement
+from tracker.households.service import approve_household, change_household
 from tracker.reference import ENGLAND_CODE, load_reference
 from tracker.targets.workback import work_back
 

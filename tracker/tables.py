@@ -17,7 +17,7 @@ from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
 from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
-from tracker.households.service import Household, HouseholdVersion, Placement, Unavailability
+from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
 from tracker.scenarios.service import Scenario
 from tracker.targets.tables import Target
 

@@ -21,11 +21,9 @@ from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import (
-    Date,
     ForeignKey,
     String,
     UniqueConstraint,
-    bindparam,
     case,
     exists,
     func,
@@ -54,13 +52,8 @@ from tracker.households.care_types import (
     PlacementCategory,
     Term,
 )
-from tracker.households.service import (
-    Household,
-    HouseholdVersion,
-    Placement,
-    Unavailability,
-    active_on,
-)
+from tracker.households.places import places_as_at
+from tracker.households.tables import Household, HouseholdVersion
 
 SUPPRESSION_THRESHOLD = 5
 ALL_CARE_TYPES = "all"
@@ -219,74 +212,10 @@ class MonthFlows(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     by_care_type: dict[str, PlaceCounts] | None = None
 
 
-def _of_authorities(column: Any, many: bool) -> Any:
-    """SQL condition: `column` is the bound authority "code", or one of the bound "codes"."""
-    return column.in_(bindparam("codes", expanding=True)) if many else column == bindparam("code")
-
-
 def _authority_params(codes: Sequence[str], as_at: date) -> dict[str, Any]:
-    """The bound values of a statement built with `_per_household(len(codes) > 1)`."""
+    """The bound values of a statement built with `places_as_at(len(codes) > 1)`."""
     authorities = {"codes": list(codes)} if len(codes) > 1 else {"code": codes[0]}
     return authorities | {"as_at": as_at}
-
-
-def _per_household(many: bool) -> Any:
-    """One row per household of the bound authorities counted on the bound "as_at": its
-    places and how they stand (the statements using it are built once, see below)."""
-    as_at = bindparam("as_at", type_=Date)
-
-    def of(column: Any) -> Any:
-        return _of_authorities(column, many)
-
-    filled = (
-        select(Placement.household_id, func.count().label("filled"))
-        .where(
-            of(Placement.authority_code),
-            active_on(Placement.start_on, Placement.end_on, as_at),
-        )
-        .group_by(Placement.household_id)
-        .subquery()
-    )
-    marked = (
-        select(Unavailability.household_id, func.sum(Unavailability.places).label("marked"))
-        .where(
-            of(Unavailability.authority_code),
-            active_on(Unavailability.start_on, Unavailability.end_on, as_at),
-        )
-        .group_by(Unavailability.household_id)
-        .subquery()
-    )
-    v = HouseholdVersion
-    filled_n = func.coalesce(filled.c.filled, 0)
-    free = case((v.approved_places > filled_n, v.approved_places - filled_n), else_=0)
-    marked_n = func.coalesce(marked.c.marked, 0)
-    unavailable = case(
-        (v.status == HouseholdStatus.ON_HOLD.value, free),
-        (marked_n < free, marked_n),
-        else_=free,
-    )
-    return (
-        select(
-            v.authority_code,
-            v.household_id,
-            v.care_type,
-            v.approved_places.label("approved"),  # type: ignore[attr-defined]
-            v.age_min,
-            v.age_max,
-            v.terms,
-            filled_n.label("filled"),
-            unavailable.label("unavailable"),
-            (free - unavailable).label("vacant"),
-        )
-        .outerjoin(filled, filled.c.household_id == v.household_id)
-        .outerjoin(marked, marked.c.household_id == v.household_id)
-        .where(
-            of(v.authority_code),
-            active_on(v.valid_from, v.valid_to, as_at),
-            v.status != HouseholdStatus.DEREGISTERED.value,
-        )
-        .subquery()
-    )
 
 
 def _place_counts(care_type: str, sums: dict[str, int]) -> PlaceCounts:
@@ -354,7 +283,7 @@ class RegisterCounts(msgspec.Struct, frozen=True, kw_only=True):
 
 @cache
 def _register_query(many: bool) -> Any:
-    h = _per_household(many)
+    h = places_as_at(many)
     ethnicity = Household.carers_ethnicity
     return (
         select(
@@ -414,7 +343,7 @@ def register_counts(
 
 @cache
 def _place_counts_query() -> Any:
-    h = _per_household(many=False)
+    h = places_as_at(many=False)
     return select(h.c.care_type, *_sums(h)).group_by(h.c.care_type)
 
 
@@ -553,7 +482,7 @@ def capacity_figures(
 
 @cache
 def _ethnicity_query() -> Any:
-    h = _per_household(many=False)
+    h = places_as_at(many=False)
     return (
         select(Household.carers_ethnicity, func.count())
         .join(h, h.c.household_id == Household.id)

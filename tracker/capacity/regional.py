@@ -43,7 +43,8 @@ from tracker.core.errors import ImportRejectedError, NotFoundError, RowError
 from tracker.core.ratios import ratio
 from tracker.core.spreadsheets import SheetRow, parse_date, read_sheet
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
-from tracker.households.service import EARLIEST, Household, Placement
+from tracker.households.rules import EARLIEST
+from tracker.households.tables import Household, Placement
 from tracker.reference import load_reference
 
 ALL = "all"

@@ -13,7 +13,7 @@ from forecast.months import month_end
 from tracker.capacity.figures import PlaceCounts, monthly_flows
 from tracker.children.mapping import Mapping
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
-from tracker.households.service import HouseholdVersion
+from tracker.households.tables import HouseholdVersion
 from tracker.series.funnel import first_enquiry
 from tracker.series.keys import SeriesKey
 from tracker.series.source import Frame, floats

@@ -56,7 +56,7 @@ from tracker.core.errors import InvalidValueError
 from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
-from tracker.households.service import HouseholdVersion
+from tracker.households.tables import HouseholdVersion
 from tracker.reference import ENGLAND_CODE, load_reference
 
 __all__ = ["METRICS", "RateUsed", "WorkBack", "work_back"]
