@@ -446,7 +446,7 @@ def export_enquiries(authority_code: str, file_format: str, output: Path) -> Non
     """Export every enquiry of an authority (audited: it carries personal data)."""
     from tracker.core.spreadsheets import FileFormat
     from tracker.enquiries.files import export_enquiries as run_export
-    from tracker.enquiries.service import EnquiryFilter
+    from tracker.enquiries.schemas import EnquiryFilter
 
     try:
         with _database().writing() as session:

@@ -32,17 +32,10 @@ from sqlalchemy import func, select
 from tracker.core.access import Caller, Role
 from tracker.core.audit import AuditEntry
 from tracker.core.db import Database
-from tracker.enquiries.service import (
-    Closure,
-    Enquiry,
-    EnquiryEvent,
-    NewEnquiry,
-    StageMove,
-    advance_enquiry,
-    close_enquiry,
-    create_enquiry,
-)
+from tracker.enquiries.schemas import Closure, NewEnquiry, StageMove
+from tracker.enquiries.service import advance_enquiry, close_enquiry, create_enquiry
 from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 LOADER = Caller(token_id=None, name="bench-loader", role=Role.ADMIN)

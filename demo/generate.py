@@ -71,8 +71,8 @@ from tracker.core import audit
 from tracker.core.access import SYSTEM, Role, issue_token
 from tracker.core.authorities import NewAuthority, add_authority
 from tracker.core.errors import ConflictError, InvalidValueError
-from tracker.enquiries.service import Enquiry, EnquiryEvent
 from tracker.enquiries.stages import STAGE_ORDER, ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import LONDON, first_contact_due, is_working_day, next_working_day
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 from tracker.households.tables import Household

@@ -22,7 +22,9 @@ from tracker.core.access import Caller, Role
 from tracker.core.authorities import NewAuthority, add_authority
 from tracker.core.backup import backup
 from tracker.core.db import Database
-from tracker.enquiries.service import Enquiry, NewEnquiry, create_enquiry
+from tracker.enquiries.schemas import NewEnquiry
+from tracker.enquiries.service import create_enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 from tracker.enquiries.vocabulary import Channel
 

@@ -30,7 +30,7 @@ from jobs.scheduler import JOBSTORE_TABLE, SCHEDULE_JOB_ID
 from tests.conftest import STOKE, bearer
 from tests.live_server import FOSTERING, ServeProcess, server_env
 from tracker.core.db import Database
-from tracker.enquiries.service import Enquiry, EnquiryEvent
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import london_today
 from tracker.forecasting.tables import ForecastRun, RunLease
 

@@ -47,7 +47,9 @@ from tracker.core.errors import InvalidValueError
 from tracker.core.settings import Settings
 from tracker.core.table_export import CellFormat, csv_bytes, safe_text, xlsx_bytes
 from tracker.enquiries.funnel import funnel_report
-from tracker.enquiries.service import Enquiry, EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.queries import list_enquiries
+from tracker.enquiries.schemas import EnquiryFilter, Overdue
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 from tracker.scenarios.service import (
     compare_scenarios,

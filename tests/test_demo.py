@@ -28,8 +28,9 @@ from tracker.core.access import SYSTEM, Role, caller_for
 from tracker.core.authorities import Authority, NewAuthority, add_authority
 from tracker.core.db import Database
 from tracker.core.errors import ConflictError, InvalidValueError
-from tracker.enquiries.service import Enquiry, EnquiryEvent, reached_stages
+from tracker.enquiries.queries import reached_stages
 from tracker.enquiries.stages import ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import first_contact_due
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
 from tracker.households.queries import version_on

@@ -14,7 +14,7 @@ from api.idempotency.store import IdempotencyRecord
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
 from tracker.core.clock import utcnow
-from tracker.enquiries.service import Enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 
 BASE = f"/api/v1/authorities/{STOKE}/enquiries"

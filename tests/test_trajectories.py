@@ -32,7 +32,7 @@ from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figur
 from tracker.children.tables import MonthlyAggregate
 from tracker.core.access import SYSTEM
 from tracker.core.authorities import add_authority
-from tracker.enquiries.service import Enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.forecasting.lease import claim_run
 from tracker.forecasting.runs import finish_run, start_run
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, Trigger

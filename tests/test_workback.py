@@ -36,16 +36,10 @@ from sqlalchemy import insert
 from tests.conftest import COVENTRY, STOKE
 from tracker.core.access import SYSTEM
 from tracker.core.errors import InvalidValueError, NotFoundError
-from tracker.enquiries.service import (
-    Closure,
-    Enquiry,
-    NewEnquiry,
-    StageMove,
-    advance_enquiry,
-    close_enquiry,
-    create_enquiry,
-)
+from tracker.enquiries.schemas import Closure, NewEnquiry, StageMove
+from tracker.enquiries.service import advance_enquiry, close_enquiry, create_enquiry
 from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.households.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus
 from tracker.households.placements import place_child

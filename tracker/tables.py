@@ -15,7 +15,7 @@ from tracker.children.tables import (
 from tracker.core.access import ApiToken
 from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
-from tracker.enquiries.service import Enquiry, EnquiryEvent
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
 from tracker.scenarios.service import Scenario

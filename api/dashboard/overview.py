@@ -16,7 +16,8 @@ from forecast.months import year_label
 from tracker.capacity.figures import place_counts
 from tracker.core.table_export import CellFormat
 from tracker.enquiries.funnel import funnel_report
-from tracker.enquiries.service import EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.queries import list_enquiries
+from tracker.enquiries.schemas import EnquiryFilter, Overdue
 
 C = CellFormat
 # How many of an authority's targets stand at each status (`api.dashboard.targets`).

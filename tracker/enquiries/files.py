@@ -25,15 +25,8 @@ from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
-from tracker.enquiries.service import (
-    EARLIEST_DATE,
-    PERSONAL_FIELDS,
-    Enquiry,
-    EnquiryEvent,
-    EnquiryFilter,
-    filter_conditions,
-    status_of,
-)
+from tracker.enquiries.queries import filter_conditions, status_of
+from tracker.enquiries.schemas import EARLIEST_DATE, EnquiryFilter
 from tracker.enquiries.stages import (
     LATER_STAGES,
     ClosureReason,
@@ -41,6 +34,7 @@ from tracker.enquiries.stages import (
     check_closure,
     check_history,
 )
+from tracker.enquiries.tables import PERSONAL_FIELDS, Enquiry, EnquiryEvent
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 STAGE_COLUMNS = tuple(stage.date_column for stage in LATER_STAGES)

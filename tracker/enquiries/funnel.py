@@ -33,8 +33,8 @@ from forecast.months import month_labels, year_ending_march
 from tracker.core.authorities import get_authority
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
-from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
+from tracker.enquiries.tables import Enquiry
 
 # What the monthly series counts, by the date column of each event.
 MONTHLY_EVENTS: dict[str, Any] = {

@@ -25,7 +25,7 @@ from tracker.core.errors import (
     StageRuleError,
     check_version,
 )
-from tracker.enquiries.service import Enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.households.care_types import (
     HouseholdCareType,
     HouseholdStatus,

@@ -48,6 +48,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import ConflictError, InvalidValueError, NotFoundError, check_version
+from tracker.core.records import delete_versioned, owned
 from tracker.households.care_types import FOSTER_CATEGORIES, ExternalProvision, PlacementCategory
 
 MAX_YEARS = 15
@@ -607,16 +608,6 @@ def _record(row: Scenario) -> ScenarioRecord:
     )
 
 
-def _load(session: Session, code: str, scenario_id: int, *, lock: bool = False) -> Scenario:
-    query = select(Scenario).where(Scenario.id == scenario_id, Scenario.authority_code == code)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalars(query).first()
-    if row is None:
-        raise NotFoundError(f"no scenario {scenario_id} in authority {code}", field="scenario_id")
-    return row
-
-
 def create_scenario(
     session: Session, caller: Caller, code: str, inputs: ScenarioInputs
 ) -> ScenarioRecord:
@@ -634,6 +625,12 @@ def create_scenario(
     audit.record(session, caller, "create", "scenario", row.id, authority_code=code)
     session.flush()
     return _record(row)
+
+
+def _load(session: Session, code: str, scenario_id: int, *, lock: bool = False) -> Scenario:
+    return owned(
+        session, Scenario, code, scenario_id, noun="scenario", field="scenario_id", lock=lock
+    )
 
 
 def update_scenario(
@@ -667,10 +664,14 @@ def delete_scenario(
 ) -> None:
     """Delete a saved scenario."""
     row = _load(session, code, scenario_id, lock=True)
-    check_version("scenario", row.id, row.version, expected_version)
-    session.delete(row)
-    audit.record(session, caller, "delete", "scenario", scenario_id, authority_code=code)
-    session.flush()
+    delete_versioned(
+        session,
+        caller,
+        row,
+        entity="scenario",
+        authority_code=code,
+        expected_version=expected_version,
+    )
 
 
 def get_scenario(session: Session, code: str, scenario_id: int) -> ScenarioRecord:

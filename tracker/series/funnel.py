@@ -14,7 +14,7 @@ from forecast.months import month_end, month_label
 from tracker.children.mapping import Mapping
 from tracker.core.sql import month_of
 from tracker.enquiries.funnel import monthly_series
-from tracker.enquiries.service import Enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.series.keys import SeriesKey
 from tracker.series.source import Frame, floats

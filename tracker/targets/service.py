@@ -20,7 +20,8 @@ from tracker.children.mapping import Mapping
 from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
-from tracker.core.errors import NotFoundError, check_version
+from tracker.core.errors import check_version
+from tracker.core.records import delete_versioned, owned
 from tracker.targets.kinds import FIELDS, Direction, Kind, TargetSpec, target_spec
 from tracker.targets.metrics import MetricKey
 from tracker.targets.schemas import NewTarget, TargetRecord
@@ -85,16 +86,6 @@ def spec_of(record: TargetRecord) -> TargetSpec:
     )
 
 
-def _load(session: Session, code: str, target_id: int, *, lock: bool = False) -> Target:
-    query = select(Target).where(Target.id == target_id, Target.authority_code == code)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalars(query).first()
-    if row is None:
-        raise NotFoundError(f"no target {target_id} in authority {code}", field="target_id")
-    return row
-
-
 def create_target(
     session: Session,
     caller: Caller,
@@ -132,6 +123,10 @@ def create_target(
     )
     session.flush()
     return to_record(row)
+
+
+def _load(session: Session, code: str, target_id: int, *, lock: bool = False) -> Target:
+    return owned(session, Target, code, target_id, noun="target", field="target_id", lock=lock)
 
 
 def update_target(
@@ -176,10 +171,14 @@ def delete_target(
 ) -> None:
     """Delete a target (audited)."""
     row = _load(session, code, target_id, lock=True)
-    check_version("target", row.id, row.version, expected_version)
-    session.delete(row)
-    audit.record(session, caller, "delete", "target", target_id, authority_code=code)
-    session.flush()
+    delete_versioned(
+        session,
+        caller,
+        row,
+        entity="target",
+        authority_code=code,
+        expected_version=expected_version,
+    )
 
 
 def get_target(session: Session, code: str, target_id: int) -> TargetRecord:

@@ -53,8 +53,8 @@ from sqlalchemy.orm import Session
 from tracker.capacity.figures import place_counts
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError
-from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
+from tracker.enquiries.tables import Enquiry
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
 from tracker.households.tables import HouseholdVersion
 from tracker.reference import ENGLAND_CODE, load_reference
