@@ -51,7 +51,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tracker.capacity.figures import ChildrenInCareFigure, ExternalProvisionFigure
+from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.enquiries.timeliness import LONDON
 from tracker.enquiries.vocabulary import Ethnicity, Interest
 from tracker.households.care_types import (

@@ -40,7 +40,7 @@ from demo.plans import appendix1_inputs, demo_targets, stoke_planning_inputs
 from forecast.types import ForecastOptions
 from jobs.forecast_refresh import refresh_forecasts
 from tests.conftest import STOKE, _empty, bearer
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core.access import SYSTEM, Role, issue_token
 from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError

@@ -14,12 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from demo.generate import DEFAULT_AUTHORITIES, DemoSummary, generate_demo
-from tracker.capacity.figures import (
-    ChildrenInCareFigure,
-    ExternalProvisionFigure,
-    capacity_figures,
-    monthly_flows,
-)
+from tracker.capacity.figures import capacity_figures, monthly_flows
+from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.children.figures import children_in_care, staying_put
 from tracker.children.mapping import load_mapping
 from tracker.children.tables import CareEpisode

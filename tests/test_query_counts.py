@@ -14,7 +14,9 @@ from sqlalchemy import event
 from tests.conftest import COVENTRY, STOKE
 from tracker.capacity import figures as capacity
 from tracker.capacity import regional
-from tracker.capacity.figures import ChildrenInCareEntry, record_children_in_care
+from tracker.capacity import register as register_figures
+from tracker.capacity.demand import record_children_in_care
+from tracker.capacity.schemas import ChildrenInCareEntry
 from tracker.core.access import SYSTEM
 from tracker.core.db import Database
 from tracker.enquiries.vocabulary import Ethnicity
@@ -120,7 +122,9 @@ def test_each_council_in_the_view_has_its_own_capacity_figures(authorities):
             assert shown.vacancies_by_age_band == own.vacancies_by_age_band
             assert shown.children_in_care == own.children_in_care_total
             assert shown.capacity_share_of_demand == own.capacity_share_of_demand
-            assert shown.carers_ethnicity == capacity.carers_ethnicity(session, shown.code, TODAY)
+            assert shown.carers_ethnicity == register_figures.carers_ethnicity(
+                session, shown.code, TODAY
+            )
     stoke, coventry = (next(a for a in view.authorities if a.code == c) for c in (STOKE, COVENTRY))
     # The two councils' figures are not mixed up: 7 and 5 households, 4 and 3 placed.
     assert (stoke.rows[-1].households, coventry.rows[-1].households) == (7, 5)

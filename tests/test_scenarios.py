@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from demo.plans import appendix1_inputs, stoke_planning_inputs
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.capacity.figures import ExternalProvisionEntry, record_external_provision
+from tracker.capacity.demand import record_external_provision
+from tracker.capacity.schemas import ExternalProvisionEntry
 from tracker.children.importer import SourceFile, import_ssda903
 from tracker.core.access import Caller, Role
 from tracker.core.audit import AuditEntry

@@ -24,7 +24,7 @@ from api.app import create_app
 from api.cli import main as cli
 from demo.ssda903 import generate
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.capacity.figures import children_in_care as capacity_children_in_care
+from tracker.capacity.demand import children_in_care as capacity_children_in_care
 from tracker.children import figures
 from tracker.children.importer import SourceFile, import_ssda903
 from tracker.children.mapping import load_mapping, parse_mapping

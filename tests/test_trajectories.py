@@ -23,11 +23,9 @@ from sqlalchemy import delete
 from forecast.months import add_months
 from forecast.types import ForecastPoint, SeriesForecast
 from tests.conftest import AUTHORITIES, COVENTRY, STOKE, _empty
-from tracker.capacity.figures import (
-    ChildrenInCareEntry,
-    ChildrenInCareFigure,
-    record_children_in_care,
-)
+from tracker.capacity.demand import record_children_in_care
+from tracker.capacity.schemas import ChildrenInCareEntry
+from tracker.capacity.tables import ChildrenInCareFigure
 from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
 from tracker.children.tables import MonthlyAggregate
 from tracker.core.access import SYSTEM

@@ -3,8 +3,7 @@ own tables are in `api.tables`)."""
 
 from sqlmodel import SQLModel
 
-from tracker.capacity.figures import ChildrenInCareFigure, ExternalProvisionFigure
-from tracker.capacity.regional import CapacityReturn
+from tracker.capacity.tables import CapacityReturn, ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.children.tables import (
     CareEpisode,
     CareLeaverRecord,

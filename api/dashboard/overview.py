@@ -13,7 +13,7 @@ from api.dashboard.layout import Page, Section, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core.table_export import CellFormat
 from tracker.enquiries.funnel import funnel_report
 from tracker.enquiries.queries import list_enquiries

@@ -40,7 +40,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from tracker.capacity.figures import ExternalProvisionFigure
+from tracker.capacity.tables import ExternalProvisionFigure
 from tracker.children import figures
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core import audit

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forecast.months import month_end, month_start
-from tracker.capacity.figures import ChildrenInCareFigure
+from tracker.capacity.tables import ChildrenInCareFigure
 from tracker.children.mapping import Mapping
 from tracker.series.keys import SeriesKey
 from tracker.series.source import Frame

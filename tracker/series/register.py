@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forecast.months import month_end
-from tracker.capacity.figures import PlaceCounts, monthly_flows
+from tracker.capacity.figures import monthly_flows
+from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
 from tracker.households.tables import HouseholdVersion

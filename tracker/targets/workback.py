@@ -50,7 +50,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError
 from tracker.enquiries.stages import STAGE_ORDER, Stage
