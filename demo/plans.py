@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session
 
 from tracker.core.access import SYSTEM
 from tracker.core.errors import ConflictError, InvalidValueError
-from tracker.scenarios.service import (
-    ScenarioInputs,
-    create_scenario,
-    scenario_inputs_from_actuals,
-)
+from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
+from tracker.scenarios.schemas import ScenarioInputs
+from tracker.scenarios.service import create_scenario
 from tracker.targets.schemas import NewTarget
 from tracker.targets.service import create_target
 

@@ -26,20 +26,15 @@ from tracker.core.audit import AuditEntry
 from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError, NotFoundError, VersionMismatchError
 from tracker.households.care_types import ExternalProvision
+from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
+from tracker.scenarios.projection import project, projection_table
+from tracker.scenarios.schemas import CareMix, ChangeKind, ScenarioInputs, WeeklyCosts, YearChange
 from tracker.scenarios.service import (
-    CareMix,
-    ChangeKind,
-    ScenarioInputs,
-    WeeklyCosts,
-    YearChange,
     compare_scenarios,
     create_scenario,
     delete_scenario,
     get_scenario,
     list_scenarios,
-    project,
-    projection_table,
-    scenario_inputs_from_actuals,
     update_scenario,
 )
 

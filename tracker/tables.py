@@ -17,7 +17,7 @@ from tracker.core.authorities import Authority
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
-from tracker.scenarios.service import Scenario
+from tracker.scenarios.tables import Scenario
 from tracker.targets.tables import Target
 
 metadata = SQLModel.metadata
