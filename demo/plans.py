@@ -21,7 +21,7 @@ from tracker.scenarios.service import create_scenario
 from tracker.targets.schemas import NewTarget
 from tracker.targets.service import create_target
 
-STOKE, STAFFORDSHIRE = "E06000021", "E10000028"
+STAFFORDSHIRE = "E10000028"
 
 
 @cache
