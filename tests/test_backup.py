@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, select, text
 
-from api.cli import main
+from api.cli.base import main
 from tests.conftest import IN_CI, PG_ADMIN_URL, STOKE, _postgres_available
 from tracker.core import schema
 from tracker.core.access import Caller, Role

@@ -24,7 +24,7 @@ import httpx
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from api.cli import main
+from api.cli.base import main
 from demo.generate import generate_demo
 from jobs.scheduler import JOBSTORE_TABLE, SCHEDULE_JOB_ID
 from tests.conftest import STOKE, bearer

@@ -25,7 +25,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select, text
 
 from api.app import create_app
-from api.cli import main
+from api.cli.base import main
 from demo.generate import generate_demo
 from forecast.months import add_months
 from forecast.types import (

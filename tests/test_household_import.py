@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from api.cli import main as cli
+from api.cli.base import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.db import Database
 from tracker.households.sheet import EXPORT_HEADER

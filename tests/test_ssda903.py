@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 import api.tables  # noqa: F401  (the API's own tables)
 from api.app import create_app
-from api.cli import main as cli
+from api.cli.base import main as cli
 from demo.ssda903 import generate
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.capacity.demand import children_in_care as capacity_children_in_care
