@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import msgspec
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core import audit
 from tracker.core.access import ApiToken, Caller, Role, TokenRecord, caller_for, revoke_token
@@ -89,7 +89,7 @@ def caller_for_session(
     now = now or utcnow()
     found = session.execute(
         select(WebSession.expires_at, ApiToken)
-        .join(ApiToken, ApiToken.id == WebSession.token_id)  # type: ignore[arg-type]
+        .join(ApiToken, col(ApiToken.id) == col(WebSession.token_id))
         .where(WebSession.digest == _digest(secret))
     ).first()
     if found is None:
@@ -124,7 +124,7 @@ def end_sessions_of_token(session: Session, token_id: int) -> int:
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:
     """Remove sessions past their expiry; returns how many."""
     now = now or utcnow()
-    result = session.execute(delete(WebSession).where(WebSession.expires_at <= now))  # type: ignore[arg-type]
+    result = session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

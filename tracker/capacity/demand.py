@@ -12,6 +12,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.capacity.schemas import (
     CategoryCount,
@@ -52,7 +53,7 @@ def children_in_care_by_authority(
     with_episodes = set(
         session.scalars(
             select(Authority.code).where(
-                Authority.code.in_(codes),  # type: ignore[attr-defined]
+                col(Authority.code).in_(codes),
                 exists().where(CareEpisode.authority_code == Authority.code),
             )
         )
@@ -75,7 +76,7 @@ def children_in_care_by_authority(
     f = ChildrenInCareFigure
     latest = (
         select(f.authority_code, func.max(f.as_at).label("as_at"))
-        .where(f.authority_code.in_(entered), f.as_at <= as_at)  # type: ignore[attr-defined]
+        .where(col(f.authority_code).in_(entered), col(f.as_at) <= as_at)
         .group_by(f.authority_code)
         .subquery()
     )

@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.capacity.demand import children_in_care_by_authority
 from tracker.capacity.figures import share_of_demand
@@ -256,7 +257,7 @@ def _without_figures(authority: Authority) -> AuthorityCapacity:
 
 def authorities_with_register(session: Session, codes: list[str], as_at: date) -> set[str]:
     query = select(Household.authority_code).where(
-        Household.authority_code.in_(codes),  # type: ignore[attr-defined]
+        col(Household.authority_code).in_(codes),
         Household.approved_on <= as_at,
     )
     return set(session.scalars(query.distinct()))
@@ -269,7 +270,7 @@ def _latest_returns(
     r = CapacityReturn
     latest = (
         select(r.authority_code, func.max(r.as_at).label("as_at"))
-        .where(r.authority_code.in_(codes), r.as_at <= as_at)  # type: ignore[attr-defined]
+        .where(col(r.authority_code).in_(codes), col(r.as_at) <= as_at)
         .group_by(r.authority_code)
         .subquery()
     )
@@ -371,16 +372,16 @@ def _last_modified_query() -> Any:
     """The latest timestamp of each source of the figures, in one statement built once."""
     codes = select(Authority.code).where(func.lower(Authority.region) == bindparam("region"))
     latest = [
-        select(func.max(Authority.created_at)).where(Authority.code.in_(codes)),  # type: ignore[attr-defined]
-        select(func.max(Household.updated_at)).where(Household.authority_code.in_(codes)),  # type: ignore[attr-defined]
-        select(func.max(Placement.created_at)).where(Placement.authority_code.in_(codes)),  # type: ignore[attr-defined]
+        select(func.max(Authority.created_at)).where(col(Authority.code).in_(codes)),
+        select(func.max(Household.updated_at)).where(col(Household.authority_code).in_(codes)),
+        select(func.max(Placement.created_at)).where(col(Placement.authority_code).in_(codes)),
         select(func.max(CapacityReturn.loaded_at)).where(
-            CapacityReturn.authority_code.in_(codes)  # type: ignore[attr-defined]
+            col(CapacityReturn.authority_code).in_(codes)
         ),
         select(func.max(ChildrenInCareFigure.recorded_at)).where(
-            ChildrenInCareFigure.authority_code.in_(codes)  # type: ignore[attr-defined]
+            col(ChildrenInCareFigure.authority_code).in_(codes)
         ),
-        select(func.max(AuditEntry.at)).where(AuditEntry.authority_code.in_(codes)),  # type: ignore[union-attr]
+        select(func.max(AuditEntry.at)).where(col(AuditEntry.authority_code).in_(codes)),
     ]
     return select(*(query.scalar_subquery() for query in latest))
 

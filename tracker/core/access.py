@@ -14,7 +14,7 @@ from datetime import datetime
 import msgspec
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
@@ -177,9 +177,9 @@ def caller_for(session: Session, secret: str) -> Caller | None:
 
 def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRecord]:
     """Every token, newest first."""
-    query = select(ApiToken).order_by(ApiToken.id.desc())  # type: ignore[union-attr]
+    query = select(ApiToken).order_by(col(ApiToken.id).desc())
     if not include_revoked:
-        query = query.where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(ApiToken.revoked_at).is_(None))
     return [_record(r) for r in session.scalars(query)]
 
 

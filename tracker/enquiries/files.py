@@ -17,6 +17,7 @@ import msgspec
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -329,7 +330,7 @@ def _existing_by_ref(
         chunk = wanted[start : start + 500]
         query = select(Enquiry).where(
             Enquiry.authority_code == authority_code,
-            Enquiry.external_ref.in_(chunk),  # type: ignore[union-attr]
+            col(Enquiry.external_ref).in_(chunk),
         )
         found.update({row.external_ref: row for row in session.scalars(query) if row.external_ref})
     return found
@@ -338,7 +339,7 @@ def _existing_by_ref(
 def _existing_by_id(session: Session, authority_code: str, ids: list[int]) -> dict[int, Enquiry]:
     query = select(Enquiry).where(
         Enquiry.authority_code == authority_code,
-        Enquiry.id.in_(ids),  # type: ignore[union-attr]
+        col(Enquiry.id).in_(ids),
     )
     return {row.id: row for row in session.scalars(query) if row.id is not None} if ids else {}
 
@@ -361,7 +362,7 @@ def export_rows(
     query = (
         select(Enquiry)
         .where(*filter_conditions(authority_code, filters, today))
-        .order_by(Enquiry.received_on, Enquiry.id)  # type: ignore[arg-type]
+        .order_by(col(Enquiry.received_on), col(Enquiry.id))
     )
     rows = []
     for row in session.scalars(query).yield_per(1000):

@@ -124,7 +124,9 @@ def enquiry_history(session: Session, authority_code: str, enquiry_id: int) -> l
     """Every change of one enquiry, oldest first."""
     load_enquiry(session, authority_code, enquiry_id)
     query = (
-        select(EnquiryEvent).where(EnquiryEvent.enquiry_id == enquiry_id).order_by(EnquiryEvent.id)  # type: ignore[arg-type]
+        select(EnquiryEvent)
+        .where(col(EnquiryEvent.enquiry_id) == enquiry_id)
+        .order_by(col(EnquiryEvent.id))
     )
     return [
         EventRecord(
@@ -146,11 +148,11 @@ def filter_conditions(authority_code: str, filters: EnquiryFilter, today: date) 
     if filters.stage is not None:
         conditions.append(Enquiry.stage == filters.stage.value)
     if filters.status is Status.OPEN:
-        conditions += [Enquiry.closed_on.is_(None), Enquiry.approved_on.is_(None)]  # type: ignore[union-attr]
+        conditions += [col(Enquiry.closed_on).is_(None), col(Enquiry.approved_on).is_(None)]
     elif filters.status is Status.CLOSED:
-        conditions.append(Enquiry.closed_on.is_not(None))  # type: ignore[union-attr]
+        conditions.append(col(Enquiry.closed_on).is_not(None))
     elif filters.status is Status.APPROVED:
-        conditions += [Enquiry.approved_on.is_not(None), Enquiry.closed_on.is_(None)]  # type: ignore[union-attr]
+        conditions += [col(Enquiry.approved_on).is_not(None), col(Enquiry.closed_on).is_(None)]
     if filters.channel is not None:
         conditions.append(Enquiry.channel == filters.channel.value)
     if filters.campaign is not None:
@@ -160,11 +162,11 @@ def filter_conditions(authority_code: str, filters: EnquiryFilter, today: date) 
     if filters.received_to is not None:
         conditions.append(Enquiry.received_on <= filters.received_to)
     if filters.overdue is not None:
-        conditions += [Enquiry.closed_on.is_(None), Enquiry.approved_on.is_(None)]  # type: ignore[union-attr]
+        conditions += [col(Enquiry.closed_on).is_(None), col(Enquiry.approved_on).is_(None)]
         first_contact = (Enquiry.stage == Stage.ENQUIRY.value) & (
             Enquiry.received_on <= first_contact_overdue_if_received_by(today)
         )
-        approval = Enquiry.application_on <= approval_overdue_if_applied_by(today)  # type: ignore[operator]
+        approval = col(Enquiry.application_on) <= approval_overdue_if_applied_by(today)
         conditions.append(
             {Overdue.FIRST_CONTACT: first_contact, Overdue.APPROVAL: approval}[filters.overdue]
         )

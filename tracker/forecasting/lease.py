@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
@@ -127,7 +128,7 @@ def claim_run(
                 ForecastRun.trigger == Trigger.SCHEDULE.value,
                 ForecastRun.cutoff == cutoff,
                 ForecastRun.status == RunStatus.SUCCEEDED.value,
-                ForecastRun.created_at >= done_since,  # type: ignore[operator]
+                col(ForecastRun.created_at) >= done_since,
             )
             .limit(1)
         ).first()
@@ -177,7 +178,7 @@ def renew_lease(
     if renewed:
         session.execute(
             update(ForecastRun)
-            .where(ForecastRun.holder == holder, ForecastRun.status.in_(ACTIVE))  # type: ignore[attr-defined]
+            .where(col(ForecastRun.holder) == holder, col(ForecastRun.status).in_(ACTIVE))
             .values(heartbeat_at=now)
         )
     return renewed

@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from forecast.types import CandidateScore, ForecastPoint
 from tracker.core.authorities import get_authority
@@ -163,7 +164,7 @@ def list_runs(session: Session, code: str, *, limit: int = 50, offset: int = 0) 
     query = (
         select(ForecastRun)
         .where(ForecastRun.authority_code == code)
-        .order_by(ForecastRun.id.desc())  # type: ignore[union-attr]
+        .order_by(col(ForecastRun.id).desc())
         .limit(limit)
         .offset(offset)
     )
@@ -174,7 +175,9 @@ def run_results(session: Session, code: str, run_id: int) -> RunResults:
     """A run and the forecasts it stored (without sample paths)."""
     run = get_run(session, code, run_id)
     rows = session.scalars(
-        select(ForecastResult).where(ForecastResult.run_id == run_id).order_by(ForecastResult.id)  # type: ignore[arg-type]
+        select(ForecastResult)
+        .where(col(ForecastResult.run_id) == run_id)
+        .order_by(col(ForecastResult.id))
     )
     return RunResults(run=run, results=[_series_result(r, False) for r in rows])
 
@@ -229,7 +232,7 @@ def latest_forecast(
     row = session.scalars(
         select(ForecastResult)
         .where(ForecastResult.series_id == series_id, *succeeded(code))
-        .order_by(ForecastResult.run_id.desc())  # type: ignore[attr-defined]
+        .order_by(col(ForecastResult.run_id).desc())
         .limit(1)
     ).first()
     if row is None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from forecast.types import MonthlySeries, SeriesForecast
 from tracker.core.clock import utcnow
@@ -195,7 +196,7 @@ def abandon_runs_of(
     process died before its lease lapsed) and release that holder's leases; their ids."""
     now = now or utcnow()
     active = session.execute(
-        select(ForecastRun.id, ForecastRun.holder).where(ForecastRun.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        select(ForecastRun.id, ForecastRun.holder).where(col(ForecastRun.status).in_(ACTIVE))
     ).all()
     dead = {holder for _, holder in active if holder and gone(holder)}
     abandoned = [
@@ -217,15 +218,15 @@ def mark_abandoned(session: Session, *, now: datetime | None = None) -> list[int
         run_id
         for (run_id,) in session.execute(
             select(RunLease.run_id).where(
-                RunLease.holder.is_not(None),  # type: ignore[union-attr]
-                RunLease.expires_at > now,  # type: ignore[operator]
+                col(RunLease.holder).is_not(None),
+                col(RunLease.expires_at) > now,
             )
         )
     }
     stale = [
         run_id
         for run_id in session.scalars(
-            select(ForecastRun.id).where(ForecastRun.status.in_(ACTIVE))  # type: ignore[attr-defined]
+            select(ForecastRun.id).where(col(ForecastRun.status).in_(ACTIVE))
         )
         if run_id not in live
     ]

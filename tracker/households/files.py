@@ -19,6 +19,7 @@ import msgspec
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -75,13 +76,13 @@ def _stored(
             for row in session.scalars(
                 select(Household).where(
                     Household.authority_code == authority_code,
-                    Household.reference.in_(chunk),  # type: ignore[attr-defined]
+                    col(Household.reference).in_(chunk),
                 )
             )
         }
         latest = select(HouseholdVersion).where(
-            HouseholdVersion.household_id.in_(list(households)),  # type: ignore[attr-defined]
-            HouseholdVersion.valid_to.is_(None),  # type: ignore[union-attr]
+            col(HouseholdVersion.household_id).in_(list(households)),
+            col(HouseholdVersion.valid_to).is_(None),
         )
         for version in session.scalars(latest):
             row = households[version.household_id]

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -102,7 +103,7 @@ def _check_child_free(
     query = select(Placement).where(
         Placement.authority_code == authority_code,
         Placement.child_ref == child_ref,
-        or_(Placement.end_on.is_(None), Placement.end_on > start),  # type: ignore[union-attr]
+        or_(col(Placement.end_on).is_(None), col(Placement.end_on) > start),
     )
     if end is not None:
         query = query.where(Placement.start_on < end)
@@ -198,4 +199,4 @@ def list_placements(
     query = select(Placement).where(Placement.household_id == household_id)
     if as_at is not None:
         query = query.where(active_on(Placement.start_on, Placement.end_on, as_at))
-    return [_placement_record(p) for p in session.scalars(query.order_by(Placement.start_on))]  # type: ignore[arg-type]
+    return [_placement_record(p) for p in session.scalars(query.order_by(col(Placement.start_on)))]

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, bindparam, case, func, select
+from sqlmodel import col
 
 from tracker.core.sql import active_on
 from tracker.households.care_types import HouseholdStatus
@@ -62,7 +63,7 @@ def places_as_at(many: bool, *, with_deregistered: bool = False) -> Any:
     )
     query = (
         select(
-            v.id.label("version_id"),  # type: ignore[union-attr]
+            col(v.id).label("version_id"),
             v.authority_code,
             v.household_id,
             v.care_type,

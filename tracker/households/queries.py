@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core.authorities import get_authority
 from tracker.core.errors import (
@@ -37,7 +38,7 @@ def versions_of(session: Session, household_id: int) -> list[HouseholdVersion]:
     query = (
         select(HouseholdVersion)
         .where(HouseholdVersion.household_id == household_id)
-        .order_by(HouseholdVersion.valid_from)  # type: ignore[arg-type]
+        .order_by(col(HouseholdVersion.valid_from))
     )
     return list(session.scalars(query))
 

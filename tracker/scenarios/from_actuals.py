@@ -8,6 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.capacity.tables import ExternalProvisionFigure
 from tracker.children import figures
@@ -38,7 +39,7 @@ def _inhouse_home_places(session: Session, code: str, as_at: date) -> tuple[int,
             ExternalProvisionFigure.provision == ExternalProvision.INHOUSE_CHILDRENS_HOME.value,
             ExternalProvisionFigure.as_at <= as_at,
         )
-        .order_by(ExternalProvisionFigure.as_at.desc())  # type: ignore[attr-defined]
+        .order_by(col(ExternalProvisionFigure.as_at).desc())
     ).first()
     if figure is None:
         return 0, (

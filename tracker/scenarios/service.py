@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -184,7 +185,7 @@ def compare_scenarios(session: Session, code: str, ids: Sequence[int]) -> Compar
         for row in session.scalars(
             select(Scenario).where(
                 Scenario.authority_code == code,
-                Scenario.id.in_(ids),  # type: ignore[union-attr]
+                col(Scenario.id).in_(ids),
             )
         )
     }

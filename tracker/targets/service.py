@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from forecast.months import (
     month_start,
@@ -189,5 +190,5 @@ def get_target(session: Session, code: str, target_id: int) -> TargetRecord:
 def list_targets(session: Session, code: str) -> list[TargetRecord]:
     """The authority's targets, oldest first."""
     get_authority(session, code)
-    query = select(Target).where(Target.authority_code == code).order_by(Target.id)  # type: ignore[arg-type]
+    query = select(Target).where(col(Target.authority_code) == code).order_by(col(Target.id))
     return [to_record(row) for row in session.scalars(query)]

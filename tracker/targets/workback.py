@@ -49,6 +49,7 @@ from typing import Any, Literal
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.capacity.register import place_counts
 from tracker.core.authorities import get_authority
@@ -310,8 +311,8 @@ def _deregistration_rate(
             v.authority_code == code,
             v.status == HouseholdStatus.DEREGISTERED.value,
             v.care_type == care_type.value,
-            v.valid_from >= window.first,  # type: ignore[operator]
-            v.valid_from <= window.last,  # type: ignore[operator]
+            col(v.valid_from) >= window.first,
+            col(v.valid_from) <= window.last,
         )
     )
     counts = [_households(session, code, day, care_type) for day in window.year_ends()]
