@@ -27,7 +27,7 @@ from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError, NotFoundError, VersionMismatchError
 from tracker.households.care_types import ExternalProvision
 from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
-from tracker.scenarios.projection import project, projection_table
+from tracker.scenarios.projection import project
 from tracker.scenarios.schemas import CareMix, ChangeKind, ScenarioInputs, WeeklyCosts, YearChange
 from tracker.scenarios.service import (
     compare_scenarios,
@@ -296,17 +296,6 @@ def test_own_places_beyond_the_need_are_shown_as_spare_not_hidden() -> None:
     assert any("31 in-house foster places beyond the need" in n for n in year.notes)
     assert year.weekly_cost.inhouse_foster == _money(Decimal(30) * Decimal("414.12"))
     assert year.saving == 0.0  # the grown places are not needed: nothing is saved
-
-
-def test_projection_table_gives_plain_columns_and_rows() -> None:
-    columns, rows = projection_table(project(appendix1_inputs(-2.0)))
-    assert len(rows) == 6 and all(len(r) == len(columns) for r in rows)
-    first = dict(zip(columns, rows[0], strict=True))
-    assert first["Year (March)"] == 2023
-    assert first["Foster: required from independent sector"] == 360
-    assert first["Annual cost GBP: Total"] == 56_969_356.60
-    assert dict(zip(columns, rows[5], strict=True))["Saving from in-house growth GBP"] == 503_428.64
-    assert all(isinstance(v, int | float | str) for r in rows for v in r)
 
 
 def _bad(**changes: Any) -> ScenarioInputs:

@@ -27,11 +27,6 @@ def month_of_in(dialect: str, column: Any) -> ColumnElement[str]:
     return func.to_char(column, "YYYY-MM")
 
 
-def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
-    """Whole days from one date column to another, in the database's own dialect."""
-    return days_between_in(session.get_bind().dialect.name, start, end)
-
-
 def days_between_in(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
     """Whole days between two date columns in the named dialect."""
     if dialect == "sqlite":

@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from tracker.core.errors import InvalidValueError
 from tracker.scenarios.schemas import (
@@ -306,48 +305,6 @@ def project(inputs: ScenarioInputs) -> Projection:
             "buying the extra places from IFAs (IFA minus in-house weekly cost)",
         ],
     )
-
-
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("year", "Year (March)"),
-    ("total_children", "Children in care"),
-    ("foster", "Foster care"),
-    ("foster_inhouse", "Foster: in-house"),
-    ("foster_connected", "Foster: connected persons"),
-    ("foster_independent", "Foster: required from independent sector"),
-    ("foster_inhouse_spare", "Foster: in-house places spare"),
-    ("childrens_homes", "Children's homes"),
-    ("homes_inhouse", "Children's homes: in-house places"),
-    ("homes_independent", "Children's homes: required from independent sector"),
-    ("homes_inhouse_spare", "Children's homes: in-house places spare"),
-    ("supported_accommodation", "Supported accommodation"),
-    ("other", "Other (not costed)"),
-)
-
-
-COST_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("inhouse_foster", "In-house fostering"),
-    ("connected_foster", "Connected carers"),
-    ("ifa_foster", "IFA"),
-    ("inhouse_childrens_home", "In-house children's homes"),
-    ("private_childrens_home", "Private children's homes"),
-    ("supported_accommodation", "Supported accommodation"),
-    ("total", "Total"),
-)
-
-
-def projection_table(projection: Projection) -> tuple[list[str], list[list[Any]]]:
-    """The projection as column headings and rows of plain values (for CSV or Excel)."""
-    columns = [label for _, label in TABLE_COLUMNS]
-    columns += [f"Annual cost GBP: {label}" for _, label in COST_COLUMNS]
-    columns += ["Saving from in-house growth GBP", "Notes"]
-    rows: list[list[Any]] = []
-    for row in projection.rows:
-        values: list[Any] = [getattr(row, key) for key, _ in TABLE_COLUMNS]
-        values += [getattr(row.annual_cost, key) for key, _ in COST_COLUMNS]
-        values += [row.saving, "; ".join(row.notes)]
-        rows.append(values)
-    return columns, rows
 
 
 def compare_projections(
