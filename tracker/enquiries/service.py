@@ -53,22 +53,25 @@ def check_received_on(received_on: date, today: date, field: str = "received_on"
         )
 
 
-def _touch(row: Enquiry) -> None:
-    row.version += 1
-    row.updated_at = utcnow()
-
-
-def _event(
+def _changed(
     session: Session,
     row: Enquiry,
     caller: Caller,
     action: str,
     *,
+    audited: str,
+    detail: dict[str, Any] | None = None,
     stage: Stage | None = None,
     on: date | None = None,
     note: str | None = None,
+    new: bool = False,
 ) -> None:
+    """Bump the enquiry's version (unless `new`), add the change to its history (`action`)
+    and to the audit log (`audited`, with `detail`: names and codes, never personal data)."""
     assert row.id is not None
+    if not new:
+        row.version += 1
+        row.updated_at = utcnow()
     session.add(
         EnquiryEvent(
             enquiry_id=row.id,
@@ -78,6 +81,15 @@ def _event(
             note=note,
             actor=caller.actor,
         )
+    )
+    audit.record(
+        session,
+        caller,
+        audited,
+        "enquiry",
+        row.id,
+        authority_code=row.authority_code,
+        detail=detail,
     )
 
 
@@ -118,8 +130,17 @@ def create_enquiry(
     )
     session.add(row)
     session.flush()
-    _event(session, row, caller, "created", stage=Stage.ENQUIRY, on=new.received_on, note=new.note)
-    audit.record(session, caller, "create", "enquiry", row.id, authority_code=authority_code)
+    _changed(
+        session,
+        row,
+        caller,
+        "created",
+        audited="create",
+        stage=Stage.ENQUIRY,
+        on=new.received_on,
+        note=new.note,
+        new=True,
+    )
     session.flush()
     return to_record(row, today)
 
@@ -146,16 +167,16 @@ def advance_enquiry(
     check_advance(reached_stages(row), Stage(row.stage), move.stage, on, today)
     setattr(row, move.stage.date_column, on)
     row.stage = move.stage.value
-    _touch(row)
-    _event(session, row, caller, "advanced", stage=move.stage, on=on, note=move.note)
-    audit.record(
+    _changed(
         session,
+        row,
         caller,
-        "stage",
-        "enquiry",
-        row.id,
-        authority_code=authority_code,
+        "advanced",
+        audited="stage",
         detail={"stage": move.stage.value},
+        stage=move.stage,
+        on=on,
+        note=move.note,
     )
     session.flush()
     return to_record(row, today)
@@ -182,16 +203,16 @@ def close_enquiry(
     on = closure.on or today
     check_stage_date(reached_stages(row), current, on, today)
     row.closed_on, row.closure_reason = on, closure.reason.value
-    _touch(row)
-    _event(session, row, caller, "closed", stage=current, on=on, note=closure.note)
-    audit.record(
+    _changed(
         session,
+        row,
         caller,
-        "close",
-        "enquiry",
-        row.id,
-        authority_code=authority_code,
+        "closed",
+        audited="close",
         detail={"reason": closure.reason.value},
+        stage=current,
+        on=on,
+        note=closure.note,
     )
     session.flush()
     return to_record(row, today)
@@ -236,16 +257,15 @@ def reopen_enquiry(
         setattr(row, stage.date_column, None)
     row.stage = target.value
     row.closed_on, row.closure_reason = None, None
-    _touch(row)
-    _event(session, row, caller, "reopened", stage=target, note=reopening.note)
-    audit.record(
+    _changed(
         session,
+        row,
         caller,
-        "reopen",
-        "enquiry",
-        row.id,
-        authority_code=authority_code,
+        "reopened",
+        audited="reopen",
         detail={"stage": target.value},
+        stage=target,
+        note=reopening.note,
     )
     session.flush()
     return to_record(row, today)
@@ -289,16 +309,14 @@ def edit_enquiry(
             setattr(row, name, stored)
             changed.append(name)
     if changed:
-        _touch(row)
-        _event(session, row, caller, "edited", note="changed: " + ", ".join(sorted(changed)))
-        audit.record(
+        _changed(
             session,
+            row,
             caller,
-            "update",
-            "enquiry",
-            row.id,
-            authority_code=authority_code,
+            "edited",
+            audited="update",
             detail={"fields": sorted(changed)},
+            note="changed: " + ", ".join(sorted(changed)),
         )
     session.flush()
     return to_record(row, today)
@@ -325,11 +343,9 @@ def erase_personal_data(
     for name in PERSONAL_FIELDS:
         setattr(row, name, None)
     row.erased_at = utcnow()
-    _touch(row)
     for event in session.scalars(select(EnquiryEvent).where(EnquiryEvent.enquiry_id == row.id)):
         if event.note is not None:
             event.note = "[erased]"
-    _event(session, row, caller, "erased")
-    audit.record(session, caller, "erase", "enquiry", row.id, authority_code=authority_code)
+    _changed(session, row, caller, "erased", audited="erase")
     session.flush()
     return to_record(row, today)

@@ -4,19 +4,16 @@ Staying Put leavers and stayers."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecast.months import month_end
 from tracker.children import figures
-from tracker.children.mapping import Mapping
 from tracker.children.tables import CareEpisode, MonthlyAggregate
 from tracker.households.care_types import AGE_BANDS, PlacementCategory
 from tracker.series.keys import TOTAL, SeriesKey
-from tracker.series.source import Frame, floats
+from tracker.series.source import Ask, Frame, floats
 from tracker.series.window import Span
 
 AGGREGATE_OF: dict[SeriesKey, figures.Metric] = {
@@ -82,19 +79,13 @@ class ChildrenSource:
             query = query.where(a.breakdown == breakdown)
         return session.scalar(query.limit(1)) is not None
 
-    def frame(
-        self,
-        session: Session,
-        code: str,
-        months: list[date],
-        mapping: Mapping,
-        metrics: Collection[str],
-    ) -> Frame:
+    def frame(self, ask: Ask) -> Frame:
         """The wanted figures month by month, with their parts."""
-        first, last = months[0], month_end(months[-1])
+        session, code, mapping = ask.session, ask.code, ask.mapping
+        first, last = ask.months[0], ask.last_day
         values: dict[SeriesKey, list[float | None]] = {}
         label = figures.AGGREGATES
-        if "starters" in metrics:
+        if "starters" in ask.metrics:
             report = figures.starters(session, code, first, last, mapping)
             label = report.source
             values[SeriesKey("starters")] = floats([m.starters for m in report.months])
@@ -102,11 +93,11 @@ class ChildrenSource:
                 values[SeriesKey("starters", f"age={band}")] = floats(
                     [m.by_age_band.get(band) for m in report.months]
                 )
-        if "ceased" in metrics:
+        if "ceased" in ask.metrics:
             ceased = figures.ceased(session, code, first, last)
             label = ceased.source
             values[SeriesKey("ceased")] = floats([m.ceased for m in ceased.months])
-        if "children_in_care" in metrics:
+        if "children_in_care" in ask.metrics:
             in_care = figures.children_in_care_monthly(session, code, first, last, mapping)
             label = in_care.source
             values[SeriesKey("children_in_care")] = floats([m.children for m in in_care.months])
@@ -114,7 +105,7 @@ class ChildrenSource:
                 values[SeriesKey("children_in_care", f"category={category.value}")] = floats(
                     [m.by_category.get(category.value) for m in in_care.months]
                 )
-        if "staying_put" in metrics:
+        if "staying_put" in ask.metrics:
             staying = figures.staying_put(session, code, first, last, mapping)
             label = staying.source
             values[SeriesKey("staying_put", "leavers")] = floats(

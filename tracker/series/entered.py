@@ -3,17 +3,13 @@ SSDA903 extract or monthly figures): a month's value is the latest figure dated 
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecast.months import month_end, month_start
+from forecast.months import month_start
 from tracker.capacity.tables import ChildrenInCareFigure
-from tracker.children.mapping import Mapping
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Frame
+from tracker.series.source import Ask, Frame
 from tracker.series.window import Span
 
 KEY = SeriesKey("children_in_care_entered")
@@ -37,21 +33,16 @@ class EnteredChildrenSource:
         """Whether any figure was entered."""
         return self.span(session, code).first is not None
 
-    def frame(
-        self,
-        session: Session,
-        code: str,
-        months: list[date],
-        mapping: Mapping,
-        metrics: Collection[str],
-    ) -> Frame:
+    def frame(self, ask: Ask) -> Frame:
         """Children in care at each month with a dated figure (the latest in the month)."""
         f = ChildrenInCareFigure
         query = (
             select(f.as_at, func.sum(f.children))
-            .where(f.authority_code == code, f.as_at >= months[0], f.as_at <= month_end(months[-1]))
+            .where(f.authority_code == ask.code, f.as_at >= ask.months[0], f.as_at <= ask.last_day)
             .group_by(f.as_at)
             .order_by(f.as_at)
         )
-        dated = {month_start(as_at): float(children) for as_at, children in session.execute(query)}
-        return Frame(values={KEY: [dated.get(m) for m in months]}, label=self.name)
+        dated = {
+            month_start(as_at): float(children) for as_at, children in ask.session.execute(query)
+        }
+        return Frame(values={KEY: [dated.get(m) for m in ask.months]}, label=self.name)

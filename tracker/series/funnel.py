@@ -3,21 +3,19 @@ enquiries per channel."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from forecast.months import month_end, month_label
-from tracker.children.mapping import Mapping
+from forecast.months import month_label
 from tracker.core.sql import month_of
 from tracker.enquiries.funnel import monthly_series
 from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Frame, floats
+from tracker.series.source import Ask, Frame, floats
 from tracker.series.window import Span, first_full_month
 
 EVENTS = ("enquiries", "applications", "approvals")
@@ -43,44 +41,34 @@ class FunnelSource:
         """Whether any enquiry is recorded."""
         return first_enquiry(session, code) is not None
 
-    def frame(
-        self,
-        session: Session,
-        code: str,
-        months: list[date],
-        mapping: Mapping,
-        metrics: Collection[str],
-    ) -> Frame:
+    def frame(self, ask: Ask) -> Frame:
         """Each event's monthly count, and enquiries per channel (channels that occur)."""
-        last = month_end(months[-1])
-        points = monthly_series(session, code, months[0], last).points
+        points = monthly_series(ask.session, ask.code, ask.months[0], ask.last_day).points
         values = {
             SeriesKey(name): floats([getattr(p, name) for p in points])
             for name in EVENTS
-            if name in metrics
+            if name in ask.metrics
         }
-        if "enquiries" in metrics:
-            values |= _by_channel(session, code, months, last)
+        if "enquiries" in ask.metrics:
+            values |= _by_channel(ask)
         return Frame(values=values, label=self.name)
 
 
-def _by_channel(
-    session: Session, code: str, months: list[date], last: date
-) -> dict[SeriesKey, list[float | None]]:
-    month = month_of(session, Enquiry.received_on)
+def _by_channel(ask: Ask) -> dict[SeriesKey, list[float | None]]:
+    month = month_of(ask.session, Enquiry.received_on)
     query = (
         select(month, Enquiry.channel, func.count())
         .where(
-            Enquiry.authority_code == code,
-            col(Enquiry.received_on) >= months[0],
-            col(Enquiry.received_on) <= last,
+            Enquiry.authority_code == ask.code,
+            col(Enquiry.received_on) >= ask.months[0],
+            col(Enquiry.received_on) <= ask.last_day,
         )
         .group_by(month, Enquiry.channel)
     )
     counts: dict[str, dict[str, int]] = {}
-    for label, channel, count in session.execute(query):
+    for label, channel, count in ask.session.execute(query):
         counts.setdefault(channel, {})[label] = int(count)
-    labels = [month_label(m) for m in months]
+    labels = [month_label(m) for m in ask.months]
     return {
         SeriesKey("enquiries", f"channel={channel.value}"): [
             float(counts[channel.value].get(label, 0)) for label in labels

@@ -3,21 +3,18 @@ and the month-end households and places of the care types targets are set on."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forecast.months import month_end
 from tracker.capacity.figures import monthly_flows
 from tracker.capacity.schemas import PlaceCounts
-from tracker.children.mapping import Mapping
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
 from tracker.households.tables import HouseholdVersion
 from tracker.series.funnel import first_enquiry
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Frame, floats
+from tracker.series.source import Ask, Frame, floats
 from tracker.series.window import Span, first_full_month
 
 IN_HOUSE = HouseholdCareType.IN_HOUSE.value
@@ -59,16 +56,9 @@ class RegisterSource:
         """Whether the register can be trusted for any month."""
         return register_start(session, code) is not None
 
-    def frame(
-        self,
-        session: Session,
-        code: str,
-        months: list[date],
-        mapping: Mapping,
-        metrics: Collection[str],
-    ) -> Frame:
+    def frame(self, ask: Ask) -> Frame:
         """Every register series, month by month."""
-        flows = monthly_flows(session, code, months[0], month_end(months[-1]), by_care_type=True)
+        flows = monthly_flows(ask.session, ask.code, ask.months[0], ask.last_day, by_care_type=True)
         by_type = [f.by_care_type or {} for f in flows]
         values = {
             SeriesKey("deregistrations"): floats([f.deregistrations for f in flows]),
@@ -88,5 +78,5 @@ class RegisterSource:
             ),
         }
         return Frame(
-            values={k: v for k, v in values.items() if k.metric in metrics}, label=self.name
+            values={k: v for k, v in values.items() if k.metric in ask.metrics}, label=self.name
         )

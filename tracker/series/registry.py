@@ -25,7 +25,7 @@ from tracker.series.entered import EnteredChildrenSource
 from tracker.series.funnel import FunnelSource
 from tracker.series.keys import TOTAL, SeriesKey
 from tracker.series.register import RegisterSource
-from tracker.series.source import Source
+from tracker.series.source import Ask, Source
 from tracker.series.window import Span, history_start
 
 FUNNEL, REGISTER, CHILDREN, ENTERED = (
@@ -118,7 +118,7 @@ def read(
     """One series for every month from `first`'s to `last`'s."""
     source = family_of(key).source
     months = months_from(first, last)
-    frame = source.frame(session, code, months, mapping or load_mapping(), {key.metric})
+    frame = source.frame(Ask(session, code, months, mapping or load_mapping(), {key.metric}))
     values = source.span(session, code).masked(months, frame.values[key])
     return SeriesValues(key=key, start=months[0], values=values, label=frame.label)
 
@@ -189,5 +189,5 @@ def _forecast_frame(
     start = history_start(span.first, end)
     if start is None:
         return None
-    frame = source.frame(session, code, months_from(start, end), mapping, metrics)
+    frame = source.frame(Ask(session, code, months_from(start, end), mapping, metrics))
     return start, frame.values

@@ -10,6 +10,7 @@ from typing import Protocol
 import msgspec
 from sqlalchemy.orm import Session
 
+from forecast.months import month_end
 from tracker.children.mapping import Mapping
 from tracker.series.keys import SeriesKey
 from tracker.series.window import Span
@@ -18,6 +19,22 @@ from tracker.series.window import Span
 def floats(values: list[int | None] | list[int]) -> list[float | None]:
     """Counts as the floats a series holds (None stays None)."""
     return [None if v is None else float(v) for v in values]
+
+
+class Ask(msgspec.Struct, frozen=True):
+    """What a source is asked for: the series of `metrics` of one authority for each month of
+    `months` (consecutive month starts), placing children with the council's `mapping`."""
+
+    session: Session
+    code: str
+    months: list[date]
+    mapping: Mapping
+    metrics: Collection[str]
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the last month asked for."""
+        return month_end(self.months[-1])
 
 
 class Frame(msgspec.Struct, frozen=True):
@@ -41,13 +58,6 @@ class Source(Protocol):
         """Whether the authority has any records this series is built from."""
         ...
 
-    def frame(
-        self,
-        session: Session,
-        code: str,
-        months: list[date],
-        mapping: Mapping,
-        metrics: Collection[str],
-    ) -> Frame:
-        """The series of `metrics` for each month of `months` (consecutive month starts)."""
+    def frame(self, ask: Ask) -> Frame:
+        """The series asked for, month by month."""
         ...
