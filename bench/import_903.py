@@ -4,7 +4,7 @@
     .venv/bin/python bench/import_903.py [--rows 100000] [--enquiries 20000]
                                          [--backends sqlite,postgresql] [--seed 903]
 
-SSDA903: tracker.ssda903.synthetic generates Header, Episodes and OC3 files of ten collection
+SSDA903: demo.ssda903 generates Header, Episodes and OC3 files of ten collection
 years (2014-15 to 2023-24) whose Episodes files hold exactly --rows rows in all (episodes open
 across years repeat, as in the DfE returns). For each backend a fresh database is made (a
 temporary SQLite file; for PostgreSQL a new database fostering_bench_<random> on

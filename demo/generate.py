@@ -29,7 +29,7 @@ only at panel and rarely. No stage or closure date is after `today`, so the late
 enquiries are still open at early stages, and a handful are open and overdue for first
 contact.
 
-Each authority also gets a household register over the same window (`tracker.demo_households`):
+Each authority also gets a household register over the same window (`demo.households`):
 a stock of households and approvals and deregistrations sized from Ofsted's 2018-19 figures,
 some in-house approvals linked to the approved demo enquiries, placements of pseudonymous
 children (``DEMO-C-000123``) never beyond approved places, unavailable periods and holds, so
@@ -98,7 +98,7 @@ class DemoSummary(msgspec.Struct, frozen=True, kw_only=True):
     unavailable_periods: int = 0
     figures: int = 0
     ssda903_episodes: int = 0
-    # Scenarios and targets saved for the seed strategies (tracker.demo_plans).
+    # Scenarios and targets saved for the seed strategies (demo.plans).
     scenarios: int = 0
     targets: int = 0
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo data (`tracker.demo`)."""
+"""Tests for the synthetic demo data (`demo/`)."""
 
 from __future__ import annotations
 

@@ -697,3 +697,23 @@ def test_api_bad_input_is_refused_naming_the_field_and_stores_nothing(
         assert response.json()["field"] == "ids"
     early = client.get(f"{base_path()}/from-actuals", params={"as_at": "0001-01-01"}, headers=auth)
     assert (early.status_code, early.json()["field"]) == (422, "as_at")
+
+
+def test_rounded_shares_never_come_to_more_than_the_total() -> None:
+    """Found by the property test above: 6 children, foster 80%, homes 10%, supported 10%
+    round to 5 + 1 + 1 = 7. The excess comes off a part rounded up most (homes: 0.6 -> 1, by
+    0.4, first of the two), so the row gives 5 + 0 + 1 + 0 other = 6 and says so."""
+    inputs = ScenarioInputs(
+        name="shares near one",
+        baseline_year=2023,
+        baseline_children=6,
+        change_percent=0.0,
+        care_mix=CareMix(foster=0.8, childrens_homes=0.1, supported_accommodation=0.1),
+        inhouse_foster_baseline=0,
+        connected_baseline=0,
+        inhouse_home_places_baseline=0,
+    )
+    row = project(inputs).rows[0]
+    parts = (row.foster, row.childrens_homes, row.supported_accommodation, row.other)
+    assert parts == (5, 0, 1, 0)
+    assert any("came to 1 more than the total" in note for note in row.notes)

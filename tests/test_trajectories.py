@@ -1,6 +1,7 @@
-"""Trajectories (`tracker.trajectories`) and metric actuals (`tracker.metrics`) on a small built
-dataset, on both backends: each target kind against hand-checked actuals and stored forecasts
-whose sample paths make the chance known, proportions forecast on demand, and no forecast.
+"""Trajectories (`tracker.targets.trajectories`) and metric actuals (`tracker.targets.metrics`)
+on a small built dataset, on both backends: each target kind against hand-checked actuals and
+stored forecasts whose sample paths make the chance known, proportions forecast on demand,
+and no forecast.
 
 The dataset (today 15 March 2026, so the last complete month is February 2026):
 - an enquiry received on 1 February 2023 (the funnel and the register count from then);

@@ -7,7 +7,7 @@ there are none. So a hub installation can serve a whole region next to its own c
 
 Aggregates only: counts and ratios per authority and care type, never a record. Carers'
 ethnicity (a personal characteristic) comes suppressed below the threshold from
-`tracker.capacity`. Roll-up ratios are recomputed from sums, never averaged.
+`tracker.capacity.figures`. Roll-up ratios are recomputed from sums, never averaged.
 """
 
 from __future__ import annotations

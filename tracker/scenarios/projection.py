@@ -152,6 +152,21 @@ def _whole(value: Decimal) -> int:
     return int(value.quantize(ONE, rounding=ROUND_HALF_UP))
 
 
+def _shares_of(total: int, shares: tuple[float, ...], notes: list[str]) -> list[int]:
+    """Each share of the total, rounded half up; when the rounded parts come to more than the
+    total (shares adding up to nearly 1), the excess is taken off the parts rounded up most,
+    so the parts never exceed the total."""
+    exact = [_dec(share) * total for share in shares]
+    parts = [_whole(value) for value in exact]
+    excess = sum(parts) - total
+    if excess > 0:
+        notes.append(f"the rounded shares came to {excess} more than the total; taken off")
+        rounded_up = sorted(range(len(parts)), key=lambda i: exact[i] - parts[i])
+        for i in rounded_up[:excess]:
+            parts[i] -= 1
+    return parts
+
+
 def _money(value: Decimal) -> float:
     return float(value.quantize(PENNY, rounding=ROUND_HALF_UP))
 
@@ -219,13 +234,10 @@ def project(inputs: ScenarioInputs) -> Projection:
         year = inputs.baseline_year + k
         notes: list[str] = []
         total = _whole(level)
-        foster = _whole(_dec(mix.foster) * total)
-        homes = _whole(_dec(mix.childrens_homes) * total)
-        supported = _whole(_dec(mix.supported_accommodation) * total)
+        foster, homes, supported = _shares_of(
+            total, (mix.foster, mix.childrens_homes, mix.supported_accommodation), notes
+        )
         other = total - foster - homes - supported
-        if other < 0:
-            notes.append(f"the rounded shares exceed the total by {-other}; other is shown as 0")
-            other = 0
         inhouse = _whole(inputs.inhouse_foster_baseline * growth**k)
         connected = (
             _whole(Decimal(inputs.connected_baseline) * total / base_total) if base_total else 0

@@ -13,7 +13,7 @@ from tracker.children import figures
 from tracker.children.tables import CareEpisode, MonthlyAggregate
 from tracker.households.care_types import AGE_BANDS, PlacementCategory
 from tracker.series.keys import TOTAL, SeriesKey
-from tracker.series.source import Ask, Frame, floats
+from tracker.series.source import Ask, Family, Frame, Keep, floats
 from tracker.series.window import Span
 
 AGGREGATE_OF: dict[SeriesKey, figures.Metric] = {
@@ -113,3 +113,16 @@ class ChildrenSource:
             )
             values[SeriesKey("staying_put", "stayed")] = floats([m.stayed for m in staying.months])
         return Frame(values=values, label=label)
+
+
+SOURCE = ChildrenSource()
+FAMILIES: tuple[Family, ...] = (
+    Family("starters", SOURCE, keep=Keep.KNOWN),
+    Family("ceased", SOURCE, keep=Keep.KNOWN),
+    Family("children_in_care", SOURCE, keep=Keep.KNOWN),
+    Family("staying_put", SOURCE, "leavers", keep=Keep.KNOWN),
+    Family("staying_put", SOURCE, "stayed", keep=Keep.KNOWN),
+    Family("starters", SOURCE, "age=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("children_in_care", SOURCE, "category=", parts=True, keep=Keep.ABOVE_ZERO),
+)
+"""The series this source builds, in the order forecast runs store them."""

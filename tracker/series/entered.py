@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from forecast.months import month_start
 from tracker.capacity.tables import ChildrenInCareFigure
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Ask, Frame
+from tracker.series.source import Ask, Family, Frame
 from tracker.series.window import Span
 
 KEY = SeriesKey("children_in_care_entered")
@@ -46,3 +46,8 @@ class EnteredChildrenSource:
             month_start(as_at): float(children) for as_at, children in ask.session.execute(query)
         }
         return Frame(values={KEY: [dated.get(m) for m in ask.months]}, label=self.name)
+
+
+SOURCE = EnteredChildrenSource()
+FAMILIES: tuple[Family, ...] = (Family("children_in_care_entered", SOURCE, forecast=False),)
+"""The series this source builds, in the order forecast runs store them."""

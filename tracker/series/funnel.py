@@ -15,7 +15,7 @@ from tracker.enquiries.funnel import monthly_series
 from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Ask, Frame, floats
+from tracker.series.source import Ask, Family, Frame, Keep, floats
 from tracker.series.window import Span, first_full_month
 
 EVENTS = ("enquiries", "applications", "approvals")
@@ -76,3 +76,13 @@ def _by_channel(ask: Ask) -> dict[SeriesKey, list[float | None]]:
         for channel in Channel
         if channel.value in counts
     }
+
+
+SOURCE = FunnelSource()
+FAMILIES: tuple[Family, ...] = (
+    Family("enquiries", SOURCE),
+    Family("applications", SOURCE),
+    Family("approvals", SOURCE),
+    Family("enquiries", SOURCE, "channel=", parts=True, keep=Keep.ABOVE_ZERO),
+)
+"""The series this source builds, in the order forecast runs store them."""

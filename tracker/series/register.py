@@ -14,7 +14,7 @@ from tracker.households.care_types import HouseholdCareType, HouseholdStatus
 from tracker.households.tables import HouseholdVersion
 from tracker.series.funnel import first_enquiry
 from tracker.series.keys import SeriesKey
-from tracker.series.source import Ask, Frame, floats
+from tracker.series.source import Ask, Family, Frame, Keep, floats
 from tracker.series.window import Span, first_full_month
 
 IN_HOUSE = HouseholdCareType.IN_HOUSE.value
@@ -80,3 +80,15 @@ class RegisterSource:
         return Frame(
             values={k: v for k, v in values.items() if k.metric in ask.metrics}, label=self.name
         )
+
+
+SOURCE = RegisterSource()
+FAMILIES: tuple[Family, ...] = (
+    Family("deregistrations", SOURCE),
+    Family("net_households", SOURCE, is_count=False),
+    Family("households", SOURCE),
+    Family("households", SOURCE, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("filled_places", SOURCE, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
+    Family("available_places", SOURCE, "care_type=", parts=True, forecast=False),
+)
+"""The series this source builds, in the order forecast runs store them."""

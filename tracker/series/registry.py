@@ -1,15 +1,13 @@
 """Every monthly series, where it comes from, and the two ways it is read: all of an
 authority's series for a forecast run, and one series over chosen months for a target.
 
-A family is one series or a set of parts ("households" by care type); its entry says which
-source builds it, whether it counts things, whether forecast runs include it and, for a run,
-when it is worth forecasting (always; when any month is known; when any month is above zero).
-Families are listed in the order forecast runs store them.
+Each source module lists its own families (`tracker.series.source.Family`): one series or a
+set of parts ("households" by care type), which source builds it, whether it counts things,
+whether forecast runs include it and, for a run, when it is worth forecasting.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection
 from datetime import date
 
@@ -20,80 +18,28 @@ from forecast.months import month_start, months_from
 from forecast.types import MonthlySeries
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.authorities import get_authority
-from tracker.series.children import ChildrenSource
-from tracker.series.entered import EnteredChildrenSource
-from tracker.series.funnel import FunnelSource
-from tracker.series.keys import TOTAL, SeriesKey
-from tracker.series.register import RegisterSource
-from tracker.series.source import Ask, Source
+from tracker.series import children, entered, funnel, register
+from tracker.series.keys import SeriesKey
+from tracker.series.source import Ask, Family, Keep, Source
 from tracker.series.window import Span, history_start
 
-FUNNEL, REGISTER, CHILDREN, ENTERED = (
-    FunnelSource(),
-    RegisterSource(),
-    ChildrenSource(),
-    EnteredChildrenSource(),
-)
-
-
-class Keep(enum.StrEnum):
-    """When a forecast run includes a series of the family."""
-
-    ALWAYS = "always"
-    KNOWN = "known"  # some month has a figure
-    ABOVE_ZERO = "above_zero"  # some month is above zero
-
-
-class Family(msgspec.Struct, frozen=True):
-    """Series of one metric: the total (`breakdown` "total" or a named one) or, when `parts`,
-    every breakdown starting with `breakdown` ("care_type=")."""
-
-    metric: str
-    source: Source
-    breakdown: str = TOTAL
-    parts: bool = False
-    is_count: bool = True
-    forecast: bool = True
-    keep: Keep = Keep.ALWAYS
-
-    def holds(self, key: SeriesKey) -> bool:
-        """Whether the series is of this family."""
-        if key.metric != self.metric:
-            return False
-        return (
-            key.breakdown.startswith(self.breakdown)
-            if self.parts
-            else key.breakdown == self.breakdown
-        )
-
-
 FAMILIES: tuple[Family, ...] = (
-    Family("enquiries", FUNNEL),
-    Family("applications", FUNNEL),
-    Family("approvals", FUNNEL),
-    Family("enquiries", FUNNEL, "channel=", parts=True, keep=Keep.ABOVE_ZERO),
-    Family("deregistrations", REGISTER),
-    Family("net_households", REGISTER, is_count=False),
-    Family("households", REGISTER),
-    Family("households", REGISTER, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
-    Family("filled_places", REGISTER, "care_type=", parts=True, keep=Keep.ABOVE_ZERO),
-    Family("available_places", REGISTER, "care_type=", parts=True, forecast=False),
-    Family("starters", CHILDREN, keep=Keep.KNOWN),
-    Family("ceased", CHILDREN, keep=Keep.KNOWN),
-    Family("children_in_care", CHILDREN, keep=Keep.KNOWN),
-    Family("staying_put", CHILDREN, "leavers", keep=Keep.KNOWN),
-    Family("staying_put", CHILDREN, "stayed", keep=Keep.KNOWN),
-    Family("starters", CHILDREN, "age=", parts=True, keep=Keep.ABOVE_ZERO),
-    Family("children_in_care", CHILDREN, "category=", parts=True, keep=Keep.ABOVE_ZERO),
-    Family("children_in_care_entered", ENTERED, forecast=False),
+    *funnel.FAMILIES,
+    *register.FAMILIES,
+    *children.FAMILIES,
+    *entered.FAMILIES,
 )
+"""Every series family, in the order forecast runs store them."""
 FORECAST_METRICS = frozenset(f.metric for f in FAMILIES if f.forecast)
 """The metrics forecast runs cover."""
 
 
 def family_of(key: SeriesKey) -> Family:
     """The registry entry of a series; KeyError for a series no source builds."""
-    return next(f for f in FAMILIES if f.holds(key))
+    for family in FAMILIES:
+        if family.holds(key):
+            return family
+    raise KeyError(f"no source builds the series {key.metric}/{key.breakdown}")
 
 
 class SeriesValues(msgspec.Struct, frozen=True, kw_only=True):

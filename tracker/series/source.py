@@ -3,6 +3,7 @@ given series at all, and the monthly values of its series over a range of months
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Collection
 from datetime import date
 from typing import Protocol
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from forecast.months import month_end
 from tracker.children.mapping import Mapping
-from tracker.series.keys import SeriesKey
+from tracker.series.keys import TOTAL, SeriesKey
 from tracker.series.window import Span
 
 
@@ -61,3 +62,34 @@ class Source(Protocol):
     def frame(self, ask: Ask) -> Frame:
         """The series asked for, month by month."""
         ...
+
+
+class Keep(enum.StrEnum):
+    """When a forecast run includes a series of the family."""
+
+    ALWAYS = "always"
+    KNOWN = "known"  # some month has a figure
+    ABOVE_ZERO = "above_zero"  # some month is above zero
+
+
+class Family(msgspec.Struct, frozen=True):
+    """Series of one metric: the total (`breakdown` "total" or a named one) or, when `parts`,
+    every breakdown starting with `breakdown` ("care_type=")."""
+
+    metric: str
+    source: Source
+    breakdown: str = TOTAL
+    parts: bool = False
+    is_count: bool = True
+    forecast: bool = True
+    keep: Keep = Keep.ALWAYS
+
+    def holds(self, key: SeriesKey) -> bool:
+        """Whether the series is of this family."""
+        if key.metric != self.metric:
+            return False
+        return (
+            key.breakdown.startswith(self.breakdown)
+            if self.parts
+            else key.breakdown == self.breakdown
+        )

@@ -1,5 +1,5 @@
 """The metrics strategy targets are measured on: for each, its label, the unit its gaps are
-counted in, its shape (how a value at a month is measured, see `forecast.target_paths`), where
+counted in, its shape (how a value at a month is measured, see `tracker.targets.measure`), where
 its monthly actuals come from and which stored forecast series, if any, forecasts it.
 
 Actuals are monthly: a level at the month's end, a count of events in the month, or the
@@ -60,8 +60,7 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
 class Metric(msgspec.Struct, frozen=True, kw_only=True):
     """A metric as the registry describes it: `unit` is the noun its gaps are counted in,
     `measured` how its value at a month is taken, `kinds` the target kinds it takes,
-    and `recruitment` whether recruiting carers moves it (so a work-back applies); where its
-    actuals come from is its entry in READS."""
+    and `recruitment` whether recruiting carers moves it (so a work-back applies)."""
 
     key: MetricKey
     label: str
@@ -73,6 +72,14 @@ class Metric(msgspec.Struct, frozen=True, kw_only=True):
     forecast_from: str
     kinds: list[Kind]
     recruitment: bool
+
+
+class MetricSpec(Metric, frozen=True, kw_only=True):
+    """A metric's registry entry: as the API describes it, and `reads`, the series its actuals
+    come from in order of preference (the first the authority has records for, else the
+    last)."""
+
+    reads: tuple[Reading, ...]
 
 
 class Actuals(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,19 +96,21 @@ class Actuals(msgspec.Struct, frozen=True, kw_only=True):
     notes: list[str] = msgspec.field(default_factory=list)
 
     def history(self) -> History:
-        """The actuals as `forecast.target_paths` takes them."""
+        """The actuals as `tracker.targets.measure` takes them."""
         return History(start=self.start, values=self.values, denominators=self.denominators)
 
 
+IN_HOUSE_FILLED = SeriesKey("filled_places", f"care_type={IN_HOUSE}")
+ALL_CHILDREN = SeriesKey("children_in_care")
 _MONTH_END = "its value at the end of each month"
 _YEAR_SUM = (
     "the sum over the 12 months ending with each month (year to date, years ending 31 March, "
     "for an annual count)"
 )
-METRICS: dict[MetricKey, Metric] = {
+SPECS: dict[MetricKey, MetricSpec] = {
     m.key: m
     for m in (
-        Metric(
+        MetricSpec(
             key=MetricKey.INHOUSE_FOSTER_CHILDREN,
             label="children cared for by in-house foster carers",
             unit="children in in-house foster care",
@@ -118,8 +127,18 @@ METRICS: dict[MetricKey, Metric] = {
             ),
             kinds=LEVEL_KINDS,
             recruitment=True,
+            reads=(
+                Reading(values=SeriesKey("children_in_care", f"category={IN_HOUSE_FOSTER}")),
+                Reading(
+                    values=IN_HOUSE_FILLED,
+                    note=(
+                        "no SSDA903 data: children in in-house foster care are counted as the "
+                        "filled places of in-house households in the register"
+                    ),
+                ),
+            ),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.CHILDREN_IN_CARE,
             label="children in care",
             unit="children in care",
@@ -133,8 +152,12 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="the stored forecast of children_in_care/total",
             kinds=LEVEL_KINDS,
             recruitment=False,
+            reads=(
+                Reading(values=ALL_CHILDREN),
+                Reading(values=SeriesKey("children_in_care_entered"), forecast=ALL_CHILDREN),
+            ),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.INHOUSE_HOUSEHOLDS,
             label="in-house fostering households",
             unit="in-house fostering households",
@@ -145,8 +168,9 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="the stored forecast of households/care_type=in_house",
             kinds=LEVEL_KINDS,
             recruitment=True,
+            reads=(Reading(values=SeriesKey("households", f"care_type={IN_HOUSE}")),),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.SUPPORTED_LODGINGS_HOSTS,
             label="supported lodgings hosts",
             unit="supported lodgings hosts",
@@ -157,8 +181,15 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="the stored forecast of households/care_type=supported_lodgings",
             kinds=LEVEL_KINDS,
             recruitment=True,
+            reads=(
+                Reading(
+                    values=SeriesKey(
+                        "households", f"care_type={HouseholdCareType.SUPPORTED_LODGINGS.value}"
+                    )
+                ),
+            ),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.APPROVALS,
             label="households approved",
             unit="households approved",
@@ -169,8 +200,9 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="the stored forecast of approvals/total",
             kinds=FLOW_KINDS,
             recruitment=True,
+            reads=(Reading(values=SeriesKey("approvals")),),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.ENQUIRIES,
             label="enquiries received",
             unit="enquiries",
@@ -181,8 +213,9 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="the stored forecast of enquiries/total",
             kinds=FLOW_KINDS,
             recruitment=False,
+            reads=(Reading(values=SeriesKey("enquiries")),),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.STAYING_PUT_RATE,
             label="Staying Put rate",
             unit="percentage points",
@@ -197,8 +230,15 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="a proportion model fitted on demand to the stayed and leavers counts",
             kinds=PROPORTION_KINDS,
             recruitment=False,
+            reads=(
+                Reading(
+                    values=SeriesKey("staying_put", "stayed"),
+                    denominators=SeriesKey("staying_put", "leavers"),
+                    forecast=SeriesKey("staying_put", "rate"),
+                ),
+            ),
         ),
-        Metric(
+        MetricSpec(
             key=MetricKey.INHOUSE_OCCUPANCY,
             label="in-house foster care occupancy",
             unit="percentage points",
@@ -212,9 +252,21 @@ METRICS: dict[MetricKey, Metric] = {
             forecast_from="a proportion model fitted on demand to filled and available places",
             kinds=PROPORTION_KINDS,
             recruitment=False,
+            reads=(
+                Reading(
+                    values=IN_HOUSE_FILLED,
+                    denominators=SeriesKey("available_places", f"care_type={IN_HOUSE}"),
+                    forecast=SeriesKey("occupancy", f"care_type={IN_HOUSE}"),
+                ),
+            ),
         ),
     )
 }
+"""Every metric a target can be set on, with where its actuals come from (one entry each)."""
+METRICS: dict[MetricKey, Metric] = {
+    key: msgspec.convert(spec, Metric, from_attributes=True) for key, spec in SPECS.items()
+}
+"""The metrics as the API describes them."""
 
 
 def get_metric(key: str) -> Metric:
@@ -231,56 +283,8 @@ def list_metrics() -> list[Metric]:
     return list(METRICS.values())
 
 
-IN_HOUSE_FILLED = SeriesKey("filled_places", f"care_type={IN_HOUSE}")
-CHILDREN_IN_CARE = SeriesKey("children_in_care")
-READS: dict[MetricKey, tuple[Reading, ...]] = {
-    MetricKey.INHOUSE_FOSTER_CHILDREN: (
-        Reading(values=SeriesKey("children_in_care", f"category={IN_HOUSE_FOSTER}")),
-        Reading(
-            values=IN_HOUSE_FILLED,
-            note=(
-                "no SSDA903 data: children in in-house foster care are counted as the filled "
-                "places of in-house households in the register"
-            ),
-        ),
-    ),
-    MetricKey.CHILDREN_IN_CARE: (
-        Reading(values=CHILDREN_IN_CARE),
-        Reading(values=SeriesKey("children_in_care_entered"), forecast=CHILDREN_IN_CARE),
-    ),
-    MetricKey.INHOUSE_HOUSEHOLDS: (
-        Reading(values=SeriesKey("households", f"care_type={IN_HOUSE}")),
-    ),
-    MetricKey.SUPPORTED_LODGINGS_HOSTS: (
-        Reading(
-            values=SeriesKey(
-                "households", f"care_type={HouseholdCareType.SUPPORTED_LODGINGS.value}"
-            )
-        ),
-    ),
-    MetricKey.APPROVALS: (Reading(values=SeriesKey("approvals")),),
-    MetricKey.ENQUIRIES: (Reading(values=SeriesKey("enquiries")),),
-    MetricKey.STAYING_PUT_RATE: (
-        Reading(
-            values=SeriesKey("staying_put", "stayed"),
-            denominators=SeriesKey("staying_put", "leavers"),
-            forecast=SeriesKey("staying_put", "rate"),
-        ),
-    ),
-    MetricKey.INHOUSE_OCCUPANCY: (
-        Reading(
-            values=IN_HOUSE_FILLED,
-            denominators=SeriesKey("available_places", f"care_type={IN_HOUSE}"),
-            forecast=SeriesKey("occupancy", f"care_type={IN_HOUSE}"),
-        ),
-    ),
-}
-"""Where each metric's actuals come from, in order of preference: the first reading the
-authority has records for, else the last."""
-
-
 def _reading(session: Session, code: str, key: MetricKey) -> Reading:
-    readings = READS[key]
+    readings = SPECS[key].reads
     for reading in readings[:-1]:
         if series.available(session, code, reading.values):
             return reading

@@ -1,8 +1,8 @@
 """Strategy targets: what a council has committed to, measured on one of its metrics.
 
 A target is stored with its kind and the fields that kind takes (see `NewTarget`); its
-arithmetic (path, milestones, chances) is in `forecast.target_paths`, and its trajectory
-against actuals and forecasts in `tracker.trajectories`. Creating, changing and deleting a
+arithmetic (path, milestones, chances) is in `tracker.targets.kinds`, and its trajectory
+against actuals and forecasts in `tracker.targets.trajectories`. Creating, changing and deleting a
 target are audited by field name.
 """
 
