@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 
+import api.tables  # noqa: F401  (the API's own tables)
 from api.app import create_app
 from tracker.core import schema
 from tracker.core.access import Role, issue_token

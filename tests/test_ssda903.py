@@ -18,8 +18,9 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 from sqlalchemy import func, select, text
 
+import api.tables  # noqa: F401  (the API's own tables)
 from api.app import create_app
-from api.cli import main as cli
+from api.cli.base import main as cli
 from demo.ssda903 import generate
 from tests.conftest import COVENTRY, STOKE, bearer
 from tests.ssda903_files import (
@@ -31,7 +32,7 @@ from tests.ssda903_files import (
     upload,
     uploaded,
 )
-from tracker.capacity.figures import children_in_care as capacity_children_in_care
+from tracker.capacity.demand import children_in_care as capacity_children_in_care
 from tracker.children import figures
 from tracker.children.importer import import_ssda903
 from tracker.children.mapping import load_mapping, parse_mapping

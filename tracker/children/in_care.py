@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from forecast.months import month_label, year_ending_march
+from forecast.months import month_ends, month_label, year_ending_march
 from tracker.children.aggregates import Metric, entered, entered_total
 from tracker.children.mapping import Mapping
 from tracker.children.returns import loaded_years, return_for
@@ -33,7 +33,6 @@ from tracker.children.sources import (
 from tracker.children.tables import CareEpisode, MonthlyAggregate
 from tracker.core.sql import month_of
 from tracker.households.care_types import PlacementCategory
-from tracker.households.service import month_ends
 
 SHORT_BREAKS = "short_breaks"
 

@@ -1,5 +1,5 @@
-"""The SSDA903 commands of `fostering`: `import ssda903` (files of one or several years,
-replacing a year's return when asked), and `ssda903 returns` and `ssda903 withdraw`."""
+"""The SSDA903 commands: `import ssda903` (files of one or several years, replacing a year's
+return when asked), and `ssda903 returns` and `ssda903 withdraw`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from api.cli_common import CLI_CALLER, console, fail, open_database
+from api.cli.base import CLI_CALLER, console, fail, main, open_database
+from api.cli.files import import_group
 from tracker.core.db import Database
 from tracker.core.errors import DomainError, ImportRejectedError
 from tracker.core.settings import Settings
 
 
-@click.command("ssda903")
+@import_group.command("ssda903")
 @click.option("--authority", "authority_code", required=True)
 @click.option("--dry-run", is_flag=True, help="Check the files; store nothing.")
 @click.option(
@@ -83,7 +84,7 @@ def import_ssda903(
         )
 
 
-@click.group("ssda903")
+@main.group("ssda903")
 def ssda903_group() -> None:
     """SSDA903 returns stored: list them, withdraw one."""
 
