@@ -1,4 +1,4 @@
-"""Importing and exporting spreadsheets and SSDA903 returns."""
+"""Importing and exporting spreadsheets (SSDA903 returns: `api.cli.children`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 import click
 
 from api.cli.base import CLI_CALLER, console, fail, main, open_database
-from tracker.core.db import Database
 from tracker.core.errors import DomainError, ImportRejectedError
-from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
 
 
@@ -67,59 +65,6 @@ def import_households(authority_code: str, dry_run: bool, file: Path) -> None:
     from tracker.households.files import import_households as run_import
 
     _import_spreadsheet(run_import, authority_code, file, dry_run)
-
-
-@import_group.command("ssda903")
-@click.option("--authority", "authority_code", required=True)
-@click.option("--dry-run", is_flag=True, help="Check and merge the files; store nothing.")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-def import_ssda903(authority_code: str, dry_run: bool, files: tuple[Path, ...]) -> None:
-    """Import SSDA903 Header, Episodes and OC3 CSVs of one or several collection years (a
-    year in each file name, e.g. episodes_2022-23.csv): all-or-nothing, idempotent."""
-    from tracker.children.importer import SourceFile
-    from tracker.children.importer import import_ssda903 as run_import
-    from tracker.children.pseudonym import load_key
-
-    settings = Settings.from_env()
-    sources = [SourceFile(path.name, path.read_bytes()) for path in files]
-    try:
-        with Database.from_settings(settings).writing() as session:
-            report = run_import(
-                session, CLI_CALLER, authority_code, sources, load_key(settings), dry_run=dry_run
-            )
-    except ImportRejectedError as exc:
-        for error in exc.errors:
-            where = f"{error.file or ''} row {error.row}"
-            console.print(f"{where} {error.field or ''}: {error.message}", markup=False)
-        fail(f"{len(exc.errors)} error(s): nothing imported")
-    except DomainError as exc:
-        fail(exc.message)
-    for summary in report.files:
-        console.print(
-            f"{summary.name}: {summary.kind}, year ending March {summary.year}, "
-            f"{summary.rows} rows",
-            markup=False,
-        )
-    for label, counts in (
-        ("children", report.children),
-        ("episodes", report.episodes),
-        ("care leavers", report.care_leavers),
-    ):
-        console.print(
-            f"{label}: {counts.created} created, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged"
-        )
-    if report.superseded:
-        console.print(f"{report.superseded} episodes kept from a later year already stored")
-    console.print(
-        f"{report.warning_count} warning(s)" + (" (dry run: nothing stored)" if dry_run else "")
-    )
-    for issue in report.warnings[:10]:
-        console.print(
-            f"  {issue.file} row {issue.row} {issue.column or ''}: {issue.message}", markup=False
-        )
 
 
 @main.group("export")

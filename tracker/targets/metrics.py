@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from forecast.months import month_start
 from tracker.children.mapping import Mapping, load_mapping
+from tracker.children.staying_put import DEFINITION as STAYING_PUT_DEFINITION
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
@@ -48,8 +49,9 @@ class MetricKey(enum.StrEnum):
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
     """Where a metric's actuals come from: the series of its values (and of its denominators,
-    for a proportion), the stored forecast series its forecast is filed under, and a note to
-    say when this reading stands in for a better one that the authority has no records for."""
+    for a proportion), the stored forecast series its forecast is filed under, and a note shown
+    with them: the definition they follow, or that this reading stands in for a better one
+    that the authority has no records for."""
 
     values: SeriesKey
     denominators: SeriesKey | None = None
@@ -222,9 +224,10 @@ SPECS: dict[MetricKey, MetricSpec] = {
             shape=Shape.PROPORTION_FLOW,
             percent=True,
             measured=(
-                "young people who stayed with their foster carers at 18 as a percentage of those "
-                "who left foster care on their 18th birthday, over the 12 months ending with "
-                "each month"
+                "young people living with their former foster carers as a percentage of those "
+                "who left foster care on their 18th birthday and were eligible for care-leaver "
+                "support, as DfE publishes it (the notes give the definition), over the 12 "
+                "months ending with each month"
             ),
             actuals_from="SSDA903 episodes and OC3 (or monthly figures entered)",
             forecast_from="a proportion model fitted on demand to the stayed and leavers counts",
@@ -235,6 +238,7 @@ SPECS: dict[MetricKey, MetricSpec] = {
                     values=SeriesKey("staying_put", "stayed"),
                     denominators=SeriesKey("staying_put", "leavers"),
                     forecast=SeriesKey("staying_put", "rate"),
+                    note=STAYING_PUT_DEFINITION,
                 ),
             ),
         ),
