@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, post
 from sqlalchemy.orm import Session
 
+from api.dashboard.sessions import revoke
 from api.deps import WRITING
 from api.params import Limit, Offset, RecordId
 from tracker.core import audit
@@ -18,7 +19,6 @@ from tracker.core.access import (
     TokenRecord,
     issue_token,
     list_tokens,
-    revoke_token,
 )
 from tracker.core.audit import AuditRecord
 
@@ -80,10 +80,7 @@ class TokenController(Controller):
     )
     def revoke(self, token_id: RecordId, caller: Caller, session: Session) -> TokenRecord:
         """The token stops working at once."""
-        record = revoke_token(session, token_id)
-        audit.record(
-            session, caller, "revoke", "token", token_id, authority_code=record.authority_code
-        )
+        record = revoke(session, caller, token_id)
         session.commit()
         return record
 

@@ -39,8 +39,8 @@ from api.forecasts import ForecastController
 from api.funnel import FunnelController
 from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
-from api.idempotency import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
+from api.idempotency.middleware import IdempotencyMiddleware
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController

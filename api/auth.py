@@ -14,10 +14,10 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from api.dashboard.security import SESSION_COOKIE
+from api.dashboard.sessions import caller_for_session
 from api.rate_limit import record_failure, refuse_if_limited
 from tracker.core.access import Caller, caller_for
 from tracker.core.db import Database
-from tracker.web_sessions import caller_for_session
 
 DASHBOARD = re.compile(r"^/dashboard(?:/|$)")
 

@@ -9,8 +9,9 @@ from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from tracker.capacity import demand, register
 from tracker.capacity import figures as capacity
-from tracker.capacity.figures import (
+from tracker.capacity.schemas import (
     CapacityFigures,
     CategoryCount,
     ChildrenInCareEntry,
@@ -78,7 +79,7 @@ class CapacityController(Controller):
         self, authority: str, session: Session, today: date, as_at: date | None = None
     ) -> list[EthnicityCount]:
         """Counts below 5 are withheld, as the national statistics do."""
-        return capacity.carers_ethnicity(session, authority, as_at or today)
+        return register.carers_ethnicity(session, authority, as_at or today)
 
     @post(
         "/children-in-care",
@@ -91,7 +92,7 @@ class CapacityController(Controller):
         self, authority: str, data: ChildrenInCareEntry, caller: Caller, session: Session
     ) -> list[CategoryCount]:
         """Counts on a date (a later SSDA903 import fills the same figures)."""
-        result = capacity.record_children_in_care(session, authority, data)
+        result = demand.record_children_in_care(session, authority, data)
         audit.record(
             session,
             caller,
@@ -114,7 +115,7 @@ class CapacityController(Controller):
         self, authority: str, data: ExternalProvisionEntry, caller: Caller, session: Session
     ) -> ProvisionCounts:
         """IFA, children's homes or supported accommodation in the area, and the council's use."""
-        result = capacity.record_external_provision(session, authority, data)
+        result = demand.record_external_provision(session, authority, data)
         audit.record(
             session,
             caller,

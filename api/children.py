@@ -1,5 +1,6 @@
-"""Children-looked-after routes of one authority: SSDA903 import, monthly aggregates, and
-figures (starters, ceased, children in care, Staying Put, time in care).
+"""Children-looked-after routes of one authority: SSDA903 returns (import, replace, withdraw,
+list), monthly aggregates, and figures (starters, ceased, children in care, Staying Put,
+time in care).
 
 Every answer is a count: no child-level value leaves through these routes, so regional
 tokens of the authority's region read the figures too.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
@@ -34,6 +35,9 @@ from tracker.children.figures import (
 from tracker.children.importer import SourceFile, Ssda903Report, import_ssda903
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.children.pseudonym import load_key
+from tracker.children.returns import ReturnSummary, list_returns, parse_year
+from tracker.children.staying_put import DEFINITION
+from tracker.children.withdrawal import Withdrawal, withdraw_return
 from tracker.core.access import Caller
 from tracker.core.settings import Settings
 
@@ -88,8 +92,10 @@ class ChildrenController(Controller):
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> StartersReport:
-        """Children who started to be looked after (RNE S) each month (default: the last 12),
-        by age band at entry and the category of their first placement."""
+        """Children who started to be looked after each month (default: the last 12), by age
+        band at entry and the category of their first placement, as DfE counts them: each
+        child once a year ending 31 March (the first start), short breaks (legal status V3,
+        V4) left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
         return figures.starters(session, authority, start, end, mapping)
 
@@ -102,7 +108,9 @@ class ChildrenController(Controller):
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> CeasedReport:
-        """Periods of care that ended each month (an episode ending with a REC other than X1)."""
+        """Children who ceased to be looked after each month (an episode ending with a REC
+        other than X1), each child once a year ending 31 March (the last time), short
+        breaks left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
         return figures.ceased(session, authority, start, end)
 
@@ -115,7 +123,9 @@ class ChildrenController(Controller):
         today: date,
         as_at: date | None = None,
     ) -> InCareReport:
-        """Children in care on a date (default today) by placement category."""
+        """Children in care on a date (default today) by placement category, short breaks
+        left out and counted apart, from the return of the date's year (after the latest
+        return, that return's open episodes; `return_year` says which)."""
         return figures.children_in_care(session, authority, as_at or today, mapping)
 
     @get(
@@ -139,7 +149,13 @@ class ChildrenController(Controller):
             raise ClientException("at most 300 months at once", extra={"field": "date_from"})
         return figures.children_in_care_monthly(session, authority, start, end, mapping)
 
-    @get("/staying-put", opt=READ, sync_to_thread=True, summary="Staying Put per month and year")
+    @get(
+        "/staying-put",
+        opt=READ,
+        sync_to_thread=True,
+        summary="Staying Put at 18 per month and year, and at 19 and 20",
+        description=DEFINITION,
+    )
     def staying_put(
         self,
         authority: str,
@@ -149,9 +165,9 @@ class ChildrenController(Controller):
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> StayingPutReport:
-        """Young people who ceased care on their 18th birthday from a foster placement, how
-        many stayed with their carers (REC E17, or OC3 ACCOM Z) and the rate: per month, and
-        per year ending 31 March for every year the range touches."""
+        """Staying Put as DfE publishes it (the definition is in the answer): at 18 per month
+        and per year ending 31 March for every year the range touches, and at 19, 20 and 19
+        to 20 for those years."""
         start, end = period(date_from, date_to, today)
         return figures.staying_put(session, authority, start, end, mapping)
 
@@ -205,10 +221,13 @@ class ChildrenController(Controller):
         session: Session,
         settings: Settings,
         dry_run: bool = False,
+        replace: bool = False,
     ) -> Ssda903Report:
-        """Send the files as multipart/form-data parts named `files` (one or several collection
-        years; a year in each file name, e.g. episodes_2022-23.csv). All or nothing: errors
-        name file, row and column, and nothing is stored; a second import changes nothing.
+        """Send the files as multipart/form-data parts named `files`: CSV or xlsx, one or
+        several collection years (a year in each file name, e.g. episodes_2022-23.csv, or a
+        YEAR column). All or nothing: errors name file, row and column, and nothing is
+        stored; a second import changes nothing. Files that change a year already stored
+        are refused unless `replace=true`, when they replace that year's return (audited).
         `dry_run=true` checks and reports without storing."""
         uploads = list(data)
         if len(uploads) > MAX_FILES:
@@ -217,8 +236,36 @@ class ChildrenController(Controller):
             SourceFile(u.filename or f"file {i}", u.file.read()) for i, u in enumerate(uploads, 1)
         ]
         report = import_ssda903(
-            session, caller, authority, sources, load_key(settings), dry_run=dry_run
+            session,
+            caller,
+            authority,
+            sources,
+            load_key(settings),
+            dry_run=dry_run,
+            replace=replace,
         )
         if not dry_run:
             session.commit()
         return report
+
+    @get("/returns", opt=READ, sync_to_thread=True, summary="SSDA903 returns loaded")
+    def returns(self, authority: str, session: Session) -> list[ReturnSummary]:
+        """Each collection year's stored return: episodes, children, children in care at its
+        31 March, OC3 rows, and the episodes open at its end that the next return does not
+        carry (null when the next year is not loaded)."""
+        return list_returns(session, authority)
+
+    @delete(
+        "/ssda903/{year:str}",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="Withdraw a year's SSDA903 return",
+    )
+    def withdraw(self, authority: str, year: str, caller: Caller, session: Session) -> Withdrawal:
+        """Remove the return of a collection year written 2022-23 (its episodes and OC3 rows;
+        audited); 404 when none is stored. Figures of that year then have no return."""
+        result = withdraw_return(session, caller, authority, parse_year(year))
+        session.commit()
+        return result

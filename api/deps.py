@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
-from api.idempotency import IdempotencyKeyHeader, write_session
+from api.idempotency.middleware import IdempotencyKeyHeader, write_session
 from tracker.core.access import Caller
 from tracker.core.authorities import Authority
 from tracker.core.db import Database

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
 from api.etags import expected_version, with_etag
+from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
-from tracker.enquiries import service
+from tracker.enquiries import queries, service
 from tracker.enquiries.files import ImportReport
-from tracker.enquiries.service import (
+from tracker.enquiries.schemas import (
     Closure,
     EnquiryChanges,
     EnquiryFilter,
@@ -86,7 +87,7 @@ class EnquiryController(Controller):
             received_to=received_to,
             overdue=overdue,
         )
-        return service.list_enquiries(
+        return queries.list_enquiries(
             session, authority, filters, today, limit=limit, offset=offset
         )
 
@@ -101,7 +102,7 @@ class EnquiryController(Controller):
     ) -> EnquiryPage:
         """Open enquiries past a timeliness norm: first contact within one working day,
         application to approval within 8 months."""
-        return service.list_enquiries(
+        return queries.list_enquiries(
             session,
             authority,
             EnquiryFilter(),
@@ -116,12 +117,12 @@ class EnquiryController(Controller):
         self, authority: str, enquiry_id: RecordId, session: Session, today: date
     ) -> Response[EnquiryRecord]:
         """An enquiry with its ETag (send it back as If-Match to edit)."""
-        return with_etag(service.get_enquiry(session, authority, enquiry_id, today))
+        return with_etag(queries.get_enquiry(session, authority, enquiry_id, today))
 
     @get("/{enquiry_id:int}/history", opt=READ, sync_to_thread=True, summary="Enquiry history")
     def history(self, authority: str, enquiry_id: RecordId, session: Session) -> list[EventRecord]:
         """Every change of the enquiry, oldest first: date, who, note."""
-        return service.enquiry_history(session, authority, enquiry_id)
+        return queries.enquiry_history(session, authority, enquiry_id)
 
     @patch(
         "/{enquiry_id:int}",
@@ -260,6 +261,7 @@ class EnquiryController(Controller):
     ) -> EnquiryRecord:
         """Erase the enquirer's name, contacts, postcode and ethnicity; keep dates and stages."""
         record = service.erase_personal_data(session, caller, authority, enquiry_id, today)
+        forget_enquiry(session, authority, enquiry_id)
         session.commit()
         return record
 

@@ -20,16 +20,11 @@ from tracker.core import audit
 from tracker.core.access import Caller, Role
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting import runs as forecasts
-from tracker.forecasting.runs import (
-    LatestSeries,
-    RunRecord,
-    RunResults,
-    RunStatus,
-    SeriesResult,
-    Trigger,
-    VintageAccuracy,
-)
+from tracker.forecasting import results
+from tracker.forecasting.accuracy import VintageAccuracy, vintage_accuracy
+from tracker.forecasting.results import LatestSeries, RunRecord, RunResults, SeriesResult
+from tracker.forecasting.tables import RunStatus, Trigger
+from tracker.series.window import last_complete_month
 
 READ = {"access": "forecasts.read"}
 RUN = {"access": "forecasts.run"}
@@ -64,7 +59,7 @@ class ForecastController(Controller):
     @get("/series", opt=READ, sync_to_thread=True, summary="Series with a forecast")
     def series(self, authority: str, session: Session) -> list[LatestSeries]:
         """Every series with a stored forecast and the latest run that forecast it."""
-        return forecasts.latest_series(session, authority)
+        return results.latest_series(session, authority)
 
     @get("/latest", opt=READ, sync_to_thread=True, summary="Latest forecast of a series")
     def latest(
@@ -80,19 +75,19 @@ class ForecastController(Controller):
         admins)."""
         if paths and caller.role not in PATH_ROLES:
             raise PermissionDeniedException("sample paths are for managers and admins")
-        return forecasts.latest_forecast(session, authority, series_id, with_paths=paths)
+        return results.latest_forecast(session, authority, series_id, with_paths=paths)
 
     @get("/runs", opt=READ, sync_to_thread=True, summary="Run history")
     def runs(
         self, authority: str, session: Session, limit: Limit = 50, offset: Offset = 0
     ) -> list[RunRecord]:
         """Runs newest first: trigger, status, cut-off, progress (series done of total), error."""
-        return forecasts.list_runs(session, authority, limit=limit, offset=offset)
+        return results.list_runs(session, authority, limit=limit, offset=offset)
 
     @get("/runs/{run_id:int}", opt=READ, sync_to_thread=True, summary="A run and its results")
     def run(self, authority: str, session: Session, run_id: RecordId) -> RunResults:
         """A run's status and progress, and the forecast of every series it stored."""
-        return forecasts.run_results(session, authority, run_id)
+        return results.run_results(session, authority, run_id)
 
     @post("/runs", opt=RUN, sync_to_thread=True, status_code=202, summary="Start a run")
     def start(
@@ -122,10 +117,10 @@ class ForecastController(Controller):
     ) -> list[VintageAccuracy]:
         """Each past run's forecasts against what has happened since (up to the last complete
         month): mean absolute error, scaled error, bias, and 80%/95% interval coverage."""
-        return forecasts.vintage_accuracy(
+        return vintage_accuracy(
             session,
             authority,
             series_id,
-            cutoff=forecasts.last_complete_month(today),
+            cutoff=last_complete_month(today),
             mapping=load_mapping(settings.placement_mapping),
         )

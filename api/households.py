@@ -11,9 +11,9 @@ from api.deps import IN_SCOPE, WRITING
 from api.etags import expected_version, with_etag
 from api.params import Limit, Offset, RecordId
 from tracker.core.access import Caller
-from tracker.households import service
+from tracker.households import placements, queries, service, unavailability
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
-from tracker.households.service import (
+from tracker.households.schemas import (
     HouseholdChange,
     HouseholdDetails,
     HouseholdPage,
@@ -61,7 +61,7 @@ class HouseholdController(Controller):
         offset: Offset = 0,
     ) -> HouseholdPage:
         """Households approved by `as_at` (default today), as they were then."""
-        return service.list_households(
+        return queries.list_households(
             session,
             authority,
             as_at or today,
@@ -81,14 +81,14 @@ class HouseholdController(Controller):
         as_at: date | None = None,
     ) -> Response[HouseholdRecord]:
         """A household as at a date (default today), with filled, vacant and unavailable places."""
-        return with_etag(service.get_household(session, authority, household_id, as_at or today))
+        return with_etag(queries.get_household(session, authority, household_id, as_at or today))
 
     @get("/{household_id:int}/history", opt=READ, sync_to_thread=True, summary="Dated history")
     def history(
         self, authority: str, household_id: RecordId, session: Session
     ) -> list[VersionRecord]:
         """Every period of the household: status, places, ages and terms, from when to when."""
-        return service.household_history(session, authority, household_id)
+        return queries.household_history(session, authority, household_id)
 
     @post(
         "/{household_id:int}/changes",
@@ -156,7 +156,7 @@ class HouseholdController(Controller):
         self, authority: str, household_id: RecordId, session: Session, as_at: date | None = None
     ) -> list[PlacementRecord]:
         """The household's placements (only those running on `as_at` when given)."""
-        return service.list_placements(session, authority, household_id, as_at)
+        return placements.list_placements(session, authority, household_id, as_at)
 
     @post(
         "/{household_id:int}/placements",
@@ -176,7 +176,7 @@ class HouseholdController(Controller):
     ) -> Response[PlacementRecord]:
         """409 `capacity_exceeded` beyond the approved places, 409 `child_already_placed` when
         the child's placements would overlap, 409 `household_not_active` when not active."""
-        record = service.place_child(session, caller, authority, household_id, data, today)
+        record = placements.place_child(session, caller, authority, household_id, data, today)
         session.commit()
         return Response(record, status_code=201)
 
@@ -197,7 +197,9 @@ class HouseholdController(Controller):
         today: date,
     ) -> Response[UnavailabilityRecord]:
         """Approved places that cannot take a child for a while, with the reason."""
-        record = service.mark_unavailable(session, caller, authority, household_id, data, today)
+        record = unavailability.mark_unavailable(
+            session, caller, authority, household_id, data, today
+        )
         session.commit()
         return Response(record, status_code=201)
 
@@ -227,7 +229,7 @@ class PlacementController(Controller):
         today: date,
     ) -> PlacementRecord:
         """The child left the household on `end_on`."""
-        record = service.end_placement(session, caller, authority, placement_id, data, today)
+        record = placements.end_placement(session, caller, authority, placement_id, data, today)
         session.commit()
         return record
 
@@ -249,7 +251,7 @@ class PlacementController(Controller):
         today: date,
     ) -> UnavailabilityRecord:
         """The places are available again from `end_on`."""
-        record = service.end_unavailability(
+        record = unavailability.end_unavailability(
             session, caller, authority, unavailability_id, data.end_on, today
         )
         session.commit()

@@ -16,7 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from tracker.children.figures import Metric as AggregateMetric
 from tracker.enquiries.stages import Status as EnquiryStatus
 from tracker.targets.metrics import Metric
-from tracker.targets.paths import Status as TargetStatus
+from tracker.targets.status import Status as TargetStatus
 
 REF_PREFIX = "#/components/schemas/"
 

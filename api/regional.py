@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from api.access import may_reach_authority
 from api.deps import WRITING
 from api.downloads import download_operation
-from tracker.capacity import regional
-from tracker.capacity.regional import LoadReport, RegionalCapacity
+from tracker.capacity import regional, returns
+from tracker.capacity.regional import RegionalCapacity
+from tracker.capacity.returns import LoadReport
 from tracker.core.access import Caller
 from tracker.enquiries.timeliness import LONDON
 
@@ -177,7 +178,7 @@ class CapacityReturnController(Controller):
         """Send the CSV as the request body. All-or-nothing: errors name the row and field.
         Loading a council's return for a date replaces the one stored for that date, so the
         same file twice changes nothing."""
-        report = regional.load_returns(session, caller, body, today)
+        report = returns.load_returns(session, caller, body, today)
         session.commit()
         state.regions.invalidate()
         return report

@@ -23,7 +23,8 @@ from tracker.children.mapping import Mapping
 from tracker.core.access import Caller
 from tracker.core.errors import InvalidValueError
 from tracker.scenarios import service
-from tracker.scenarios.service import (
+from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
+from tracker.scenarios.schemas import (
     ActualsSuggestion,
     Comparison,
     Projection,
@@ -101,7 +102,7 @@ class ScenarioController(Controller):
     ) -> ActualsSuggestion:
         """Inputs whose baseline is the children in care (SSDA903, else monthly figures) on
         the latest 31 March on or before `as_at` (default today); 409 without figures."""
-        return service.scenario_inputs_from_actuals(session, authority, as_at or today, mapping)
+        return scenario_inputs_from_actuals(session, authority, as_at or today, mapping)
 
     @get("/{scenario_id:int}", opt=READ, sync_to_thread=True, summary="One scenario")
     def read(

@@ -18,7 +18,7 @@ from tracker.core.settings import Settings
 from tracker.targets import metrics, trajectories
 from tracker.targets import service as targets
 from tracker.targets.metrics import Metric
-from tracker.targets.service import NewTarget, TargetRecord
+from tracker.targets.schemas import NewTarget, TargetRecord
 from tracker.targets.trajectories import Trajectory
 
 READ = {"access": "targets.read"}

@@ -11,7 +11,7 @@
 For each backend it creates a fresh database (a temporary SQLite file; for PostgreSQL a new
 database fostering_bench_<random>, dropped afterwards), runs `fostering db upgrade` and
 `fostering authority add E06000021` through the installed CLI and preloads it
-(bench/preload.py): `tracker.demo.generate_demo` with the 14 West Midlands authorities of
+(bench/preload.py): `demo.generate.generate_demo` with the 14 West Midlands authorities of
 the shipped reference (E06000021 first), so years of enquiries and a household register of
 several thousand households across the region, then E06000021's enquiries topped up to
 --enquiries by the own loader. Authorities given to --returns are loaded as aggregate
@@ -1389,7 +1389,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--loader",
         choices=["auto", "demo", "own"],
         default="auto",
-        help="auto: tracker.demo if it works, topped up by the own loader",
+        help="auto: demo.generate if it works, topped up by the own loader",
     )
     parser.add_argument("--workers", type=int, default=1, help="server workers, both servers (1)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2, <= clients)")

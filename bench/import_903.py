@@ -4,16 +4,19 @@
     .venv/bin/python bench/import_903.py [--rows 100000] [--enquiries 20000]
                                          [--backends sqlite,postgresql] [--seed 903]
 
-SSDA903: tracker.ssda903.synthetic generates Header, Episodes and OC3 files of ten collection
-years (2014-15 to 2023-24) whose Episodes files hold exactly --rows rows in all (episodes open
-across years repeat, as in the DfE returns). For each backend a fresh database is made (a
-temporary SQLite file; for PostgreSQL a new database fostering_bench_<random> on
-FOSTERING_BENCH_PG, default postgresql://postgres@127.0.0.1:5432/postgres, dropped
-afterwards), migrated, and given one authority. Then, each in its own transaction:
+SSDA903: demo.ssda903 generates Header, Episodes and OC3 files of ten collection years
+(2014-15 to 2023-24) whose Episodes files hold exactly --rows rows in all (episodes open
+across years repeat, as in the DfE returns; each return is stored whole, so every row is
+stored). For each backend a fresh database is made (a temporary SQLite file; for PostgreSQL
+a new database fostering_bench_<random> on FOSTERING_BENCH_PG, default
+postgresql://postgres@127.0.0.1:5432/postgres, dropped afterwards), migrated, and given one
+authority. Then, each in its own transaction:
 
-    check    a dry run: read, check, merge and derive every row; nothing written
+    check    a dry run: read, check and derive every row; nothing written
     import   the real import: the same work, then the writes and the commit
     again    the same files once more: every record is found unchanged
+    replace  the last year's files again, one episode fewer, replacing that year's return
+    withdraw the last year's return withdrawn
 
 `write` is import - check. Rows per second count episode rows (the Header and OC3 rows are
 reported beside them). The enquiry spreadsheet: --enquiries generated CSV rows imported into
@@ -50,7 +53,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from demo.ssda903 import SyntheticSet, generate  # noqa: E402
-from tracker.children.importer import import_ssda903  # noqa: E402
+from tracker.children.importer import SourceFile, import_ssda903  # noqa: E402
+from tracker.children.rows import year_label  # noqa: E402
+from tracker.children.withdrawal import withdraw_return  # noqa: E402
 from tracker.core import schema  # noqa: E402
 from tracker.core.access import Caller, Role  # noqa: E402
 from tracker.core.authorities import NewAuthority, add_authority  # noqa: E402
@@ -62,6 +67,7 @@ from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Inte
 AUTHORITY = NewAuthority(code="E06000021", name="Stoke-on-Trent", region="West Midlands")
 CALLER = Caller(token_id=None, name="bench", role=Role.ADMIN)
 KEY = b"bench-pseudonym-key"
+FIRST_YEAR, LAST_YEAR = 2015, 2024
 PG_ADMIN = os.environ.get("FOSTERING_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -95,13 +101,32 @@ def _prepared(database: Database) -> Iterator[Database]:
         database.dispose()
 
 
-def timed_import(database: Database, synthetic: SyntheticSet, dry_run: bool) -> tuple[float, Any]:
+def timed_import(
+    database: Database, files: list[SourceFile], dry_run: bool = False, replace: bool = False
+) -> tuple[float, Any]:
     started = time.perf_counter()
     with database.writing() as session:
         report = import_ssda903(
-            session, CALLER, AUTHORITY.code, synthetic.files, KEY, dry_run=dry_run
+            session, CALLER, AUTHORITY.code, files, KEY, dry_run=dry_run, replace=replace
         )
     return time.perf_counter() - started, report
+
+
+def last_year_less_one(synthetic: SyntheticSet, year: int) -> list[SourceFile]:
+    """The last year's files, the last row of its Episodes file left out."""
+    label = f"{year - 1}-{year % 100:02d}"
+    files = [f for f in synthetic.files if label in f.name]
+    episodes = next(f for f in files if f.name.startswith("episodes"))
+    lines = episodes.content.decode().splitlines(keepends=True)
+    shorter = SourceFile(episodes.name, "".join(lines[:-1]).encode())
+    return [shorter if f is episodes else f for f in files]
+
+
+def timed_withdrawal(database: Database, year: int) -> tuple[float, Any]:
+    started = time.perf_counter()
+    with database.writing() as session:
+        result = withdraw_return(session, CALLER, AUTHORITY.code, year)
+    return time.perf_counter() - started, result
 
 
 def enquiry_csv(rows: int, seed: int, today: date) -> bytes:
@@ -144,11 +169,16 @@ def run_backend(
 ) -> dict[str, Any]:
     rows = synthetic.episode_rows
     with fresh_database(backend) as database:
-        check_s, checked = timed_import(database, synthetic, dry_run=True)
-        import_s, imported = timed_import(database, synthetic, dry_run=False)
-        again_s, again = timed_import(database, synthetic, dry_run=False)
-        assert checked.episodes.created == imported.episodes.created
+        check_s, checked = timed_import(database, synthetic.files, dry_run=True)
+        import_s, imported = timed_import(database, synthetic.files)
+        again_s, again = timed_import(database, synthetic.files)
+        assert checked.episodes.created == imported.episodes.created == rows
         assert (again.episodes.created, again.episodes.updated) == (0, 0)
+        replace_s, replaced = timed_import(
+            database, last_year_less_one(synthetic, LAST_YEAR), replace=True
+        )
+        assert (replaced.episodes.removed, replaced.replaced) == (1, [year_label(LAST_YEAR)])
+        withdraw_s, withdrawn = timed_withdrawal(database, LAST_YEAR)
         enquiry_s, enquiry_report = timed_enquiries(database, enquiries, today)
         enquiry_again_s, enquiry_again = timed_enquiries(database, enquiries, today)
         assert enquiry_report.created == enquiry_rows
@@ -168,6 +198,9 @@ def run_backend(
             "check_rows_per_s": round(rows / check_s),
             "second_import_s": round(again_s, 3),
             "second_import_unchanged": again.episodes.unchanged,
+            "replace_last_year_s": round(replace_s, 3),
+            "withdraw_last_year_s": round(withdraw_s, 3),
+            "withdrawn_episodes": withdrawn.episodes,
         },
         "enquiries": {
             "rows": enquiry_rows,
@@ -189,7 +222,9 @@ def main() -> None:
     today = london_today()
 
     started = time.perf_counter()
-    synthetic = generate(seed=args.seed, first_year=2015, last_year=2024, episode_rows=args.rows)
+    synthetic = generate(
+        seed=args.seed, first_year=FIRST_YEAR, last_year=LAST_YEAR, episode_rows=args.rows
+    )
     generate_s = time.perf_counter() - started
     size = sum(len(f.content) for f in synthetic.files)
     print(
@@ -207,7 +242,9 @@ def main() -> None:
         print(
             f"{backend:>10}  SSDA903 {s['episode_rows']} rows: check {s['check_s']:.1f} s, "
             f"write {s['write_s']:.1f} s, import {s['import_s']:.1f} s = "
-            f"{s['rows_per_s']} rows/s; second import {s['second_import_s']:.1f} s"
+            f"{s['rows_per_s']} rows/s; second import {s['second_import_s']:.1f} s; "
+            f"replace the last year {s['replace_last_year_s']:.1f} s, withdraw it "
+            f"{s['withdraw_last_year_s']:.1f} s ({s['withdrawn_episodes']} episodes)"
         )
         print(
             f"{'':>10}  enquiries {e['rows']} rows: {e['import_s']:.1f} s = "

@@ -32,17 +32,10 @@ from sqlalchemy import func, select
 from tracker.core.access import Caller, Role
 from tracker.core.audit import AuditEntry
 from tracker.core.db import Database
-from tracker.enquiries.service import (
-    Closure,
-    Enquiry,
-    EnquiryEvent,
-    NewEnquiry,
-    StageMove,
-    advance_enquiry,
-    close_enquiry,
-    create_enquiry,
-)
+from tracker.enquiries.schemas import Closure, NewEnquiry, StageMove
+from tracker.enquiries.service import advance_enquiry, close_enquiry, create_enquiry
 from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 LOADER = Caller(token_id=None, name="bench-loader", role=Role.ADMIN)
@@ -268,7 +261,7 @@ def return_rows(codes: Sequence[str], as_at: date) -> bytes:
 
 def load_capacity_returns(database: Database, codes: Sequence[str], today: date) -> dict[str, Any]:
     """Load `codes` as aggregate capacity returns as at today (tracker.regional.load_returns)."""
-    from tracker.capacity.regional import load_returns
+    from tracker.capacity.returns import load_returns
 
     with database.writing() as session:
         report = load_returns(session, LOADER, return_rows(codes, today), today)
@@ -284,9 +277,10 @@ def load_capacity_returns(database: Database, codes: Sequence[str], today: date)
 def region_volume(database: Database, region: str, today: date) -> dict[str, Any]:
     """What the region holds: authorities, enquiries, households (stored, and active or on
     hold today by the regional view's roll-up), placements and capacity returns."""
-    from tracker.capacity.regional import CapacityReturn, regional_capacity
+    from tracker.capacity.regional import regional_capacity
+    from tracker.capacity.tables import CapacityReturn
     from tracker.core.authorities import Authority
-    from tracker.households.service import Household, Placement
+    from tracker.households.tables import Household, Placement
 
     with database.read_session() as session:
         codes = list(

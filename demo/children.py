@@ -8,13 +8,15 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from demo.ssda903 import STAYING_PUT_RATE, generate
-from tracker.children.importer import import_ssda903, year_ending_march
+from forecast.months import year_ending_march
+from tracker.children.importer import import_ssda903
 from tracker.core.access import SYSTEM
 from tracker.reference import AuthorityFigures
 
-# In the synthetic returns a council holds about 3.2 children in care per child starting a
-# year (children stay a little over three years on average), so starters = CLA / 3.2.
-CHILDREN_PER_STARTER = 3.2
+# In the synthetic returns a council holds about 3.4 children in care per child starting a
+# year; sizing starters as CLA / 3.6 keeps Stoke-on-Trent's near its published 1,063 in
+# care, 178-287 starters a year and 15-30 Staying Put leavers at 18 (DfE, 2020-2025).
+CHILDREN_PER_STARTER = 3.6
 FALLBACK_CHILDREN = 500
 
 

@@ -42,8 +42,7 @@ import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -51,40 +50,27 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tracker.capacity.figures import ChildrenInCareFigure, ExternalProvisionFigure
-from tracker.enquiries.timeliness import LONDON
+from demo import DEMO_ACTOR
+from demo.draws import at_work, pick, poisson
 from tracker.enquiries.vocabulary import Ethnicity, Interest
 from tracker.households.care_types import (
     DeregistrationReason,
-    ExternalProvision,
     HouseholdCareType,
     HouseholdStatus,
-    PlacementCategory,
     Term,
     UnavailableReason,
 )
-from tracker.households.service import (
-    EARLIEST,
-    Household,
-    HouseholdVersion,
-    Placement,
-    Unavailability,
-)
+from tracker.households.rules import EARLIEST
+from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
 from tracker.reference import AuthorityFigures
 
 __all__ = [
     "ApprovedEnquiry",
     "RegisterPlan",
-    "children_in_care_rows",
-    "external_provision_rows",
     "plan_register",
-    "store_figures",
     "store_register",
 ]
 
-STOKE = "E06000021"
-DEMO_ACTOR = "demo"
-SOURCE = "demo"
 
 HC = HouseholdCareType
 T = Term
@@ -177,38 +163,6 @@ PLACES_CORRECTION = 3.0
 CHANGE_RATE = 0.004  # per household and month: approved places changed at a review
 STOCK_NET_CAP = 0.06  # of the stock a year: the largest net change the demo keeps
 REVIEW_OVERDUE = 0.08
-
-# Children in care by placement category: a mix near England's (foster care about 70%).
-CARE_MIX: dict[PlacementCategory, float] = {
-    PlacementCategory.IN_HOUSE_FOSTER: 0.27,
-    PlacementCategory.CONNECTED_FOSTER: 0.17,
-    PlacementCategory.IFA_FOSTER: 0.23,
-    PlacementCategory.OTHER_COUNCIL_FOSTER: 0.02,
-    PlacementCategory.CHILDRENS_HOME: 0.10,
-    PlacementCategory.OTHER_RESIDENTIAL: 0.02,
-    PlacementCategory.SUPPORTED_ACCOMMODATION: 0.05,
-    PlacementCategory.PLACED_WITH_PARENTS: 0.07,
-    PlacementCategory.PLACED_FOR_ADOPTION: 0.03,
-    PlacementCategory.OTHER: 0.04,
-}
-# Children in care on 31 March of a year, as the councils' own strategies give them.
-SEED_CHILDREN: dict[str, dict[int, int]] = {STOKE: {2022: 1022, 2023: 1109}}
-# Children with in-house and connected carers on 31 March (Stoke 2023-28, section 7).
-SEED_FOSTER: dict[str, dict[int, dict[PlacementCategory, int]]] = {
-    STOKE: {2023: {PlacementCategory.IN_HOUSE_FOSTER: 211, PlacementCategory.CONNECTED_FOSTER: 205}}
-}
-# (provision, households, places, used by the council) on a date (Stoke 2023-28: April 2023).
-SEED_PROVISION: dict[
-    str, tuple[date, tuple[tuple[ExternalProvision, int | None, int, int], ...]]
-] = {
-    STOKE: (
-        date(2023, 3, 31),
-        (
-            (ExternalProvision.IFA_FOSTERING, 92, 219, 94),
-            (ExternalProvision.PRIVATE_CHILDRENS_HOME, None, 57, 3),
-        ),
-    )
-}
 
 
 class ApprovedEnquiry(msgspec.Struct, frozen=True):
@@ -339,22 +293,6 @@ def _targets(figures: AuthorityFigures) -> _Targets:
     )
 
 
-def _pick(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
-    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean <= 0:
-        return 0
-    if mean > 50:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
-
-
 def _day_between(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
@@ -424,12 +362,12 @@ class _Simulation:
 
     def _version(self, care_type: HouseholdCareType, terms: set[Term]) -> dict[str, Any]:
         rng = self.rng
-        places: int = _pick(rng, self.places[care_type])
+        places: int = pick(rng, self.places[care_type])
         if care_type is HC.CONNECTED:
             low = rng.choice((0, 0, 1, 2, 3, 5, 7, 9, 11, 13))
             age_min, age_max = low, min(17, low + rng.randint(2, 8))
         else:
-            age_min, age_max = _pick(rng, AGE_RANGES[care_type])
+            age_min, age_max = pick(rng, AGE_RANGES[care_type])
         for term, chance in TERMS[care_type]:
             if term is T.SIBLING_GROUP and places < 2:
                 continue
@@ -467,7 +405,7 @@ class _Simulation:
                 if term is not None:
                     terms.add(term)
         else:
-            chosen: Ethnicity | None = _pick(self.rng, ETHNICITY_MIX)
+            chosen: Ethnicity | None = pick(self.rng, ETHNICITY_MIX)
             ethnicity = chosen.value if chosen else None
         version = self._version(care_type, terms) | {"valid_from": approved_on}
         home = _Home(care_type, approved_on, version, enquiry.id if enquiry else None, ethnicity)
@@ -479,7 +417,7 @@ class _Simulation:
         """Households approved before the window, with the children placed at its start."""
         rng = self.rng
         for _ in range(count):
-            care_type: HouseholdCareType = _pick(rng, CARE_TYPES)
+            care_type: HouseholdCareType = pick(rng, CARE_TYPES)
             longest = {HC.IN_HOUSE: 25.0, HC.CONNECTED: 8.0}.get(care_type, 4.0)
             years = min(longest, 0.1 + rng.gammavariate(1.5, 4.0))
             approved_on = max(EARLIEST, self.start - timedelta(days=round(years * 365.25) + 1))
@@ -498,8 +436,8 @@ class _Simulation:
         rng = self.rng
         plan: dict[tuple[int, int], list[tuple[date, Any, Any]]] = {}
         for first, last, level in self._years(years):
-            count = _poisson(rng, self.targets.approvals * level)
-            kinds: list[HouseholdCareType] = [_pick(rng, CARE_TYPES) for _ in range(count)]
+            count = poisson(rng, self.targets.approvals * level)
+            kinds: list[HouseholdCareType] = [pick(rng, CARE_TYPES) for _ in range(count)]
             in_house = sum(1 for k in kinds if k is HC.IN_HOUSE)
             offered = [e for e in self.enquiries if first <= e.approved_on <= last]
             linked = rng.sample(offered, min(in_house, round(0.9 * len(offered))))
@@ -530,7 +468,7 @@ class _Simulation:
     # Placements and unavailable periods
 
     def _duration(self, care_type: HouseholdCareType) -> int:
-        low, high = _pick(self.rng, [((lo, hi), w) for w, lo, hi in DURATIONS[care_type]])
+        low, high = pick(self.rng, [((lo, hi), w) for w, lo, hi in DURATIONS[care_type]])
         return round(math.exp(self.rng.uniform(math.log(low), math.log(high))))
 
     def _child(self, start: date) -> str:
@@ -647,7 +585,7 @@ class _Simulation:
             for slot in home.slots:  # children move on and periods end that day
                 if slot.item is not None and slot.item.end > day:
                     slot.item.end = day
-            reason: DeregistrationReason = _pick(
+            reason: DeregistrationReason = pick(
                 rng, LEAVING.get(home.care_type, LEAVING[HC.IN_HOUSE])
             )
             home.status = HouseholdStatus.DEREGISTERED
@@ -752,7 +690,7 @@ class _Simulation:
             if slot.free_from > last:
                 continue
             begin = _day_between(rng, max(first, slot.free_from), last)
-            reason, low, high = _pick(rng, [((r, lo, hi), w) for r, w, lo, hi in BLOCKS])
+            reason, low, high = pick(rng, [((r, lo, hi), w) for r, w, lo, hi in BLOCKS])
             end = max(begin + timedelta(days=rng.randint(low, high)), last + timedelta(days=1))
             slots = [slot]
             if rng.random() < 0.25:
@@ -814,11 +752,6 @@ def plan_register(
     return RegisterPlan(homes=simulation.homes, start=start, today=today)
 
 
-def _at(day: date, rng: random.Random) -> datetime:
-    start = datetime.combine(day, time(8, 30), tzinfo=LONDON)
-    return (start + timedelta(minutes=rng.randint(0, 540))).astimezone(UTC)
-
-
 def _last_review(rng: random.Random, home: _Home, today: date) -> date | None:
     """The latest annual review before the household left (or today); a few are overdue."""
     until = home.left_on or today
@@ -846,7 +779,7 @@ def store_register(
     homes: list[_Home] = sorted(plan.homes, key=lambda h: h.approved_on)
     rows: list[dict[str, Any]] = []
     for number, home in enumerate(homes, start=1):
-        created = _at(max(home.approved_on, start), rng)
+        created = at_work(max(home.approved_on, start), rng)
         review = _last_review(rng, home, today)
         changed = max(home.versions[-1]["valid_from"], review or home.approved_on, start)
         rows.append(
@@ -859,7 +792,7 @@ def store_register(
                 "last_review_on": review,
                 "version": len(home.versions),
                 "created_at": created,
-                "updated_at": max(created, _at(changed, rng)),
+                "updated_at": max(created, at_work(changed, rng)),
             }
         )
     if not rows:
@@ -891,7 +824,7 @@ def store_register(
                     "child_ref": placement.child,
                     "start_on": placement.start,
                     "end_on": placement.end if placement.end <= today else None,
-                    "created_at": _at(max(placement.start, start), rng),
+                    "created_at": at_work(max(placement.start, start), rng),
                 }
             )
         for block in home.blocks:
@@ -914,131 +847,3 @@ def store_register(
     if blocks:
         session.execute(insert(Unavailability), blocks, execution_options=options)
     return len(rows), len(placements), len(blocks)
-
-
-def _dates(start: date, today: date) -> list[date]:
-    """31 March of every year in the window, and the latest month end."""
-    dates = [date(y, 3, 31) for y in range(start.year, today.year + 1)]
-    dates = [d for d in dates if start <= d <= today]
-    month_end = date(today.year, today.month, 1) - timedelta(days=1)
-    if today == date(today.year, today.month, 1) + relativedelta(months=1, days=-1):
-        month_end = today
-    if month_end >= start and month_end not in dates:
-        dates.append(month_end)
-    return dates
-
-
-def _totals(rng: random.Random, figures: AuthorityFigures, first: int, last: int) -> dict[int, int]:
-    """Children in care on 31 March of each year from `first` to `last`."""
-    anchors = dict(SEED_CHILDREN.get(figures.code, {}))
-    if figures.children_in_care and figures.cla_year:
-        anchors.setdefault(figures.cla_year, figures.children_in_care)
-    if not anchors:
-        anchors[last] = round(2.3 * (figures.children_in_foster_care_2019 or 10))
-    known = sorted(anchors)
-    totals: dict[int, float] = {}
-    for year in range(min(first, known[0]), max(last, known[-1]) + 1):
-        if year in anchors:
-            totals[year] = anchors[year]
-            continue
-        before = [k for k in known if k < year]
-        after = [k for k in known if k > year]
-        if before and after:
-            a, b = before[-1], after[0]
-            totals[year] = anchors[a] + (anchors[b] - anchors[a]) * (year - a) / (b - a)
-    for year in range(known[0] - 1, min(first, known[0]) - 1, -1):
-        totals[year] = totals[year + 1] * math.exp(rng.gauss(0, 0.035))
-    for year in range(known[-1] + 1, max(last, known[-1]) + 1):
-        totals[year] = totals[year - 1] * math.exp(rng.gauss(0, 0.035))
-    return {year: round(value) for year, value in totals.items()}
-
-
-def _split(total: int, shares: dict[PlacementCategory, float]) -> dict[PlacementCategory, int]:
-    """Whole numbers in proportion to `shares` that add up to `total` (largest remainders)."""
-    whole = sum(shares.values())
-    exact = {k: total * v / whole for k, v in shares.items()}
-    counts = {k: math.floor(v) for k, v in exact.items()}
-    left = total - sum(counts.values())
-    for k in sorted(exact, key=lambda k: counts[k] - exact[k])[:left]:
-        counts[k] += 1
-    return counts
-
-
-def children_in_care_rows(
-    rng: random.Random, figures: AuthorityFigures, start: date, today: date
-) -> list[dict[str, Any]]:
-    """Children in care by category on each 31 March of the window and the latest month end."""
-    dates = _dates(start, today)
-    if not dates:
-        return []
-    totals = _totals(rng, figures, dates[0].year - 1, dates[-1].year + 1)
-    seeds = SEED_FOSTER.get(figures.code, {})
-    base = dict(CARE_MIX)
-    if seeds:  # the council's own mix, in the year it gives it
-        year = min(seeds)
-        for category, children in seeds[year].items():
-            base[category] = children / totals[year]
-        rest = 1 - sum(base[c] for c in seeds[year])
-        others = sum(v for k, v in CARE_MIX.items() if k not in seeds[year])
-        for category in CARE_MIX:
-            if category not in seeds[year]:
-                base[category] = CARE_MIX[category] * rest / others
-    drift = dict.fromkeys(CARE_MIX, 0.0)
-    rows = []
-    for as_at in dates:
-        march = as_at.year if as_at >= date(as_at.year, 3, 31) else as_at.year - 1
-        part = (as_at - date(march, 3, 31)).days / 365
-        total = round(totals[march] + (totals[march + 1] - totals[march]) * part)
-        drift = {k: 0.8 * v + rng.gauss(0, 0.04) for k, v in drift.items()}
-        shares = {k: base[k] * math.exp(drift[k]) for k in CARE_MIX}
-        fixed = seeds.get(as_at.year, {}) if as_at == date(as_at.year, 3, 31) else {}
-        counts = _split(
-            total - sum(fixed.values()), {k: shares[k] for k in CARE_MIX if k not in fixed}
-        )
-        counts |= fixed
-        rows += [
-            {
-                "authority_code": figures.code,
-                "as_at": as_at,
-                "category": category.value,
-                "children": counts[category],
-                "source": SOURCE,
-                "recorded_at": _at(min(today, as_at + timedelta(days=14)), rng),
-            }
-            for category in CARE_MIX
-        ]
-    return rows
-
-
-def external_provision_rows(code: str, today: date, rng: random.Random) -> list[dict[str, Any]]:
-    """Local provision the council's strategy counts (Stoke-on-Trent only)."""
-    if code not in SEED_PROVISION:
-        return []
-    as_at, figures = SEED_PROVISION[code]
-    if as_at > today:
-        return []
-    return [
-        {
-            "authority_code": code,
-            "as_at": as_at,
-            "provision": provision.value,
-            "households": households,
-            "places": places,
-            "used_by_authority": used,
-            "recorded_at": _at(min(today, as_at + timedelta(days=30)), rng),
-        }
-        for provision, households, places, used in figures
-    ]
-
-
-def store_figures(
-    session: Session, cic: list[dict[str, Any]], provision: list[dict[str, Any]]
-) -> int:
-    """Insert children in care and external provision figures; returns the rows stored."""
-    if cic:
-        session.execute(insert(ChildrenInCareFigure), cic)
-    if provision:
-        session.execute(
-            insert(ExternalProvisionFigure), provision, execution_options={"render_nulls": True}
-        )
-    return len(cic) + len(provision)

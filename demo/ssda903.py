@@ -3,11 +3,15 @@ CSV files for tests, the import benchmark and the demo.
 
 Children enter care through the years (more in summer, fewer in December), with the DfE's
 age mix; they move placements, change legal status, go home, are adopted or placed under a
-special guardianship order, or stay until their 18th birthday, when about 60% of those in
-foster care stay put with their carers (REC E17). Each collection year (1 April to 31 March)
-has its own files, repeating every episode open at any time in that year with DEC and REC
-blank when the episode ended after the year, as the DfE returns do. Identifiers, dates of
-birth, UPNs and postcodes are invented.
+special guardianship order, or stay until their 18th birthday. Of those who leave foster
+care then, about the given share (60% by default) go on living with their former foster
+carers: OC3 says so for nearly all (a few have no OC3 row), REC E17 mostly agrees but not
+always, a few return home or die, and fewer stay on at 19 and 20 (DfE, England 2018: 55% at
+18, 31% at 19, 21% at 20). A few children are looked after only under agreed series of short
+breaks (legal status V3, V4). Each collection year (1 April to 31 March) has its own files,
+repeating every episode open at any time in that year with DEC and REC blank when the
+episode ended after the year, as the DfE returns do. Identifiers, dates of birth, UPNs and
+postcodes are invented.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ AGE_AT_ENTRY: tuple[tuple[tuple[int, int], float], ...] = (
 # More children come into care over the summer, fewer in December (Coventry).
 MONTH_WEIGHT = (0.95, 0.9, 1.0, 0.95, 1.0, 1.1, 1.15, 1.1, 1.1, 1.0, 0.95, 0.8)
 STAYING_PUT_RATE = 0.6
+# Of those living with former foster carers at 18, the share still there at 19 and at 20
+# (DfE, England 2018: 31 / 55 and 21 / 55; 2024: 32% at 19 to 20 against 62% at 18).
+STILL_STAYING = {19: 0.7, 20: 0.5}
+# Children looked after only under agreed series of short breaks, per child starting care.
+SHORT_BREAK_SHARE = 0.04
 HOME_DISTRICTS = ("ST1 3", "ST2 8", "ST3 5", "ST4 7", "ST6 1", "ST6 5", "ST10 2")
 AWAY_DISTRICTS = ("WS11 4", "DE13 0", "CW1 2", "WV10 9", "B23 6", "SK17 6")
 NEIGHBOURS = ("E10000028", "E06000051", "E08000031", "E10000007", "E06000049")
@@ -94,6 +103,8 @@ class _Child:
     episodes: list[_Episode] = field(default_factory=list)
     # Collection year -> OC3 (IN_TOUCH, ACTIV, ACCOM), for the 18th to 21st birthdays.
     leaver: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    # Leaving foster care at 18: whether they go on living with their foster carers.
+    stays: bool = False
     child_id: str = ""
     upn: str = ""
 
@@ -165,7 +176,7 @@ class _Simulation:
     def _first_place(self, age: int) -> tuple[str, str]:
         rng = self.rng
         if age >= 16:
-            kind = _pick(rng, (("foster", 0.45), ("home", 0.15), ("supported", 0.35), ("z", 0.05)))
+            kind = _pick(rng, (("foster", 0.3), ("home", 0.15), ("supported", 0.5), ("z", 0.05)))
         elif age >= 10:
             kind = _pick(rng, (("foster", 0.78), ("home", 0.12), ("parents", 0.05), ("z", 0.05)))
         else:
@@ -195,7 +206,7 @@ class _Simulation:
     def _next_place(self, current: str, age: int) -> tuple[str, str]:
         rng = self.rng
         if current in codes.FOSTER_PLACES:
-            if age >= 16 and rng.random() < 0.3:
+            if age >= 16 and rng.random() < 0.6:
                 return self._place_of("supported")
             return self._place_of("foster" if rng.random() < 0.85 else "home")
         if current == "K2":
@@ -210,10 +221,22 @@ class _Simulation:
         elif age < 10:
             options = (("home", 0.48), ("sgo", 0.15), ("to_18", 0.37))
         elif age < 16:
-            options = (("home", 0.5), ("to_18", 0.45), ("other", 0.05))
+            options = (("home", 0.52), ("to_18", 0.4), ("other", 0.08))
         else:
-            options = (("home", 0.3), ("to_18", 0.7))
+            options = (("home", 0.35), ("to_18", 0.55), ("other", 0.1))
         return _pick(self.rng, options)
+
+    def short_breaks(self, entered: date) -> _Child:
+        """A disabled child looked after only under an agreed series of short breaks (legal
+        status V3 or V4) with in-house carers, for one to four years or to 18."""
+        rng = self.rng
+        age = rng.randint(5, 16)
+        birth = entered - timedelta(days=age * 365 + rng.randint(0, 364))
+        child = _Child(entered=entered, birth=birth, sex=rng.choice("12"), ethnic="WBRI", cin="N2")
+        end = min(entered + timedelta(days=rng.randint(365, 1460)), _birthday(birth, 18))
+        episode = self._episode(child, entered, "S", rng.choice(("V3", "V4")), "U4", "PR1")
+        episode.dec, episode.rec = end, "E8"
+        return child
 
     def _period(self, child: _Child, age: int) -> None:
         """One period of care: placements and legal status changes, and how it ends."""
@@ -223,9 +246,9 @@ class _Simulation:
         outcome = self._outcome(age)
         adoption_on = None
         if outcome == "home":
-            end = entered + timedelta(days=7 + int(rng.expovariate(1 / 330)))
+            end = entered + timedelta(days=7 + int(rng.expovariate(1 / 480)))
         elif outcome == "sgo":
-            end = entered + timedelta(days=rng.randint(365, 1100))
+            end = entered + timedelta(days=rng.randint(450, 1500))
         elif outcome == "adoption":
             adoption_on = entered + timedelta(days=rng.randint(240, 540))
             end = adoption_on + timedelta(days=rng.randint(120, 400))
@@ -255,6 +278,11 @@ class _Simulation:
                 abs((review - d).days) > 3 for d, _ in changes
             ):
                 changes.append((review, "L"))
+        # Many young people move on to supported accommodation at 16 or 17 ("U" below).
+        step_down = child.birth + timedelta(days=rng.randint(16 * 365 + 180, 18 * 365 - 20))
+        if outcome == "to_18" and entered < step_down < end and rng.random() < 0.4:
+            changes = [(d, kind) for d, kind in changes if d < step_down]
+            changes.append((step_down, "U"))
         changes.sort()
 
         place, provider = self._first_place(age)
@@ -265,14 +293,16 @@ class _Simulation:
             episode.dec, episode.rec = when, codes.CONTINUES
             if rne == "P":
                 place, provider = self._next_place(place, age_now)
+            elif rne == "U":
+                rne, (place, provider) = "P", self._place_of("supported")
             elif rne == "T":
                 place, provider, ls = rng.choice(("A5", "A6")), rng.choice(("PR1", "PR5")), "E1"
             else:
                 ls = "C1"
             episode = self._episode(child, when, rne, ls, place, provider)
         episode.dec = end
-        episode.rec = self._ending(outcome, place)
-        self._leaver(child, end, episode.rec, place)
+        episode.rec = self._ending(child, outcome, place)
+        self._leaver(child, end)
 
     def _episode(
         self, child: _Child, decom: date, rne: str, ls: str, place: str, provider: str
@@ -299,14 +329,16 @@ class _Simulation:
         child.episodes.append(episode)
         return episode
 
-    def _ending(self, outcome: str, place: str) -> str:
+    def _ending(self, child: _Child, outcome: str, place: str) -> str:
         rng = self.rng
         foster = place in codes.FOSTER_PLACES
         if outcome == "to_18":
             if foster:
-                if rng.random() < self.staying_put_rate:
+                child.stays = rng.random() < self.staying_put_rate
+                # REC E17 mostly agrees with where the young person then lives, not always.
+                if rng.random() < (0.9 if child.stays else 0.05):
                     return codes.STAYED_PUT
-                return _pick(rng, (("E5", 0.4), ("E6", 0.25), ("E8", 0.35)))
+                return _pick(rng, (("E5", 0.4), ("E6", 0.25), ("E8", 0.3), ("E3", 0.05)))
             return _pick(rng, (("E5", 0.6), ("E6", 0.2), ("E8", 0.2)))
         if outcome == "adoption":
             return rng.choice(("E11", "E12"))
@@ -316,19 +348,24 @@ class _Simulation:
             return _pick(rng, (("E13", 0.35), ("E4A", 0.45), ("E41", 0.1), ("E4B", 0.1)))
         return _pick(rng, (("E8", 0.5), ("E3", 0.3), ("E9", 0.2)))
 
-    def _leaver(self, child: _Child, end: date, rec: str, place: str) -> None:
-        """OC3 accommodation in the years of the 18th to 21st birthdays, for those who left
-        care at 16 or over."""
+    def _leaver(self, child: _Child, end: date) -> None:
+        """OC3 rows in the years of the 18th to 21st birthdays, for those who left care at 16
+        or over: living with former foster carers (ACCOM Z1) for those who stay, fewer each
+        year; some have no row, a few returned home (RHOM) or died."""
         if end < _birthday(child.birth, 16):
             return
         rng = self.rng
-        stayed = rec == codes.STAYED_PUT
-        # A few stay with their former carers although another reason was recorded.
-        if not stayed and place in codes.FOSTER_PLACES and end == _birthday(child.birth, 18):
-            stayed = rng.random() < 0.06
         for age in range(18, 22):
+            if rng.random() < 0.05:
+                continue
             year = year_ending_march(_birthday(child.birth, age))
-            still = stayed and (age == 18 or rng.random() < 0.7 ** (age - 18))
+            if rng.random() < 0.003:
+                child.leaver[year] = ("DIED", "", "")
+                return
+            still = child.stays and (age == 18 or rng.random() < STILL_STAYING.get(age, 0.25))
+            if not still and rng.random() < 0.02:
+                child.leaver[year] = ("RHOM", "", "")
+                continue
             in_touch = "YES" if still or rng.random() < 0.85 else rng.choice(("NO", "REFU"))
             accom = "Z1" if still else rng.choice(LEAVER_ACCOM)
             child.leaver[year] = (in_touch, rng.choice(LEAVER_ACTIV), accom)
@@ -419,6 +456,8 @@ def _simulate(
     # Start 19 years early so the first year holds the long-stayers of earlier years.
     start, end = date(first_year - 19, 4, 1), date(last_year, 3, 31)
     children = [simulation.child(day) for day in simulation.arrivals(per_year, start, end)]
+    breaks = simulation.arrivals(per_year * SHORT_BREAK_SHARE, date(first_year - 5, 4, 1), end)
+    children += [simulation.short_breaks(day) for day in breaks]
     return [c for c in children if _in_files(c, first_year, last_year)]
 
 

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from forecast.backtest import describe_failure
 
 Item = TypeVar("Item")
-Options = TypeVar("Options")
 Task = Callable[[list[Any], Any], bytes]
 Outcome = tuple[int, bytes | str]
 Runner = Callable[[Task, list[list[Any]], Any, int, str | None], Iterator[Outcome]]

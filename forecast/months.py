@@ -62,3 +62,31 @@ def month_labels(first: date, last: date) -> list[str]:
     """Every month from `first`'s to `last`'s as YYYY-MM (empty when `last` is earlier)."""
     start = month_start(first)
     return [month_label(add_months(start, i)) for i in range(months_between(start, last) + 1)]
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from `first`'s month to `last`'s month."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        ends.append(following - timedelta(days=1))
+        year, month = following.year, following.month
+    return ends
+
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def month_name(month: date) -> str:
+    """A month in words, as "March 2026"."""
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+def months_from(first: date, last: date) -> list[date]:
+    """The first day of every month from `first`'s to `last`'s."""
+    start = month_start(first)
+    return [add_months(start, i) for i in range(months_between(start, last) + 1)]

@@ -29,26 +29,26 @@ from tracker.core.db import Database
 from tracker.core.errors import ConflictError
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
-from tracker.forecasting.runs import (
+from tracker.forecasting.lease import (
     LEASE_TTL,
-    SKIPPED_HELD,
     AlreadyForecastError,
-    ForecastRun,
     LeaseHeldError,
-    RunStatus,
-    Trigger,
-    abandon_runs_of,
     claim_run,
+    renew_lease,
+)
+from tracker.forecasting.runs import (
+    SKIPPED_HELD,
+    abandon_runs_of,
     fail_run,
     finish_run,
-    last_complete_month,
     mark_abandoned,
     record_progress,
     record_skipped,
-    renew_lease,
-    series_for_authority,
     start_run,
 )
+from tracker.forecasting.tables import ForecastRun, RunStatus, Trigger
+from tracker.series.registry import series_for_authority
+from tracker.series.window import last_complete_month
 
 log = logging.getLogger("fostering.jobs")
 HEARTBEAT_EVERY = LEASE_TTL / 4

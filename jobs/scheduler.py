@@ -3,7 +3,7 @@ in a separate `fostering worker` process.
 
 Jobs live in the database (`SQLAlchemyJobStore`, table `apscheduler_jobs`), so the schedule
 and its next run time survive restarts. Every process that starts a scheduler would run a due
-job; the authority's lease in the database (`tracker.forecasts`) lets one run through and
+job; the authority's lease in the database (`tracker.forecasting.lease`) lets one run through and
 records the others as skipped.
 
 Misfires: a run missed while every process was down runs once when one starts again
@@ -30,7 +30,7 @@ from jobs.forecast_refresh import recover_runs, refresh_forecasts
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting.runs import RunStatus, Trigger
+from tracker.forecasting.tables import RunStatus, Trigger
 
 log = logging.getLogger("fostering.jobs")
 

@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 
+import api.tables  # noqa: F401  (the API's own tables)
 from api.app import create_app
 from tracker.core import schema
 from tracker.core.access import Role, issue_token
@@ -24,6 +25,8 @@ from tracker.core.db import Database, normalise_url
 from tracker.core.settings import Settings
 from tracker.tables import metadata
 
+# Fixtures of their own subjects (the SSDA903 tests' app with a pseudonym key).
+pytest_plugins = ("tests.ssda903_files",)
 PG_ADMIN_URL = normalise_url(
     os.environ.get("FOSTERING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 )

@@ -17,13 +17,13 @@ from litestar.testing import TestClient
 from sqlalchemy import MetaData, select
 
 from api.app import create_app
+from demo.plans import appendix1_inputs
 from jobs.forecast_refresh import claim, forecast_options
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.access import Role, issue_token, revoke_token
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting.runs import Trigger
-from tracker.scenarios.service import appendix1_inputs
+from tracker.forecasting.tables import Trigger
 
 METHODS = ("get", "post", "put", "patch", "delete")
 UNAUTHENTICATED = ("none", "malformed", "unknown", "revoked")

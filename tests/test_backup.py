@@ -15,14 +15,16 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, select, text
 
-from api.cli import main
+from api.cli.base import main
 from tests.conftest import IN_CI, PG_ADMIN_URL, STOKE, _postgres_available
 from tracker.core import schema
 from tracker.core.access import Caller, Role
 from tracker.core.authorities import NewAuthority, add_authority
 from tracker.core.backup import backup
 from tracker.core.db import Database
-from tracker.enquiries.service import Enquiry, NewEnquiry, create_enquiry
+from tracker.enquiries.schemas import NewEnquiry
+from tracker.enquiries.service import create_enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 from tracker.enquiries.vocabulary import Channel
 

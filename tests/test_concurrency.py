@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
-from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import LATER_STAGES, STAGE_ORDER
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 
 CLIENTS = 50

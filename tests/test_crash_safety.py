@@ -24,15 +24,15 @@ import httpx
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from api.cli import main
+from api.cli.base import main
 from demo.generate import generate_demo
 from jobs.scheduler import JOBSTORE_TABLE, SCHEDULE_JOB_ID
 from tests.conftest import STOKE, bearer
 from tests.live_server import FOSTERING, ServeProcess, server_env
 from tracker.core.db import Database
-from tracker.enquiries.service import Enquiry, EnquiryEvent
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import london_today
-from tracker.forecasting.runs import ForecastRun, RunLease
+from tracker.forecasting.tables import ForecastRun, RunLease
 
 TODAY = london_today()
 # SQLite needs enough wide rows to fill its page cache, so that the uncommitted write spills

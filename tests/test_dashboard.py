@@ -25,38 +25,40 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.dashboard.layout import this_and_last_year
+from api.dashboard.sessions import (
+    SESSION_LIFETIME,
+    WebSession,
+    caller_for_session,
+    purge_expired,
+    revoke,
+    start_session,
+)
 from api.dashboard.tables import change, display, label, percent
 from api.dashboard.targets import STATUS_WORDS
 from demo.generate import generate_demo
+from demo.plans import appendix1_inputs, demo_targets, stoke_planning_inputs
 from forecast.types import ForecastOptions
 from jobs.forecast_refresh import refresh_forecasts
 from tests.conftest import STOKE, _empty, bearer
-from tracker.capacity.figures import place_counts
-from tracker.core.access import SYSTEM, Role, issue_token, revoke_token
+from tracker.capacity.register import place_counts
+from tracker.core.access import SYSTEM, Role, issue_token
 from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError
 from tracker.core.settings import Settings
 from tracker.core.table_export import CellFormat, csv_bytes, safe_text, xlsx_bytes
 from tracker.enquiries.funnel import funnel_report
-from tracker.enquiries.service import Enquiry, EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.queries import list_enquiries
+from tracker.enquiries.schemas import EnquiryFilter, Overdue
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 from tracker.scenarios.service import (
-    appendix1_inputs,
     compare_scenarios,
     create_scenario,
     delete_scenario,
     list_scenarios,
-    stoke_planning_inputs,
 )
-from tracker.targets.service import create_target, demo_targets, list_targets
+from tracker.targets.service import create_target, list_targets
 from tracker.targets.trajectories import trajectories
-from tracker.web_sessions import (
-    SESSION_LIFETIME,
-    WebSession,
-    caller_for_session,
-    purge_expired,
-    start_session,
-)
 
 TELFORD = "E06000020"  # Telford and Wrekin: a small West Midlands council, quick to fill
 PAGES = ("", "/funnel", "/capacity", "/targets", "/forecasts", "/scenarios")
@@ -242,7 +244,7 @@ def test_a_revoked_token_cannot_sign_in_and_its_open_sessions_stop_at_once(web, 
     assert sign_in(web, issued.secret).status_code == 303
     assert web.get("/dashboard/funnel").status_code == 200
     with demo.database.writing() as session:
-        revoke_token(session, issued.record.id)
+        revoke(session, SYSTEM, issued.record.id)
     with demo.database.read_session() as session:
         left = session.scalar(
             select(func.count())

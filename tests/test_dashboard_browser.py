@@ -32,7 +32,7 @@ from api.dashboard.layout import this_and_last_year
 from api.dashboard.tables import display, percent
 from api.dashboard.targets import STATUS_WORDS
 from tests.test_dashboard import TELFORD, fill_demo
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.settings import Settings

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo data (`tracker.demo`)."""
+"""Tests for the synthetic demo data (`demo/`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from demo.generate import DEFAULT_AUTHORITIES, DemoSummary, generate_demo
-from tracker.capacity.figures import (
-    ChildrenInCareFigure,
-    ExternalProvisionFigure,
-    capacity_figures,
-    monthly_flows,
-)
+from tracker.capacity.figures import capacity_figures, monthly_flows
+from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.children.figures import children_in_care, staying_put
 from tracker.children.mapping import load_mapping
 from tracker.children.tables import CareEpisode
@@ -28,19 +24,20 @@ from tracker.core.access import SYSTEM, Role, caller_for
 from tracker.core.authorities import Authority, NewAuthority, add_authority
 from tracker.core.db import Database
 from tracker.core.errors import ConflictError, InvalidValueError
-from tracker.enquiries.service import Enquiry, EnquiryEvent, reached_stages
+from tracker.enquiries.queries import reached_stages
 from tracker.enquiries.stages import ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import first_contact_due
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
-from tracker.households.service import (
+from tracker.households.queries import version_on
+from tracker.households.schemas import NewHousehold
+from tracker.households.service import approve_household
+from tracker.households.tables import (
     Household,
     HouseholdVersion,
-    NewHousehold,
     Placement,
     Unavailability,
-    approve_household,
     decode_terms,
-    version_on,
 )
 from tracker.reference import load_reference
 from tracker.scenarios.service import list_scenarios

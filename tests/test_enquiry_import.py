@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.cli import main as cli
+from api.cli.base import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.db import Database
 from tracker.core.settings import Settings

@@ -25,8 +25,9 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select, text
 
 from api.app import create_app
-from api.cli import main
+from api.cli.base import main
 from demo.generate import generate_demo
+from forecast.months import add_months
 from forecast.types import (
     CandidateScore,
     ForecastOptions,
@@ -42,22 +43,13 @@ from tracker.core.access import SYSTEM
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting.runs import (
-    SKIPPED_HELD,
-    ForecastResult,
-    ForecastRun,
-    RunLease,
-    RunStatus,
-    Trigger,
-    add_months,
-    claim_run,
-    finish_run,
-    last_complete_month,
-    series_for_authority,
-    start_run,
-    unpack_paths,
-    vintage_accuracy,
-)
+from tracker.forecasting.accuracy import vintage_accuracy
+from tracker.forecasting.lease import claim_run
+from tracker.forecasting.results import unpack_paths
+from tracker.forecasting.runs import SKIPPED_HELD, finish_run, start_run
+from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, RunStatus, Trigger
+from tracker.series.registry import series_for_authority
+from tracker.series.window import last_complete_month
 
 TODAY = date(2026, 3, 15)
 CUTOFF = date(2026, 2, 1)

@@ -8,14 +8,8 @@ from tests.conftest import STOKE, bearer
 from tracker.core.access import SYSTEM
 from tracker.core.authorities import AuthorityChanges, change_authority
 from tracker.enquiries.funnel import Dimension, funnel_report, monthly_series
-from tracker.enquiries.service import (
-    Closure,
-    NewEnquiry,
-    StageMove,
-    advance_enquiry,
-    close_enquiry,
-    create_enquiry,
-)
+from tracker.enquiries.schemas import Closure, NewEnquiry, StageMove
+from tracker.enquiries.service import advance_enquiry, close_enquiry, create_enquiry
 from tracker.enquiries.stages import ClosureReason, Stage
 from tracker.enquiries.vocabulary import Channel
 

@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from api.cli import main as cli
+from api.cli.base import main as cli
 from tests.conftest import COVENTRY, STOKE, bearer
 from tracker.core.db import Database
-from tracker.households.files import EXPORT_HEADER
+from tracker.households.sheet import EXPORT_HEADER
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = (

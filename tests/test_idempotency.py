@@ -9,13 +9,13 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select, update
 
+from api.idempotency import store as idempotency
+from api.idempotency.store import IdempotencyRecord
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
-from tracker import idempotency
 from tracker.core.clock import utcnow
-from tracker.enquiries.service import Enquiry
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
-from tracker.idempotency import IdempotencyRecord
 
 BASE = f"/api/v1/authorities/{STOKE}/enquiries"
 TODAY = london_today()

@@ -22,7 +22,8 @@ from tracker.core.access import SYSTEM
 from tracker.core.db import Database
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import HouseholdCareType
-from tracker.households.service import NewHousehold, approve_household
+from tracker.households.schemas import NewHousehold
+from tracker.households.service import approve_household
 
 AS_AT = "2022-03-31"
 WEST_MIDLANDS = "/api/v1/regions/West%20Midlands/capacity"

@@ -4,7 +4,7 @@ import logging
 
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli.base import main
 from tests.conftest import STOKE, bearer
 from tracker.core.access import caller_for
 

@@ -29,7 +29,8 @@ from tests.test_crash_safety import (
 )
 from tracker.core.db import Database
 from tracker.enquiries.timeliness import london_today
-from tracker.forecasting.runs import ForecastRun, RunLease, Trigger, claim_run
+from tracker.forecasting.lease import claim_run
+from tracker.forecasting.tables import ForecastRun, RunLease, Trigger
 
 EXIT_WITHIN_S = 30
 

@@ -1,4 +1,4 @@
-"""Target arithmetic (`forecast.target_paths`): each kind's path and milestones, chances read
+"""Target arithmetic (`tracker.targets`): each kind's path and milestones, chances read
 off sample paths on cases whose answer is known exactly or analytically, the status rule at
 its boundaries, and the gap in words. Pure: no database."""
 
@@ -12,25 +12,11 @@ import pytest
 from scipy import stats
 
 from forecast.months import add_months
-from tracker.targets.paths import (
-    Direction,
-    History,
-    Kind,
-    Shape,
-    Simulation,
-    Status,
-    TargetSpec,
-    assess,
-    chance,
-    gap_sentence,
-    measure_actual,
-    measure_paths,
-    milestones,
-    path_upper,
-    path_value,
-    status_of,
-    threshold,
-)
+from tracker.targets.assessment import assess
+from tracker.targets.kinds import Direction, Kind, target_spec
+from tracker.targets.measure import History, Shape, Simulation, measure_actual, measure_paths
+from tracker.targets.status import Status, chance, status_of
+from tracker.targets.wording import gap_sentence
 
 M = date  # months are first days
 
@@ -43,81 +29,81 @@ def level(value: float, months: int) -> History:
 
 
 def test_compound_growth_grows_by_the_rate_each_year_and_in_between_by_its_root():
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.COMPOUND_GROWTH,
         start=M(2023, 3, 1),
         end=M(2028, 3, 1),
         baseline_value=211,
         annual_rate=2.0,
     )
-    assert path_value(spec, M(2023, 3, 1)) == 211
-    assert path_value(spec, M(2024, 3, 1)) == pytest.approx(215.22)
-    assert path_value(spec, M(2028, 3, 1)) == pytest.approx(211 * 1.02**5)  # 232.96
-    assert path_value(spec, M(2023, 9, 1)) == pytest.approx(211 * 1.02**0.5)
-    assert path_value(spec, M(2023, 2, 1)) is None
-    assert path_value(spec, M(2028, 4, 1)) is None
+    assert spec.path_value(M(2023, 3, 1)) == 211
+    assert spec.path_value(M(2024, 3, 1)) == pytest.approx(215.22)
+    assert spec.path_value(M(2028, 3, 1)) == pytest.approx(211 * 1.02**5)  # 232.96
+    assert spec.path_value(M(2023, 9, 1)) == pytest.approx(211 * 1.02**0.5)
+    assert spec.path_value(M(2023, 2, 1)) is None
+    assert spec.path_value(M(2028, 4, 1)) is None
 
 
 def test_level_by_date_is_a_straight_line_from_baseline_to_target():
     # Staffordshire: 29 supported lodgings hosts, 5 more a year for three years.
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2023, 3, 1),
         end=M(2026, 3, 1),
         baseline_value=29,
         target_value=44,
     )
-    assert path_value(spec, M(2024, 3, 1)) == pytest.approx(34)
-    assert path_value(spec, M(2024, 9, 1)) == pytest.approx(36.5)
-    assert path_value(spec, M(2026, 3, 1)) == pytest.approx(44)
+    assert spec.path_value(M(2024, 3, 1)) == pytest.approx(34)
+    assert spec.path_value(M(2024, 9, 1)) == pytest.approx(36.5)
+    assert spec.path_value(M(2026, 3, 1)) == pytest.approx(44)
 
 
 def test_an_annual_count_path_is_the_year_to_date_share_and_its_milestone_the_whole_year():
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.ANNUAL_COUNT, start=M(2023, 4, 1), end=M(2028, 3, 1), target_value=33
     )
-    assert path_value(spec, M(2025, 4, 1)) == pytest.approx(2.75)
-    assert path_value(spec, M(2025, 9, 1)) == pytest.approx(16.5)
-    assert path_value(spec, M(2026, 3, 1)) == pytest.approx(33)
-    assert threshold(spec, M(2025, 9, 1)) == 33
+    assert spec.path_value(M(2025, 4, 1)) == pytest.approx(2.75)
+    assert spec.path_value(M(2025, 9, 1)) == pytest.approx(16.5)
+    assert spec.path_value(M(2026, 3, 1)) == pytest.approx(33)
+    assert spec.threshold(M(2025, 9, 1)) == 33
 
 
 def test_floors_ceilings_and_bands_hold_their_levels():
-    floor = TargetSpec(kind=Kind.FLOOR, start=M(2023, 4, 1), lower=85)
-    ceiling = TargetSpec(
+    floor = target_spec(kind=Kind.FLOOR, start=M(2023, 4, 1), lower=85)
+    ceiling = target_spec(
         kind=Kind.FLOOR, start=M(2023, 4, 1), direction=Direction.AT_MOST, upper=90
     )
-    band = TargetSpec(kind=Kind.BAND, start=M(2023, 4, 1), lower=80, upper=92)
+    band = target_spec(kind=Kind.BAND, start=M(2023, 4, 1), lower=80, upper=92)
     month = M(2030, 1, 1)
-    assert path_value(floor, month) == 85 and path_upper(floor, month) is None
-    assert path_value(ceiling, month) == 90
-    assert (path_value(band, month), path_upper(band, month)) == (80, 92)
+    assert floor.path_value(month) == 85 and floor.path_upper(month) is None
+    assert ceiling.path_value(month) == 90
+    assert (band.path_value(month), band.path_upper(month)) == (80, 92)
 
 
 def test_milestones_are_each_march_after_the_start_and_the_target_date():
-    growth = TargetSpec(
+    growth = target_spec(
         kind=Kind.COMPOUND_GROWTH,
         start=M(2023, 3, 1),
         end=M(2028, 3, 1),
         baseline_value=1,
         annual_rate=2,
     )
-    assert milestones(growth) == [M(y, 3, 1) for y in range(2024, 2029)]
-    level_target = TargetSpec(
+    assert growth.milestones() == [M(y, 3, 1) for y in range(2024, 2029)]
+    level_target = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2025, 6, 1),
         end=M(2027, 9, 1),
         baseline_value=1,
         target_value=2,
     )
-    assert milestones(level_target) == [M(2026, 3, 1), M(2027, 3, 1), M(2027, 9, 1)]
-    count = TargetSpec(
+    assert level_target.milestones() == [M(2026, 3, 1), M(2027, 3, 1), M(2027, 9, 1)]
+    count = target_spec(
         kind=Kind.ANNUAL_COUNT, start=M(2023, 4, 1), end=M(2028, 3, 1), target_value=33
     )
-    assert milestones(count) == [M(y, 3, 1) for y in range(2024, 2029)]
-    open_floor = TargetSpec(kind=Kind.FLOOR, start=M(2026, 12, 1), lower=85)
-    assert milestones(open_floor) == []
-    assert milestones(open_floor, open_end=M(2028, 11, 1)) == [
+    assert count.milestones() == [M(y, 3, 1) for y in range(2024, 2029)]
+    open_floor = target_spec(kind=Kind.FLOOR, start=M(2026, 12, 1), lower=85)
+    assert open_floor.milestones() == []
+    assert open_floor.milestones(open_end=M(2028, 11, 1)) == [
         M(2027, 3, 1),
         M(2028, 3, 1),
         M(2028, 11, 1),
@@ -148,7 +134,7 @@ def test_proportions_are_percentages_of_the_summed_parts():
 
 def test_the_chance_is_the_share_of_paths_meeting_the_target_exactly():
     values = np.array([110.0] * 700 + [90.0] * 300)
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2025, 1, 1),
         end=M(2026, 1, 1),
@@ -156,7 +142,7 @@ def test_the_chance_is_the_share_of_paths_meeting_the_target_exactly():
         target_value=100,
     )
     assert chance(spec, values, M(2026, 1, 1)) == 0.7
-    reduction = TargetSpec(
+    reduction = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2025, 1, 1),
         end=M(2026, 1, 1),
@@ -175,7 +161,7 @@ def test_a_gaussian_random_walk_matches_the_normal_distribution():
     walk = start + rng.normal(0, sigma, size=(paths, 24)).cumsum(axis=1)
     history = History(start=M(2024, 1, 1), values=[start] * 12)  # last actual Dec 2024
     simulation = Simulation(first=M(2025, 1, 1), values=walk)
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2024, 12, 1),
         end=M(2025, 12, 1),
@@ -201,7 +187,7 @@ def test_an_annual_count_adds_the_months_observed_to_the_paths_of_the_rest():
     simulation = Simulation(
         first=M(2025, 12, 1), values=rng.poisson(2.0, size=(20_000, 12)).astype(float)
     )
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.ANNUAL_COUNT, start=M(2025, 4, 1), end=M(2026, 3, 1), target_value=33
     )
     values = measure_paths(Shape.FLOW, history, simulation, M(2026, 3, 1), year_to_date=True)
@@ -226,7 +212,7 @@ def test_a_proportion_over_a_year_partly_observed_matches_the_binomial():
     simulation = Simulation(
         first=M(2025, 10, 1), values=stayed, denominators=np.full((20_000, 12), 5.0)
     )
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2025, 3, 1),
         end=M(2026, 3, 1),
@@ -247,7 +233,7 @@ def test_a_floor_met_at_its_date_may_still_dip_below_on_the_way():
     simulation = Simulation(
         first=M(2026, 1, 1), values=numerators, denominators=np.full((1000, 6), 100.0)
     )
-    spec = TargetSpec(kind=Kind.FLOOR, start=M(2025, 4, 1), end=M(2026, 6, 1), lower=85)
+    spec = target_spec(kind=Kind.FLOOR, start=M(2025, 4, 1), end=M(2026, 6, 1), lower=85)
     assessment = assess(
         spec,
         Shape.PROPORTION_STOCK,
@@ -273,7 +259,7 @@ def test_the_status_rule_boundaries(meeting, status):
     history = level(100.0, 12)
     column = np.array([120.0] * meeting + [80.0] * (1000 - meeting))
     simulation = Simulation(first=M(2025, 1, 1), values=np.tile(column[:, None], (1, 6)))
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2024, 12, 1),
         end=M(2025, 6, 1),
@@ -292,7 +278,7 @@ def test_the_status_rule_boundaries(meeting, status):
 def test_a_target_date_beyond_the_forecast_is_judged_at_the_last_milestone_inside_it():
     history = level(100.0, 12)
     simulation = Simulation(first=M(2025, 1, 1), values=np.full((100, 24), 103.0))  # to Dec 2026
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.COMPOUND_GROWTH,
         start=M(2024, 3, 1),
         end=M(2029, 3, 1),
@@ -311,7 +297,7 @@ def test_a_target_date_beyond_the_forecast_is_judged_at_the_last_milestone_insid
 
 
 def test_a_past_target_is_met_or_missed_on_its_actual():
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2023, 3, 1),
         end=M(2024, 6, 1),
@@ -328,7 +314,7 @@ def test_a_past_target_is_met_or_missed_on_its_actual():
 
 
 def test_without_a_forecast_the_latest_actual_is_held_to_the_path():
-    spec = TargetSpec(
+    spec = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2024, 1, 1),
         end=M(2026, 1, 1),
@@ -351,7 +337,7 @@ def test_without_a_forecast_the_latest_actual_is_held_to_the_path():
 
 
 def test_gap_sentences_name_the_amount_in_the_metric_units():
-    growth = TargetSpec(
+    growth = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2024, 3, 1),
         end=M(2026, 3, 1),
@@ -365,7 +351,7 @@ def test_gap_sentences_name_the_amount_in_the_metric_units():
         "14 more children in in-house foster care by March 2026 than the forecast median "
         "(200 against a target of 214)"
     )  # fmt: skip
-    count = TargetSpec(
+    count = target_spec(
         kind=Kind.ANNUAL_COUNT, start=M(2025, 4, 1), end=M(2026, 3, 1), target_value=33
     )
     assert gap_sentence(
@@ -374,7 +360,7 @@ def test_gap_sentences_name_the_amount_in_the_metric_units():
         "ahead by 6 households approved in 2025-26 on the forecast median "
         "(39 against a target of 33)"
     )
-    rate = TargetSpec(
+    rate = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2026, 3, 1),
         end=M(2028, 3, 1),
@@ -387,7 +373,7 @@ def test_gap_sentences_name_the_amount_in_the_metric_units():
         "4.2 more percentage points by March 2028 than the forecast median "
         "(57.8% against a target of 62.0%)"
     )
-    fewer = TargetSpec(
+    fewer = target_spec(
         kind=Kind.LEVEL_BY_DATE,
         start=M(2024, 3, 1),
         end=M(2026, 3, 1),

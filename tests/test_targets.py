@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from demo.plans import STAFFORDSHIRE, demo_targets
 from tests.conftest import STOKE, bearer
 from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
 from tracker.core.access import SYSTEM
@@ -18,7 +19,7 @@ from tracker.core.audit import AuditEntry
 from tracker.core.authorities import NewAuthority, add_authority
 from tracker.core.errors import InvalidValueError
 from tracker.targets.metrics import METRICS
-from tracker.targets.service import STAFFORDSHIRE, create_target, demo_targets
+from tracker.targets.service import create_target
 
 BASE = f"/api/v1/authorities/{STOKE}"
 LEVEL = {

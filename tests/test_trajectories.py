@@ -1,6 +1,7 @@
-"""Trajectories (`tracker.trajectories`) and metric actuals (`tracker.metrics`) on a small built
-dataset, on both backends: each target kind against hand-checked actuals and stored forecasts
-whose sample paths make the chance known, proportions forecast on demand, and no forecast.
+"""Trajectories (`tracker.targets.trajectories`) and metric actuals (`tracker.targets.metrics`)
+on a small built dataset, on both backends: each target kind against hand-checked actuals and
+stored forecasts whose sample paths make the chance known, proportions forecast on demand,
+and no forecast.
 
 The dataset (today 15 March 2026, so the last complete month is February 2026):
 - an enquiry received on 1 February 2023 (the funnel and the register count from then);
@@ -23,30 +24,27 @@ from sqlalchemy import delete
 from forecast.months import add_months
 from forecast.types import ForecastPoint, SeriesForecast
 from tests.conftest import AUTHORITIES, COVENTRY, STOKE, _empty
-from tracker.capacity.figures import (
-    ChildrenInCareEntry,
-    ChildrenInCareFigure,
-    record_children_in_care,
-)
+from tracker.capacity.demand import record_children_in_care
+from tracker.capacity.schemas import ChildrenInCareEntry
+from tracker.capacity.tables import ChildrenInCareFigure
 from tracker.children.figures import Metric, MonthlyFigure, record_monthly_figures
 from tracker.children.tables import MonthlyAggregate
 from tracker.core.access import SYSTEM
 from tracker.core.authorities import add_authority
-from tracker.enquiries.service import Enquiry
-from tracker.forecasting.runs import (
-    ForecastResult,
-    ForecastRun,
-    RunLease,
-    Trigger,
-    claim_run,
-    finish_run,
-    start_run,
-)
+from tracker.enquiries.tables import Enquiry
+from tracker.forecasting.lease import claim_run
+from tracker.forecasting.runs import finish_run, start_run
+from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, Trigger
 from tracker.households.care_types import HouseholdCareType, PlacementCategory
-from tracker.households.service import NewHousehold, NewPlacement, approve_household, place_child
+from tracker.households.placements import place_child
+from tracker.households.schemas import NewHousehold, NewPlacement
+from tracker.households.service import approve_household
+from tracker.targets.kinds import Kind
 from tracker.targets.metrics import MetricKey, actuals
-from tracker.targets.paths import Kind, Status, status_of
-from tracker.targets.service import NewTarget, Target, create_target
+from tracker.targets.schemas import NewTarget
+from tracker.targets.service import create_target
+from tracker.targets.status import Status, status_of
+from tracker.targets.tables import Target
 from tracker.targets.trajectories import trajectories, trajectory
 
 TODAY = date(2026, 3, 15)

@@ -36,26 +36,15 @@ from sqlalchemy import insert
 from tests.conftest import COVENTRY, STOKE
 from tracker.core.access import SYSTEM
 from tracker.core.errors import InvalidValueError, NotFoundError
-from tracker.enquiries.service import (
-    Closure,
-    Enquiry,
-    NewEnquiry,
-    StageMove,
-    advance_enquiry,
-    close_enquiry,
-    create_enquiry,
-)
+from tracker.enquiries.schemas import Closure, NewEnquiry, StageMove
+from tracker.enquiries.service import advance_enquiry, close_enquiry, create_enquiry
 from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.vocabulary import Channel
 from tracker.households.care_types import DeregistrationReason, HouseholdCareType, HouseholdStatus
-from tracker.households.service import (
-    HouseholdChange,
-    NewHousehold,
-    NewPlacement,
-    approve_household,
-    change_household,
-    place_child,
-)
+from tracker.households.placements import place_child
+from tracker.households.schemas import HouseholdChange, NewHousehold, NewPlacement
+from tracker.households.service import approve_household, change_household
 from tracker.reference import ENGLAND_CODE, load_reference
 from tracker.targets.workback import work_back
 

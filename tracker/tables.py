@@ -1,9 +1,9 @@
-"""Every table of the schema, imported in one place so the metadata is complete."""
+"""Every table of the domain, imported in one place so the metadata is complete (the API's
+own tables are in `api.tables`)."""
 
 from sqlmodel import SQLModel
 
-from tracker.capacity.figures import ChildrenInCareFigure, ExternalProvisionFigure
-from tracker.capacity.regional import CapacityReturn
+from tracker.capacity.tables import CapacityReturn, ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.children.tables import (
     CareEpisode,
     CareLeaverRecord,
@@ -14,13 +14,11 @@ from tracker.children.tables import (
 from tracker.core.access import ApiToken
 from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
-from tracker.enquiries.service import Enquiry, EnquiryEvent
-from tracker.forecasting.runs import ForecastResult, ForecastRun, RunLease
-from tracker.households.service import Household, HouseholdVersion, Placement, Unavailability
-from tracker.idempotency import IdempotencyRecord
-from tracker.scenarios.service import Scenario
-from tracker.targets.service import Target
-from tracker.web_sessions import WebSession
+from tracker.enquiries.tables import Enquiry, EnquiryEvent
+from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
+from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
+from tracker.scenarios.tables import Scenario
+from tracker.targets.tables import Target
 
 metadata = SQLModel.metadata
 
@@ -40,7 +38,6 @@ __all__ = [
     "ForecastRun",
     "Household",
     "HouseholdVersion",
-    "IdempotencyRecord",
     "ImportRun",
     "MonthlyAggregate",
     "Placement",
@@ -48,6 +45,5 @@ __all__ = [
     "Scenario",
     "Target",
     "Unavailability",
-    "WebSession",
     "metadata",
 ]

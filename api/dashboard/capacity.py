@@ -12,8 +12,9 @@ from api.dashboard import charts
 from api.dashboard.layout import Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
-from tracker.capacity.figures import PlaceCounts, capacity_figures, monthly_flows
+from tracker.capacity.figures import capacity_figures, monthly_flows
 from tracker.capacity.regional import ALL, regional_capacity
+from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
 

@@ -15,21 +15,16 @@ from api.dashboard import charts
 from api.dashboard.layout import Choice, Chooser, Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
+from forecast.months import add_months
 from forecast.selection import label as model_name
 from forecast.types import CandidateScore
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
-from tracker.forecasting.runs import (
-    VintageAccuracy,
-    add_months,
-    last_complete_month,
-    latest_forecast,
-    latest_series,
-    parse_series_id,
-    run_results,
-    series_for_authority,
-    vintage_accuracy,
-)
+from tracker.forecasting.accuracy import VintageAccuracy, vintage_accuracy
+from tracker.forecasting.results import latest_forecast, latest_series, run_results
+from tracker.series.keys import parse_series_id
+from tracker.series.registry import series_for_authority
+from tracker.series.window import last_complete_month
 
 C = CellFormat
 VINTAGES_DRAWN = 5

@@ -19,7 +19,8 @@ from api.dashboard.tables import Chart, Tile, change, display, label, long_date,
 from forecast.months import year_label
 from tracker.core.table_export import CellFormat
 from tracker.enquiries.funnel import FunnelReport, funnel_report, monthly_series
-from tracker.enquiries.service import EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.queries import list_enquiries
+from tracker.enquiries.schemas import EnquiryFilter, Overdue
 from tracker.enquiries.stages import STAGE_ORDER
 
 C = CellFormat

@@ -13,10 +13,11 @@ from api.dashboard.layout import Page, Section, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core.table_export import CellFormat
 from tracker.enquiries.funnel import funnel_report
-from tracker.enquiries.service import EnquiryFilter, Overdue, list_enquiries
+from tracker.enquiries.queries import list_enquiries
+from tracker.enquiries.schemas import EnquiryFilter, Overdue
 
 C = CellFormat
 # How many of an authority's targets stand at each status (`api.dashboard.targets`).

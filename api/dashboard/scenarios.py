@@ -13,14 +13,8 @@ from api.dashboard.layout import Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Table, Tile, display, money, table
 from tracker.core.table_export import CellFormat
-from tracker.scenarios.service import (
-    MAX_COMPARED,
-    Comparison,
-    ScenarioRecord,
-    compare_scenarios,
-    get_scenario,
-    list_scenarios,
-)
+from tracker.scenarios.schemas import Comparison, ScenarioRecord
+from tracker.scenarios.service import MAX_COMPARED, compare_scenarios, get_scenario, list_scenarios
 
 C = CellFormat
 SHOWN = 12

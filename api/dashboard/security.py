@@ -6,7 +6,7 @@ no-referrer and no caching of pages. Plotly.js adds its own <style> rules at run
 styles allow 'unsafe-inline' (styles cannot run code).
 
 CSRF: every form carries a token. Signed in, it is derived from the session's secret
-(`tracker.web_sessions.csrf_token`), which only the HttpOnly session cookie holds; before
+(`api.dashboard.sessions.csrf_token`), which only the HttpOnly session cookie holds; before
 sign-in it is a random value the sign-in page also sets as a cookie (double submit). The
 cookies are SameSite=Strict as well, and a request the browser marks cross-site is refused.
 """
@@ -22,7 +22,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from tracker.web_sessions import SESSION_LIFETIME, csrf_token, csrf_token_matches
+from api.dashboard.sessions import SESSION_LIFETIME, csrf_token, csrf_token_matches
 
 SESSION_COOKIE = "fostering_session"
 SIGN_IN_COOKIE = "fostering_sign_in"

@@ -1,6 +1,6 @@
 """Signing in to the dashboard with an API token, and signing out.
 
-A good token starts a session (`tracker.web_sessions`): the browser gets its secret in an
+A good token starts a session (`api.dashboard.sessions`): the browser gets its secret in an
 HttpOnly, SameSite=Strict cookie for /dashboard only. Both forms carry a CSRF token
 (`api.dashboard.security`); sign-in and sign-out are audited.
 """
@@ -28,11 +28,11 @@ from api.dashboard.security import (
     sign_in_cookie,
     with_cookies,
 )
+from api.dashboard.sessions import end_session, start_session
 from api.deps import WRITING
 from api.rate_limit import record_failure, refuse_if_limited
 from tracker.core import audit
 from tracker.core.access import Caller
-from tracker.web_sessions import end_session, start_session
 
 PUBLIC = {"public": True}
 # Where sign-in may send the browser on: a dashboard path and query, nothing else.

@@ -101,7 +101,18 @@ REASON_ENDED = frozenset(
 CONTINUES = "X1"
 # Aged 18 or over and remained with current carers: Staying Put.
 STAYED_PUT = "E17"
+# Died, and care taken over by another authority: left out of the Staying Put cohort.
+DIED = "E2"
+TRANSFERRED = "E3"
+# Legal status of an agreed series of short-term placements (short breaks): left out of every
+# headline figure (DfE) and reported apart.
+SHORT_BREAKS = frozenset({"V3", "V4"})
 SEX = frozenset({"1", "2"})
 # OC3 accommodation codes: a letter and a suitability digit; Z is "with former foster carers".
 ACCOM_LETTERS = frozenset("BCDEGHKRSTUVWXYZ0")
 WITH_FORMER_FOSTER_CARERS = "Z"
+# OC3 IN_TOUCH: the young person died, or returned home to parents for six months or more
+# (both leave the care-leaver cohort); the other codes say whether the council is in touch.
+IN_TOUCH = frozenset({"YES", "NO", "DIED", "REFU", "NREQ", "RHOM"})
+IN_TOUCH_DIED = "DIED"
+RETURNED_HOME = "RHOM"

@@ -27,18 +27,27 @@ class ChildRecord(SQLModel, table=True):
 
 
 class CareEpisode(SQLModel, table=True):
-    """One episode of care: where a child lived, under which status, from when to when.
+    """One episode of care as one return (collection year `source_year`) gives it: where a
+    child lived, under which status, from when to when.
 
+    Each return is kept whole, so an episode open across two years is stored once for each
+    return that carries it, and each return speaks for its own year (`tracker.children.returns`).
     Derived at import, while the full date of birth is at hand and then dropped:
     `age_at_start` (whole years at DECOM) and `ceased_at_18` (DEC is the 18th birthday).
-    `period_start` is the DECOM of the episode that began the period of care (RNE S).
+    `period_start` is the DECOM of the episode that began the period of care (RNE S), found
+    through earlier returns when the period began before this one. `source_row` is the row of
+    the file the episode came from, so warnings can point a council at a child without
+    naming one.
     """
 
     __tablename__ = "ssda903_episode"
     __table_args__ = (
-        UniqueConstraint("authority_code", "child_key", "decom", name="uq_903_episode"),
-        Index("ix_903_episode_asat", "authority_code", "decom", "dec"),
-        Index("ix_903_episode_dec", "authority_code", "dec"),
+        UniqueConstraint(
+            "authority_code", "source_year", "child_key", "decom", name="uq_903_episode"
+        ),
+        Index("ix_903_episode_decom", "authority_code", "source_year", "decom"),
+        Index("ix_903_episode_dec", "authority_code", "source_year", "dec"),
+        Index("ix_903_episode_child", "authority_code", "child_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,10 +67,12 @@ class CareEpisode(SQLModel, table=True):
     ceased_at_18: bool = False
     period_start: date | None = None
     source_year: int
+    source_row: int | None = None
 
 
 class CareLeaverRecord(SQLModel, table=True):
-    """An OC3 row: a care leaver's accommodation in a collection year."""
+    """An OC3 row: a care leaver's contact and accommodation around a birthday (17th to 21st)
+    in a collection year."""
 
     __tablename__ = "ssda903_care_leaver"
     __table_args__ = (
@@ -78,7 +89,8 @@ class CareLeaverRecord(SQLModel, table=True):
 
 
 class ImportRun(SQLModel, table=True):
-    """One SSDA903 import: who, when, which files (names and digests, never contents)."""
+    """One SSDA903 import, replacement or withdrawal: who, when, which files (names and
+    digests, never contents) and what it changed."""
 
     __tablename__ = "ssda903_import"
 
@@ -86,6 +98,8 @@ class ImportRun(SQLModel, table=True):
     authority_code: str = Field(sa_type=String(9), sa_column_args=[ForeignKey("authority.code")])
     imported_at: datetime = Field(default_factory=utcnow)
     actor: str = Field(sa_type=String(200))
+    # "import", "replace" (a year's return replaced by the files) or "withdraw".
+    action: str = Field(default="import", sa_type=String(10))
     files: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 

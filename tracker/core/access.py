@@ -14,7 +14,7 @@ from datetime import datetime
 import msgspec
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
@@ -177,21 +177,19 @@ def caller_for(session: Session, secret: str) -> Caller | None:
 
 def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRecord]:
     """Every token, newest first."""
-    query = select(ApiToken).order_by(ApiToken.id.desc())  # type: ignore[union-attr]
+    query = select(ApiToken).order_by(col(ApiToken.id).desc())
     if not include_revoked:
-        query = query.where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(ApiToken.revoked_at).is_(None))
     return [_record(r) for r in session.scalars(query)]
 
 
 def revoke_token(session: Session, token_id: int) -> TokenRecord:
-    """Revoke a token; it stops working at once, and the dashboard sessions it signed in end."""
-    from tracker.web_sessions import end_sessions_of_token
-
+    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
+    the dashboard sessions it signed in)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFoundError(f"no token with id {token_id}", field="token_id")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     session.flush()
-    end_sessions_of_token(session, token_id)
     return _record(row)

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core.access import Caller
 from tracker.core.clock import utcnow
@@ -103,7 +103,7 @@ def list_entries(
     offset: int = 0,
 ) -> list[AuditRecord]:
     """Entries newest first, optionally for one authority or one record."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
     if authority_code is not None:
         query = query.where(AuditEntry.authority_code == authority_code)
     if entity is not None:

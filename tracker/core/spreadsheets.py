@@ -61,19 +61,28 @@ def _xlsx_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _read_xlsx(content: bytes) -> tuple[list[str], list[SheetRow]]:
+def read_workbook(content: bytes) -> list[tuple[str, list[str], list[SheetRow]]]:
+    """Every sheet of an xlsx workbook: its name, header and rows (cells as plain text)."""
     try:
-        frame = pd.read_excel(io.BytesIO(content), dtype=object, keep_default_na=False)
+        frames = pd.read_excel(
+            io.BytesIO(content), sheet_name=None, dtype=object, keep_default_na=False
+        )
     except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DomainError(
-            f"the file is not a readable xlsx workbook: {exc}", rule="unreadable_file", field="file"
+            f"the file is not a readable xlsx workbook: {reason}",
+            rule="unreadable_file",
+            field="file",
         ) from exc
-    header = [str(c).strip() for c in frame.columns]
-    rows = [
-        SheetRow(line=index + 2, cells=dict(zip(header, map(_xlsx_text, values), strict=True)))
-        for index, values in enumerate(frame.itertuples(index=False, name=None))
-    ]
-    return header, rows
+    sheets = []
+    for name, frame in frames.items():
+        header = [str(c).strip() for c in frame.columns]
+        rows = [
+            SheetRow(line=index + 2, cells=dict(zip(header, map(_xlsx_text, values), strict=True)))
+            for index, values in enumerate(frame.itertuples(index=False, name=None))
+        ]
+        sheets.append((str(name), header, rows))
+    return sheets
 
 
 def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
@@ -106,7 +115,7 @@ def read_sheet(
 ) -> tuple[list[str], list[SheetRow]]:
     """The header and the non-blank data rows of a CSV or xlsx file."""
     is_xlsx = file_format is FileFormat.XLSX or (file_format is None and content[:4] == XLSX_MAGIC)
-    header, rows = _read_xlsx(content) if is_xlsx else _read_csv(content)
+    header, rows = read_workbook(content)[0][1:] if is_xlsx else _read_csv(content)
     kept = []
     for row in rows:
         values = [v for k, v in row.cells.items() if k is not None]

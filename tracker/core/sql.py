@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    and_,
     func,
+    or_,
 )
 from sqlalchemy.orm import Session
 
@@ -24,13 +27,13 @@ def month_of_in(dialect: str, column: Any) -> ColumnElement[str]:
     return func.to_char(column, "YYYY-MM")
 
 
-def days_between(session: Session, start: Any, end: Any) -> ColumnElement[int]:
-    """Whole days from one date column to another, in the database's own dialect."""
-    return days_between_in(session.get_bind().dialect.name, start, end)
-
-
 def days_between_in(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
     """Whole days between two date columns in the named dialect."""
     if dialect == "sqlite":
         return func.cast(func.julianday(end) - func.julianday(start), Integer)
     return end - start  # type: ignore[no-any-return]
+
+
+def active_on(valid_from: Any, valid_to: Any, day: date) -> Any:
+    """SQL condition: a [from, to) period covers `day` (an open end covers every later day)."""
+    return and_(valid_from <= day, or_(valid_to.is_(None), valid_to > day))

@@ -8,9 +8,7 @@ file differs, so importing the same file twice changes nothing.
 from __future__ import annotations
 
 import csv
-import enum
 import io
-import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
@@ -19,22 +17,17 @@ import msgspec
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
+from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
-from tracker.enquiries.service import (
-    EARLIEST_DATE,
-    PERSONAL_FIELDS,
-    Enquiry,
-    EnquiryEvent,
-    EnquiryFilter,
-    filter_conditions,
-    status_of,
-)
+from tracker.enquiries.queries import filter_conditions, status_of
+from tracker.enquiries.schemas import EARLIEST_DATE, EnquiryFilter
 from tracker.enquiries.stages import (
     LATER_STAGES,
     ClosureReason,
@@ -42,6 +35,7 @@ from tracker.enquiries.stages import (
     check_closure,
     check_history,
 )
+from tracker.enquiries.tables import PERSONAL_FIELDS, Enquiry, EnquiryEvent
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 STAGE_COLUMNS = tuple(stage.date_column for stage in LATER_STAGES)
@@ -78,61 +72,24 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     erased_fields_ignored: int = 0
 
 
-def _member(kind: type[enum.StrEnum]) -> Callable[[str], str]:
-    allowed = {m.value for m in kind}
-
-    def parse(value: str) -> str:
-        code = value.strip().lower().replace(" ", "_").replace("-", "_")
-        if code not in allowed:
-            raise ValueError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
-        return code
-
-    return parse
-
-
-def _pattern(regex: str, what: str, max_length: int) -> Callable[[str], str]:
-    compiled = re.compile(regex)
-
-    def parse(value: str) -> str:
-        if len(value) > max_length or not compiled.match(value):
-            raise ValueError(f"{value!r} is not a valid {what}")
-        return value
-
-    return parse
-
-
-def _interests(value: str) -> list[str]:
-    parse = _member(Interest)
-    return sorted({parse(part) for part in re.split(r"[;,]", value) if part.strip()})
-
-
-def _bounded(max_length: int) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        if len(value) > max_length:
-            raise ValueError(f"longer than {max_length} characters")
-        return value
-
-    return parse
-
-
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "external_ref": _bounded(64),
+    "external_ref": bounded(64),
     "received_on": parse_date,
-    "channel": _member(Channel),
-    "campaign": _bounded(80),
-    "enquirer_name": _bounded(200),
-    "email": _pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email address", 254),
-    "phone": _pattern(r"^\+?[0-9][0-9 ()-]{5,}$", "phone number", 30),
-    "postcode_district": lambda v: _pattern(
+    "channel": code_of(Channel),
+    "campaign": bounded(80),
+    "enquirer_name": bounded(200),
+    "email": matching(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email address", 254),
+    "phone": matching(r"^\+?[0-9][0-9 ()-]{5,}$", "phone number", 30),
+    "postcode_district": lambda v: matching(
         r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?$", "postcode district (e.g. ST4)", 4
     )(v).upper(),
-    "household_type": _member(HouseholdType),
-    "ethnicity": _member(Ethnicity),
-    "interests": _interests,
+    "household_type": code_of(HouseholdType),
+    "ethnicity": code_of(Ethnicity),
+    "interests": codes_of(Interest),
     **{column: parse_date for column in STAGE_COLUMNS},
     "closed_on": parse_date,
-    "closure_reason": _member(ClosureReason),
-    "stage": _member(Stage),
+    "closure_reason": code_of(ClosureReason),
+    "stage": code_of(Stage),
 }
 
 
@@ -373,7 +330,7 @@ def _existing_by_ref(
         chunk = wanted[start : start + 500]
         query = select(Enquiry).where(
             Enquiry.authority_code == authority_code,
-            Enquiry.external_ref.in_(chunk),  # type: ignore[union-attr]
+            col(Enquiry.external_ref).in_(chunk),
         )
         found.update({row.external_ref: row for row in session.scalars(query) if row.external_ref})
     return found
@@ -382,7 +339,7 @@ def _existing_by_ref(
 def _existing_by_id(session: Session, authority_code: str, ids: list[int]) -> dict[int, Enquiry]:
     query = select(Enquiry).where(
         Enquiry.authority_code == authority_code,
-        Enquiry.id.in_(ids),  # type: ignore[union-attr]
+        col(Enquiry.id).in_(ids),
     )
     return {row.id: row for row in session.scalars(query) if row.id is not None} if ids else {}
 
@@ -405,7 +362,7 @@ def export_rows(
     query = (
         select(Enquiry)
         .where(*filter_conditions(authority_code, filters, today))
-        .order_by(Enquiry.received_on, Enquiry.id)  # type: ignore[arg-type]
+        .order_by(col(Enquiry.received_on), col(Enquiry.id))
     )
     rows = []
     for row in session.scalars(query).yield_per(1000):

@@ -28,13 +28,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from forecast.months import month_labels, year_ending_march
 from tracker.core.authorities import get_authority
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
-from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
+from tracker.enquiries.tables import Enquiry
 
 # What the monthly series counts, by the date column of each event.
 MONTHLY_EVENTS: dict[str, Any] = {
@@ -149,7 +150,7 @@ class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
 def _reached_expression(stage: Stage) -> ColumnElement[Any]:
     """Non-null when the stage or any later one was reached (stages may be skipped)."""
     if stage is Stage.ENQUIRY:
-        return Enquiry.received_on  # type: ignore[return-value]
+        return col(Enquiry.received_on)
     columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER[stage.rank :]]
     return columns[0] if len(columns) == 1 else func.coalesce(*columns)
 
@@ -158,8 +159,8 @@ def _cohort() -> list[ColumnElement[bool]]:
     """The enquiries of the bound "code" received from "date_from" to "date_to"."""
     return [
         Enquiry.authority_code == bindparam("code"),
-        Enquiry.received_on >= bindparam("date_from", type_=Date),  # type: ignore[list-item]
-        Enquiry.received_on <= bindparam("date_to", type_=Date),  # type: ignore[list-item]
+        col(Enquiry.received_on) >= bindparam("date_from", type_=Date),
+        col(Enquiry.received_on) <= bindparam("date_to", type_=Date),
     ]
 
 
@@ -208,7 +209,7 @@ def _statements(dialect: str) -> _Statements:
     cohort = _cohort()
     closures = (
         select(Enquiry.stage, Enquiry.closure_reason, func.count())
-        .where(*cohort, Enquiry.closed_on.is_not(None))  # type: ignore[union-attr]
+        .where(*cohort, col(Enquiry.closed_on).is_not(None))
         .group_by(Enquiry.stage, Enquiry.closure_reason)
     )
     return _Statements(
@@ -268,8 +269,8 @@ def _approvals(dialect: str) -> Any:
         select(approved_month, func.count())
         .where(
             Enquiry.authority_code == bindparam("code"),
-            Enquiry.approved_on >= bindparam("start", type_=Date),  # type: ignore[operator]
-            Enquiry.approved_on <= bindparam("end", type_=Date),  # type: ignore[operator]
+            col(Enquiry.approved_on) >= bindparam("start", type_=Date),
+            col(Enquiry.approved_on) <= bindparam("end", type_=Date),
         )
         .group_by(approved_month)
     )

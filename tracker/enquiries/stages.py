@@ -141,8 +141,3 @@ def check_history(reached: dict[Stage, date], today: date) -> None:
                 field=stage.date_column,
             )
         last = (stage, on)
-
-
-def furthest_stage(reached: dict[Stage, date]) -> Stage:
-    """The latest stage in funnel order among those reached."""
-    return max(reached, key=lambda s: s.rank)

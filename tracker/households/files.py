@@ -10,10 +10,8 @@ from `status_from`, so the history stays dated and every rule of the register st
 from __future__ import annotations
 
 import csv
-import enum
 import io
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -21,80 +19,37 @@ import msgspec
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
-from tracker.core.spreadsheets import FileFormat, SheetRow, parse_date, read_sheet
-from tracker.enquiries.vocabulary import Ethnicity
+from tracker.core.spreadsheets import FileFormat
 from tracker.households.care_types import (
-    DeregistrationReason,
-    HouseholdCareType,
     HouseholdStatus,
-    Term,
 )
-from tracker.households.service import (
-    EARLIEST,
-    Age,
-    Household,
+from tracker.households.queries import register_as_at
+from tracker.households.schemas import (
     HouseholdChange,
     HouseholdDetails,
-    HouseholdVersion,
     NewHousehold,
-    Places,
-    Reference,
-    active_on,
-    approve_household,
-    change_household,
-    decode_terms,
-    encode_terms,
-    to_record,
-    update_details,
 )
+from tracker.households.service import approve_household, change_household, update_details
+from tracker.households.sheet import (
+    EXPORT_HEADER,
+    FIELD_COLUMNS,
+    MAX_ERRORS,
+    STATE_FIELDS,
+    RegisterEntry,
+    entry_of,
+    entry_rules,
+    parse_cells,
+    read_register,
+    version_state,
+)
+from tracker.households.tables import Household, HouseholdVersion, decode_terms
 
-COLUMNS: tuple[str, ...] = (
-    "reference",
-    "care_type",
-    "approved_on",
-    "approved_places",
-    "age_min",
-    "age_max",
-    "terms",
-    "status",
-    "status_from",
-    "deregistration_reason",
-    "carers_ethnicity",
-    "last_review_on",
-)
-REQUIRED = ("reference", "care_type", "approved_on", "approved_places")
-# Figures the export adds for readers (as at the export date); an import ignores them.
-EXPORT_ONLY = ("id", "filled_places", "vacant_places", "unavailable_places")
-EXPORT_HEADER = (EXPORT_ONLY[0], *COLUMNS, *EXPORT_ONLY[1:])
-# The dated part of an entry: a difference here is a change from `status_from`.
-STATE_FIELDS = (
-    "care_type",
-    "status",
-    "approved_places",
-    "age_min",
-    "age_max",
-    "terms",
-    "deregistration_reason",
-)
-# What a blank cell in an optional column means (an absent column leaves stored values alone).
-BLANK: dict[str, Any] = {
-    "age_min": 0,
-    "age_max": 17,
-    "terms": (),
-    "status": HouseholdStatus.ACTIVE,
-    "status_from": None,
-    "deregistration_reason": None,
-    "carers_ethnicity": None,
-    "last_review_on": None,
-}
-# Fields the register's service functions name, as the file's columns name them.
-FIELD_COLUMNS = {"effective_on": "status_from", "household_id": "reference"}
-MAX_ERRORS = 200
 IMPORT_NOTE = "imported"
 
 
@@ -106,262 +61,6 @@ class HouseholdImportReport(msgspec.Struct, frozen=True, kw_only=True):
     updated: int
     unchanged: int
     dry_run: bool
-
-
-class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A household as one file row gives it (stored values fill the columns the file lacks)."""
-
-    row: int
-    reference: str
-    care_type: HouseholdCareType
-    approved_on: date
-    approved_places: int
-    age_min: int
-    age_max: int
-    terms: tuple[Term, ...]
-    status: HouseholdStatus
-    status_from: date | None
-    deregistration_reason: DeregistrationReason | None
-    carers_ethnicity: Ethnicity | None
-    last_review_on: date | None
-
-    @property
-    def effective_on(self) -> date:
-        """When the row's status and places took effect (its approval when not given)."""
-        return self.status_from or self.approved_on
-
-    def state(self) -> tuple[Any, ...]:
-        """The dated part (STATE_FIELDS), comparable with `version_state`."""
-        return (
-            self.care_type.value,
-            self.status.value,
-            self.approved_places,
-            self.age_min,
-            self.age_max,
-            encode_terms(list(self.terms)),
-            self.deregistration_reason.value if self.deregistration_reason else None,
-        )
-
-
-def version_state(version: HouseholdVersion) -> tuple[Any, ...]:
-    """The dated part (STATE_FIELDS) of a stored period, comparable with `RegisterEntry.state`."""
-    return (
-        version.care_type,
-        version.status,
-        version.approved_places,
-        version.age_min,
-        version.age_max,
-        version.terms,
-        version.deregistration_reason,
-    )
-
-
-def _code(kind: type[enum.StrEnum]) -> Callable[[str], Any]:
-    allowed = {m.value for m in kind}
-
-    def parse(value: str) -> Any:
-        code = value.strip().lower().replace(" ", "_").replace("-", "_")
-        if code not in allowed:
-            raise ValueError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
-        return kind(code)
-
-    return parse
-
-
-def _constrained(kind: Any, what: str) -> Callable[[Any], Any]:
-    """Check a value against one of the register's own constrained types."""
-
-    def parse(value: Any) -> Any:
-        try:
-            return msgspec.convert(value, kind)
-        except msgspec.ValidationError as exc:
-            raise ValueError(f"{value!r} is not a valid {what}: {exc}") from None
-
-    return parse
-
-
-def _whole(kind: Any, what: str) -> Callable[[str], int]:
-    check = _constrained(kind, what)
-
-    def parse(value: str) -> int:
-        # An xlsx number cell may read as "2.0".
-        if not re.fullmatch(r"[0-9]+(\.0*)?", value):
-            raise ValueError(f"{value!r} is not a whole number")
-        return int(check(int(float(value))))
-
-    return parse
-
-
-def _terms(value: str) -> tuple[Term, ...]:
-    parse = _code(Term)
-    return tuple(sorted({parse(part) for part in re.split(r"[;,]", value) if part.strip()}))
-
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "reference": _constrained(Reference, "reference (letters, digits, / _ . -; up to 40)"),
-    "care_type": _code(HouseholdCareType),
-    "approved_on": parse_date,
-    "approved_places": _whole(Places, "number of places (0 to 12)"),
-    "age_min": _whole(Age, "age (0 to 25)"),
-    "age_max": _whole(Age, "age (0 to 25)"),
-    "terms": _terms,
-    "status": _code(HouseholdStatus),
-    "status_from": parse_date,
-    "deregistration_reason": _code(DeregistrationReason),
-    "carers_ethnicity": _code(Ethnicity),
-    "last_review_on": parse_date,
-}
-
-
-def _read(content: bytes, file_format: FileFormat | None) -> list[SheetRow]:
-    header, rows = read_sheet(content, file_format)
-    if not rows:
-        raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
-    _check_header(header)
-    return rows
-
-
-def _check_header(header: Iterable[str | None]) -> None:
-    columns = [h for h in header if h is not None]
-    errors = [
-        RowError(1, column, f"unknown column {column!r}")
-        for column in columns
-        if column not in COLUMNS and column not in EXPORT_ONLY
-    ]
-    errors += [
-        RowError(1, column, f"required column {column!r} is missing")
-        for column in REQUIRED
-        if column not in columns
-    ]
-    if errors:
-        raise ImportRejectedError(errors)
-
-
-def parse_cells(row: int, raw: dict[str | None, Any]) -> tuple[dict[str, Any], list[RowError]]:
-    """One row's cells, typed (blank cells as their blank meaning), and every problem in them."""
-    values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    if raw.get(None):
-        errors.append(RowError(row, None, "the row has more cells than the header"))
-    for column, cell in raw.items():
-        if column not in PARSERS:
-            continue
-        text = str(cell or "").strip()
-        if not text:
-            if column in REQUIRED:
-                errors.append(RowError(row, column, f"{column} is required"))
-            else:
-                values[column] = BLANK[column]
-            continue
-        try:
-            values[column] = PARSERS[column](text)
-        except ValueError as exc:
-            errors.append(RowError(row, column, str(exc)))
-    return values, errors
-
-
-def _entry(
-    row: int, values: dict[str, Any], stored: Household | None, current: HouseholdVersion | None
-) -> RegisterEntry:
-    """The row's register entry: its cells over the stored entry (or the blank defaults)."""
-    base: dict[str, Any] = dict(BLANK)
-    if stored is not None and current is not None:
-        base |= {
-            "care_type": HouseholdCareType(current.care_type),
-            "approved_places": current.approved_places,
-            "age_min": current.age_min,
-            "age_max": current.age_max,
-            "terms": tuple(decode_terms(current.terms)),
-            "status": HouseholdStatus(current.status),
-            "deregistration_reason": (
-                DeregistrationReason(current.deregistration_reason)
-                if current.deregistration_reason
-                else None
-            ),
-            "carers_ethnicity": (
-                Ethnicity(stored.carers_ethnicity) if stored.carers_ethnicity else None
-            ),
-            "last_review_on": stored.last_review_on,
-        }
-    return RegisterEntry(row=row, **(base | values))
-
-
-def _entry_rules(
-    entry: RegisterEntry,
-    stored: Household | None,
-    current: HouseholdVersion | None,
-    today: date,
-) -> list[RowError]:
-    """The register's rules on one complete entry, and against the stored household."""
-    row = entry.row
-    errors = [
-        RowError(row, column, f"{column} {day.isoformat()} is in the future")
-        for column, day in (
-            ("approved_on", entry.approved_on),
-            ("status_from", entry.status_from),
-            ("last_review_on", entry.last_review_on),
-        )
-        if day is not None and day > today
-    ]
-    errors += [
-        RowError(row, column, f"{column} {day.isoformat()} is before {EARLIEST.isoformat()}")
-        for column, day in (
-            ("approved_on", entry.approved_on),
-            ("last_review_on", entry.last_review_on),
-        )
-        if day is not None and day < EARLIEST
-    ]
-    if entry.status_from is not None and entry.status_from < entry.approved_on:
-        errors.append(RowError(row, "status_from", "status_from is before approved_on"))
-    if entry.age_min > entry.age_max:
-        errors.append(
-            RowError(row, "age_min", f"age_min {entry.age_min} is above age_max {entry.age_max}")
-        )
-    deregistered = entry.status is HouseholdStatus.DEREGISTERED
-    if deregistered and entry.deregistration_reason is None:
-        errors.append(
-            RowError(row, "deregistration_reason", "a deregistered household needs a reason")
-        )
-    if not deregistered and entry.deregistration_reason is not None:
-        errors.append(
-            RowError(
-                row,
-                "deregistration_reason",
-                f"deregistration_reason applies only with status deregistered, not {entry.status}",
-            )
-        )
-    if stored is None or current is None or errors:
-        return errors
-    if entry.approved_on != stored.approved_on:
-        errors.append(
-            RowError(
-                row,
-                "approved_on",
-                f"household {entry.reference} was approved on {stored.approved_on.isoformat()};"
-                " an import cannot change the approval date",
-            )
-        )
-    elif entry.state() != version_state(current):
-        if current.status == HouseholdStatus.DEREGISTERED:
-            errors.append(
-                RowError(
-                    row,
-                    "status",
-                    f"household {entry.reference} was deregistered on"
-                    f" {current.valid_from.isoformat()}; its entry can no longer change",
-                )
-            )
-        elif entry.effective_on < current.valid_from:
-            errors.append(
-                RowError(
-                    row,
-                    "status_from",
-                    f"the change would take effect on {entry.effective_on.isoformat()}, before"
-                    f" the latest change ({current.valid_from.isoformat()}): give a later"
-                    " status_from",
-                )
-            )
-    return errors
 
 
 def _stored(
@@ -377,13 +76,13 @@ def _stored(
             for row in session.scalars(
                 select(Household).where(
                     Household.authority_code == authority_code,
-                    Household.reference.in_(chunk),  # type: ignore[attr-defined]
+                    col(Household.reference).in_(chunk),
                 )
             )
         }
         latest = select(HouseholdVersion).where(
-            HouseholdVersion.household_id.in_(list(households)),  # type: ignore[attr-defined]
-            HouseholdVersion.valid_to.is_(None),  # type: ignore[union-attr]
+            col(HouseholdVersion.household_id).in_(list(households)),
+            col(HouseholdVersion.valid_to).is_(None),
         )
         for version in session.scalars(latest):
             row = households[version.household_id]
@@ -403,7 +102,7 @@ def check_file(
     Raises ImportRejectedError listing every row and column at fault; writes nothing.
     Row numbers count the header as row 1, as a spreadsheet shows them.
     """
-    rows = _read(content, file_format)
+    rows = read_register(content, file_format)
     readable: list[tuple[int, dict[str, Any]]] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -425,8 +124,8 @@ def check_file(
     entries = []
     for number, values in readable:
         household, current = stored.get(values["reference"], (None, None))
-        entry = _entry(number, values, household, current)
-        errors += _entry_rules(entry, household, current, today)
+        entry = entry_of(number, values, household, current)
+        errors += entry_rules(entry, household, current, today)
         entries.append(entry)
     if errors:
         raise ImportRejectedError(sorted(errors, key=lambda e: e.row)[:MAX_ERRORS])
@@ -586,28 +285,8 @@ def _cell(value: Any) -> str:
 def export_rows(session: Session, authority_code: str, as_at: date) -> list[dict[str, str]]:
     """The register as at a date, by reference: the import's columns plus id and places."""
     get_authority(session, authority_code)
-    in_force = {
-        version.household_id: version
-        for version in session.scalars(
-            select(HouseholdVersion).where(
-                HouseholdVersion.authority_code == authority_code,
-                active_on(HouseholdVersion.valid_from, HouseholdVersion.valid_to, as_at),
-            )
-        )
-    }
-    query = (
-        select(Household)
-        .where(
-            Household.authority_code == authority_code,
-            Household.id.in_(list(in_force)),  # type: ignore[union-attr]
-        )
-        .order_by(Household.reference)
-    )
     rows = []
-    for household in session.scalars(query):
-        assert household.id is not None
-        version = in_force[household.id]
-        record = to_record(session, household, as_at)
+    for household, version, record in register_as_at(session, authority_code, as_at):
         cells: dict[str, Any] = {
             "id": household.id,
             "reference": household.reference,

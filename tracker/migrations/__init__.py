@@ -1,1 +1,1 @@
-"""Alembic migrations of the schema; `tracker.schema.upgrade` applies them."""
+"""Alembic migrations of the schema; `tracker.core.schema.upgrade` applies them."""

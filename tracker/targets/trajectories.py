@@ -16,28 +16,26 @@ import msgspec
 import numpy as np
 from sqlalchemy.orm import Session
 
-from forecast.months import add_months, month_end, month_start, months_between
+from forecast.months import (
+    add_months,
+    month_end,
+    month_name,
+    month_start,
+    months_between,
+    year_label,
+)
 from forecast.proportions import forecast_proportion
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.errors import NotFoundError
-from tracker.forecasting import runs as forecasts
+from tracker.forecasting.results import latest_forecast
 from tracker.targets import metrics
 from tracker.targets import service as targets
+from tracker.targets.assessment import MonthRow, assess
+from tracker.targets.kinds import AnnualCount, TargetSpec
+from tracker.targets.measure import Shape, Simulation, measure_actual
 from tracker.targets.metrics import Actuals, Metric, MetricKey
-from tracker.targets.paths import (
-    Kind,
-    MonthRow,
-    Shape,
-    Simulation,
-    Status,
-    TargetSpec,
-    assess,
-    measure_actual,
-    month_name,
-    threshold,
-    year_label,
-)
-from tracker.targets.service import TargetRecord
+from tracker.targets.schemas import TargetRecord
+from tracker.targets.status import Status
 from tracker.targets.workback import WorkBack, work_back
 
 HISTORY_MONTHS = 36
@@ -126,7 +124,7 @@ def _stored_forecast(
 ) -> tuple[Simulation | None, ForecastSource | None, list[str]]:
     """The latest stored forecast of the metric's series, with its sample paths."""
     try:
-        result = forecasts.latest_forecast(session, code, found.series_id, with_paths=True)
+        result = latest_forecast(session, code, found.series_id, with_paths=True)
     except NotFoundError:
         return None, None, [f"no forecast of {found.series_id} is stored yet: run a forecast"]
     if not result.paths:
@@ -203,8 +201,7 @@ def _workback(
     """What recruiting must deliver a year to meet the target (recruitment metrics only)."""
     if not metric.recruitment:
         return None, []
-    if spec.kind is Kind.ANNUAL_COUNT:
-        assert spec.target_value is not None
+    if isinstance(spec, AnnualCount):
         increase, years = spec.target_value, 1.0
     else:
         history = found.history()
@@ -213,7 +210,7 @@ def _workback(
         if last is None or end is None or end <= last:
             return None, []
         current = measure_actual(metric.shape, history, last)
-        goal = threshold(spec, end)
+        goal = spec.threshold(end)
         if current is None or goal is None:
             return None, []
         increase, years = goal - current, months_between(last, end) / 12
@@ -224,7 +221,7 @@ def _workback(
 
 
 def _milestone(row_month: date, spec: TargetSpec) -> tuple[date, str]:
-    if spec.kind is Kind.ANNUAL_COUNT:
+    if spec.YEAR_TO_DATE:
         return month_end(row_month), year_label(row_month)
     return month_end(row_month), month_name(row_month)
 

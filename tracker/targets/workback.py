@@ -49,14 +49,15 @@ from typing import Any, Literal
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from tracker.capacity.figures import place_counts
+from tracker.capacity.register import place_counts
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError
-from tracker.enquiries.service import Enquiry
 from tracker.enquiries.stages import STAGE_ORDER, Stage
+from tracker.enquiries.tables import Enquiry
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
-from tracker.households.service import HouseholdVersion
+from tracker.households.tables import HouseholdVersion
 from tracker.reference import ENGLAND_CODE, load_reference
 
 __all__ = ["METRICS", "RateUsed", "WorkBack", "work_back"]
@@ -310,8 +311,8 @@ def _deregistration_rate(
             v.authority_code == code,
             v.status == HouseholdStatus.DEREGISTERED.value,
             v.care_type == care_type.value,
-            v.valid_from >= window.first,  # type: ignore[operator]
-            v.valid_from <= window.last,  # type: ignore[operator]
+            col(v.valid_from) >= window.first,
+            col(v.valid_from) <= window.last,
         )
     )
     counts = [_households(session, code, day, care_type) for day in window.year_ends()]

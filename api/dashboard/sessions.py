@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 import msgspec
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
-from tracker.core.access import ApiToken, Caller, Role, caller_for
+from tracker.core import audit
+from tracker.core.access import ApiToken, Caller, Role, TokenRecord, caller_for, revoke_token
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 
@@ -88,7 +89,7 @@ def caller_for_session(
     now = now or utcnow()
     found = session.execute(
         select(WebSession.expires_at, ApiToken)
-        .join(ApiToken, ApiToken.id == WebSession.token_id)  # type: ignore[arg-type]
+        .join(ApiToken, col(ApiToken.id) == col(WebSession.token_id))
         .where(WebSession.digest == _digest(secret))
     ).first()
     if found is None:
@@ -123,7 +124,7 @@ def end_sessions_of_token(session: Session, token_id: int) -> int:
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:
     """Remove sessions past their expiry; returns how many."""
     now = now or utcnow()
-    result = session.execute(delete(WebSession).where(WebSession.expires_at <= now))  # type: ignore[arg-type]
+    result = session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -136,3 +137,11 @@ def csrf_token(session_secret: str) -> str:
 def csrf_token_matches(session_secret: str, presented: str) -> bool:
     """Whether a form's token is the one of this session (compared in constant time)."""
     return hmac.compare_digest(csrf_token(session_secret), presented)
+
+
+def revoke(session: Session, caller: Caller, token_id: int) -> TokenRecord:
+    """Revoke a token (audited) and end the dashboard sessions it signed in."""
+    record = revoke_token(session, token_id)
+    audit.record(session, caller, "revoke", "token", token_id, authority_code=record.authority_code)
+    end_sessions_of_token(session, token_id)
+    return record

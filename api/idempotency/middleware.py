@@ -42,10 +42,10 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from api.errors import domain_error, problem
-from tracker import idempotency
+from api.idempotency import store as idempotency
+from api.idempotency.store import HEADER, RequestPrint, StoredResponse
 from tracker.core.db import Database
 from tracker.core.errors import DomainError
-from tracker.idempotency import HEADER, RequestPrint, StoredResponse
 
 log = logging.getLogger("fostering.api")
 METHODS = frozenset({"POST", "PATCH", "DELETE"})

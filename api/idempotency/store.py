@@ -19,7 +19,8 @@ from sqlalchemy import Connection, LargeBinary, String, Text, UniqueConstraint, 
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core.clock import utcnow
 from tracker.core.errors import ConflictError, InvalidValueError
@@ -211,3 +212,22 @@ def replay_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The response headers a replay repeats (the record's ETag, where it lives, links)."""
     keep = {"etag": "ETag", "location": "Location", "link": "Link"}
     return {keep[name.lower()]: value for name, value in headers.items() if name.lower() in keep}
+
+
+def forget_enquiry(session: Session, authority_code: str, enquiry_id: int) -> None:
+    """Drop the stored responses that show an erased enquiry: they would hold its personal
+    data for a day otherwise. A retry then runs afresh."""
+    stored = session.scalars(
+        select(IdempotencyRecord).where(
+            col(IdempotencyRecord.path).startswith(
+                f"/api/v1/authorities/{authority_code}/enquiries"
+            )
+        )
+    )
+    for record in stored:
+        try:
+            body = msgspec.json.decode(record.body)
+        except msgspec.DecodeError:
+            continue
+        if isinstance(body, dict) and body.get("id") == enquiry_id:
+            session.delete(record)

@@ -1,0 +1,122 @@
+"""Tokens and authorities."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from api.cli.base import CLI_CALLER, console, fail, main, open_database
+from api.dashboard.sessions import revoke
+from tracker.core import audit
+from tracker.core.access import Role, issue_token, list_tokens
+from tracker.core.errors import DomainError
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens: create, list, revoke."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--authority", "authority_code", default=None, help="ONS code, e.g. E06000021.")
+@click.option("--region", default=None, help="Region of a regional token.")
+@click.option("--name", default="unnamed", show_default=True, help="Who or what holds it.")
+def token_create(role: str, authority_code: str | None, region: str | None, name: str) -> None:
+    """Create a token and print it once (only its digest is stored)."""
+    database = open_database()
+    try:
+        with database.writing() as session:
+            issued = issue_token(
+                session, role=Role(role), name=name, authority_code=authority_code, region=region
+            )
+            audit.record(
+                session,
+                CLI_CALLER,
+                "create",
+                "token",
+                issued.record.id,
+                authority_code=issued.record.authority_code,
+                detail={"role": role},
+            )
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(issued.secret)
+    click.echo(f"# token {issued.record.id} ({role}) created; it is shown only this once", err=True)
+
+
+@token.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked tokens.")
+def token_list(include_revoked: bool) -> None:
+    """List tokens (never their secrets)."""
+    with open_database().read_session() as session:
+        tokens = list_tokens(session, include_revoked)
+    table = Table("id", "name", "role", "authority", "region", "hint", "created", "revoked")
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.role,
+            t.authority_code or "",
+            t.region or "",
+            t.hint,
+            f"{t.created_at:%Y-%m-%d %H:%M}",
+            f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+        )
+    console.print(table)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by id; it stops working at once."""
+    try:
+        with open_database().writing() as session:
+            revoke(session, CLI_CALLER, token_id)
+    except DomainError as exc:
+        fail(exc.message)
+    console.print(f"token {token_id} revoked")
+
+
+@main.group()
+def authority() -> None:
+    """Authorities held by this installation."""
+
+
+@authority.command("add")
+@click.argument("code")
+@click.option("--name", default=None, help="Defaults to the name in the reference data.")
+@click.option("--region", default=None, help="Defaults to the region in the reference data.")
+def authority_add(code: str, name: str | None, region: str | None) -> None:
+    """Add an authority by ONS code (name and region looked up when not given)."""
+    from tracker.core.authorities import NewAuthority, add_authority
+    from tracker.reference import load_reference
+
+    known = load_reference().get(code)
+    name = name or (known.name if known else None)
+    region = region or (known.region if known else None)
+    if not name or not region:
+        fail(f"{code} is not in the reference data: give --name and --region")
+    try:
+        with open_database().writing() as session:
+            record, created = add_authority(
+                session, NewAuthority(code=code, name=name or "", region=region or "")
+            )
+    except DomainError as exc:
+        fail(exc.message)
+    console.print(
+        f"{'added' if created else 'updated'} {record.code} {record.name} ({record.region})"
+    )
+
+
+@authority.command("list")
+def authority_list() -> None:
+    """List the authorities."""
+    from tracker.core.authorities import list_authorities
+
+    with open_database().read_session() as session:
+        records = list_authorities(session)
+    table = Table("code", "name", "region", "approvals target")
+    for a in records:
+        table.add_row(a.code, a.name, a.region, str(a.annual_approvals_target or ""))
+    console.print(table)

@@ -1,0 +1,93 @@
+"""Loading the synthetic demo data (and its first forecast run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from api.cli.base import console, fail, main, open_database
+from tracker.core import schema
+from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
+
+
+@main.command()
+@click.option(
+    "--authority",
+    "authorities",
+    multiple=True,
+    help="ONS code; repeat for several (default: Stoke-on-Trent and neighbours).",
+)
+@click.option("--years", type=int, default=6, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+@click.option(
+    "--forecast/--no-forecast",
+    default=True,
+    show_default=True,
+    help="Forecast the first authority's series once the data is in.",
+)
+@click.option(
+    "--tokens-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the demo tokens to this file.",
+)
+def demo(
+    authorities: tuple[str, ...],
+    years: int,
+    seed: int,
+    if_empty: bool,
+    forecast: bool,
+    tokens_file: Path | None,
+) -> None:
+    """Fill an empty database with realistic synthetic data and print demo tokens."""
+    from demo.generate import DEFAULT_AUTHORITIES, generate_demo
+    from tracker.children.pseudonym import load_key
+    from tracker.core.errors import ConflictError
+
+    settings = Settings.from_env()
+    database = open_database()
+    schema.upgrade(database)
+    try:
+        with database.writing() as session:
+            summary = generate_demo(
+                session,
+                today=london_today(),
+                authorities=authorities or DEFAULT_AUTHORITIES,
+                years=years,
+                seed=seed,
+                ssda903_key=load_key(settings),
+            )
+    except ConflictError as exc:
+        if if_empty:
+            console.print("demo: the database already holds data; left as it is")
+            return
+        fail(exc.message)
+    lines = [f"{role}\t{scope or '-'}\t{secret}" for role, scope, secret in summary.tokens]
+    console.print(
+        f"demo data: {sum(summary.enquiries.values())} enquiries in "
+        f"{len(summary.authorities)} authorities"
+    )
+    console.print("demo tokens (role, scope, token) — shown once:")
+    for line in lines:
+        click.echo(line)
+    if tokens_file is not None:
+        tokens_file.write_text("\n".join(lines) + "\n")
+        tokens_file.chmod(0o600)
+        console.print(f"tokens also written to {tokens_file}")
+    if forecast:
+        _demo_forecast(settings, summary.authorities[0])
+
+
+def _demo_forecast(settings: Settings, code: str) -> None:
+    """Forecast the demo's first authority now, so trajectories have a forecast to show."""
+    from jobs.forecast_refresh import refresh_forecasts
+    from tracker.forecasting.tables import Trigger
+
+    console.print(f"forecasting {code}'s series (the scheduler refreshes them monthly)...")
+    for outcome in refresh_forecasts(
+        settings.database_url, code, Trigger.CLI, "cli:demo", settings=settings
+    ):
+        console.print(f"forecast run {outcome.run_id}: {outcome.status}")

@@ -1,0 +1,189 @@
+"""SSDA903 files as councils send them, read into tables of text cells.
+
+A file is CSV (UTF-8 with or without a BOM, UTF-16 with a BOM, or Windows-1252; lines ended
+by CR LF, LF or CR alone) or an xlsx workbook, whose every sheet is read as a table of its
+own. A table is recognised as a Header, Episodes or OC3 file by its columns. Each row's
+collection year (the year ending 31 March it speaks for) comes from a YEAR column (the
+multi-year shape regional pipelines write), else the file name, else the dates of an
+Episodes file; `tracker.children.years` decides it. A file that cannot be read is one error
+naming it, never an exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+
+import msgspec
+
+from tracker.children import codes
+from tracker.core.errors import DomainError, RowError
+from tracker.core.spreadsheets import XLSX_MAGIC, read_workbook
+
+# The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+YEAR_COLUMN = "YEAR"
+LA_COLUMN = "LA"
+Records = list[tuple[int, list[str]]]
+
+
+class SourceFile(msgspec.Struct, frozen=True):
+    """One uploaded file: its name (used for the year when it holds one) and bytes."""
+
+    name: str
+    content: bytes
+
+
+class Table(msgspec.Struct, kw_only=True):
+    """One table of a file: a CSV file, or one sheet of a workbook.
+
+    `rows` are (row number as a spreadsheet shows it, cells by column), blank rows left out;
+    `years` the collection year of each row and `note` how it was decided, once
+    `tracker.children.years` has.
+    """
+
+    name: str
+    file: str
+    sheet: str | None
+    kind: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    sha256: str
+    years: list[int] = msgspec.field(default_factory=list)
+    note: str | None = None
+
+
+def kind_of(columns: Iterable[str]) -> str | None:
+    """Header, episodes or oc3, from the columns a file has."""
+    present = set(columns)
+    if "DECOM" in present:
+        return "episodes"
+    if "ACCOM" in present or "IN_TOUCH" in present:
+        return "oc3"
+    if "SEX" in present or "DOB" in present:
+        return "header"
+    return None
+
+
+def _decode(content: bytes) -> str:
+    if content[:2] in UTF16_BOMS:
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
+
+
+def _csv_records(name: str, content: bytes) -> Records:
+    """Each record of a CSV file with its line number (the header is line 1)."""
+    text = _decode(content)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + text.count("\r", 0, nul) - text.count("\r\n", 0, nul)
+        raise DomainError(
+            f"{name} cannot be read as CSV at line {line + 1}: it holds a NUL character "
+            "(is it a CSV file?)"
+        )
+    # newline="" lets the csv module end lines at CR LF, LF or a CR alone (old Mac Excel).
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []
+    try:
+        for cells in reader:
+            records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DomainError(f"{name} cannot be read as CSV at line {reader.line_num}: {exc}") from exc
+    return records
+
+
+def _workbook_records(content: bytes) -> list[tuple[str | None, Records]]:
+    """Each sheet of a workbook as (sheet name, records numbered as the sheet shows them); the
+    sheet name is None when the workbook has only one sheet."""
+    sheets: list[tuple[str | None, Records]] = []
+    workbook = read_workbook(content)
+    for sheet, header, rows in workbook:
+        records: Records = [(1, header)]
+        records += [(row.line, [str(row.cells.get(c, "")) for c in header]) for row in rows]
+        sheets.append((sheet if len(workbook) > 1 else None, records))
+    return sheets
+
+
+def _table(
+    file: str, sheet: str | None, records: Records, digest: str
+) -> tuple[Table | None, list[RowError]]:
+    """A recognised table of one file or sheet, or the errors saying why it is not one."""
+    name = file if sheet is None else f"{file} [{sheet}]"
+    columns = [c.strip().upper() for c in records[0][1]] if records else []
+    kind = kind_of(columns)
+    if kind is None:
+        return None, [RowError(1, None, "not a Header, Episodes or OC3 file (columns)", file=name)]
+    missing = [c for c in codes.REQUIRED[kind] if c not in columns]
+    if missing:
+        return None, [RowError(1, c, f"required column {c} is missing", file=name) for c in missing]
+    errors, rows, width = [], [], len(columns)
+    for number, cells in records[1:]:
+        stripped = [cell.strip() for cell in cells]
+        if not any(stripped):
+            continue
+        if len(cells) > width and any(stripped[width:]):
+            errors.append(RowError(number, None, f"{len(cells)} cells but {width} columns", name))
+            continue
+        if len(stripped) < width:
+            stripped += [""] * (width - len(stripped))
+        rows.append((number, dict(zip(columns, stripped, strict=False))))
+    errors += _one_authority(name, rows)
+    table = Table(
+        name=name, file=file, sheet=sheet, kind=kind, columns=columns, rows=rows, sha256=digest
+    )
+    return table, errors
+
+
+def _one_authority(name: str, rows: list[tuple[int, dict[str, str]]]) -> list[RowError]:
+    """A file with an LA column (regional pipelines) must hold one authority's rows."""
+    authorities = sorted({raw[LA_COLUMN] for _, raw in rows if raw.get(LA_COLUMN)})
+    if len(authorities) <= 1:
+        return []
+    shown = ", ".join(authorities[:5]) + (", ..." if len(authorities) > 5 else "")
+    return [
+        RowError(
+            1,
+            LA_COLUMN,
+            f"the file holds rows of {len(authorities)} authorities ({shown}): "
+            "import one authority's rows",
+            file=name,
+        )
+    ]
+
+
+def read_tables(source: SourceFile) -> tuple[list[Table], list[RowError]]:
+    """The recognised tables of a file, and the errors of those it could not read.
+
+    A workbook's sheets that are not SSDA903 tables are skipped when another sheet is one.
+    """
+    name, content = source.name, source.content
+    digest = hashlib.sha256(content).hexdigest()
+    if not content.strip():
+        return [], [RowError(1, None, "the file is empty", file=name)]
+    if content[:4] == XLS_MAGIC:
+        message = "an Excel 97-2003 (.xls) workbook cannot be read: save it as xlsx or CSV"
+        return [], [RowError(1, None, message, file=name)]
+    try:
+        if content[:4] == XLSX_MAGIC:
+            sheets = _workbook_records(content)
+        else:
+            sheets = [(None, _csv_records(name, content))]
+    except DomainError as exc:
+        return [], [RowError(1, None, exc.message, file=name)]
+    tables, errors, unrecognised = [], [], []
+    for sheet, records in sheets:
+        table, problems = _table(name, sheet, records, digest)
+        if table is not None:
+            tables.append(table)
+            errors += problems
+        else:
+            unrecognised += problems
+    if not tables or len(sheets) == 1:
+        errors += unrecognised
+    return tables, errors

@@ -1,0 +1,75 @@
+"""The stored enquiries: each holds the date every funnel stage was reached in its own column,
+so funnel figures are plain SQL aggregates; `enquiry_event` keeps the full history of every
+change (date, who, note)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from tracker.core.clock import utcnow
+from tracker.enquiries.stages import (
+    Stage,
+)
+
+PERSONAL_FIELDS = ("enquirer_name", "email", "phone", "postcode_district", "ethnicity")
+
+
+class Enquiry(SQLModel, table=True):
+    """One enquiry from a prospective fostering household, followed to approval or closure."""
+
+    __tablename__ = "enquiry"
+    __table_args__ = (
+        UniqueConstraint("authority_code", "external_ref", name="uq_enquiry_external_ref"),
+        Index("ix_enquiry_authority_received", "authority_code", "received_on"),
+        Index("ix_enquiry_authority_stage", "authority_code", "stage"),
+        Index("ix_enquiry_authority_application", "authority_code", "application_on"),
+        Index("ix_enquiry_authority_approved", "authority_code", "approved_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_code: str = Field(sa_type=String(9), sa_column_args=[ForeignKey("authority.code")])
+    external_ref: str | None = Field(default=None, sa_type=String(64))
+    received_on: date
+    channel: str = Field(sa_type=String(20))
+    campaign: str | None = Field(default=None, sa_type=String(80))
+    enquirer_name: str | None = Field(default=None, sa_type=String(200))
+    email: str | None = Field(default=None, sa_type=String(254))
+    phone: str | None = Field(default=None, sa_type=String(30))
+    postcode_district: str | None = Field(default=None, sa_type=String(4))
+    household_type: str | None = Field(default=None, sa_type=String(20))
+    ethnicity: str | None = Field(default=None, sa_type=String(40))
+    interests: list[str] = Field(default_factory=list, sa_type=JSON)
+    stage: str = Field(default=Stage.ENQUIRY.value, sa_type=String(20))
+    first_contact_on: date | None = None
+    initial_visit_on: date | None = None
+    application_on: date | None = None
+    stage_1_on: date | None = None
+    stage_2_on: date | None = None
+    panel_on: date | None = None
+    approved_on: date | None = None
+    closed_on: date | None = None
+    closure_reason: str | None = Field(default=None, sa_type=String(30))
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime | None = None
+
+
+class EnquiryEvent(SQLModel, table=True):
+    """One entry in an enquiry's history: created, moved, closed, reopened, edited, erased."""
+
+    __tablename__ = "enquiry_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enquiry_id: int = Field(
+        sa_column_args=[ForeignKey("enquiry.id", ondelete="CASCADE")], index=True
+    )
+    action: str = Field(sa_type=String(20))
+    stage: str | None = Field(default=None, sa_type=String(20))
+    on_date: date | None = None
+    note: str | None = Field(default=None, sa_type=String(2000))
+    actor: str = Field(sa_type=String(200))
+    recorded_at: datetime = Field(default_factory=utcnow)

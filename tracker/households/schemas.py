@@ -1,0 +1,163 @@
+"""The household register as callers give it and as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+from tracker.enquiries.vocabulary import Ethnicity
+from tracker.households.care_types import (
+    DeregistrationReason,
+    HouseholdCareType,
+    HouseholdStatus,
+    Term,
+    UnavailableReason,
+)
+
+
+class NewHousehold(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A newly approved household (from an approved enquiry when `enquiry_id` is given)."""
+
+    reference: Reference
+    care_type: HouseholdCareType
+    approved_places: Places
+    age_min: Age = 0
+    age_max: Age = 17
+    terms: list[Term] = msgspec.field(default_factory=list)
+    approved_on: date | None = None
+    enquiry_id: int | None = None
+    carers_ethnicity: Ethnicity | None = None
+    last_review_on: date | None = None
+
+
+class HouseholdChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A dated change: what is given applies from `effective_on` (default today)."""
+
+    effective_on: date | None = None
+    care_type: HouseholdCareType | msgspec.UnsetType = msgspec.UNSET
+    status: HouseholdStatus | msgspec.UnsetType = msgspec.UNSET
+    approved_places: Places | msgspec.UnsetType = msgspec.UNSET
+    age_min: Age | msgspec.UnsetType = msgspec.UNSET
+    age_max: Age | msgspec.UnsetType = msgspec.UNSET
+    terms: list[Term] | msgspec.UnsetType = msgspec.UNSET
+    deregistration_reason: DeregistrationReason | None = None
+    note: Note | None = None
+
+
+class HouseholdDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Undated details: change them in place."""
+
+    reference: Reference | msgspec.UnsetType = msgspec.UNSET
+    carers_ethnicity: Ethnicity | msgspec.UnsetType | None = msgspec.UNSET
+    last_review_on: date | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class NewPlacement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Place a child in a household."""
+
+    child_ref: ChildRef
+    start_on: date
+    end_on: date | None = None
+
+
+class PlacementEnd(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """End a placement on a date."""
+
+    end_on: date
+
+
+class NewUnavailability(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Mark approved places not available from a date (until `end_on`, if known)."""
+
+    places: Annotated[int, msgspec.Meta(ge=1, le=12)]
+    reason: UnavailableReason
+    start_on: date
+    end_on: date | None = None
+
+
+class VersionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One period of a household's history."""
+
+    valid_from: date
+    valid_to: date | None
+    care_type: HouseholdCareType
+    status: HouseholdStatus
+    approved_places: int
+    age_min: int
+    age_max: int
+    terms: list[Term]
+    deregistration_reason: DeregistrationReason | None
+    note: str | None
+    actor: str
+
+
+class PlacementRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A placement as the API shows it (to managers of the authority only)."""
+
+    id: int
+    household_id: int
+    child_ref: str
+    start_on: date
+    end_on: date | None
+
+
+class UnavailabilityRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An unavailable period."""
+
+    id: int
+    household_id: int
+    places: int
+    reason: UnavailableReason
+    start_on: date
+    end_on: date | None
+
+
+class HouseholdRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A household as at a date: its details, its state then and its places then."""
+
+    id: int
+    authority_code: str
+    reference: str
+    enquiry_id: int | None
+    approved_on: date
+    carers_ethnicity: Ethnicity | None
+    last_review_on: date | None
+    as_at: date
+    care_type: HouseholdCareType
+    status: HouseholdStatus
+    approved_places: int
+    filled_places: int
+    unavailable_places: int
+    vacant_places: int
+    age_min: int
+    age_max: int
+    terms: list[Term]
+    deregistration_reason: DeregistrationReason | None
+    version: int
+
+
+class HouseholdPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of households."""
+
+    items: list[HouseholdRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9/_.-]+$")]
+
+
+# A pseudonymous child reference: letters, digits and dashes only, so no name fits in it.
+ChildRef = Annotated[str, msgspec.Meta(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+Places = Annotated[int, msgspec.Meta(ge=0, le=12)]
+
+
+Age = Annotated[int, msgspec.Meta(ge=0, le=25)]
+
+
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[^\x00]*$")]
