@@ -378,7 +378,7 @@ def tables(report: dict[str, Any], compact: bool = False) -> str:
             f"(ratio {f['time_ratio']:.3f}, target <= 0.5); mean "
             f"MASE on the held-back year {f['mase_engine']:.3f} (seasonal naive "
             f"{f['mase_seasonal_naive']:.3f}, ratio {f['engine_over_seasonal_naive']:.3f}, target "
-            f"<= 0.85; Prophet {f['mase_prophet']:.3f}); 80% interval coverage "
+            f"<= 0.70; Prophet {f['mase_prophet']:.3f}); 80% interval coverage "
             f"{f['coverage80']:.3f} (target 0.75-0.85), 95% {f['coverage95']:.3f}. Targets met: "
             f"{', '.join(k for k, ok in f['targets_met'].items() if ok) or 'none'}"
             + (

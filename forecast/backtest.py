@@ -1,44 +1,38 @@
 """Rolling-origin backtests: how well each model would have forecast the series' own past.
 
-Origins are spaced through the last part of the history. At each origin a model is refitted on
-the months before it and forecasts the horizon the user asked for (or what history allows);
-its errors are scaled by the in-sample mean absolute error of seasonal naive at that origin
-(lag 12, or lag 1 when the training months are under two years), which gives MASE: 1.0 means
-"as good as seasonal naive in-sample". The same origins serve every model of a series, so
-their scores compare like with like, and the errors standardised by the model's own forecast
-standard deviation are what forecast/intervals.py calibrates intervals from.
+A model is fitted once, on the months before the first origin, and then forecasts from every
+later month as if it stood there: `forward` runs the fit, parameters unchanged, through the
+months up to that origin and forecasts the horizon the user asked for (or what history
+allows). So every forecast is out of sample (no parameter has seen the months it forecasts)
+and a series of a few years still gives a few dozen origins, at the cost of one fit. Errors are
+scaled by the in-sample mean absolute error of seasonal naive at each origin (lag 12, or lag 1
+under two years), which gives MASE: 1.0 means "as good as seasonal naive in-sample". The same
+origins serve every model of a series, so their scores compare like with like, and the same
+errors, month ahead by month ahead, calibrate the intervals (forecast/intervals.py).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from forecast.models import SEASON, Fitted, Forecast, Model
+from forecast.models import SEASON, Model
 
-Z80 = 1.2815515655446004
-"""The standard normal quantile that leaves 10% in each tail: 80% intervals."""
+ORIGIN_STEP = 2
+"""Months between origins: every other month halves the cost of running the fits forward and
+still gives each month ahead a dozen or more errors to calibrate its ranges from."""
 
 
-def plan_origins(length: int, horizon: int, count: int, min_train: int) -> list[int]:
-    """Training lengths for the backtest's origins, earliest first (empty if none fit).
-
-    The latest origin leaves the full horizon to test when the history is long enough, else
-    half the months after `min_train`. Earlier ones step back a year at a time, so the tests
-    cover several years of the series and every origin ends at the same month of the year;
-    where history is too short for that they are squeezed evenly down to `min_train`.
-    """
-    span = length - min_train
-    if span < 1 or count < 1:
+def plan_origins(length: int, horizon: int, wanted: int, min_train: int) -> list[int]:
+    """Training lengths of the backtest's origins, every ORIGIN_STEP months to the end of the
+    history (empty if none fit): from where `wanted` origins have the whole horizon still
+    ahead, where history allows, with at least `min_train` months to fit on."""
+    if length - min_train < 1 or wanted < 1:
         return []
-    latest = length - min(horizon, math.ceil(span / 2))
-    step = SEASON
-    if count > 1 and latest - (count - 1) * step < min_train:
-        step = max(1, (latest - min_train) // (count - 1))
-    return sorted({max(min_train, latest - k * step) for k in range(count)})
+    first = max(min_train, length - horizon - (wanted - 1) * ORIGIN_STEP)
+    return list(range(first, length, ORIGIN_STEP))
 
 
 def mase_scale(train: np.ndarray) -> float:
@@ -52,69 +46,58 @@ def mase_scale(train: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class OriginResult:
-    """One origin: the months that followed it and the model's forecast of them."""
-
-    train_length: int
-    actual: np.ndarray
-    forecast: Forecast
-    point: np.ndarray
-    scale: float
-
-    @property
-    def errors(self) -> np.ndarray:
-        return self.actual - self.point
-
-    @property
-    def standardised(self) -> np.ndarray:
-        """Errors over the model's own forecast sd (NaN where that sd is zero)."""
-        sd = self.forecast.sd
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(sd > 0, self.errors / np.where(sd > 0, sd, 1.0), np.nan)
-
-
-@dataclass(frozen=True)
 class Backtest:
-    """A model's rolling-origin backtest on one series (or why it could not run)."""
+    """A model's backtest on one series (or why it could not run): per origin (rows) and
+    month ahead (columns) its forecast and what happened, NaN past the end of the history."""
 
     model: str
-    origins: tuple[OriginResult, ...]
+    origins: tuple[int, ...] = ()
+    forecasts: np.ndarray | None = None
+    actuals: np.ndarray | None = None
+    scales: np.ndarray | None = None
+    """Each origin's MASE scale: the seasonal-naive in-sample error of its training months."""
     failure: str | None = None
-    last_fit: Fitted | None = field(default=None, compare=False, repr=False)
-    """The fit at the latest origin, to warm-start the fit on the whole history."""
 
     @property
     def ok(self) -> bool:
         return self.failure is None and bool(self.origins)
 
     @property
-    def origin_mase(self) -> np.ndarray:
-        """Each origin's mean absolute scaled error across the steps it tested."""
-        return np.array([np.mean(np.abs(o.errors)) / o.scale for o in self.origins])
+    def errors(self) -> np.ndarray:
+        """Actual minus forecast, origins x months ahead."""
+        assert self.actuals is not None and self.forecasts is not None
+        return self.actuals - self.forecasts
+
+    @property
+    def scaled_errors(self) -> np.ndarray:
+        """Absolute errors over each origin's scale."""
+        assert self.scales is not None
+        return np.abs(self.errors) / self.scales[:, None]
 
     @property
     def mase(self) -> float | None:
-        """Mean over origins of the mean absolute scaled error across the steps tested."""
+        """Mean absolute scaled error, month ahead by month ahead, then averaged over the
+        months ahead (so each step counts once, as in a held-back year)."""
         if not self.ok:
             return None
-        return float(np.mean(self.origin_mase))
+        per_step = self.scaled_errors
+        tested = ~np.all(np.isnan(per_step), axis=0)
+        return float(np.mean(np.nanmean(per_step[:, tested], axis=0)))
 
     @property
-    def coverage80(self) -> float | None:
-        """Share of backtest months inside the model's own (uncalibrated) 80% interval."""
-        if not self.ok:
-            return None
-        z = np.concatenate([o.standardised for o in self.origins])
-        errors = np.concatenate([o.errors for o in self.origins])
-        inside = np.where(np.isnan(z), errors == 0, np.abs(z) <= Z80)
-        return float(np.mean(inside))
+    def origin_mase(self) -> np.ndarray:
+        """Each origin's MASE over the months ahead it tested."""
+        return np.nanmean(self.scaled_errors, axis=1)
 
-    def standardised(self) -> np.ndarray:
-        """Every finite standardised error, pooled over origins and steps."""
-        if not self.ok:
-            return np.zeros(0)
-        z = np.concatenate([o.standardised for o in self.origins])
-        return z[np.isfinite(z)]
+    def mase_at(self, origin: int) -> float | None:
+        """The MASE of the forecast from one origin (None if the backtest has no such row)."""
+        if not self.ok or origin not in self.origins:
+            return None
+        return float(np.nanmean(self.scaled_errors[self.origins.index(origin)]))
+
+    def with_forecasts(self, model: str, forecasts: np.ndarray) -> Backtest:
+        """The same origins and actuals with other forecasts (a combination's)."""
+        return Backtest(model, self.origins, forecasts, self.actuals, self.scales)
 
 
 def run_backtest(
@@ -126,28 +109,24 @@ def run_backtest(
     horizon: int,
     is_count: bool,
 ) -> Backtest:
-    """Refit `model` at each origin and forecast what follows; a failure is recorded, not
-    raised, so one model's trouble never stops the others."""
-    results: list[OriginResult] = []
-    previous = None
+    """Fit `model` before the first origin and forecast from every origin; a failure is
+    recorded, not raised, so one model's trouble never stops the others."""
+    n = len(values)
+    forecasts = np.full((len(origins), horizon), np.nan)
+    actuals = np.full((len(origins), horizon), np.nan)
     try:
-        for origin in origins:
-            train = values[:origin]
-            steps = min(horizon, len(values) - origin)
-            fitted = model.fit(train, start, previous)
-            forecast = fitted.forecast(steps)
-            if not (np.all(np.isfinite(forecast.mean)) and math.isfinite(forecast.sigma)):
+        fitted = model.fit(values[: origins[0]], start)
+        for row, origin in enumerate(origins):
+            steps = min(horizon, n - origin)
+            point = fitted.forward(values[:origin], steps)
+            if point.shape != (steps,) or not np.all(np.isfinite(point)):
                 raise ValueError("the forecast is not finite")
-            point = np.maximum(forecast.mean, 0.0) if is_count else forecast.mean
-            results.append(
-                OriginResult(
-                    origin, values[origin : origin + steps], forecast, point, mase_scale(train)
-                )
-            )
-            previous = fitted
+            forecasts[row, :steps] = np.maximum(point, 0.0) if is_count else point
+            actuals[row, :steps] = values[origin : origin + steps]
     except Exception as exc:
-        return Backtest(name, (), failure=describe_failure(exc))
-    return Backtest(name, tuple(results), last_fit=previous)
+        return Backtest(name, failure=describe_failure(exc))
+    scales = np.array([mase_scale(values[:origin]) for origin in origins])
+    return Backtest(name, tuple(origins), forecasts, actuals, scales)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -1,82 +1,150 @@
 """Calibrated intervals and simulated sample paths.
 
-A model's own intervals come from its one-step sd and moving-average weights (`Forecast.sd`),
-which ignore parameter uncertainty and model misfit and so are often too narrow. The backtest
-shows by how much: its errors divided by the model's own sd at each step (pooled over origins
-and steps, so the model's growth of uncertainty with the horizon is kept) should be standard
-normal. The 80th percentile of their size over 1.2816 is the factor that scales the model's sd
-until 80% of backtest errors fall inside; 95% intervals use the same factor.
+A model's own intervals ignore parameter uncertainty and misfit, so they are often too narrow
+(or, for a model that doubts itself, too wide). The backtest shows how far off its forecasts
+really were, month ahead by month ahead: the 80% and 95% ranges are set separately from those
+errors, conformal-style (the smallest half-width that held at least that share of them, with
+the finite-sample correction). Errors are compared in units of each origin's MASE scale, so
+a series whose level has grown since the early origins is not given their narrower ranges.
+A month ahead with fewer than MIN_ERRORS errors (with its neighbours) takes the nearest
+calibrated month's range, grown or shrunk as the model's own spread grows.
 
-Sample paths add to the point forecast simulated surprises passed through the model's own
-moving-average weights (so errors are correlated across the horizon as the model says: a
-random walk's stay, a seasonal naive's repeat a year on), scaled by the same factor. Counts are
-clipped at zero, in intervals and in paths. Sparse counts (mostly zeros) are not forecast by a
-model at all: their paths are whole numbers drawn at an uncertain rate (`rate_paths`) and their
-intervals are read off those paths.
+Sample paths add to the point forecast the model's own surprises passed through its moving-
+average weights (so errors are correlated across the horizon as the model says: a random
+walk's stay, a seasonal naive's repeat a year on), each month's spread then mapped onto the
+calibrated 80% and 95% ranges. Counts are whole and never below zero, in intervals and paths.
+Sparse counts (mostly zeros) are not forecast by a model at all: their paths are whole numbers
+drawn at an uncertain rate (`rate_paths`) and their intervals are read off those paths.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from forecast.backtest import Z80, Backtest
+from forecast.backtest import Backtest
 from forecast.models import Forecast
 from forecast.prepare import RATE_MONTHS
 
+Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
-MIN_ERRORS = 6
-"""With fewer standardised errors than this the model's own intervals are used as they are."""
-FACTOR_BOUNDS = (0.8, 5.0)
-"""Calibration may narrow a model's intervals a little and widen them a lot: backtest errors
-are few and correlated, and too narrow an interval misleads more than too wide a one."""
+MIN_ERRORS = 8
+"""Backtest errors a month ahead needs (pooled with the months either side) for its own range."""
+NEIGHBOURS = 1
+"""Months either side whose errors join a month's (one error per origin each)."""
+
+Bounds = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """How much the model's own spread is scaled, and on what evidence."""
+    """Half-widths of the 80% and 95% ranges per month ahead, and the evidence behind them;
+    None: the model's own intervals (no backtest to calibrate from)."""
 
-    factor: float
+    half80: np.ndarray | None
+    half95: np.ndarray | None
     errors: int
-    own_coverage: float | None
+    own_ratio: float | None = None
+    """The calibrated 80% range over the model's own, on average over the horizon."""
     df: int | None = None
     """Degrees of freedom of Student-t surprises (the shortest series), None for normal."""
 
     def note(self) -> str | None:
-        """A plain-language note when the intervals were noticeably changed."""
-        if self.errors < MIN_ERRORS or abs(self.factor - 1) < 0.1 or self.own_coverage is None:
+        """How the ranges were set, in plain words."""
+        if self.half80 is None:
             return None
-        verb = "widened" if self.factor > 1 else "narrowed"
+        if self.own_ratio is None or abs(self.own_ratio - 1) < 0.1:
+            compared = "about as wide as the model's own"
+        else:
+            compared = f"{self.own_ratio:.1f} times as wide as the model's own"
         return (
-            f"intervals {verb} x{self.factor:.2f} to match backtest errors (the model's own 80% "
-            f"intervals held {self.own_coverage:.0%} of them)"
+            f"80% and 95% ranges set from {self.errors} backtest errors, month ahead by month "
+            f"ahead ({compared})"
         )
 
 
-def calibrate(backtest: Backtest) -> Calibration:
-    """The factor that brings the model's own 80% intervals to 80% coverage in the backtest."""
-    z = np.abs(backtest.standardised())
-    if z.size < MIN_ERRORS:
-        return Calibration(1.0, int(z.size), backtest.coverage80)
-    factor = float(np.quantile(z, 0.8)) / Z80
-    return Calibration(float(np.clip(factor, *FACTOR_BOUNDS)), int(z.size), backtest.coverage80)
+def conformal_half_width(scores: np.ndarray, level: float) -> float:
+    """The smallest half-width that held at least `level` of the scores, with the
+    finite-sample correction ((n + 1) * level of n)."""
+    ordered = np.sort(scores)
+    rank = math.ceil((len(ordered) + 1) * level)
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def _half_widths(scores: np.ndarray) -> tuple[float, float]:
+    """The 80% and 95% half-widths from scores. Below 19 scores the largest one is no 95%
+    bound (the finite-sample rule asks for a 20th), so the 95% range is then at least the 80%
+    one widened as a normal distribution widens."""
+    half80 = conformal_half_width(scores, 0.8)
+    half95 = conformal_half_width(scores, 0.95)
+    if math.ceil((len(scores) + 1) * 0.95) > len(scores):
+        half95 = max(half95, half80 * Z95 / Z80)
+    return half80, half95
+
+
+def calibrate(backtest: Backtest, forecast: Forecast, scale: float) -> Calibration:
+    """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history,
+    whose MASE scale is `scale`) from the backtest's errors."""
+    scaled = backtest.scaled_errors
+    horizon = len(forecast.mean)
+    half = np.full((2, horizon), np.nan)
+    for step in range(min(horizon, scaled.shape[1])):
+        window = scaled[:, max(0, step - NEIGHBOURS) : step + NEIGHBOURS + 1]
+        scores = window[np.isfinite(window)]
+        if scores.size >= MIN_ERRORS:
+            half[:, step] = _half_widths(scores)
+    every = scaled[np.isfinite(scaled)]
+    if np.all(np.isnan(half[0])) and every.size >= MIN_ERRORS:
+        # Too few origins for any month of its own (Prophet's single origin): pooled over the
+        # months tested, placed at the middle one.
+        middle = int(np.flatnonzero(~np.all(np.isnan(scaled), axis=0)).mean())
+        half[:, middle] = _half_widths(every)
+    known = np.flatnonzero(np.isfinite(half[0]))
+    if known.size == 0:
+        return Calibration(None, None, int(every.size))
+    sd = forecast.sd
+    for step in np.flatnonzero(np.isnan(half[0])):
+        nearest = known[np.argmin(np.abs(known - step))]
+        growth = sd[step] / sd[nearest] if sd[nearest] > 0 else 1.0
+        half[:, step] = half[:, nearest] * growth
+    half *= scale
+    own = Z80 * sd
+    ratio = float(np.mean(half[0][own > 0] / own[own > 0])) if np.any(own > 0) else None
+    return Calibration(half[0], half[1], int(every.size), ratio)
 
 
 def intervals(
     forecast: Forecast, point: np.ndarray, calibration: Calibration, is_count: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """lo80, hi80, lo95, hi95 around `point` from the calibrated sd."""
-    sd = forecast.sd * calibration.factor
-    if calibration.df is None:
-        z80, z95 = Z80, Z95
+) -> Bounds:
+    """lo80, hi80, lo95, hi95 around `point`; whole numbers from zero up for counts."""
+    if calibration.half80 is None or calibration.half95 is None:
+        z80, z95 = _quantiles(calibration.df)
+        half80, half95 = z80 * forecast.sd, z95 * forecast.sd
     else:
-        z80, z95 = (float(stats.t.ppf(q, calibration.df)) for q in (0.9, 0.975))
-    bounds = (point - z80 * sd, point + z80 * sd, point - z95 * sd, point + z95 * sd)
-    if is_count:
-        return tuple(np.maximum(b, 0.0) for b in bounds)  # type: ignore[return-value]
-    return bounds
+        half80, half95 = calibration.half80, calibration.half95
+    lo80, hi80, lo95, hi95 = point - half80, point + half80, point - half95, point + half95
+    if not is_count:
+        return lo80, hi80, lo95, hi95
+    return (*_whole(lo80, hi80, point), *_whole(lo95, hi95, point))
+
+
+def _whole(lo: np.ndarray, hi: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi] rounded to whole numbers, never below zero and always holding the point
+    forecast between them. Rounding to the nearest, not inwards: calibrated half-widths of a
+    count sit on the whole-number distances the backtest saw, and rescaling by the series'
+    scale moves them a hair either way, which inward rounding would turn into a whole count."""
+    low = np.minimum(np.floor(lo + 0.5), np.floor(point))
+    high = np.maximum(np.floor(hi + 0.5), np.ceil(point))
+    return np.maximum(low, 0.0), np.maximum(high, 0.0)
+
+
+def _quantiles(df: int | None) -> tuple[float, float]:
+    if df is None:
+        return Z80, Z95
+    return float(stats.t.ppf(0.9, df)), float(stats.t.ppf(0.975, df))
 
 
 def sample_paths(
@@ -97,8 +165,17 @@ def sample_paths(
     steps = np.arange(horizon)
     lag = steps[:, None] - steps[None, :]
     weights = np.where(lag >= 0, psi[np.clip(lag, 0, None)], 0.0)
-    paths = point + (shocks * forecast.sigma * calibration.factor) @ weights.T
-    return np.maximum(paths, 0.0) if is_count else paths
+    deviations = (shocks * forecast.sigma) @ weights.T
+    if calibration.half80 is not None and calibration.half95 is not None:
+        sd = forecast.sd
+        z = np.where(sd > 0, deviations / np.where(sd > 0, sd, 1.0), shocks)
+        size = np.abs(z)
+        half80, half95 = calibration.half80, calibration.half95
+        beyond = half80 + (size - Z80) * (half95 - half80) / (Z95 - Z80)
+        mapped = np.where(size <= Z80, size * half80 / Z80, beyond)
+        deviations = np.sign(z) * mapped
+    paths = point + deviations
+    return np.maximum(np.round(paths), 0.0) if is_count else paths
 
 
 def rate_paths(
@@ -112,7 +189,7 @@ def rate_paths(
     return rng.poisson(np.broadcast_to(rates, (count, horizon))).astype(float)
 
 
-def path_bounds(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def path_bounds(paths: np.ndarray) -> Bounds:
     """lo80, hi80, lo95, hi95 read off the sample paths, month by month."""
     lo80, hi80, lo95, hi95 = np.quantile(paths, [0.1, 0.9, 0.025, 0.975], axis=0)
     return lo80, hi80, lo95, hi95

@@ -33,23 +33,31 @@ class _ProphetFit:
     sigma: float
 
     def forecast(self, horizon: int) -> Forecast:
-        months = pd.date_range(self.start, periods=self.length + horizon, freq="MS")
+        return Forecast(self._curve(self.length, horizon), self.sigma, impulse(horizon))
+
+    def forward(self, values: np.ndarray, horizon: int) -> np.ndarray:
+        """Prophet's forecast is a curve of time alone: later months do not move it."""
+        return self._curve(len(values), horizon)
+
+    def _curve(self, after: int, horizon: int) -> np.ndarray:
+        months = pd.date_range(self.start, periods=after + horizon, freq="MS")
         with quiet_warnings():
-            predicted = self.model.predict(pd.DataFrame({"ds": months[self.length :]}))
-        return Forecast(predicted["yhat"].to_numpy(dtype=float), self.sigma, impulse(horizon))
+            predicted = self.model.predict(pd.DataFrame({"ds": months[after:]}))
+        return predicted["yhat"].to_numpy(dtype=float)
 
 
 class ProphetModel:
     """Prophet with yearly seasonality (on seasonal series) and no interval sampling: the
     engine calibrates intervals from backtest errors, so Prophet's own sampling would be
-    wasted time. Its own spread is taken as its in-sample residual sd, month by month."""
+    wasted time. Its own spread is taken as its in-sample residual sd, month by month. It
+    has no `forward`: the backtest fits it at one origin (forecast/selection.py says why)."""
 
     name = "prophet"
 
     def __init__(self, seasonal: bool) -> None:
         self.seasonal = seasonal
 
-    def fit(self, values: np.ndarray, start: date, previous: Fitted | None = None) -> Fitted:
+    def fit(self, values: np.ndarray, start: date) -> Fitted:
         months = pd.date_range(start, periods=len(values), freq="MS")
         history = pd.DataFrame({"ds": months, "y": values})
         model = Prophet(

@@ -1,14 +1,17 @@
 """The roster of models the engine backtests, by name.
 
-Each entry builds the model for a seasonal or non-seasonal series. Prophet is imported only
-when it is built, so a process that never fits it never pays for importing it.
+Each entry builds the model for a seasonal or non-seasonal series. Prophet and statsforecast
+are imported only when a model of theirs is built, so a process that never fits one never pays
+for importing it. Combinations (forecast/selection.py, COMBINATIONS) are named in the roster's
+options too but built from the others' backtests, not here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from forecast.models import Drift, ExponentialSmoothing, Mean, Model, Naive, Sarima, SeasonalNaive
+from forecast import statsforecast_models as sf
+from forecast.models import Drift, Mean, Model, Naive, SeasonalNaive
 
 
 def _prophet(seasonal: bool) -> Model:
@@ -21,8 +24,12 @@ MODELS: dict[str, Callable[[bool], Model]] = {
     "seasonal_naive": lambda seasonal: SeasonalNaive() if seasonal else Naive(),
     "naive": lambda seasonal: Naive(),
     "drift": lambda seasonal: Drift(),
-    "ets": ExponentialSmoothing,
-    "sarima": Sarima,
+    "ets": sf.auto_ets,
+    "arima": sf.auto_arima,
+    "sarima": sf.airline,
+    "theta": sf.auto_theta,
+    "ces": sf.auto_ces,
+    "croston": sf.croston,
     "prophet": _prophet,
     "mean": lambda seasonal: Mean(),
 }

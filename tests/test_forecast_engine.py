@@ -13,15 +13,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast import engine, executors, models, roster
-from forecast.backtest import Backtest, OriginResult, plan_origins
+from forecast.backtest import Backtest, plan_origins
 from forecast.csvio import read_series_csv, write_forecast_csv
 from forecast.intervals import calibrate
 from forecast.models import Forecast
-from forecast.selection import prophet_skip_reason, rank
-from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
+from forecast.selection import (
+    challenge,
+    choice_note,
+    choose,
+    combine,
+    prophet_skip_reason,
+    rank,
+)
+from forecast.types import DEFAULT_MODELS, ForecastOptions, MonthlySeries, SeriesForecast
 
 START = date(2019, 4, 1)
-FAST = ForecastOptions(horizon=12, models=("seasonal_naive", "drift", "ets", "sarima"))
+FAST = ForecastOptions(horizon=12, models=("seasonal_naive", "drift", "ets", "theta"))
 
 
 def series(values, series_id: str = "s", is_count: bool = True, start: date = START):
@@ -38,13 +45,22 @@ def scores(forecast: SeriesForecast) -> dict[str, float | None]:
     return {c.model: c.mase for c in forecast.candidates}
 
 
+def backtest(model: str, errors, forecasts=None, first: int = 36) -> Backtest:
+    """A backtest whose actuals are `errors` (origins x months ahead) away from `forecasts`
+    (zeros unless given), every origin's scale 1."""
+    errors = np.asarray(errors, dtype=float)
+    forecasts = np.zeros_like(errors) if forecasts is None else np.asarray(forecasts, float)
+    origins = tuple(range(first, first + len(errors)))
+    return Backtest(model, origins, forecasts, forecasts + errors, np.ones(len(errors)))
+
+
 # Selection
 
 
 def test_strong_seasonality_is_forecast_by_a_seasonal_model_not_drift():
     forecast = engine.forecast_series(series(seasonal_values(72)), FAST)
     mase = scores(forecast)
-    assert forecast.model in {"seasonal_naive", "ets", "sarima"}
+    assert forecast.model in {"seasonal_naive", "ets", "theta"}
     assert mase[forecast.model] < 0.5 * mase["drift"]
     assert all(c.mase is not None for c in forecast.candidates)
     peak, trough = forecast.points[2].mean, forecast.points[8].mean  # around July and January
@@ -61,55 +77,79 @@ def test_pure_trend_is_forecast_by_drift_or_ets_and_carries_the_trend_on():
     assert forecast.points[11].mean == pytest.approx(100 + 3.0 * 59, abs=8)
 
 
-def test_a_baseline_is_chosen_only_when_it_wins_at_every_origin():
-    def backtest(model: str, errors: list[float]) -> Backtest:
-        origins = tuple(
-            OriginResult(
-                36 + 12 * i,
-                np.array([e]),
-                Forecast(np.zeros(1), 1.0, np.ones(1)),
-                np.zeros(1),
-                1.0,
-            )
-            for i, e in enumerate(errors)
-        )
-        return Backtest(model, origins)
+def test_the_lowest_backtest_error_wins_and_a_baseline_is_never_passed_over():
+    ets = backtest("ets", [[1.10]] * 3)
+    naive = backtest("seasonal_naive", [[0.89]] * 3)
+    theta = backtest("theta", [[0.95]] * 3)
+    ranking = rank([ets, naive, theta])
+    assert [b.model for b in ranking] == ["seasonal_naive", "theta", "ets"]
+    note = choice_note(ranking[0], {b.model: b for b in ranking}, [], 12, None)
+    assert "because no fitted model beat it" in note
+    assert "the best, Theta, scored MASE 0.95 against 0.89" in note
 
-    ets = backtest("ets", [1.0, 1.0, 1.0])
-    lucky = backtest("seasonal_naive", [0.2, 0.9, 1.1])  # lower mean, but not everywhere
-    steady = backtest("drift", [0.9, 0.9, 0.9])
-    assert rank([lucky, ets])[0].model == "ets"
-    assert rank([lucky, steady, ets])[0].model == "drift"
+
+def test_the_mean_of_the_three_best_stays_the_choice_unless_beaten_clearly():
+    combined = backtest("combination_mean", [[1.3], [0.7]] * 15)  # MASE 1.00
+    lucky = backtest("seasonal_naive", [[0.6], [1.3]] * 15)  # 0.95: lower, but by luck
+    assert lucky.mase < combined.mase
+    runs = {"combination_mean": combined, "seasonal_naive": lucky}
+    assert choose(list(runs.values()), 1)[0].model == "combination_mean"
+    note = choice_note(combined, runs | {"ets": backtest("ets", [[1.2]] * 30)}, ["ets"], 1, None)
+    assert f"Seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
+    assert "not clearly enough to replace it" in note
+
+    steady = backtest("theta", combined.errors * 0.5)
+    ranking = choose([combined, lucky, steady], 1)
+    assert ranking[0].model == "theta"
+    assert "beat the mean of the three best models clearly" in choice_note(
+        ranking[0], {b.model: b for b in ranking}, ["theta"], 1, None
+    )
+
+
+def test_combinations_are_the_median_and_mean_of_the_three_best_fitted_models():
+    runs = {
+        "ets": backtest("ets", [[1.0, 1.0]], forecasts=[[10.0, 20.0]]),
+        "theta": backtest("theta", [[2.0, 2.0]], forecasts=[[13.0, 26.0]]),
+        "ces": backtest("ces", [[3.0, 3.0]], forecasts=[[19.0, 29.0]]),
+        "croston": backtest("croston", [[4.0, 4.0]], forecasts=[[100.0, 100.0]]),
+        "seasonal_naive": backtest("seasonal_naive", [[0.5, 0.5]], forecasts=[[0.0, 0.0]]),
+    }
+    combined, members = combine(runs, ["combination_median", "combination_mean"])
+    assert members == ["ets", "theta", "ces"]  # best three fitted; no baseline, not Croston
+    assert combined["combination_median"].forecasts.tolist() == [[13.0, 26.0]]
+    assert combined["combination_mean"].forecasts.tolist() == [[14.0, 25.0]]
+    assert combined["combination_mean"].actuals.tolist() == runs["ets"].actuals.tolist()
 
 
 def test_prophet_is_tried_only_on_long_series_the_fast_models_do_not_handle():
-    def scored(model: str, mase: float) -> Backtest:
-        origin = OriginResult(
-            36, np.array([mase]), Forecast(np.zeros(1), 1.0, np.ones(1)), np.zeros(1), 1.0
-        )
-        return Backtest(model, (origin,))
-
-    naive = scored("seasonal_naive", 1.0)
-    assert "48 months" in (prophet_skip_reason([naive, scored("ets", 1.2)], 40) or "")
-    assert "already beats" in (prophet_skip_reason([naive, scored("ets", 0.7)], 84) or "")
-    assert prophet_skip_reason([naive, scored("ets", 1.2), scored("sarima", 1.1)], 84) is None
+    naive = backtest("seasonal_naive", [[1.0]])
+    assert "48 months" in (prophet_skip_reason([naive, backtest("ets", [[1.2]])], 40) or "")
+    assert "already beats" in (prophet_skip_reason([naive, backtest("ets", [[0.7]])], 84) or "")
+    slow = [naive, backtest("ets", [[1.2]]), backtest("theta", [[1.1]])]
+    assert prophet_skip_reason(slow, 84) is None
 
 
-def test_origins_step_back_a_year_and_squeeze_on_short_histories():
-    assert plan_origins(84, 24, 3, 24) == [36, 48, 60]
-    assert plan_origins(40, 24, 3, 24) == [24, 28, 32]
-    assert plan_origins(24, 24, 3, 24) == []
+def test_prophet_that_lost_to_seasonal_naive_overall_is_chosen_only_with_a_warning():
+    naive = backtest("seasonal_naive", [[0.5], [0.5], [2.0]])  # mean 1.0; 2.0 at origin 38
+    prophet = backtest("prophet", [[1.5]], first=38)
+    ranking = challenge(rank([naive]), prophet, 38)
+    assert ranking[0].model == "prophet"
+    note = choice_note(ranking[0], {"seasonal_naive": naive, "prophet": prophet}, [], 1, 38)
+    assert "its one test" in note and "against 2.00 for seasonal naive" in note
+    assert "seasonal naive did better (1.00) than Prophet's one test" in note
+
+
+def test_origins_run_every_other_month_to_the_end_leaving_the_wanted_full_horizon_ones():
+    assert plan_origins(84, 24, 12, 24) == list(range(38, 84, 2))  # 38, 40, ... 60: 12 full
+    assert plan_origins(40, 24, 12, 24) == list(range(24, 40, 2))  # squeezed: 24 to fit on
+    assert plan_origins(24, 24, 12, 24) == []
 
 
 def test_every_candidate_score_and_the_cutoff_are_recorded():
     forecast = engine.forecast_series(series(seasonal_values(60)), ForecastOptions(horizon=6))
-    assert [c.model for c in forecast.candidates] == [
-        "seasonal_naive",
-        "drift",
-        "ets",
-        "sarima",
-        "prophet",
-    ]
+    assert [c.model for c in forecast.candidates] == list(DEFAULT_MODELS)
+    tested = {c.model for c in forecast.candidates if c.mase is not None}
+    assert {"seasonal_naive", "ets", "theta", "ces", "croston", "combination_median"} <= tested
     assert forecast.cutoff == date(2024, 3, 1)
     assert forecast.points[0].month == date(2024, 4, 1)
     assert any(n.startswith("chosen by backtest") for n in forecast.notes)
@@ -134,21 +174,39 @@ def test_80_percent_intervals_cover_about_80_percent_of_fresh_draws_of_known_noi
     assert 0.88 <= np.mean(coverage95) <= 0.995
 
 
-def test_calibration_widens_intervals_that_backtest_errors_outgrow():
+def test_80_and_95_percent_ranges_are_calibrated_separately_per_month_ahead():
     rng = np.random.default_rng(3)
-    origins = tuple(
-        OriginResult(
-            36,
-            rng.normal(0, 2.0, 24),  # errors twice the model's own sd
-            Forecast(np.zeros(24), 1.0, np.r_[1.0, np.zeros(23)]),
-            np.zeros(24),
-            1.0,
-        )
-        for _ in range(3)
-    )
-    calibration = calibrate(Backtest("ets", origins))
-    assert calibration.factor == pytest.approx(2.0, rel=0.25)
-    assert "widened" in (calibration.note() or "")
+    # 200 origins; errors grow with the months ahead and have heavy tails (Student t, 3 df).
+    errors = rng.standard_t(3, (200, 3)) * np.array([1.0, 2.0, 4.0])
+    flat = Forecast(np.zeros(3), 1.0, np.r_[1.0, 0.0, 0.0])  # the model's own sd: 1, 1, 1
+    calibration = calibrate(backtest("ets", errors), flat, scale=1.0)
+    for step in range(3):
+        window = np.abs(errors[:, max(0, step - 1) : step + 2])
+        assert calibration.half80[step] == pytest.approx(np.quantile(window, 0.8), rel=0.05)
+        assert calibration.half95[step] == pytest.approx(np.quantile(window, 0.95), rel=0.05)
+    # Heavy tails: the 95% range is wider than 1.53 times the 80% one, as a normal would give.
+    assert np.all(calibration.half95 / calibration.half80 > 1.7)
+    assert "set from 600 backtest errors" in (calibration.note() or "")
+
+
+def test_with_too_few_errors_for_a_95_percent_bound_the_range_still_widens_beyond_80():
+    errors = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0]])
+    flat = Forecast(np.zeros(1), 1.0, np.ones(1))
+    calibration = calibrate(backtest("ets", errors), flat, scale=1.0)
+    assert calibration.half80[0] == 8.0  # the 8th of 9: (9 + 1) * 0.8
+    assert calibration.half95[0] == pytest.approx(8.0 * 1.95996 / 1.28155, rel=1e-4)
+
+
+def test_ranges_of_counts_are_whole_numbers_holding_the_mean():
+    rng = np.random.default_rng(8)
+    values = rng.poisson(2.5, 72).astype(float)
+    forecast = engine.forecast_series(series(values), FAST)
+    for point in forecast.points:
+        bounds = [point.lo95, point.lo80, point.hi80, point.hi95]
+        assert all(b == int(b) and b >= 0 for b in bounds)
+        assert point.lo95 <= point.lo80 <= point.mean <= point.hi80 <= point.hi95
+    paths = np.asarray(forecast.paths)
+    assert np.all(paths == np.round(paths)) and paths.min() >= 0
 
 
 def test_counts_are_never_forecast_below_zero():
@@ -259,7 +317,7 @@ def test_no_series_crashes_the_engine(values):
 class _Broken:
     name = "ets"
 
-    def fit(self, values, start, previous=None):
+    def fit(self, values, start):
         raise RuntimeError("optimizer exploded")
 
 
@@ -269,7 +327,7 @@ class _BrokenOnFullHistory:
     def __init__(self, length: int) -> None:
         self.length = length
 
-    def fit(self, values, start, previous=None):
+    def fit(self, values, start):
         if len(values) == self.length:
             raise RuntimeError("singular matrix")
         return models.SeasonalNaive().fit(values, start)
@@ -286,7 +344,7 @@ def test_a_model_that_fails_in_the_backtest_is_recorded_and_skipped(monkeypatch)
 
 def test_a_winner_that_fails_on_the_full_history_gives_way_to_the_next(monkeypatch):
     monkeypatch.setitem(roster.MODELS, "sarima", lambda seasonal: _BrokenOnFullHistory(60))
-    options = ForecastOptions(horizon=12, models=("sarima", "drift"))
+    options = ForecastOptions(horizon=12, models=("sarima", "drift"))  # drift: the worse one
     forecast = engine.forecast_series(series(seasonal_values(60)), options)
     assert forecast.model == "drift"
     assert any("failed on the full history" in n for n in forecast.notes)

@@ -100,7 +100,7 @@ def forecast_run(authority_code: str | None, horizon: int | None, executor: str 
 @click.option(
     "--models",
     default=None,
-    help="Candidate models, comma-separated (default: all the engine offers).",
+    help="Candidate models, comma-separated (default: the engine's default candidates).",
 )
 @click.option(
     "--executor",

