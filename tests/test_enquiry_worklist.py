@@ -4,15 +4,19 @@ the duplicate-contact check; and what someone else changed before a stale edit."
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import COVENTRY, STOKE
 from tracker.core.access import SYSTEM
+from tracker.core.audit import AuditEntry
+from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries.conflicts import changes_since, edit_conflict
 from tracker.enquiries.duplicates import MatchedOn, open_duplicates
-from tracker.enquiries.files import import_enquiries
+from tracker.enquiries.files import export_enquiries, import_enquiries
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import (
     Closure,
@@ -209,3 +213,15 @@ def test_changes_since_counts_imported_changes_as_versions_too(team):
             .version
             == 2
         )
+
+
+def test_an_export_of_a_search_logs_that_there_was_one_but_not_the_term(team):
+    database, _ = team
+    with database.writing() as session:
+        content = export_enquiries(
+            session, SYSTEM, STOKE, EnquiryFilter(search="Lovelace"), TODAY, FileFormat.CSV
+        )
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
+    assert b"Ada Lovelace" in content and b"bob" not in content
+    assert logged.detail["filters"]["search"] is True
+    assert "Lovelace" not in json.dumps(logged.detail)

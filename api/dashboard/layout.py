@@ -31,6 +31,13 @@ class Chooser(msgspec.Struct, frozen=True, kw_only=True):
     selected: str
 
 
+class Action(msgspec.Struct, frozen=True):
+    """A link to a task (a form) the page offers."""
+
+    label: str
+    href: str
+
+
 class Section(msgspec.Struct, frozen=True, kw_only=True):
     """A titled part of a page."""
 
@@ -43,6 +50,7 @@ class Section(msgspec.Struct, frozen=True, kw_only=True):
     charts: list[Chart] = msgspec.field(default_factory=list)
     tables: list[Table] = msgspec.field(default_factory=list)
     notes: list[str] = msgspec.field(default_factory=list)
+    actions: list[Action] = msgspec.field(default_factory=list)
 
 
 class Page(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +63,7 @@ class Page(msgspec.Struct, frozen=True, kw_only=True):
     sections: list[Section] = msgspec.field(default_factory=list)
     chooser: Chooser | None = None
     notes: list[str] = msgspec.field(default_factory=list)
+    actions: list[Action] = msgspec.field(default_factory=list)
 
     def tables(self) -> dict[str, Table]:
         """Every table of the page by name (what a download asks for)."""

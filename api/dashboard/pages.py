@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from api.dashboard import capacity, forecasts, funnel, overview, scenarios, targets
 from api.dashboard.layout import Page
 from api.dashboard.recent_pages import RecentPages
+from api.dashboard.rendering import render
 from api.dashboard.scope import Scope, resolve_scope
-from api.dashboard.security import form_token
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller, Role
 from tracker.core.settings import Settings
@@ -114,17 +114,15 @@ def _serve(
 
 def _template(request: Request[Any, Any, Any], scope: Scope, page: Page) -> Template:
     charts = page.charts()
-    return Template(
-        template_name="page.html",
-        context={
-            "page": page,
-            "scope": scope,
-            "charts": charts,
-            "links": _links(request, scope, page),
-            "csrf_token": form_token(request),
-            "plotly_url": f"/dashboard/vendor/plotly.min.js?v={PLOTLY_VERSION}" if charts else "",
-            "path": request.url.path,
-        },
+    return render(
+        request,
+        scope,
+        "page.html",
+        page.key,
+        page=page,
+        charts=charts,
+        links=_links(request, scope, page),
+        plotly_url=f"/dashboard/vendor/plotly.min.js?v={PLOTLY_VERSION}" if charts else "",
     )
 
 

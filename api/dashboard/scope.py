@@ -28,6 +28,7 @@ class NavItem(msgspec.Struct, frozen=True):
 
 PAGES: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/dashboard"),
+    NavItem("enquiries", "Enquiries", "/dashboard/enquiries"),
     NavItem("funnel", "Recruitment funnel", "/dashboard/funnel"),
     NavItem("capacity", "Capacity", "/dashboard/capacity"),
     NavItem("targets", "Targets", "/dashboard/targets"),
