@@ -50,6 +50,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     "dashboard.overview": frozenset({M, A}),
     "dashboard.enquiries": frozenset({R, M, A}),
     "dashboard.funnel": frozenset({R, M, A}),
+    # Uploads: each kind of file then needs its own write kind (enquiries, households,
+    # children) in this table.
+    "dashboard.uploads": frozenset({R, M, A}),
     "dashboard.capacity": frozenset({M, G, A}),
     "dashboard.targets": frozenset({M, A}),
     "dashboard.forecasts": frozenset({M, A}),

@@ -33,6 +33,9 @@ DONE: dict[str, str] = {
 }
 
 
+COUNTED = ("new", "changed", "unchanged")
+
+
 class Banner(msgspec.Struct, frozen=True):
     """A notification banner's sentence."""
 
@@ -53,6 +56,19 @@ def navigation(scope: Scope, current: str) -> list[dict[str, Any]]:
     ]
 
 
+def _banner(request: Request[Any, Any, Any]) -> Banner | None:
+    """The banner of `?done=`, with an import's counts when the address gives them."""
+    what = request.query_params.get("done")
+    if what not in DONE:
+        return None
+    counts = [
+        f"{int(request.query_params[name]):,} {name}"
+        for name in COUNTED
+        if request.query_params.get(name, "").isdigit() and len(request.query_params[name]) < 10
+    ]
+    return Banner(DONE[what] + (": " + ", ".join(counts) if counts else ""))
+
+
 def render(
     request: Request[Any, Any, Any],
     scope: Scope,
@@ -62,8 +78,7 @@ def render(
     **context: Any,
 ) -> Template:
     """The page `template` with `context` and what every signed-in page has."""
-    done = request.query_params.get("done")
-    banner = context.pop("banner", None) or (Banner(DONE[done]) if done in DONE else None)
+    banner = context.pop("banner", None) or _banner(request)
     return Template(
         template_name=template,
         context={

@@ -24,6 +24,7 @@ from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
 from api.dashboard.govuk import govuk
+from api.dashboard.imports import ImportPages
 from api.dashboard.pages import DashboardPages
 from api.dashboard.security import SecurityHeadersMiddleware
 from api.dashboard.sign_in import SignIn
@@ -83,6 +84,7 @@ dashboard_router = Router(
         DashboardPages,
         EnquiryPages,
         EnquiryActions,
+        ImportPages,
         SignIn,
         plotly_js,
         static_files,
