@@ -57,6 +57,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "dashboard.targets": frozenset({M, A}),
     "dashboard.forecasts": frozenset({M, A}),
     "dashboard.scenarios": frozenset({M, A}),
+    "dashboard.settings": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
 AGGREGATE: frozenset[str] = frozenset(

@@ -40,6 +40,11 @@ class FormErrors:
         """Keep the first problem of each field."""
         self._messages.setdefault(field, message)
 
+    def move(self, field: str, to: str) -> None:
+        """Show a field's problem on another input (a kind's own copy of the field)."""
+        if field in self._messages:
+            self._messages[to] = self._messages.pop(field)
+
     def message(self, field: str) -> dict[str, str] | None:
         """The field's `errorMessage` option for a GOV.UK component (None: no error)."""
         found = self._messages.get(field)

@@ -25,6 +25,7 @@ from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
 from api.dashboard.govuk import govuk
 from api.dashboard.imports import ImportPages
+from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
 from api.dashboard.pages import DashboardPages
 from api.dashboard.security import SecurityHeadersMiddleware
 from api.dashboard.sign_in import SignIn
@@ -85,6 +86,9 @@ dashboard_router = Router(
         EnquiryPages,
         EnquiryActions,
         ImportPages,
+        TargetForms,
+        ScenarioForms,
+        SettingsForm,
         SignIn,
         plotly_js,
         static_files,

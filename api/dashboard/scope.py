@@ -34,6 +34,7 @@ PAGES: tuple[NavItem, ...] = (
     NavItem("targets", "Targets", "/dashboard/targets"),
     NavItem("forecasts", "Forecasts", "/dashboard/forecasts"),
     NavItem("scenarios", "Scenarios", "/dashboard/scenarios"),
+    NavItem("settings", "Settings", "/dashboard/settings"),
 )
 
 
