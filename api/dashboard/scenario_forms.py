@@ -50,6 +50,8 @@ def read_scenario(form: Form) -> ScenarioInputs | None:
     """The scenario's inputs from the form; None with errors on the inputs when a value
     cannot be read (the projection's own checks come from the domain when it is saved)."""
     values: dict[str, Any] = {"name": form.text("name")}
+    if values["name"] is None:
+        form.errors.add("name", f"Enter the {WORDS['name']}")
     for name in WHOLE:
         number = form.number(name, WORDS[name])
         if number is not None and not number.is_integer():
