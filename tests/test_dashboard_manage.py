@@ -230,11 +230,11 @@ def test_every_kind_of_target_can_be_set_changed_and_deleted(client, tokens, aut
     stale = client.post(f"/dashboard/targets/{band.id}/edit", data=changed | {"band-lower": "70"})
     assert stale.status_code == 409 and "Someone else changed this" in stale.text
     assert _targets(authorities)[1].lower == 82
-    confirm = client.get(f"/dashboard/targets/{band.id}/delete")
+    confirm = client.get(f"/dashboard/delete/targets/{band.id}")
     assert "Are you sure you want to delete this target?" in confirm.text
     version = re.search(r'name="version" value="(\d+)"', confirm.text).group(1)
     client.post(
-        f"/dashboard/targets/{band.id}/delete", data={"csrf_token": csrf, "version": version}
+        f"/dashboard/delete/targets/{band.id}", data={"csrf_token": csrf, "version": version}
     )
     assert [t.kind for t in _targets(authorities)] == ["floor", "annual_count"]
     with authorities.read_session() as session:
@@ -382,3 +382,27 @@ def test_children_per_household_reads_as_a_number_not_a_percentage():
     share = RateUsed(name="enquiry_to_application", value=0.12, source="authority", basis="")
     assert rate_words(per_household) == "1.25 children per household"
     assert rate_words(share) == "12%"
+
+
+def test_deleting_asks_first_and_follows_the_role_table(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    data = _scenario(csrf, "To delete")
+    client.post("/dashboard/scenarios/new", data=data, follow_redirects=False)
+    [saved] = list_scenarios_of(authorities)
+    path = f"/dashboard/delete/scenarios/{saved.id}"
+    assert "Are you sure you want to delete this scenario?" in client.get(path).text
+    assert client.get("/dashboard/delete/households/1").status_code == 404
+    recruiter = _signed_in(client, tokens["recruiter_stoke"])
+    assert client.get(path).status_code == 403
+    assert client.post(path, data={"csrf_token": recruiter, "version": "1"}).status_code == 403
+    assert (
+        client.post("/dashboard/enquiries/1/explode", data={"csrf_token": recruiter}).status_code
+        == 404
+    )
+    assert len(list_scenarios_of(authorities)) == 1
+    manager = _signed_in(client, tokens["manager_stoke"])
+    deleted = client.post(
+        path, data={"csrf_token": manager, "version": str(saved.version)}, follow_redirects=False
+    )
+    assert deleted.headers["location"] == "/dashboard/scenarios?done=scenario-deleted"
+    assert list_scenarios_of(authorities) == []

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from sqlalchemy.orm import Session
 
 from api.dashboard import enquiry_forms
@@ -95,47 +96,23 @@ class EnquiryActions(Controller):
                 return done(scope, enquiry_path(enquiry_id), banner)
         return _page(request, session, scope, enquiry_id, today, form, name, status_code=400)
 
-    @post("/stage", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
-    def stage(
+    @post("/{action:str}", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
+    def act(
         self,
         request: Request[Any, Any, Any],
         session: Session,
         caller: Caller,
         today: date,
         enquiry_id: RecordId,
+        action: str,
         data: FormData,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
-        """Record a later stage."""
-        return self._act(request, session, caller, today, enquiry_id, data, authority, "stage")
-
-    @post("/close", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
-    def close(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        today: date,
-        enquiry_id: RecordId,
-        data: FormData,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Close with a reason."""
-        return self._act(request, session, caller, today, enquiry_id, data, authority, "close")
-
-    @post("/reopen", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
-    def reopen(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        today: date,
-        enquiry_id: RecordId,
-        data: FormData,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Reopen, or move back to an earlier stage."""
-        return self._act(request, session, caller, today, enquiry_id, data, authority, "reopen")
+        """Move on (`stage`), close with a reason (`close`), or reopen and move back
+        (`reopen`)."""
+        if action not in ACTS:
+            raise NotFoundException(f"an enquiry has no form {action!r}")
+        return self._act(request, session, caller, today, enquiry_id, data, authority, action)
 
     @get("/edit", opt=WRITE, sync_to_thread=True)
     def edit_form(

@@ -160,55 +160,6 @@ class TargetForms(Controller):
         session.commit()
         return done(scope, TARGETS, "target-saved")
 
-    @get("/{target_id:int}/delete", opt={"access": "targets.write"}, sync_to_thread=True)
-    def delete_check(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        target_id: RecordId,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Are you sure?"""
-        scope = own_scope(session, caller, authority)
-        record = targets.get_target(session, _code(scope), target_id)
-        return render(
-            request,
-            scope,
-            "confirm_delete.html",
-            "targets",
-            noun="target",
-            name=record.name,
-            detail=record.summary,
-            version=record.version,
-            action=scope.link(f"{TARGETS}/{target_id}/delete"),
-            back=scope.link(TARGETS),
-        )
-
-    @post(
-        "/{target_id:int}/delete",
-        opt={"access": "targets.write"},
-        dependencies=WRITING,
-        sync_to_thread=True,
-    )
-    def delete(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        target_id: RecordId,
-        data: FormData,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Delete the target (audited)."""
-        scope = own_scope(session, caller, authority)
-        form = checked_form(request, data)
-        targets.delete_target(
-            session, caller, _code(scope), target_id, expected_version=_version(form)
-        )
-        session.commit()
-        return done(scope, TARGETS, "target-deleted")
-
 
 class ScenarioForms(Controller):
     """Saving, changing and deleting scenarios."""
@@ -358,60 +309,6 @@ class ScenarioForms(Controller):
             )
         session.commit()
         return done(scope, SCENARIOS, "scenario-saved")
-
-    @get("/{scenario_id:int}/delete", opt={"access": "scenarios.write"}, sync_to_thread=True)
-    def delete_check(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        scenario_id: RecordId,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Are you sure?"""
-        scope = own_scope(session, caller, authority)
-        record = scenarios.get_scenario(session, _code(scope), scenario_id)
-        given = record.inputs
-        detail = (
-            f"From {given.baseline_children:,} children in care in March "
-            f"{given.baseline_year}, over {given.years} years."
-        )
-        return render(
-            request,
-            scope,
-            "confirm_delete.html",
-            "scenarios",
-            noun="scenario",
-            name=record.name,
-            detail=detail,
-            version=record.version,
-            action=scope.link(f"{SCENARIOS}/{scenario_id}/delete"),
-            back=scope.link(SCENARIOS),
-        )
-
-    @post(
-        "/{scenario_id:int}/delete",
-        opt={"access": "scenarios.write"},
-        dependencies=WRITING,
-        sync_to_thread=True,
-    )
-    def delete(
-        self,
-        request: Request[Any, Any, Any],
-        session: Session,
-        caller: Caller,
-        scenario_id: RecordId,
-        data: FormData,
-        authority: AuthorityCode = None,
-    ) -> Response[Any]:
-        """Delete the scenario (audited)."""
-        scope = own_scope(session, caller, authority)
-        form = checked_form(request, data)
-        scenarios.delete_scenario(
-            session, caller, _code(scope), scenario_id, expected_version=_version(form)
-        )
-        session.commit()
-        return done(scope, SCENARIOS, "scenario-deleted")
 
 
 class SettingsForm(Controller):

@@ -20,6 +20,7 @@ from litestar.response import File, Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api.dashboard.deletions import DeletePages
 from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
@@ -89,6 +90,7 @@ dashboard_router = Router(
         TargetForms,
         ScenarioForms,
         SettingsForm,
+        DeletePages,
         SignIn,
         plotly_js,
         static_files,

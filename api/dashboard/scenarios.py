@@ -276,7 +276,10 @@ def build(session: Session, scope: Scope, today: date, compare: list[int] | None
                 notes=sorted({n for r in record.projection.rows for n in r.notes}),
                 actions=[
                     Action(f"Change {record.name}", scope.link(f"{PATH}/{record.id}/edit")),
-                    Action(f"Delete {record.name}", scope.link(f"{PATH}/{record.id}/delete")),
+                    Action(
+                        f"Delete {record.name}",
+                        scope.link(f"/dashboard/delete/scenarios/{record.id}"),
+                    ),
                 ],
             )
         )

@@ -293,7 +293,9 @@ def _section(t: Trajectory, scope: Scope) -> Section:
         notes=[f"Status: {t.status_rule}.", *t.notes],
         actions=[
             Action(f"Change {t.target.name}", scope.link(f"{PATH}/{t.target.id}/edit")),
-            Action(f"Delete {t.target.name}", scope.link(f"{PATH}/{t.target.id}/delete")),
+            Action(
+                f"Delete {t.target.name}", scope.link(f"/dashboard/delete/targets/{t.target.id}")
+            ),
         ],
     )
 
