@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.downloads import CSV_MEDIA, download
+from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
@@ -337,10 +337,4 @@ class EnquiryController(Controller):
         )
         content = enquiry_files.export_enquiries(session, caller, authority, filters, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
-        filename = f"enquiries-{authority}-{today.isoformat()}.{format.value}"
-        return Response(
-            content,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return spreadsheet(content, format, f"enquiries-{authority}-{today.isoformat()}")

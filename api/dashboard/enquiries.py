@@ -18,6 +18,7 @@ from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope, resolve_scope
 from api.deps import WRITING
+from api.downloads import spreadsheet
 from api.params import RecordId
 from tracker.core.access import Caller
 from tracker.core.errors import DomainError
@@ -28,7 +29,6 @@ from tracker.enquiries.duplicates import open_duplicates
 from tracker.enquiries.queries import get_enquiry
 from tracker.enquiries.vocabulary import Channel, HouseholdType, Interest
 
-XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ = {"access": "enquiries.read"}
 WRITE = {"access": "enquiries.write"}
 LIST = "/dashboard/enquiries"
@@ -105,13 +105,7 @@ class EnquiryPages(Controller):
         assert code is not None
         content = enquiry_files.export_enquiries(session, caller, code, filters, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
-        filename = f"enquiries-{code}-{today.isoformat()}.{format.value}"
-        return Response(
-            content,
-            media_type=media,
-            headers={"content-disposition": f'attachment; filename="{filename}"'},
-        )
+        return spreadsheet(content, format, f"enquiries-{code}-{today.isoformat()}")
 
     @get("/new", opt=WRITE, sync_to_thread=True)
     def new_form(
