@@ -116,9 +116,11 @@ def build(session: Session, scope: Scope, today: date, year: int | None = None) 
     )
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
 
+    whole = today == year_end(this_span.start.year, date.max)  # a year that has ended
+    to_date = "" if whole else " to date"
     tiles = [
         Tile(
-            label=f"Enquiries {this_name} to date",
+            label=f"Enquiries {this_name}{to_date}",
             value=display(this.overall.enquiries),
             detail=f"{display(last.overall.enquiries)} by this date last year "
             f"({change(this.overall.enquiries, last.overall.enquiries)})",
@@ -130,11 +132,11 @@ def build(session: Session, scope: Scope, today: date, year: int | None = None) 
             "councils in England about 12%",
         ),
         Tile(
-            label="Approvals this year",
+            label=f"Approvals {this_name}",
             value=display(approvals.approvals if approvals else None),
             detail=(
-                f"target {approvals.target} for the year; {display(approvals.expected_to_date)} "
-                "expected by now"
+                f"target {approvals.target} for the year"
+                + ("" if whole else f"; {display(approvals.expected_to_date)} expected by now")
                 if approvals and approvals.target
                 else "no annual target set"
             ),
@@ -143,7 +145,7 @@ def build(session: Session, scope: Scope, today: date, year: int | None = None) 
             else "neutral",
         ),
         Tile(
-            label="First contacts overdue",
+            label="First contacts overdue today",
             value=display(overdue.total),
             detail="open enquiries not contacted within one working day",
             tone="bad" if overdue.total else "good",
@@ -259,9 +261,10 @@ def build(session: Session, scope: Scope, today: date, year: int | None = None) 
             ],
             charts.layout(y_title="Enquiries", x_title="Month"),
         ),
-        summary=f"{display(this.overall.enquiries)} enquiries so far in {this_name} against "
-        f"{display(last.overall.enquiries)} by this date in {last_name}. The month under way "
-        "is shown in the table, not the chart.",
+        summary=f"{display(this.overall.enquiries)} enquiries{' so far' if not whole else ''} "
+        f"in {this_name} against {display(last.overall.enquiries)} by the same date in "
+        f"{last_name}."
+        + ("" if whole else " The month under way is shown in the table, not the chart."),
     )
     stage_chart = Chart(
         id="chart-stages",
