@@ -44,14 +44,20 @@ ACCESS: dict[str, frozenset[Role]] = {
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
     # Dashboard pages (api/dashboard): the landing page sends each role to its first page;
-    # recruiters see the funnel only, regional tokens their region's capacity only.
+    # recruiters see the enquiries and the funnel, regional tokens their region's capacity
+    # only. The dashboard's forms name the kinds of the routes above that they stand for.
     "dashboard.home": frozenset({R, M, G, A}),
     "dashboard.overview": frozenset({M, A}),
+    "dashboard.enquiries": frozenset({R, M, A}),
     "dashboard.funnel": frozenset({R, M, A}),
+    # Uploads: each kind of file then needs its own write kind (enquiries, households,
+    # children) in this table.
+    "dashboard.uploads": frozenset({R, M, A}),
     "dashboard.capacity": frozenset({M, G, A}),
     "dashboard.targets": frozenset({M, A}),
     "dashboard.forecasts": frozenset({M, A}),
     "dashboard.scenarios": frozenset({M, A}),
+    "dashboard.settings": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
 AGGREGATE: frozenset[str] = frozenset(

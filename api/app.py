@@ -24,7 +24,7 @@ from api.auth import BearerTokenMiddleware
 from api.authorities import AuthorityController
 from api.capacity import CapacityController
 from api.children import ChildrenController
-from api.dashboard.routes import dashboard_router, template_config
+from api.dashboard.routes import dashboard_router, service_root, template_config
 from api.deps import (
     AuthorityRegions,
     provide_caller,
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             TokenController,
             AuditController,
             dashboard_router,
+            service_root,
         ],
         template_config=template_config(),
         dependencies={

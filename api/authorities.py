@@ -14,11 +14,11 @@ from tracker.core.authorities import (
     AuthorityRecord,
     NewAuthority,
     add_authority,
-    change_authority,
     get_authority,
     list_authorities,
     to_record,
 )
+from tracker.core.authority_settings import change_settings
 
 
 class AuthorityController(Controller):
@@ -83,15 +83,6 @@ class AuthorityController(Controller):
         self, authority: str, data: AuthorityChanges, caller: Caller, session: Session
     ) -> AuthorityRecord:
         """Set the annual approvals target the funnel reports against."""
-        record = change_authority(session, authority, data)
-        audit.record(
-            session,
-            caller,
-            "update",
-            "authority",
-            authority,
-            authority_code=authority,
-            detail={"fields": ["annual_approvals_target"]},
-        )
+        record = change_settings(session, caller, authority, data)
         session.commit()
         return record

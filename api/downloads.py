@@ -1,4 +1,5 @@
-"""How routes that answer with a file (CSV, xlsx) are described in the OpenAPI spec.
+"""Routes that answer with a file (CSV, xlsx): the attachment itself, and how such routes
+are described in the OpenAPI spec.
 
 Litestar documents one media type per status; a download route offers several (chosen by
 its `format` parameter). `download(...)` gives the handler keyword arguments that list each.
@@ -9,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+
+from tracker.core.spreadsheets import FileFormat
 
 CSV_MEDIA = "text/csv"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,3 +57,13 @@ def download(description: str, *media_types: str) -> dict[str, Any]:
         generate_examples=False,
     )
     return {"responses": {200: spec}, "operation_class": download_operation(*media_types)}
+
+
+def spreadsheet(content: bytes, file_format: FileFormat, name: str) -> Response[bytes]:
+    """A CSV or xlsx file as an attachment named `name` plus the format's extension."""
+    media = XLSX_MEDIA if file_format is FileFormat.XLSX else CSV_MEDIA
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{file_format.value}"'},
+    )

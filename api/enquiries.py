@@ -8,10 +8,10 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.downloads import CSV_MEDIA, download
+from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import expected_version, with_etag
 from api.idempotency.store import forget_enquiry
-from api.params import MAX_PAGE, Limit, Offset, RecordId
+from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -29,6 +29,7 @@ from tracker.enquiries.schemas import (
     Reopening,
     StageMove,
 )
+from tracker.enquiries.search import EnquirySort
 from tracker.enquiries.stages import Stage, Status
 from tracker.enquiries.vocabulary import Channel
 
@@ -74,10 +75,14 @@ class EnquiryController(Controller):
         received_from: date | None = None,
         received_to: date | None = None,
         overdue: Overdue | None = None,
+        search: SearchTerm = None,
+        sort: EnquirySort = EnquirySort.NEWEST,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> EnquiryPage:
-        """Enquiries newest first, filtered; `total` counts every match."""
+        """Enquiries filtered and sorted (newest first unless `sort` says otherwise); `search`
+        matches name, email, reference or id, and a phone number by its digits; `total`
+        counts every match."""
         filters = EnquiryFilter(
             stage=stage,
             status=status,
@@ -86,9 +91,10 @@ class EnquiryController(Controller):
             received_from=received_from,
             received_to=received_to,
             overdue=overdue,
+            search=search,
         )
         return queries.list_enquiries(
-            session, authority, filters, today, limit=limit, offset=offset
+            session, authority, filters, today, limit=limit, offset=offset, sort=sort
         )
 
     @get("/overdue", opt=READ, sync_to_thread=True, summary="Overdue enquiries")
@@ -317,6 +323,7 @@ class EnquiryController(Controller):
         campaign: str | None = None,
         received_from: date | None = None,
         received_to: date | None = None,
+        search: SearchTerm = None,
     ) -> Response[bytes]:
         """The import's columns plus id, stage and status; every export is audited."""
         filters = EnquiryFilter(
@@ -326,13 +333,8 @@ class EnquiryController(Controller):
             campaign=campaign,
             received_from=received_from,
             received_to=received_to,
+            search=search,
         )
         content = enquiry_files.export_enquiries(session, caller, authority, filters, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
-        filename = f"enquiries-{authority}-{today.isoformat()}.{format.value}"
-        return Response(
-            content,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return spreadsheet(content, format, f"enquiries-{authority}-{today.isoformat()}")

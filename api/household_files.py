@@ -8,7 +8,7 @@ from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.downloads import CSV_MEDIA, download
+from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
@@ -80,10 +80,4 @@ class HouseholdFileController(Controller):
         day = as_at or today
         content = household_files.export_households(session, caller, authority, day, today, format)
         session.commit()
-        media = XLSX_MEDIA if format is FileFormat.XLSX else "text/csv"
-        filename = f"households-{authority}-{day.isoformat()}.{format.value}"
-        return Response(
-            content,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return spreadsheet(content, format, f"households-{authority}-{day.isoformat()}")

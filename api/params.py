@@ -26,3 +26,13 @@ def period(date_from: date | None, date_to: date | None, today: date) -> tuple[d
     if (date_to - date_from).days > MAX_SPAN_DAYS:
         raise ClientException("the period is longer than 25 years", extra={"field": "date_from"})
     return date_from, date_to
+
+
+SearchTerm = Annotated[
+    str | None,
+    Parameter(
+        max_length=100,
+        pattern=r"^[^\x00]*$",
+        description="name, email, reference or id; a phone number by its digits",
+    ),
+]

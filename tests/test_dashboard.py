@@ -61,7 +61,16 @@ from tracker.targets.service import create_target, list_targets
 from tracker.targets.trajectories import trajectories
 
 TELFORD = "E06000020"  # Telford and Wrekin: a small West Midlands council, quick to fill
-PAGES = ("", "/funnel", "/capacity", "/targets", "/forecasts", "/scenarios")
+PAGES = (
+    "",
+    "/enquiries",
+    "/funnel",
+    "/capacity",
+    "/targets",
+    "/forecasts",
+    "/scenarios",
+    "/settings",
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 DOWNLOAD = re.compile(r'href="([^"]*download=csv[^"]*)"')
@@ -359,8 +368,9 @@ def test_sign_in_only_goes_on_to_a_dashboard_page(web, demo):
 VISIBLE = {
     "manager": dict.fromkeys(PAGES, 200),
     "admin": dict.fromkeys(PAGES, 200),
-    "recruiter": {"": 303, "/funnel": 200} | dict.fromkeys(PAGES[2:], 403),
-    "regional": {"": 303, "/funnel": 403, "/capacity": 200} | dict.fromkeys(PAGES[3:], 403),
+    "recruiter": {"": 303, "/enquiries": 200, "/funnel": 200} | dict.fromkeys(PAGES[3:], 403),
+    "regional": {"": 303, "/enquiries": 403, "/funnel": 403, "/capacity": 200}
+    | dict.fromkeys(PAGES[4:], 403),
 }
 
 
@@ -369,14 +379,17 @@ def test_each_role_opens_exactly_its_pages(visits, role):
     outcomes = {page: visits[role, page].status_code for page in PAGES}
     assert outcomes == VISIBLE[role]
     first = next(page for page in PAGES if VISIBLE[role][page] == 200)
-    nav = re.findall(r'<nav class="nav".*?</nav>', visits[role, first].text, re.S)[0]
+    nav = re.findall(
+        r'<ul class="govuk-service-navigation__list".*?</ul>', visits[role, first].text, re.S
+    )[0]
     linked = set(re.findall(r'href="/dashboard([a-z/]*)', nav))
     assert linked == {page for page, status in VISIBLE[role].items() if status == 200}
 
 
-def test_recruiters_land_on_the_funnel_and_regional_tokens_on_capacity(web, demo):
+def test_recruiters_land_on_the_enquiries_and_regional_tokens_on_capacity(web, demo):
     sign_in(web, demo.tokens["recruiter"])
-    assert web.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/funnel"
+    landing = web.get("/dashboard", follow_redirects=False).headers["location"]
+    assert landing == "/dashboard/enquiries"
     web.cookies.clear()
     sign_in(web, demo.tokens["regional"])
     assert (
@@ -671,12 +684,15 @@ def test_cors_stays_closed_to_other_origins(web, demo):
     assert "access-control-allow-origin" not in preflight.headers
 
 
-def test_no_page_carries_an_enquirers_personal_data(demo, visits):
+def test_no_page_but_the_enquiry_pages_carries_an_enquirers_personal_data(demo, visits):
     with demo.database.read_session() as session:
         people = session.execute(select(Enquiry.enquirer_name, Enquiry.email, Enquiry.phone)).all()
     personal = {v for row in people for v in row if v}
     assert len(personal) > 100
-    # Downloads hold the same tables as the pages (the download test checks that).
-    text = "\n".join(response.text for response in visits.values())
+    # Downloads hold the same tables as the pages (the download test checks that). The
+    # enquiry pages are the recruitment team's own work, for the roles that hold the data.
+    text = "\n".join(r.text for (_, page), r in visits.items() if page != "/enquiries")
+    enquiry_list = visits["recruiter", "/enquiries"].text
+    assert any(p in enquiry_list for p in personal)
     assert "DEMO-E06000021-" in text  # the overdue list names enquiries by reference only
     assert sorted(p for p in personal if p in text) == []

@@ -8,8 +8,9 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
+from api.access import ACCESS
 from api.dashboard import charts
-from api.dashboard.layout import Page, Section
+from api.dashboard.layout import Action, Page, Section, day_chooser
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
 from tracker.capacity.figures import capacity_figures, monthly_flows
@@ -55,10 +56,14 @@ def occupancy_tone(occupancy: float | None) -> str:
     return "good" if occupancy >= 0.85 else "warning" if occupancy >= 0.75 else "bad"
 
 
-def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page:
-    """The capacity page of the authority in scope (regional sign-ins: `build_regional`)."""
+def build(
+    session: Session, scope: Scope, today: date, mapping: Mapping, as_at: date | None = None
+) -> Page:
+    """The capacity page of the authority in scope as at `as_at` (default today; regional
+    sign-ins: `build_regional`)."""
     code = scope.authority_code
     assert code is not None
+    real_today, today = today, as_at or today
     figures = capacity_figures(session, code, today, mapping)
     first = (today - relativedelta(months=HISTORY_MONTHS - 1)).replace(day=1)
     flows = monthly_flows(session, code, first, today)
@@ -237,6 +242,13 @@ def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page
         intro=f"{scope.where}: fostering households and places on {long_date(today)}, and "
         f"the last {HISTORY_MONTHS} months.",
         tiles=tiles,
+        chooser=day_chooser(real_today, today),
+        actions=[
+            Action("Upload SSDA903 files", scope.link("/dashboard/uploads/ssda903")),
+            Action("Import the household register", scope.link("/dashboard/uploads/households")),
+        ]
+        if scope.caller.role in ACCESS["households.write"]
+        else [],
         sections=[
             Section(
                 title="By care type",

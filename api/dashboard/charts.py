@@ -22,7 +22,9 @@ WARNING = "#f47738"
 PALETTE = ("#1d70b8", "#f47738", "#00703c", "#5b2c91", "#d4351c", "#28a197", "#7a7f87", "#b58840")
 # Past forecasts: every colour but the latest forecast's purple.
 VINTAGES = ("#f47738", "#28a197", "#b58840", "#1d70b8", "#d4351c")
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+# About how many pixels one character of the axis titles' 14px font takes.
+CHARACTER_PX = 8
+FONT = "arial, sans-serif"
 
 
 def layout(
@@ -36,9 +38,11 @@ def layout(
     y_from_zero: bool = True,
     horizontal_bars: bool = False,
 ) -> dict[str, Any]:
-    """The house layout: plain background, legend above, readable axis titles."""
+    """The house layout: plain background, legend above, readable axis titles (a long value
+    axis title is wrapped onto lines that fit the chart's height)."""
+    value_span = (height - 120) if not horizontal_bars else 900
     y_axis: dict[str, Any] = {
-        "title": {"text": y_title},
+        "title": {"text": wrap_title(y_title, max(12, value_span // CHARACTER_PX))},
         "gridcolor": "#e5e6e7",
         "zeroline": False,
         "automargin": True,
@@ -67,6 +71,18 @@ def layout(
     if barmode:
         result["barmode"] = barmode
     return result
+
+
+def wrap_title(text: str, width: int) -> str:
+    """An axis title broken into lines of at most `width` characters (Plotly's <br>),
+    at spaces; a word longer than a line stays whole."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def line(

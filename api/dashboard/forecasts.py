@@ -222,7 +222,7 @@ def build(
         "accuracy",
         f"{chosen_label}: each past run against what happened",
         [
-            ("run_id", "Run", C.INTEGER),
+            ("run_id", "Run", C.IDENTIFIER),
             ("run_created_at", "Run on", C.DATE),
             ("cutoff", "Data up to", C.MONTH),
             ("model", "Model", C.TEXT),

@@ -13,7 +13,15 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
 from api.dashboard import charts
-from api.dashboard.layout import Page, Period, Section, this_and_last_year
+from api.dashboard.layout import (
+    Action,
+    Page,
+    Period,
+    Section,
+    this_and_last_year,
+    year_chooser,
+    year_end,
+)
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, change, display, label, long_date, percent, table
 from forecast.months import year_label
@@ -85,10 +93,13 @@ def _monthly(
     return names, now, [p.enquiries for p in last_points], rows
 
 
-def build(session: Session, scope: Scope, today: date) -> Page:
-    """The funnel page of the authority in scope."""
+def build(session: Session, scope: Scope, today: date, year: int | None = None) -> Page:
+    """The funnel page of the authority in scope: the year starting 1 April `year` (default
+    this one) to date, or whole when it has ended, against the same span a year before."""
     code = scope.authority_code
     assert code is not None
+    real_today = today
+    today = year_end(year, real_today) if year is not None else real_today
     this_span, last_span = this_and_last_year(today)
     this = funnel_report(session, code, this_span.start, this_span.end, today)
     last = funnel_report(session, code, last_span.start, last_span.end, today)
@@ -99,15 +110,17 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         session,
         code,
         EnquiryFilter(overdue=Overdue.FIRST_CONTACT),
-        today,
+        real_today,
         limit=OVERDUE_SHOWN,
         offset=0,
     )
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
 
+    whole = today == year_end(this_span.start.year, date.max)  # a year that has ended
+    to_date = "" if whole else " to date"
     tiles = [
         Tile(
-            label=f"Enquiries {this_name} to date",
+            label=f"Enquiries {this_name}{to_date}",
             value=display(this.overall.enquiries),
             detail=f"{display(last.overall.enquiries)} by this date last year "
             f"({change(this.overall.enquiries, last.overall.enquiries)})",
@@ -119,11 +132,11 @@ def build(session: Session, scope: Scope, today: date) -> Page:
             "councils in England about 12%",
         ),
         Tile(
-            label="Approvals this year",
+            label=f"Approvals {this_name}",
             value=display(approvals.approvals if approvals else None),
             detail=(
-                f"target {approvals.target} for the year; {display(approvals.expected_to_date)} "
-                "expected by now"
+                f"target {approvals.target} for the year"
+                + ("" if whole else f"; {display(approvals.expected_to_date)} expected by now")
                 if approvals and approvals.target
                 else "no annual target set"
             ),
@@ -132,7 +145,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
             else "neutral",
         ),
         Tile(
-            label="First contacts overdue",
+            label="First contacts overdue today",
             value=display(overdue.total),
             detail="open enquiries not contacted within one working day",
             tone="bad" if overdue.total else "good",
@@ -248,9 +261,10 @@ def build(session: Session, scope: Scope, today: date) -> Page:
             ],
             charts.layout(y_title="Enquiries", x_title="Month"),
         ),
-        summary=f"{display(this.overall.enquiries)} enquiries so far in {this_name} against "
-        f"{display(last.overall.enquiries)} by this date in {last_name}. The month under way "
-        "is shown in the table, not the chart.",
+        summary=f"{display(this.overall.enquiries)} enquiries{' so far' if not whole else ''} "
+        f"in {this_name} against {display(last.overall.enquiries)} by the same date in "
+        f"{last_name}."
+        + ("" if whole else " The month under way is shown in the table, not the chart."),
     )
     stage_chart = Chart(
         id="chart-stages",
@@ -280,7 +294,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         "overdue",
         "Enquiries waiting for first contact past the one-working-day norm",
         [
-            ("enquiry_id", "Enquiry id", C.INTEGER),
+            ("enquiry_id", "Enquiry id", C.IDENTIFIER),
             ("reference", "Reference", C.TEXT),
             ("received_on", "Received", C.DATE),
             ("first_contact_due", "First contact was due", C.DATE),
@@ -292,7 +306,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
                 e.external_ref,
                 e.received_on,
                 e.first_contact_due,
-                (today - e.first_contact_due).days,
+                (real_today - e.first_contact_due).days,
             ]
             for e in overdue.items
         ],
@@ -301,7 +315,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
             if overdue.total > len(overdue.items)
             else ""
         )
-        + "Open an enquiry by its id in the enquiry list to contact the enquirer.",
+        + "Open an enquiry from the work tray to record its first contact.",
         empty="Every open enquiry has had first contact on time.",
     )
     return Page(
@@ -311,6 +325,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         f"{long_date(today)}, against the same span a year earlier "
         f"({long_date(last_span.start)} to {long_date(last_span.end)}).",
         tiles=tiles,
+        chooser=year_chooser(real_today, this_span.start.year),
         sections=[
             Section(
                 title="Enquiries each month",
@@ -325,9 +340,15 @@ def build(session: Session, scope: Scope, today: date) -> Page:
                 tables=[stage_table, headline],
             ),
             Section(
-                title="Overdue first contacts",
+                title="Overdue first contacts today",
                 anchor="overdue",
                 tables=[overdue_table],
+                actions=[
+                    Action(
+                        "Open the work tray: every overdue enquiry, oldest first",
+                        scope.link("/dashboard/enquiries", overdue="first_contact", sort="oldest"),
+                    )
+                ],
             ),
             Section(title="Approvals", anchor="approvals", tables=[approvals_table]),
             Section(

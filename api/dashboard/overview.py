@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.dashboard.capacity import occupancy_tone
 from api.dashboard.funnel import approvals_tone
-from api.dashboard.layout import Page, Section, this_and_last_year
+from api.dashboard.layout import Page, Section, day_chooser, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
@@ -25,18 +25,24 @@ TargetCounts = Callable[[Session, str, date], dict[str, int]]
 
 
 def build(
-    session: Session, scope: Scope, today: date, target_counts: TargetCounts | None = None
+    session: Session,
+    scope: Scope,
+    today: date,
+    target_counts: TargetCounts | None = None,
+    as_at: date | None = None,
 ) -> Page:
-    """The overview page of the authority in scope."""
+    """The overview page of the authority in scope, its figures as at `as_at` (default
+    today; first contacts overdue and targets are always today's)."""
     code = scope.authority_code
     assert code is not None
+    real_today, today = today, as_at or today
     this_span, last_span = this_and_last_year(today)
     this = funnel_report(session, code, this_span.start, this_span.end, today)
     last = funnel_report(session, code, last_span.start, last_span.end, today)
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
     total, _ = place_counts(session, code, today)
     overdue = list_enquiries(
-        session, code, EnquiryFilter(overdue=Overdue.FIRST_CONTACT), today, limit=1, offset=0
+        session, code, EnquiryFilter(overdue=Overdue.FIRST_CONTACT), real_today, limit=1, offset=0
     ).total
     this_name = year_label(this_span.start)
     tiles = [
@@ -69,14 +75,14 @@ def build(
             href=scope.link("/dashboard/capacity"),
         ),
         Tile(
-            label="First contacts overdue",
+            label="First contacts overdue today",
             value=display(overdue),
             detail="open enquiries past one working day",
             tone="bad" if overdue else "good",
-            href=scope.link("/dashboard/funnel") + "#overdue",
+            href=scope.link("/dashboard/enquiries", overdue="first_contact", sort="oldest"),
         ),
     ]
-    counts = target_counts(session, code, today) if target_counts else {}
+    counts = target_counts(session, code, real_today) if target_counts else {}
     if target_counts is not None:
         on_track = counts.get("on_track", 0) + counts.get("met", 0)
         off = counts.get("off_track", 0) + counts.get("missed", 0)
@@ -129,5 +135,6 @@ def build(
         title="Overview",
         intro=f"{scope.where} on {long_date(today)}. Choose a figure to see more.",
         tiles=tiles,
+        chooser=day_chooser(real_today, today),
         sections=[Section(title="In figures", anchor="summary", tables=[summary])],
     )

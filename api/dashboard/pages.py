@@ -11,7 +11,7 @@ from importlib.metadata import version
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from api.dashboard import capacity, forecasts, funnel, overview, scenarios, targets
 from api.dashboard.layout import Page
 from api.dashboard.recent_pages import RecentPages
+from api.dashboard.rendering import render
 from api.dashboard.scope import Scope, resolve_scope
-from api.dashboard.security import form_token
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller, Role
 from tracker.core.settings import Settings
@@ -33,6 +33,14 @@ AuthorityCode = Annotated[
     str | None, Parameter(max_length=9, description="the authority to show (admins)")
 ]
 TableName = Annotated[str | None, Parameter(max_length=60, description="the table to download")]
+Year = Annotated[
+    int | None, Parameter(ge=2000, le=2100, description="the year starting 1 April to show")
+]
+AsAt = Annotated[date | None, Parameter(description="the day the figures are as at")]
+Compared = Annotated[
+    list[int] | None,
+    Parameter(max_items=50, description="the saved scenarios to compare (2 to 6)"),
+]
 SeriesId = Annotated[str | None, Parameter(max_length=200, description="the series to draw")]
 
 
@@ -69,7 +77,10 @@ def _download(
 
 def _links(request: Request[Any, Any, Any], scope: Scope, page: Page) -> dict[str, dict[str, str]]:
     """Each table's download links, keeping the page's choices."""
-    keep = {page.chooser.name: page.chooser.selected} if page.chooser else {}
+    keep: dict[str, Any] = {page.chooser.name: page.chooser.selected} if page.chooser else {}
+    for section in page.sections:
+        if section.picker is not None and request.query_params.getall(section.picker.name, []):
+            keep[section.picker.name] = section.picker.selected
     path = request.url.path
     return {
         name: {
@@ -114,17 +125,15 @@ def _serve(
 
 def _template(request: Request[Any, Any, Any], scope: Scope, page: Page) -> Template:
     charts = page.charts()
-    return Template(
-        template_name="page.html",
-        context={
-            "page": page,
-            "scope": scope,
-            "charts": charts,
-            "links": _links(request, scope, page),
-            "csrf_token": form_token(request),
-            "plotly_url": f"/dashboard/vendor/plotly.min.js?v={PLOTLY_VERSION}" if charts else "",
-            "path": request.url.path,
-        },
+    return render(
+        request,
+        scope,
+        "page.html",
+        page.key,
+        page=page,
+        charts=charts,
+        links=_links(request, scope, page),
+        plotly_url=f"/dashboard/vendor/plotly.min.js?v={PLOTLY_VERSION}" if charts else "",
     )
 
 
@@ -142,6 +151,7 @@ class DashboardPages(Controller):
         today: date,
         settings: Settings,
         authority: AuthorityCode = None,
+        as_at: AsAt = None,
         download: DownloadFormat | None = None,
         table: TableName = None,
     ) -> Response[Any]:
@@ -163,7 +173,9 @@ class DashboardPages(Controller):
                 scope,
                 today,
                 lambda s, code, day: targets.status_counts(s, code, day, mapping),
+                as_at=_past(as_at, today),
             ),
+            choice=as_at.isoformat() if as_at else None,
         )
 
     @get("/funnel", opt={"access": "dashboard.funnel"}, sync_to_thread=True)
@@ -174,15 +186,24 @@ class DashboardPages(Controller):
         caller: Caller,
         today: date,
         authority: AuthorityCode = None,
+        year: Year = None,
         download: DownloadFormat | None = None,
         table: TableName = None,
     ) -> Response[Any]:
-        """This year's funnel against last year's."""
+        """A year's funnel (this one unless chosen) against the year before."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
             return _no_authority(request, scope)
+        if year is not None and date(year, 4, 1) > today:
+            raise ValidationException("the year has not begun", extra=[{"key": "year"}])
         return _serve(
-            request, scope, today, download, table, lambda: funnel.build(session, scope, today)
+            request,
+            scope,
+            today,
+            download,
+            table,
+            lambda: funnel.build(session, scope, today, year),
+            choice=str(year) if year else None,
         )
 
     @get("/capacity", opt={"access": "dashboard.capacity"}, sync_to_thread=True)
@@ -194,6 +215,7 @@ class DashboardPages(Controller):
         today: date,
         settings: Settings,
         authority: AuthorityCode = None,
+        as_at: AsAt = None,
         download: DownloadFormat | None = None,
         table: TableName = None,
     ) -> Response[Any]:
@@ -217,7 +239,8 @@ class DashboardPages(Controller):
             today,
             download,
             table,
-            lambda: capacity.build(session, scope, today, mapping),
+            lambda: capacity.build(session, scope, today, mapping, _past(as_at, today)),
+            choice=as_at.isoformat() if as_at else None,
         )
 
     @get("/targets", opt={"access": "dashboard.targets"}, sync_to_thread=True)
@@ -282,16 +305,30 @@ class DashboardPages(Controller):
         caller: Caller,
         today: date,
         authority: AuthorityCode = None,
+        compare: Compared = None,
         download: DownloadFormat | None = None,
         table: TableName = None,
     ) -> Response[Any]:
-        """Saved scenarios, their tables and a side-by-side comparison."""
+        """Saved scenarios, their tables and a side-by-side comparison of those chosen."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
             return _no_authority(request, scope)
         return _serve(
-            request, scope, today, download, table, lambda: scenarios.build(session, scope, today)
+            request,
+            scope,
+            today,
+            download,
+            table,
+            lambda: scenarios.build(session, scope, today, compare),
+            choice=",".join(map(str, compare)) if compare else None,
         )
+
+
+def _past(as_at: date | None, today: date) -> date | None:
+    """A day to show figures as at: today or before (400 naming as_at otherwise)."""
+    if as_at is not None and not date(2000, 1, 1) <= as_at <= today:
+        raise ValidationException("as_at must be from 2000 to today", extra=[{"key": "as_at"}])
+    return as_at
 
 
 def _no_authority(request: Request[Any, Any, Any], scope: Scope) -> Response[Any]:

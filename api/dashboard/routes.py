@@ -16,14 +16,21 @@ from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import File
+from litestar.response import File, Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api.dashboard.deletions import DeletePages
+from api.dashboard.enquiries import EnquiryPages
+from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
+from api.dashboard.govuk import govuk
+from api.dashboard.imports import ImportPages
+from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
 from api.dashboard.pages import DashboardPages
 from api.dashboard.security import SecurityHeadersMiddleware
 from api.dashboard.sign_in import SignIn
+from api.dashboard.tables import label
 
 HERE = Path(__file__).resolve().parent.parent
 TEMPLATES = HERE / "templates"
@@ -33,10 +40,12 @@ PUBLIC = {"public": True}
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    """Jinja over api/templates: autoescaped, and an undefined name is an error."""
+    """Jinja over api/templates: autoescaped, an undefined name is an error, and `govuk()`
+    renders GOV.UK Frontend's components."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
     )
+    environment.globals.update(govuk=govuk, label=label)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
@@ -57,6 +66,12 @@ def plotly_js() -> File:
     )
 
 
+@get("/", opt=PUBLIC, include_in_schema=False, sync_to_thread=False)
+def service_root() -> Redirect:
+    """The service's address leads to the dashboard (which asks for a sign-in)."""
+    return Redirect("/dashboard", status_code=302)
+
+
 static_files = create_static_files_router(
     path="/static",
     directories=[STATIC],
@@ -67,7 +82,19 @@ static_files = create_static_files_router(
 
 dashboard_router = Router(
     path="/dashboard",
-    route_handlers=[DashboardPages, SignIn, plotly_js, static_files],
+    route_handlers=[
+        DashboardPages,
+        EnquiryPages,
+        EnquiryActions,
+        ImportPages,
+        TargetForms,
+        ScenarioForms,
+        SettingsForm,
+        DeletePages,
+        SignIn,
+        plotly_js,
+        static_files,
+    ],
     middleware=[DefineMiddleware(SecurityHeadersMiddleware)],
     exception_handlers=EXCEPTION_HANDLERS,
     include_in_schema=False,

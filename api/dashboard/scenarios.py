@@ -9,15 +9,16 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api.dashboard import charts
-from api.dashboard.layout import Page, Section
+from api.dashboard.layout import Action, Choice, Page, Picker, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Table, Tile, display, money, table
 from tracker.core.table_export import CellFormat
-from tracker.scenarios.schemas import Comparison, ScenarioRecord
+from tracker.scenarios.schemas import Comparison, ScenarioRecord, ScenarioSummary
 from tracker.scenarios.service import MAX_COMPARED, compare_scenarios, get_scenario, list_scenarios
 
 C = CellFormat
 SHOWN = 12
+PATH = "/dashboard/scenarios"
 
 
 def _places(record: ScenarioRecord) -> Table:
@@ -174,20 +175,59 @@ def _comparison(compared: Comparison) -> tuple[Table, list[Chart]]:
     return comparison, [children, cost]
 
 
-def build(session: Session, scope: Scope, today: date) -> Page:
-    """The scenarios page of the authority in scope."""
+def _side_by_side(
+    session: Session, code: str, summaries: list[ScenarioSummary], compare: list[int] | None
+) -> Section:
+    """The comparison of the scenarios asked for (at most six at once), with the form that
+    chooses them; when more are saved than fit, the page says which are left out."""
+    saved = {s.id: s for s in summaries}
+    asked = [i for i in dict.fromkeys(compare or []) if i in saved]
+    chosen = asked if 2 <= len(asked) <= MAX_COMPARED else [s.id for s in summaries][-MAX_COMPARED:]
+    notes = []
+    if compare and chosen != asked:
+        notes.append(
+            f"Choose 2 to {MAX_COMPARED} saved scenarios to compare; showing the latest "
+            f"{len(chosen)} instead."
+        )
+    left_out = [s.name for s in summaries if s.id not in chosen]
+    if left_out:
+        notes.append(
+            f"Comparing {len(chosen)} of {len(summaries)} saved scenarios (at most "
+            f"{MAX_COMPARED} at once); not shown: {', '.join(left_out)}. Choose which above."
+        )
+    comparison, comparison_charts = _comparison(compare_scenarios(session, code, chosen))
+    return Section(
+        title="Scenarios side by side",
+        anchor="comparison",
+        intro="Each scenario's children in care, foster places needed from independent "
+        "agencies and annual cost, year by year.",
+        picker=Picker(
+            name="compare",
+            legend="Scenarios to compare",
+            hint=f"Choose 2 to {MAX_COMPARED}.",
+            options=[Choice(str(s.id), s.name) for s in summaries],
+            selected=[str(i) for i in chosen],
+            button="Compare these",
+        ),
+        charts=comparison_charts,
+        tables=[comparison],
+        notes=notes,
+    )
+
+
+def build(session: Session, scope: Scope, today: date, compare: list[int] | None = None) -> Page:
+    """The scenarios page of the authority in scope; `compare` names the scenarios side by
+    side (default: every one, or the latest six when more are saved, saying so)."""
     code = scope.authority_code
     assert code is not None
     summaries = list_scenarios(session, code)
+    new = [Action("Save a scenario", scope.link("/dashboard/scenarios/new"))]
     if not summaries:
         return Page(
             key="scenarios",
             title="Scenarios",
             intro=f"{scope.where}: no scenario has been saved yet.",
-            notes=[
-                "Managers save scenarios through the API (POST /api/v1/authorities/"
-                f"{code}/scenarios); they appear here with their tables."
-            ],
+            actions=new,
         )
     shown = summaries[-SHOWN:]
     records = [get_scenario(session, code, s.id) for s in shown]
@@ -195,7 +235,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         "scenarios",
         "Saved scenarios",
         [
-            ("id", "Id", C.INTEGER),
+            ("id", "Id", C.IDENTIFIER),
             ("name", "Name", C.TEXT),
             ("baseline_year", "Baseline (March)", C.TEXT),
             ("baseline_children", "Children at baseline", C.INTEGER),
@@ -222,19 +262,8 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         else None,
     )
     sections = [Section(title="Saved scenarios", anchor="scenarios", tables=[listing])]
-    compared_ids = [r.id for r in records][-MAX_COMPARED:]
-    if len(compared_ids) >= 2:
-        comparison, comparison_charts = _comparison(compare_scenarios(session, code, compared_ids))
-        sections.append(
-            Section(
-                title="Scenarios side by side",
-                anchor="comparison",
-                intro="Each scenario's children in care, foster places needed from independent "
-                "agencies and annual cost, year by year.",
-                charts=comparison_charts,
-                tables=[comparison],
-            )
-        )
+    if len(summaries) >= 2:
+        sections.append(_side_by_side(session, code, summaries, compare))
     for record in records:
         sections.append(
             Section(
@@ -245,6 +274,13 @@ def build(session: Session, scope: Scope, today: date) -> Page:
                 f"from in-house growth over the years: {money(record.projection.total_saving)}.",
                 tables=[_places(record), _costs(record)],
                 notes=sorted({n for r in record.projection.rows for n in r.notes}),
+                actions=[
+                    Action(f"Change {record.name}", scope.link(f"{PATH}/{record.id}/edit")),
+                    Action(
+                        f"Delete {record.name}",
+                        scope.link(f"/dashboard/delete/scenarios/{record.id}"),
+                    ),
+                ],
             )
         )
     best = max(records, key=lambda r: r.projection.total_saving)
@@ -252,6 +288,7 @@ def build(session: Session, scope: Scope, today: date) -> Page:
         key="scenarios",
         title="Scenarios",
         intro=f"{scope.where}: saved sufficiency scenarios, each projected year by year.",
+        actions=new,
         tiles=[
             Tile(label="Saved scenarios", value=display(len(summaries))),
             Tile(

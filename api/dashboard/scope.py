@@ -28,11 +28,13 @@ class NavItem(msgspec.Struct, frozen=True):
 
 PAGES: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/dashboard"),
+    NavItem("enquiries", "Enquiries", "/dashboard/enquiries"),
     NavItem("funnel", "Recruitment funnel", "/dashboard/funnel"),
     NavItem("capacity", "Capacity", "/dashboard/capacity"),
     NavItem("targets", "Targets", "/dashboard/targets"),
     NavItem("forecasts", "Forecasts", "/dashboard/forecasts"),
     NavItem("scenarios", "Scenarios", "/dashboard/scenarios"),
+    NavItem("settings", "Settings", "/dashboard/settings"),
 )
 
 
@@ -56,12 +58,13 @@ class Scope(msgspec.Struct, frozen=True, kw_only=True):
         """The authority or region in view, for headings."""
         return self.authority_name or self.region or ""
 
-    def link(self, path: str, **params: str) -> str:
-        """A dashboard link that keeps the admin's chosen authority."""
-        query = dict(params)
+    def link(self, path: str, **params: str | list[str]) -> str:
+        """A dashboard link that keeps the admin's chosen authority (a list repeats its
+        parameter)."""
+        query: dict[str, str | list[str]] = dict(params)
         if self.choosing and self.authority_code:
             query = {"authority": self.authority_code, **query}
-        return f"{path}?{urlencode(query)}" if query else path
+        return f"{path}?{urlencode(query, doseq=True)}" if query else path
 
     def may_open(self, key: str) -> bool:
         """Whether the navigation offers this page."""

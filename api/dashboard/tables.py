@@ -83,7 +83,8 @@ class Chart(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def display(value: Any, kind: CellFormat = CellFormat.TEXT) -> str:
-    """A value as people read it: 1,234; 45%; 15 Mar 2026; £12,000; a dash when unknown."""
+    """A value as people read it: 1,234; 45%; 15 Mar 2026; £12,000; a record's number as it
+    is (10747); a dash when unknown."""
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -94,6 +95,8 @@ def display(value: Any, kind: CellFormat = CellFormat.TEXT) -> str:
         return money(value)
     if kind is CellFormat.DECIMAL and isinstance(value, int | float):
         return decimal(value)
+    if kind is CellFormat.IDENTIFIER:
+        return str(value)
     if kind is CellFormat.INTEGER and isinstance(value, float):
         return f"{value:,.0f}"
     if kind is CellFormat.MONTH and isinstance(value, date):

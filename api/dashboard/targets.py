@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.dashboard import charts
-from api.dashboard.layout import Page, Section
+from api.dashboard.layout import Action, Page, Section
 from api.dashboard.scope import Scope
 from api.dashboard.tables import (
     MISSING,
     Chart,
     Table,
     Tile,
+    decimal,
     display,
     label,
     long_date,
@@ -28,8 +29,12 @@ from api.dashboard.tables import (
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
 from tracker.targets.trajectories import Trajectory, trajectories
+from tracker.targets.workback import RateUsed
 
 C = CellFormat
+PATH = "/dashboard/targets"
+# Work-back rates that are counts per something, not shares.
+COUNT_RATES = {"children_per_household": "children per household"}
 STATUS_WORDS = {
     "on_track": "On track",
     "at_risk": "At risk",
@@ -118,17 +123,20 @@ def _chart(t: Trajectory) -> Chart:
                 ],
             )
         )
-    layout = charts.layout(
-        y_title=f"{t.metric.label} ({t.metric.unit})", height=380, y_from_zero=False
-    )
+    axis = t.metric.label if t.metric.percent else t.metric.unit
+    layout = charts.layout(y_title=_capital(axis), height=380, y_from_zero=False)
     if t.metric.percent:
         layout["yaxis"]["ticksuffix"] = "%"
     return Chart(
         id=f"chart-target-{t.target.id}",
-        title=f"{t.metric.label}: actuals, forecast and the target's path",
+        title=f"{_capital(t.metric.label)}: actuals, forecast and the target's path",
         figure=charts.figure(traces, layout),
         summary=t.gap or "",
     )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _milestones(t: Trajectory) -> Table:
@@ -194,12 +202,21 @@ def _rates(t: Trajectory) -> Table | None:
         "Rates the work-back uses",
         [
             ("rate", "Rate", C.TEXT),
-            ("value", "Value", C.SHARE),
+            ("value", "Value", C.DECIMAL),
+            ("reads", "Reads as", C.TEXT),
             ("source", "Whose figure", C.TEXT),
             ("basis", "What it rests on", C.TEXT),
         ],
-        [[label(r.name), r.value, label(str(r.source)), r.basis] for r in w.rates],
+        [[label(r.name), r.value, rate_words(r), label(str(r.source)), r.basis] for r in w.rates],
     )
+
+
+def rate_words(rate: RateUsed) -> str:
+    """A work-back rate as people read it: a share as a percentage, a count per household
+    as a number ("1.25 children per household", never "125%")."""
+    if rate.name in COUNT_RATES:
+        return f"{decimal(rate.value)} {COUNT_RATES[rate.name]}"
+    return percent(rate.value)
 
 
 def _workback(t: Trajectory) -> Table | None:
@@ -236,7 +253,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _section(t: Trajectory) -> Section:
+def _section(t: Trajectory, scope: Scope) -> Section:
     status = t.status.value
     last = next((r for r in reversed(t.months) if r.actual is not None), None)
     tiles = [
@@ -274,6 +291,12 @@ def _section(t: Trajectory) -> Section:
         charts=[_chart(t)],
         tables=tables,
         notes=[f"Status: {t.status_rule}.", *t.notes],
+        actions=[
+            Action(f"Change {t.target.name}", scope.link(f"{PATH}/{t.target.id}/edit")),
+            Action(
+                f"Delete {t.target.name}", scope.link(f"/dashboard/delete/targets/{t.target.id}")
+            ),
+        ],
     )
 
 
@@ -282,15 +305,13 @@ def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page
     code = scope.authority_code
     assert code is not None
     found = trajectories(session, code, today=today, mapping=mapping)
+    new = [Action("Set a target", scope.link(f"{PATH}/new"))]
     if not found:
         return Page(
             key="targets",
             title="Targets",
             intro=f"{scope.where}: no target has been set yet.",
-            notes=[
-                "Managers set targets through the API (POST /api/v1/authorities/"
-                f"{code}/targets); each then appears here with its trajectory."
-            ],
+            actions=new,
         )
     counted = Counter(t.status.value for t in found)
     summary = table(
@@ -319,6 +340,7 @@ def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page
         title="Targets",
         intro=f"{scope.where}: each strategy target against its actuals and the latest "
         f"forecast, on {long_date(today)}.",
+        actions=new,
         tiles=[
             Tile(
                 label=STATUS_WORDS[status],
@@ -330,6 +352,6 @@ def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page
         ],
         sections=[
             Section(title="All targets", anchor="all", tables=[summary]),
-            *(_section(t) for t in found),
+            *(_section(t, scope) for t in found),
         ],
     )

@@ -35,6 +35,8 @@ class CellFormat(enum.StrEnum):
     MONEY = "money"
     DATE = "date"
     MONTH = "month"
+    IDENTIFIER = "identifier"
+    """A record's number: written plain (10747, never 10,747)."""
 
 
 EXCEL_FORMATS: dict[CellFormat, str] = {
@@ -44,6 +46,7 @@ EXCEL_FORMATS: dict[CellFormat, str] = {
     CellFormat.MONEY: "£#,##0",
     CellFormat.DATE: "yyyy-mm-dd",
     CellFormat.MONTH: "mmm yyyy",
+    CellFormat.IDENTIFIER: "0",
 }
 
 

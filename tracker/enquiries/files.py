@@ -393,7 +393,8 @@ def export_enquiries(
         detail={
             "rows": len(rows),
             "format": file_format.value,
-            "filters": msgspec.to_builtins(filters),
+            # A search term may be a name or an email: the log says only that there was one.
+            "filters": msgspec.to_builtins(filters) | {"search": filters.search is not None},
         },
     )
     session.flush()

@@ -19,6 +19,7 @@ from tracker.enquiries.schemas import (
     EventRecord,
     Overdue,
 )
+from tracker.enquiries.search import EnquirySort, search_condition, sort_order
 from tracker.enquiries.stages import (
     LATER_STAGES,
     ClosureReason,
@@ -161,6 +162,8 @@ def filter_conditions(authority_code: str, filters: EnquiryFilter, today: date) 
         conditions.append(Enquiry.received_on >= filters.received_from)
     if filters.received_to is not None:
         conditions.append(Enquiry.received_on <= filters.received_to)
+    if filters.search is not None and filters.search.strip():
+        conditions.append(search_condition(filters.search))
     if filters.overdue is not None:
         conditions += [col(Enquiry.closed_on).is_(None), col(Enquiry.approved_on).is_(None)]
         first_contact = (Enquiry.stage == Stage.ENQUIRY.value) & (
@@ -189,18 +192,16 @@ def list_enquiries(
     limit: int,
     offset: int,
     any_overdue: bool = False,
+    sort: EnquirySort = EnquirySort.NEWEST,
 ) -> EnquiryPage:
-    """A page of an authority's enquiries, newest first, and how many match in all."""
+    """A page of an authority's enquiries in the order asked (newest first unless told), and
+    how many match in all."""
     get_authority(session, authority_code)
     if any_overdue:
         conditions = any_overdue_conditions(authority_code, today)
     else:
         conditions = filter_conditions(authority_code, filters, today)
-    query = (
-        select(Enquiry)
-        .where(*conditions)
-        .order_by(col(Enquiry.received_on).desc(), col(Enquiry.id).desc())
-    )
+    query = select(Enquiry).where(*conditions).order_by(*sort_order(sort))
     rows, total = page_of(session, query, limit=limit, offset=offset)
     items = [to_record(row, today) for (row,) in rows]
     return EnquiryPage(items=items, total=total, limit=limit, offset=offset)

@@ -168,6 +168,8 @@ class EnquiryFilter(msgspec.Struct, frozen=True, kw_only=True):
     received_from: date | None = None
     received_to: date | None = None
     overdue: Overdue | None = None
+    search: str | None = None
+    """Matched against name, email, reference and id, and by its digits against phone."""
 
 
 class EnquiryPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -304,7 +304,7 @@ def edit_enquiry(
         _ensure_unique_ref(session, authority_code, given["external_ref"], row.id)
     changed = []
     for name, value in given.items():
-        stored = _stored_value(name, value)
+        stored = stored_value(name, value)
         if getattr(row, name) != stored:
             setattr(row, name, stored)
             changed.append(name)
@@ -322,7 +322,8 @@ def edit_enquiry(
     return to_record(row, today)
 
 
-def _stored_value(name: str, value: Any) -> Any:
+def stored_value(name: str, value: Any) -> Any:
+    """A field value as the enquiry table stores it (codes, sorted lists, upper-case postcode)."""
     if isinstance(value, list):
         return sorted({v.value if isinstance(v, enum.Enum) else v for v in value})
     if isinstance(value, enum.Enum):

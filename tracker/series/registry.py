@@ -62,11 +62,35 @@ def read(
     mapping: Mapping | None = None,
 ) -> SeriesValues:
     """One series for every month from `first`'s to `last`'s."""
-    source = family_of(key).source
+    return read_many(session, code, [key], first, last, mapping=mapping)[0]
+
+
+def read_many(
+    session: Session,
+    code: str,
+    keys: list[SeriesKey],
+    first: date,
+    last: date,
+    *,
+    mapping: Mapping | None = None,
+) -> list[SeriesValues]:
+    """Several series over the same months (a rate's numerator and denominator, say), in the
+    order asked, each source's records read once for all of them."""
     months = months_from(first, last)
-    frame = source.frame(Ask(session, code, months, mapping or load_mapping(), {key.metric}))
-    values = source.span(session, code).masked(months, frame.values[key])
-    return SeriesValues(key=key, start=months[0], values=values, label=frame.label)
+    mapping = mapping or load_mapping()
+    sources: dict[str, tuple[Source, list[SeriesKey]]] = {}
+    for key in keys:
+        source = family_of(key).source
+        sources.setdefault(source.name, (source, []))[1].append(key)
+    found: dict[SeriesKey, SeriesValues] = {}
+    for source, wanted in sources.values():
+        ask = Ask(session, code, months, mapping, {k.metric for k in wanted})
+        frame = source.frame(ask)
+        span = source.span(session, code)
+        for key in wanted:
+            values = span.masked(months, frame.values[key])
+            found[key] = SeriesValues(key=key, start=months[0], values=values, label=frame.label)
+    return [found[key] for key in keys]
 
 
 def available(session: Session, code: str, key: SeriesKey) -> bool:

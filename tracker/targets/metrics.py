@@ -312,12 +312,17 @@ def actuals(
         raise InvalidValueError("last_month is before first_month", field="last_month")
     mapping = mapping or load_mapping()
     reading = _reading(session, code, key)
-    found = series.read(session, code, reading.values, first, last, mapping=mapping)
-    denominators = None
-    if reading.denominators is not None:
-        denominators = series.read(
-            session, code, reading.denominators, first, last, mapping=mapping
-        ).values
+    wanted = (
+        [reading.values]
+        if reading.denominators is None
+        else [
+            reading.values,
+            reading.denominators,
+        ]
+    )
+    read = series.read_many(session, code, wanted, first, last, mapping=mapping)
+    found = read[0]
+    denominators = read[1].values if len(read) > 1 else None
     return Actuals(
         metric=key,
         start=first,

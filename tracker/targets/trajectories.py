@@ -10,6 +10,7 @@ denominators (a count forecast of a rate would hide how much ~50 leavers a year 
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import msgspec
@@ -24,7 +25,7 @@ from forecast.months import (
     months_between,
     year_label,
 )
-from forecast.proportions import forecast_proportion
+from forecast.proportions import ProportionForecast, forecast_proportion
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.errors import NotFoundError
 from tracker.forecasting.results import latest_forecast
@@ -150,6 +151,25 @@ def _stored_forecast(
     return simulation, source, notes
 
 
+@functools.lru_cache(maxsize=64)
+def proportion_paths(
+    series_id: str,
+    start: date,
+    numerators: tuple[float | None, ...],
+    denominators: tuple[float | None, ...],
+    horizon: int,
+    paths: int,
+    stock: bool,
+) -> ProportionForecast:
+    """`forecast_proportion` of these figures, fitted once: it is a pure function of them
+    (its random numbers are seeded by the series), so the pages that ask again for the same
+    actuals (the targets page, the overview's statuses) reuse the paths instead of fitting
+    the model on every request."""
+    return forecast_proportion(
+        series_id, start, numerators, denominators, horizon=horizon, paths=paths, stock=stock
+    )
+
+
 def _proportion_forecast(
     found: Actuals, metric: Metric, spec: TargetSpec
 ) -> tuple[Simulation | None, ForecastSource | None, list[str]]:
@@ -162,14 +182,14 @@ def _proportion_forecast(
     horizon = min(max(months_between(last, end), 1), MAX_HORIZON)
     count = months_between(found.start, last) + 1
     try:
-        forecast = forecast_proportion(
+        forecast = proportion_paths(
             found.series_id,
             found.start,
-            found.values[:count],
-            found.denominators[:count],
-            horizon=horizon,
-            paths=PROPORTION_PATHS,
-            stock=metric.shape is Shape.PROPORTION_STOCK,
+            tuple(found.values[:count]),
+            tuple(found.denominators[:count]),
+            horizon,
+            PROPORTION_PATHS,
+            metric.shape is Shape.PROPORTION_STOCK,
         )
     except ValueError as exc:  # figures the model refuses (a numerator above its denominator)
         return None, None, [f"{metric.label} could not be forecast: {exc}"]

@@ -1,0 +1,187 @@
+"""The enquiry forms: what each field is called and says when it is wrong, and the
+submitted form read into the same structs the JSON API takes (`NewEnquiry`,
+`EnquiryChanges`, `StageMove`, `Closure`, `Reopening`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from api.dashboard.forms import Form
+from api.dashboard.tables import label
+from tracker.enquiries.schemas import (
+    Closure,
+    EnquiryChanges,
+    EnquiryRecord,
+    NewEnquiry,
+    Reopening,
+    StageMove,
+)
+from tracker.enquiries.vocabulary import Ethnicity
+
+DETAIL_FIELDS = (
+    "enquirer_name",
+    "email",
+    "phone",
+    "postcode_district",
+    "household_type",
+    "ethnicity",
+    "campaign",
+    "external_ref",
+)
+LABELS: dict[str, str] = {
+    "received_on": "date received",
+    "channel": "how the enquiry came in",
+    "enquirer_name": "name",
+    "email": "email address",
+    "phone": "phone number",
+    "postcode_district": "postcode district",
+    "household_type": "household",
+    "ethnicity": "ethnic group",
+    "interests": "kinds of fostering",
+    "campaign": "campaign",
+    "external_ref": "reference",
+    "note": "note",
+    "stage": "stage",
+    "on": "date",
+    "reason": "reason",
+}
+MESSAGES: dict[str, str] = {
+    "received_on": "Enter the date the enquiry was received",
+    "channel": "Select how the enquiry came in",
+    "enquirer_name": "Enter a name of 200 characters or fewer",
+    "email": "Enter an email address in the correct format, like name@example.com",
+    "phone": "Enter a phone number, like 01782 234567 or +44 7700 900982",
+    "postcode_district": "Enter the first part of the postcode only, like ST4",
+    "household_type": "Select who would foster",
+    "ethnicity": "Select an ethnic group from the list",
+    "interests": "Select kinds of fostering from the list",
+    "campaign": "Enter a campaign of 80 characters or fewer",
+    "external_ref": "Enter a reference of 64 characters or fewer",
+    "note": "Enter a note of 2,000 characters or fewer",
+    "stage": "Select the stage",
+    "reason": "Select why the enquiry closed",
+}
+ETHNIC_GROUPS = {
+    "white": "White",
+    "mixed": "Mixed or multiple ethnic groups",
+    "asian": "Asian or Asian British",
+    "black": "Black, Black British, Caribbean or African",
+    "other": "Other ethnic group",
+}
+
+
+def choices(
+    codes: type[Any], chosen: Any = None, *, words: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Radio or checkbox items for a vocabulary (`chosen`: a value or a list of values)."""
+    picked = {str(c) for c in chosen} if isinstance(chosen, list) else {str(chosen)}
+    words = words or {}
+    return [
+        {"value": c.value, "text": words.get(c.value) or label(c.value), "checked": c in picked}
+        for c in codes
+    ]
+
+
+def ethnicity_items(chosen: str | None) -> list[dict[str, Any]]:
+    """The select's options: ONS 2021 groups, "not given" first."""
+    items = [{"value": "", "text": "Not given", "selected": not chosen}]
+    for code in Ethnicity:
+        group, _, detail = code.value.partition("_")
+        text = (
+            "Not stated"
+            if code is Ethnicity.NOT_STATED
+            else f"{ETHNIC_GROUPS[group]}: {label(detail).lower()}"
+        )
+        items.append({"value": code.value, "text": text, "selected": code.value == chosen})
+    return items
+
+
+def _details(form: Form) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in DETAIL_FIELDS:
+        values[name] = form.text(name)
+    values["interests"] = form.values("interests")
+    return values
+
+
+def new_enquiry(form: Form, today: date) -> NewEnquiry | None:
+    """A new enquiry from the form (None when the form has errors, each on its field)."""
+    values = {k: v for k, v in _details(form).items() if v not in (None, [])}
+    received = form.date("received_on", LABELS["received_on"], required=True)
+    if received is not None:
+        values["received_on"] = received
+    if form.text("channel"):
+        values["channel"] = form.text("channel")
+    if form.text("note"):
+        values["note"] = form.text("note")
+    return form.check(NewEnquiry, values, MESSAGES)
+
+
+def changes(form: Form) -> EnquiryChanges | None:
+    """An edit from the form: every field of the form, empty ones cleared."""
+    values = _details(form)
+    received = form.date("received_on", LABELS["received_on"], required=True)
+    if received is not None:
+        values["received_on"] = received
+    values["channel"] = form.text("channel")
+    if values["channel"] is None:
+        form.errors.add("channel", MESSAGES["channel"])
+    return form.check(EnquiryChanges, values, MESSAGES)
+
+
+def stage_move(form: Form) -> StageMove | None:
+    """A move forward: the stage, the day it was reached (default today), a note."""
+    values: dict[str, Any] = {"stage": form.text("stage"), "note": form.text("note")}
+    values["on"] = form.date("on", "date the stage was reached")
+    return form.check(StageMove, {k: v for k, v in values.items() if v is not None}, MESSAGES)
+
+
+def closure(form: Form) -> Closure | None:
+    """A closure: the reason, the day (default today), a note."""
+    values: dict[str, Any] = {"reason": form.text("reason"), "note": form.text("note")}
+    values["on"] = form.date("on", "date the enquiry closed")
+    return form.check(Closure, {k: v for k, v in values.items() if v is not None}, MESSAGES)
+
+
+def reopening(form: Form) -> Reopening | None:
+    """Reopening, or moving back: the stage (default the current one), a note."""
+    values = {"stage": form.text("stage"), "note": form.text("note")}
+    return form.check(Reopening, {k: v for k, v in values.items() if v is not None}, MESSAGES)
+
+
+def shown_values(form: Form, record: EnquiryRecord | None, today: date) -> dict[str, Any]:
+    """What the enquiry form shows: what was sent, else the stored enquiry, else defaults
+    (received today)."""
+    if form.data:
+        shown = {name: form.text(name) or "" for name in (*DETAIL_FIELDS, "channel", "note")}
+        shown["interests"] = form.values("interests")
+        shown["received_on"] = form.date_parts("received_on", None)
+        return shown
+    if record is None:
+        shown = dict.fromkeys((*DETAIL_FIELDS, "channel", "note"), "")
+        shown["interests"] = []
+        shown["received_on"] = form.date_parts("received_on", today)
+        return shown
+    shown = {name: _text(getattr(record, name)) for name in (*DETAIL_FIELDS, "channel")}
+    shown["note"] = ""
+    shown["interests"] = [i.value for i in record.interests]
+    shown["received_on"] = form.date_parts("received_on", record.received_on)
+    return shown
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def shown_value(value: Any) -> str:
+    """A field's value as the conflict table shows it."""
+    if value is None or value == []:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(label(_text(v)) for v in value)
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return label(_text(value)) if hasattr(value, "value") else str(value)

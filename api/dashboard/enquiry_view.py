@@ -1,0 +1,207 @@
+"""What one enquiry's page shows: its details as a summary list, its timeline (every stage
+and note, oldest first), and the forms it offers at its stage: move on, close with a
+reason, reopen or move back, edit, and (managers) erase its personal data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.access import ACCESS
+from api.dashboard.enquiry_forms import LABELS, choices, ethnicity_items
+from api.dashboard.forms import Form
+from api.dashboard.scope import Scope
+from api.dashboard.tables import MISSING, label, long_date
+from tracker.enquiries.queries import enquiry_history, get_enquiry
+from tracker.enquiries.schemas import EnquiryRecord, EventRecord
+from tracker.enquiries.stages import (
+    LATER_STAGES,
+    NEEDS_APPLICATION,
+    STAGE_ORDER,
+    ClosureReason,
+    Stage,
+    Status,
+)
+from tracker.enquiries.vocabulary import Ethnicity
+
+ACTIONS = {
+    "created": "Enquiry logged",
+    "imported": "Imported from a spreadsheet",
+    "advanced": "Moved on",
+    "closed": "Closed",
+    "reopened": "Reopened",
+    "edited": "Details changed",
+    "erased": "Personal data erased",
+}
+CLOSURE_WORDS = {
+    ClosureReason.WITHDRAWN_BY_APPLICANT.value: "Withdrawn by the applicant",
+    ClosureReason.WITHDRAWN_BY_SERVICE.value: "Withdrawn by the service (not suitable)",
+    ClosureReason.REJECTED_AFTER_PANEL.value: "Rejected after panel",
+    ClosureReason.NO_RESPONSE.value: "No response",
+    ClosureReason.OTHER_AGENCY.value: "Went to another agency",
+    ClosureReason.OTHER.value: "Other reason",
+}
+
+
+def title(record: EnquiryRecord) -> str:
+    """ "Enquiry 123" (and its reference)."""
+    ref = f" ({record.external_ref})" if record.external_ref else ""
+    return f"Enquiry {record.id}{ref}"
+
+
+def status_words(record: EnquiryRecord) -> str:
+    """Where the enquiry stands, in words."""
+    if record.status is Status.CLOSED:
+        reason = CLOSURE_WORDS.get(record.closure_reason or "", MISSING)
+        return f"Closed at {label(record.stage).lower()}: {reason.lower()}"
+    if record.status is Status.APPROVED:
+        return "Approved"
+    return f"Open: {label(record.stage).lower()}"
+
+
+def summary_rows(record: EnquiryRecord, edit_href: str | None) -> list[dict[str, Any]]:
+    """The details as GOV.UK summary list rows (with a change link when it may be edited)."""
+    ethnicity = (
+        next(i["text"] for i in ethnicity_items(record.ethnicity.value) if i["selected"])
+        if record.ethnicity is not None and record.ethnicity is not Ethnicity.NOT_STATED
+        else ("Not stated" if record.ethnicity else MISSING)
+    )
+    values = [
+        ("Name", record.enquirer_name or ("[erased]" if record.erased else MISSING)),
+        ("Email address", record.email or MISSING),
+        ("Phone number", record.phone or MISSING),
+        ("Postcode district", record.postcode_district or MISSING),
+        ("Received", long_date(record.received_on)),
+        ("How it came in", label(record.channel.value)),
+        ("Campaign", record.campaign or MISSING),
+        ("Reference", record.external_ref or MISSING),
+        (
+            "Who would foster",
+            label(record.household_type.value) if record.household_type else MISSING,
+        ),
+        ("Ethnic group", ethnicity),
+        ("Kinds of fostering", ", ".join(label(i.value) for i in record.interests) or MISSING),
+    ]
+    rows = []
+    for key, value in values:
+        row: dict[str, Any] = {"key": {"text": key}, "value": {"text": value}}
+        if edit_href:
+            row["actions"] = {
+                "items": [{"href": edit_href, "text": "Change", "visuallyHiddenText": key.lower()}]
+            }
+        rows.append(row)
+    return rows
+
+
+def stage_rows(record: EnquiryRecord) -> list[dict[str, Any]]:
+    """Each stage reached with its date, and when the norms fall due."""
+    rows = [{"key": {"text": "Enquiry received"}, "value": {"text": long_date(record.received_on)}}]
+    for stage in LATER_STAGES:
+        on = getattr(record, stage.date_column)
+        if on is not None:
+            rows.append({"key": {"text": label(stage.value)}, "value": {"text": long_date(on)}})
+    if record.closed_on:
+        rows.append({"key": {"text": "Closed"}, "value": {"text": long_date(record.closed_on)}})
+    if record.status is Status.OPEN and record.stage is Stage.ENQUIRY:
+        rows.append(
+            {
+                "key": {"text": "First contact due"},
+                "value": {"text": long_date(record.first_contact_due)},
+            }
+        )
+    if record.status is Status.OPEN and record.approval_due:
+        rows.append(
+            {"key": {"text": "Approval due"}, "value": {"text": long_date(record.approval_due)}}
+        )
+    return rows
+
+
+def timeline(events: list[EventRecord]) -> list[dict[str, Any]]:
+    """The history as a timeline, newest first."""
+    return [
+        {
+            "title": ACTIONS.get(e.action, label(e.action))
+            + (
+                f": {label(e.stage.value).lower()}"
+                if e.stage and e.action in ("advanced", "reopened")
+                else ""
+            ),
+            "on": long_date(e.on) if e.on else None,
+            "recorded": f"{e.recorded_at:%d %b %Y %H:%M}",
+            "actor": e.actor,
+            "note": e.note,
+        }
+        for e in reversed(events)
+    ]
+
+
+def next_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
+    """The stages an open enquiry can move on to (those needing an application only once it
+    has one), the next one chosen."""
+    if record.status is not Status.OPEN:
+        return []
+    allowed = [
+        s
+        for s in STAGE_ORDER[record.stage.rank + 1 :]
+        if s not in NEEDS_APPLICATION or record.application_on is not None or s is Stage.APPLICATION
+    ]
+    items = [{"value": s.value, "text": label(s.value)} for s in allowed]
+    if items:
+        items[0]["checked"] = True
+    return items
+
+
+def back_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
+    """The stages a closed enquiry can reopen at, or an open one move back to (reached ones)."""
+    if record.status is Status.APPROVED:
+        return []
+    reached = [s for s in STAGE_ORDER if s is Stage.ENQUIRY or getattr(record, s.date_column)]
+    if record.status is Status.OPEN:
+        reached = [s for s in reached if s.rank < record.stage.rank]
+    return [
+        {"value": s.value, "text": label(s.value), "checked": s is record.stage}
+        for s in reversed(reached)
+    ]
+
+
+def enquiry_page_context(
+    session: Session,
+    scope: Scope,
+    code: str,
+    enquiry_id: int,
+    today: date,
+    form: Form,
+    failed: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Everything the enquiry page shows; `failed` names the form whose errors `form` holds."""
+    record = get_enquiry(session, code, enquiry_id, today)
+    base = f"/dashboard/enquiries/{enquiry_id}"
+    may_erase = scope.caller.role in ACCESS["enquiries.erase"]
+    return {
+        "record": record,
+        "heading": title(record),
+        "status": status_words(record),
+        "details": summary_rows(record, scope.link(f"{base}/edit")),
+        "stages": stage_rows(record),
+        "timeline": timeline(enquiry_history(session, code, enquiry_id)),
+        "next_stages": next_stages(record),
+        "back_stages": back_stages(record),
+        "reasons": choices(
+            ClosureReason, form.text("reason") if failed == "close" else None, words=CLOSURE_WORDS
+        ),
+        "form": form,
+        "failed": failed,
+        "on_parts": form.date_parts("on", today if failed is None else None),
+        "actions": {
+            name: scope.link(f"{base}/{name}")
+            for name in ("stage", "close", "reopen", "edit", "erase")
+        },
+        "may_erase": may_erase and not record.erased,
+        "list_path": scope.link("/dashboard/enquiries"),
+        "labels": LABELS,
+        "conflict_since": None,
+        **extra,
+    }

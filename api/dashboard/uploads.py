@@ -1,0 +1,114 @@
+"""Files uploaded through the dashboard and waiting for their confirmation: the preview was
+a dry run of the import, and the confirmation imports the very same bytes. Kept in the
+database (several server processes may serve one browser) for an hour, and only for the
+sign-in that uploaded them; confirming or an hour passing removes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel, col
+
+from tracker.core.clock import utcnow
+from tracker.core.errors import NotFoundError
+
+UPLOAD_LIFETIME = timedelta(hours=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class PendingUpload(SQLModel, table=True):
+    """An upload previewed and not yet confirmed: its files packed with msgpack."""
+
+    __tablename__ = "pending_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(sa_column_args=[ForeignKey("api_token.id")], index=True)
+    authority_code: str = Field(sa_type=String(9))
+    kind: str = Field(sa_type=String(20))
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class UploadedFile(msgspec.Struct, frozen=True):
+    """One uploaded file: its name as the browser gave it, and its bytes."""
+
+    name: str
+    data: bytes
+
+
+class Upload(msgspec.Struct, frozen=True, kw_only=True):
+    """A pending upload as read back."""
+
+    id: int
+    kind: str
+    options: dict[str, Any]
+    files: list[UploadedFile]
+
+
+def keep(
+    session: Session,
+    token_id: int,
+    authority_code: str,
+    kind: str,
+    files: list[UploadedFile],
+    options: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Keep files for their confirmation (expired uploads are removed on the way); the id."""
+    now = now or utcnow()
+    session.execute(delete(PendingUpload).where(col(PendingUpload.expires_at) <= now))
+    row = PendingUpload(
+        token_id=token_id,
+        authority_code=authority_code,
+        kind=kind,
+        options=options,
+        content=msgspec.msgpack.encode(files),
+        created_at=now,
+        expires_at=now + UPLOAD_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def take(
+    session: Session,
+    upload_id: int,
+    token_id: int,
+    authority_code: str,
+    kind: str,
+    *,
+    now: datetime | None = None,
+) -> Upload:
+    """The upload, removed from the store (NotFoundError when it is not this sign-in's,
+    another kind or authority, already confirmed, or older than an hour)."""
+    now = now or utcnow()
+    row = session.scalars(
+        select(PendingUpload).where(
+            col(PendingUpload.id) == upload_id,
+            col(PendingUpload.token_id) == token_id,
+            col(PendingUpload.authority_code) == authority_code,
+            col(PendingUpload.kind) == kind,
+        )
+    ).first()
+    if row is None or _aware(row.expires_at) <= now:
+        raise NotFoundError(
+            "that upload has expired or was already imported: upload the file again",
+            field="upload",
+        )
+    files = msgspec.msgpack.decode(row.content, type=list[UploadedFile])
+    upload = Upload(id=upload_id, kind=row.kind, options=dict(row.options), files=files)
+    session.delete(row)
+    return upload

@@ -1,0 +1,83 @@
+"""Finding enquiries as the recruitment team asks for them: a search term matched against
+name, email, phone or reference, and the orders a list can be sorted in."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlmodel import col
+
+from tracker.enquiries.stages import STAGE_ORDER
+from tracker.enquiries.tables import Enquiry
+
+# A phone number is compared by its digits alone: "01782 234 567" and "(01782) 234-567" match.
+PHONE_PUNCTUATION = (" ", "-", "(", ")", "+", ".")
+MIN_PHONE_DIGITS = 4
+
+
+class EnquirySort(enum.StrEnum):
+    """Orders of the enquiry list."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NAME = "name"
+    STAGE = "stage"
+    REFERENCE = "reference"
+
+
+def digits(text: str) -> str:
+    """The digits of a phone number, in order."""
+    return re.sub(r"\D", "", text)
+
+
+def phone_digits(column: Any = None) -> Any:
+    """SQL for the digits of the stored phone number (its punctuation removed)."""
+    expression = col(Enquiry.phone) if column is None else column
+    for mark in PHONE_PUNCTUATION:
+        expression = func.replace(expression, mark, "")
+    return expression
+
+
+def search_condition(term: str) -> Any:
+    """Enquiries whose name, email or reference contains `term` (any case), whose phone holds
+    its digits (when it has at least four), or whose id it is."""
+    text = term.strip().lower()
+    matches = [
+        func.lower(col(Enquiry.enquirer_name)).contains(text, autoescape=True),
+        func.lower(col(Enquiry.email)).contains(text, autoescape=True),
+        func.lower(col(Enquiry.external_ref)).contains(text, autoescape=True),
+    ]
+    wanted = digits(text)
+    if len(wanted) >= MIN_PHONE_DIGITS:
+        matches.append(phone_digits().contains(wanted, autoescape=True))
+    if text.isdigit() and len(text) <= 12:
+        matches.append(col(Enquiry.id) == int(text))
+    return or_(*matches)
+
+
+def stage_rank() -> Any:
+    """SQL for the funnel position of an enquiry's stage (0 for enquiry)."""
+    return case({stage.value: stage.rank for stage in STAGE_ORDER}, value=col(Enquiry.stage))
+
+
+def sort_order(sort: EnquirySort) -> list[Any]:
+    """ORDER BY terms of a sort, each ending with the id so pages never overlap."""
+    newest = [col(Enquiry.received_on).desc(), col(Enquiry.id).desc()]
+    return {
+        EnquirySort.NEWEST: newest,
+        EnquirySort.OLDEST: [col(Enquiry.received_on), col(Enquiry.id)],
+        EnquirySort.NAME: [
+            col(Enquiry.enquirer_name).is_(None),
+            func.lower(col(Enquiry.enquirer_name)),
+            col(Enquiry.id),
+        ],
+        EnquirySort.STAGE: [stage_rank().desc(), *newest],
+        EnquirySort.REFERENCE: [
+            col(Enquiry.external_ref).is_(None),
+            col(Enquiry.external_ref),
+            col(Enquiry.id),
+        ],
+    }[sort]
