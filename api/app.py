@@ -44,6 +44,7 @@ from api.idempotency.middleware import IdempotencyMiddleware
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
+from api.requests import JsonCheckedRequest
 from api.scenarios import ScenarioController
 from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
+        request_class=JsonCheckedRequest,
         state=state,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from litestar import Controller, get, post
-from litestar.exceptions import ClientException
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.params import as_at_day, period
 from tracker.capacity import demand, register
 from tracker.capacity import figures as capacity
 from tracker.capacity.schemas import (
@@ -49,7 +49,7 @@ class CapacityController(Controller):
         """Households and places by care type, term and age band; children in care; in-house
         share of foster care; capacity as a share of demand; external provision."""
         mapping = load_mapping(settings.placement_mapping)
-        return capacity.capacity_figures(session, authority, as_at or today, mapping)
+        return capacity.capacity_figures(session, authority, as_at_day(as_at, today), mapping)
 
     @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
     def monthly(
@@ -61,12 +61,7 @@ class CapacityController(Controller):
         date_to: date | None = None,
     ) -> list[MonthFlows]:
         """Approvals, deregistrations by reason, net change and month-end places per month."""
-        end = date_to or today
-        start = date_from or (end - timedelta(days=365))
-        if start > end:
-            raise ClientException("date_from is after date_to", extra={"field": "date_from"})
-        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-            raise ClientException("at most 240 months at once", extra={"field": "date_from"})
+        start, end = period(date_from, date_to, today, default_days=365, max_months=MAX_MONTHS)
         return capacity.monthly_flows(session, authority, start, end)
 
     @get(
@@ -79,7 +74,7 @@ class CapacityController(Controller):
         self, authority: str, session: Session, today: date, as_at: date | None = None
     ) -> list[EthnicityCount]:
         """Counts below 5 are withheld, as the national statistics do."""
-        return register.carers_ethnicity(session, authority, as_at or today)
+        return register.carers_ethnicity(session, authority, as_at_day(as_at, today))
 
     @post(
         "/children-in-care",

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -189,6 +190,16 @@ WRITING_ROUTE = {
     413: _problem_spec("Request body too large"),
     428: _problem_spec("If-Match required"),
 }
+JSON_BODY = {415: _problem_spec("The body was not sent as JSON (Content-Type: application/json)")}
+
+
+def _takes_json(handler: HTTPRouteHandler) -> bool:
+    """True when the handler reads a JSON body (`data` with no other media type)."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return False
+    media = getattr(data.kwarg_definition, "media_type", None)
+    return media in (None, RequestEncodingType.JSON)
 
 
 def declare_problem_responses(app: Litestar) -> None:
@@ -206,6 +217,8 @@ def declare_problem_responses(app: Litestar) -> None:
                 declared |= PROTECTED
             if any(m in ("POST", "PUT", "PATCH", "DELETE") for m in handler.http_methods):
                 declared |= WRITING_ROUTE
+            if _takes_json(handler):
+                declared |= JSON_BODY
             handler.responses = declared | dict(handler.responses or {})
 
 

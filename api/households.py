@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.etags import expected_version, with_etag
-from api.params import Limit, Offset, RecordId
+from api.params import Limit, Offset, RecordId, as_at_day
 from tracker.core.access import Caller
 from tracker.households import placements, queries, service, unavailability
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
@@ -64,7 +64,7 @@ class HouseholdController(Controller):
         return queries.list_households(
             session,
             authority,
-            as_at or today,
+            as_at_day(as_at, today),
             care_type=care_type,
             status=status,
             limit=limit,
@@ -81,7 +81,9 @@ class HouseholdController(Controller):
         as_at: date | None = None,
     ) -> Response[HouseholdRecord]:
         """A household as at a date (default today), with filled, vacant and unavailable places."""
-        return with_etag(queries.get_household(session, authority, household_id, as_at or today))
+        return with_etag(
+            queries.get_household(session, authority, household_id, as_at_day(as_at, today))
+        )
 
     @get("/{household_id:int}/history", opt=READ, sync_to_thread=True, summary="Dated history")
     def history(
@@ -153,10 +155,16 @@ class HouseholdController(Controller):
 
     @get("/{household_id:int}/placements", opt=READ, sync_to_thread=True, summary="Placements")
     def placements(
-        self, authority: str, household_id: RecordId, session: Session, as_at: date | None = None
+        self,
+        authority: str,
+        household_id: RecordId,
+        session: Session,
+        today: date,
+        as_at: date | None = None,
     ) -> list[PlacementRecord]:
         """The household's placements (only those running on `as_at` when given)."""
-        return placements.list_placements(session, authority, household_id, as_at)
+        day = as_at_day(as_at, today) if as_at is not None else None
+        return placements.list_placements(session, authority, household_id, day)
 
     @post(
         "/{household_id:int}/placements",

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from api.access import may_reach_authority
 from api.deps import WRITING
 from api.downloads import download_operation
+from api.params import as_at_day
 from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
@@ -123,7 +124,7 @@ class RegionalController(Controller):
             raise PermissionDeniedException(f"this token may not read region {region!r}")
         whole = len(reachable) == len(authorities)
         view = regional.regional_capacity(
-            session, region, as_at or today, only=None if whole else reachable
+            session, region, as_at_day(as_at, today), only=None if whole else reachable
         )
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA

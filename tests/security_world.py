@@ -217,6 +217,12 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
         yield World(client, app, authorities, config, headers, ids)
 
 
+def own_path(world: World, path: str) -> str:
+    """A path of the spec with the callers' own authority, region and objects filled in."""
+    known = SCOPES["own"] | {name: str(value) for name, value in world.ids["own"].items()}
+    return re.sub(r"{([^}]+)}", lambda match: known[match.group(1)], path)
+
+
 def stored_values(database: Database) -> Iterator[tuple[str, str, str]]:
     """(table, column, value as text) for every value of every table the database holds."""
     reflected = MetaData()
