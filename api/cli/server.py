@@ -47,6 +47,11 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
         access_log=access_log,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
+        # The client address (what failed authentications are counted against) comes from
+        # X-Forwarded-For only when a configured proxy sent it: uvicorn would otherwise
+        # believe any local client's header.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
 
 

@@ -24,6 +24,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Failed authentications (unknown, revoked or malformed credentials) allowed per client
     # address and minute before it gets 429 (api.rate_limit); 0 turns the limit off.
     auth_failures_per_minute: int = 30
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed; from anyone else those headers are ignored. Empty: no proxy is trusted.
+    trusted_proxies: tuple[str, ...] = ()
     # The secret that keys child pseudonyms: FOSTERING_PSEUDONYM_KEY, else this file
     # (created with a random key on first use; keep it outside the repository, back it up).
     pseudonym_key: str | None = None
@@ -55,7 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw = env.get(f"FOSTERING_{field.name.upper()}")
             if raw is None or field.name == "database_url":
                 continue
-            if field.name in ("cors_origins", "forecast_models"):
+            if field.name in ("cors_origins", "forecast_models", "trusted_proxies"):
                 values[field.name] = tuple(o.strip() for o in raw.split(",") if o.strip())
             else:
                 values[field.name] = raw
