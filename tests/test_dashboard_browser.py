@@ -297,3 +297,31 @@ def _download_care_types(tab: Tab) -> None:
     assert [c.value for c in sheet[1]][:3] == ["care_type", "households", "approved_places"]
     assert sheet.cell(row=sheet.max_row, column=1).value == "All care types"
     assert [str(c.value) for c in sheet[sheet.max_row]][1:6] == rows[-1][1:6]
+
+
+def test_html_in_a_scenario_name_shows_as_written_in_the_chart_legends(tab, site):
+    """A scenario named with markup: the comparison charts' legends show the text as typed,
+    with no link or other element made from it."""
+    import httpx
+    import msgspec
+
+    from demo.plans import appendix1_inputs
+
+    name = '<a href="https://evil.example/">Click me</a> & <b>bold</b>'
+    inputs = msgspec.to_builtins(appendix1_inputs(-2.0)) | {"name": name}
+    api = f"{site.base}/api/v1/authorities/{STOKE}/scenarios"
+    manager = {"Authorization": f"Bearer {site.tokens['manager']}"}
+    created = httpx.post(api, json=inputs, headers=manager, timeout=30)
+    assert created.status_code == 201, created.text
+    try:
+        tab.sign_in("manager", then="/dashboard/scenarios")
+        assert tab.charts_drawn() >= 2
+        legends = tab.page.locator("#chart-compare-children .legend, #chart-compare-cost .legend")
+        assert legends.count() == 2
+        assert legends.locator("a").count() == 0
+        assert legends.locator("tspan[style*='bold']").count() == 0
+        texts = tab.page.locator("#chart-compare-children .legend text").all_text_contents()
+        assert name in texts
+        tab.screenshot("scenarios-markup-in-names")
+    finally:
+        httpx.delete(f"{api}/{created.json()['id']}", headers=manager, timeout=30)

@@ -1,11 +1,14 @@
 """Plotly figure specifications as plain JSON: lines, bars, bands and one house layout.
 
 The page embeds each figure as JSON and the dashboard's own script draws it with the
-Plotly.js the service serves, so charts draw with no internet access.
+Plotly.js the service serves, so charts draw with no internet access. Plotly reads tags in
+trace names, labels and categories (`<a href>` becomes a live link), so every text people
+typed (a scenario's or campaign's name) goes in escaped and shows as written.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +26,11 @@ PALETTE = ("#1d70b8", "#f47738", "#00703c", "#5b2c91", "#d4351c", "#28a197", "#7
 # Past forecasts: every colour but the latest forecast's purple.
 VINTAGES = ("#f47738", "#28a197", "#b58840", "#1d70b8", "#d4351c")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+
+
+def plain(value: Any) -> Any:
+    """Text shown as written: Plotly turns entities back into characters, never into tags."""
+    return html.escape(value, quote=False) if isinstance(value, str) else value
 
 
 def layout(
@@ -86,7 +94,7 @@ def line(
         "mode": "lines+markers" if markers else "lines",
         "x": list(x),
         "y": list(y),
-        "name": name,
+        "name": plain(name),
         "line": {"color": colour, "width": width, **({"dash": dash} if dash else {})},
     }
     if markers:
@@ -111,11 +119,11 @@ def points(
         "mode": "markers",
         "x": list(x),
         "y": list(y),
-        "name": name,
+        "name": plain(name),
         "marker": {"size": 11, "color": colour, "symbol": symbol, "line": {"width": 1}},
     }
     if text is not None:
-        trace["text"] = list(text)
+        trace["text"] = [plain(t) for t in text]
         trace["hovertemplate"] = "%{text}<extra></extra>"
     return trace
 
@@ -138,7 +146,7 @@ def band(
             "line": edge,
             "showlegend": False,
             "hoverinfo": "skip",
-            "name": f"{name} (low)",
+            "name": plain(f"{name} (low)"),
         },
         {
             "type": "scatter",
@@ -148,7 +156,7 @@ def band(
             "fill": "tonexty",
             "fillcolor": colour,
             "line": edge,
-            "name": name,
+            "name": plain(name),
             "hoverinfo": "skip",
         },
     ]
@@ -164,11 +172,12 @@ def bars(
     hover: str | None = None,
 ) -> dict[str, Any]:
     """Bars (horizontal ones take the categories on y)."""
+    categories = [plain(c) for c in x]
     trace: dict[str, Any] = {
         "type": "bar",
-        "x": list(y) if horizontal else list(x),
-        "y": list(x) if horizontal else list(y),
-        "name": name,
+        "x": list(y) if horizontal else categories,
+        "y": categories if horizontal else list(y),
+        "name": plain(name),
         "marker": {"color": colour},
     }
     if horizontal:
