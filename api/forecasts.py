@@ -40,6 +40,11 @@ SeriesId = Annotated[
 ]
 
 
+def _names_staff(caller: Caller) -> bool:
+    """Staff token names are for the authority's own staff and admins, not regional tokens."""
+    return caller.role is not Role.REGIONAL
+
+
 class RunStarted(msgspec.Struct, frozen=True, kw_only=True):
     """A run accepted: follow its progress at `location`."""
 
@@ -79,15 +84,23 @@ class ForecastController(Controller):
 
     @get("/runs", opt=READ, sync_to_thread=True, summary="Run history")
     def runs(
-        self, authority: str, session: Session, limit: Limit = 50, offset: Offset = 0
+        self,
+        authority: str,
+        session: Session,
+        caller: Caller,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[RunRecord]:
-        """Runs newest first: trigger, status, cut-off, progress (series done of total), error."""
-        return results.list_runs(session, authority, limit=limit, offset=offset)
+        """Runs newest first: trigger, who started it (regional tokens: the role only),
+        status, cut-off, progress (series done of total), error."""
+        return results.list_runs(
+            session, authority, limit=limit, offset=offset, name_staff=_names_staff(caller)
+        )
 
     @get("/runs/{run_id:int}", opt=READ, sync_to_thread=True, summary="A run and its results")
-    def run(self, authority: str, session: Session, run_id: RecordId) -> RunResults:
+    def run(self, authority: str, session: Session, caller: Caller, run_id: RecordId) -> RunResults:
         """A run's status and progress, and the forecast of every series it stored."""
-        return results.run_results(session, authority, run_id)
+        return results.run_results(session, authority, run_id, name_staff=_names_staff(caller))
 
     @post("/runs", opt=RUN, sync_to_thread=True, status_code=202, summary="Start a run")
     def start(

@@ -502,13 +502,18 @@ def test_erased_enquiry_does_not_get_personal_data_back_from_an_old_sheet(
     report = imported(client, token, GOOD_CSV)
 
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 4)
-    assert report["erased_fields_ignored"] == 5  # name, email, phone, postcode, ethnicity
+    # name, email, phone, postcode, ethnicity, and the campaign (free text, erased too)
+    assert report["erased_fields_ignored"] == 6
     assert snapshot(client, token) == before
 
-    report = imported(client, token, GOOD_CSV.replace("Spring 2024,Siân", "Summer 2024,Siân"))
+    changed = GOOD_CSV.replace("Spring 2024,Siân", "Summer 2024,Siân").replace(
+        ",couple,", ",single,"
+    )
+    report = imported(client, token, changed)
     assert (report["updated"], report["unchanged"]) == (1, 3)
     record = by_ref(client, token)["SOT-001"]
-    assert record["campaign"] == "Summer 2024"
+    assert record["household_type"] == "single"
+    assert record["campaign"] is None
     assert record["erased"] is True
     for field in ("enquirer_name", "email", "phone", "postcode_district", "ethnicity"):
         assert record[field] is None
