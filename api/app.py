@@ -44,6 +44,7 @@ from api.idempotency.middleware import IdempotencyMiddleware
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
+from api.request_limits import request_limits
 from api.requests import JsonCheckedRequest
 from api.scenarios import ScenarioController
 from api.security_headers import add_security_headers
@@ -178,7 +179,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         guards=[access_guard],
-        middleware=[auth, IdempotencyMiddleware()],
+        middleware=[auth, *request_limits(settings), IdempotencyMiddleware()],
         exception_handlers={**EXCEPTION_HANDLERS, **IDEMPOTENCY_ANSWERS},
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.params import as_at_day, period
+from api.request_limits import EXPENSIVE
 from tracker.children import figures
 from tracker.children.figures import (
     CeasedReport,
@@ -203,7 +204,7 @@ class ChildrenController(Controller):
 
     @post(
         "/ssda903",
-        opt=WRITE,
+        opt={**WRITE, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,

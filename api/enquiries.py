@@ -12,6 +12,7 @@ from api.downloads import CSV_MEDIA, download
 from api.etags import expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId
+from api.request_limits import EXPENSIVE
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -267,7 +268,7 @@ class EnquiryController(Controller):
 
     @post(
         "/import",
-        opt=WRITE,
+        opt={**WRITE, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
@@ -298,7 +299,7 @@ class EnquiryController(Controller):
 
     @get(
         "/export",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export as CSV or xlsx",

@@ -21,6 +21,7 @@ from tracker.core.errors import (
     InvalidValueError,
     NotFoundError,
     StageRuleError,
+    TooSoonError,
     VersionMismatchError,
 )
 
@@ -49,6 +50,8 @@ def _domain_status(exc: DomainError) -> int:
         return 422 if exc.rule in DATE_RULES else 409
     if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, TooSoonError):
+        return 429
     return 400
 
 
@@ -62,7 +65,10 @@ def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
             for e in exc.errors
         ]
     status = _domain_status(exc)
-    return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    response = problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    if isinstance(exc, TooSoonError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 # msgspec names an unknown or a missing field only in its message.
@@ -183,7 +189,10 @@ PROTECTED = {
     404: _problem_spec("No such authority, region or record"),
     409: _problem_spec("Conflicts with stored data or a rule (named in `rule`)"),
     422: _problem_spec("A value breaks a rule (named in `rule` and `field`)"),
-    429: _problem_spec("Too many failed authentications from this client (see Retry-After)"),
+    429: _problem_spec(
+        "Too many requests: failed authentications from this client, requests of this token,"
+        " or a forecast run started too soon after the last (see Retry-After)"
+    ),
 }
 WRITING_ROUTE = {
     412: _problem_spec("If-Match does not match the current version"),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE
 from api.params import Limit, Offset, RecordId
+from api.request_limits import EXPENSIVE
 from jobs.forecast_refresh import start_in_background
 from tracker.children.mapping import load_mapping
 from tracker.core import audit
@@ -102,7 +103,13 @@ class ForecastController(Controller):
         """A run's status and progress, and the forecast of every series it stored."""
         return results.run_results(session, authority, run_id, name_staff=_names_staff(caller))
 
-    @post("/runs", opt=RUN, sync_to_thread=True, status_code=202, summary="Start a run")
+    @post(
+        "/runs",
+        opt={**RUN, EXPENSIVE: True},
+        sync_to_thread=True,
+        status_code=202,
+        summary="Start a run",
+    )
     def start(
         self, authority: str, caller: Caller, database: Database, settings: Settings
     ) -> RunStarted:

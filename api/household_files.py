@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
+from api.request_limits import EXPENSIVE
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.households import files as household_files
@@ -28,7 +29,7 @@ class HouseholdFileController(Controller):
 
     @post(
         "/import",
-        opt=WRITE,
+        opt={**WRITE, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,
@@ -60,7 +61,7 @@ class HouseholdFileController(Controller):
 
     @get(
         "/export",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export the register as CSV or xlsx",

@@ -29,6 +29,7 @@ from api.access import may_reach_authority
 from api.deps import WRITING
 from api.downloads import download_operation
 from api.params import as_at_day
+from api.request_limits import EXPENSIVE
 from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
@@ -88,7 +89,7 @@ class RegionalController(Controller):
 
     @get(
         "/{region:str}/capacity",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         sync_to_thread=True,
         summary="A region's capacity as at a date (JSON or CSV)",
         responses={
@@ -166,7 +167,7 @@ class CapacityReturnController(Controller):
 
     @post(
         "/",
-        opt=LOAD,
+        opt={**LOAD, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,

@@ -172,6 +172,43 @@ def test_a_limit_of_zero_turns_the_limiter_off():
     assert limiter.retry_after("203.0.113.1") is None
 
 
+# --- requests per token ------------------------------------------------------------------
+
+
+def test_a_token_past_its_requests_per_minute_gets_429_and_others_go_on(authorities, tokens):
+    with _client(authorities, requests_per_minute=5) as client:
+        manager = bearer(tokens["manager_stoke"])
+        answers = [client.get(ENQUIRIES, headers=manager) for _ in range(5)]
+        assert [a.status_code for a in answers] == [200] * 5
+        assert answers[-1].headers["ratelimit-remaining"] == "0"
+        refused = client.get(ENQUIRIES, headers=manager)
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith(PROBLEM)
+        assert 1 <= int(refused.headers["ratelimit-reset"]) <= 60
+        # Another token (even of the same authority and address) has its own allowance.
+        assert client.get(ENQUIRIES, headers=bearer(tokens["recruiter_stoke"])).status_code == 200
+        # Public routes are not counted.
+        for _ in range(10):
+            assert client.get("/health").status_code == 200
+
+
+def test_expensive_routes_have_a_smaller_allowance_of_their_own(authorities, tokens):
+    with _client(authorities, expensive_requests_per_minute=2) as client:
+        manager = bearer(tokens["manager_stoke"])
+        exports = [client.get(f"{ENQUIRIES}/export", headers=manager) for _ in range(3)]
+        assert [e.status_code for e in exports] == [200, 200, 429]
+        regional = client.get("/api/v1/regions/West Midlands/capacity", headers=manager)
+        assert regional.status_code == 429
+        assert client.get(ENQUIRIES, headers=manager).status_code == 200
+
+
+def test_the_request_limits_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {"FOSTERING_REQUESTS_PER_MINUTE": "120", "FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE": "0"}
+    )
+    assert (settings.requests_per_minute, settings.expensive_requests_per_minute) == (120, 0)
+
+
 # --- CORS ----------------------------------------------------------------------------------
 
 

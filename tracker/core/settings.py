@@ -24,6 +24,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Failed authentications (unknown, revoked or malformed credentials) allowed per client
     # address and minute before it gets 429 (api.rate_limit); 0 turns the limit off.
     auth_failures_per_minute: int = 30
+    # Requests per token and minute (anonymous ones: per client address), and for expensive
+    # routes (imports, exports, the regional view, starting a forecast run); 0 turns off.
+    requests_per_minute: int = 600
+    expensive_requests_per_minute: int = 30
     # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     # are believed; from anyone else those headers are ignored. Empty: no proxy is trusted.
     trusted_proxies: tuple[str, ...] = ()
@@ -43,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     forecast_executor: str = "process"
     forecast_workers: int | None = None
     dask_address: str | None = None
+    # Seconds after an authority's latest forecast run before the API starts another (0: off).
+    forecast_cooldown_s: int = 300
     # Run the forecast schedule inside `fostering serve`; turn off where a separate
     # `fostering worker` process runs it instead.
     scheduler_enabled: bool = True
