@@ -41,6 +41,7 @@ from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
+from api.idempotency.store import forget_enquiry
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fostering")
         )
         if settings.scheduler_enabled:
-            state.scheduler = start_scheduler(settings, database)
+            state.scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
         else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
             recover_runs(database)
 

@@ -531,7 +531,8 @@ def test_text_from_users_is_escaped_in_pages_and_quoted_in_csv(web, demo):
         html = web.get("/dashboard/scenarios").text
         assert "<img src=x" not in html and '</script>"' not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html  # in the tables, escaped
-        assert "\\u003cimg src=x" in html  # in the chart data, JSON-escaped
+        # In the chart data: escaped for Plotly (which reads tags), then JSON-escaped.
+        assert "\\u0026lt;img src=x" in html
         body = web.get("/dashboard/scenarios?download=csv&table=comparison").content
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
         assert "'" + name in {row[1] for row in rows}

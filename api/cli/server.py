@@ -117,12 +117,13 @@ def worker() -> None:
     import signal
     import threading
 
+    from api.idempotency.store import forget_enquiry
     from jobs.scheduler import SCHEDULE_JOB_ID, shutdown_scheduler, start_scheduler
 
     settings = Settings.from_env()
     database = Database.from_settings(settings)
     schema.upgrade(database)
-    scheduler = start_scheduler(settings, database)
+    scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
     job = scheduler.get_job(SCHEDULE_JOB_ID)
     console.print(
         f"forecast worker: schedule {settings.forecast_schedule!r} (Europe/London), "

@@ -49,6 +49,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dask_address: str | None = None
     # Seconds after an authority's latest forecast run before the API starts another (0: off).
     forecast_cooldown_s: int = 300
+    # Personal data of closed, unsuccessful enquiries is erased this many years after closure
+    # (0: kept), by a job run on this cron expression (Europe/London: 03:30 each night).
+    retention_years: int = 3
+    retention_schedule: str = "30 3 * * *"
     # Run the forecast schedule inside `fostering serve`; turn off where a separate
     # `fostering worker` process runs it instead.
     scheduler_enabled: bool = True
