@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, Router, get
@@ -76,8 +77,11 @@ def health(state: State) -> Response[dict[str, Any]]:
 
 
 def _swagger_dir() -> str:
-    vendor = files("swagger_ui_bundle") / "vendor"
-    return str(next(p for p in vendor.iterdir() if p.name.startswith("swagger-ui")))
+    """Swagger UI 5 (it renders OpenAPI 3.1) as the `swagger-ui-py` package ships it; found
+    without importing the package, whose own code (framework adapters) is not needed."""
+    spec = find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations, "swagger-ui-py is missing"
+    return str(Path(next(iter(spec.submodule_search_locations))) / "static")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:

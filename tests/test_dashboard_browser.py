@@ -325,3 +325,16 @@ def test_html_in_a_scenario_name_shows_as_written_in_the_chart_legends(tab, site
         tab.screenshot("scenarios-markup-in-names")
     finally:
         httpx.delete(f"{api}/{created.json()['id']}", headers=manager, timeout=30)
+
+
+def test_the_api_docs_render_the_openapi_31_spec_from_local_files(tab, site):
+    """The docs page draws every operation of the spec (OpenAPI 3.1, which Swagger UI 4
+    could not render) with scripts and styles the service serves itself."""
+    tab.open("/schema/")
+    tab.page.wait_for_selector(".opblock", timeout=CHART_TIMEOUT_MS)
+    body = tab.page.locator("body").inner_text()
+    assert "Unable to render this definition" not in body
+    assert "Fostering recruitment and capacity tracker" in body
+    assert "OAS 3.1" in body
+    assert tab.page.locator(".opblock").count() > 40
+    tab.screenshot("api-docs")
