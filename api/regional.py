@@ -17,12 +17,14 @@ import enum
 import hashlib
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
@@ -104,7 +106,10 @@ class RegionalController(Controller):
     def capacity(
         self,
         request: Request,
-        region: str,
+        region: Annotated[
+            str,
+            Parameter(description="the region's name (West Midlands) or ONS code (E12000005)"),
+        ],
         caller: Caller,
         session: Session,
         today: date,

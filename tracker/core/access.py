@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel, col
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import InvalidValueError, NotFoundError
+from tracker.core.regions import region_named
 
 TOKEN_PREFIX = "fost_"
 
@@ -147,10 +148,11 @@ def issue_token(
 
 
 def _known_region(session: Session, region: str) -> str:
-    """The region as the authorities spell it (matched without regard to case)."""
+    """The region as the authorities spell it (matched without regard to case), from its
+    name or its ONS code."""
     regions = session.scalars(select(Authority.region).distinct()).all()
     for known in regions:
-        if known.casefold() == region.strip().casefold():
+        if known.casefold() == region_named(region).strip().casefold():
             return known
     raise InvalidValueError(
         f"no authority is in region {region!r} (known: {', '.join(sorted(regions)) or 'none'})",
