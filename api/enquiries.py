@@ -13,6 +13,7 @@ from api.etags import expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from api.request_limits import EXPENSIVE
+from api.uploads import UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -269,7 +270,7 @@ class EnquiryController(Controller):
     @post(
         "/import",
         opt={**WRITE, EXPENSIVE: True},
-        dependencies=WRITING,
+        dependencies={**WRITING, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -278,20 +279,21 @@ class EnquiryController(Controller):
     def import_file(
         self,
         authority: str,
-        body: bytes,
+        content: bytes,
         caller: Caller,
         session: Session,
         today: date,
         format: FileFormat | None = None,
         dry_run: bool = False,
     ) -> ImportReport:
-        """Send the file as the request body (text/csv, or an xlsx workbook).
+        """Send the file as the request body (text/csv, or an xlsx workbook), or as the one
+        file of a multipart/form-data form.
 
         All-or-nothing and idempotent on external_ref: a second import changes nothing;
         errors name the row and field. `dry_run=true` checks without storing.
         """
         report = enquiry_files.import_enquiries(
-            session, caller, authority, body, today, file_format=format, dry_run=dry_run
+            session, caller, authority, content, today, file_format=format, dry_run=dry_run
         )
         if not dry_run:
             session.commit()

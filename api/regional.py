@@ -32,6 +32,7 @@ from api.deps import WRITING
 from api.downloads import download_operation
 from api.params import as_at_day
 from api.request_limits import EXPENSIVE
+from api.uploads import UPLOAD
 from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
@@ -173,19 +174,19 @@ class CapacityReturnController(Controller):
     @post(
         "/",
         opt={**LOAD, EXPENSIVE: True},
-        dependencies=WRITING,
+        dependencies={**WRITING, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=LOAD_LIMIT,
         summary="Load councils' capacity returns (CSV body, the regional export's shape)",
     )
     def load(
-        self, body: bytes, caller: Caller, session: Session, today: date, state: State
+        self, content: bytes, caller: Caller, session: Session, today: date, state: State
     ) -> LoadReport:
-        """Send the CSV as the request body. All-or-nothing: errors name the row and field.
-        Loading a council's return for a date replaces the one stored for that date, so the
-        same file twice changes nothing."""
-        report = returns.load_returns(session, caller, body, today)
+        """Send the CSV as the request body (or as the one file of a multipart form).
+        All-or-nothing: errors name the row and field. Loading a council's return for a date
+        replaces the one stored for that date, so the same file twice changes nothing."""
+        report = returns.load_returns(session, caller, content, today)
         session.commit()
         state.regions.invalidate()
         return report
