@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
@@ -28,6 +28,11 @@ from tracker.core.settings import Settings
 READ = {"access": "capacity.read"}
 WRITE = {"access": "capacity.write"}
 MAX_MONTHS = 240
+
+
+def _figures_at(authority: str, as_at: date) -> dict[str, str]:
+    """The Location of figures entered for a date: the capacity figures as at that date."""
+    return {"Location": f"/api/v1/authorities/{authority}/capacity?as_at={as_at.isoformat()}"}
 
 
 class CapacityController(Controller):
@@ -85,8 +90,9 @@ class CapacityController(Controller):
     )
     def enter_children(
         self, authority: str, data: ChildrenInCareEntry, caller: Caller, session: Session
-    ) -> list[CategoryCount]:
-        """Counts on a date (a later SSDA903 import fills the same figures)."""
+    ) -> Response[list[CategoryCount]]:
+        """Counts on a date (a later SSDA903 import fills the same figures); Location is the
+        capacity figures as at that date, which show them."""
         result = demand.record_children_in_care(session, authority, data)
         audit.record(
             session,
@@ -97,7 +103,7 @@ class CapacityController(Controller):
             authority_code=authority,
         )
         session.commit()
-        return result
+        return Response(result, status_code=201, headers=_figures_at(authority, data.as_at))
 
     @post(
         "/external-provision",
@@ -108,8 +114,9 @@ class CapacityController(Controller):
     )
     def enter_provision(
         self, authority: str, data: ExternalProvisionEntry, caller: Caller, session: Session
-    ) -> ProvisionCounts:
-        """IFA, children's homes or supported accommodation in the area, and the council's use."""
+    ) -> Response[ProvisionCounts]:
+        """IFA, children's homes or supported accommodation in the area, and the council's use;
+        Location is the capacity figures as at that date, which show them."""
         result = demand.record_external_provision(session, authority, data)
         audit.record(
             session,
@@ -121,4 +128,4 @@ class CapacityController(Controller):
             detail={"provision": data.provision.value},
         )
         session.commit()
-        return result
+        return Response(result, status_code=201, headers=_figures_at(authority, data.as_at))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download
-from api.etags import expected_version, with_etag
+from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId
 from api.request_limits import EXPENSIVE
@@ -61,7 +61,7 @@ class EnquiryController(Controller):
         """Log an enquiry the day it arrives; it starts at the enquiry stage."""
         record = service.create_enquiry(session, caller, authority, data, today)
         session.commit()
-        return with_etag(record, 201)
+        return created(record, f"/api/v1/authorities/{authority}/enquiries/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
     def list(

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
@@ -112,19 +112,18 @@ class ForecastController(Controller):
     )
     def start(
         self, authority: str, caller: Caller, database: Database, settings: Settings
-    ) -> RunStarted:
+    ) -> Response[RunStarted]:
         """Start a forecast run now; it goes on in the background (409 while another run of
-        the authority holds the lease)."""
+        the authority holds the lease, 429 within the cool-down after the last); follow it at
+        Location."""
         run_id = start_in_background(
             database, authority, trigger=Trigger.API, triggered_by=caller.actor, settings=settings
         )
         with database.writing() as session:
             audit.record(session, caller, "run", "forecast_run", run_id, authority_code=authority)
-        return RunStarted(
-            run_id=run_id,
-            status=RunStatus.QUEUED,
-            location=f"/api/v1/authorities/{authority}/forecasts/runs/{run_id}",
-        )
+        location = f"/api/v1/authorities/{authority}/forecasts/runs/{run_id}"
+        started = RunStarted(run_id=run_id, status=RunStatus.QUEUED, location=location)
+        return Response(started, status_code=202, headers={"Location": location})
 
     @get("/accuracy", opt=READ, sync_to_thread=True, summary="Accuracy of past runs")
     def accuracy(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.children import provide_mapping
 from api.deps import IN_SCOPE, WRITING
-from api.etags import etag, expected_version, with_etag
+from api.etags import created, expected_version, with_etag
 from api.params import MAX_ID, Limit, Offset, RecordId, as_at_day
 from tracker.children.mapping import Mapping
 from tracker.core.access import Caller
@@ -63,10 +63,7 @@ class ScenarioController(Controller):
         """Save a scenario; the answer carries its projection, its ETag and its Location."""
         record = service.create_scenario(session, caller, authority, data)
         session.commit()
-        location = f"/api/v1/authorities/{authority}/scenarios/{record.id}"
-        return Response(
-            record, status_code=201, headers={"ETag": etag(record), "Location": location}
-        )
+        return created(record, f"/api/v1/authorities/{authority}/scenarios/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List saved scenarios")
     def list(

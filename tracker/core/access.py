@@ -185,12 +185,22 @@ def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRe
     return [_record(r) for r in session.scalars(query)]
 
 
-def revoke_token(session: Session, token_id: int) -> TokenRecord:
-    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
-    the dashboard sessions it signed in)."""
+def _token_row(session: Session, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFoundError(f"no token with id {token_id}", field="token_id")
+    return row
+
+
+def get_token(session: Session, token_id: int) -> TokenRecord:
+    """One token (never its secret)."""
+    return _record(_token_row(session, token_id))
+
+
+def revoke_token(session: Session, token_id: int) -> TokenRecord:
+    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
+    the dashboard sessions it signed in)."""
+    row = _token_row(session, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     session.flush()
