@@ -4,6 +4,7 @@ installing anything."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -13,9 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_set_up_says_what_it_does_and_lets_pip_show_progress(tmp_path):
     venv = tmp_path / "venv"
+    # Run under `make test` too: the outer make's flags must not leak into this one.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
     planned = subprocess.run(
-        ["make", "-n", "-B", f"{venv}/.installed", f"VENV={venv}"],
+        ["make", "--no-print-directory", "-n", "-B", f"{venv}/.installed", f"VENV={venv}"],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
