@@ -9,9 +9,7 @@ import pytest
 from forecast.months import add_months
 from forecast.proportions import (
     ProportionForecast,
-    chance_rate_at_least,
     forecast_proportion,
-    rate_points,
 )
 
 START = date(2019, 4, 1)
@@ -120,6 +118,11 @@ HAND = ProportionForecast(
 APRIL, MAY = date(2025, 4, 1), date(2025, 5, 15)
 
 
+def share_at_least(rates: np.ndarray, threshold: float) -> float:
+    """The share of paths whose rate is at least `threshold` (a path with no rate never is)."""
+    return float(np.mean(np.nan_to_num(rates, nan=-1.0) >= threshold))
+
+
 def test_rate_paths_and_chances_on_hand_built_paths():
     rates = HAND.rate_paths([APRIL, MAY])
     assert rates[:3].tolist() == [5 / 8, 1 / 4, 8 / 10] and np.isnan(rates[3])
@@ -128,32 +131,15 @@ def test_rate_paths_and_chances_on_hand_built_paths():
     assert with_observed.tolist() == [11 / 18, 7 / 14, 14 / 20, 6 / 10]
     assert HAND.rate_paths([APRIL]).tolist()[:3] == [0.75, 0.5, 0.8]
     # Paths 1 and 3 reach 0.6 (0.625, 0.8); path 4 has no leavers and no rate.
-    assert chance_rate_at_least(HAND, [APRIL, MAY], 0.6) == 0.5
-    assert chance_rate_at_least(HAND, [APRIL, MAY], 0.625) == 0.5  # exactly equal counts
-    assert chance_rate_at_least(HAND, [APRIL, MAY], 0.63) == 0.25
-    assert chance_rate_at_least(HAND, [APRIL, MAY], 0.6, 6, 10) == 0.75
+    assert share_at_least(rates, 0.6) == 0.5
+    assert share_at_least(rates, 0.625) == 0.5  # exactly equal counts
+    assert share_at_least(rates, 0.63) == 0.25
+    assert share_at_least(with_observed, 0.6) == 0.75
     for months in ([], [date(2025, 3, 1)], [date(2025, 6, 1)], [APRIL, APRIL]):
         with pytest.raises(ValueError):
             HAND.rate_paths(months)
     with pytest.raises(ValueError):
         HAND.rate_paths([APRIL], observed_numerator=3, observed_denominator=2)
-
-
-def test_rate_points_roll_a_window_over_history_and_forecast():
-    # Window of 3 months: April = last 2 history months + April; May = last history + both.
-    points = rate_points(
-        HAND, window_months=3, history_numerators=[9, 1, None], history_denominators=[9, 2, 2]
-    )
-    assert [p.month for p in points] == [date(2025, 4, 1), date(2025, 5, 1)]
-    # Path 4 forecasts no leavers, but the window's history still gives it a rate.
-    april = np.array([4 / 8, 2 / 6, 5 / 9, 1 / 4])  # (1 + 0 + x) / (2 + 2 + d)
-    may = np.array([5 / 10, 1 / 6, 8 / 12, 0 / 2])  # (0 + a + m) / (2 + d + d)
-    assert points[0].mean == pytest.approx(april.mean())
-    assert points[1].mean == pytest.approx(may.mean())
-    assert points[0].lo95 == pytest.approx(np.quantile(april, 0.025))
-    assert points[1].hi80 == pytest.approx(np.quantile(may, 0.9))
-    monthly = rate_points(HAND, window_months=1)
-    assert monthly[0].mean == pytest.approx(np.mean([0.75, 0.5, 0.8]))
 
 
 def test_a_stock_is_read_one_month_at_a_time():
@@ -163,9 +149,7 @@ def test_a_stock_is_read_one_month_at_a_time():
         stock.rate_paths([APRIL, MAY])
     with pytest.raises(ValueError):
         stock.rate_paths([APRIL], observed_numerator=1, observed_denominator=2)
-    assert chance_rate_at_least(stock, [APRIL], 0.75) == 0.5
-    points = rate_points(stock, window_months=12, history_numerators=[5], history_denominators=[5])
-    assert points[1].mean == pytest.approx(np.mean([0.5, 0.0, 0.8]))
+    assert share_at_least(stock.rate_paths([APRIL]), 0.75) == 0.5
 
 
 def msgspec_replace(forecast: ProportionForecast, **changes) -> ProportionForecast:
@@ -190,13 +174,16 @@ def test_occupancy_as_a_stock_stays_near_its_level():
     assert np.all(np.array(forecast.denominator_paths) == 400)
     num = np.array(forecast.numerator_paths)
     assert np.all(num == np.round(num)) and np.all((num >= 0) & (num <= 400))
-    points = rate_points(forecast)
-    assert len(points) == 24
-    for point in points:
-        assert 0.72 < point.lo95 <= point.lo80 <= point.mean <= point.hi80 <= point.hi95 < 0.88
+    months = [add_months(forecast.cutoff, step + 1) for step in range(24)]
+    bands = []
+    for month in months:
+        rates = forecast.rate_paths([month])
+        lo95, lo80, mean, hi80, hi95 = np.quantile(rates, [0.025, 0.1, 0.5, 0.9, 0.975])
+        assert 0.72 < lo95 <= lo80 <= mean <= hi80 <= hi95 < 0.88
+        bands.append(hi95 - lo95)
     # One month on, the band is narrower than a year on (the AR(1) remembers the last month).
-    assert points[0].hi95 - points[0].lo95 < points[11].hi95 - points[11].lo95
-    assert 0.0 < chance_rate_at_least(forecast, [points[11].month], 0.8) < 1.0
+    assert bands[0] < bands[11]
+    assert 0.0 < share_at_least(forecast.rate_paths([months[11]]), 0.8) < 1.0
 
 
 @pytest.mark.parametrize(
@@ -221,8 +208,6 @@ def test_degenerate_inputs_give_a_forecast_and_say_why(numerators, denominators,
     rates = forecast.rate_paths(months)
     defined = rates[~np.isnan(rates)]
     assert np.all((defined >= 0) & (defined <= 1))
-    points = rate_points(forecast)
-    assert len(points) == 12
 
 
 def test_short_history_gives_wider_bands_than_long():
