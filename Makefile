@@ -8,15 +8,18 @@ WORKERS ?= 2
 
 .PHONY: run test lint bench bench-quick clean
 
+# pip prints what it collects, downloads and installs as it goes: the first install takes a
+# few minutes, and a silent one looks stuck.
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): installing the project and its dependencies (a few minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --progress-bar on --upgrade pip
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 # The benchmarks' extra data (real monthly series for bench/forecast.py).
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --progress-bar on -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 run: $(STAMP)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from sqlalchemy.orm import Session
 
 from api.dashboard.sessions import revoke
 from api.deps import WRITING
+from api.etags import created
 from api.params import Limit, Offset, RecordId
 from tracker.core import audit
 from tracker.core.access import (
@@ -17,6 +18,7 @@ from tracker.core.access import (
     IssuedToken,
     Role,
     TokenRecord,
+    get_token,
     issue_token,
     list_tokens,
 )
@@ -50,7 +52,7 @@ class TokenController(Controller):
         dependencies=WRITING,
         summary="Issue a token",
     )
-    def issue(self, data: NewToken, caller: Caller, session: Session) -> IssuedToken:
+    def issue(self, data: NewToken, caller: Caller, session: Session) -> Response[IssuedToken]:
         """The secret is in this response only."""
         issued = issue_token(
             session,
@@ -69,7 +71,12 @@ class TokenController(Controller):
             detail={"role": data.role.value},
         )
         session.commit()
-        return issued
+        return created(issued, f"/api/v1/tokens/{issued.record.id}", versioned=False)
+
+    @get("/{token_id:int}", sync_to_thread=True, summary="One token")
+    def read(self, token_id: RecordId, session: Session) -> TokenRecord:
+        """A token's role, scope and state (never its secret)."""
+        return get_token(session, token_id)
 
     @delete(
         "/{token_id:int}",

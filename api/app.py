@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, Router, get
@@ -41,9 +42,12 @@ from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
+from api.idempotency.store import forget_enquiry
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
+from api.request_limits import request_limits
+from api.requests import JsonCheckedRequest
 from api.scenarios import ScenarioController
 from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
@@ -73,8 +77,11 @@ def health(state: State) -> Response[dict[str, Any]]:
 
 
 def _swagger_dir() -> str:
-    vendor = files("swagger_ui_bundle") / "vendor"
-    return str(next(p for p in vendor.iterdir() if p.name.startswith("swagger-ui")))
+    """Swagger UI 5 (it renders OpenAPI 3.1) as the `swagger-ui-py` package ships it; found
+    without importing the package, whose own code (framework adapters) is not needed."""
+    spec = find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations, "swagger-ui-py is missing"
+    return str(Path(next(iter(spec.submodule_search_locations))) / "static")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
@@ -130,7 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fostering")
         )
         if settings.scheduler_enabled:
-            state.scheduler = start_scheduler(settings, database)
+            state.scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
         else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
             recover_runs(database)
 
@@ -178,13 +185,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         guards=[access_guard],
-        middleware=[auth, IdempotencyMiddleware()],
+        middleware=[auth, *request_limits(settings), IdempotencyMiddleware()],
         exception_handlers={**EXCEPTION_HANDLERS, **IDEMPOTENCY_ANSWERS},
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
+        request_class=JsonCheckedRequest,
         state=state,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

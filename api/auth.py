@@ -15,7 +15,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.dashboard.security import SESSION_COOKIE
 from api.dashboard.sessions import caller_for_session
-from api.rate_limit import record_failure, refuse_if_limited
+from api.rate_limit import record_failure
 from tracker.core.access import Caller, caller_for
 from tracker.core.db import Database
 
@@ -28,7 +28,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     Routes decide whether anonymous is enough (the access guard refuses it everywhere
     except the public routes: health, the docs and static files). An Authorization header
     that fails (unknown, revoked or not a bearer token) counts against the client's address;
-    past the limit the client gets 429 (`api.rate_limit`).
+    past the limit its failures get 429 (`api.rate_limit`); a valid token always passes.
     """
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
@@ -36,9 +36,6 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         database: Database = connection.app.state.database
-        if header:
-            # A client that failed too often is refused before its credential is looked at.
-            refuse_if_limited(connection)
         if scheme.lower() != "bearer" or not secret.strip():
             if header:
                 record_failure(connection)

@@ -70,7 +70,8 @@ class AuthorityController(Controller):
         )
         session.commit()
         state.regions.invalidate()
-        return Response(record, status_code=201 if created else 200)
+        location = f"/api/v1/authorities/{record.code}"
+        return Response(record, status_code=201 if created else 200, headers={"Location": location})
 
     @patch(
         "/{code:str}",

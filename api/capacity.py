@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from litestar import Controller, get, post
-from litestar.exceptions import ClientException
+from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.params import as_at_day, period
 from tracker.capacity import demand, register
 from tracker.capacity import figures as capacity
 from tracker.capacity.schemas import (
@@ -30,6 +30,11 @@ WRITE = {"access": "capacity.write"}
 MAX_MONTHS = 240
 
 
+def _figures_at(authority: str, as_at: date) -> dict[str, str]:
+    """The Location of figures entered for a date: the capacity figures as at that date."""
+    return {"Location": f"/api/v1/authorities/{authority}/capacity?as_at={as_at.isoformat()}"}
+
+
 class CapacityController(Controller):
     """An authority's capacity: aggregates only, so regional tokens of its region read it too."""
 
@@ -49,7 +54,7 @@ class CapacityController(Controller):
         """Households and places by care type, term and age band; children in care; in-house
         share of foster care; capacity as a share of demand; external provision."""
         mapping = load_mapping(settings.placement_mapping)
-        return capacity.capacity_figures(session, authority, as_at or today, mapping)
+        return capacity.capacity_figures(session, authority, as_at_day(as_at, today), mapping)
 
     @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
     def monthly(
@@ -61,12 +66,7 @@ class CapacityController(Controller):
         date_to: date | None = None,
     ) -> list[MonthFlows]:
         """Approvals, deregistrations by reason, net change and month-end places per month."""
-        end = date_to or today
-        start = date_from or (end - timedelta(days=365))
-        if start > end:
-            raise ClientException("date_from is after date_to", extra={"field": "date_from"})
-        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-            raise ClientException("at most 240 months at once", extra={"field": "date_from"})
+        start, end = period(date_from, date_to, today, default_days=365, max_months=MAX_MONTHS)
         return capacity.monthly_flows(session, authority, start, end)
 
     @get(
@@ -79,7 +79,7 @@ class CapacityController(Controller):
         self, authority: str, session: Session, today: date, as_at: date | None = None
     ) -> list[EthnicityCount]:
         """Counts below 5 are withheld, as the national statistics do."""
-        return register.carers_ethnicity(session, authority, as_at or today)
+        return register.carers_ethnicity(session, authority, as_at_day(as_at, today))
 
     @post(
         "/children-in-care",
@@ -90,8 +90,9 @@ class CapacityController(Controller):
     )
     def enter_children(
         self, authority: str, data: ChildrenInCareEntry, caller: Caller, session: Session
-    ) -> list[CategoryCount]:
-        """Counts on a date (a later SSDA903 import fills the same figures)."""
+    ) -> Response[list[CategoryCount]]:
+        """Counts on a date (a later SSDA903 import fills the same figures); Location is the
+        capacity figures as at that date, which show them."""
         result = demand.record_children_in_care(session, authority, data)
         audit.record(
             session,
@@ -102,7 +103,7 @@ class CapacityController(Controller):
             authority_code=authority,
         )
         session.commit()
-        return result
+        return Response(result, status_code=201, headers=_figures_at(authority, data.as_at))
 
     @post(
         "/external-provision",
@@ -113,8 +114,9 @@ class CapacityController(Controller):
     )
     def enter_provision(
         self, authority: str, data: ExternalProvisionEntry, caller: Caller, session: Session
-    ) -> ProvisionCounts:
-        """IFA, children's homes or supported accommodation in the area, and the council's use."""
+    ) -> Response[ProvisionCounts]:
+        """IFA, children's homes or supported accommodation in the area, and the council's use;
+        Location is the capacity figures as at that date, which show them."""
         result = demand.record_external_provision(session, authority, data)
         audit.record(
             session,
@@ -126,4 +128,4 @@ class CapacityController(Controller):
             detail={"provision": data.provision.value},
         )
         session.commit()
-        return result
+        return Response(result, status_code=201, headers=_figures_at(authority, data.as_at))

@@ -20,7 +20,8 @@ from litestar.params import Body
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.params import period
+from api.params import as_at_day, period
+from api.request_limits import EXPENSIVE
 from tracker.children import figures
 from tracker.children.figures import (
     CeasedReport,
@@ -126,7 +127,7 @@ class ChildrenController(Controller):
         """Children in care on a date (default today) by placement category, short breaks
         left out and counted apart, from the return of the date's year (after the latest
         return, that return's open episodes; `return_year` says which)."""
-        return figures.children_in_care(session, authority, as_at or today, mapping)
+        return figures.children_in_care(session, authority, as_at_day(as_at, today), mapping)
 
     @get(
         "/in-care/monthly",
@@ -144,9 +145,7 @@ class ChildrenController(Controller):
         date_to: date | None = None,
     ) -> InCareSeries:
         """Children in care by placement category at the end of every month of the range."""
-        start, end = period(date_from, date_to, today)
-        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-            raise ClientException("at most 300 months at once", extra={"field": "date_from"})
+        start, end = period(date_from, date_to, today, max_months=MAX_MONTHS)
         return figures.children_in_care_monthly(session, authority, start, end, mapping)
 
     @get(
@@ -177,7 +176,7 @@ class ChildrenController(Controller):
     ) -> TimeInCareReport:
         """Children in care on a date by time since their period of care began, the median in
         days, and the share placed within the authority (when the episodes carry PL_LA)."""
-        return figures.time_in_care(session, authority, as_at or today)
+        return figures.time_in_care(session, authority, as_at_day(as_at, today))
 
     @post(
         "/monthly-figures",
@@ -205,7 +204,7 @@ class ChildrenController(Controller):
 
     @post(
         "/ssda903",
-        opt=WRITE,
+        opt={**WRITE, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         status_code=200,

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download, spreadsheet
-from api.etags import expected_version, with_etag
+from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
+from api.request_limits import EXPENSIVE
+from api.uploads import UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -60,7 +62,7 @@ class EnquiryController(Controller):
         """Log an enquiry the day it arrives; it starts at the enquiry stage."""
         record = service.create_enquiry(session, caller, authority, data, today)
         session.commit()
-        return with_etag(record, 201)
+        return created(record, f"/api/v1/authorities/{authority}/enquiries/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
     def list(
@@ -273,8 +275,8 @@ class EnquiryController(Controller):
 
     @post(
         "/import",
-        opt=WRITE,
-        dependencies=WRITING,
+        opt={**WRITE, EXPENSIVE: True},
+        dependencies={**WRITING, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -283,20 +285,21 @@ class EnquiryController(Controller):
     def import_file(
         self,
         authority: str,
-        body: bytes,
+        content: bytes,
         caller: Caller,
         session: Session,
         today: date,
         format: FileFormat | None = None,
         dry_run: bool = False,
     ) -> ImportReport:
-        """Send the file as the request body (text/csv, or an xlsx workbook).
+        """Send the file as the request body (text/csv, or an xlsx workbook), or as the one
+        file of a multipart/form-data form.
 
         All-or-nothing and idempotent on external_ref: a second import changes nothing;
         errors name the row and field. `dry_run=true` checks without storing.
         """
         report = enquiry_files.import_enquiries(
-            session, caller, authority, body, today, file_format=format, dry_run=dry_run
+            session, caller, authority, content, today, file_format=format, dry_run=dry_run
         )
         if not dry_run:
             session.commit()
@@ -304,7 +307,7 @@ class EnquiryController(Controller):
 
     @get(
         "/export",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export as CSV or xlsx",

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,6 +21,7 @@ from tracker.core.errors import (
     InvalidValueError,
     NotFoundError,
     StageRuleError,
+    TooSoonError,
     VersionMismatchError,
 )
 
@@ -48,6 +50,8 @@ def _domain_status(exc: DomainError) -> int:
         return 422 if exc.rule in DATE_RULES else 409
     if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, TooSoonError):
+        return 429
     return 400
 
 
@@ -61,7 +65,10 @@ def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
             for e in exc.errors
         ]
     status = _domain_status(exc)
-    return problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    response = problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    if isinstance(exc, TooSoonError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 # msgspec names an unknown or a missing field only in its message.
@@ -182,13 +189,26 @@ PROTECTED = {
     404: _problem_spec("No such authority, region or record"),
     409: _problem_spec("Conflicts with stored data or a rule (named in `rule`)"),
     422: _problem_spec("A value breaks a rule (named in `rule` and `field`)"),
-    429: _problem_spec("Too many failed authentications from this client (see Retry-After)"),
+    429: _problem_spec(
+        "Too many requests: failed authentications from this client, requests of this token,"
+        " or a forecast run started too soon after the last (see Retry-After)"
+    ),
 }
 WRITING_ROUTE = {
     412: _problem_spec("If-Match does not match the current version"),
     413: _problem_spec("Request body too large"),
     428: _problem_spec("If-Match required"),
 }
+JSON_BODY = {415: _problem_spec("The body was not sent as JSON (Content-Type: application/json)")}
+
+
+def _takes_json(handler: HTTPRouteHandler) -> bool:
+    """True when the handler reads a JSON body (`data` with no other media type)."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return False
+    media = getattr(data.kwarg_definition, "media_type", None)
+    return media in (None, RequestEncodingType.JSON)
 
 
 def declare_problem_responses(app: Litestar) -> None:
@@ -206,6 +226,8 @@ def declare_problem_responses(app: Litestar) -> None:
                 declared |= PROTECTED
             if any(m in ("POST", "PUT", "PATCH", "DELETE") for m in handler.http_methods):
                 declared |= WRITING_ROUTE
+            if _takes_json(handler):
+                declared |= JSON_BODY
             handler.responses = declared | dict(handler.responses or {})
 
 

@@ -1,9 +1,10 @@
-"""Optimistic concurrency over HTTP: a record's version as its ETag, and If-Match read back."""
+"""Optimistic concurrency over HTTP: a record's version as its ETag, and If-Match read back;
+and the answer to a create (201 with Location)."""
 
 from __future__ import annotations
 
 import re
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
@@ -29,6 +30,14 @@ def etag(record: Versioned) -> str:
 def with_etag(record: RecordT, status_code: int = 200) -> Response[RecordT]:
     """Answer with the record and its ETag."""
     return Response(record, status_code=status_code, headers={"ETag": etag(record)})
+
+
+def created(record: Any, location: str, *, versioned: bool = True) -> Response[Any]:
+    """201 Created with the new resource's Location (and its ETag when it has a version)."""
+    headers = {"Location": location}
+    if versioned:
+        headers["ETag"] = etag(record)
+    return Response(record, status_code=201, headers=headers)
 
 
 def expected_version(request: Request, required: bool) -> int | None:

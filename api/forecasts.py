@@ -7,13 +7,14 @@ from datetime import date
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE
 from api.params import Limit, Offset, RecordId
+from api.request_limits import EXPENSIVE
 from jobs.forecast_refresh import start_in_background
 from tracker.children.mapping import load_mapping
 from tracker.core import audit
@@ -38,6 +39,11 @@ SeriesId = Annotated[
         description='a series id, e.g. "E06000021/enquiries/total"',
     ),
 ]
+
+
+def _names_staff(caller: Caller) -> bool:
+    """Staff token names are for the authority's own staff and admins, not regional tokens."""
+    return caller.role is not Role.REGIONAL
 
 
 class RunStarted(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,32 +85,45 @@ class ForecastController(Controller):
 
     @get("/runs", opt=READ, sync_to_thread=True, summary="Run history")
     def runs(
-        self, authority: str, session: Session, limit: Limit = 50, offset: Offset = 0
+        self,
+        authority: str,
+        session: Session,
+        caller: Caller,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[RunRecord]:
-        """Runs newest first: trigger, status, cut-off, progress (series done of total), error."""
-        return results.list_runs(session, authority, limit=limit, offset=offset)
+        """Runs newest first: trigger, who started it (regional tokens: the role only),
+        status, cut-off, progress (series done of total), error."""
+        return results.list_runs(
+            session, authority, limit=limit, offset=offset, name_staff=_names_staff(caller)
+        )
 
     @get("/runs/{run_id:int}", opt=READ, sync_to_thread=True, summary="A run and its results")
-    def run(self, authority: str, session: Session, run_id: RecordId) -> RunResults:
+    def run(self, authority: str, session: Session, caller: Caller, run_id: RecordId) -> RunResults:
         """A run's status and progress, and the forecast of every series it stored."""
-        return results.run_results(session, authority, run_id)
+        return results.run_results(session, authority, run_id, name_staff=_names_staff(caller))
 
-    @post("/runs", opt=RUN, sync_to_thread=True, status_code=202, summary="Start a run")
+    @post(
+        "/runs",
+        opt={**RUN, EXPENSIVE: True},
+        sync_to_thread=True,
+        status_code=202,
+        summary="Start a run",
+    )
     def start(
         self, authority: str, caller: Caller, database: Database, settings: Settings
-    ) -> RunStarted:
+    ) -> Response[RunStarted]:
         """Start a forecast run now; it goes on in the background (409 while another run of
-        the authority holds the lease)."""
+        the authority holds the lease, 429 within the cool-down after the last); follow it at
+        Location."""
         run_id = start_in_background(
             database, authority, trigger=Trigger.API, triggered_by=caller.actor, settings=settings
         )
         with database.writing() as session:
             audit.record(session, caller, "run", "forecast_run", run_id, authority_code=authority)
-        return RunStarted(
-            run_id=run_id,
-            status=RunStatus.QUEUED,
-            location=f"/api/v1/authorities/{authority}/forecasts/runs/{run_id}",
-        )
+        location = f"/api/v1/authorities/{authority}/forecasts/runs/{run_id}"
+        started = RunStarted(run_id=run_id, status=RunStatus.QUEUED, location=location)
+        return Response(started, status_code=202, headers={"Location": location})
 
     @get("/accuracy", opt=READ, sync_to_thread=True, summary="Accuracy of past runs")
     def accuracy(

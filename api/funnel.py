@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE
 from api.params import period
+from tracker.core.access import Caller, Role
 from tracker.enquiries.funnel import (
     Dimension,
     FunnelReport,
@@ -32,6 +33,7 @@ class FunnelController(Controller):
         self,
         authority: str,
         session: Session,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
@@ -39,9 +41,18 @@ class FunnelController(Controller):
     ) -> FunnelReport:
         """Enquiries received in the period (default: the last 12 months): how many reached
         each stage, conversions, closures by stage and reason, days between stages, and
-        approvals against the annual target; optionally by channel, campaign or month."""
+        approvals against the annual target; optionally by channel, campaign or month.
+        Regional tokens see campaigns of fewer than 5 enquiries together, unnamed."""
         start, end = period(date_from, date_to, today)
-        return funnel_report(session, authority, start, end, today, by)
+        return funnel_report(
+            session,
+            authority,
+            start,
+            end,
+            today,
+            by,
+            name_small_campaigns=caller.role is not Role.REGIONAL,
+        )
 
     @get("/monthly", opt=READ, sync_to_thread=True, summary="Monthly series")
     def monthly(

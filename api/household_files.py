@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
+from api.request_limits import EXPENSIVE
+from api.uploads import UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.households import files as household_files
@@ -28,8 +30,8 @@ class HouseholdFileController(Controller):
 
     @post(
         "/import",
-        opt=WRITE,
-        dependencies=WRITING,
+        opt={**WRITE, EXPENSIVE: True},
+        dependencies={**WRITING, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -38,21 +40,22 @@ class HouseholdFileController(Controller):
     def import_file(
         self,
         authority: str,
-        body: bytes,
+        content: bytes,
         caller: Caller,
         session: Session,
         today: date,
         format: FileFormat | None = None,
         dry_run: bool = False,
     ) -> HouseholdImportReport:
-        """Send the file as the request body (text/csv, or an xlsx workbook).
+        """Send the file as the request body (text/csv, or an xlsx workbook), or as the one
+        file of a multipart/form-data form.
 
         All-or-nothing and idempotent on reference: a second import changes nothing; a row
         that differs is a dated change from its status_from. Errors name the row and column.
         `dry_run=true` checks and applies without storing.
         """
         report = household_files.import_households(
-            session, caller, authority, body, today, file_format=format, dry_run=dry_run
+            session, caller, authority, content, today, file_format=format, dry_run=dry_run
         )
         if not dry_run:
             session.commit()
@@ -60,7 +63,7 @@ class HouseholdFileController(Controller):
 
     @get(
         "/export",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         dependencies=WRITING,
         sync_to_thread=True,
         summary="Export the register as CSV or xlsx",

@@ -8,8 +8,8 @@ from litestar import Controller, Request, Response, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.etags import expected_version, with_etag
-from api.params import Limit, Offset, RecordId
+from api.etags import created, expected_version, with_etag
+from api.params import Limit, Offset, RecordId, as_at_day
 from tracker.core.access import Caller
 from tracker.households import placements, queries, service, unavailability
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus
@@ -46,7 +46,7 @@ class HouseholdController(Controller):
         approved enquiry that led to it."""
         record = service.approve_household(session, caller, authority, data, today)
         session.commit()
-        return with_etag(record, 201)
+        return created(record, f"/api/v1/authorities/{authority}/households/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List households as at a date")
     def list(
@@ -64,7 +64,7 @@ class HouseholdController(Controller):
         return queries.list_households(
             session,
             authority,
-            as_at or today,
+            as_at_day(as_at, today),
             care_type=care_type,
             status=status,
             limit=limit,
@@ -81,7 +81,9 @@ class HouseholdController(Controller):
         as_at: date | None = None,
     ) -> Response[HouseholdRecord]:
         """A household as at a date (default today), with filled, vacant and unavailable places."""
-        return with_etag(queries.get_household(session, authority, household_id, as_at or today))
+        return with_etag(
+            queries.get_household(session, authority, household_id, as_at_day(as_at, today))
+        )
 
     @get("/{household_id:int}/history", opt=READ, sync_to_thread=True, summary="Dated history")
     def history(
@@ -153,10 +155,16 @@ class HouseholdController(Controller):
 
     @get("/{household_id:int}/placements", opt=READ, sync_to_thread=True, summary="Placements")
     def placements(
-        self, authority: str, household_id: RecordId, session: Session, as_at: date | None = None
+        self,
+        authority: str,
+        household_id: RecordId,
+        session: Session,
+        today: date,
+        as_at: date | None = None,
     ) -> list[PlacementRecord]:
         """The household's placements (only those running on `as_at` when given)."""
-        return placements.list_placements(session, authority, household_id, as_at)
+        day = as_at_day(as_at, today) if as_at is not None else None
+        return placements.list_placements(session, authority, household_id, day)
 
     @post(
         "/{household_id:int}/placements",
@@ -178,7 +186,8 @@ class HouseholdController(Controller):
         the child's placements would overlap, 409 `household_not_active` when not active."""
         record = placements.place_child(session, caller, authority, household_id, data, today)
         session.commit()
-        return Response(record, status_code=201)
+        location = f"/api/v1/authorities/{authority}/placements/{record.id}"
+        return created(record, location, versioned=False)
 
     @post(
         "/{household_id:int}/unavailability",
@@ -201,15 +210,35 @@ class HouseholdController(Controller):
             session, caller, authority, household_id, data, today
         )
         session.commit()
-        return Response(record, status_code=201)
+        location = f"/api/v1/authorities/{authority}/unavailability/{record.id}"
+        return created(record, location, versioned=False)
 
 
 class PlacementController(Controller):
-    """End placements and unavailable periods."""
+    """Placements and unavailable periods: read one, end one."""
 
     path = "/api/v1/authorities/{code:str}"
     tags = ["households"]
     dependencies = IN_SCOPE
+
+    @get("/placements/{placement_id:int}", opt=READ, sync_to_thread=True, summary="A placement")
+    def placement(
+        self, authority: str, placement_id: RecordId, session: Session
+    ) -> PlacementRecord:
+        """A placement of the authority: household, child reference, start and end."""
+        return placements.get_placement(session, authority, placement_id)
+
+    @get(
+        "/unavailability/{unavailability_id:int}",
+        opt=READ,
+        sync_to_thread=True,
+        summary="An unavailable period",
+    )
+    def unavailable_period(
+        self, authority: str, unavailability_id: RecordId, session: Session
+    ) -> UnavailabilityRecord:
+        """Places of a household not available for a while: how many, why, from when."""
+        return unavailability.get_unavailability(session, authority, unavailability_id)
 
     @post(
         "/placements/{placement_id:int}/end",

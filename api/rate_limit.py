@@ -1,13 +1,16 @@
 """A limit on failed authentications per client address (OWASP API2, API4).
 
 Litestar's `RateLimitConfig` counts every request; this counts only failures: a bearer token
-that is unknown, revoked or malformed. Past `limit` failures within a minute, the address is
-refused with 429 and `Retry-After` until its oldest failure leaves the window, whatever it
-presents (a correct guess must not get through). Successful requests are never counted.
+that is unknown, revoked or malformed. Past `limit` failures within a minute, the address's
+further failures get 429 and `Retry-After` (until its oldest failure leaves the window)
+instead of 401. A valid token is never refused: a whole office behind one address must not
+be locked out by one stale script, and a token (32 random bytes) cannot be guessed, so the
+limit slows probing without blocking anyone who holds a credential.
 
 Kept in memory per process: with several workers each counts its own failures. The client
-address is the one the ASGI server reports (uvicorn takes it from X-Forwarded-For only from
-the proxies it trusts, `--forwarded-allow-ips`, 127.0.0.1 by default).
+address is the one the ASGI server reports: `fostering serve` lets uvicorn take it from
+X-Forwarded-For only when a proxy of `FOSTERING_TRUSTED_PROXIES` sent the request, so a
+client cannot spread its failures over made-up addresses.
 """
 
 from __future__ import annotations
@@ -84,21 +87,17 @@ def client_address(connection: ASGIConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def refuse_if_limited(connection: ASGIConnection) -> None:
-    """Raise 429 with Retry-After when this client has failed authentication too often."""
+def record_failure(connection: ASGIConnection) -> None:
+    """Count a failed authentication (an unknown, revoked or malformed credential), or raise
+    429 with Retry-After when this client is already past the limit."""
     limiter: FailedAuthLimiter | None = connection.app.state.get("auth_limiter")
     if limiter is None:
         return
-    wait = limiter.retry_after(client_address(connection))
+    client = client_address(connection)
+    wait = limiter.retry_after(client)
     if wait is not None:
         raise TooManyRequestsException(
             "too many failed authentications from this address; retry later",
             headers={"Retry-After": str(wait)},
         )
-
-
-def record_failure(connection: ASGIConnection) -> None:
-    """Count a failed authentication (an unknown, revoked or malformed credential)."""
-    limiter: FailedAuthLimiter | None = connection.app.state.get("auth_limiter")
-    if limiter is not None:
-        limiter.record_failure(client_address(connection))
+    limiter.record_failure(client)

@@ -17,17 +17,22 @@ import enum
 import hashlib
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from api.access import may_reach_authority
 from api.deps import WRITING
 from api.downloads import download_operation
+from api.params import as_at_day
+from api.request_limits import EXPENSIVE
+from api.uploads import UPLOAD
 from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
@@ -87,7 +92,7 @@ class RegionalController(Controller):
 
     @get(
         "/{region:str}/capacity",
-        opt=READ,
+        opt={**READ, EXPENSIVE: True},
         sync_to_thread=True,
         summary="A region's capacity as at a date (JSON or CSV)",
         responses={
@@ -102,7 +107,10 @@ class RegionalController(Controller):
     def capacity(
         self,
         request: Request,
-        region: str,
+        region: Annotated[
+            str,
+            Parameter(description="the region's name (West Midlands) or ONS code (E12000005)"),
+        ],
         caller: Caller,
         session: Session,
         today: date,
@@ -123,7 +131,7 @@ class RegionalController(Controller):
             raise PermissionDeniedException(f"this token may not read region {region!r}")
         whole = len(reachable) == len(authorities)
         view = regional.regional_capacity(
-            session, region, as_at or today, only=None if whole else reachable
+            session, region, as_at_day(as_at, today), only=None if whole else reachable
         )
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA
@@ -165,20 +173,20 @@ class CapacityReturnController(Controller):
 
     @post(
         "/",
-        opt=LOAD,
-        dependencies=WRITING,
+        opt={**LOAD, EXPENSIVE: True},
+        dependencies={**WRITING, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=LOAD_LIMIT,
         summary="Load councils' capacity returns (CSV body, the regional export's shape)",
     )
     def load(
-        self, body: bytes, caller: Caller, session: Session, today: date, state: State
+        self, content: bytes, caller: Caller, session: Session, today: date, state: State
     ) -> LoadReport:
-        """Send the CSV as the request body. All-or-nothing: errors name the row and field.
-        Loading a council's return for a date replaces the one stored for that date, so the
-        same file twice changes nothing."""
-        report = returns.load_returns(session, caller, body, today)
+        """Send the CSV as the request body (or as the one file of a multipart form).
+        All-or-nothing: errors name the row and field. Loading a council's return for a date
+        replaces the one stored for that date, so the same file twice changes nothing."""
+        report = returns.load_returns(session, caller, content, today)
         session.commit()
         state.regions.invalidate()
         return report

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.children import provide_mapping
 from api.deps import IN_SCOPE, WRITING
-from api.etags import etag, expected_version, with_etag
-from api.params import MAX_ID, Limit, Offset, RecordId
+from api.etags import created, expected_version, with_etag
+from api.params import MAX_ID, Limit, Offset, RecordId, as_at_day
 from tracker.children.mapping import Mapping
 from tracker.core.access import Caller
 from tracker.core.errors import InvalidValueError
@@ -63,10 +63,7 @@ class ScenarioController(Controller):
         """Save a scenario; the answer carries its projection, its ETag and its Location."""
         record = service.create_scenario(session, caller, authority, data)
         session.commit()
-        location = f"/api/v1/authorities/{authority}/scenarios/{record.id}"
-        return Response(
-            record, status_code=201, headers={"ETag": etag(record), "Location": location}
-        )
+        return created(record, f"/api/v1/authorities/{authority}/scenarios/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List saved scenarios")
     def list(
@@ -102,7 +99,7 @@ class ScenarioController(Controller):
     ) -> ActualsSuggestion:
         """Inputs whose baseline is the children in care (SSDA903, else monthly figures) on
         the latest 31 March on or before `as_at` (default today); 409 without figures."""
-        return scenario_inputs_from_actuals(session, authority, as_at or today, mapping)
+        return scenario_inputs_from_actuals(session, authority, as_at_day(as_at, today), mapping)
 
     @get("/{scenario_id:int}", opt=READ, sync_to_thread=True, summary="One scenario")
     def read(

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
-from api.etags import expected_version, with_etag
+from api.etags import created, expected_version, with_etag
 from api.params import RecordId
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller
@@ -68,7 +68,7 @@ class TargetController(Controller):
             mapping=load_mapping(settings.placement_mapping),
         )
         session.commit()
-        return with_etag(record, 201)
+        return created(record, f"/api/v1/authorities/{authority}/targets/{record.id}")
 
     @get("/targets", opt=READ, sync_to_thread=True, summary="The authority's targets")
     def list(self, authority: str, session: Session) -> list[TargetRecord]:

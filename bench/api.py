@@ -751,6 +751,11 @@ def run_backend(
         section["database_url"] = url
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["DATABASE_URL"] = url
+        # wrk sends thousands of requests a second with one token: no per-token limits.
+        env |= {
+            "FOSTERING_REQUESTS_PER_MINUTE": "0",
+            "FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE": "0",
+        }
         authorities = region_codes(REGION, AUTHORITY)
         if backend == "sqlite" and args.preloaded_sqlite:
             # Development runs: a copy of a file an earlier run kept (--keep-sqlite).

@@ -160,7 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     def _time(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         seconds[" ".join(statement.split())] += time.perf_counter() - began_at[0]
 
-    settings = Settings(database_url=url, scheduler_enabled=False, log_level="WARNING")
+    settings = Settings(
+        database_url=url,
+        scheduler_enabled=False,
+        log_level="WARNING",
+        requests_per_minute=0,
+        expensive_requests_per_minute=0,
+    )
     app = create_app(settings, database)
     start = today.replace(year=today.year - args.years)
     query = f"?date_from={start.isoformat()}&date_to={today.isoformat()}"

@@ -142,10 +142,11 @@ def claim(
     options: ForecastOptions,
     today: date,
     attempt: int = 1,
+    cooldown: timedelta | None = None,
 ) -> int:
     """Take the authority's lease and record a queued run (LeaseHeldError while another run
     holds it; AlreadyForecastError when a scheduled run forecast this month in the last
-    hour)."""
+    hour; TooSoonError within `cooldown` of the authority's latest run)."""
     with database.writing() as session:
         return claim_run(
             session,
@@ -158,6 +159,7 @@ def claim(
             models=options.models,
             attempt=attempt,
             done_since=utcnow() - SCHEDULED_ONCE_WITHIN if trigger is Trigger.SCHEDULE else None,
+            cooldown=cooldown,
         )
 
 
@@ -404,9 +406,11 @@ def start_in_background(
     options: ForecastOptions | None = None,
     today: date | None = None,
 ) -> int:
-    """Claim a run now (LeaseHeldError while one is under way) and run it in a thread;
-    returns the run's id at once."""
+    """Claim a run now (LeaseHeldError while one is under way; for a run started through
+    the API, TooSoonError within FOSTERING_FORECAST_COOLDOWN_S of the authority's latest run)
+    and run it in a thread; returns the run's id at once."""
     options = options or forecast_options(settings)
+    cooldown = settings.forecast_cooldown_s if trigger is Trigger.API else 0
     run_id = claim(
         database,
         code,
@@ -414,6 +418,7 @@ def start_in_background(
         triggered_by=triggered_by,
         options=options,
         today=today or london_today(),
+        cooldown=timedelta(seconds=cooldown) if cooldown > 0 else None,
     )
 
     def work() -> None:

@@ -1,5 +1,6 @@
-"""The APScheduler 3 scheduler that refreshes forecasts on a schedule, in `fostering serve` or
-in a separate `fostering worker` process.
+"""The APScheduler 3 scheduler that refreshes forecasts on a schedule and erases applicants'
+personal data past its retention period each night, in `fostering serve` or in a separate
+`fostering worker` process.
 
 Jobs live in the database (`SQLAlchemyJobStore`, table `apscheduler_jobs`), so the schedule
 and its next run time survive restarts. Every process that starts a scheduler would run a due
@@ -16,6 +17,7 @@ schedule is not run in place of the current one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,9 +29,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from jobs.forecast_refresh import recover_runs, refresh_forecasts
+from jobs.retention import run_retention
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.settings import Settings
+from tracker.enquiries.retention import AfterErasure
+from tracker.enquiries.timeliness import london_today
 from tracker.forecasting.tables import RunStatus, Trigger
 
 log = logging.getLogger("fostering.jobs")
@@ -37,6 +42,7 @@ log = logging.getLogger("fostering.jobs")
 TIMEZONE = ZoneInfo("Europe/London")
 JOBSTORE_TABLE = "apscheduler_jobs"
 SCHEDULE_JOB_ID = "forecast-refresh"
+RETENTION_JOB_ID = "enquiry-retention"
 MISFIRE_GRACE_S = 31 * 24 * 3600
 # A failed scheduled run is tried again after these delays (attempts 2, 3 and 4).
 RETRY_DELAYS: tuple[timedelta, ...] = (
@@ -55,6 +61,7 @@ class _Runtime:
     settings: Settings
     database: Database
     scheduler: BackgroundScheduler
+    after_erasure: AfterErasure | None = None
 
 
 _runtime: _Runtime | None = None
@@ -65,12 +72,16 @@ def retry_job_id(authority_code: str) -> str:
     return f"forecast-retry:{authority_code}"
 
 
+def _current_runtime() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError("no scheduler runtime in this process: use start_scheduler")
+    return _runtime
+
+
 def scheduled_refresh(authority_code: str | None = None, attempt: int = 1) -> None:
     """The scheduled job: refresh forecasts and schedule a retry for each authority that
     failed, after 5, 15 and 45 minutes, at most three times."""
-    runtime = _runtime
-    if runtime is None:
-        raise RuntimeError("no scheduler runtime in this process: use start_scheduler")
+    runtime = _current_runtime()
     outcomes = refresh_forecasts(
         runtime.database,
         authority_code,
@@ -82,6 +93,17 @@ def scheduled_refresh(authority_code: str | None = None, attempt: int = 1) -> No
     for outcome in outcomes:
         if outcome.status is RunStatus.FAILED:
             schedule_retry(runtime.scheduler, outcome.authority_code, attempt)
+
+
+def scheduled_retention() -> None:
+    """The nightly job: erase the personal data of enquiries past the retention period."""
+    runtime = _current_runtime()
+    run_retention(
+        runtime.database,
+        london_today(),
+        runtime.settings.retention_years,
+        after_erasure=runtime.after_erasure,
+    )
 
 
 def schedule_retry(
@@ -135,13 +157,13 @@ def schedule_trigger(settings: Settings) -> CronTrigger:
     return CronTrigger.from_crontab(settings.forecast_schedule, timezone=TIMEZONE)
 
 
-def _unchanged(stored: Job, trigger: CronTrigger) -> bool:
-    """True when the stored schedule job is the one this code would add."""
+def _unchanged(stored: Job, trigger: CronTrigger, func: Callable[[], None]) -> bool:
+    """True when the stored job is the one this code would add."""
     return (
         isinstance(stored.trigger, CronTrigger)
         and str(stored.trigger) == str(trigger)
         and str(stored.trigger.timezone) == str(trigger.timezone)
-        and stored.func_ref == f"{__name__}:{scheduled_refresh.__name__}"
+        and stored.func_ref == f"{__name__}:{func.__name__}"
         and tuple(stored.args) == ()
         and stored.coalesce == JOB_DEFAULTS["coalesce"]
         and stored.max_instances == JOB_DEFAULTS["max_instances"]
@@ -157,30 +179,63 @@ def ensure_schedule(scheduler: BackgroundScheduler, settings: Settings) -> Job:
     second process starting would move it under the feet of the first). A changed schedule
     replaces the job.
     """
-    trigger = schedule_trigger(settings)
-    stored = scheduler.get_job(SCHEDULE_JOB_ID)
-    if stored is not None and _unchanged(stored, trigger):
-        return stored
-    return scheduler.add_job(
+    return _ensure_job(
+        scheduler,
+        SCHEDULE_JOB_ID,
         scheduled_refresh,
-        trigger=trigger,
-        id=SCHEDULE_JOB_ID,
-        name="forecast refresh",
-        replace_existing=True,
-        **JOB_DEFAULTS,
+        schedule_trigger(settings),
+        "forecast refresh",
     )
 
 
-def start_scheduler(settings: Settings, database: Database | None = None) -> BackgroundScheduler:
+def ensure_retention(scheduler: BackgroundScheduler, settings: Settings) -> Job | None:
+    """Add the nightly retention job as `ensure_schedule` adds the refresh (kept as stored
+    while unchanged); with FOSTERING_RETENTION_YEARS=0 there is none."""
+    if settings.retention_years <= 0:
+        if scheduler.get_job(RETENTION_JOB_ID) is not None:
+            scheduler.remove_job(RETENTION_JOB_ID)
+        return None
+    trigger = CronTrigger.from_crontab(settings.retention_schedule, timezone=TIMEZONE)
+    return _ensure_job(
+        scheduler, RETENTION_JOB_ID, scheduled_retention, trigger, "enquiry retention"
+    )
+
+
+def _ensure_job(
+    scheduler: BackgroundScheduler,
+    job_id: str,
+    func: Callable[[], None],
+    trigger: CronTrigger,
+    name: str,
+) -> Job:
+    stored = scheduler.get_job(job_id)
+    if stored is not None and _unchanged(stored, trigger, func):
+        return stored
+    return scheduler.add_job(
+        func, trigger=trigger, id=job_id, name=name, replace_existing=True, **JOB_DEFAULTS
+    )
+
+
+def start_scheduler(
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    after_erasure: AfterErasure | None = None,
+) -> BackgroundScheduler:
     """Mark runs abandoned by a stopped process, then start the scheduler with the refresh
-    job in place (a run missed while down is due at once and runs once)."""
+    and retention jobs in place (a run missed while down is due at once and runs once).
+    `after_erasure` is called for each enquiry the retention job erases (the API's store of
+    idempotent responses forgets it)."""
     global _runtime
     database = database or Database.from_settings(settings)
     recover_runs(database)
     scheduler = build_scheduler(settings)
-    _runtime = _Runtime(settings=settings, database=database, scheduler=scheduler)
+    _runtime = _Runtime(
+        settings=settings, database=database, scheduler=scheduler, after_erasure=after_erasure
+    )
     scheduler.start(paused=True)
     job = ensure_schedule(scheduler, settings)
+    ensure_retention(scheduler, settings)
     scheduler.resume()
     log.info(
         "forecast schedule %r (Europe/London); next run %s",

@@ -166,13 +166,16 @@ def make_objects(client: TestClient, admin: dict[str, str], code: str) -> dict[s
 
 @contextlib.contextmanager
 def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
-    """The app (the failed-authentication limit out of the way unless given: these tests fail
-    authentication hundreds of times), tokens, and objects of both authorities. A forecast run
-    is claimed (never executed) for each, so starting another answers 409 and starts no work."""
+    """The app (the failed-authentication and per-token limits out of the way unless given:
+    these tests fail authentication hundreds of times and send hundreds of requests a token),
+    tokens, and objects of both authorities. A forecast run is claimed (never executed) for
+    each, so starting another answers 409 and starts no work."""
     values: dict[str, Any] = {
         "database_url": authorities.url,
         "scheduler_enabled": False,
         "auth_failures_per_minute": 1_000_000,
+        "requests_per_minute": 0,
+        "expensive_requests_per_minute": 0,
         "forecast_executor": "serial",
         "forecast_models": ("seasonal_naive",),
     }
@@ -215,6 +218,12 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
             )
             ids[scope]["token_id"] = spare.record.id
         yield World(client, app, authorities, config, headers, ids)
+
+
+def own_path(world: World, path: str) -> str:
+    """A path of the spec with the callers' own authority, region and objects filled in."""
+    known = SCOPES["own"] | {name: str(value) for name, value in world.ids["own"].items()}
+    return re.sub(r"{([^}]+)}", lambda match: known[match.group(1)], path)
 
 
 def stored_values(database: Database) -> Iterator[tuple[str, str, str]]:

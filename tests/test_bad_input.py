@@ -43,8 +43,12 @@ def shared(migrated: Database) -> Iterator[dict[str, Any]]:
 
     Bad input must change nothing, so the cases can share one stored enquiry; a case that
     changes something anyway (a bug) makes the next case rebuild it. Emptied at the end.
+    Per-token request limits are off: hundreds of cases share one recruiter's token.
     """
-    with TestClient(create_app(Settings(database_url=migrated.url), migrated)) as client:
+    settings = Settings(
+        database_url=migrated.url, requests_per_minute=0, expensive_requests_per_minute=0
+    )
+    with TestClient(create_app(settings, migrated)) as client:
         yield {"client": client, "database": migrated}
     _empty(migrated)
 

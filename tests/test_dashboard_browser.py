@@ -558,3 +558,44 @@ def test_a_managers_day(tab, site):
     _submit(tab)
     assert "SSDA903 return imported" in tab.page.inner_text(".govuk-notification-banner")
     tab.screenshot("capacity-after-upload")
+
+
+def test_html_in_a_scenario_name_shows_as_written_in_the_chart_legends(tab, site):
+    """A scenario named with markup: the comparison charts' legends show the text as typed,
+    with no link or other element made from it."""
+    import httpx
+    import msgspec
+
+    from demo.plans import appendix1_inputs
+
+    name = '<a href="https://evil.example/">Click me</a> & <b>bold</b>'
+    inputs = msgspec.to_builtins(appendix1_inputs(-2.0)) | {"name": name}
+    api = f"{site.base}/api/v1/authorities/{STOKE}/scenarios"
+    manager = {"Authorization": f"Bearer {site.tokens['manager']}"}
+    created = httpx.post(api, json=inputs, headers=manager, timeout=30)
+    assert created.status_code == 201, created.text
+    try:
+        tab.sign_in("manager", then="/dashboard/scenarios")
+        assert tab.charts_drawn() >= 2
+        legends = tab.page.locator("#chart-compare-children .legend, #chart-compare-cost .legend")
+        assert legends.count() == 2
+        assert legends.locator("a").count() == 0
+        assert legends.locator("tspan[style*='bold']").count() == 0
+        texts = tab.page.locator("#chart-compare-children .legend text").all_text_contents()
+        assert name in texts
+        tab.screenshot("scenarios-markup-in-names")
+    finally:
+        httpx.delete(f"{api}/{created.json()['id']}", headers=manager, timeout=30)
+
+
+def test_the_api_docs_render_the_openapi_31_spec_from_local_files(tab, site):
+    """The docs page draws every operation of the spec (OpenAPI 3.1, which Swagger UI 4
+    could not render) with scripts and styles the service serves itself."""
+    tab.open("/schema/")
+    tab.page.wait_for_selector(".opblock", timeout=CHART_TIMEOUT_MS)
+    body = tab.page.locator("body").inner_text()
+    assert "Unable to render this definition" not in body
+    assert "Fostering recruitment and capacity tracker" in body
+    assert "OAS 3.1" in body
+    assert tab.page.locator(".opblock").count() > 40
+    tab.screenshot("api-docs")

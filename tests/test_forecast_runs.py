@@ -44,7 +44,7 @@ from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.settings import Settings
 from tracker.forecasting.accuracy import vintage_accuracy
-from tracker.forecasting.lease import claim_run
+from tracker.forecasting.lease import claim_run, release_lease
 from tracker.forecasting.results import unpack_paths
 from tracker.forecasting.runs import SKIPPED_HELD, finish_run, start_run
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease, RunStatus, Trigger
@@ -695,6 +695,30 @@ def test_starting_a_run_while_one_holds_the_lease_is_a_conflict(forecast_client,
 
     assert answer.status_code == 409
     assert answer.json()["rule"] == "forecast_running"
+
+
+def test_a_run_started_within_the_cool_down_of_the_last_is_too_soon(forecast_client, tokens):
+    """Each run costs minutes of the machine: once a run has ended, the API starts another
+    for the authority only FOSTERING_FORECAST_COOLDOWN_S (300 s) after it was claimed."""
+    database = forecast_client.app.state.database
+    holder = "other-host:3:cafe"
+    _claim(database, holder, now=utcnow() - timedelta(seconds=100))
+    with database.writing() as session:
+        release_lease(session, STOKE, holder, utcnow())
+
+    answer = forecast_client.post(f"{BASE}/runs", headers=bearer(tokens["manager_stoke"]))
+
+    assert answer.status_code == 429
+    assert answer.json()["rule"] == "too_soon"
+    assert 190 <= int(answer.headers["retry-after"]) <= 200
+    assert len(_runs(database)) == 1
+    # Past the cool-down (here a shorter one: 60 s), a run is claimed again.
+    with database.writing() as session:
+        claim_run(
+            session, STOKE, trigger=Trigger.API, triggered_by="x", holder="h", cutoff=CUTOFF,
+            horizon=OPTIONS.horizon, models=MODELS, cooldown=timedelta(seconds=60),
+        )  # fmt: skip
+    assert len(_runs(database)) == 2
 
 
 # --- the command line ----------------------------------------------------------------------

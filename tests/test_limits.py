@@ -106,18 +106,27 @@ def test_every_paged_route_caps_its_page_size(client, tokens):
 # --- failed authentications ----------------------------------------------------------------
 
 
-def test_failed_authentications_past_the_limit_get_429_with_retry_after(small, tokens):
-    good = bearer(tokens["manager_stoke"])
+def test_failed_authentications_past_the_limit_get_429_with_retry_after(small):
     for _ in range(3):
         assert small.get(ENQUIRIES, headers=bearer("fost_wrong")).status_code == 401
     refused = small.get(ENQUIRIES, headers=bearer("fost_wrong"))
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith(PROBLEM)
     assert 1 <= int(refused.headers["retry-after"]) <= 60
-    # Refused before the credential is looked at: a right guess would not get through either.
-    assert small.get(ENQUIRIES, headers=good).status_code == 429
+    malformed = small.get(ENQUIRIES, headers={"Authorization": "Basic eDp5"})
+    assert malformed.status_code == 429
     # Public routes take no credential and stay open.
     assert small.get("/health").status_code == 200
+
+
+def test_a_valid_token_is_never_blocked_by_failures_from_its_address(small, tokens):
+    """A whole office behind one NAT address: one stale script's failures must not lock out
+    colleagues who present valid tokens."""
+    for _ in range(10):
+        small.get(ENQUIRIES, headers=bearer("fost_stale-token"))
+    assert small.get(ENQUIRIES, headers=bearer("fost_stale-token")).status_code == 429
+    for name in ("manager_stoke", "recruiter_stoke"):
+        assert small.get(ENQUIRIES, headers=bearer(tokens[name])).status_code == 200
 
 
 def test_successes_and_anonymous_requests_are_not_counted(small, tokens):
@@ -140,11 +149,11 @@ def test_the_limit_resets_after_a_minute_and_counts_each_client_apart(small, tok
     assert limiter.retry_after("testclient") == 60
     assert limiter.retry_after("192.0.2.7") is None  # another address is not held back
     now[0] += 30
-    retry = small.get(ENQUIRIES, headers=bearer(tokens["manager_stoke"]))
+    retry = small.get(ENQUIRIES, headers=bearer("fost_wrong"))
     assert retry.status_code == 429
     assert retry.headers["retry-after"] == "30"
     now[0] += 30.5
-    assert small.get(ENQUIRIES, headers=bearer(tokens["manager_stoke"])).status_code == 200
+    assert small.get(ENQUIRIES, headers=bearer("fost_wrong")).status_code == 401
 
 
 def test_the_limiter_forgets_the_least_recent_clients_past_its_size():
@@ -161,6 +170,43 @@ def test_a_limit_of_zero_turns_the_limiter_off():
     for _ in range(100):
         limiter.record_failure("203.0.113.1")
     assert limiter.retry_after("203.0.113.1") is None
+
+
+# --- requests per token ------------------------------------------------------------------
+
+
+def test_a_token_past_its_requests_per_minute_gets_429_and_others_go_on(authorities, tokens):
+    with _client(authorities, requests_per_minute=5) as client:
+        manager = bearer(tokens["manager_stoke"])
+        answers = [client.get(ENQUIRIES, headers=manager) for _ in range(5)]
+        assert [a.status_code for a in answers] == [200] * 5
+        assert answers[-1].headers["ratelimit-remaining"] == "0"
+        refused = client.get(ENQUIRIES, headers=manager)
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith(PROBLEM)
+        assert 1 <= int(refused.headers["ratelimit-reset"]) <= 60
+        # Another token (even of the same authority and address) has its own allowance.
+        assert client.get(ENQUIRIES, headers=bearer(tokens["recruiter_stoke"])).status_code == 200
+        # Public routes are not counted.
+        for _ in range(10):
+            assert client.get("/health").status_code == 200
+
+
+def test_expensive_routes_have_a_smaller_allowance_of_their_own(authorities, tokens):
+    with _client(authorities, expensive_requests_per_minute=2) as client:
+        manager = bearer(tokens["manager_stoke"])
+        exports = [client.get(f"{ENQUIRIES}/export", headers=manager) for _ in range(3)]
+        assert [e.status_code for e in exports] == [200, 200, 429]
+        regional = client.get("/api/v1/regions/West Midlands/capacity", headers=manager)
+        assert regional.status_code == 429
+        assert client.get(ENQUIRIES, headers=manager).status_code == 200
+
+
+def test_the_request_limits_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {"FOSTERING_REQUESTS_PER_MINUTE": "120", "FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE": "0"}
+    )
+    assert (settings.requests_per_minute, settings.expensive_requests_per_minute) == (120, 0)
 
 
 # --- CORS ----------------------------------------------------------------------------------

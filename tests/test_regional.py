@@ -8,17 +8,21 @@ households may take, and the share of demand is capacity / children in care.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text as sql
 
 from api.access import AGGREGATE
 from tests.conftest import STOKE, bearer
+from tests.security_world import TARGET
 from tracker.capacity.regional import COLUMNS
-from tracker.core.access import SYSTEM
+from tracker.core.access import SYSTEM, Role, issue_token
 from tracker.core.db import Database
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import HouseholdCareType
@@ -138,6 +142,20 @@ def test_a_region_matches_ignoring_case(client, tokens):
     body = view(client, tokens["regional_wm"], "/api/v1/regions/west%20MIDLANDS/capacity").json()
     assert body["region"] == "West Midlands"
     assert len(body["authorities"]) == 14
+
+
+def test_a_region_is_named_by_its_ons_code_too(client, tokens, authorities):
+    load(client, tokens, table_6_csv())
+    by_name = view(client, tokens["regional_wm"])
+    by_code = view(client, tokens["regional_wm"], "/api/v1/regions/E12000005/capacity")
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json() == by_name.json()
+    assert view(
+        client, tokens["regional_ne"], "/api/v1/regions/E12000005/capacity"
+    ).status_code == (403)
+    with authorities.writing() as session:
+        issued = issue_token(session, role=Role.REGIONAL, name="hub", region="e12000005")
+    assert issued.record.region == "West Midlands"
 
 
 def test_a_regional_token_of_another_region_is_refused(client, tokens):
@@ -272,6 +290,34 @@ def test_polling_with_the_etag_gets_304_until_something_changes(client, tokens):
     assert changed.headers["etag"] != etag
 
 
+def test_last_modified_moves_only_with_writes_that_touch_capacity(client, tokens, authorities):
+    load(client, tokens, table_6_csv())
+    with authorities.engine.begin() as conn:  # every stored time back to a known instant
+        for table, column in (
+            ("authority", "created_at"),
+            ("capacity_return", "loaded_at"),
+            ("audit_entry", "at"),
+        ):
+            conn.execute(sql(f"UPDATE {table} SET {column} = :t"), {"t": datetime(2022, 4, 1)})
+    known = "Fri, 01 Apr 2022 00:00:00 GMT"
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] == known
+    manager = bearer(tokens["manager_stoke"])
+    base = f"/api/v1/authorities/{STOKE}"
+    enquiry = {"received_on": "2022-03-01", "channel": "phone"}
+    assert client.post(f"{base}/enquiries", json=enquiry, headers=manager).status_code == 201
+    assert client.get(f"{base}/households/export", headers=manager).status_code == 200
+    assert client.post(f"{base}/targets", json=TARGET, headers=manager).status_code == 201
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] == known
+    household = {
+        "reference": "LM-1",
+        "care_type": "in_house",
+        "approved_places": 2,
+        "approved_on": "2022-01-10",
+    }
+    assert client.post(f"{base}/households", json=household, headers=manager).status_code == 201
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] != known
+
+
 def test_if_modified_since_counts_only_without_an_etag(client, tokens):
     load(client, tokens, table_6_csv())
     modified = view(client, tokens["regional_wm"]).headers["last-modified"]
@@ -295,11 +341,25 @@ def test_the_csv_export_loads_back_as_the_same_returns(client, tokens):
         in exported.headers["content-disposition"]
     )
     assert exported.text.splitlines()[0] == ",".join(COLUMNS)
-    assert len(exported.text.splitlines()) == 1 + 28
+    # 28 rows of returns, then the region's roll-up (in_house and all), as the JSON has it.
+    assert len(exported.text.splitlines()) == 1 + 28 + 2
+    rollup = [r for r in csv.DictReader(io.StringIO(exported.text)) if r["source"] == "region"]
+    assert [(r["authority_code"], r["authority_name"], r["care_type"]) for r in rollup] == [
+        ("E12000005", "West Midlands", "in_house"),
+        ("E12000005", "West Midlands", "all"),
+    ]
+    assert (rollup[0]["households"], rollup[0]["approved_places"]) == (
+        str(HOUSEHOLDS),
+        str(CAPACITY),
+    )
+    assert (rollup[1]["children_in_care"], rollup[1]["capacity_share_of_demand"]) == (
+        str(CHILDREN),
+        "0.3558",
+    )
 
     report = load(client, tokens, exported.text).json()
     assert (report["created"], report["updated"], report["removed"]) == (0, 0, 0)
-    assert report["unchanged"] == 28
+    assert report["unchanged"] == 28 and report["rows"] == 28
 
 
 def test_a_council_with_its_own_register_is_served_from_it(client, tokens, authorities):

@@ -174,6 +174,9 @@ BAD = [
     ({**LEVEL, "baseline_date": "2099-03-31"}, 422, "baseline_date"),
     ({**LEVEL, "target_date": "2199-03-31"}, 422, "target_date"),
     ({**LEVEL, "metric": "staying_put_rate", "target_value": 162}, 422, "target_value"),
+    # a percentage written as a fraction: 0.62 read as 0.62% would show as met at once
+    ({**LEVEL, "metric": "staying_put_rate", "target_value": 0.62}, 422, "target_value"),
+    ({"metric": "inhouse_occupancy", "kind": "floor", "name": "f", "lower": 0.85}, 422, "lower"),
     # annual count
     ({**COUNT, "target_date": "2022-12-31"}, 422, "target_date"),
     ({k: v for k, v in COUNT.items() if k != "start_date"}, 422, "start_date"),
@@ -206,6 +209,15 @@ def test_each_kind_refuses_bad_input_naming_the_field_and_stores_nothing(client,
     assert outcomes == [(status, [field]) for _, status, field in BAD]
     assert client.get(f"{BASE}/targets", headers=manager).json() == []
     assert stored(db) == []
+
+
+def test_a_percentage_under_1_is_refused_with_the_percent_it_meant(client, manager):
+    body = {**LEVEL, "metric": "staying_put_rate", "target_value": 0.62}
+    refused = client.post(f"{BASE}/targets", json=body, headers=manager)
+    assert refused.status_code == 422
+    assert "0.62 would mean 0.62%; for 62% give 62" in refused.json()["detail"]
+    accepted = client.post(f"{BASE}/targets", json={**body, "target_value": 62}, headers=manager)
+    assert accepted.status_code == 201, accepted.text
 
 
 def test_a_replacement_is_checked_like_a_new_target(client, manager):

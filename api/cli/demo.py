@@ -65,7 +65,7 @@ def demo(
             console.print("demo: the database already holds data; left as it is")
             return
         fail(exc.message)
-    lines = [f"{role}\t{scope or '-'}\t{secret}" for role, scope, secret in summary.tokens]
+    lines = [token_line(role, scope, secret) for role, scope, secret in summary.tokens]
     console.print(
         f"demo data: {sum(summary.enquiries.values())} enquiries in "
         f"{len(summary.authorities)} authorities"
@@ -79,6 +79,12 @@ def demo(
         console.print(f"tokens also written to {tokens_file}")
     if forecast:
         _demo_forecast(settings, summary.authorities[0])
+
+
+def token_line(role: str, scope: str | None, secret: str) -> str:
+    """A line of the tokens file: role, scope (authority or region) and secret, tab-separated;
+    the secret is the last field, so `awk '{print $NF}'` finds it whatever the scope holds."""
+    return f"{role}\t{scope or '-'}\t{secret}"
 
 
 def _demo_forecast(settings: Settings, code: str) -> None:

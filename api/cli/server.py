@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -16,6 +17,22 @@ from tracker.core.errors import DomainError
 from tracker.core.settings import Settings
 
 
+def _check_free(host: str, port: int) -> None:
+    """Exit with a hint when another program already listens on the address (uvicorn would
+    only print the socket error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another program (another "
+                f"fostering serve?) is using it. Stop it, or choose another port: "
+                f"FOSTERING_PORT={port + 1} make run, or fostering serve --port {port + 1}"
+            )
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
@@ -26,6 +43,8 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     import uvicorn
 
     settings = Settings.from_env()
+    host, port = host or settings.host, port or settings.port
+    _check_free(host, port)
     database = Database.from_settings(settings)
     schema.upgrade(database)
     database.dispose()
@@ -41,12 +60,17 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         access_log=access_log,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
+        # The client address (what failed authentications are counted against) comes from
+        # X-Forwarded-For only when a configured proxy sent it: uvicorn would otherwise
+        # believe any local client's header.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
 
 
@@ -112,12 +136,13 @@ def worker() -> None:
     import signal
     import threading
 
+    from api.idempotency.store import forget_enquiry
     from jobs.scheduler import SCHEDULE_JOB_ID, shutdown_scheduler, start_scheduler
 
     settings = Settings.from_env()
     database = Database.from_settings(settings)
     schema.upgrade(database)
-    scheduler = start_scheduler(settings, database)
+    scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
     job = scheduler.get_job(SCHEDULE_JOB_ID)
     console.print(
         f"forecast worker: schedule {settings.forecast_schedule!r} (Europe/London), "

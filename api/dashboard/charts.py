@@ -1,11 +1,14 @@
 """Plotly figure specifications as plain JSON: lines, bars, bands and one house layout.
 
 The page embeds each figure as JSON and the dashboard's own script draws it with the
-Plotly.js the service serves, so charts draw with no internet access.
+Plotly.js the service serves, so charts draw with no internet access. Plotly reads tags in
+trace names, labels and categories (`<a href>` becomes a live link), so every text people
+typed (a scenario's or campaign's name) goes in escaped and shows as written.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +28,11 @@ VINTAGES = ("#f47738", "#28a197", "#b58840", "#1d70b8", "#d4351c")
 # About how many pixels one character of the axis titles' 14px font takes.
 CHARACTER_PX = 8
 FONT = "arial, sans-serif"
+
+
+def plain(value: Any) -> Any:
+    """Text shown as written: Plotly turns entities back into characters, never into tags."""
+    return html.escape(value, quote=False) if isinstance(value, str) else value
 
 
 def layout(
@@ -102,7 +110,7 @@ def line(
         "mode": "lines+markers" if markers else "lines",
         "x": list(x),
         "y": list(y),
-        "name": name,
+        "name": plain(name),
         "line": {"color": colour, "width": width, **({"dash": dash} if dash else {})},
     }
     if markers:
@@ -127,11 +135,11 @@ def points(
         "mode": "markers",
         "x": list(x),
         "y": list(y),
-        "name": name,
+        "name": plain(name),
         "marker": {"size": 11, "color": colour, "symbol": symbol, "line": {"width": 1}},
     }
     if text is not None:
-        trace["text"] = list(text)
+        trace["text"] = [plain(t) for t in text]
         trace["hovertemplate"] = "%{text}<extra></extra>"
     return trace
 
@@ -154,7 +162,7 @@ def band(
             "line": edge,
             "showlegend": False,
             "hoverinfo": "skip",
-            "name": f"{name} (low)",
+            "name": plain(f"{name} (low)"),
         },
         {
             "type": "scatter",
@@ -164,7 +172,7 @@ def band(
             "fill": "tonexty",
             "fillcolor": colour,
             "line": edge,
-            "name": name,
+            "name": plain(name),
             "hoverinfo": "skip",
         },
     ]
@@ -180,11 +188,12 @@ def bars(
     hover: str | None = None,
 ) -> dict[str, Any]:
     """Bars (horizontal ones take the categories on y)."""
+    categories = [plain(c) for c in x]
     trace: dict[str, Any] = {
         "type": "bar",
-        "x": list(y) if horizontal else list(x),
-        "y": list(x) if horizontal else list(y),
-        "name": name,
+        "x": list(y) if horizontal else categories,
+        "y": categories if horizontal else list(y),
+        "name": plain(name),
         "marker": {"color": colour},
     }
     if horizontal:

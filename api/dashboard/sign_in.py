@@ -30,7 +30,7 @@ from api.dashboard.security import (
 )
 from api.dashboard.sessions import end_session, start_session
 from api.deps import WRITING
-from api.rate_limit import record_failure, refuse_if_limited
+from api.rate_limit import record_failure
 from tracker.core import audit
 from tracker.core.access import Caller
 
@@ -78,7 +78,6 @@ class SignIn(Controller):
     ) -> Response[Any]:
         """Check the token; on success start a session and set its cookie. Wrong tokens count
         against the address like failed bearer tokens (429 past the limit)."""
-        refuse_if_limited(request)
         check_sign_in_form(request, data.csrf_token)
         started = start_session(session, data.token) if data.token.strip() else None
         if started is None:

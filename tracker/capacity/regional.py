@@ -41,6 +41,7 @@ from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
 from tracker.core.errors import NotFoundError
 from tracker.core.ratios import ratio
+from tracker.core.regions import region_code, region_named
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.households.tables import Household, Placement
 
@@ -70,6 +71,10 @@ COLUMNS: tuple[str, ...] = (
     "capacity_share_of_demand",
     "source",
 )
+
+
+# The CSV's `source` on the region's roll-up rows (sums, not a council's return).
+ROLLUP_SOURCE = "region"
 
 
 class FigureSource(enum.StrEnum):
@@ -163,10 +168,11 @@ def _mainstream_places(rows: Iterable[PlaceFigures]) -> int | None:
 
 
 def region_authorities(session: Session, region: str) -> list[Authority]:
-    """The authorities of a region (matched ignoring case), by name; NotFoundError if none."""
+    """The authorities of a region (its name, matched ignoring case, or its ONS code), by
+    name; NotFoundError if none."""
     query = (
         select(Authority)
-        .where(func.lower(Authority.region) == region.strip().lower())
+        .where(func.lower(Authority.region) == region_named(region).strip().lower())
         .order_by(Authority.name)
     )
     found = list(session.scalars(query))
@@ -367,6 +373,20 @@ def regional_capacity(
     )
 
 
+# What the audit log calls the records the view is built from: only their changes (not an
+# enquiry's, a target's or an export) move the view's Last-Modified.
+CAPACITY_ENTITIES = (
+    "authority",
+    "household",
+    "placement",
+    "unavailability",
+    "capacity_return",
+    "children_in_care",
+    "ssda903",
+    "ssda903_monthly_figures",
+)
+
+
 @cache
 def _last_modified_query() -> Any:
     """The latest timestamp of each source of the figures, in one statement built once."""
@@ -381,7 +401,11 @@ def _last_modified_query() -> Any:
         select(func.max(ChildrenInCareFigure.recorded_at)).where(
             col(ChildrenInCareFigure.authority_code).in_(codes)
         ),
-        select(func.max(AuditEntry.at)).where(col(AuditEntry.authority_code).in_(codes)),
+        select(func.max(AuditEntry.at)).where(
+            col(AuditEntry.authority_code).in_(codes),
+            col(AuditEntry.entity).in_(CAPACITY_ENTITIES),
+            AuditEntry.action != "export",
+        ),
     ]
     return select(*(query.scalar_subquery() for query in latest))
 
@@ -393,7 +417,8 @@ def last_modified(session: Session, region: str) -> datetime | None:
     dated version): the audit entry each of them writes covers them, and the ETag, built
     from the content, never depends on this.
     """
-    row = session.execute(_last_modified_query(), {"region": region.strip().lower()}).one()
+    named = region_named(region).strip().lower()
+    row = session.execute(_last_modified_query(), {"region": named}).one()
     times = [t for t in row if t is not None]
     if not times:
         return None
@@ -404,35 +429,54 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def to_csv_rows(view: RegionalCapacity) -> list[dict[str, str]]:
-    """One row per authority and care type, in the shape `load_returns` reads back.
+def _csv_row(
+    authority: tuple[str, str, str],
+    as_at: date | None,
+    place: PlaceFigures | RollupPlaces,
+    whole: tuple[int | None, float | None],
+    source: str,
+) -> dict[str, str]:
+    code, name, region = authority
+    is_all = place.care_type == ALL
+    return {
+        "authority_code": code,
+        "authority_name": name,
+        "region": region,
+        "as_at": _cell(as_at),
+        "care_type": place.care_type,
+        "households": _cell(place.households),
+        "approved_places": _cell(place.approved_places),
+        "filled_places": _cell(place.filled_places),
+        "vacant_places": _cell(place.vacant_places),
+        "unavailable_places": _cell(place.unavailable_places),
+        "occupancy": _cell(place.occupancy),
+        "children_in_care": _cell(whole[0] if is_all else None),
+        "capacity_share_of_demand": _cell(whole[1] if is_all else None),
+        "source": source,
+    }
 
-    Authorities without figures and the roll-up have no rows: every row is a return.
-    """
-    rows = []
-    for authority in view.authorities:
-        for place in authority.rows:
-            whole = place.care_type == ALL
-            rows.append(
-                {
-                    "authority_code": authority.code,
-                    "authority_name": authority.name,
-                    "region": authority.region,
-                    "as_at": _cell(authority.as_at),
-                    "care_type": place.care_type,
-                    "households": _cell(place.households),
-                    "approved_places": _cell(place.approved_places),
-                    "filled_places": _cell(place.filled_places),
-                    "vacant_places": _cell(place.vacant_places),
-                    "unavailable_places": _cell(place.unavailable_places),
-                    "occupancy": _cell(place.occupancy),
-                    "children_in_care": _cell(authority.children_in_care if whole else None),
-                    "capacity_share_of_demand": _cell(
-                        authority.capacity_share_of_demand if whole else None
-                    ),
-                    "source": authority.source.value,
-                }
-            )
+
+def to_csv_rows(view: RegionalCapacity) -> list[dict[str, str]]:
+    """One row per authority and care type, in the shape `load_returns` reads back, then
+    (when the view has one) the region's roll-up: rows of source `ROLLUP_SOURCE` under the
+    region's ONS code, which loading skips. Authorities without figures have no rows."""
+    rows = [
+        _csv_row(
+            (authority.code, authority.name, authority.region),
+            authority.as_at,
+            place,
+            (authority.children_in_care, authority.capacity_share_of_demand),
+            authority.source.value,
+        )
+        for authority in view.authorities
+        for place in authority.rows
+    ]
+    if view.rollup is not None:
+        region = (region_code(view.region) or "", view.region, view.region)
+        whole = (view.rollup.children_in_care, view.rollup.capacity_share_of_demand)
+        rows += [
+            _csv_row(region, view.as_at, place, whole, ROLLUP_SOURCE) for place in view.rollup.rows
+        ]
     return rows
 
 

@@ -23,6 +23,7 @@ from tracker.capacity.schemas import (
     RegisterCounts,
     TermCounts,
 )
+from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.ratios import ratio
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
@@ -33,7 +34,7 @@ from tracker.households.care_types import (
 from tracker.households.places import places_as_at
 from tracker.households.tables import Household
 
-SUPPRESSION_THRESHOLD = 5
+SUPPRESSION_THRESHOLD = SMALL_COUNT
 
 
 ALL_CARE_TYPES = "all"

@@ -12,7 +12,14 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.capacity.regional import ALL, CARE_TYPES, COLUMNS, FIGURES, authorities_with_register
+from tracker.capacity.regional import (
+    ALL,
+    CARE_TYPES,
+    COLUMNS,
+    FIGURES,
+    ROLLUP_SOURCE,
+    authorities_with_register,
+)
 from tracker.capacity.tables import CapacityReturn
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -183,6 +190,8 @@ def _parse(content: bytes, known: set[str], today: date) -> list[_ReturnRow]:
     errors: list[RowError] = []
     seen: dict[tuple[str, date, str], int] = {}
     for number, raw in ((row.line, row.cells) for row in table):
+        if (raw.get("source") or "").strip() == ROLLUP_SOURCE:
+            continue  # the region's roll-up in an exported file: sums, not a return
         row, row_errors = _parse_row(number, raw, known, today)
         if row is not None:
             key = (row.authority_code, row.as_at, row.care_type)

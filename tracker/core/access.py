@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel, col
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import InvalidValueError, NotFoundError
+from tracker.core.regions import region_named
 
 TOKEN_PREFIX = "fost_"
 
@@ -147,10 +148,11 @@ def issue_token(
 
 
 def _known_region(session: Session, region: str) -> str:
-    """The region as the authorities spell it (matched without regard to case)."""
+    """The region as the authorities spell it (matched without regard to case), from its
+    name or its ONS code."""
     regions = session.scalars(select(Authority.region).distinct()).all()
     for known in regions:
-        if known.casefold() == region.strip().casefold():
+        if known.casefold() == region_named(region).strip().casefold():
             return known
     raise InvalidValueError(
         f"no authority is in region {region!r} (known: {', '.join(sorted(regions)) or 'none'})",
@@ -183,12 +185,22 @@ def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRe
     return [_record(r) for r in session.scalars(query)]
 
 
-def revoke_token(session: Session, token_id: int) -> TokenRecord:
-    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
-    the dashboard sessions it signed in)."""
+def _token_row(session: Session, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFoundError(f"no token with id {token_id}", field="token_id")
+    return row
+
+
+def get_token(session: Session, token_id: int) -> TokenRecord:
+    """One token (never its secret)."""
+    return _record(_token_row(session, token_id))
+
+
+def revoke_token(session: Session, token_id: int) -> TokenRecord:
+    """Revoke a token; it stops working at once (`api.dashboard.sessions.revoke` also ends
+    the dashboard sessions it signed in)."""
+    row = _token_row(session, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     session.flush()

@@ -40,6 +40,16 @@ class ConflictError(DomainError):
     rule = "conflict"
 
 
+class TooSoonError(DomainError):
+    """Asked again before a cool-down has passed; `retry_after_s` says how long to wait."""
+
+    rule = "too_soon"
+
+    def __init__(self, message: str, retry_after_s: int, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s
+
+
 class VersionMismatchError(DomainError):
     """The record changed since the caller read it (optimistic concurrency)."""
 

@@ -24,6 +24,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Failed authentications (unknown, revoked or malformed credentials) allowed per client
     # address and minute before it gets 429 (api.rate_limit); 0 turns the limit off.
     auth_failures_per_minute: int = 30
+    # Requests per token and minute (anonymous ones: per client address), and for expensive
+    # routes (imports, exports, the regional view, starting a forecast run); 0 turns off.
+    requests_per_minute: int = 600
+    expensive_requests_per_minute: int = 30
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed; from anyone else those headers are ignored. Empty: no proxy is trusted.
+    trusted_proxies: tuple[str, ...] = ()
     # The secret that keys child pseudonyms: FOSTERING_PSEUDONYM_KEY, else this file
     # (created with a random key on first use; keep it outside the repository, back it up).
     pseudonym_key: str | None = None
@@ -40,6 +47,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     forecast_executor: str = "process"
     forecast_workers: int | None = None
     dask_address: str | None = None
+    # Seconds after an authority's latest forecast run before the API starts another (0: off).
+    forecast_cooldown_s: int = 300
+    # Personal data of closed, unsuccessful enquiries is erased this many years after closure
+    # (0: kept), by a job run on this cron expression (Europe/London: 03:30 each night).
+    retention_years: int = 3
+    retention_schedule: str = "30 3 * * *"
     # Run the forecast schedule inside `fostering serve`; turn off where a separate
     # `fostering worker` process runs it instead.
     scheduler_enabled: bool = True
@@ -55,7 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw = env.get(f"FOSTERING_{field.name.upper()}")
             if raw is None or field.name == "database_url":
                 continue
-            if field.name in ("cors_origins", "forecast_models"):
+            if field.name in ("cors_origins", "forecast_models", "trusted_proxies"):
                 values[field.name] = tuple(o.strip() for o in raw.split(",") if o.strip())
             else:
                 values[field.name] = raw

@@ -35,7 +35,7 @@ from tracker.enquiries.stages import (
     check_closure,
     check_history,
 )
-from tracker.enquiries.tables import PERSONAL_FIELDS, Enquiry, EnquiryEvent
+from tracker.enquiries.tables import ERASED_FIELDS, Enquiry, EnquiryEvent
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
 STAGE_COLUMNS = tuple(stage.date_column for stage in LATER_STAGES)
@@ -259,8 +259,8 @@ def import_enquiries(
             created.append(row)
             continue
         if stored.erased_at is not None:
-            ignored += sum(1 for f in PERSONAL_FIELDS if fields[f] is not None)
-            fields.update({f: None for f in PERSONAL_FIELDS})
+            ignored += sum(1 for f in ERASED_FIELDS if fields[f] is not None)
+            fields.update({f: None for f in ERASED_FIELDS})
         changed = sorted(k for k, v in fields.items() if getattr(stored, k) != v)
         if not changed:
             unchanged += 1

@@ -32,6 +32,7 @@ from sqlmodel import col
 
 from forecast.months import month_labels, year_ending_march
 from tracker.core.authorities import get_authority
+from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.stages import STAGE_ORDER, Stage
@@ -59,6 +60,10 @@ class Dimension(enum.StrEnum):
     CHANNEL = "channel"
     CAMPAIGN = "campaign"
     MONTH = "month"
+
+
+# The key of the group of campaigns too small to be named to readers outside the authority.
+SMALL_CAMPAIGNS = f"campaigns with fewer than {SMALL_COUNT} enquiries"
 
 
 class StageCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,10 +105,15 @@ class FunnelFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FunnelGroup(msgspec.Struct, frozen=True, kw_only=True):
-    """One group of a breakdown (a channel, a campaign or a month of receipt)."""
+    """One group of a breakdown (a channel, a campaign or a month of receipt).
+
+    `combined` > 0: campaigns too small to be named to this reader (under `SMALL_COUNT`
+    enquiries each), counted together under the key `SMALL_CAMPAIGNS`.
+    """
 
     key: str | None
     figures: FunnelFigures
+    combined: int = 0
 
 
 class YearApprovals(msgspec.Struct, frozen=True, kw_only=True):
@@ -375,6 +385,24 @@ def _approvals_by_year(
     return result
 
 
+def _groups(rows: list[Any], by: Dimension, name_small_campaigns: bool) -> list[FunnelGroup]:
+    """The breakdown's groups; unless small campaigns may be named, those with fewer than
+    `SMALL_COUNT` enquiries are summed into one group without their names."""
+    enquiries = f"reached_{Stage.ENQUIRY.value}"
+    hidden = not name_small_campaigns and by is Dimension.CAMPAIGN
+    small = [r for r in rows if hidden and r["key"] is not None and r[enquiries] < SMALL_COUNT]
+    small_keys = {r["key"] for r in small}
+    groups = [
+        FunnelGroup(key=r["key"], figures=_figures(r)) for r in rows if r["key"] not in small_keys
+    ]
+    if small:
+        summed = {name: sum(int(r[name]) for r in small) for name in small[0] if name != "key"}
+        groups.append(
+            FunnelGroup(key=SMALL_CAMPAIGNS, figures=_figures(summed), combined=len(small))
+        )
+    return groups
+
+
 def funnel_report(
     session: Session,
     authority_code: str,
@@ -382,8 +410,12 @@ def funnel_report(
     date_to: date,
     today: date,
     by: Dimension | None = None,
+    *,
+    name_small_campaigns: bool = True,
 ) -> FunnelReport:
-    """The funnel of enquiries received between two dates (inclusive)."""
+    """The funnel of enquiries received between two dates (inclusive); for readers outside
+    the authority (`name_small_campaigns=False`) campaigns under `SMALL_COUNT` enquiries are
+    shown together, unnamed."""
     authority = get_authority(session, authority_code)
     dialect = session.get_bind().dialect.name
     statements = _statements(dialect)
@@ -398,10 +430,8 @@ def funnel_report(
     )
     groups: list[FunnelGroup] = []
     if by is not None:
-        groups = [
-            FunnelGroup(key=row["key"], figures=_figures(row))
-            for row in session.execute(_breakdown(dialect, by), params).mappings()
-        ]
+        rows = list(session.execute(_breakdown(dialect, by), params).mappings())
+        groups = _groups(rows, by, name_small_campaigns)
     return FunnelReport(
         authority_code=authority_code,
         date_from=date_from,

@@ -39,7 +39,7 @@ from tracker.enquiries.stages import (
     check_history,
     check_stage_date,
 )
-from tracker.enquiries.tables import PERSONAL_FIELDS, Enquiry, EnquiryEvent
+from tracker.enquiries.tables import ERASED_FIELDS, PERSONAL_FIELDS, Enquiry, EnquiryEvent
 
 
 def check_received_on(received_on: date, today: date, field: str = "received_on") -> None:
@@ -338,10 +338,11 @@ def erase_personal_data(
 ) -> EnquiryRecord:
     """Erase an enquirer's personal data; dates and stages stay for the statistics.
 
-    Notes in the history can hold personal details too, so they are blanked as well.
+    Free text can hold personal details too (the campaign, notes in the history), so it is
+    blanked as well.
     """
     row = load_enquiry(session, authority_code, enquiry_id, lock=True)
-    for name in PERSONAL_FIELDS:
+    for name in ERASED_FIELDS:
         setattr(row, name, None)
     row.erased_at = utcnow()
     for event in session.scalars(select(EnquiryEvent).where(EnquiryEvent.enquiry_id == row.id)):

@@ -15,6 +15,9 @@ from tracker.enquiries.stages import (
 )
 
 PERSONAL_FIELDS = ("enquirer_name", "email", "phone", "postcode_district", "ethnicity")
+# What erasure blanks: the personal data, and free text that may name a person (a campaign
+# written as "referred by ..."); an import never writes them back onto an erased enquiry.
+ERASED_FIELDS = (*PERSONAL_FIELDS, "campaign")
 
 
 class Enquiry(SQLModel, table=True):

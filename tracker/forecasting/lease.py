@@ -7,10 +7,12 @@ died stops blocking the next one, which marks it failed ("abandoned") when it ta
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
+    func,
     select,
     update,
 )
@@ -21,7 +23,7 @@ from sqlmodel import col
 
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
-from tracker.core.errors import ConflictError
+from tracker.core.errors import ConflictError, TooSoonError
 from tracker.forecasting.tables import (
     ACTIVE,
     ForecastRun,
@@ -91,6 +93,25 @@ def abandon_run(session: Session, run_id: int, now: datetime) -> bool:
     return True
 
 
+def _check_cooldown(session: Session, code: str, cooldown: timedelta, now: datetime) -> None:
+    latest = session.scalar(
+        select(func.max(ForecastRun.created_at)).where(
+            ForecastRun.authority_code == code, ForecastRun.status != RunStatus.SKIPPED.value
+        )
+    )
+    if latest is None:
+        return
+    wait = (latest if latest.tzinfo else latest.replace(tzinfo=UTC)) + cooldown - now
+    if wait > timedelta(0):
+        seconds = math.ceil(wait.total_seconds())
+        raise TooSoonError(
+            f"a forecast run of {code} started less than {cooldown.total_seconds():.0f} s ago;"
+            f" start another in {seconds} s",
+            retry_after_s=seconds,
+            field="authority",
+        )
+
+
 def claim_run(
     session: Session,
     code: str,
@@ -103,11 +124,15 @@ def claim_run(
     models: Sequence[str],
     attempt: int = 1,
     done_since: datetime | None = None,
+    cooldown: timedelta | None = None,
     now: datetime | None = None,
     ttl: timedelta = LEASE_TTL,
 ) -> int:
     """Take the authority's lease and record a queued run; LeaseHeldError while another
     run holds it. A run left 'running' by a lease that expired is marked abandoned.
+
+    With `cooldown` (runs people start), TooSoonError until that long after the authority's
+    latest run was claimed, whatever started it: a run costs minutes of the machine.
 
     With `done_since` (scheduled runs), AlreadyForecastError when a scheduled run created
     since then has already succeeded for this cut-off month: checked under the lease's lock,
@@ -120,6 +145,8 @@ def claim_run(
     lease = _locked_lease(session, code)
     if lease.holder is not None and lease.expires_at is not None and lease.expires_at > now:
         raise LeaseHeldError(code, lease.run_id, lease.expires_at)
+    if cooldown is not None:
+        _check_cooldown(session, code, cooldown, now)
     if done_since is not None:
         done = session.scalars(
             select(ForecastRun.id)

@@ -34,7 +34,9 @@ from tracker.forecasting.tables import (
 
 
 class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A run as listed: status and progress (series done of total)."""
+    """A run as listed: status and progress (series done of total). `triggered_by` names the
+    token that started it ("manager:name#id"), or to readers outside the authority only its
+    role ("manager")."""
 
     id: int
     authority_code: str
@@ -108,13 +110,13 @@ def unpack_paths(blob: bytes, count: int) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4").reshape(count, -1)
 
 
-def _run_record(row: ForecastRun) -> RunRecord:
+def _run_record(row: ForecastRun, name_staff: bool = True) -> RunRecord:
     assert row.id is not None
     return RunRecord(
         id=row.id,
         authority_code=row.authority_code,
         trigger=Trigger(row.trigger),
-        triggered_by=row.triggered_by,
+        triggered_by=row.triggered_by if name_staff else row.triggered_by.partition(":")[0],
         status=RunStatus(row.status),
         attempt=row.attempt,
         cutoff=row.cutoff,
@@ -150,16 +152,19 @@ def _series_result(row: ForecastResult, with_paths: bool) -> SeriesResult:
     )
 
 
-def get_run(session: Session, code: str, run_id: int) -> RunRecord:
-    """One run of the authority, with its status and progress."""
+def get_run(session: Session, code: str, run_id: int, *, name_staff: bool = True) -> RunRecord:
+    """One run of the authority, with its status and progress (`name_staff=False`: who
+    started it by role only, for readers outside the authority)."""
     row = session.get(ForecastRun, run_id)
     if row is None or row.authority_code != code:
         raise NotFoundError(f"no forecast run {run_id} for {code}", field="run_id")
-    return _run_record(row)
+    return _run_record(row, name_staff)
 
 
-def list_runs(session: Session, code: str, *, limit: int = 50, offset: int = 0) -> list[RunRecord]:
-    """The authority's runs, newest first."""
+def list_runs(
+    session: Session, code: str, *, limit: int = 50, offset: int = 0, name_staff: bool = True
+) -> list[RunRecord]:
+    """The authority's runs, newest first (`name_staff` as for `get_run`)."""
     get_authority(session, code)
     query = (
         select(ForecastRun)
@@ -168,12 +173,13 @@ def list_runs(session: Session, code: str, *, limit: int = 50, offset: int = 0) 
         .limit(limit)
         .offset(offset)
     )
-    return [_run_record(r) for r in session.scalars(query)]
+    return [_run_record(r, name_staff) for r in session.scalars(query)]
 
 
-def run_results(session: Session, code: str, run_id: int) -> RunResults:
-    """A run and the forecasts it stored (without sample paths)."""
-    run = get_run(session, code, run_id)
+def run_results(session: Session, code: str, run_id: int, *, name_staff: bool = True) -> RunResults:
+    """A run and the forecasts it stored (without sample paths; `name_staff` as for
+    `get_run`)."""
+    run = get_run(session, code, run_id, name_staff=name_staff)
     rows = session.scalars(
         select(ForecastResult)
         .where(col(ForecastResult.run_id) == run_id)

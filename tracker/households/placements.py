@@ -152,6 +152,21 @@ def _placement_record(row: Placement) -> PlacementRecord:
     )
 
 
+def _load(session: Session, authority_code: str, placement_id: int, *, lock: bool) -> Placement:
+    query = select(Placement).where(
+        Placement.id == placement_id, Placement.authority_code == authority_code
+    )
+    row = session.scalars(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFoundError(f"no placement {placement_id} here", field="placement_id")
+    return row
+
+
+def get_placement(session: Session, authority_code: str, placement_id: int) -> PlacementRecord:
+    """One placement of the authority (NotFoundError for another authority's)."""
+    return _placement_record(_load(session, authority_code, placement_id, lock=False))
+
+
 def end_placement(
     session: Session,
     caller: Caller,
@@ -161,13 +176,7 @@ def end_placement(
     today: date,
 ) -> PlacementRecord:
     """End a placement on a date after its start."""
-    row = session.scalars(
-        select(Placement)
-        .where(Placement.id == placement_id, Placement.authority_code == authority_code)
-        .with_for_update()
-    ).first()
-    if row is None:
-        raise NotFoundError(f"no placement {placement_id} here", field="placement_id")
+    row = _load(session, authority_code, placement_id, lock=True)
     check_day(end.end_on, today, "end_on")
     if end.end_on <= row.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")

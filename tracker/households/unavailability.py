@@ -111,6 +111,25 @@ def _unavailability_record(row: Unavailability) -> UnavailabilityRecord:
     )
 
 
+def _load(session: Session, authority_code: str, unavailability_id: int) -> Unavailability:
+    row = session.scalars(
+        select(Unavailability).where(
+            Unavailability.id == unavailability_id,
+            Unavailability.authority_code == authority_code,
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no unavailable period {unavailability_id} here", field="id")
+    return row
+
+
+def get_unavailability(
+    session: Session, authority_code: str, unavailability_id: int
+) -> UnavailabilityRecord:
+    """One period of unavailable places of the authority (NotFoundError for another's)."""
+    return _unavailability_record(_load(session, authority_code, unavailability_id))
+
+
 def end_unavailability(
     session: Session,
     caller: Caller,
@@ -120,14 +139,7 @@ def end_unavailability(
     today: date,
 ) -> UnavailabilityRecord:
     """Places become available again on `end_on`."""
-    row = session.scalars(
-        select(Unavailability).where(
-            Unavailability.id == unavailability_id,
-            Unavailability.authority_code == authority_code,
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(f"no unavailable period {unavailability_id} here", field="id")
+    row = _load(session, authority_code, unavailability_id)
     check_day(end_on, today, "end_on")
     if end_on <= row.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")

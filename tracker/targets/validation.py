@@ -138,9 +138,17 @@ def _check_kind(new: NewTarget, metric: Metric) -> dict[str, Any]:
             )
     if metric.percent:
         for field in ("baseline_value", "target_value", "lower", "upper"):
-            if values[field] is not None and values[field] > 100:
+            value = values[field]
+            if value is not None and value > 100:
                 raise InvalidValueError(
                     f"{field} is a percentage for {metric.label}: give 0 to 100", field=field
+                )
+            # 0.62 is almost always 62% written as a fraction; no real target is under 1%.
+            if value is not None and 0 < value < 1:
+                raise InvalidValueError(
+                    f"{field} is a percentage for {metric.label}, given in percent: {value:g}"
+                    f" would mean {value:g}%; for {value * 100:g}% give {value * 100:g}",
+                    field=field,
                 )
     return values
 

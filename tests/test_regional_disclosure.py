@@ -1,0 +1,99 @@
+"""What free text and small counts reach readers outside an authority, and what erasure
+leaves: a campaign's name is erased with the enquirer's personal data (and an import does
+not write it back), regional tokens see campaigns of fewer than 5 enquiries only together
+and unnamed, and see who started a forecast run by role, never by a staff token's name."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from jobs.forecast_refresh import claim, forecast_options
+from tests.conftest import STOKE, bearer
+from tracker.core.settings import Settings
+from tracker.enquiries.funnel import SMALL_CAMPAIGNS
+from tracker.forecasting.tables import Trigger
+
+BASE = f"/api/v1/authorities/{STOKE}"
+REFERRAL = "Referred by Zephyrine Quillfeather"
+
+
+def _log(client, token: str, campaign: str | None, count: int, ref: str = "") -> list[int]:
+    ids = []
+    for n in range(count):
+        body = {"received_on": "2025-02-03", "channel": "phone", "campaign": campaign}
+        if ref:
+            body["external_ref"] = f"{ref}-{n}"
+        created = client.post(f"{BASE}/enquiries", json=body, headers=bearer(token))
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    return ids
+
+
+def test_erasure_blanks_the_campaign_and_an_import_does_not_write_it_back(client, tokens):
+    manager = bearer(tokens["manager_stoke"])
+    [enquiry_id] = _log(client, tokens["manager_stoke"], REFERRAL, 1, ref="CAMP")
+    erased = client.delete(f"{BASE}/enquiries/{enquiry_id}/personal-data", headers=manager)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["campaign"] is None
+    sheet = f"external_ref,received_on,channel,campaign\nCAMP-0,2025-02-03,phone,{REFERRAL}\n"
+    imported = client.post(
+        f"{BASE}/enquiries/import", content=sheet, headers=manager | {"Content-Type": "text/csv"}
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["erased_fields_ignored"] == 1
+    again = client.get(f"{BASE}/enquiries/{enquiry_id}", headers=manager).json()
+    assert again["campaign"] is None
+    funnel = client.get(
+        f"{BASE}/funnel",
+        params={"by": "campaign", "date_from": "2025-01-01", "date_to": "2025-12-31"},
+        headers=manager,
+    )
+    assert REFERRAL not in funnel.text
+
+
+def test_regional_tokens_see_small_campaigns_together_and_unnamed(client, tokens):
+    recruiter = tokens["recruiter_stoke"]
+    _log(client, recruiter, "Spring radio", 5)
+    _log(client, recruiter, REFERRAL, 1)
+    _log(client, recruiter, "Church fair", 2)
+    _log(client, recruiter, None, 1)
+    params = {"by": "campaign", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+
+    def groups(token: str) -> dict[str | None, tuple[int, int]]:
+        response = client.get(f"{BASE}/funnel", params=params, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return {
+            g["key"]: (g["figures"]["enquiries"], g["combined"]) for g in response.json()["groups"]
+        }
+
+    assert groups(tokens["manager_stoke"]) == {
+        None: (1, 0),
+        "Church fair": (2, 0),
+        REFERRAL: (1, 0),
+        "Spring radio": (5, 0),
+    }
+    regional = groups(tokens["regional_wm"])
+    assert regional == {None: (1, 0), "Spring radio": (5, 0), SMALL_CAMPAIGNS: (3, 2)}
+    response = client.get(f"{BASE}/funnel", params=params, headers=bearer(tokens["regional_wm"]))
+    assert REFERRAL not in response.text and "Church fair" not in response.text
+
+
+def test_regional_tokens_see_who_started_a_forecast_run_by_role_only(client, tokens, authorities):
+    settings = Settings(database_url=authorities.url, forecast_models=("seasonal_naive",))
+    run_id = claim(
+        authorities,
+        STOKE,
+        trigger=Trigger.API,
+        triggered_by="manager:Priya Staffname#7",
+        options=forecast_options(settings),
+        today=date(2026, 1, 15),
+    )
+    for path in ("forecasts/runs", f"forecasts/runs/{run_id}"):
+        url = f"{BASE}/{path}"
+        own = client.get(url, headers=bearer(tokens["manager_stoke"]))
+        regional = client.get(url, headers=bearer(tokens["regional_wm"]))
+        assert own.status_code == regional.status_code == 200, (own.text, regional.text)
+        assert "Priya Staffname" in own.text
+        assert "Priya Staffname" not in regional.text
+        run = regional.json()[0] if isinstance(regional.json(), list) else regional.json()["run"]
+        assert run["triggered_by"] == "manager"
