@@ -43,6 +43,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     "targets.write": frozenset({M, A}),
     "tokens.admin": frozenset({A}),
     "audit.read": frozenset({M, A}),
+    "ofsted.read": frozenset({M, A}),
+    "ofsted_collections.read": frozenset({R, M, G, A}),
+    "benchmarks.read": frozenset({M, G, A}),
     # Dashboard pages (api/dashboard): the landing page sends each role to its first page;
     # recruiters see the enquiries and the funnel, regional tokens their region's capacity
     # only. The dashboard's forms name the kinds of the routes above that they stand for.
@@ -58,6 +61,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     "dashboard.forecasts": frozenset({M, A}),
     "dashboard.scenarios": frozenset({M, A}),
     "dashboard.settings": frozenset({M, A}),
+    "dashboard.ofsted": frozenset({M, A}),
+    "dashboard.benchmarks": frozenset({M, A}),
 }
 # Kinds whose responses are aggregates with no personal data: the only ones open to regional.
 AGGREGATE: frozenset[str] = frozenset(
@@ -68,6 +73,8 @@ AGGREGATE: frozenset[str] = frozenset(
         "children.read",
         "regional.read",
         "forecasts.read",
+        "benchmarks.read",
+        "ofsted_collections.read",
     }
 )
 

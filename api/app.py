@@ -43,6 +43,7 @@ from api.households import HouseholdController, PlacementController
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
 from api.idempotency.store import forget_enquiry
+from api.ofsted import BenchmarkController, OfstedCollectionController, OfstedReturnController
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
@@ -173,6 +174,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CapacityReturnController,
             TokenController,
             AuditController,
+            OfstedCollectionController,
+            OfstedReturnController,
+            BenchmarkController,
             dashboard_router,
             service_root,
         ],

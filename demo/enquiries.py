@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from demo import DEMO_ACTOR, STOKE
 from demo.draws import at_work, pick, poisson
-from tracker.enquiries.stages import STAGE_ORDER, ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.stages import (
+    APPLICANT_WITHDRAWALS,
+    STAGE_ORDER,
+    ClosureReason,
+    Stage,
+    WithdrawalReason,
+    check_closure,
+    check_history,
+)
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import first_contact_due, is_working_day, next_working_day
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
@@ -87,6 +95,24 @@ CLOSURE_REASONS: dict[Stage, tuple[tuple[ClosureReason, float], ...]] = {
     ),
     Stage.PANEL: ((R.REJECTED_AFTER_PANEL, 60), (R.WITHDRAWN_BY_APPLICANT, 40)),
 }  # fmt: skip
+
+
+# Why applicants withdrew after applying (Ofsted's codes; None: no reason recorded).
+W = WithdrawalReason
+WITHDRAWALS: tuple[tuple[WithdrawalReason | None, float], ...] = (
+    (W.AW3, 35), (W.AW1, 15), (W.AW2, 15), (W.AW4, 10), (W.AW5, 5), (W.AW0, 10), (None, 10),
+)  # fmt: skip
+
+
+def withdrawal_of(code: str, index: int, plan: EnquiryPlan) -> str | None:
+    """The recorded withdrawal reason of an applicant's closure after applying, from a random
+    stream of its own (so adding it changed none of the demo's other figures)."""
+    if plan.closure is None or plan.closure[0] not in APPLICANT_WITHDRAWALS:
+        return None
+    if Stage.APPLICATION not in plan.reached:
+        return None
+    chosen: WithdrawalReason | None = pick(random.Random(f"withdrawal-{code}-{index}"), WITHDRAWALS)
+    return chosen.value if chosen else None
 
 
 # Days from reaching a stage to closing at it (uniform between the bounds).
@@ -333,7 +359,7 @@ def store_enquiries(
     """
     rows: list[dict[str, Any]] = []
     histories: list[list[dict[str, Any]]] = []
-    for plan in plans:
+    for index, plan in enumerate(plans):
         stage = max(plan.reached, key=lambda s: s.rank)
         history = [
             {
@@ -368,6 +394,7 @@ def store_enquiries(
             "stage": stage.value,
             "closed_on": closed_on,
             "closure_reason": reason,
+            "withdrawal_reason": withdrawal_of(str(plan.fields["authority_code"]), index, plan),
             "version": len(history),
             "created_at": history[0]["recorded_at"],
             "updated_at": history[-1]["recorded_at"],

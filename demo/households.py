@@ -54,6 +54,7 @@ from demo import DEMO_ACTOR
 from demo.draws import at_work, pick, poisson
 from tracker.enquiries.vocabulary import Ethnicity, Interest
 from tracker.households.care_types import (
+    CarerAgeBand,
     DeregistrationReason,
     HouseholdCareType,
     HouseholdStatus,
@@ -155,6 +156,20 @@ ETHNICITY_MIX: tuple[tuple[Ethnicity | None, float], ...] = (
     (Ethnicity.ASIAN_OTHER, 0.6), (Ethnicity.BLACK_AFRICAN, 2), (Ethnicity.BLACK_CARIBBEAN, 2),
     (Ethnicity.OTHER_ANY, 0.5), (Ethnicity.NOT_STATED, 7), (None, 3),
 )  # fmt: skip
+# Approved carers' age bands (Ofsted: about two in three carers are over 50, one in four over
+# 60), and the shares of households with nothing recorded about their carers, one carer's
+# age not known, disability not known, and of carers disabled.
+CARER_AGES: tuple[tuple[CarerAgeBand, float], ...] = (
+    (CarerAgeBand.AGE_18_19, 0.1), (CarerAgeBand.AGE_20_24, 0.5),
+    (CarerAgeBand.AGE_25_29, 1.5), (CarerAgeBand.AGE_30_34, 3.5),
+    (CarerAgeBand.AGE_35_39, 6), (CarerAgeBand.AGE_40_44, 9), (CarerAgeBand.AGE_45_49, 13),
+    (CarerAgeBand.AGE_50_54, 17), (CarerAgeBand.AGE_55_59, 18), (CarerAgeBand.AGE_60_64, 14),
+    (CarerAgeBand.AGE_65_69, 10), (CarerAgeBand.AGE_70_PLUS, 6),
+)  # fmt: skip
+CARERS_UNRECORDED = 0.04
+AGE_UNKNOWN = 0.03
+DISABILITY_UNKNOWN = 0.05
+DISABLED = 0.06
 MOVE_SHARE = 0.2  # new placements of a child whose last placement ended in the last 4 months
 MOVE_WINDOW = 120
 HOLD_SHARE = 0.03
@@ -768,6 +783,23 @@ def _last_review(rng: random.Random, home: _Home, today: date) -> date | None:
     return review if review > home.approved_on else None
 
 
+def carers_of(code: str, number: int, care_type: HouseholdCareType) -> dict[str, Any]:
+    """A demo household's carers (number, age bands, disabled), from a random stream of its
+    own so adding them changed none of the demo's other figures."""
+    rng = random.Random(f"carers-{code}-{number}")
+    if rng.random() < CARERS_UNRECORDED:
+        return {"carers": None, "carers_age_bands": None, "carers_disabled": None}
+    couple = 0.6 if care_type is HouseholdCareType.IN_HOUSE else 0.5
+    carers = 2 if rng.random() < couple else 1
+    bands = [pick(rng, CARER_AGES).value for _ in range(carers) if rng.random() >= AGE_UNKNOWN]
+    disabled = (
+        None
+        if rng.random() < DISABILITY_UNKNOWN
+        else sum(1 for _ in range(carers) if rng.random() < DISABLED)
+    )
+    return {"carers": carers, "carers_age_bands": bands or None, "carers_disabled": disabled}
+
+
 def store_register(
     session: Session, rng: random.Random, code: str, plan: RegisterPlan
 ) -> tuple[int, int, int]:
@@ -789,6 +821,7 @@ def store_register(
                 "enquiry_id": home.enquiry_id,
                 "approved_on": home.approved_on,
                 "carers_ethnicity": home.ethnicity,
+                **carers_of(code, number, home.care_type),
                 "last_review_on": review,
                 "version": len(home.versions),
                 "created_at": created,

@@ -70,6 +70,8 @@ PAGES = (
     "/forecasts",
     "/scenarios",
     "/settings",
+    "/ofsted-return",
+    "/benchmarks",
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -384,7 +386,7 @@ def test_each_role_opens_exactly_its_pages(visits, role):
     nav = re.findall(
         r'<ul class="govuk-service-navigation__list".*?</ul>', visits[role, first].text, re.S
     )[0]
-    linked = set(re.findall(r'href="/dashboard([a-z/]*)', nav))
+    linked = set(re.findall(r'href="/dashboard([a-z/-]*)', nav))
     assert linked == {page for page, status in VISIBLE[role].items() if status == 200}
 
 

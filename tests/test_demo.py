@@ -25,7 +25,13 @@ from tracker.core.authorities import Authority, NewAuthority, add_authority
 from tracker.core.db import Database
 from tracker.core.errors import ConflictError, InvalidValueError
 from tracker.enquiries.queries import reached_stages
-from tracker.enquiries.stages import ClosureReason, Stage, check_closure, check_history
+from tracker.enquiries.stages import (
+    ClosureReason,
+    Stage,
+    WithdrawalReason,
+    check_closure,
+    check_history,
+)
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import first_contact_due
 from tracker.households.care_types import HouseholdCareType, HouseholdStatus, PlacementCategory
@@ -199,7 +205,10 @@ def test_every_record_has_a_valid_history(
         assert (row.closed_on is None) == (row.closure_reason is None)
         if row.closure_reason is not None:
             assert row.closed_on is not None and row.closed_on >= reached[stage]
-            check_closure(stage, ClosureReason(row.closure_reason))
+            withdrawal = WithdrawalReason(row.withdrawal_reason) if row.withdrawal_reason else None
+            check_closure(stage, ClosureReason(row.closure_reason), withdrawal)
+        else:
+            assert row.withdrawal_reason is None
         history = histories[row.id or 0]
         assert row.version == len(history)
         assert [e.actor for e in history] == ["demo"] * len(history)

@@ -1,8 +1,18 @@
 """The `fostering` command line: serve, migrate, tokens, authorities, demo, import, export,
-SSDA903 returns, forecast, retention and the scheduler worker. Each module adds its commands
-to the group in `base`."""
+SSDA903 returns, forecast, the Ofsted return, retention and the scheduler worker. Each module
+adds its commands to the group in `base`."""
 
-from api.cli import admin, children, demo, files, forecasts, retention, server
+from api.cli import admin, children, demo, files, forecasts, ofsted, retention, server
 from api.cli.base import main
 
-__all__ = ["admin", "children", "demo", "files", "forecasts", "main", "retention", "server"]
+__all__ = [
+    "admin",
+    "children",
+    "demo",
+    "files",
+    "forecasts",
+    "main",
+    "ofsted",
+    "retention",
+    "server",
+]

@@ -20,6 +20,7 @@ from litestar.response import File, Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api.dashboard.benchmarks import BenchmarkPages
 from api.dashboard.deletions import DeletePages
 from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
@@ -27,6 +28,7 @@ from api.dashboard.errors import EXCEPTION_HANDLERS
 from api.dashboard.govuk import govuk
 from api.dashboard.imports import ImportPages
 from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
+from api.dashboard.ofsted import OfstedPages
 from api.dashboard.pages import DashboardPages
 from api.dashboard.security import SecurityHeadersMiddleware
 from api.dashboard.sign_in import SignIn
@@ -91,6 +93,8 @@ dashboard_router = Router(
         ScenarioForms,
         SettingsForm,
         DeletePages,
+        OfstedPages,
+        BenchmarkPages,
         SignIn,
         plotly_js,
         static_files,

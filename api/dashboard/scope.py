@@ -34,6 +34,8 @@ PAGES: tuple[NavItem, ...] = (
     NavItem("targets", "Targets", "/dashboard/targets"),
     NavItem("forecasts", "Forecasts", "/dashboard/forecasts"),
     NavItem("scenarios", "Scenarios", "/dashboard/scenarios"),
+    NavItem("ofsted", "Ofsted return", "/dashboard/ofsted-return"),
+    NavItem("benchmarks", "How we compare", "/dashboard/benchmarks"),
     NavItem("settings", "Settings", "/dashboard/settings"),
 )
 

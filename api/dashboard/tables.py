@@ -44,6 +44,9 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
     empty: str = "Nothing to show yet."
     # Long tables of detail start folded away (the page shows their title and downloads).
     collapsed: bool = False
+    # A link for each row (None: none), shown on the row's cell in column `link_column`.
+    row_links: list[str | None] = msgspec.field(default_factory=list)
+    link_column: int = 0
 
     @property
     def keys(self) -> list[str]:

@@ -32,6 +32,7 @@ from tracker.enquiries.stages import (
     LATER_STAGES,
     ClosureReason,
     Stage,
+    WithdrawalReason,
     check_closure,
     check_history,
 )
@@ -54,6 +55,7 @@ COLUMNS: tuple[str, ...] = (
     *STAGE_COLUMNS,
     "closed_on",
     "closure_reason",
+    "withdrawal_reason",
 )
 REQUIRED = ("external_ref", "received_on", "channel")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
@@ -70,6 +72,13 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     unchanged: int
     dry_run: bool
     erased_fields_ignored: int = 0
+
+
+def _withdrawal_code(value: str) -> WithdrawalReason:
+    code = value.strip().upper()
+    if code not in WithdrawalReason.__members__:
+        raise ValueError(f"{value!r} is not one of {', '.join(WithdrawalReason)}")
+    return WithdrawalReason(code)
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
@@ -89,6 +98,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     **{column: parse_date for column in STAGE_COLUMNS},
     "closed_on": parse_date,
     "closure_reason": code_of(ClosureReason),
+    "withdrawal_reason": _withdrawal_code,
     "stage": code_of(Stage),
 }
 
@@ -163,11 +173,15 @@ def _row_rules(row_number: int, values: dict[str, Any], today: date) -> list[Row
     if (closed_on is None) != (reason is None):
         field = "closure_reason" if reason is None else "closed_on"
         return [RowError(row_number, field, "closed_on and closure_reason go together")]
+    withdrawal = values.get("withdrawal_reason")
+    if withdrawal is not None and closed_on is None:
+        return [RowError(row_number, "withdrawal_reason", "withdrawal_reason needs a closure")]
     if closed_on is not None:
         try:
-            check_closure(furthest, ClosureReason(reason))
+            check_closure(furthest, ClosureReason(reason), withdrawal)
         except DomainError as exc:
-            return [RowError(row_number, exc.field and "closure_reason", exc.message)]
+            field = "withdrawal_reason" if exc.field == "withdrawal_reason" else "closure_reason"
+            return [RowError(row_number, field, exc.message)]
         if closed_on < reached[furthest] or closed_on > today:
             return [
                 RowError(
@@ -185,6 +199,13 @@ def _stored_fields(values: dict[str, Any]) -> dict[str, Any]:
     reached = [s for s in LATER_STAGES if values.get(s.date_column)]
     fields["stage"] = (reached[-1] if reached else Stage.ENQUIRY).value
     return fields
+
+
+def _closure_changed(stored: Enquiry | None, merged: dict[str, Any]) -> bool:
+    return stored is not None and (stored.closed_on, stored.closure_reason) != (
+        merged.get("closed_on"),
+        merged.get("closure_reason"),
+    )
 
 
 def _stored_values(row: Enquiry) -> dict[str, Any]:
@@ -242,6 +263,9 @@ def import_enquiries(
             continue
         merged = _stored_values(stored) if stored is not None else {}
         merged.update({k: v for k, v in values.items() if k in COLUMNS or k == "stage"})
+        if "withdrawal_reason" not in values and _closure_changed(stored, merged):
+            # A file without the column keeps a stored withdrawal reason only with its closure.
+            merged["withdrawal_reason"] = None
         if stored is not None and not ref:
             merged["external_ref"] = stored.external_ref
         errors += _row_rules(line, merged, today)

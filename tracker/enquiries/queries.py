@@ -25,6 +25,7 @@ from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
     Status,
+    WithdrawalReason,
 )
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.enquiries.timeliness import (
@@ -95,6 +96,9 @@ def to_record(row: Enquiry, today: date) -> EnquiryRecord:
         approved_on=row.approved_on,
         closed_on=row.closed_on,
         closure_reason=ClosureReason(row.closure_reason) if row.closure_reason else None,
+        withdrawal_reason=(
+            WithdrawalReason(row.withdrawal_reason) if row.withdrawal_reason else None
+        ),
         first_contact_due=first_contact_due(row.received_on),
         approval_due=approval_due(row.application_on) if row.application_on else None,
         overdue=overdue_of(row, today),

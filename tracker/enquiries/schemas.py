@@ -13,6 +13,7 @@ from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
     Status,
+    WithdrawalReason,
 )
 from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Interest
 
@@ -89,9 +90,11 @@ class StageMove(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 
 class Closure(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Close an open enquiry with a reason, on `on` (default today)."""
+    """Close an open enquiry with a reason, on `on` (default today); an applicant's closure
+    after application may say why they withdrew (Ofsted's `withdrawal_reason`, AW0-AW5)."""
 
     reason: ClosureReason
+    withdrawal_reason: WithdrawalReason | None = None
     on: date | None = None
     note: Note | None = None
 
@@ -137,6 +140,7 @@ class EnquiryRecord(msgspec.Struct, frozen=True, kw_only=True):
     approved_on: date | None
     closed_on: date | None
     closure_reason: ClosureReason | None
+    withdrawal_reason: WithdrawalReason | None
     first_contact_due: date
     approval_due: date | None
     overdue: list[Overdue]

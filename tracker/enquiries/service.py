@@ -199,17 +199,18 @@ def close_enquiry(
             f"enquiry {enquiry_id} is already closed", rule="already_closed", field="reason"
         )
     current = Stage(row.stage)
-    check_closure(current, closure.reason)
+    check_closure(current, closure.reason, closure.withdrawal_reason)
     on = closure.on or today
     check_stage_date(reached_stages(row), current, on, today)
     row.closed_on, row.closure_reason = on, closure.reason.value
+    row.withdrawal_reason = closure.withdrawal_reason.value if closure.withdrawal_reason else None
     _changed(
         session,
         row,
         caller,
         "closed",
         audited="close",
-        detail={"reason": closure.reason.value},
+        detail={"reason": closure.reason.value, "withdrawal_reason": row.withdrawal_reason},
         stage=current,
         on=on,
         note=closure.note,
@@ -256,7 +257,7 @@ def reopen_enquiry(
     for stage in STAGE_ORDER[target.rank + 1 :]:
         setattr(row, stage.date_column, None)
     row.stage = target.value
-    row.closed_on, row.closure_reason = None, None
+    row.closed_on, row.closure_reason, row.withdrawal_reason = None, None, None
     _changed(
         session,
         row,

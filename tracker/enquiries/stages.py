@@ -48,6 +48,40 @@ class ClosureReason(enum.StrEnum):
     OTHER = "other"
 
 
+class WithdrawalReason(enum.StrEnum):
+    """Why an applicant withdrew before approval: Ofsted's codes (collected from 2023-24)."""
+
+    AW1 = "AW1"  # fostering was not as the applicant expected
+    AW2 = "AW2"  # the assessment process was not as the applicant expected
+    AW3 = "AW3"  # household circumstances changed (other than financial)
+    AW4 = "AW4"  # the applicant could not continue for financial reasons
+    AW5 = "AW5"  # the applicant was concerned about the risk of allegations
+    AW0 = "AW0"  # another reason, or not known
+
+
+# Closures by the applicant's side, and the withdrawal code each counts under when no
+# reason was recorded: none of them says why the applicant withdrew, so "other or unknown".
+APPLICANT_WITHDRAWALS: dict[ClosureReason, WithdrawalReason] = {
+    ClosureReason.WITHDRAWN_BY_APPLICANT: WithdrawalReason.AW0,
+    ClosureReason.NO_RESPONSE: WithdrawalReason.AW0,
+    ClosureReason.OTHER_AGENCY: WithdrawalReason.AW0,
+    ClosureReason.OTHER: WithdrawalReason.AW0,
+}
+# Closures that end an application by the service's decision (Ofsted: rejected).
+REJECTIONS: frozenset[ClosureReason] = frozenset(
+    {ClosureReason.WITHDRAWN_BY_SERVICE, ClosureReason.REJECTED_AFTER_PANEL}
+)
+
+
+def withdrawal_code(
+    reason: ClosureReason, recorded: WithdrawalReason | None
+) -> WithdrawalReason | None:
+    """The withdrawal code an applicant's closure counts under (the recorded one, else the
+    reason's default); None for closures that are not the applicant's."""
+    default = APPLICANT_WITHDRAWALS.get(reason)
+    return None if default is None else recorded or default
+
+
 class Status(enum.StrEnum):
     """Whether an enquiry is still moving through the funnel."""
 
@@ -94,8 +128,10 @@ def check_stage_date(reached: dict[Stage, date], current: Stage, on: date, today
         )
 
 
-def check_closure(current: Stage, reason: ClosureReason) -> None:
-    """Refuse closure reasons that do not fit the stage reached."""
+def check_closure(
+    current: Stage, reason: ClosureReason, withdrawal: WithdrawalReason | None = None
+) -> None:
+    """Refuse closure reasons (and withdrawal reasons) that do not fit the stage reached."""
     if current is Stage.APPROVED:
         raise StageRuleError(
             "an approved enquiry cannot be closed (deregister the household instead)",
@@ -107,6 +143,20 @@ def check_closure(current: Stage, reason: ClosureReason) -> None:
             "rejected_after_panel needs the panel stage to have been reached",
             rule="rejection_needs_panel",
             field="reason",
+        )
+    if withdrawal is None:
+        return
+    if reason not in APPLICANT_WITHDRAWALS:
+        raise StageRuleError(
+            f"a withdrawal_reason goes with the applicant's closures, not {reason}",
+            rule="withdrawal_reason_applicant_only",
+            field="withdrawal_reason",
+        )
+    if current.rank < Stage.APPLICATION.rank:
+        raise StageRuleError(
+            "a withdrawal_reason needs an application: before it, the enquirer is not an applicant",
+            rule="withdrawal_reason_needs_application",
+            field="withdrawal_reason",
         )
 
 

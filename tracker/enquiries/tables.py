@@ -55,6 +55,7 @@ class Enquiry(SQLModel, table=True):
     approved_on: date | None = None
     closed_on: date | None = None
     closure_reason: str | None = Field(default=None, sa_type=String(30))
+    withdrawal_reason: str | None = Field(default=None, sa_type=String(3))
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

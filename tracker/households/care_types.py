@@ -34,6 +34,24 @@ class Term(enum.StrEnum):
     SIBLING_GROUP = "sibling_group"
 
 
+class CarerAgeBand(enum.StrEnum):
+    """An approved foster carer's age band (18-19 as Ofsted added it in 2023-24, then five
+    years each): recorded per carer of a household, reported only as counts."""
+
+    AGE_18_19 = "18_19"
+    AGE_20_24 = "20_24"
+    AGE_25_29 = "25_29"
+    AGE_30_34 = "30_34"
+    AGE_35_39 = "35_39"
+    AGE_40_44 = "40_44"
+    AGE_45_49 = "45_49"
+    AGE_50_54 = "50_54"
+    AGE_55_59 = "55_59"
+    AGE_60_64 = "60_64"
+    AGE_65_69 = "65_69"
+    AGE_70_PLUS = "70_plus"
+
+
 class HouseholdStatus(enum.StrEnum):
     """Where a household stands on a date."""
 

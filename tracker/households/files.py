@@ -153,6 +153,9 @@ def _create(
             terms=list(entry.terms),
             approved_on=entry.approved_on,
             carers_ethnicity=entry.carers_ethnicity,
+            carers=entry.carers,
+            carers_age_bands=list(entry.carers_age_bands),
+            carers_disabled=entry.carers_disabled,
             last_review_on=entry.last_review_on,
         ),
         today,
@@ -206,6 +209,13 @@ def _update(
         details["carers_ethnicity"] = entry.carers_ethnicity
     if entry.last_review_on != household.last_review_on:
         details["last_review_on"] = entry.last_review_on
+    carers = (entry.carers, [b.value for b in entry.carers_age_bands], entry.carers_disabled)
+    if carers != (household.carers, household.carers_age_bands or [], household.carers_disabled):
+        details |= {
+            "carers": entry.carers,
+            "carers_age_bands": list(entry.carers_age_bands),
+            "carers_disabled": entry.carers_disabled,
+        }
     if details:
         update_details(
             session, caller, authority_code, household.id, HouseholdDetails(**details), today
@@ -302,6 +312,9 @@ def export_rows(session: Session, authority_code: str, as_at: date) -> list[dict
             "deregistration_reason": version.deregistration_reason,
             "carers_ethnicity": household.carers_ethnicity,
             "last_review_on": household.last_review_on,
+            "carers": household.carers,
+            "carers_age_bands": ";".join(household.carers_age_bands or []),
+            "carers_disabled": household.carers_disabled,
             "filled_places": record.filled_places,
             "vacant_places": record.vacant_places,
             "unavailable_places": record.unavailable_places,

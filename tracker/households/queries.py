@@ -16,6 +16,7 @@ from tracker.core.errors import (
 from tracker.core.records import owned, page_of
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
+    CarerAgeBand,
     DeregistrationReason,
     HouseholdCareType,
     HouseholdStatus,
@@ -73,6 +74,9 @@ def _record(row: Household, version: HouseholdVersion, places: Any, as_at: date)
         enquiry_id=row.enquiry_id,
         approved_on=row.approved_on,
         carers_ethnicity=Ethnicity(row.carers_ethnicity) if row.carers_ethnicity else None,
+        carers=row.carers,
+        carers_age_bands=[CarerAgeBand(b) for b in row.carers_age_bands or []],
+        carers_disabled=row.carers_disabled,
         last_review_on=row.last_review_on,
         as_at=as_at,
         care_type=HouseholdCareType(version.care_type),

@@ -3,6 +3,7 @@ way round, and the most children a household held over a period."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from tracker.core.errors import (
@@ -26,6 +27,26 @@ def check_day(day: date, today: date, field: str) -> None:
 def check_ages(age_min: int, age_max: int) -> None:
     if age_min > age_max:
         raise InvalidValueError(f"age_min {age_min} is above age_max {age_max}", field="age_min")
+
+
+def check_carers(carers: int | None, age_bands: Sequence[str], disabled: int | None) -> None:
+    """Carers' age bands and disability need the number of carers, and at most one each."""
+    if carers is None:
+        if age_bands or disabled is not None:
+            raise InvalidValueError(
+                "carers_age_bands and carers_disabled need the number of carers", field="carers"
+            )
+        return
+    if len(age_bands) > carers:
+        raise InvalidValueError(
+            f"{len(age_bands)} age bands for {carers} carer(s): one each at most",
+            field="carers_age_bands",
+        )
+    if disabled is not None and disabled > carers:
+        raise InvalidValueError(
+            f"carers_disabled {disabled} is more than the {carers} carer(s)",
+            field="carers_disabled",
+        )
 
 
 def max_filled_from(placements: list[Placement], start: date, end: date | None) -> int:

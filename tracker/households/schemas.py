@@ -9,6 +9,7 @@ import msgspec
 
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
+    CarerAgeBand,
     DeregistrationReason,
     HouseholdCareType,
     HouseholdStatus,
@@ -29,6 +30,9 @@ class NewHousehold(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     approved_on: date | None = None
     enquiry_id: int | None = None
     carers_ethnicity: Ethnicity | None = None
+    carers: Carers | None = None
+    carers_age_bands: AgeBands = msgspec.field(default_factory=list)
+    carers_disabled: CarersDisabled | None = None
     last_review_on: date | None = None
 
 
@@ -51,6 +55,9 @@ class HouseholdDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 
     reference: Reference | msgspec.UnsetType = msgspec.UNSET
     carers_ethnicity: Ethnicity | msgspec.UnsetType | None = msgspec.UNSET
+    carers: Carers | msgspec.UnsetType | None = msgspec.UNSET
+    carers_age_bands: AgeBands | msgspec.UnsetType = msgspec.UNSET
+    carers_disabled: CarersDisabled | msgspec.UnsetType | None = msgspec.UNSET
     last_review_on: date | msgspec.UnsetType | None = msgspec.UNSET
 
 
@@ -123,6 +130,9 @@ class HouseholdRecord(msgspec.Struct, frozen=True, kw_only=True):
     enquiry_id: int | None
     approved_on: date
     carers_ethnicity: Ethnicity | None
+    carers: int | None
+    carers_age_bands: list[CarerAgeBand]
+    carers_disabled: int | None
     last_review_on: date | None
     as_at: date
     care_type: HouseholdCareType
@@ -158,6 +168,17 @@ Places = Annotated[int, msgspec.Meta(ge=0, le=12)]
 
 
 Age = Annotated[int, msgspec.Meta(ge=0, le=25)]
+
+
+# The approved foster carers of a household (a couple, or up to four adults approved together).
+Carers = Annotated[int, msgspec.Meta(ge=1, le=4)]
+
+
+CarersDisabled = Annotated[int, msgspec.Meta(ge=0, le=4)]
+
+
+# Each carer's age band, one per carer (fewer when some are not known).
+AgeBands = Annotated[list[CarerAgeBand], msgspec.Meta(max_length=4)]
 
 
 Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[^\x00]*$")]

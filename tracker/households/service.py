@@ -31,7 +31,7 @@ from tracker.households.care_types import (
     HouseholdStatus,
 )
 from tracker.households.queries import load_household, placements_of, to_record, versions_of
-from tracker.households.rules import check_ages, check_day, max_filled_from
+from tracker.households.rules import check_ages, check_carers, check_day, max_filled_from
 from tracker.households.schemas import (
     HouseholdChange,
     HouseholdDetails,
@@ -85,6 +85,7 @@ def approve_household(
         raise InvalidValueError("approved_on is required", field="approved_on")
     check_day(approved_on, today, "approved_on")
     check_ages(new.age_min, new.age_max)
+    check_carers(new.carers, new.carers_age_bands, new.carers_disabled)
     if new.last_review_on is not None:
         check_day(new.last_review_on, today, "last_review_on")
         if new.last_review_on < approved_on:
@@ -106,6 +107,9 @@ def approve_household(
         enquiry_id=new.enquiry_id,
         approved_on=approved_on,
         carers_ethnicity=new.carers_ethnicity.value if new.carers_ethnicity else None,
+        carers=new.carers,
+        carers_age_bands=[band.value for band in new.carers_age_bands] or None,
+        carers_disabled=new.carers_disabled,
         last_review_on=new.last_review_on,
     )
     session.add(row)
@@ -129,6 +133,28 @@ def approve_household(
     audit.record(session, caller, "create", "household", row.id, authority_code=authority_code)
     session.flush()
     return to_record(session, row, max(approved_on, today))
+
+
+def _carers_details(row: Household, details: HouseholdDetails) -> list[str]:
+    """Apply the carers' number, age bands and disability given; the fields that changed."""
+    given = {
+        "carers": details.carers,
+        "carers_age_bands": (
+            [band.value for band in details.carers_age_bands] or None
+            if details.carers_age_bands is not msgspec.UNSET
+            else msgspec.UNSET
+        ),
+        "carers_disabled": details.carers_disabled,
+    }
+    values = {
+        name: getattr(row, name) if value is msgspec.UNSET else value
+        for name, value in given.items()
+    }
+    check_carers(values["carers"], values["carers_age_bands"] or [], values["carers_disabled"])
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    return changed
 
 
 def change_household(
@@ -248,7 +274,8 @@ def update_details(
     today: date,
     expected_version: int | None = None,
 ) -> HouseholdRecord:
-    """Change the undated details: reference, carers' ethnicity, last annual review."""
+    """Change the undated details: reference, carers' ethnicity, number, age bands and
+    disability, last annual review."""
     row = load_household(session, authority_code, household_id, lock=True)
     check_version("household", row.id, row.version, expected_version)
     changed = []
@@ -272,6 +299,7 @@ def update_details(
         if value != row.carers_ethnicity:
             row.carers_ethnicity = value
             changed.append("carers_ethnicity")
+    changed += _carers_details(row, details)
     if details.last_review_on is not msgspec.UNSET and details.last_review_on != row.last_review_on:
         if details.last_review_on is not None:
             check_day(details.last_review_on, today, "last_review_on")

@@ -3,6 +3,7 @@ entry (typed cells, the rules a row must meet on its own and against the stored 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -10,18 +11,21 @@ from typing import Any
 import msgspec
 
 from tracker.core.cells import check_header, code_of, codes_of, conforming, whole
-from tracker.core.errors import ImportRejectedError, RowError
+from tracker.core.errors import ImportRejectedError, InvalidValueError, RowError
 from tracker.core.spreadsheets import FileFormat, SheetRow, parse_date, read_sheet
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
+    CarerAgeBand,
     DeregistrationReason,
     HouseholdCareType,
     HouseholdStatus,
     Term,
 )
-from tracker.households.rules import EARLIEST
+from tracker.households.rules import EARLIEST, check_carers
 from tracker.households.schemas import (
     Age,
+    Carers,
+    CarersDisabled,
     Places,
     Reference,
 )
@@ -40,6 +44,9 @@ COLUMNS: tuple[str, ...] = (
     "deregistration_reason",
     "carers_ethnicity",
     "last_review_on",
+    "carers",
+    "carers_age_bands",
+    "carers_disabled",
 )
 
 
@@ -75,6 +82,9 @@ BLANK: dict[str, Any] = {
     "deregistration_reason": None,
     "carers_ethnicity": None,
     "last_review_on": None,
+    "carers": None,
+    "carers_age_bands": (),
+    "carers_disabled": None,
 }
 
 
@@ -101,6 +111,9 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
     deregistration_reason: DeregistrationReason | None
     carers_ethnicity: Ethnicity | None
     last_review_on: date | None
+    carers: int | None
+    carers_age_bands: tuple[CarerAgeBand, ...]
+    carers_disabled: int | None
 
     @property
     def effective_on(self) -> date:
@@ -146,6 +159,11 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "deregistration_reason": code_of(DeregistrationReason),
     "carers_ethnicity": code_of(Ethnicity),
     "last_review_on": parse_date,
+    "carers": whole(Carers, "number of carers (1 to 4)"),
+    "carers_age_bands": lambda value: tuple(
+        code_of(CarerAgeBand)(band) for band in re.split(r"[;,]", value) if band.strip()
+    ),
+    "carers_disabled": whole(CarersDisabled, "number of disabled carers (0 to 4)"),
 }
 
 
@@ -203,6 +221,9 @@ def entry_of(
                 Ethnicity(stored.carers_ethnicity) if stored.carers_ethnicity else None
             ),
             "last_review_on": stored.last_review_on,
+            "carers": stored.carers,
+            "carers_age_bands": tuple(CarerAgeBand(b) for b in stored.carers_age_bands or []),
+            "carers_disabled": stored.carers_disabled,
         }
     return RegisterEntry(row=row, **(base | values))
 
@@ -234,6 +255,10 @@ def entry_rules(
     ]
     if entry.status_from is not None and entry.status_from < entry.approved_on:
         errors.append(RowError(row, "status_from", "status_from is before approved_on"))
+    try:
+        check_carers(entry.carers, entry.carers_age_bands, entry.carers_disabled)
+    except InvalidValueError as exc:
+        errors.append(RowError(row, exc.field, exc.message))
     if entry.age_min > entry.age_max:
         errors.append(
             RowError(row, "age_min", f"age_min {entry.age_min} is above age_max {entry.age_max}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tracker.core.clock import utcnow
@@ -51,6 +51,11 @@ class Household(SQLModel, table=True):
     enquiry_id: int | None = Field(default=None, sa_column_args=[ForeignKey("enquiry.id")])
     approved_on: date
     carers_ethnicity: str | None = Field(default=None, sa_type=String(40))
+    # The approved foster carers of the household, each one's age band, and how many of them
+    # are disabled (None: not known); the Ofsted return counts them, never lists them.
+    carers: int | None = None
+    carers_age_bands: list[str] | None = Field(default=None, sa_type=JSON)
+    carers_disabled: int | None = None
     last_review_on: date | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
