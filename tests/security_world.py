@@ -181,6 +181,8 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
         "expensive_requests_per_minute": 0,
         "forecast_executor": "serial",
         "forecast_models": ("seasonal_naive",),
+        # The key of contact hashes and pseudonyms (none is written to the working directory).
+        "pseudonym_key": "security-world-key",
     }
     values.update(settings)
     config = Settings(**values)
