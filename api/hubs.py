@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.etags import created
 from api.params import Limit, Offset, RecordId
+from api.request_limits import EXPENSIVE
+from jobs.forecast_refresh import forecast_options
 from tracker.children.pseudonym import load_key
 from tracker.core.access import Caller, Role
+from tracker.core.settings import Settings
 from tracker.enquiries.schemas import StageMove
 from tracker.enquiries.tables import Enquiry
 from tracker.hubs import queries, service
+from tracker.hubs.outlook import HubOutlook, TargetIn, hub_outlook, set_target
 from tracker.hubs.rules import HandoverStatus
 from tracker.hubs.schemas import (
     Agreement,
@@ -282,6 +286,36 @@ class HubController(Controller):
         """Enquiries by council, source and campaign; conversion against the national 12%;
         time to handover and approval; declines by reason. Counts 1-4 withheld."""
         return hub_summary(session, hub_id, received_from=received_from, received_to=received_to)
+
+    @put(
+        "/targets",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+        status_code=200,
+        summary="Set a hub target",
+    )
+    def target(self, hub_id: HubId, data: TargetIn, caller: Caller, session: Session) -> TargetIn:
+        """The hub's target for enquiries, applications or approvals of all its councils in
+        the year starting 1 April of `year`; audited."""
+        set_target(session, caller, hub_id, data)
+        session.commit()
+        return data
+
+    @get(
+        "/outlook",
+        opt={**READ, EXPENSIVE: True},
+        sync_to_thread=True,
+        summary="The hub's forecasts and targets",
+    )
+    def outlook(
+        self, hub_id: HubId, session: Session, today: date, settings: Settings
+    ) -> HubOutlook:
+        """Enquiries, applications and approvals of all the hub's councils per month, forecast
+        by the service's engine from the last complete month (its models and horizon), with
+        the year's actual to date, its projected total (median and 80% range of the sample
+        paths) and the chance of meeting the hub's target. Aggregates only."""
+        return hub_outlook(session, hub_id, today, forecast_options(settings))
 
 
 class HandoverController(Controller):

@@ -39,8 +39,9 @@ FIELDS = ("received_on", "channel", "authority_code", "postcode_district", "enqu
 FIELDS += ("email", "phone")
 
 
-def _hub_id(session: Session, caller: Caller, requested: int | None) -> int:
-    """The hub in view: a hub token's own; an admin's chosen one (else the first)."""
+def _hub_id(session: Session, caller: Caller, requested: int | None) -> int | None:
+    """The hub in view: a hub token's own; an admin's chosen one (else the first; None
+    when there is no hub yet)."""
     if caller.role is Role.HUB:
         assert caller.hub_id is not None
         if requested is not None and requested != caller.hub_id:
@@ -51,9 +52,14 @@ def _hub_id(session: Session, caller: Caller, requested: int | None) -> int:
         if all(h.id != requested for h in hubs):
             raise NotFoundException(f"no hub with id {requested}")
         return requested
-    if not hubs:
+    return hubs[0].id if hubs else None
+
+
+def _needed(session: Session, caller: Caller, requested: int | None) -> int:
+    hub_id = _hub_id(session, caller, requested)
+    if hub_id is None:
         raise NotFoundException("no hub exists yet: create one (POST /api/v1/hubs)")
-    return hubs[0].id
+    return hub_id
 
 
 def _next_stage(record: HubEnquiryRecord, hub: HubRecord) -> Stage | None:
@@ -159,10 +165,11 @@ class HubPages(Controller):
         hub: HubChoice = None,
     ) -> Response[Any]:
         """The hub's enquiries, overdue items and figures, and the form to log one."""
-        with_write = session  # reads are audited: the page commits its audit entries
-        return _hub_page(
-            request, with_write, caller, settings, today, _hub_id(session, caller, hub)
-        )
+        hub_id = _hub_id(session, caller, hub)
+        if hub_id is None:
+            scope = resolve_scope(session, caller, None)
+            return render(request, scope, "hub.html", "hub", hub=None, form=Form())
+        return _hub_page(request, session, caller, settings, today, hub_id)
 
     @post("/enquiries", opt=HUB_WRITE, dependencies=WRITING, sync_to_thread=True)
     def log(
@@ -176,7 +183,7 @@ class HubPages(Controller):
         hub: HubChoice = None,
     ) -> Response[Any]:
         """Log an enquiry, routed by the council chosen or the postcode district."""
-        hub_id = _hub_id(session, caller, hub)
+        hub_id = _needed(session, caller, hub)
         form = checked_form(request, data)
         received = form.date("received_on", "Date received", required=True)
         values = {name: form.text(name) for name in FIELDS if name != "received_on"}
@@ -225,7 +232,7 @@ class HubPages(Controller):
         """Record the next stage (`stage`) or offer the enquiry to its council (`offer`)."""
         if action not in ("stage", "offer"):
             raise NotFoundException(f"a hub enquiry has no form {action!r}")
-        hub_id = _hub_id(session, caller, hub)
+        hub_id = _needed(session, caller, hub)
         form = checked_form(request, data)
         try:
             if action == "stage":

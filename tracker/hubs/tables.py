@@ -79,3 +79,15 @@ class HubEnquiry(SQLModel, table=True):
     decline_reason: str | None = Field(default=None, sa_type=String(30))
     email_key: str | None = Field(default=None, sa_type=String(64))
     phone_key: str | None = Field(default=None, sa_type=String(64))
+
+
+class HubTarget(SQLModel, table=True):
+    """The hub's target for a year starting 1 April: enquiries, applications or approvals of
+    all its councils together."""
+
+    __tablename__ = "hub_target"
+
+    hub_id: int = Field(primary_key=True, sa_column_args=[ForeignKey("hub.id", ondelete="CASCADE")])
+    metric: str = Field(primary_key=True, sa_type=String(20))
+    year: int = Field(primary_key=True)
+    target: int

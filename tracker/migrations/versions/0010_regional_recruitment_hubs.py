@@ -1,5 +1,6 @@
 """regional recruitment hubs: hubs, their member councils (with data sharing agreements),
-their postcode district choices, the enquiries they log with their handovers, and hub tokens
+their postcode district choices, the enquiries they log with their handovers, their
+targets, and hub tokens
 
 Revision ID: 0010
 Revises: 0009
@@ -71,6 +72,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["hub_id"], ["hub.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("enquiry_id"),
     )
+    op.create_table(
+        "hub_target",
+        sa.Column("hub_id", sa.Integer(), nullable=False),
+        sa.Column("metric", sa.String(length=20), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("target", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["hub_id"], ["hub.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("hub_id", "metric", "year"),
+    )
     with op.batch_alter_table("hub_enquiry", schema=None) as batch_op:
         batch_op.create_index("ix_hub_enquiry_email_key", ["email_key"], unique=False)
         batch_op.create_index("ix_hub_enquiry_hub_status", ["hub_id", "status"], unique=False)
@@ -91,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_hub_enquiry_hub_status")
         batch_op.drop_index("ix_hub_enquiry_email_key")
 
+    op.drop_table("hub_target")
     op.drop_table("hub_enquiry")
     op.drop_table("hub_member")
     op.drop_table("hub_district")
