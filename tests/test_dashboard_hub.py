@@ -4,13 +4,15 @@ council declines with a reason or accepts; bad forms come back with their errors
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from litestar.testing import TestClient
 
 from tests.conftest import COVENTRY, STOKE, bearer
 from tests.test_dashboard import CSRF, sign_in
+from tracker.core.db import Database
 from tracker.enquiries.timeliness import london_today
+from tracker.hubs.tables import HubEnquiry
 
 
 def _hub_token(client: TestClient, tokens: dict[str, str]) -> tuple[int, str]:
@@ -37,7 +39,7 @@ def _csrf(client: TestClient, path: str) -> str:
 
 
 def test_a_hub_officer_hands_over_and_the_council_declines_then_accepts(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, tokens: dict[str, str], authorities: Database
 ) -> None:
     _, secret = _hub_token(client, tokens)
     assert sign_in(client, secret).status_code == 303
@@ -91,8 +93,16 @@ def test_a_hub_officer_hands_over_and_the_council_declines_then_accepts(
     assert "Enquiry offered to its council" in again.text
     client.cookies.clear()
 
+    # A decision past its due date shows on the council's work tray too.
+    with authorities.writing() as session:
+        link = session.get(HubEnquiry, enquiry_id)
+        assert link is not None
+        link.decision_due = date(2026, 1, 2)
     assert sign_in(client, tokens["recruiter_stoke"]).status_code == 303
+    tray = client.get("/dashboard/enquiries").text
+    assert "1 handover from the hub</a> is waiting past" in tray
     csrf = _csrf(client, "/dashboard/handovers")
+    assert "overdue</strong>" in client.get("/dashboard/handovers").text
     accepted = client.post(f"/dashboard/handovers/{enquiry_id}/accept", data={"csrf_token": csrf})
     assert "Handover accepted" in accepted.text
     record = client.get(
