@@ -46,47 +46,45 @@ def contact_keys(key: bytes, email: str | None, phone: str | None) -> tuple[str 
     )
 
 
+def contact_index(
+    session: Session, key: bytes, hub_id: int, members: list[str]
+) -> dict[str, set[str]]:
+    """Each contact key of the hub's open enquiries, with the member councils holding it:
+    hub-logged enquiries by their stored keys, the councils' own by keys computed here."""
+    index: dict[str, set[str]] = {}
+    stored = (
+        select(Enquiry.authority_code, HubEnquiry.email_key, HubEnquiry.phone_key)
+        .join(HubEnquiry, col(HubEnquiry.enquiry_id) == col(Enquiry.id))
+        .where(HubEnquiry.hub_id == hub_id, col(Enquiry.closed_on).is_(None))
+    )
+    for code, *keys in session.execute(stored):
+        for found in keys:
+            if found is not None:
+                index.setdefault(found, set()).add(code)
+    own = select(Enquiry.authority_code, Enquiry.email, Enquiry.phone).where(
+        col(Enquiry.authority_code).in_(members),
+        col(Enquiry.closed_on).is_(None),
+        col(Enquiry.approved_on).is_(None),
+        or_(col(Enquiry.email).is_not(None), col(Enquiry.phone).is_not(None)),
+        col(Enquiry.id).not_in(select(HubEnquiry.enquiry_id)),
+    )
+    for code, email, phone in session.execute(own):
+        for found in contact_keys(key, email, phone):
+            if found is not None:
+                index.setdefault(found, set()).add(code)
+    return index
+
+
 def other_councils(
-    session: Session,
-    key: bytes,
-    hub_id: int,
-    members: list[str],
+    index: dict[str, set[str]],
     *,
     authority_code: str,
     email_key: str | None,
     phone_key: str | None,
-    excluding: int | None = None,
 ) -> set[str]:
-    """The other member councils holding an open enquiry from the same person: hub-logged
-    enquiries by their stored keys, the councils' own by keys computed here."""
-    if email_key is None and phone_key is None:
-        return set()
-    keys = [k for k in (email_key, phone_key) if k is not None]
+    """The other member councils holding an open enquiry from the same person."""
     found: set[str] = set()
-    stored = (
-        select(Enquiry.authority_code)
-        .join(HubEnquiry, col(HubEnquiry.enquiry_id) == col(Enquiry.id))
-        .where(
-            HubEnquiry.hub_id == hub_id,
-            col(Enquiry.authority_code) != authority_code,
-            col(Enquiry.closed_on).is_(None),
-            or_(col(HubEnquiry.email_key).in_(keys), col(HubEnquiry.phone_key).in_(keys)),
-        )
-    )
-    if excluding is not None:
-        stored = stored.where(col(Enquiry.id) != excluding)
-    found.update(session.scalars(stored))
-    hub_logged = select(HubEnquiry.enquiry_id)
-    own = select(Enquiry.id, Enquiry.authority_code, Enquiry.email, Enquiry.phone).where(
-        col(Enquiry.authority_code).in_([m for m in members if m != authority_code]),
-        col(Enquiry.closed_on).is_(None),
-        col(Enquiry.approved_on).is_(None),
-        or_(col(Enquiry.email).is_not(None), col(Enquiry.phone).is_not(None)),
-        col(Enquiry.id).not_in(hub_logged),
-    )
-    for _id, code, email, phone in session.execute(own):
-        if code in found:
-            continue
-        if set(contact_keys(key, email, phone)) & set(keys):
-            found.add(code)
-    return found
+    for own in (email_key, phone_key):
+        if own is not None:
+            found |= index.get(own, set())
+    return found - {authority_code}

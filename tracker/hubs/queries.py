@@ -17,7 +17,7 @@ from tracker.core.errors import NotFoundError
 from tracker.enquiries.queries import load_enquiry, reached_stages, to_record
 from tracker.enquiries.stages import Stage
 from tracker.enquiries.tables import Enquiry
-from tracker.hubs.duplicates import other_councils
+from tracker.hubs.duplicates import contact_index, other_councils
 from tracker.hubs.routing import member_codes
 from tracker.hubs.rules import (
     Clock,
@@ -89,23 +89,31 @@ def clocks_missed(row: Enquiry, link: HubEnquiry, today: date) -> list[tuple[Clo
     return late
 
 
-def _duplicates(session: Session, key: bytes, link: HubEnquiry, row: Enquiry) -> set[str]:
+def _duplicates(
+    session: Session,
+    key: bytes,
+    link: HubEnquiry,
+    row: Enquiry,
+    index: dict[str, set[str]] | None = None,
+) -> set[str]:
+    if link.email_key is None and link.phone_key is None:
+        return set()
+    if index is None:
+        index = contact_index(session, key, link.hub_id, member_codes(session, link.hub_id))
     return other_councils(
-        session,
-        key,
-        link.hub_id,
-        member_codes(session, link.hub_id),
-        authority_code=row.authority_code,
-        email_key=link.email_key,
-        phone_key=link.phone_key,
-        excluding=row.id,
+        index, authority_code=row.authority_code, email_key=link.email_key, phone_key=link.phone_key
     )
 
 
 def full_record(
-    session: Session, key: bytes, link: HubEnquiry, row: Enquiry, today: date
+    session: Session,
+    key: bytes,
+    link: HubEnquiry,
+    row: Enquiry,
+    today: date,
+    index: dict[str, set[str]] | None = None,
 ) -> HubEnquiryRecord:
-    """An enquiry the hub holds, all of it."""
+    """An enquiry the hub holds, all of it (`index`: the hub's contact keys, when known)."""
     return HubEnquiryRecord(
         enquiry=to_record(row, today),
         hub_id=link.hub_id,
@@ -116,7 +124,7 @@ def full_record(
         decided_on=link.decided_on,
         decline_reason=DeclineReason(link.decline_reason) if link.decline_reason else None,
         overdue=[clock for clock, _ in clocks_missed(row, link, today)],
-        other_councils=len(_duplicates(session, key, link, row)),
+        other_councils=len(_duplicates(session, key, link, row, index)),
     )
 
 
@@ -184,11 +192,12 @@ def hub_enquiries(
     if status is not None:
         query = query.where(HubEnquiry.status == status.value)
     found: list[HubEnquiryRecord | HandedOverView] = []
+    index = contact_index(session, key, hub_id, member_codes(session, hub_id))
     for link, row in session.execute(query).all():
         if link.status == HandoverStatus.ACCEPTED:
             found.append(handed_over_view(session, link, row))
         else:
-            found.append(full_record(session, key, link, row, today))
+            found.append(full_record(session, key, link, row, today, index))
     audit.record(session, caller, "list", "hub_enquiry", hub_id, detail={"count": len(found)})
     return found
 
@@ -260,7 +269,11 @@ def council_offers(
         .order_by(col(HubEnquiry.offered_on).desc(), col(Enquiry.id).desc())
     )
     offers = []
+    indexes: dict[int, dict[str, set[str]]] = {}
     for link, row in session.execute(query).all():
+        if link.hub_id not in indexes:
+            members = member_codes(session, link.hub_id)
+            indexes[link.hub_id] = contact_index(session, key, link.hub_id, members)
         late = [c for c, _ in clocks_missed(row, link, today) if c is Clock.DECISION]
         offers.append(
             HandoverOffer(
@@ -271,7 +284,9 @@ def council_offers(
                 decided_on=link.decided_on,
                 decline_reason=DeclineReason(link.decline_reason) if link.decline_reason else None,
                 overdue=bool(late),
-                with_other_councils=bool(_duplicates(session, key, link, row)),
+                with_other_councils=bool(
+                    _duplicates(session, key, link, row, indexes[link.hub_id])
+                ),
             )
         )
     offers.sort(key=lambda o: o.handover is not HandoverStatus.OFFERED)
