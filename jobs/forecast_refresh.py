@@ -186,9 +186,15 @@ class _Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def stop(self) -> None:
+        """Stop renewing, once any renewal under way has finished (before the run releases
+        the lease, so a late renewal never reports it lost)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
 
 class _ProgressWriter:
@@ -256,7 +262,7 @@ def execute(
             raise LookupError(f"no forecast run {run_id}")
         code, cutoff, holder = run.authority_code, run.cutoff, run.holder or ""
     try:
-        with _Heartbeat(database, code, holder):
+        with _Heartbeat(database, code, holder) as heartbeat:
             with database.read_session() as session:
                 series = series_for_authority(
                     session,
@@ -273,6 +279,7 @@ def execute(
                 if series
                 else []
             )
+            heartbeat.stop()
             with database.writing() as session:
                 finish_run(session, run_id, forecasts, series)
             if progress is not None:

@@ -73,6 +73,7 @@ def demo(
             console.print("demo: the database already holds data; left as it is")
             return
         fail(exc.message)
+    database.refresh_statistics()
     lines = [token_line(role, scope, secret) for role, scope, secret in summary.tokens]
     console.print(
         f"demo data: {sum(summary.enquiries.values())} enquiries in "

@@ -91,7 +91,7 @@ def _links(request: Request[Any, Any, Any], scope: Scope, page: Page) -> dict[st
     }
 
 
-def _serve(
+def serve_page(
     request: Request[Any, Any, Any],
     scope: Scope,
     today: date,
@@ -160,9 +160,9 @@ class DashboardPages(Controller):
         if not scope.may_open("overview"):
             return Redirect(scope.link(scope.pages[0].path), status_code=303)
         if scope.authority_code is None:
-            return _no_authority(request, scope)
+            return no_authority_page(request, scope)
         mapping = load_mapping(settings.placement_mapping)
-        return _serve(
+        return serve_page(
             request,
             scope,
             today,
@@ -193,10 +193,10 @@ class DashboardPages(Controller):
         """A year's funnel (this one unless chosen) against the year before."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
-            return _no_authority(request, scope)
+            return no_authority_page(request, scope)
         if year is not None and date(year, 4, 1) > today:
             raise ValidationException("the year has not begun", extra=[{"key": "year"}])
-        return _serve(
+        return serve_page(
             request,
             scope,
             today,
@@ -222,7 +222,7 @@ class DashboardPages(Controller):
         """Capacity by care type (a regional sign-in: its region's councils)."""
         scope = resolve_scope(session, caller, authority)
         if caller.role is Role.REGIONAL:
-            return _serve(
+            return serve_page(
                 request,
                 scope,
                 today,
@@ -231,9 +231,9 @@ class DashboardPages(Controller):
                 lambda: capacity.build_regional(session, scope, today),
             )
         if scope.authority_code is None:
-            return _no_authority(request, scope)
+            return no_authority_page(request, scope)
         mapping = load_mapping(settings.placement_mapping)
-        return _serve(
+        return serve_page(
             request,
             scope,
             today,
@@ -258,9 +258,9 @@ class DashboardPages(Controller):
         """Each target's trajectory."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
-            return _no_authority(request, scope)
+            return no_authority_page(request, scope)
         mapping = load_mapping(settings.placement_mapping)
-        return _serve(
+        return serve_page(
             request,
             scope,
             today,
@@ -285,9 +285,9 @@ class DashboardPages(Controller):
         """Past forecasts against actuals, and one series drawn."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
-            return _no_authority(request, scope)
+            return no_authority_page(request, scope)
         mapping = load_mapping(settings.placement_mapping)
-        return _serve(
+        return serve_page(
             request,
             scope,
             today,
@@ -312,8 +312,8 @@ class DashboardPages(Controller):
         """Saved scenarios, their tables and a side-by-side comparison of those chosen."""
         scope = resolve_scope(session, caller, authority)
         if scope.authority_code is None:
-            return _no_authority(request, scope)
-        return _serve(
+            return no_authority_page(request, scope)
+        return serve_page(
             request,
             scope,
             today,
@@ -331,7 +331,7 @@ def _past(as_at: date | None, today: date) -> date | None:
     return as_at
 
 
-def _no_authority(request: Request[Any, Any, Any], scope: Scope) -> Response[Any]:
+def no_authority_page(request: Request[Any, Any, Any], scope: Scope) -> Response[Any]:
     page = Page(
         key="none",
         title="No authority yet",

@@ -12,7 +12,7 @@ from litestar import Request, Response
 from sqlalchemy.orm import Session
 
 from api.dashboard.layout import Page
-from api.dashboard.pages import DownloadFormat, _no_authority, _serve
+from api.dashboard.pages import DownloadFormat, no_authority_page, serve_page
 from api.dashboard.scope import Scope, resolve_scope
 from tracker.core.access import Caller
 
@@ -32,5 +32,5 @@ def serve_authority_page(
     there is no authority yet), or one of its tables as CSV or Excel."""
     scope = resolve_scope(session, caller, authority)
     if scope.authority_code is None:
-        return _no_authority(request, scope)
-    return _serve(request, scope, today, download, table, lambda: build(scope), choice=choice)
+        return no_authority_page(request, scope)
+    return serve_page(request, scope, today, download, table, lambda: build(scope), choice=choice)

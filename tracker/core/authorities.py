@@ -71,10 +71,16 @@ def list_authorities(session: Session, region: str | None = None) -> list[Author
 
 
 def get_authority(session: Session, code: str) -> Authority:
-    """The stored authority with this code, or NotFoundError."""
-    row = session.get(Authority, code)
-    if row is None:
-        raise NotFoundError(f"no authority with code {code}", field="code")
+    """The stored authority with this code, or NotFoundError. Held by the session once read,
+    so the many figures of one request that check their authority ask the database once (the
+    session's identity map alone lets an unreferenced row go, and asks again)."""
+    held: dict[str, Authority] = session.info.setdefault("authorities", {})
+    row = held.get(code)
+    if row is None or row not in session:
+        row = session.get(Authority, code)
+        if row is None:
+            raise NotFoundError(f"no authority with code {code}", field="code")
+        held[code] = row
     return row
 
 
