@@ -271,8 +271,12 @@ def _handovers_page(
     status_code: int = 200,
 ) -> Response[Any]:
     code = scope.authority_code
+    member = queries.hub_of_council(session, code) if code else None
+    # The key is read only for a council of a hub (it may be a file made on first use).
     offers = (
-        queries.council_offers(session, caller, load_key(settings), code, today) if code else []
+        queries.council_offers(session, caller, load_key(settings), code, today)
+        if code and member is not None
+        else []
     )
     session.commit()  # the listing is audited
     return render(
@@ -285,7 +289,7 @@ def _handovers_page(
         tray=queries.council_tray(session, code, today) if code else [],
         reasons=[r.value for r in DeclineReason],
         form=form or Form(),
-        member=queries.hub_of_council(session, code) if code else None,
+        member=member,
     )
 
 
