@@ -17,7 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from tracker.core.access import Caller, Role
 
-R, M, G, A = Role.RECRUITER, Role.MANAGER, Role.REGIONAL, Role.ADMIN
+R, M, G, H, A = Role.RECRUITER, Role.MANAGER, Role.REGIONAL, Role.HUB, Role.ADMIN
 
 ACCESS: dict[str, frozenset[Role]] = {
     "authorities.read": frozenset({R, M, G, A}),
@@ -46,10 +46,20 @@ ACCESS: dict[str, frozenset[Role]] = {
     "ofsted.read": frozenset({M, A}),
     "ofsted_collections.read": frozenset({R, M, G, A}),
     "benchmarks.read": frozenset({M, G, A}),
+    # Hubs (api/hubs.py): hub tokens reach their own hub only (the path's hub_id); councils
+    # decide on the handovers offered to them and record their agreement with the hub.
+    "hubs.admin": frozenset({A}),
+    "hubs.read": frozenset({H, A}),
+    "hubs.write": frozenset({H, A}),
+    "handovers.read": frozenset({R, M, A}),
+    "handovers.write": frozenset({R, M, A}),
+    "hubs.agreement": frozenset({M, A}),
     # Dashboard pages (api/dashboard): the landing page sends each role to its first page;
     # recruiters see the enquiries and the funnel, regional tokens their region's capacity
     # only. The dashboard's forms name the kinds of the routes above that they stand for.
-    "dashboard.home": frozenset({R, M, G, A}),
+    "dashboard.home": frozenset({R, M, G, H, A}),
+    "dashboard.hub": frozenset({H, A}),
+    "dashboard.handovers": frozenset({R, M, A}),
     "dashboard.overview": frozenset({M, A}),
     "dashboard.enquiries": frozenset({R, M, A}),
     "dashboard.funnel": frozenset({R, M, A}),
@@ -99,6 +109,14 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
             raise NotFoundException(f"no authority with code {code}")
         if not may_reach_authority(caller, code, region, kind):
             raise PermissionDeniedException(f"this token may not reach authority {code} here")
+    hub_id = connection.path_params.get("hub_id")
+    if hub_id is not None and not may_reach_hub(caller, hub_id):
+        raise PermissionDeniedException(f"this token may not reach hub {hub_id}")
+
+
+def may_reach_hub(caller: Caller, hub_id: int) -> bool:
+    """True when the caller may use the routes of this hub: its own hub's tokens, admins."""
+    return caller.role is Role.ADMIN or (caller.role is Role.HUB and caller.hub_id == hub_id)
 
 
 def may_reach_authority(caller: Caller, authority_code: str, region: str, kind: str) -> bool:
@@ -107,4 +125,6 @@ def may_reach_authority(caller: Caller, authority_code: str, region: str, kind: 
         return True
     if caller.role is Role.REGIONAL:
         return kind in AGGREGATE and caller.region == region
+    if caller.role is Role.HUB:
+        return False
     return caller.authority_code == authority_code

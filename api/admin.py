@@ -32,6 +32,7 @@ class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     authority_code: str | None = None
     region: str | None = None
+    hub_id: int | None = None
 
 
 class TokenController(Controller):
@@ -60,6 +61,7 @@ class TokenController(Controller):
             name=data.name,
             authority_code=data.authority_code,
             region=data.region,
+            hub_id=data.hub_id,
         )
         audit.record(
             session,

@@ -40,6 +40,7 @@ from api.forecasts import ForecastController
 from api.funnel import FunnelController
 from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
+from api.hubs import AgreementController, HandoverController, HubController, HubsController
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
 from api.idempotency.store import forget_enquiry
@@ -177,6 +178,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             OfstedCollectionController,
             OfstedReturnController,
             BenchmarkController,
+            HubsController,
+            HubController,
+            HandoverController,
+            AgreementController,
             dashboard_router,
             service_root,
         ],

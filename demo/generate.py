@@ -59,6 +59,7 @@ from demo.children import import_demo_returns
 from demo.enquiries import MAINSTREAM_SHARE, annual_volume, plan_enquiries, store_enquiries
 from demo.figures import children_in_care_rows, external_provision_rows, store_figures
 from demo.households import ApprovedEnquiry, plan_register, store_register
+from demo.hub import create_demo_hub
 from demo.plans import seed_scenarios, seed_targets
 from tracker.core import audit
 from tracker.core.access import SYSTEM, Role, issue_token
@@ -111,6 +112,7 @@ def generate_demo(
     years: int = 6,
     seed: int = 2026,
     ssda903_key: bytes | None = None,
+    hub: str | None = None,
 ) -> DemoSummary:
     """Fill an empty database with demo authorities, enquiries with history, and tokens.
 
@@ -217,6 +219,13 @@ def generate_demo(
             region=scope if role is Role.REGIONAL else None,
         )
         tokens.append((role, scope, issued.secret))
+    if hub is not None:
+        # A regional recruitment hub over the demo's councils of the first one's region.
+        members = [c for c in codes if reference[c].region == region]
+        _, hub_token = create_demo_hub(
+            session, hub, members, today=today, seed=seed, key=ssda903_key
+        )
+        tokens.append((Role.HUB, hub, hub_token.secret))
     session.flush()
     return DemoSummary(
         authorities=codes,

@@ -123,11 +123,12 @@ class ServeProcess:
 class ThreadServer:
     """uvicorn serving the app over `database_url` in a thread (scheduler off)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, pseudonym_key: str | None = None) -> None:
         self.database = Database(database_url)
-        app = create_app(
-            Settings(database_url=database_url, scheduler_enabled=False), self.database
+        settings = Settings(
+            database_url=database_url, scheduler_enabled=False, pseudonym_key=pseudonym_key
         )
+        app = create_app(settings, self.database)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

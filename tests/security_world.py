@@ -20,10 +20,12 @@ from api.app import create_app
 from demo.plans import appendix1_inputs
 from jobs.forecast_refresh import claim, forecast_options
 from tests.conftest import COVENTRY, STOKE, bearer
-from tracker.core.access import Role, issue_token, revoke_token
+from tracker.core.access import SYSTEM, Role, issue_token, revoke_token
 from tracker.core.db import Database
 from tracker.core.settings import Settings
 from tracker.forecasting.tables import Trigger
+from tracker.hubs.schemas import NewHub
+from tracker.hubs.service import create_hub
 
 METHODS = ("get", "post", "put", "patch", "delete")
 UNAUTHENTICATED = ("none", "malformed", "unknown", "revoked")
@@ -33,6 +35,7 @@ TOKENS: dict[str, tuple[Role, str | None, str | None]] = {
     "manager_stoke": (Role.MANAGER, STOKE, "West Midlands"),
     "regional_wm": (Role.REGIONAL, None, "West Midlands"),
     "regional_ne": (Role.REGIONAL, None, "North East"),
+    "hub_wm": (Role.HUB, None, None),
     "admin": (Role.ADMIN, None, None),
 }
 CALLERS = UNAUTHENTICATED + tuple(TOKENS)
@@ -178,11 +181,15 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
         "expensive_requests_per_minute": 0,
         "forecast_executor": "serial",
         "forecast_models": ("seasonal_naive",),
+        # The key of contact hashes and pseudonyms (none is written to the working directory).
+        "pseudonym_key": "security-world-key",
     }
     values.update(settings)
     config = Settings(**values)
     secrets: dict[str, str] = {}
     with authorities.writing() as session:
+        # The hub tokens' own hub: over both authorities of the tests.
+        hub = create_hub(session, SYSTEM, NewHub(name="West Midlands", members=[STOKE, COVENTRY]))
         for name, (role, code, region) in TOKENS.items():
             issued = issue_token(
                 session,
@@ -190,6 +197,7 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
                 name=name,
                 authority_code=code if role is not Role.REGIONAL else None,
                 region=region if role is Role.REGIONAL else None,
+                hub_id=hub.id if role is Role.HUB else None,
             )
             secrets[name] = issued.secret
         revoked = issue_token(session, role=Role.MANAGER, name="leaver", authority_code=STOKE)
@@ -217,6 +225,8 @@ def build_world(authorities: Database, **settings: Any) -> Iterator[World]:
                 today=date(2026, 1, 15),
             )
             ids[scope]["token_id"] = spare.record.id
+            assert hub.id is not None
+            ids[scope]["hub_id"] = hub.id
         yield World(client, app, authorities, config, headers, ids)
 
 

@@ -47,6 +47,12 @@ BODIES = {
     "authorities/{code}/targets": TARGET,
     "authorities/{code}/scenarios": SCENARIO,
     "tokens": {"role": "recruiter", "name": "located", "authority_code": STOKE},
+    "hubs": {"name": "Located hub", "members": [STOKE]},
+    "hubs/{hub_id}/enquiries": {
+        "received_on": "2025-01-06",
+        "channel": "phone",
+        "authority_code": STOKE,
+    },
 }
 
 

@@ -72,6 +72,8 @@ PAGES = (
     "/settings",
     "/ofsted-return",
     "/benchmarks",
+    "/handovers",
+    "/hub",
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -370,9 +372,11 @@ def test_sign_in_only_goes_on_to_a_dashboard_page(web, demo):
 
 # role -> page -> status (303: sent on to its first page)
 VISIBLE = {
-    "manager": dict.fromkeys(PAGES, 200),
+    "manager": dict.fromkeys(PAGES, 200) | {"/hub": 403},
     "admin": dict.fromkeys(PAGES, 200),
-    "recruiter": {"": 303, "/enquiries": 200, "/funnel": 200} | dict.fromkeys(PAGES[3:], 403),
+    "recruiter": {"": 303, "/enquiries": 200, "/funnel": 200}
+    | dict.fromkeys(PAGES[3:], 403)
+    | {"/handovers": 200},
     "regional": {"": 303, "/enquiries": 403, "/funnel": 403, "/capacity": 200}
     | dict.fromkeys(PAGES[4:], 403),
 }

@@ -56,6 +56,9 @@ def expected(op: Operation, caller: str, scope: str) -> str:
         return "403"
     if role is Role.ADMIN:
         return "allowed"
+    if role is Role.HUB:
+        # Hub tokens reach their own hub's routes only (the world's one hub is their own).
+        return "allowed" if "{hub_id}" in op.path or op.path == "/api/v1/hubs" else "403"
     names = SCOPES[scope]
     if "{code}" in op.path:
         code = names["code"]
@@ -172,6 +175,7 @@ BODIES = {
     ("post", "enquiries/{enquiry_id}/stage"): {"stage": "first_contact", "on": "2025-01-07"},
     ("post", "enquiries/{enquiry_id}/close"): {"reason": "no_response", "on": "2025-01-07"},
     ("post", "enquiries/{enquiry_id}/reopen"): {"note": "back"},
+    ("post", "handovers/{enquiry_id}/decline"): {"reason": "out_of_area"},
     ("patch", "households/{household_id}"): {"reference": "CHANGED"},
     ("post", "households/{household_id}/changes"): {
         "effective_on": "2025-09-01",

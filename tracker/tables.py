@@ -17,6 +17,7 @@ from tracker.core.authorities import Authority
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
+from tracker.hubs.tables import Hub, HubDistrict, HubEnquiry, HubMember, HubTarget
 from tracker.scenarios.tables import Scenario
 from tracker.targets.tables import Target
 
@@ -38,6 +39,11 @@ __all__ = [
     "ForecastRun",
     "Household",
     "HouseholdVersion",
+    "Hub",
+    "HubDistrict",
+    "HubEnquiry",
+    "HubMember",
+    "HubTarget",
     "ImportRun",
     "MonthlyAggregate",
     "Placement",

@@ -21,14 +21,22 @@ def token() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--authority", "authority_code", default=None, help="ONS code, e.g. E06000021.")
 @click.option("--region", default=None, help="Region of a regional token.")
+@click.option("--hub", "hub_id", type=int, default=None, help="Hub id of a hub token.")
 @click.option("--name", default="unnamed", show_default=True, help="Who or what holds it.")
-def token_create(role: str, authority_code: str | None, region: str | None, name: str) -> None:
+def token_create(
+    role: str, authority_code: str | None, region: str | None, hub_id: int | None, name: str
+) -> None:
     """Create a token and print it once (only its digest is stored)."""
     database = open_database()
     try:
         with database.writing() as session:
             issued = issue_token(
-                session, role=Role(role), name=name, authority_code=authority_code, region=region
+                session,
+                role=Role(role),
+                name=name,
+                authority_code=authority_code,
+                region=region,
+                hub_id=hub_id,
             )
             audit.record(
                 session,

@@ -29,6 +29,12 @@ from tracker.enquiries.timeliness import london_today
     help="Forecast the first authority's series once the data is in.",
 )
 @click.option(
+    "--hub",
+    default=None,
+    help='Also create a regional recruitment hub of this name (e.g. "West Midlands") over '
+    "the demo's councils of the first one's region, with a hub token.",
+)
+@click.option(
     "--tokens-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -40,6 +46,7 @@ def demo(
     seed: int,
     if_empty: bool,
     forecast: bool,
+    hub: str | None,
     tokens_file: Path | None,
 ) -> None:
     """Fill an empty database with realistic synthetic data and print demo tokens."""
@@ -59,6 +66,7 @@ def demo(
                 years=years,
                 seed=seed,
                 ssda903_key=load_key(settings),
+                hub=hub,
             )
     except ConflictError as exc:
         if if_empty:

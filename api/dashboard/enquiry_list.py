@@ -19,6 +19,8 @@ from tracker.enquiries.search import EnquirySort
 from tracker.enquiries.stages import Stage, Status
 from tracker.enquiries.tray import WorkTray, work_tray
 from tracker.enquiries.vocabulary import Channel
+from tracker.hubs.queries import council_tray
+from tracker.hubs.rules import Clock
 
 PER_PAGE = 25
 TRAY_SIZE = 10
@@ -73,6 +75,8 @@ class EnquiryList(msgspec.Struct, frozen=True, kw_only=True):
     tray: WorkTray
     pages: int
     kept: dict[str, str]
+    handovers_overdue: int = 0
+    """The hub's offers to this council whose decision is late (the Handovers page)."""
 
 
 def read_query(params: dict[str, str]) -> tuple[Form, ListQuery, date | None, date | None]:
@@ -116,6 +120,9 @@ def build(session: Session, scope: Scope, params: dict[str, str], today: date) -
         tray=work_tray(session, code, today, limit=TRAY_SIZE),
         pages=max(1, -(-page.total // PER_PAGE)),
         kept=kept,
+        handovers_overdue=sum(
+            1 for item in council_tray(session, code, today) if item.clock is Clock.DECISION
+        ),
     )
 
 

@@ -30,6 +30,10 @@ DONE: dict[str, str] = {
     "settings-saved": "Settings saved",
     "households-imported": "Household register imported",
     "ssda903-imported": "SSDA903 return imported",
+    "hub-logged": "Enquiry logged and routed to its council",
+    "hub-offered": "Enquiry offered to its council",
+    "handover-accepted": "Handover accepted: the enquiry is the council's now",
+    "handover-declined": "Handover declined: the enquiry is back with the hub",
 }
 
 

@@ -26,6 +26,7 @@ from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
 from api.dashboard.govuk import govuk
+from api.dashboard.hubs import HandoverPages, HubPages
 from api.dashboard.imports import ImportPages
 from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
 from api.dashboard.ofsted import OfstedPages
@@ -95,6 +96,8 @@ dashboard_router = Router(
         DeletePages,
         OfstedPages,
         BenchmarkPages,
+        HubPages,
+        HandoverPages,
         SignIn,
         plotly_js,
         static_files,

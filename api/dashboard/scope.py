@@ -28,7 +28,9 @@ class NavItem(msgspec.Struct, frozen=True):
 
 PAGES: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/dashboard"),
+    NavItem("hub", "Hub", "/dashboard/hub"),
     NavItem("enquiries", "Enquiries", "/dashboard/enquiries"),
+    NavItem("handovers", "Handovers", "/dashboard/handovers"),
     NavItem("funnel", "Recruitment funnel", "/dashboard/funnel"),
     NavItem("capacity", "Capacity", "/dashboard/capacity"),
     NavItem("targets", "Targets", "/dashboard/targets"),

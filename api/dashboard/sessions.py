@@ -106,6 +106,7 @@ def caller_for_session(
         role=Role(token.role),
         authority_code=token.authority_code,
         region=region,
+        hub_id=token.hub_id,
     )
 
 

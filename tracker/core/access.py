@@ -20,6 +20,7 @@ from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import InvalidValueError, NotFoundError
 from tracker.core.regions import region_named
+from tracker.hubs.tables import Hub
 
 TOKEN_PREFIX = "fost_"
 
@@ -30,6 +31,7 @@ class Role(enum.StrEnum):
     RECRUITER = "recruiter"
     MANAGER = "manager"
     REGIONAL = "regional"
+    HUB = "hub"
     ADMIN = "admin"
 
 
@@ -45,6 +47,7 @@ class ApiToken(SQLModel, table=True):
         default=None, sa_type=String(9), sa_column_args=[ForeignKey("authority.code")]
     )
     region: str | None = Field(default=None, sa_type=String(60))
+    hub_id: int | None = Field(default=None, sa_column_args=[ForeignKey("hub.id")])
     digest: str = Field(sa_type=String(64), unique=True)
     hint: str = Field(sa_type=String(12))
     created_at: datetime = Field(default_factory=utcnow)
@@ -59,6 +62,7 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     authority_code: str | None = None
     region: str | None = None
+    hub_id: int | None = None
 
     @property
     def actor(self) -> str:
@@ -77,6 +81,7 @@ class TokenRecord(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     authority_code: str | None
     region: str | None
+    hub_id: int | None = None
     hint: str
     created_at: datetime
     revoked_at: datetime | None
@@ -102,6 +107,7 @@ def _record(row: ApiToken) -> TokenRecord:
         role=Role(row.role),
         authority_code=row.authority_code,
         region=row.region,
+        hub_id=row.hub_id,
         hint=row.hint,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
@@ -115,11 +121,15 @@ def issue_token(
     name: str,
     authority_code: str | None = None,
     region: str | None = None,
+    hub_id: int | None = None,
 ) -> IssuedToken:
-    """Create a token for a role; recruiter and manager need an authority, regional a region.
+    """Create a token for a role; recruiter and manager need an authority, regional a region,
+    hub a hub.
 
     A regional token given an authority reads that authority's region.
     """
+    if role is Role.HUB:
+        return _issue_hub_token(session, name=name, hub_id=hub_id)
     if role in (Role.RECRUITER, Role.MANAGER) and authority_code is None:
         raise InvalidValueError(f"a {role} token needs an authority", field="authority")
     if authority_code is not None:
@@ -139,6 +149,24 @@ def issue_token(
         role=role.value,
         authority_code=authority_code,
         region=region if role is Role.REGIONAL else None,
+        digest=digest(secret),
+        hint=secret[: len(TOKEN_PREFIX) + 4],
+    )
+    session.add(row)
+    session.flush()
+    return IssuedToken(record=_record(row), secret=secret)
+
+
+def _issue_hub_token(session: Session, *, name: str, hub_id: int | None) -> IssuedToken:
+    if hub_id is None:
+        raise InvalidValueError("a hub token needs a hub", field="hub_id")
+    if session.get(Hub, hub_id) is None:
+        raise InvalidValueError(f"no hub with id {hub_id}", field="hub_id")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name,
+        role=Role.HUB.value,
+        hub_id=hub_id,
         digest=digest(secret),
         hint=secret[: len(TOKEN_PREFIX) + 4],
     )
@@ -174,6 +202,7 @@ def caller_for(session: Session, secret: str) -> Caller | None:
         role=Role(row.role),
         authority_code=row.authority_code,
         region=region,
+        hub_id=row.hub_id,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.core import audit
@@ -40,6 +40,7 @@ from tracker.enquiries.stages import (
     check_stage_date,
 )
 from tracker.enquiries.tables import ERASED_FIELDS, PERSONAL_FIELDS, Enquiry, EnquiryEvent
+from tracker.hubs.tables import HubEnquiry
 
 
 def check_received_on(received_on: date, today: date, field: str = "received_on") -> None:
@@ -349,6 +350,12 @@ def erase_personal_data(
     for event in session.scalars(select(EnquiryEvent).where(EnquiryEvent.enquiry_id == row.id)):
         if event.note is not None:
             event.note = "[erased]"
+    # A hub's keyed hashes of the contact details go too: they still match the person.
+    session.execute(
+        update(HubEnquiry)
+        .where(HubEnquiry.enquiry_id == row.id)
+        .values(email_key=None, phone_key=None)
+    )
     _changed(session, row, caller, "erased", audited="erase")
     session.flush()
     return to_record(row, today)

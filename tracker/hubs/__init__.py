@@ -1,0 +1,1 @@
+"""Regional recruitment hubs: one front door for a group of councils' enquiries."""
