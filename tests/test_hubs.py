@@ -4,6 +4,7 @@ duplicates, on both backends."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from litestar.testing import TestClient
 
 from scripts.build_postcode_districts import district_counts
 from tests.conftest import COVENTRY, STOCKTON, STOKE, bearer
+from tracker import reference
 from tracker.core.access import SYSTEM
 from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError
 from tracker.hubs import queries, service
-from tracker.hubs.routing import route
+from tracker.hubs.routing import district_lookup, route
 from tracker.hubs.rules import (
     Clock,
     RoutedBy,
@@ -118,15 +120,27 @@ def test_the_hub_chooses_for_a_district_spanning_councils(
     assert outsider.status_code == 422 and outsider.json()["field"] == "authority_code"
 
 
-def test_the_build_script_counts_live_english_postcodes(tmp_path: Path) -> None:
+def test_the_build_script_counts_live_english_postcodes_by_council(tmp_path: Path) -> None:
     source = tmp_path / "onspd.csv"
     source.write_text(
         "pcds,doterm,lad25cd\n"
-        "ST4 1AA,,E06000021\nST4 1AB,,E06000021\nST4 9ZZ,,E10000028\n"
-        "ST4 2XX,202001,E06000021\nCF10 1AA,,W06000015\n"
+        "ST4 1AA,,E06000021\nST4 1AB,,E06000021\nST4 9ZZ,,E07000198\n"
+        "ST4 2XX,202001,E06000021\nCF10 1AA,,W06000015\nS70 1AA,,E08000038\n"
     )
-    counts = district_counts(source)
-    assert counts == {("ST4", STOKE): 2, ("ST4", "E10000028"): 1}
+    # A county district (Staffordshire Moorlands) counts under its county, the council.
+    counts = district_counts(source, {"E07000198": "E10000028"})
+    assert counts == {("ST4", STOKE): 2, ("ST4", "E10000028"): 1, ("S70", "E08000016"): 1}
+
+
+def test_the_shipped_lookup_names_every_council_by_its_reference_code() -> None:
+    lookup = district_lookup()
+    with (Path(reference.__file__).parent / "authorities.csv").open() as handle:
+        known = {row["code"] for row in csv.DictReader(handle)}
+    councils = {code for codes in lookup.values() for code in codes}
+    assert len(councils) == 153 and councils <= known
+    assert lookup["ST4"] == (STOKE, "E10000028")  # most postcodes first
+    assert lookup["CV1"] == (COVENTRY,)
+    assert len(lookup) > 2000
 
 
 # Handover -----------------------------------------------------------------------------
