@@ -7,14 +7,11 @@ file differs, so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 import msgspec
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -26,6 +23,7 @@ from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
+from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.enquiries.queries import filter_conditions, status_of
 from tracker.enquiries.schemas import EARLIEST_DATE, EnquiryFilter
 from tracker.enquiries.stages import (
@@ -129,7 +127,8 @@ def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowE
     for column, cell in raw.items():
         if column not in PARSERS and column != "id":
             continue
-        text = (cell or "").strip()
+        # An exported file comes back as stored: the formula guard's quote is dropped.
+        text = read_text((cell or "").strip())
         if not text:
             values[column] = [] if column == "interests" else None
         elif column == "id":
@@ -422,14 +421,8 @@ def export_enquiries(
         },
     )
     session.flush()
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in header] for row in rows]
     if file_format is FileFormat.XLSX:
-        buffer = io.BytesIO()
-        pd.DataFrame(rows, columns=header).to_excel(
-            buffer, index=False, sheet_name="enquiries", engine="xlsxwriter"
-        )
-        return buffer.getvalue()
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue().encode()
+        return xlsx_bytes(header, table, sheet_name="enquiries")
+    return csv_bytes(header, table, byte_order_mark=False, line_end="\n")

@@ -9,14 +9,11 @@ from `status_from`, so the history stays dated and every rule of the register st
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import msgspec
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -26,6 +23,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
 from tracker.core.spreadsheets import FileFormat
+from tracker.core.table_export import csv_bytes, xlsx_bytes
 from tracker.households.care_types import (
     HouseholdStatus,
 )
@@ -346,14 +344,8 @@ def export_households(
         detail={"rows": len(rows), "format": file_format.value, "as_at": as_at.isoformat()},
     )
     session.flush()
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in EXPORT_HEADER] for row in rows]
     if file_format is FileFormat.XLSX:
-        buffer = io.BytesIO()
-        pd.DataFrame(rows, columns=list(EXPORT_HEADER)).to_excel(
-            buffer, index=False, sheet_name="households", engine="xlsxwriter"
-        )
-        return buffer.getvalue()
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=EXPORT_HEADER, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue().encode()
+        return xlsx_bytes(EXPORT_HEADER, table, sheet_name="households")
+    return csv_bytes(EXPORT_HEADER, table, byte_order_mark=False, line_end="\n")
