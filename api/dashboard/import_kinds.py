@@ -43,6 +43,9 @@ class ImportKind(msgspec.Struct, frozen=True, kw_only=True):
     nav: str
     several: bool = False
     may_replace: bool = False
+    dry_run_writes: bool = False
+    """The dry run applies its changes and rolls them back (so it needs a write session);
+    otherwise a read session serves it and, on SQLite, it never takes the write lock."""
 
 
 KINDS: dict[str, ImportKind] = {
@@ -70,6 +73,7 @@ KINDS: dict[str, ImportKind] = {
             back_label="Capacity",
             banner="households-imported",
             nav="capacity",
+            dry_run_writes=True,
         ),
         ImportKind(
             key="ssda903",

@@ -23,7 +23,7 @@ from api.dashboard.import_kinds import KINDS, RUNNERS, ImportKind, Run
 from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
-from api.deps import WRITING
+from api.deps import WRITER, WRITING
 from api.enquiries import IMPORT_LIMIT
 from api.params import RecordId
 from tracker.core.access import Caller
@@ -77,7 +77,7 @@ class ImportPages(Controller):
     @post(
         "/",
         opt=UPLOAD,
-        dependencies=WRITING,
+        dependencies=WRITER,
         sync_to_thread=True,
         request_max_body_size=IMPORT_LIMIT,
     )
@@ -85,6 +85,7 @@ class ImportPages(Controller):
         self,
         request: Request[Any, Any, Any],
         session: Session,
+        writer: Session,
         caller: Caller,
         settings: Settings,
         today: date,
@@ -106,8 +107,9 @@ class ImportPages(Controller):
             return _upload_page(request, scope, chosen, form, status_code=400)
         code = scope.authority_code
         assert code is not None and caller.token_id is not None
+        checking = writer if chosen.dry_run_writes else session
         run = Run(
-            session=session,
+            session=checking,
             caller=caller,
             code=code,
             files=files,
@@ -119,15 +121,16 @@ class ImportPages(Controller):
         try:
             outcome = RUNNERS[chosen.key](run)
         except ImportRejectedError as rejected:
-            session.rollback()
+            checking.rollback()
             return _upload_page(request, scope, chosen, form, rejected=rejected, status_code=400)
         except DomainError as refused:
-            session.rollback()
+            checking.rollback()
             form.errors.add("files", refused.message[:1].upper() + refused.message[1:])
             return _upload_page(request, scope, chosen, form, status_code=400)
+        checking.rollback()
         session.rollback()
-        upload_id = uploads.keep(session, caller.token_id, code, chosen.key, files, options)
-        session.commit()
+        upload_id = uploads.keep(writer, caller.token_id, code, chosen.key, files, options)
+        writer.commit()
         return render(
             request,
             scope,
