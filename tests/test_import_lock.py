@@ -51,6 +51,20 @@ def held(
 CASES = {
     "enquiry export (csv)": (enquiry_files, "status_of", "GET", "/export?format=csv", None),
     "enquiry export (xlsx)": (enquiry_files, "status_of", "GET", "/export?format=xlsx", None),
+    "enquiry export (building the file)": (
+        enquiry_files,
+        "xlsx_bytes",
+        "GET",
+        "/export?format=xlsx",
+        None,
+    ),
+    "household export (building the file)": (
+        household_files,
+        "csv_bytes",
+        "GET",
+        "/export",
+        None,
+    ),
     "enquiry dry run (checking rows)": (
         enquiry_files,
         "_row_rules",

@@ -59,6 +59,7 @@ REQUIRED = ("external_ref", "received_on", "channel")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
 EXPORT_ONLY = ("id", "stage", "status")
 MAX_ERRORS = 200
+ENQUIRY = Enquiry.__table__  # type: ignore[attr-defined]
 
 
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -383,8 +384,18 @@ def _write(
             }
             for fields in changes.created
         ]
-        statement = insert(Enquiry).returning(Enquiry.id, sort_by_parameter_order=True)
-        created_ids = list(session.scalars(statement, new_rows))
+        # A plain executemany (no RETURNING: several times quicker), then the new ids by
+        # reference (every new row has one: a row without is matched on its id).
+        connection = session.connection()
+        connection.execute(insert(ENQUIRY), new_rows)
+        refs = [fields["external_ref"] for fields in changes.created]
+        new_ids: dict[str, int] = {}
+        for chunk in _chunks(refs):
+            query = select(ENQUIRY.c.external_ref, ENQUIRY.c.id).where(
+                ENQUIRY.c.authority_code == authority_code, ENQUIRY.c.external_ref.in_(chunk)
+            )
+            new_ids.update(dict(connection.execute(query).tuples().all()))
+        created_ids = [new_ids[ref] for ref in refs]
     if changes.updated:
         session.execute(
             update(Enquiry),
@@ -418,7 +429,7 @@ def _write(
         for enquiry_id, _, changed, stage in changes.updated
     ]
     if events:
-        session.execute(insert(EnquiryEvent), events)
+        session.connection().execute(insert(EnquiryEvent.__table__), events)  # type: ignore[attr-defined]
     audit.record(
         session,
         caller,
@@ -504,6 +515,13 @@ def export_enquiries(
     rows = export_rows(session, authority_code, filters, today)
     session.rollback()  # the snapshot is no longer needed
     header = [*EXPORT_ONLY[:1], *COLUMNS, *EXPORT_ONLY[1:]]
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in header] for row in rows]
+    if file_format is FileFormat.XLSX:
+        content = xlsx_bytes(header, table, sheet_name="enquiries")
+    else:
+        content = csv_bytes(header, table, byte_order_mark=False, line_end="\n")
+    # The audit entry last: its write (and SQLite's lock) lasts only until the caller commits.
     writer = writer if writer is not None else session
     audit.record(
         writer,
@@ -520,8 +538,4 @@ def export_enquiries(
         },
     )
     writer.flush()
-    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
-    table = [[row[column] for column in header] for row in rows]
-    if file_format is FileFormat.XLSX:
-        return xlsx_bytes(header, table, sheet_name="enquiries")
-    return csv_bytes(header, table, byte_order_mark=False, line_end="\n")
+    return content

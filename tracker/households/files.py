@@ -356,6 +356,13 @@ def export_households(
         raise InvalidValueError(f"as_at {as_at.isoformat()} is in the future", field="as_at")
     rows = export_rows(session, authority_code, as_at)
     session.rollback()  # the snapshot is no longer needed
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in EXPORT_HEADER] for row in rows]
+    if file_format is FileFormat.XLSX:
+        content = xlsx_bytes(EXPORT_HEADER, table, sheet_name="households")
+    else:
+        content = csv_bytes(EXPORT_HEADER, table, byte_order_mark=False, line_end="\n")
+    # The audit entry last: its write (and SQLite's lock) lasts only until the caller commits.
     writer = writer if writer is not None else session
     audit.record(
         writer,
@@ -367,8 +374,4 @@ def export_households(
         detail={"rows": len(rows), "format": file_format.value, "as_at": as_at.isoformat()},
     )
     writer.flush()
-    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
-    table = [[row[column] for column in EXPORT_HEADER] for row in rows]
-    if file_format is FileFormat.XLSX:
-        return xlsx_bytes(EXPORT_HEADER, table, sheet_name="households")
-    return csv_bytes(EXPORT_HEADER, table, byte_order_mark=False, line_end="\n")
+    return content
