@@ -394,7 +394,7 @@ def _write(
             query = select(ENQUIRY.c.external_ref, ENQUIRY.c.id).where(
                 ENQUIRY.c.authority_code == authority_code, ENQUIRY.c.external_ref.in_(chunk)
             )
-            new_ids.update(dict(connection.execute(query).tuples().all()))
+            new_ids.update({ref: new_id for ref, new_id in connection.execute(query)})
         created_ids = [new_ids[ref] for ref in refs]
     if changes.updated:
         session.execute(
