@@ -19,7 +19,7 @@ from litestar.exceptions import ClientException
 from litestar.params import Body
 from sqlalchemy.orm import Session
 
-from api.deps import IN_SCOPE, WRITING
+from api.deps import IN_SCOPE, WRITER, WRITING
 from api.params import as_at_day, period
 from api.request_limits import EXPENSIVE
 from tracker.children import figures
@@ -205,7 +205,7 @@ class ChildrenController(Controller):
     @post(
         "/ssda903",
         opt={**WRITE, EXPENSIVE: True},
-        dependencies=WRITING,
+        dependencies=WRITER,
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -218,6 +218,7 @@ class ChildrenController(Controller):
         data: Annotated[list[UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
         caller: Caller,
         session: Session,
+        writer: Session,
         settings: Settings,
         dry_run: bool = False,
         replace: bool = False,
@@ -234,8 +235,9 @@ class ChildrenController(Controller):
         sources = [
             SourceFile(u.filename or f"file {i}", u.file.read()) for i, u in enumerate(uploads, 1)
         ]
+        # A dry run writes nothing: a read session, so it never waits for nor takes the lock.
         report = import_ssda903(
-            session,
+            session if dry_run else writer,
             caller,
             authority,
             sources,
@@ -244,7 +246,7 @@ class ChildrenController(Controller):
             replace=replace,
         )
         if not dry_run:
-            session.commit()
+            writer.commit()
         return report
 
     @get("/returns", opt=READ, sync_to_thread=True, summary="SSDA903 returns loaded")

@@ -109,4 +109,7 @@ def authority_in_scope(request: Request, state: State, code: str) -> str:
 
 # Route-level dependencies the controllers share: a writing session, and the path's authority.
 WRITING = {"session": Provide(provide_write_session)}
+# A write session beside the read `session`, for routes that read long (imports, exports) and
+# write briefly: its transaction, and on SQLite the write lock, begins at its first use.
+WRITER = {"writer": Provide(provide_write_session)}
 IN_SCOPE = {"authority": Provide(authority_in_scope, sync_to_thread=False)}

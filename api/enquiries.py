@@ -7,7 +7,7 @@ from datetime import date
 from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
-from api.deps import IN_SCOPE, WRITING
+from api.deps import IN_SCOPE, WRITER, WRITING
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
@@ -276,7 +276,7 @@ class EnquiryController(Controller):
     @post(
         "/import",
         opt={**WRITE, EXPENSIVE: True},
-        dependencies={**WRITING, **UPLOAD},
+        dependencies={**WRITER, **UPLOAD},
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
@@ -288,6 +288,7 @@ class EnquiryController(Controller):
         content: bytes,
         caller: Caller,
         session: Session,
+        writer: Session,
         today: date,
         format: FileFormat | None = None,
         dry_run: bool = False,
@@ -299,16 +300,23 @@ class EnquiryController(Controller):
         errors name the row and field. `dry_run=true` checks without storing.
         """
         report = enquiry_files.import_enquiries(
-            session, caller, authority, content, today, file_format=format, dry_run=dry_run
+            session,
+            caller,
+            authority,
+            content,
+            today,
+            file_format=format,
+            dry_run=dry_run,
+            writer=writer,
         )
         if not dry_run:
-            session.commit()
+            writer.commit()
         return report
 
     @get(
         "/export",
         opt={**READ, EXPENSIVE: True},
-        dependencies=WRITING,
+        dependencies=WRITER,
         sync_to_thread=True,
         summary="Export as CSV or xlsx",
         **download("The enquiries, as CSV or xlsx (`format`)", CSV_MEDIA, XLSX_MEDIA),
@@ -318,6 +326,7 @@ class EnquiryController(Controller):
         authority: str,
         caller: Caller,
         session: Session,
+        writer: Session,
         today: date,
         format: FileFormat = FileFormat.CSV,
         stage: Stage | None = None,
@@ -338,6 +347,8 @@ class EnquiryController(Controller):
             received_to=received_to,
             search=search,
         )
-        content = enquiry_files.export_enquiries(session, caller, authority, filters, today, format)
-        session.commit()
+        content = enquiry_files.export_enquiries(
+            session, caller, authority, filters, today, format, writer=writer
+        )
+        writer.commit()
         return spreadsheet(content, format, f"enquiries-{authority}-{today.isoformat()}")

@@ -7,7 +7,7 @@ from datetime import date
 from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
-from api.deps import IN_SCOPE, WRITING
+from api.deps import IN_SCOPE, WRITER, WRITING
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
 from api.request_limits import EXPENSIVE
@@ -64,7 +64,7 @@ class HouseholdFileController(Controller):
     @get(
         "/export",
         opt={**READ, EXPENSIVE: True},
-        dependencies=WRITING,
+        dependencies=WRITER,
         sync_to_thread=True,
         summary="Export the register as CSV or xlsx",
         **download("The register, as CSV or xlsx (`format`)", CSV_MEDIA, XLSX_MEDIA),
@@ -74,6 +74,7 @@ class HouseholdFileController(Controller):
         authority: str,
         caller: Caller,
         session: Session,
+        writer: Session,
         today: date,
         format: FileFormat = FileFormat.CSV,
         as_at: date | None = None,
@@ -81,6 +82,8 @@ class HouseholdFileController(Controller):
         """The import's columns plus id and filled, vacant and unavailable places as at
         `as_at` (default today); every export is audited."""
         day = as_at or today
-        content = household_files.export_households(session, caller, authority, day, today, format)
-        session.commit()
+        content = household_files.export_households(
+            session, caller, authority, day, today, format, writer=writer
+        )
+        writer.commit()
         return spreadsheet(content, format, f"households-{authority}-{day.isoformat()}")

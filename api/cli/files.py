@@ -15,18 +15,26 @@ from tracker.enquiries.timeliness import london_today
 
 
 def _import_spreadsheet(
-    run_import: Callable[..., Any], authority_code: str, file: Path, dry_run: bool
+    run_import: Callable[..., Any],
+    authority_code: str,
+    file: Path,
+    dry_run: bool,
+    *,
+    reads_apart: bool = False,
 ) -> None:
-    """Run a spreadsheet import and print its report, or its errors by row (exit 2)."""
+    """Run a spreadsheet import and print its report, or its errors by row (exit 2).
+    `reads_apart`: the import checks with a read session and writes with a writer."""
+    database = open_database()
     try:
-        with open_database().writing() as session:
+        with database.read_session() as reader, database.writing() as session:
             report = run_import(
-                session,
+                reader if reads_apart else session,
                 CLI_CALLER,
                 authority_code,
                 file.read_bytes(),
                 london_today(),
                 dry_run=dry_run,
+                **({"writer": session} if reads_apart else {}),
             )
     except ImportRejectedError as exc:
         for error in exc.errors:
@@ -53,7 +61,7 @@ def import_enquiries(authority_code: str, dry_run: bool, file: Path) -> None:
     """Import the team's enquiry spreadsheet (CSV or xlsx): all-or-nothing, idempotent."""
     from tracker.enquiries.files import import_enquiries as run_import
 
-    _import_spreadsheet(run_import, authority_code, file, dry_run)
+    _import_spreadsheet(run_import, authority_code, file, dry_run, reads_apart=True)
 
 
 @import_group.command("households")
@@ -82,8 +90,9 @@ def export_enquiries(authority_code: str, file_format: str, output: Path) -> Non
     from tracker.enquiries.files import export_enquiries as run_export
     from tracker.enquiries.schemas import EnquiryFilter
 
+    database = open_database()
     try:
-        with open_database().writing() as session:
+        with database.read_session() as session, database.writing() as writer:
             content = run_export(
                 session,
                 CLI_CALLER,
@@ -91,6 +100,7 @@ def export_enquiries(authority_code: str, file_format: str, output: Path) -> Non
                 EnquiryFilter(),
                 london_today(),
                 FileFormat(file_format),
+                writer=writer,
             )
     except DomainError as exc:
         fail(exc.message)
@@ -112,8 +122,9 @@ def export_households(
     from tracker.households.files import export_households as run_export
 
     today = london_today()
+    database = open_database()
     try:
-        with open_database().writing() as session:
+        with database.read_session() as session, database.writing() as writer:
             content = run_export(
                 session,
                 CLI_CALLER,
@@ -121,6 +132,7 @@ def export_households(
                 as_at.date() if as_at else today,
                 today,
                 FileFormat(file_format),
+                writer=writer,
             )
     except DomainError as exc:
         fail(exc.message)

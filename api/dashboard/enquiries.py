@@ -17,7 +17,7 @@ from api.dashboard.forms import Form, FormData, checked_form
 from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope, resolve_scope
-from api.deps import WRITING
+from api.deps import WRITER, WRITING
 from api.downloads import spreadsheet
 from api.params import RecordId
 from tracker.core.access import Caller
@@ -85,11 +85,12 @@ class EnquiryPages(Controller):
             enquiry_path=enquiry_path,
         )
 
-    @get("/export", opt=READ, dependencies=WRITING, sync_to_thread=True)
+    @get("/export", opt=READ, dependencies=WRITER, sync_to_thread=True)
     def export(
         self,
         request: Request[Any, Any, Any],
         session: Session,
+        writer: Session,
         caller: Caller,
         today: date,
         authority: AuthorityCode = None,
@@ -103,8 +104,10 @@ class EnquiryPages(Controller):
         filters = enquiry_list.filter_of(query, received_from, received_to)
         code = scope.authority_code
         assert code is not None
-        content = enquiry_files.export_enquiries(session, caller, code, filters, today, format)
-        session.commit()
+        content = enquiry_files.export_enquiries(
+            session, caller, code, filters, today, format, writer=writer
+        )
+        writer.commit()
         return spreadsheet(content, format, f"enquiries-{code}-{today.isoformat()}")
 
     @get("/new", opt=WRITE, sync_to_thread=True)

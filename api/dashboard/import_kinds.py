@@ -43,6 +43,12 @@ class ImportKind(msgspec.Struct, frozen=True, kw_only=True):
     nav: str
     several: bool = False
     may_replace: bool = False
+    dry_run_writes: bool = False
+    """The dry run applies its changes and rolls them back (so it needs a write session);
+    otherwise a read session serves it and, on SQLite, it never takes the write lock."""
+    checks_apart: bool = False
+    """The import checks with a read session and writes with `Run.writer` in one short
+    transaction; otherwise it runs in the write session (`Run.session`) throughout."""
 
 
 KINDS: dict[str, ImportKind] = {
@@ -59,6 +65,7 @@ KINDS: dict[str, ImportKind] = {
             back_label="Enquiries",
             banner="imported",
             nav="enquiries",
+            checks_apart=True,
         ),
         ImportKind(
             key="households",
@@ -70,6 +77,7 @@ KINDS: dict[str, ImportKind] = {
             back_label="Capacity",
             banner="households-imported",
             nav="capacity",
+            dry_run_writes=True,
         ),
         ImportKind(
             key="ssda903",
@@ -107,7 +115,10 @@ def _one_file(
     """A runner for an import of one spreadsheet (enquiries, the household register)."""
 
     def run(r: Run) -> Outcome:
-        report = importer(r.session, r.caller, r.code, r.files[0].data, r.today, dry_run=r.dry_run)
+        apart = {"writer": r.writer} if r.writer is not None else {}
+        report = importer(
+            r.session, r.caller, r.code, r.files[0].data, r.today, dry_run=r.dry_run, **apart
+        )
         return _counts(report)
 
     return run
@@ -158,6 +169,7 @@ class Run(msgspec.Struct, frozen=True, kw_only=True):
     today: date
     settings: Settings
     dry_run: bool
+    writer: Session | None = None
 
 
 RUNNERS: dict[str, Callable[[Run], Outcome]] = {

@@ -23,7 +23,7 @@ from api.dashboard.import_kinds import KINDS, RUNNERS, ImportKind, Run
 from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
-from api.deps import WRITING
+from api.deps import WRITER
 from api.enquiries import IMPORT_LIMIT
 from api.params import RecordId
 from tracker.core.access import Caller
@@ -77,7 +77,7 @@ class ImportPages(Controller):
     @post(
         "/",
         opt=UPLOAD,
-        dependencies=WRITING,
+        dependencies=WRITER,
         sync_to_thread=True,
         request_max_body_size=IMPORT_LIMIT,
     )
@@ -85,6 +85,7 @@ class ImportPages(Controller):
         self,
         request: Request[Any, Any, Any],
         session: Session,
+        writer: Session,
         caller: Caller,
         settings: Settings,
         today: date,
@@ -106,8 +107,9 @@ class ImportPages(Controller):
             return _upload_page(request, scope, chosen, form, status_code=400)
         code = scope.authority_code
         assert code is not None and caller.token_id is not None
+        checking = writer if chosen.dry_run_writes else session
         run = Run(
-            session=session,
+            session=checking,
             caller=caller,
             code=code,
             files=files,
@@ -119,15 +121,16 @@ class ImportPages(Controller):
         try:
             outcome = RUNNERS[chosen.key](run)
         except ImportRejectedError as rejected:
-            session.rollback()
+            checking.rollback()
             return _upload_page(request, scope, chosen, form, rejected=rejected, status_code=400)
         except DomainError as refused:
-            session.rollback()
+            checking.rollback()
             form.errors.add("files", refused.message[:1].upper() + refused.message[1:])
             return _upload_page(request, scope, chosen, form, status_code=400)
+        checking.rollback()
         session.rollback()
-        upload_id = uploads.keep(session, caller.token_id, code, chosen.key, files, options)
-        session.commit()
+        upload_id = uploads.keep(writer, caller.token_id, code, chosen.key, files, options)
+        writer.commit()
         return render(
             request,
             scope,
@@ -144,11 +147,12 @@ class ImportPages(Controller):
             again=scope.link(f"/dashboard/uploads/{chosen.key}"),
         )
 
-    @post("/{upload_id:int}", opt=UPLOAD, dependencies=WRITING, sync_to_thread=True)
+    @post("/{upload_id:int}", opt=UPLOAD, dependencies=WRITER, sync_to_thread=True)
     def confirm(
         self,
         request: Request[Any, Any, Any],
         session: Session,
+        writer: Session,
         caller: Caller,
         settings: Settings,
         today: date,
@@ -163,9 +167,15 @@ class ImportPages(Controller):
         form = checked_form(request, data)
         code = scope.authority_code
         assert code is not None and caller.token_id is not None
-        pending = uploads.take(session, upload_id, caller.token_id, code, chosen.key)
+        if chosen.checks_apart:
+            # Read and check without the write lock; the upload is taken in the writer's
+            # short transaction, with the changes (a second confirmation finds it gone).
+            pending = uploads.peek(session, upload_id, caller.token_id, code, chosen.key)
+        else:
+            pending = uploads.take(writer, upload_id, caller.token_id, code, chosen.key)
         run = Run(
-            session=session,
+            session=session if chosen.checks_apart else writer,
+            writer=writer if chosen.checks_apart else None,
             caller=caller,
             code=code,
             files=pending.files,
@@ -176,11 +186,14 @@ class ImportPages(Controller):
         )
         try:
             outcome = RUNNERS[chosen.key](run)
+            if chosen.checks_apart:
+                uploads.take(writer, upload_id, caller.token_id, code, chosen.key)
         except ImportRejectedError as rejected:
             # The stored records changed since the preview: say what is wrong now.
+            writer.rollback()
             session.rollback()
             return _upload_page(request, scope, chosen, form, rejected=rejected, status_code=409)
-        session.commit()
+        writer.commit()
         counts = {name.lower(): str(n) for name, n in outcome.counts if " " not in name}
         return done(scope, chosen.back, chosen.banner, **counts)
 

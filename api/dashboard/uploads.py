@@ -94,6 +94,37 @@ def take(
 ) -> Upload:
     """The upload, removed from the store (NotFoundError when it is not this sign-in's,
     another kind or authority, already confirmed, or older than an hour)."""
+    row = _pending(session, upload_id, token_id, authority_code, kind, now=now)
+    files = msgspec.msgpack.decode(row.content, type=list[UploadedFile])
+    upload = Upload(id=upload_id, kind=row.kind, options=dict(row.options), files=files)
+    session.delete(row)
+    return upload
+
+
+def peek(
+    session: Session,
+    upload_id: int,
+    token_id: int,
+    authority_code: str,
+    kind: str,
+    *,
+    now: datetime | None = None,
+) -> Upload:
+    """The upload, left in the store (`take` removes it); NotFoundError as `take` says."""
+    row = _pending(session, upload_id, token_id, authority_code, kind, now=now)
+    files = msgspec.msgpack.decode(row.content, type=list[UploadedFile])
+    return Upload(id=upload_id, kind=row.kind, options=dict(row.options), files=files)
+
+
+def _pending(
+    session: Session,
+    upload_id: int,
+    token_id: int,
+    authority_code: str,
+    kind: str,
+    *,
+    now: datetime | None = None,
+) -> PendingUpload:
     now = now or utcnow()
     row = session.scalars(
         select(PendingUpload).where(
@@ -108,7 +139,4 @@ def take(
             "that upload has expired or was already imported: upload the file again",
             field="upload",
         )
-    files = msgspec.msgpack.decode(row.content, type=list[UploadedFile])
-    upload = Upload(id=upload_id, kind=row.kind, options=dict(row.options), files=files)
-    session.delete(row)
-    return upload
+    return row

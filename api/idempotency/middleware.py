@@ -127,6 +127,8 @@ class _Keyed:
         self.session: _KeyedSession | None = None
         self.claimed = False
         self.record_id: int | None = None
+        # Answered from the store (or refused) when the key was claimed: nothing to commit.
+        self.answered = False
 
     def on_begin(self, _session: Session, _tx: SessionTransaction, connection: Connection) -> None:
         """Claim the key when the session's first transaction begins (on the handler's thread,
@@ -137,8 +139,10 @@ class _Keyed:
         try:
             found = idempotency.claim(connection, self.token_id, self.key, self.fingerprint)
         except DomainError as exc:
+            self.answered = True
             raise IdempotencyAnswer(domain_error(self.request, exc)) from None
         if found.stored is not None:
+            self.answered = True
             raise IdempotencyAnswer(replay(found.stored))
         self.record_id = found.record_id
         _purge_now_and_then(connection)
@@ -149,7 +153,7 @@ class _Keyed:
         if session is None:
             return
         try:
-            if status is None or not 200 <= status < 300:
+            if self.answered or status is None or not 200 <= status < 300:
                 session.rollback()
                 return
             if self.record_id is not None and session.in_transaction():

@@ -214,14 +214,41 @@ def replay_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {keep[name.lower()]: value for name, value in headers.items() if name.lower() in keep}
 
 
+ERASED_STATUS = 410
+PROBLEM_MEDIA = "application/problem+json"
+
+
+def tombstone(enquiry_id: int, headers: Mapping[str, str]) -> StoredResponse:
+    """What a retry of a request whose response showed an erased enquiry gets instead: 410
+    Gone with a problem detail naming the record, and no personal data."""
+    body = {
+        "status": ERASED_STATUS,
+        "title": "erased",
+        "detail": (
+            f"the personal data of enquiry {enquiry_id}, which the request with this "
+            f"{HEADER} created or changed, was erased; the request is not run again"
+        ),
+        "id": enquiry_id,
+    }
+    kept = {k: v for k, v in headers.items() if k.lower() == "location"}
+    return StoredResponse(
+        status_code=ERASED_STATUS,
+        body=msgspec.json.encode(body),
+        content_type=PROBLEM_MEDIA,
+        headers=kept,
+    )
+
+
 def forget_enquiry(session: Session, authority_code: str, enquiry_id: int) -> None:
-    """Drop the stored responses that show an erased enquiry: they would hold its personal
-    data for a day otherwise. A retry then runs afresh."""
+    """Replace the stored responses that show an erased enquiry by a tombstone (`tombstone`):
+    they would hold its personal data for a day otherwise, and dropping them would let a
+    retry with the same key create the person again. Called in the erasing transaction."""
     stored = session.scalars(
         select(IdempotencyRecord).where(
             col(IdempotencyRecord.path).startswith(
                 f"/api/v1/authorities/{authority_code}/enquiries"
-            )
+            ),
+            col(IdempotencyRecord.status_code) != ERASED_STATUS,
         )
     )
     for record in stored:
@@ -230,4 +257,8 @@ def forget_enquiry(session: Session, authority_code: str, enquiry_id: int) -> No
         except msgspec.DecodeError:
             continue
         if isinstance(body, dict) and body.get("id") == enquiry_id:
-            session.delete(record)
+            gone = tombstone(enquiry_id, json.loads(record.headers or "{}"))
+            record.status_code = gone.status_code
+            record.body = gone.body
+            record.content_type = gone.content_type
+            record.headers = json.dumps(gone.headers)

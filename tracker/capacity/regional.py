@@ -42,6 +42,7 @@ from tracker.core.authorities import Authority
 from tracker.core.errors import NotFoundError
 from tracker.core.ratios import ratio
 from tracker.core.regions import region_code, region_named
+from tracker.core.table_export import safe_text
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.households.tables import Household, Placement
 
@@ -440,8 +441,9 @@ def _csv_row(
     is_all = place.care_type == ALL
     return {
         "authority_code": code,
-        "authority_name": name,
-        "region": region,
+        # An authority's name is an administrator's text: the exports' formula guard.
+        "authority_name": safe_text(name),
+        "region": safe_text(region),
         "as_at": _cell(as_at),
         "care_type": place.care_type,
         "households": _cell(place.households),

@@ -27,6 +27,7 @@ from tracker.core.authorities import ONS_CODE, Authority, NewAuthority, add_auth
 from tracker.core.clock import utcnow
 from tracker.core.errors import ImportRejectedError, RowError
 from tracker.core.spreadsheets import SheetRow, parse_date, read_sheet
+from tracker.core.table_export import read_text
 from tracker.households.rules import EARLIEST
 from tracker.reference import load_reference
 
@@ -108,7 +109,10 @@ def _check_header(header: list[str], rows: list[SheetRow]) -> None:
 def _parse_row(
     number: int, raw: dict[str, str], known: set[str], today: date
 ) -> tuple[_ReturnRow | None, list[RowError]]:
-    cells = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    # The regional CSV guards names against formulas (table_export): read them as stored.
+    cells = {
+        (k or "").strip(): read_text((v or "").strip()) for k, v in raw.items() if k is not None
+    }
     errors = []
     if None in raw:
         errors.append(RowError(number, None, "the row has more cells than the header"))

@@ -170,8 +170,10 @@ def import_ssda903(
     """Check and store SSDA903 files for an authority; all or nothing.
 
     Raises ImportRejectedError listing file, row and column of every error (first 200).
+    The files are read and checked before the session is first used, so a write session's
+    transaction (SQLite's write lock) covers only matching and storing; a dry run writes
+    nothing, and a read session serves it.
     """
-    get_authority(session, authority_code)
     if not files:
         raise ImportRejectedError([RowError(1, None, "no files given")])
     tables: list[Table] = []
@@ -191,6 +193,7 @@ def import_ssda903(
     if checker.errors:
         raise ImportRejectedError(checker.errors)
 
+    get_authority(session, authority_code)
     years = {year for year, _, _ in incoming}
     children = {child for _, child, _ in incoming}
     nearby = years | {y - 1 for y in years} | {y + 1 for y in years}

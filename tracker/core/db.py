@@ -35,7 +35,8 @@ def normalise_url(url: str) -> str:
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
-    """WAL, foreign keys and a busy timeout on every connection; explicit BEGINs.
+    """WAL, foreign keys, secure_delete and a busy timeout on every connection; explicit
+    BEGINs.
 
     pysqlite's own transaction handling is turned off so that a writing session can
     start with ``BEGIN IMMEDIATE``: it takes the write lock up front (waiting up to the
@@ -50,12 +51,73 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content (an erased enquirer's name) is zeroed in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+CHECKPOINT_BUSY_MS = 2000
+_CHECKPOINT_PENDING = "fostering.checkpoint_pending"
+_CHECKPOINT_LISTENING = "fostering.checkpoint_listening"
+
+
+def checkpoint_wal(engine: Engine) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and truncate it, so that
+    what an erasure overwrote leaves the WAL too (secure_delete has zeroed it in the file).
+
+    Waits at most `CHECKPOINT_BUSY_MS` for readers of older snapshots (a long export): True
+    when the WAL was emptied, False when a reader kept it (the next erasure, the retention
+    job or SQLite's own checkpoints copy it later). Does nothing on PostgreSQL (see README).
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            (busy_ms,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+            cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+            busy, _log, _copied = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            cursor.close()
+    if busy:
+        logging.getLogger("fostering.db").warning(
+            "the WAL checkpoint after an erasure waited for a reader: it runs again later"
+        )
+    return not busy
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """Checkpoint SQLite's WAL once the session's transaction commits (after an erasure);
+    nothing when it rolls back, nor on PostgreSQL."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite":
+        return
+    session.info[_CHECKPOINT_PENDING] = True
+    if session.info.get(_CHECKPOINT_LISTENING):
+        return
+    session.info[_CHECKPOINT_LISTENING] = True
+
+    def _after_commit(done: Session) -> None:
+        if done.info.pop(_CHECKPOINT_PENDING, False):
+            try:
+                checkpoint_wal(engine)
+            except Exception:  # the erasure is committed; the next checkpoint catches up
+                logging.getLogger("fostering.db").exception("WAL checkpoint failed")
+
+    def _after_rollback(done: Session) -> None:
+        done.info.pop(_CHECKPOINT_PENDING, None)
+
+    event.listen(session, "after_commit", _after_commit)
+    event.listen(session, "after_rollback", _after_rollback)
 
 
 class Database:

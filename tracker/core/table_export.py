@@ -7,6 +7,13 @@ Spreadsheet programs run a cell that starts with "=", "+", "-" or "@" (and some 
 with a tab or carriage return) as a formula. Text from users (a scenario's name, a
 campaign) could carry one, so in CSV every such text cell is prefixed with a single quote,
 as OWASP advises; in the workbook text is always written as a string cell, never a formula.
+Every export (dashboard tables, enquiries, households, the Ofsted return, the regional CSV)
+goes through this one rule.
+
+A file exported for re-import must give back what was stored: `read_text` undoes the
+prefix, so an import drops one leading quote when a formula character follows it. A value
+that is itself quotes then a formula character ("'=x") gets one more quote on export, so the
+round trip is exact for every value.
 """
 
 from __future__ import annotations
@@ -50,9 +57,20 @@ EXCEL_FORMATS: dict[CellFormat, str] = {
 }
 
 
+def _looks_like_formula(value: str) -> bool:
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def safe_text(value: str) -> str:
-    """Text a spreadsheet will not run as a formula: prefixed with a quote when it would."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """Text a spreadsheet will not run as a formula: prefixed with a quote when it would
+    (or when it is quotes before a formula character, so `read_text` can tell them apart)."""
+    return "'" + value if _looks_like_formula(value) else value
+
+
+def read_text(value: str) -> str:
+    """A cell as an import stores it: `safe_text` undone (one leading quote dropped when
+    quotes and then a formula character follow); every other value as it is."""
+    return value[1:] if value.startswith("'") and _looks_like_formula(value[1:]) else value
 
 
 def _csv_cell(value: Any, kind: CellFormat | None = None) -> Any:
@@ -74,18 +92,20 @@ def csv_bytes(
     rows: Iterable[Sequence[Any]],
     *,
     formats: Sequence[CellFormat | None] | None = None,
+    byte_order_mark: bool = True,
+    line_end: str = "\r\n",
 ) -> bytes:
-    """The table as UTF-8 CSV (with a byte-order mark, so Excel reads accents right); months
-    (`formats`) are written as YYYY-MM."""
+    """The table as UTF-8 CSV (with a byte-order mark unless told not to, so Excel reads
+    accents right); months (`formats`) are written as YYYY-MM."""
     kinds = list(formats or [])
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
+    writer = csv.writer(text, lineterminator=line_end)
     writer.writerow([safe_text(c) for c in columns])
     for row in rows:
         writer.writerow(
             [_csv_cell(v, kinds[i] if i < len(kinds) else None) for i, v in enumerate(row)]
         )
-    return b"\xef\xbb\xbf" + text.getvalue().encode()
+    return (b"\xef\xbb\xbf" if byte_order_mark else b"") + text.getvalue().encode()
 
 
 def _sheet_name(name: str) -> str:

@@ -7,15 +7,12 @@ file differs, so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 import msgspec
-import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -26,6 +23,7 @@ from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
+from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.enquiries.queries import filter_conditions, status_of
 from tracker.enquiries.schemas import EARLIEST_DATE, EnquiryFilter
 from tracker.enquiries.stages import (
@@ -61,6 +59,7 @@ REQUIRED = ("external_ref", "received_on", "channel")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
 EXPORT_ONLY = ("id", "stage", "status")
 MAX_ERRORS = 200
+ENQUIRY = Enquiry.__table__  # type: ignore[attr-defined]
 
 
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,7 +128,8 @@ def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowE
     for column, cell in raw.items():
         if column not in PARSERS and column != "id":
             continue
-        text = (cell or "").strip()
+        # An exported file comes back as stored: the formula guard's quote is dropped.
+        text = read_text((cell or "").strip())
         if not text:
             values[column] = [] if column == "interests" else None
         elif column == "id":
@@ -212,6 +212,26 @@ def _stored_values(row: Enquiry) -> dict[str, Any]:
     return {column: getattr(row, column) for column in COLUMNS}
 
 
+class _Changes(msgspec.Struct, kw_only=True):
+    """What an import will write: new enquiries' fields; (id, version read, changed fields)
+    of stored ones; how many rows change nothing, and erased fields the file left out."""
+
+    created: list[dict[str, Any]]
+    updated: list[tuple[int, int, dict[str, Any], str]]
+    unchanged: int
+    ignored: int
+
+    def report(self, rows: int, dry_run: bool) -> ImportReport:
+        return ImportReport(
+            rows=rows,
+            created=len(self.created),
+            updated=len(self.updated),
+            unchanged=self.unchanged,
+            dry_run=dry_run,
+            erased_fields_ignored=self.ignored,
+        )
+
+
 def import_enquiries(
     session: Session,
     caller: Caller,
@@ -221,6 +241,7 @@ def import_enquiries(
     *,
     file_format: FileFormat | None = None,
     dry_run: bool = False,
+    writer: Session | None = None,
 ) -> ImportReport:
     """Check every row, then create, update or leave each enquiry; all or nothing.
 
@@ -228,8 +249,12 @@ def import_enquiries(
     in an export of enquiries logged without one). A column the file leaves out is left as
     stored. Raises ImportRejectedError (nothing written) listing rows and fields at fault;
     rows are numbered as a spreadsheet shows them, the header being row 1.
+
+    The file is read and checked with `session` (a read session is enough: nothing is
+    written with it, so on SQLite a dry run never takes the write lock); `writer` (default
+    `session`) then writes every change in one short transaction of bulk statements. When an
+    enquiry the check read has changed by then, the writer checks the rows again itself.
     """
-    get_authority(session, authority_code)
     header, rows = read_sheet(content, file_format)
     if not rows:
         raise ImportRejectedError([RowError(1, None, "the file has no data rows")])
@@ -250,9 +275,35 @@ def import_enquiries(
         if len(errors) >= MAX_ERRORS:
             raise ImportRejectedError(errors[:MAX_ERRORS])
 
+    get_authority(session, authority_code)
+    changes = _plan(session, authority_code, cells, seen, today, errors)
+    if dry_run:
+        session.rollback()
+        return changes.report(len(cells), dry_run=True)
+    writer = writer if writer is not None else session
+    if writer is not session:
+        session.rollback()  # the check's snapshot is no longer needed
+        if not _still_current(writer, authority_code, changes):
+            changes = _plan(writer, authority_code, cells, seen, today, [])
+    _write(writer, caller, authority_code, changes, len(cells))
+    return changes.report(len(cells), dry_run=False)
+
+
+def _plan(
+    session: Session,
+    authority_code: str,
+    cells: list[tuple[int, dict[str, Any], bool]],
+    seen: dict[object, int],
+    today: date,
+    errors: list[RowError],
+) -> _Changes:
+    """Match the readable rows to stored enquiries and check each one's rules;
+    ImportRejectedError listing those problems and `errors` (the cells' own) when there are
+    any. Writes nothing."""
     by_ref = _existing_by_ref(session, authority_code, [k for k in seen if isinstance(k, str)])
     by_id = _existing_by_id(session, authority_code, [k for k in seen if isinstance(k, int)])
     plan: list[tuple[Enquiry | None, dict[str, Any]]] = []
+    errors = list(errors)
     for line, values, readable in cells:
         if not readable:
             continue
@@ -274,59 +325,111 @@ def import_enquiries(
         errors.sort(key=lambda e: e.row)
         raise ImportRejectedError(errors[:MAX_ERRORS])
 
-    created, updated, unchanged, ignored = [], [], 0, 0
+    changes = _Changes(created=[], updated=[], unchanged=0, ignored=0)
     for stored, merged in plan:
         fields = _stored_fields(merged)
         if stored is None:
-            row = Enquiry(authority_code=authority_code, **fields)
-            session.add(row)
-            created.append(row)
+            changes.created.append(fields)
             continue
         if stored.erased_at is not None:
-            ignored += sum(1 for f in ERASED_FIELDS if fields[f] is not None)
+            changes.ignored += sum(1 for f in ERASED_FIELDS if fields[f] is not None)
             fields.update({f: None for f in ERASED_FIELDS})
-        changed = sorted(k for k, v in fields.items() if getattr(stored, k) != v)
+        changed = {k: v for k, v in sorted(fields.items()) if getattr(stored, k) != v}
         if not changed:
-            unchanged += 1
+            changes.unchanged += 1
             continue
-        for name in changed:
-            setattr(stored, name, fields[name])
-        stored.version += 1
-        stored.updated_at = utcnow()
-        updated.append((stored, changed))
+        assert stored.id is not None
+        changes.updated.append((stored.id, stored.version, changed, fields["stage"]))
+    return changes
 
-    report = ImportReport(
-        rows=len(plan),
-        created=len(created),
-        updated=len(updated),
-        unchanged=unchanged,
-        dry_run=dry_run,
-        erased_fields_ignored=ignored,
-    )
-    if dry_run:
-        session.rollback()
-        return report
-    session.flush()
-    for row in created:
-        session.add(
-            EnquiryEvent(
-                enquiry_id=row.id,
-                action="imported",
-                stage=row.stage,
-                on_date=row.received_on,
-                actor=caller.actor,
-            )
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    return (items[start : start + size] for start in range(0, len(items), size))
+
+
+def _still_current(writer: Session, authority_code: str, changes: _Changes) -> bool:
+    """True when, in the writer's transaction, every enquiry to update has the version the
+    check read and no enquiry to create exists yet."""
+    read = {enquiry_id: version for enquiry_id, version, _, _ in changes.updated}
+    for chunk in _chunks(list(read)):
+        query = select(Enquiry.id, Enquiry.version).where(col(Enquiry.id).in_(chunk))
+        if any(read[i] != v for i, v in writer.execute(query)):
+            return False
+    refs = [fields["external_ref"] for fields in changes.created]
+    for chunk in _chunks(refs):
+        query = select(Enquiry.id).where(
+            Enquiry.authority_code == authority_code, col(Enquiry.external_ref).in_(chunk)
         )
-    for row, changed in updated:
-        session.add(
-            EnquiryEvent(
-                enquiry_id=row.id,
-                action="imported",
-                stage=row.stage,
-                note="changed: " + ", ".join(changed),
-                actor=caller.actor,
+        if writer.execute(query.limit(1)).first() is not None:
+            return False
+    return True
+
+
+def _write(
+    session: Session, caller: Caller, authority_code: str, changes: _Changes, rows: int
+) -> None:
+    """Write the changes, their history and the audit entry as bulk statements (a 60,000-row
+    import holds SQLite's write lock for seconds, not minutes)."""
+    now = utcnow()
+    created_ids: list[int] = []
+    if changes.created:
+        new_rows = [
+            {
+                **fields,
+                "authority_code": authority_code,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "erased_at": None,
+            }
+            for fields in changes.created
+        ]
+        # A plain executemany (no RETURNING: several times quicker), then the new ids by
+        # reference (every new row has one: a row without is matched on its id).
+        connection = session.connection()
+        connection.execute(insert(ENQUIRY), new_rows)
+        refs = [fields["external_ref"] for fields in changes.created]
+        new_ids: dict[str, int] = {}
+        for chunk in _chunks(refs):
+            query = select(ENQUIRY.c.external_ref, ENQUIRY.c.id).where(
+                ENQUIRY.c.authority_code == authority_code, ENQUIRY.c.external_ref.in_(chunk)
             )
+            new_ids.update({ref: new_id for ref, new_id in connection.execute(query)})
+        created_ids = [new_ids[ref] for ref in refs]
+    if changes.updated:
+        session.execute(
+            update(Enquiry),
+            [
+                {"id": enquiry_id, **changed, "version": version + 1, "updated_at": now}
+                for enquiry_id, version, changed, _ in changes.updated
+            ],
         )
+    events = [
+        {
+            "enquiry_id": enquiry_id,
+            "action": "imported",
+            "stage": fields["stage"],
+            "on_date": fields["received_on"],
+            "note": None,
+            "actor": caller.actor,
+            "recorded_at": now,
+        }
+        for enquiry_id, fields in zip(created_ids, changes.created, strict=True)
+    ]
+    events += [
+        {
+            "enquiry_id": enquiry_id,
+            "action": "imported",
+            "stage": stage,
+            "on_date": None,
+            "note": "changed: " + ", ".join(sorted(changed)),
+            "actor": caller.actor,
+            "recorded_at": now,
+        }
+        for enquiry_id, _, changed, stage in changes.updated
+    ]
+    if events:
+        session.connection().execute(insert(EnquiryEvent.__table__), events)  # type: ignore[attr-defined]
     audit.record(
         session,
         caller,
@@ -335,14 +438,13 @@ def import_enquiries(
         None,
         authority_code=authority_code,
         detail={
-            "rows": report.rows,
-            "created": [r.id for r in created],
-            "updated": [r.id for r, _ in updated],
-            "unchanged": unchanged,
+            "rows": rows,
+            "created": created_ids,
+            "updated": [update[0] for update in changes.updated],
+            "unchanged": changes.unchanged,
         },
     )
     session.flush()
-    return report
 
 
 def _existing_by_ref(
@@ -403,12 +505,26 @@ def export_enquiries(
     filters: EnquiryFilter,
     today: date,
     file_format: FileFormat,
+    *,
+    writer: Session | None = None,
 ) -> bytes:
-    """The matching enquiries as a CSV or xlsx file; audited (it carries personal data)."""
+    """The matching enquiries as a CSV or xlsx file; audited (it carries personal data).
+
+    Read with `session` (a read session: on SQLite a long export takes no write lock); the
+    audit entry is written with `writer` (default `session`), which the caller commits."""
     rows = export_rows(session, authority_code, filters, today)
+    session.rollback()  # the snapshot is no longer needed
     header = [*EXPORT_ONLY[:1], *COLUMNS, *EXPORT_ONLY[1:]]
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in header] for row in rows]
+    if file_format is FileFormat.XLSX:
+        content = xlsx_bytes(header, table, sheet_name="enquiries")
+    else:
+        content = csv_bytes(header, table, byte_order_mark=False, line_end="\n")
+    # The audit entry last: its write (and SQLite's lock) lasts only until the caller commits.
+    writer = writer if writer is not None else session
     audit.record(
-        session,
+        writer,
         caller,
         "export",
         "enquiry",
@@ -421,15 +537,5 @@ def export_enquiries(
             "filters": msgspec.to_builtins(filters) | {"search": filters.search is not None},
         },
     )
-    session.flush()
-    if file_format is FileFormat.XLSX:
-        buffer = io.BytesIO()
-        pd.DataFrame(rows, columns=header).to_excel(
-            buffer, index=False, sheet_name="enquiries", engine="xlsxwriter"
-        )
-        return buffer.getvalue()
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue().encode()
+    writer.flush()
+    return content

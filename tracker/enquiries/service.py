@@ -15,6 +15,7 @@ from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
+from tracker.core.db import checkpoint_after_commit
 from tracker.core.errors import (
     ConflictError,
     InvalidValueError,
@@ -358,4 +359,6 @@ def erase_personal_data(
     )
     _changed(session, row, caller, "erased", audited="erase")
     session.flush()
+    # What the erasure overwrote must leave SQLite's write-ahead log too.
+    checkpoint_after_commit(session)
     return to_record(row, today)

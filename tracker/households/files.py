@@ -9,14 +9,11 @@ from `status_from`, so the history stays dated and every rule of the register st
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import msgspec
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -26,6 +23,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
 from tracker.core.spreadsheets import FileFormat
+from tracker.core.table_export import csv_bytes, xlsx_bytes
 from tracker.households.care_types import (
     HouseholdStatus,
 )
@@ -90,17 +88,18 @@ def _stored(
     return found
 
 
-def check_file(
-    session: Session,
-    authority_code: str,
-    content: bytes,
-    today: date,
-    file_format: FileFormat | None = None,
-) -> tuple[list[RegisterEntry], dict[str, tuple[Household, HouseholdVersion]]]:
-    """Every row as a register entry, with the stored households they match.
+class ReadRows(msgspec.Struct, frozen=True, kw_only=True):
+    """A register file's rows read and typed, before any stored household is looked at."""
 
-    Raises ImportRejectedError listing every row and column at fault; writes nothing.
-    Row numbers count the header as row 1, as a spreadsheet shows them.
+    readable: list[tuple[int, dict[str, Any]]]
+    seen: dict[str, int]
+    errors: list[RowError]
+
+
+def read_rows(content: bytes, file_format: FileFormat | None = None) -> ReadRows:
+    """Read and type every row (no database: an import does this before any transaction).
+
+    Raises ImportRejectedError once `MAX_ERRORS` problems are found.
     """
     rows = read_register(content, file_format)
     readable: list[tuple[int, dict[str, Any]]] = []
@@ -120,9 +119,21 @@ def check_file(
             readable.append((number, values))
         if len(errors) >= MAX_ERRORS:
             raise ImportRejectedError(errors[:MAX_ERRORS])
-    stored = _stored(session, authority_code, seen)
+    return ReadRows(readable=readable, seen=seen, errors=errors)
+
+
+def check_file(
+    session: Session, authority_code: str, read: ReadRows, today: date
+) -> tuple[list[RegisterEntry], dict[str, tuple[Household, HouseholdVersion]]]:
+    """Every row as a register entry, with the stored households they match.
+
+    Raises ImportRejectedError listing every row and column at fault; writes nothing.
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
+    stored = _stored(session, authority_code, read.seen)
     entries = []
-    for number, values in readable:
+    errors = list(read.errors)
+    for number, values in read.readable:
         household, current = stored.get(values["reference"], (None, None))
         entry = entry_of(number, values, household, current)
         errors += entry_rules(entry, household, current, today)
@@ -240,8 +251,11 @@ def import_households(
     rolls the session back and raises ImportRejectedError naming that row: the caller must not
     commit after an error. A dry run applies everything, reports, then rolls back.
     """
+    # The file is read and typed before the session's transaction (and SQLite's write lock)
+    # begins: only matching, checking and applying happen inside it.
+    read = read_rows(content, file_format)
     get_authority(session, authority_code)
-    entries, stored = check_file(session, authority_code, content, today, file_format)
+    entries, stored = check_file(session, authority_code, read, today)
     created: list[int] = []
     updated: list[int] = []
     unchanged = 0
@@ -330,14 +344,28 @@ def export_households(
     as_at: date,
     today: date,
     file_format: FileFormat,
+    *,
+    writer: Session | None = None,
 ) -> bytes:
     """The register as at a date as a CSV or xlsx file; audited (carers' ethnicity is
-    personal data, so the entry names only the date, format and row count)."""
+    personal data, so the entry names only the date, format and row count).
+
+    Read with `session` (a read session: on SQLite it takes no write lock); the audit entry
+    is written with `writer` (default `session`), which the caller commits."""
     if as_at > today:
         raise InvalidValueError(f"as_at {as_at.isoformat()} is in the future", field="as_at")
     rows = export_rows(session, authority_code, as_at)
+    session.rollback()  # the snapshot is no longer needed
+    # Names and notes are users' text: one rule for every export (tracker.core.table_export).
+    table = [[row[column] for column in EXPORT_HEADER] for row in rows]
+    if file_format is FileFormat.XLSX:
+        content = xlsx_bytes(EXPORT_HEADER, table, sheet_name="households")
+    else:
+        content = csv_bytes(EXPORT_HEADER, table, byte_order_mark=False, line_end="\n")
+    # The audit entry last: its write (and SQLite's lock) lasts only until the caller commits.
+    writer = writer if writer is not None else session
     audit.record(
-        session,
+        writer,
         caller,
         "export",
         "household",
@@ -345,15 +373,5 @@ def export_households(
         authority_code=authority_code,
         detail={"rows": len(rows), "format": file_format.value, "as_at": as_at.isoformat()},
     )
-    session.flush()
-    if file_format is FileFormat.XLSX:
-        buffer = io.BytesIO()
-        pd.DataFrame(rows, columns=list(EXPORT_HEADER)).to_excel(
-            buffer, index=False, sheet_name="households", engine="xlsxwriter"
-        )
-        return buffer.getvalue()
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=EXPORT_HEADER, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue().encode()
+    writer.flush()
+    return content

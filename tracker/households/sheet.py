@@ -13,6 +13,7 @@ import msgspec
 from tracker.core.cells import check_header, code_of, codes_of, conforming, whole
 from tracker.core.errors import ImportRejectedError, InvalidValueError, RowError
 from tracker.core.spreadsheets import FileFormat, SheetRow, parse_date, read_sheet
+from tracker.core.table_export import read_text
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
     CarerAgeBand,
@@ -185,7 +186,8 @@ def parse_cells(row: int, raw: dict[str | None, Any]) -> tuple[dict[str, Any], l
     for column, cell in raw.items():
         if column not in PARSERS:
             continue
-        text = str(cell or "").strip()
+        # An exported file comes back as stored: the formula guard's quote is dropped.
+        text = read_text(str(cell or "").strip())
         if not text:
             if column in REQUIRED:
                 errors.append(RowError(row, column, f"{column} is required"))
