@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE, WRITING
 from api.params import as_at_day, period
 from api.request_limits import EXPENSIVE
+from api.uploads import IMPORT_LIMIT
 from tracker.children import figures
 from tracker.children.figures import (
     CeasedReport,
@@ -44,8 +45,6 @@ from tracker.core.settings import Settings
 
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}
-# Several collection years of a large council's Header, Episodes and OC3 files.
-IMPORT_LIMIT = 100_000_000
 MAX_FILES = 60
 MAX_MONTHS = 300
 

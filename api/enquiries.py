@@ -13,7 +13,7 @@ from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
 from api.request_limits import EXPENSIVE
-from api.uploads import UPLOAD
+from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -35,7 +35,6 @@ from tracker.enquiries.search import EnquirySort
 from tracker.enquiries.stages import Stage, Status
 from tracker.enquiries.vocabulary import Channel
 
-IMPORT_LIMIT = 20_000_000
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 READ = {"access": "enquiries.read"}

@@ -22,6 +22,7 @@ from tracker.core.errors import (
     NotFoundError,
     StageRuleError,
     TooSoonError,
+    UploadTooLargeError,
     VersionMismatchError,
 )
 
@@ -29,6 +30,8 @@ log = logging.getLogger("fostering.api")
 PROBLEM = "application/problem+json"
 # Stage rules about the dates given are input errors; the rest are conflicts with state.
 DATE_RULES = frozenset({"date_in_future", "date_before_previous_stage"})
+# Upload limits on a file's shape are input errors (422); on its size once unpacked, 413.
+SHAPE_RULES = frozenset({"line_too_long", "too_many_columns", "column_name_too_long"})
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -46,6 +49,8 @@ def _domain_status(exc: DomainError) -> int:
         return 412
     if isinstance(exc, InvalidValueError | ImportRejectedError):
         return 422
+    if isinstance(exc, UploadTooLargeError):
+        return 422 if exc.rule in SHAPE_RULES else 413
     if isinstance(exc, StageRuleError):
         return 422 if exc.rule in DATE_RULES else 409
     if isinstance(exc, ConflictError):
@@ -57,15 +62,22 @@ def _domain_status(exc: DomainError) -> int:
 
 def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     """A refusal from the domain."""
-    errors = None
+    errors, counts = None, {}
     if isinstance(exc, ImportRejectedError):
         errors = [
             {"row": e.row, "field": e.field, "message": e.message}
             | ({"file": e.file} if e.file else {})
             for e in exc.errors
         ]
+        counts = {"error_count": exc.total}
+        if exc.left_out:
+            counts["errors_left_out"] = exc.left_out
+    elif isinstance(exc, UploadTooLargeError) and exc.row is not None:
+        errors = [{"row": exc.row, "field": exc.field, "message": exc.message}]
     status = _domain_status(exc)
-    response = problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    response = problem(
+        status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors, **counts
+    )
     if isinstance(exc, TooSoonError):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
@@ -114,12 +126,23 @@ def validation_error(_: Request, exc: ValidationException) -> Response[dict[str,
     return problem(400, "invalid_request", detail or str(exc.detail), errors=errors or None)
 
 
-def http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def _too_large(request: Request) -> Response[dict[str, Any]]:
+    """413 naming the route's limit on the request body (a file upload's size)."""
+    limit = request.route_handler.resolve_request_max_body_size()
+    detail = "the request body is too large"
+    if limit:
+        detail += f": this route takes at most {limit:,} bytes ({limit / 1_000_000:g} MB)"
+    return problem(413, "body_too_large", detail, rule="body_too_large", field="body", limit=limit)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     """Litestar's own HTTP errors (401, 403, 404, 405, 413, ...)."""
     if exc.status_code == 400 and _malformed_body(exc):
         return problem(
             400, "malformed_body", f"the request body is not valid JSON: {exc.detail}", field="body"
         )
+    if exc.status_code == 413 and "route_handler" in request.scope:
+        return _too_large(request)
     field = exc.extra.get("field") if isinstance(exc.extra, dict) else None
     response = problem(exc.status_code, "http_error", str(exc.detail), field=field)
     if exc.headers:

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.downloads import CSV_MEDIA, download, spreadsheet
-from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
+from api.enquiries import XLSX_MEDIA
 from api.request_limits import EXPENSIVE
-from api.uploads import UPLOAD
+from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.households import files as household_files

@@ -24,8 +24,8 @@ from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
 from api.deps import WRITING
-from api.enquiries import IMPORT_LIMIT
 from api.params import RecordId
+from api.uploads import IMPORT_LIMIT
 from tracker.core.access import Caller
 from tracker.core.errors import DomainError, ImportRejectedError
 from tracker.core.settings import Settings
