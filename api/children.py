@@ -20,6 +20,7 @@ from litestar.params import Body
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.disconnect import stop_on_disconnect
 from api.params import as_at_day, period
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT
@@ -208,6 +209,7 @@ class ChildrenController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         before_request=files_only,
         summary="Import SSDA903 Header, Episodes and OC3 files",
     )

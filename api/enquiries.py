@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
@@ -279,6 +280,7 @@ class EnquiryController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         summary="Import the team's spreadsheet (CSV or xlsx body)",
     )
     def import_file(

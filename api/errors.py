@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from tracker.core.cancellation import AbandonedError
 from tracker.core.errors import (
     ConflictError,
     DomainError,
@@ -60,8 +61,10 @@ def _domain_status(exc: DomainError) -> int:
     return 400
 
 
-def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+def domain_error(request: Request, exc: DomainError) -> Response[dict[str, Any]]:
     """A refusal from the domain."""
+    if isinstance(exc, AbandonedError):
+        log.info("%s: stopped reading the upload, the client disconnected", request.url.path)
     errors, counts = None, {}
     if isinstance(exc, ImportRejectedError):
         errors = [

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
+from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.enquiries import XLSX_MEDIA
 from api.request_limits import EXPENSIVE
@@ -35,6 +36,7 @@ class HouseholdFileController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         summary="Import the register (CSV or xlsx body)",
     )
     def import_file(

@@ -5,6 +5,9 @@ lines, xlsx zip bombs, sheets past their limits, bodies past 20 MB. Each is refu
 from __future__ import annotations
 
 import io
+import logging
+import socket
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from litestar.testing import TestClient
 
 from api.cli.base import main as cli
 from tests.conftest import STOKE, bearer
+from tests.live_server import ThreadServer
 from tests.ssda903_files import children_client, upload
 from tracker.core.db import Database
 from tracker.core.errors import MAX_REPORTED_ERRORS, ImportRejectedError, RowError
@@ -226,3 +230,40 @@ def test_the_cli_prints_the_capped_errors_and_their_count(
     assert result.exit_code == 2, result.output
     assert result.output.count("unknown column") == MAX_REPORTED_ERRORS
     assert "150 error(s) (the first 100 listed): nothing imported" in result.output
+
+
+@pytest.fixture
+def server(tokens: dict[str, str], db: Database) -> Any:
+    with ThreadServer(db.url) as running:
+        yield running
+
+
+def _big_workbook(rows: int) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["external_ref", "received_on", "channel", "campaign", "enquirer_name"])
+    for n in range(rows):
+        sheet.append([f"R-{n}", "2024-01-05", "phone", f"Campaign {n % 7}", f"Name {n}"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_reading_an_upload_stops_when_the_client_disconnects(
+    server: Any, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that sends a large workbook and leaves: the server stops reading it."""
+    caplog.set_level(logging.INFO, logger="fostering.api")
+    body = _big_workbook(30_000)
+    head = (
+        f"POST {ENQUIRIES}?dry_run=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {tokens['recruiter_stoke']}\r\n"
+        f"Content-Type: {XLSX}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(head.encode() + body)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "stopped reading the upload" not in caplog.text:
+        time.sleep(0.1)
+    assert "stopped reading the upload, the client disconnected" in caplog.text

@@ -24,6 +24,7 @@ from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
 from api.deps import WRITING
+from api.disconnect import stop_on_disconnect
 from api.params import RecordId
 from api.uploads import IMPORT_LIMIT
 from tracker.core.access import Caller
@@ -80,6 +81,7 @@ class ImportPages(Controller):
         dependencies=WRITING,
         sync_to_thread=True,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
     )
     def preview(
         self,

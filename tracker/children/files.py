@@ -18,9 +18,17 @@ from collections.abc import Iterable, Iterator
 import msgspec
 
 from tracker.children import codes
+from tracker.core.cancellation import check_stop
 from tracker.core.errors import DomainError, RowError, UploadTooLargeError
-from tracker.core.spreadsheets import XLSX_MAGIC, SheetRow, read_workbook
-from tracker.core.upload_limits import check_header, check_width, text_encoding, text_lines
+from tracker.core.spreadsheets import CHECK_EVERY, XLSX_MAGIC, SheetRow, read_workbook
+from tracker.core.upload_limits import (
+    MAX_SSDA903_ROWS,
+    check_header,
+    check_rows,
+    check_width,
+    text_encoding,
+    text_lines,
+)
 
 # The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -99,11 +107,13 @@ def _csv_records(name: str, content: bytes) -> Iterator[Record]:
         raise DomainError(f"{name} cannot be read as CSV at line {reader.line_num}: {exc}") from exc
 
 
-def _workbook_records(content: bytes) -> Iterator[tuple[str | None, Iterator[Record]]]:
+def _workbook_records(
+    content: bytes, max_rows: int
+) -> Iterator[tuple[str | None, Iterator[Record]]]:
     """Each sheet of a workbook as (sheet name, records numbered as the sheet shows them); the
     sheet name is None when the workbook has only one sheet. Each row read is let go as its
     record is made, so a sheet is not held twice."""
-    workbook = read_workbook(content)
+    workbook = read_workbook(content, max_rows)
     several = len(workbook) > 1
     workbook.reverse()
     while workbook:
@@ -120,7 +130,7 @@ def _sheet_records(header: list[str], rows: list[SheetRow]) -> Iterator[Record]:
 
 
 def _table(
-    file: str, sheet: str | None, records: Iterable[Record], digest: str
+    file: str, sheet: str | None, records: Iterable[Record], digest: str, max_rows: int
 ) -> tuple[Table | None, list[RowError]]:
     """A recognised table of one file or sheet, or the errors saying why it is not one."""
     name = file if sheet is None else f"{file} [{sheet}]"
@@ -146,6 +156,9 @@ def _table(
         if len(stripped) < width:
             stripped += [""] * (width - len(stripped))
         rows.append((number, dict(zip(columns, stripped, strict=False))))
+        check_rows(len(rows), max_rows, number)
+        if number % CHECK_EVERY == 0:
+            check_stop()
     errors += _one_authority(name, rows)
     table = Table(
         name=name, file=file, sheet=sheet, kind=kind, columns=columns, rows=rows, sha256=digest
@@ -170,8 +183,11 @@ def _one_authority(name: str, rows: list[tuple[int, dict[str, str]]]) -> list[Ro
     ]
 
 
-def read_tables(source: SourceFile) -> tuple[list[Table], list[RowError]]:
-    """The recognised tables of a file, and the errors of those it could not read.
+def read_tables(
+    source: SourceFile, max_rows: int = MAX_SSDA903_ROWS
+) -> tuple[list[Table], list[RowError]]:
+    """The recognised tables of a file, and the errors of those it could not read (a file
+    of more than `max_rows` data rows is one).
 
     A workbook's sheets that are not SSDA903 tables are skipped when another sheet is one.
     """
@@ -185,12 +201,13 @@ def read_tables(source: SourceFile) -> tuple[list[Table], list[RowError]]:
     tables, errors, unrecognised = [], [], []
     try:
         sheets: list[tuple[str | None, Iterable[Record]]] = (
-            list(_workbook_records(content))
+            list(_workbook_records(content, max_rows))
             if content[:4] == XLSX_MAGIC
             else [(None, _csv_records(name, content))]
         )
         for sheet, records in sheets:
-            table, problems = _table(name, sheet, records, digest)
+            table, problems = _table(name, sheet, records, digest, max_rows)
+            max_rows -= len(table.rows) if table is not None else 0
             if table is not None:
                 tables.append(table)
                 errors += problems

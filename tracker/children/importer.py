@@ -41,6 +41,7 @@ from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import ImportRejectedError, RowError
+from tracker.core.upload_limits import MAX_SSDA903_ROWS
 
 __all__ = ["SourceFile", "Ssda903Report", "import_ssda903"]
 EpisodeKey = tuple[int, str, date]  # (return year, child, DECOM)
@@ -176,8 +177,10 @@ def import_ssda903(
         raise ImportRejectedError([RowError(1, None, "no files given")])
     tables: list[Table] = []
     errors: list[RowError] = []
+    rows_left = MAX_SSDA903_ROWS
     for source in files:
-        found, problems = read_tables(source)
+        found, problems = read_tables(source, rows_left)
+        rows_left -= sum(len(table.rows) for table in found)
         tables += found
         errors += problems
     errors += assign_years(tables)

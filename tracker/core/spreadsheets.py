@@ -18,17 +18,22 @@ from typing import Any
 import msgspec
 import openpyxl
 
+from tracker.core.cancellation import check_stop
 from tracker.core.errors import DomainError, ImportRejectedError, RowError, UploadTooLargeError
 from tracker.core.upload_limits import (
     MAX_COLUMNS,
+    MAX_IMPORT_ROWS,
     MAX_SHEET_ROWS,
     check_header,
+    check_rows,
     check_width,
     check_workbook,
     text_lines,
 )
 
 XLSX_MAGIC = b"PK\x03\x04"
+# Rows read between two looks at whether the client is still there.
+CHECK_EVERY = 1_000
 
 
 class FileFormat(enum.StrEnum):
@@ -77,7 +82,7 @@ def _unreadable(exc: Exception) -> DomainError:
     )
 
 
-def _sheet_rows(sheet: Any) -> tuple[list[str], list[SheetRow]]:
+def _sheet_rows(sheet: Any, max_rows: int) -> tuple[list[str], list[SheetRow]]:
     """A read-only sheet's header and rows, read as a stream (the limits were checked)."""
     if (sheet.max_row or 0) > MAX_SHEET_ROWS or (sheet.max_column or 0) > MAX_COLUMNS:
         raise UploadTooLargeError(
@@ -113,14 +118,20 @@ def _sheet_rows(sheet: Any) -> tuple[list[str], list[SheetRow]]:
         if len(texts) > width:
             row[None] = texts[width:]
         rows.append(SheetRow(line=line, cells=row))
+        check_rows(len(rows), max_rows, line)
+        if line % CHECK_EVERY == 0:
+            check_stop()
     return first, rows
 
 
-def read_workbook(content: bytes) -> list[tuple[str, list[str], list[SheetRow]]]:
+def read_workbook(
+    content: bytes, max_rows: int = MAX_SHEET_ROWS
+) -> list[tuple[str, list[str], list[SheetRow]]]:
     """Every sheet of an xlsx workbook: its name, header and rows (cells as plain text).
 
     The workbook is checked against the limits of `tracker.core.upload_limits` first, then
-    read in openpyxl's streaming (read-only) mode.
+    read in openpyxl's streaming (read-only) mode; a sheet of more than `max_rows` data rows
+    is refused.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -133,7 +144,7 @@ def read_workbook(content: bytes) -> list[tuple[str, list[str], list[SheetRow]]]
     except Exception as exc:
         raise _unreadable(exc) from exc
     try:
-        return [(str(sheet.title), *_sheet_rows(sheet)) for sheet in workbook.worksheets]
+        return [(str(sheet.title), *_sheet_rows(sheet, max_rows)) for sheet in workbook.worksheets]
     except DomainError:
         raise
     except Exception as exc:
@@ -142,7 +153,7 @@ def read_workbook(content: bytes) -> list[tuple[str, list[str], list[SheetRow]]]
         workbook.close()
 
 
-def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
+def _read_csv(content: bytes, max_rows: int) -> tuple[list[str], list[SheetRow]]:
     reader = csv.reader(text_lines(content))
     rows: list[SheetRow] = []
     try:
@@ -157,6 +168,9 @@ def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
             if len(record) > len(header):
                 cells[None] = record[len(header) :]
             rows.append(SheetRow(line=line, cells=cells))
+            check_rows(len(rows), max_rows, line)
+            if line % CHECK_EVERY == 0:
+                check_stop()
     except csv.Error as exc:
         raise ImportRejectedError(
             [RowError(reader.line_num, None, f"unreadable CSV: {exc}")]
@@ -167,9 +181,13 @@ def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
 def read_sheet(
     content: bytes, file_format: FileFormat | None = None
 ) -> tuple[list[str], list[SheetRow]]:
-    """The header and the non-blank data rows of a CSV or xlsx file."""
+    """The header and the non-blank data rows of a CSV or xlsx file (its first sheet), at
+    most MAX_IMPORT_ROWS of them."""
     is_xlsx = file_format is FileFormat.XLSX or (file_format is None and content[:4] == XLSX_MAGIC)
-    header, rows = read_workbook(content)[0][1:] if is_xlsx else _read_csv(content)
+    if is_xlsx:
+        header, rows = read_workbook(content, MAX_IMPORT_ROWS)[0][1:]
+    else:
+        header, rows = _read_csv(content, MAX_IMPORT_ROWS)
     kept = []
     for row in rows:
         values = [v for k, v in row.cells.items() if k is not None]

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from xml.parsers import expat
 
+from tracker.core.cancellation import check_stop
 from tracker.core.errors import DomainError, UploadTooLargeError
 
 # A header or a row: columns, and characters of a column's name.
@@ -25,10 +26,14 @@ MAX_COLUMNS = 250
 MAX_COLUMN_NAME = 100
 # A CSV line (a record's text; the longest real rows are a few hundred characters).
 MAX_LINE_CHARS = 100_000
+# Data rows of an enquiry or household import (one sheet), and of an SSDA903 upload (all its
+# files): far beyond a council's real files, and what keeps the server's memory in bounds.
+MAX_IMPORT_ROWS = 40_000
+MAX_SSDA903_ROWS = 60_000
 # An xlsx workbook: rows of a sheet, cells and shared strings of the workbook, zip entries,
 # bytes once unpacked, and how far one entry of more than a megabyte may be compressed.
-MAX_SHEET_ROWS = 250_000
-MAX_CELLS = 3_000_000
+MAX_SHEET_ROWS = 60_000
+MAX_CELLS = 1_000_000
 MAX_ZIP_ENTRIES = 1_000
 MAX_UNPACKED_BYTES = 200_000_000
 MAX_COMPRESSION_RATIO = 100
@@ -108,6 +113,17 @@ def check_width(cells: int, row: int) -> None:
         )
 
 
+def check_rows(rows: int, limit: int, row: int) -> None:
+    """Refuse a file once it has more than `limit` data rows (`row` is where it passed)."""
+    if rows > limit:
+        raise UploadTooLargeError(
+            f"the file passes the limit on rows read ({limit:,} here, at row {row}): split it",
+            rule="too_many_rows",
+            field="file",
+            row=row,
+        )
+
+
 def _too_large(message: str, rule: str) -> UploadTooLargeError:
     return UploadTooLargeError(f"the xlsx workbook {message}", rule=rule, field="file")
 
@@ -168,6 +184,7 @@ class WorkbookScan:
                 raise self._refuse(f"brings the cells past {MAX_CELLS:,}", "too_many_cells")
         elif tag == "row":
             self.rows += 1
+            check_stop()
             self.row_cells = 0
             number = attributes.get("r", "")
             if self.rows > MAX_SHEET_ROWS or (number.isdecimal() and int(number) > MAX_SHEET_ROWS):
