@@ -117,14 +117,22 @@ def _sheet_xml(rows: int, columns: int, with_dimension: bool) -> bytes:
     parts.append(f'<row r="1">{header}</row>')
     rng = random.Random(7)
     for r in range(2, rows + 1):
-        cells = [f'<c r="A{r}" t="inlineStr"><is><t>REF-{r:07d}</t></is></c>']
-        cells.append(f'<c r="B{r}" t="inlineStr"><is><t>2024-01-05</t></is></c>')
-        cells.append(f'<c r="C{r}" t="inlineStr"><is><t>phone</t></is></c>')
-        cells += [
-            f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>v{rng.randrange(10**6)}</t></is></c>'
-            for c in range(3, columns)
+        values = [
+            f"REF-{r:07d}",
+            "2024-01-05",
+            "phone",
+            f"Summer foster carer campaign {r % 7}",
+            f"Josephine Bloggs-Smythe {r}",
+            f"josephine.{r}@example.org",
+            f"07700 900{r % 1000:03d}",
+            f"ST{r % 9}",
         ]
-        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+        values += [f"v{rng.randrange(10**6)}" for _ in range(len(values), columns)]
+        cells = "".join(
+            f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{values[c]}</t></is></c>'
+            for c in range(columns)
+        )
+        parts.append(f'<row r="{r}">{cells}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts).encode()
 

@@ -167,8 +167,10 @@ def import_ssda903(
     *,
     dry_run: bool = False,
     replace: bool = False,
+    max_rows: int = MAX_SSDA903_ROWS,
 ) -> Ssda903Report:
-    """Check and store SSDA903 files for an authority; all or nothing.
+    """Check and store SSDA903 files for an authority; all or nothing. The files hold at
+    most `max_rows` data rows together (an upload's limit; the demo and benchmarks load more).
 
     Raises ImportRejectedError listing file, row and column of every error (first 200).
     """
@@ -177,7 +179,7 @@ def import_ssda903(
         raise ImportRejectedError([RowError(1, None, "no files given")])
     tables: list[Table] = []
     errors: list[RowError] = []
-    rows_left = MAX_SSDA903_ROWS
+    rows_left = max_rows
     for source in files:
         found, problems = read_tables(source, rows_left)
         rows_left -= sum(len(table.rows) for table in found)
