@@ -39,6 +39,7 @@ from tracker.core.upload_limits import (
     MAX_LINE_CHARS,
     MAX_SHEET_ROWS,
     MAX_SSDA903_ROWS,
+    MAX_TEXT_CHARS,
 )
 
 BIN = Path(sys.executable).parent
@@ -195,6 +196,29 @@ def bomb_within_limits() -> bytes:
     return _workbook(_sheet_xml(MAX_CELLS // columns, columns, False))
 
 
+def text_heavy_xlsx() -> bytes:
+    """As much text as a workbook may hold (MAX_TEXT_CHARS) in cells of 30,000 characters."""
+    rng = random.Random(11)
+    words = [f"w{n}" for n in range(500)]
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>external_ref</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>campaign</t></is></c></row>'
+    ]
+    size, r = 0, 2
+    while size < MAX_TEXT_CHARS - 100_000:
+        text = " ".join(rng.choice(words) for _ in range(7_400))[:30_000]
+        size += len(text) + 20
+        parts.append(
+            f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>R{r}</t></is></c>'
+            f'<c r="B{r}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+        )
+        r += 1
+    parts.append("</sheetData></worksheet>")
+    return _workbook("".join(parts).encode())
+
+
 CASES: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "enquiries_csv_20mb": (f"/api/v1/authorities/{STOKE}/enquiries/import", enquiries_csv, "csv"),
     "enquiries_huge_header": (
@@ -210,6 +234,11 @@ CASES: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "enquiries_xlsx_dense_no_dimension": (
         f"/api/v1/authorities/{STOKE}/enquiries/import",
         bomb_within_limits,
+        "xlsx",
+    ),
+    "enquiries_xlsx_most_text": (
+        f"/api/v1/authorities/{STOKE}/enquiries/import",
+        text_heavy_xlsx,
         "xlsx",
     ),
     "ssda903_csv_max_rows": (f"/api/v1/authorities/{STOKE}/children/ssda903", ssda903_csv, "903"),

@@ -166,6 +166,21 @@ def test_an_xlsx_row_far_beyond_the_rows_read_is_refused(
     assert response.json()["rule"] == "too_many_rows"
 
 
+def test_an_xlsx_cell_of_endless_text_is_refused(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Excel keeps a cell to 32,767 characters; one of 60,000 is refused as the XML is read."""
+    endless = f'<row r="3"><c r="A3" t="inlineStr"><is><t>{"ab" * 30_000}</t></is></c></row>'
+    long_text = _with_sheet_xml(
+        _workbook(ROWS), lambda xml: xml.replace("</sheetData>", endless + "</sheetData>")
+    )
+
+    response = post(client, tokens["recruiter_stoke"], long_text)
+
+    assert response.status_code == 413, response.text
+    assert response.json()["rule"] == "text_too_long"
+
+
 def test_an_xlsx_whose_header_follows_a_blank_row_imports(
     client: TestClient, tokens: dict[str, str]
 ) -> None:

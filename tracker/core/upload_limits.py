@@ -34,6 +34,10 @@ MAX_SSDA903_ROWS = 60_000
 # bytes once unpacked, and how far one entry of more than a megabyte may be compressed.
 MAX_SHEET_ROWS = 60_000
 MAX_CELLS = 1_000_000
+# xlsx text: characters between two tags (Excel's own cell limit is 32,767), and in all (a
+# workbook holds no more text than twice the largest CSV upload).
+MAX_TEXT_RUN = 40_000
+MAX_TEXT_CHARS = 40_000_000
 MAX_ZIP_ENTRIES = 1_000
 MAX_UNPACKED_BYTES = 200_000_000
 MAX_COMPRESSION_RATIO = 100
@@ -161,13 +165,28 @@ class WorkbookScan:
         self.part = ""
         self.rows = 0
         self.row_cells = 0
+        self.run = 0
+        self.text = 0
 
     def _refuse(self, what: str, rule: str, row: int | None = None) -> UploadTooLargeError:
         return UploadTooLargeError(
             f"the xlsx workbook's part {self.part[:60]!r} {what}", rule=rule, field="file", row=row
         )
 
+    def _characters(self, data: str) -> None:
+        self.run += len(data)
+        self.text += len(data)
+        if self.run > MAX_TEXT_RUN:
+            raise self._refuse(
+                f"holds a text of more than {MAX_TEXT_RUN:,} characters", "text_too_long"
+            )
+        if self.text > MAX_TEXT_CHARS:
+            raise self._refuse(
+                f"brings the text past {MAX_TEXT_CHARS:,} characters", "text_too_long"
+            )
+
     def _start(self, name: str, attributes: dict[str, str]) -> None:
+        self.run = 0
         tag = name.rpartition(":")[2]
         if tag == "c":
             self.cells += 1
@@ -201,6 +220,7 @@ class WorkbookScan:
         self.part, self.rows, self.row_cells = part, 0, 0
         parser = expat.ParserCreate()
         parser.StartElementHandler = self._start
+        parser.CharacterDataHandler = self._characters
         try:
             with archive.open(part) as stream:
                 while chunk := stream.read(_SCAN_CHUNK):
