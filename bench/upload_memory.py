@@ -64,8 +64,9 @@ def _fill(
     return "".join(out).encode()
 
 
-def enquiries_csv() -> bytes:
-    """The largest enquiry CSV the route takes: MAX_IMPORT_ROWS full, valid rows."""
+def enquiries_csv(rows: int = MAX_IMPORT_ROWS) -> bytes:
+    """The largest enquiry CSV the route takes: MAX_IMPORT_ROWS full, valid rows (or as
+    many as 20 MB holds, refused past the limit on rows)."""
     campaign = "Summer foster carer campaign - radio and buses and shelters"
     return _fill(
         ENQUIRY_HEADER,
@@ -73,7 +74,7 @@ def enquiries_csv() -> bytes:
             f"REF-{n:07d},2024-01-05,phone,{campaign} {n % 7},Josephine Bloggs-Smythe {n},"
             f"josephine.bloggs.smythe.{n}@example.org,07700 900{n % 1000:03d},ST{n % 9}"
         ),
-        rows=MAX_IMPORT_ROWS,
+        rows=rows,
     )
 
 
@@ -83,8 +84,9 @@ def huge_header_csv() -> bytes:
     return _fill(header, lambda n: f"REF-{n:07d},2024-01-05,phone", rows=MAX_IMPORT_ROWS)
 
 
-def ssda903_csv() -> bytes:
-    """An SSDA903 Episodes file of MAX_SSDA903_ROWS rows (the most an upload may hold)."""
+def ssda903_csv(rows: int = MAX_SSDA903_ROWS) -> bytes:
+    """An SSDA903 Episodes file of MAX_SSDA903_ROWS rows (the most an upload may hold), or
+    of 19 MB (refused past the limit on rows)."""
     header = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"  # noqa: E501
     return _fill(
         header,
@@ -92,7 +94,7 @@ def ssda903_csv() -> bytes:
             f"C{n:07d},{1 + n % 28:02d}/0{4 + n % 6}/2022,S,V2,N1,U4,PR4,,,,ST4 8,ST4 2,XXXXXXX"
         ),
         limit=LIMIT - 1_000_000,
-        rows=MAX_SSDA903_ROWS,
+        rows=rows,
     )
 
 
@@ -220,7 +222,16 @@ def text_heavy_xlsx() -> bytes:
 
 
 CASES: dict[str, tuple[str, Callable[[], bytes], str]] = {
-    "enquiries_csv_20mb": (f"/api/v1/authorities/{STOKE}/enquiries/import", enquiries_csv, "csv"),
+    "enquiries_csv_max_rows": (
+        f"/api/v1/authorities/{STOKE}/enquiries/import",
+        enquiries_csv,
+        "csv",
+    ),
+    "enquiries_csv_20mb": (
+        f"/api/v1/authorities/{STOKE}/enquiries/import",
+        lambda: enquiries_csv(rows=10**9),
+        "csv",
+    ),
     "enquiries_huge_header": (
         f"/api/v1/authorities/{STOKE}/enquiries/import",
         huge_header_csv,
@@ -242,6 +253,11 @@ CASES: dict[str, tuple[str, Callable[[], bytes], str]] = {
         "xlsx",
     ),
     "ssda903_csv_max_rows": (f"/api/v1/authorities/{STOKE}/children/ssda903", ssda903_csv, "903"),
+    "ssda903_csv_19mb": (
+        f"/api/v1/authorities/{STOKE}/children/ssda903",
+        lambda: ssda903_csv(rows=10**9),
+        "903",
+    ),
     "ssda903_one_19mb_line": (
         f"/api/v1/authorities/{STOKE}/children/ssda903",
         ssda903_one_line,
