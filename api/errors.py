@@ -196,6 +196,11 @@ class Problem(msgspec.Struct, kw_only=True):
     rule: str | None = None
     field: str | None = None
     errors: list[ProblemItem] | None = None
+    # An import's errors: how many were found, and how many of them are not listed.
+    error_count: int | None = None
+    errors_left_out: int | None = None
+    # A body too large: the route's limit in bytes.
+    limit: int | None = None
 
 
 def _problem_spec(description: str) -> ResponseSpec:
@@ -222,7 +227,10 @@ PROTECTED = {
 }
 WRITING_ROUTE = {
     412: _problem_spec("If-Match does not match the current version"),
-    413: _problem_spec("Request body too large"),
+    413: _problem_spec(
+        "Request body too large (`limit` in bytes), or an uploaded file past a limit on what"
+        " is read (named in `rule`)"
+    ),
     428: _problem_spec("If-Match required"),
 }
 JSON_BODY = {415: _problem_spec("The body was not sent as JSON (Content-Type: application/json)")}
