@@ -21,6 +21,8 @@ from api.cli.base import main as cli
 from tests.conftest import STOKE, bearer
 from tests.live_server import ThreadServer
 from tests.ssda903_files import children_client, upload
+from tests.test_dashboard_enquiries import _signed_in
+from tests.test_dashboard_manage import _preview
 from tracker.core.db import Database
 from tracker.core.errors import MAX_REPORTED_ERRORS, ImportRejectedError, RowError
 from tracker.core.upload_limits import MAX_COLUMNS, MAX_LINE_CHARS
@@ -282,3 +284,30 @@ def test_reading_an_upload_stops_when_the_client_disconnects(
     while time.monotonic() < deadline and "stopped reading the upload" not in caplog.text:
         time.sleep(0.1)
     assert "stopped reading the upload, the client disconnected" in caplog.text
+
+
+def test_the_dashboard_preview_lists_the_first_hundred_errors_and_counts_the_rest(
+    client: TestClient, tokens: dict[str, str], authorities: Database
+) -> None:
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    header = "external_ref,received_on,channel," + ",".join(f"extra{i}" for i in range(150))
+
+    rejected = _preview(client, csrf, "enquiries", {"team.csv": header + "\n" + GOOD_ROW})
+
+    assert rejected.status_code == 400
+    assert "The file has 150 errors: nothing was imported" in rejected.text
+    assert "The first 100 are listed below; 50 more were left out." in rejected.text
+    assert rejected.text.count("unknown column") == MAX_REPORTED_ERRORS
+
+
+def test_the_dashboard_preview_refuses_a_huge_header_naming_the_limit(
+    client: TestClient, tokens: dict[str, str], authorities: Database
+) -> None:
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    header = "external_ref,received_on,channel," + ",".join(["x"] * 40_000)
+
+    refused = _preview(client, csrf, "enquiries", {"team.csv": header + "\n" + GOOD_ROW})
+
+    assert refused.status_code == 400
+    assert f"at most {MAX_COLUMNS} are read" in refused.text
+    assert len(refused.content) < 100_000
