@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -23,6 +24,8 @@ from tests.live_server import ThreadServer
 from tests.ssda903_files import children_client, upload
 from tests.test_dashboard_enquiries import _signed_in
 from tests.test_dashboard_manage import _preview
+from tracker.children.files import SourceFile, read_tables
+from tracker.core.cancellation import AbandonedError, watching
 from tracker.core.db import Database
 from tracker.core.errors import MAX_REPORTED_ERRORS, ImportRejectedError, RowError
 from tracker.core.upload_limits import MAX_COLUMNS, MAX_LINE_CHARS
@@ -311,3 +314,14 @@ def test_the_dashboard_preview_refuses_a_huge_header_naming_the_limit(
     assert refused.status_code == 400
     assert f"at most {MAX_COLUMNS} are read" in refused.text
     assert len(refused.content) < 100_000
+
+
+def test_an_ssda903_read_stops_when_asked_and_is_not_taken_for_a_bad_file() -> None:
+    """A stopped read is raised as such, not reported as an error in the file."""
+    columns = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST"
+    body = f"{columns},PL_POST,URN\n" + "C1,01/04/2022,S,V2,N1,U4,PR4,,,,ST4 8,ST4 2,X\n" * 3_000
+    stop = threading.Event()
+    stop.set()
+
+    with watching(stop), pytest.raises(AbandonedError):
+        read_tables(SourceFile("episodes_2022-23.csv", body.encode()))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 import msgspec
 
 from tracker.children import codes
-from tracker.core.cancellation import check_stop
+from tracker.core.cancellation import AbandonedError, check_stop
 from tracker.core.errors import DomainError, RowError, UploadTooLargeError
 from tracker.core.spreadsheets import CHECK_EVERY, XLSX_MAGIC, SheetRow, read_workbook
 from tracker.core.upload_limits import (
@@ -213,6 +213,8 @@ def read_tables(
                 errors += problems
             else:
                 unrecognised += problems
+    except AbandonedError:
+        raise
     except UploadTooLargeError as exc:
         return [], [RowError(exc.row or 1, exc.field, exc.message, file=name)]
     except DomainError as exc:
