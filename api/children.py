@@ -20,8 +20,10 @@ from litestar.params import Body
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITER, WRITING
+from api.disconnect import stop_on_disconnect
 from api.params import as_at_day, period
 from api.request_limits import EXPENSIVE
+from api.uploads import IMPORT_LIMIT
 from tracker.children import figures
 from tracker.children.figures import (
     CeasedReport,
@@ -44,8 +46,6 @@ from tracker.core.settings import Settings
 
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}
-# Several collection years of a large council's Header, Episodes and OC3 files.
-IMPORT_LIMIT = 100_000_000
 MAX_FILES = 60
 MAX_MONTHS = 300
 
@@ -209,6 +209,7 @@ class ChildrenController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         before_request=files_only,
         summary="Import SSDA903 Header, Episodes and OC3 files",
     )

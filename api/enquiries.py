@@ -8,12 +8,13 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITER, WRITING
+from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
 from api.request_limits import EXPENSIVE
-from api.uploads import UPLOAD
+from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
@@ -35,7 +36,6 @@ from tracker.enquiries.search import EnquirySort
 from tracker.enquiries.stages import Stage, Status
 from tracker.enquiries.vocabulary import Channel
 
-IMPORT_LIMIT = 20_000_000
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 READ = {"access": "enquiries.read"}
@@ -280,6 +280,7 @@ class EnquiryController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         summary="Import the team's spreadsheet (CSV or xlsx body)",
     )
     def import_file(

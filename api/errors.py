@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from tracker.core.cancellation import AbandonedError
 from tracker.core.errors import (
     ConflictError,
     DomainError,
@@ -22,6 +23,7 @@ from tracker.core.errors import (
     NotFoundError,
     StageRuleError,
     TooSoonError,
+    UploadTooLargeError,
     VersionMismatchError,
 )
 
@@ -29,6 +31,8 @@ log = logging.getLogger("fostering.api")
 PROBLEM = "application/problem+json"
 # Stage rules about the dates given are input errors; the rest are conflicts with state.
 DATE_RULES = frozenset({"date_in_future", "date_before_previous_stage"})
+# Upload limits on a file's shape are input errors (422); on its size once unpacked, 413.
+SHAPE_RULES = frozenset({"line_too_long", "too_many_columns", "column_name_too_long"})
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -46,6 +50,8 @@ def _domain_status(exc: DomainError) -> int:
         return 412
     if isinstance(exc, InvalidValueError | ImportRejectedError):
         return 422
+    if isinstance(exc, UploadTooLargeError):
+        return 422 if exc.rule in SHAPE_RULES else 413
     if isinstance(exc, StageRuleError):
         return 422 if exc.rule in DATE_RULES else 409
     if isinstance(exc, ConflictError):
@@ -55,17 +61,26 @@ def _domain_status(exc: DomainError) -> int:
     return 400
 
 
-def domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+def domain_error(request: Request, exc: DomainError) -> Response[dict[str, Any]]:
     """A refusal from the domain."""
-    errors = None
+    if isinstance(exc, AbandonedError):
+        log.info("%s: stopped reading the upload, the client disconnected", request.url.path)
+    errors, counts = None, {}
     if isinstance(exc, ImportRejectedError):
         errors = [
             {"row": e.row, "field": e.field, "message": e.message}
             | ({"file": e.file} if e.file else {})
             for e in exc.errors
         ]
+        counts = {"error_count": exc.total}
+        if exc.left_out:
+            counts["errors_left_out"] = exc.left_out
+    elif isinstance(exc, UploadTooLargeError) and exc.row is not None:
+        errors = [{"row": exc.row, "field": exc.field, "message": exc.message}]
     status = _domain_status(exc)
-    response = problem(status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors)
+    response = problem(
+        status, exc.rule, exc.message, rule=exc.rule, field=exc.field, errors=errors, **counts
+    )
     if isinstance(exc, TooSoonError):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
@@ -114,12 +129,23 @@ def validation_error(_: Request, exc: ValidationException) -> Response[dict[str,
     return problem(400, "invalid_request", detail or str(exc.detail), errors=errors or None)
 
 
-def http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def _too_large(request: Request) -> Response[dict[str, Any]]:
+    """413 naming the route's limit on the request body (a file upload's size)."""
+    limit = request.route_handler.resolve_request_max_body_size()
+    detail = "the request body is too large"
+    if limit:
+        detail += f": this route takes at most {limit:,} bytes ({limit / 1_000_000:g} MB)"
+    return problem(413, "body_too_large", detail, rule="body_too_large", field="body", limit=limit)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     """Litestar's own HTTP errors (401, 403, 404, 405, 413, ...)."""
     if exc.status_code == 400 and _malformed_body(exc):
         return problem(
             400, "malformed_body", f"the request body is not valid JSON: {exc.detail}", field="body"
         )
+    if exc.status_code == 413 and "route_handler" in request.scope:
+        return _too_large(request)
     field = exc.extra.get("field") if isinstance(exc.extra, dict) else None
     response = problem(exc.status_code, "http_error", str(exc.detail), field=field)
     if exc.headers:
@@ -170,6 +196,11 @@ class Problem(msgspec.Struct, kw_only=True):
     rule: str | None = None
     field: str | None = None
     errors: list[ProblemItem] | None = None
+    # An import's errors: how many were found, and how many of them are not listed.
+    error_count: int | None = None
+    errors_left_out: int | None = None
+    # A body too large: the route's limit in bytes.
+    limit: int | None = None
 
 
 def _problem_spec(description: str) -> ResponseSpec:
@@ -196,7 +227,10 @@ PROTECTED = {
 }
 WRITING_ROUTE = {
     412: _problem_spec("If-Match does not match the current version"),
-    413: _problem_spec("Request body too large"),
+    413: _problem_spec(
+        "Request body too large (`limit` in bytes), or an uploaded file past a limit on what"
+        " is read (named in `rule`)"
+    ),
     428: _problem_spec("If-Match required"),
 }
 JSON_BODY = {415: _problem_spec("The body was not sent as JSON (Content-Type: application/json)")}

@@ -8,10 +8,11 @@ from litestar import Controller, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITER, WRITING
+from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
-from api.enquiries import IMPORT_LIMIT, XLSX_MEDIA
+from api.enquiries import XLSX_MEDIA
 from api.request_limits import EXPENSIVE
-from api.uploads import UPLOAD
+from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
 from tracker.core.spreadsheets import FileFormat
 from tracker.households import files as household_files
@@ -35,6 +36,7 @@ class HouseholdFileController(Controller):
         sync_to_thread=True,
         status_code=200,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
         summary="Import the register (CSV or xlsx body)",
     )
     def import_file(

@@ -12,6 +12,10 @@ from litestar.di import Provide
 from litestar.exceptions import ClientException
 
 MULTIPART = "multipart/form-data"
+# The largest file upload (the request body): an import's spreadsheet, or all the SSDA903
+# files of one upload. Litestar refuses a larger announced body before reading it, and stops
+# reading one that grows past it (413).
+IMPORT_LIMIT = 20_000_000
 
 
 async def uploaded_file(request: Request[Any, Any, Any]) -> bytes:

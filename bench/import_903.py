@@ -107,7 +107,14 @@ def timed_import(
     started = time.perf_counter()
     with database.writing() as session:
         report = import_ssda903(
-            session, CALLER, AUTHORITY.code, files, KEY, dry_run=dry_run, replace=replace
+            session,
+            CALLER,
+            AUTHORITY.code,
+            files,
+            KEY,
+            dry_run=dry_run,
+            replace=replace,
+            max_rows=sys.maxsize,
         )
     return time.perf_counter() - started, report
 

@@ -2,7 +2,7 @@
 """How long another authority's enquiry create waits while a long import, dry run or export
 runs, on SQLite (issue 13: they held the write lock for their whole run).
 
-    .venv/bin/python bench/import_lock.py [--rows 60000] [--dry-run-rows 20000]
+    .venv/bin/python bench/import_lock.py [--rows 40000] [--dry-run-rows 20000]
 
 A real server (`fostering serve`, uvicorn, one process, on a free loopback port) over a
 temporary SQLite file with two authorities. Coventry's recruiter creates enquiries one after
@@ -226,7 +226,7 @@ def phase(base: str, manager: str, other: str, name: str, request: dict | None) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=60_000)
+    parser.add_argument("--rows", type=int, default=40_000)  # an import's row limit
     parser.add_argument("--dry-run-rows", type=int, default=20_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="import-lock-") as tmp:

@@ -54,7 +54,8 @@ def import_ssda903(
         for error in exc.errors:
             where = f"{error.file or ''} row {error.row}"
             console.print(f"{where} {error.field or ''}: {error.message}", markup=False)
-        fail(f"{len(exc.errors)} error(s): nothing imported")
+        listed = f" (the first {len(exc.errors)} listed)" if exc.left_out else ""
+        fail(f"{exc.total} error(s){listed}: nothing imported")
     except DomainError as exc:
         fail(exc.message)
     for summary in report.files:

@@ -39,7 +39,8 @@ def _import_spreadsheet(
     except ImportRejectedError as exc:
         for error in exc.errors:
             console.print(f"row {error.row} {error.field or ''}: {error.message}", markup=False)
-        fail(f"{len(exc.errors)} error(s): nothing imported")
+        listed = f" (the first {len(exc.errors)} listed)" if exc.left_out else ""
+        fail(f"{exc.total} error(s){listed}: nothing imported")
     except DomainError as exc:
         fail(exc.message)
     console.print(

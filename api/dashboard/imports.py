@@ -24,8 +24,9 @@ from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
 from api.deps import WRITER
-from api.enquiries import IMPORT_LIMIT
+from api.disconnect import stop_on_disconnect
 from api.params import RecordId
+from api.uploads import IMPORT_LIMIT
 from tracker.core.access import Caller
 from tracker.core.errors import DomainError, ImportRejectedError
 from tracker.core.settings import Settings
@@ -80,6 +81,7 @@ class ImportPages(Controller):
         dependencies=WRITER,
         sync_to_thread=True,
         request_max_body_size=IMPORT_LIMIT,
+        middleware=[stop_on_disconnect],
     )
     def preview(
         self,

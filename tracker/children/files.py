@@ -13,21 +13,28 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
 from tracker.children import codes
-from tracker.core.errors import DomainError, RowError
-from tracker.core.spreadsheets import XLSX_MAGIC, read_workbook
+from tracker.core.cancellation import AbandonedError, check_stop
+from tracker.core.errors import DomainError, RowError, UploadTooLargeError
+from tracker.core.spreadsheets import CHECK_EVERY, XLSX_MAGIC, SheetRow, read_workbook
+from tracker.core.upload_limits import (
+    MAX_SSDA903_ROWS,
+    check_header,
+    check_rows,
+    check_width,
+    text_encoding,
+    text_lines,
+)
 
 # The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 YEAR_COLUMN = "YEAR"
 LA_COLUMN = "LA"
-Records = list[tuple[int, list[str]]]
+Record = tuple[int, list[str]]
 
 
 class SourceFile(msgspec.Struct, frozen=True):
@@ -68,54 +75,69 @@ def kind_of(columns: Iterable[str]) -> str | None:
     return None
 
 
-def _decode(content: bytes) -> str:
-    if content[:2] in UTF16_BOMS:
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+def _nul_error(name: str, line: int) -> DomainError:
+    return DomainError(
+        f"{name} cannot be read as CSV at line {line}: it holds a NUL character (is it a CSV file?)"
+    )
 
 
-def _csv_records(name: str, content: bytes) -> Records:
-    """Each record of a CSV file with its line number (the header is line 1)."""
-    text = _decode(content)
-    nul = text.find("\x00")
+def _csv_records(name: str, content: bytes) -> Iterator[Record]:
+    """Each record of a CSV file with its line number (the header is line 1), read a line at
+    a time: a file's decoded text is never held whole."""
+    encoding = text_encoding(content)
+    nul = -1 if encoding == "utf-16" else content.find(b"\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + text.count("\r", 0, nul) - text.count("\r\n", 0, nul)
-        raise DomainError(
-            f"{name} cannot be read as CSV at line {line + 1}: it holds a NUL character "
-            "(is it a CSV file?)"
+        crlf = content.count(b"\r\n", 0, nul)
+        raise _nul_error(
+            name, content.count(b"\n", 0, nul) + content.count(b"\r", 0, nul) - crlf + 1
         )
-    # newline="" lets the csv module end lines at CR LF, LF or a CR alone (old Mac Excel).
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
+
+    def lines() -> Iterator[str]:
+        for number, line in enumerate(text_lines(content, encoding), start=1):
+            if "\x00" in line:
+                raise _nul_error(name, number)
+            yield line
+
+    # The csv module ends lines at CR LF, LF or a CR alone (old Mac Excel), as text_lines keeps.
+    reader = csv.reader(lines())
     try:
         for cells in reader:
-            records.append((reader.line_num, cells))
+            yield reader.line_num, cells
     except csv.Error as exc:
         raise DomainError(f"{name} cannot be read as CSV at line {reader.line_num}: {exc}") from exc
-    return records
 
 
-def _workbook_records(content: bytes) -> list[tuple[str | None, Records]]:
+def _workbook_records(
+    content: bytes, max_rows: int
+) -> Iterator[tuple[str | None, Iterator[Record]]]:
     """Each sheet of a workbook as (sheet name, records numbered as the sheet shows them); the
-    sheet name is None when the workbook has only one sheet."""
-    sheets: list[tuple[str | None, Records]] = []
-    workbook = read_workbook(content)
-    for sheet, header, rows in workbook:
-        records: Records = [(1, header)]
-        records += [(row.line, [str(row.cells.get(c, "")) for c in header]) for row in rows]
-        sheets.append((sheet if len(workbook) > 1 else None, records))
-    return sheets
+    sheet name is None when the workbook has only one sheet. Each row read is let go as its
+    record is made, so a sheet is not held twice."""
+    workbook = read_workbook(content, max_rows)
+    several = len(workbook) > 1
+    workbook.reverse()
+    while workbook:
+        sheet, header, rows = workbook.pop()
+        yield (sheet if several else None), _sheet_records(header, rows)
+
+
+def _sheet_records(header: list[str], rows: list[SheetRow]) -> Iterator[Record]:
+    yield 1, header
+    rows.reverse()
+    while rows:
+        row = rows.pop()
+        yield row.line, [str(row.cells.get(c, "")) for c in header]
 
 
 def _table(
-    file: str, sheet: str | None, records: Records, digest: str
+    file: str, sheet: str | None, records: Iterable[Record], digest: str, max_rows: int
 ) -> tuple[Table | None, list[RowError]]:
     """A recognised table of one file or sheet, or the errors saying why it is not one."""
     name = file if sheet is None else f"{file} [{sheet}]"
-    columns = [c.strip().upper() for c in records[0][1]] if records else []
+    records = iter(records)
+    first = next(records, None)
+    columns = [c.strip().upper() for c in first[1]] if first else []
+    check_header(columns)
     kind = kind_of(columns)
     if kind is None:
         return None, [RowError(1, None, "not a Header, Episodes or OC3 file (columns)", file=name)]
@@ -123,7 +145,8 @@ def _table(
     if missing:
         return None, [RowError(1, c, f"required column {c} is missing", file=name) for c in missing]
     errors, rows, width = [], [], len(columns)
-    for number, cells in records[1:]:
+    for number, cells in records:
+        check_width(len(cells), number)
         stripped = [cell.strip() for cell in cells]
         if not any(stripped):
             continue
@@ -133,6 +156,9 @@ def _table(
         if len(stripped) < width:
             stripped += [""] * (width - len(stripped))
         rows.append((number, dict(zip(columns, stripped, strict=False))))
+        check_rows(len(rows), max_rows, number)
+        if number % CHECK_EVERY == 0:
+            check_stop()
     errors += _one_authority(name, rows)
     table = Table(
         name=name, file=file, sheet=sheet, kind=kind, columns=columns, rows=rows, sha256=digest
@@ -157,33 +183,42 @@ def _one_authority(name: str, rows: list[tuple[int, dict[str, str]]]) -> list[Ro
     ]
 
 
-def read_tables(source: SourceFile) -> tuple[list[Table], list[RowError]]:
-    """The recognised tables of a file, and the errors of those it could not read.
+def read_tables(
+    source: SourceFile, max_rows: int = MAX_SSDA903_ROWS
+) -> tuple[list[Table], list[RowError]]:
+    """The recognised tables of a file, and the errors of those it could not read (a file
+    of more than `max_rows` data rows is one).
 
     A workbook's sheets that are not SSDA903 tables are skipped when another sheet is one.
     """
     name, content = source.name, source.content
     digest = hashlib.sha256(content).hexdigest()
-    if not content.strip():
+    if not content or content.isspace():
         return [], [RowError(1, None, "the file is empty", file=name)]
     if content[:4] == XLS_MAGIC:
         message = "an Excel 97-2003 (.xls) workbook cannot be read: save it as xlsx or CSV"
         return [], [RowError(1, None, message, file=name)]
+    tables, errors, unrecognised = [], [], []
     try:
-        if content[:4] == XLSX_MAGIC:
-            sheets = _workbook_records(content)
-        else:
-            sheets = [(None, _csv_records(name, content))]
+        sheets: list[tuple[str | None, Iterable[Record]]] = (
+            list(_workbook_records(content, max_rows))
+            if content[:4] == XLSX_MAGIC
+            else [(None, _csv_records(name, content))]
+        )
+        for sheet, records in sheets:
+            table, problems = _table(name, sheet, records, digest, max_rows)
+            max_rows -= len(table.rows) if table is not None else 0
+            if table is not None:
+                tables.append(table)
+                errors += problems
+            else:
+                unrecognised += problems
+    except AbandonedError:
+        raise
+    except UploadTooLargeError as exc:
+        return [], [RowError(exc.row or 1, exc.field, exc.message, file=name)]
     except DomainError as exc:
         return [], [RowError(1, None, exc.message, file=name)]
-    tables, errors, unrecognised = [], [], []
-    for sheet, records in sheets:
-        table, problems = _table(name, sheet, records, digest)
-        if table is not None:
-            tables.append(table)
-            errors += problems
-        else:
-            unrecognised += problems
     if not tables or len(sheets) == 1:
         errors += unrecognised
     return tables, errors

@@ -41,6 +41,7 @@ from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import ImportRejectedError, RowError
+from tracker.core.upload_limits import MAX_SSDA903_ROWS
 
 __all__ = ["SourceFile", "Ssda903Report", "import_ssda903"]
 EpisodeKey = tuple[int, str, date]  # (return year, child, DECOM)
@@ -166,8 +167,10 @@ def import_ssda903(
     *,
     dry_run: bool = False,
     replace: bool = False,
+    max_rows: int = MAX_SSDA903_ROWS,
 ) -> Ssda903Report:
-    """Check and store SSDA903 files for an authority; all or nothing.
+    """Check and store SSDA903 files for an authority; all or nothing. The files hold at
+    most `max_rows` data rows together (an upload's limit; the demo and benchmarks load more).
 
     Raises ImportRejectedError listing file, row and column of every error (first 200).
     The files are read and checked before the session is first used, so a write session's
@@ -178,8 +181,10 @@ def import_ssda903(
         raise ImportRejectedError([RowError(1, None, "no files given")])
     tables: list[Table] = []
     errors: list[RowError] = []
+    rows_left = max_rows
     for source in files:
-        found, problems = read_tables(source)
+        found, problems = read_tables(source, rows_left)
+        rows_left -= sum(len(table.rows) for table in found)
         tables += found
         errors += problems
     errors += assign_years(tables)

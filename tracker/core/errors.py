@@ -65,18 +65,33 @@ class RowError(DomainError):
         self.file = file
 
 
+# The most errors an import reports: the others are counted, not listed.
+MAX_REPORTED_ERRORS = 100
+
+
 class ImportRejectedError(DomainError):
-    """An import found errors and stored nothing."""
+    """An import found errors and stored nothing.
+
+    Keeps the first `MAX_REPORTED_ERRORS` errors; `total` counts them all (a checker that
+    stopped early may pass the number it found).
+    """
 
     rule = "import_rejected"
 
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[RowError], total: int | None = None) -> None:
+        self.total = max(total or 0, len(errors))
+        self.errors = errors[:MAX_REPORTED_ERRORS]
         shown = "; ".join(
             f"{e.file + ' ' if e.file else ''}row {e.row} {e.field or ''}: {e.message}"
-            for e in errors[:3]
+            for e in self.errors[:3]
         )
-        super().__init__(f"{len(errors)} error(s), nothing imported: {shown}")
-        self.errors = errors
+        listed = f" (the first {len(self.errors)} listed)" if self.left_out else ""
+        super().__init__(f"{self.total} error(s){listed}, nothing imported: {shown}")
+
+    @property
+    def left_out(self) -> int:
+        """How many errors were found beyond those listed."""
+        return self.total - len(self.errors)
 
 
 def check_version(entity: str, record_id: object, version: int, expected: int | None) -> None:
@@ -86,3 +101,12 @@ def check_version(entity: str, record_id: object, version: int, expected: int | 
             f"{entity} {record_id} is at version {version}, not {expected}: reload and retry",
             field="If-Match",
         )
+
+
+class UploadTooLargeError(DomainError):
+    """An uploaded file passes a limit on what is read (its size once unpacked, its rows,
+    columns or line length); `row` is the row at fault when there is one. Nothing is stored."""
+
+    def __init__(self, message: str, *, rule: str, field: str, row: int | None = None) -> None:
+        super().__init__(message, rule=rule, field=field)
+        self.row = row

@@ -11,15 +11,29 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
-import pandas as pd
+import openpyxl
 
-from tracker.core.errors import DomainError, ImportRejectedError, RowError
+from tracker.core.cancellation import check_stop
+from tracker.core.errors import DomainError, ImportRejectedError, RowError, UploadTooLargeError
+from tracker.core.upload_limits import (
+    MAX_COLUMNS,
+    MAX_IMPORT_ROWS,
+    MAX_SHEET_ROWS,
+    check_header,
+    check_rows,
+    check_width,
+    check_workbook,
+    text_lines,
+)
 
 XLSX_MAGIC = b"PK\x03\x04"
+# Rows read between two looks at whether the client is still there.
+CHECK_EVERY = 1_000
 
 
 class FileFormat(enum.StrEnum):
@@ -52,7 +66,7 @@ def parse_date(value: str) -> date:
 
 
 def _xlsx_text(value: Any) -> str:
-    if isinstance(value, datetime | pd.Timestamp):
+    if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -61,48 +75,102 @@ def _xlsx_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def read_workbook(content: bytes) -> list[tuple[str, list[str], list[SheetRow]]]:
-    """Every sheet of an xlsx workbook: its name, header and rows (cells as plain text)."""
-    try:
-        frames = pd.read_excel(
-            io.BytesIO(content), sheet_name=None, dtype=object, keep_default_na=False
-        )
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DomainError(
-            f"the file is not a readable xlsx workbook: {reason}",
-            rule="unreadable_file",
+def _unreadable(exc: Exception) -> DomainError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DomainError(
+        f"the file is not a readable xlsx workbook: {reason}", rule="unreadable_file", field="file"
+    )
+
+
+def _sheet_rows(sheet: Any, max_rows: int) -> tuple[list[str], list[SheetRow]]:
+    """A read-only sheet's header and rows, read as a stream (the limits were checked)."""
+    if (sheet.max_row or 0) > MAX_SHEET_ROWS or (sheet.max_column or 0) > MAX_COLUMNS:
+        raise UploadTooLargeError(
+            f"sheet {sheet.title[:60]!r} says it spans {sheet.max_row:,} rows and "
+            f"{sheet.max_column:,} columns: at most {MAX_SHEET_ROWS:,} and {MAX_COLUMNS}",
+            rule="sheet_too_large",
             field="file",
-        ) from exc
-    sheets = []
-    for name, frame in frames.items():
-        header = [str(c).strip() for c in frame.columns]
-        rows = [
-            SheetRow(line=index + 2, cells=dict(zip(header, map(_xlsx_text, values), strict=True)))
-            for index, values in enumerate(frame.itertuples(index=False, name=None))
-        ]
-        sheets.append((str(name), header, rows))
-    return sheets
+        )
+    # Writers get the stated size wrong: read every cell up to the limits, as pandas does.
+    sheet.reset_dimensions()
+    values = sheet.iter_rows(
+        min_row=1, max_row=MAX_SHEET_ROWS, max_col=MAX_COLUMNS, values_only=True
+    )
+    numbered = enumerate(values, start=1)
+    first: list[str] = []
+    for _, cells in numbered:
+        first = [_xlsx_text(v).strip() for v in cells]
+        while first and not first[-1]:
+            first.pop()
+        if first:
+            break
+    check_header(first)
+    width = len(first)
+    rows = []
+    for line, cells in numbered:
+        texts = [_xlsx_text(v) for v in cells]
+        while texts and not texts[-1]:
+            texts.pop()
+        if not texts:
+            continue
+        row: dict[Any, Any] = dict(zip(first, texts[:width], strict=False))
+        row.update((column, "") for column in first[len(texts) :])
+        if len(texts) > width:
+            row[None] = texts[width:]
+        rows.append(SheetRow(line=line, cells=row))
+        check_rows(len(rows), max_rows, line)
+        if line % CHECK_EVERY == 0:
+            check_stop()
+    return first, rows
 
 
-def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
+def read_workbook(
+    content: bytes, max_rows: int = MAX_SHEET_ROWS
+) -> list[tuple[str, list[str], list[SheetRow]]]:
+    """Every sheet of an xlsx workbook: its name, header and rows (cells as plain text).
+
+    The workbook is checked against the limits of `tracker.core.upload_limits` first, then
+    read in openpyxl's streaming (read-only) mode; a sheet of more than `max_rows` data rows
+    is refused.
+    """
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            check_workbook(archive)
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+        )
+    except DomainError:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from exc
+    try:
+        return [(str(sheet.title), *_sheet_rows(sheet, max_rows)) for sheet in workbook.worksheets]
+    except DomainError:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from exc
+    finally:
+        workbook.close()
+
+
+def _read_csv(content: bytes, max_rows: int) -> tuple[list[str], list[SheetRow]]:
+    reader = csv.reader(text_lines(content))
     rows: list[SheetRow] = []
     try:
         header = [h.strip() for h in next(reader, [])]
-        line = 1
+        check_header(header)
         for record in reader:
             line = reader.line_num
+            check_width(len(record), line)
             cells: dict[Any, Any] = dict(zip(header, record, strict=False))
             for column in header[len(record) :]:
                 cells[column] = ""
             if len(record) > len(header):
                 cells[None] = record[len(header) :]
             rows.append(SheetRow(line=line, cells=cells))
+            check_rows(len(rows), max_rows, line)
+            if line % CHECK_EVERY == 0:
+                check_stop()
     except csv.Error as exc:
         raise ImportRejectedError(
             [RowError(reader.line_num, None, f"unreadable CSV: {exc}")]
@@ -113,9 +181,13 @@ def _read_csv(content: bytes) -> tuple[list[str], list[SheetRow]]:
 def read_sheet(
     content: bytes, file_format: FileFormat | None = None
 ) -> tuple[list[str], list[SheetRow]]:
-    """The header and the non-blank data rows of a CSV or xlsx file."""
+    """The header and the non-blank data rows of a CSV or xlsx file (its first sheet), at
+    most MAX_IMPORT_ROWS of them."""
     is_xlsx = file_format is FileFormat.XLSX or (file_format is None and content[:4] == XLSX_MAGIC)
-    header, rows = read_workbook(content)[0][1:] if is_xlsx else _read_csv(content)
+    if is_xlsx:
+        header, rows = read_workbook(content, MAX_IMPORT_ROWS)[0][1:]
+    else:
+        header, rows = _read_csv(content, MAX_IMPORT_ROWS)
     kept = []
     for row in rows:
         values = [v for k, v in row.cells.items() if k is not None]
