@@ -93,8 +93,10 @@ def test_every_paged_route_caps_its_page_size(client, tokens):
     assert len(paged) >= 2, paged
     assert [p for p, most in paged if not 0 < most <= MAX_PAGE] == []
     admin = bearer(tokens["admin"])
+    hub = client.post("/api/v1/hubs", json={"name": "A hub", "members": [STOKE]}, headers=admin)
+    assert hub.status_code == 201, hub.text
     for path, most in paged:
-        url = path.replace("{code}", STOKE)
+        url = path.replace("{code}", STOKE).replace("{hub_id}", str(hub.json()["id"]))
         too_many = client.get(url, params={"limit": most + 1}, headers=admin)
         assert too_many.status_code == 400, (path, too_many.text)
         assert too_many.headers["content-type"].startswith(PROBLEM)

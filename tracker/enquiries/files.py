@@ -513,7 +513,8 @@ def export_enquiries(
     Read with `session` (a read session: on SQLite a long export takes no write lock); the
     audit entry is written with `writer` (default `session`), which the caller commits."""
     rows = export_rows(session, authority_code, filters, today)
-    session.rollback()  # the snapshot is no longer needed
+    if writer is not None and writer is not session:
+        session.rollback()  # the read snapshot is no longer needed
     header = [*EXPORT_ONLY[:1], *COLUMNS, *EXPORT_ONLY[1:]]
     # Names and notes are users' text: one rule for every export (tracker.core.table_export).
     table = [[row[column] for column in header] for row in rows]

@@ -355,7 +355,8 @@ def export_households(
     if as_at > today:
         raise InvalidValueError(f"as_at {as_at.isoformat()} is in the future", field="as_at")
     rows = export_rows(session, authority_code, as_at)
-    session.rollback()  # the snapshot is no longer needed
+    if writer is not None and writer is not session:
+        session.rollback()  # the read snapshot is no longer needed
     # Names and notes are users' text: one rule for every export (tracker.core.table_export).
     table = [[row[column] for column in EXPORT_HEADER] for row in rows]
     if file_format is FileFormat.XLSX:
