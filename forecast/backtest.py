@@ -121,12 +121,26 @@ def run_backtest(
             point = fitted.forward(values[:origin], steps)
             if point.shape != (steps,) or not np.all(np.isfinite(point)):
                 raise ValueError("the forecast is not finite")
+            if ran_away(point, values[:origin]):
+                raise ValueError(f"the forecast from month {origin} ran far outside the history")
             forecasts[row, :steps] = np.maximum(point, 0.0) if is_count else point
             actuals[row, :steps] = values[origin : origin + steps]
     except Exception as exc:
         return Backtest(name, failure=describe_failure(exc))
     scales = np.array([mase_scale(values[:origin]) for origin in origins])
     return Backtest(name, tuple(origins), forecasts, actuals, scales)
+
+
+RUNAWAY = 10.0
+"""A forecast further than this many times the history's range beyond it has run away."""
+
+
+def ran_away(point: np.ndarray, history: np.ndarray) -> bool:
+    """Whether a forecast left the history's range by more than RUNAWAY times that range (a
+    model run forward with parameters that no longer fit, such as an unstable CES)."""
+    low, high = float(np.min(history)), float(np.max(history))
+    margin = RUNAWAY * max(high - low, abs(high), 1e-9)
+    return bool(np.any(point > high + margin) or np.any(point < low - margin))
 
 
 def describe_failure(exc: BaseException) -> str:
