@@ -48,6 +48,8 @@ DEFAULT = "combination_mean"
 """The choice unless another candidate beats it clearly."""
 SIGNIFICANCE_T = -1.645
 """One-sided 5% point of the normal: the test statistic a clear win must be below."""
+LEVEL = "5%"
+"""SIGNIFICANCE_T's level, as the notes say it."""
 MEMBERS = ("ets", "theta", "ces")
 """The combinations' members, whatever their backtest scores (see the module's docstring)."""
 PROPHET_MIN_MONTHS = 48
@@ -104,13 +106,15 @@ def rank(backtests: list[Backtest]) -> list[Backtest]:
 
 
 def choose(backtests: list[Backtest], horizon: int) -> list[Backtest]:
-    """The candidates in order of preference: the default combination first, whatever the
-    backtest says (see the module's docstring), then the rest by MASE."""
+    """The candidates in order of preference: the default combination first unless another
+    candidate beat it clearly over the backtest (then the best of those), the rest by MASE."""
     ranking = rank(backtests)
     default = next((b for b in ranking if b.model == DEFAULT), None)
     if default is None:
         return ranking
-    return [default, *[b for b in ranking if b is not default]]
+    better = [b for b in ranking[: ranking.index(default)] if clearly_better(b, default, horizon)]
+    first = better[0] if better else default
+    return [first, *[b for b in ranking if b is not first]]
 
 
 def clearly_better(ours: Backtest, theirs: Backtest, horizon: int) -> bool:
@@ -209,9 +213,8 @@ def choice_note(
         lower = [b for b in ranking if b.mase is not None and b.mase < (chosen.mase or 0.0)]
         if lower:
             text += (
-                f". {words.did_better(lower)}, but the average was kept: on past years of real "
-                "series, switching to the model that led a backtest like this one made the "
-                "forecasts worse more often than better"
+                f". {words.did_better(lower)}, but not clearly enough to replace it (a test over "
+                f"the backtest at {LEVEL})"
             )
         return text + words.baseline_clause(chosen, lower)
     subject = f"the median of {words.members()}" if chosen.model in COMBINATIONS else None
@@ -219,7 +222,7 @@ def choice_note(
     if default is not None and default.ok:
         return (
             f"chosen by backtest: {subject}, because it beat the {label(DEFAULT)} "
-            f"clearly {span} ({score} against {default.mase:.2f}, a test at 5%)"
+            f"clearly {span} ({score} against {default.mase:.2f}, a test at {LEVEL})"
             + words.baseline_clause(chosen, [])
         )
     fitted = [b for b in ranking if b.model not in BASELINES]
