@@ -1,7 +1,7 @@
 """The forecasting engine: one series, or many in parallel (processes or a Dask cluster).
 
 `forecast_series` prepares a series (forecast/prepare.py), backtests the roster on it
-(forecast/backtest.py), forms the combinations of the best and chooses (forecast/selection.py),
+(forecast/backtest.py), forms the combinations and chooses per series (forecast/selection.py),
 refits the choice (or a combination's members) on the whole history and builds calibrated
 intervals and sample paths (forecast/intervals.py). A series whose
 fit goes wrong still gets a forecast: the next-best model, or else seasonal naive (naive, mean)
