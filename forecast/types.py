@@ -41,7 +41,7 @@ DEFAULT_MODELS = (
 
 class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How to forecast: horizon in months, backtest origins with the whole horizon ahead
-    (where history allows; one every other month), paths to simulate, candidate models."""
+    (where history allows; one every third month), paths to simulate, candidate models."""
 
     horizon: int = 24
     origins: int = 12

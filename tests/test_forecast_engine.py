@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast import engine, executors, models, roster
-from forecast.backtest import Backtest, plan_origins
+from forecast import statsforecast_models as sf
+from forecast.backtest import Backtest, plan_origins, run_backtest
 from forecast.csvio import read_series_csv, write_forecast_csv
 from forecast.intervals import calibrate
 from forecast.models import Forecast
@@ -21,6 +22,7 @@ from forecast.selection import (
     challenge,
     choice_note,
     choose,
+    clearly_better,
     combine,
     prophet_skip_reason,
     rank,
@@ -88,45 +90,63 @@ def test_the_lowest_backtest_error_wins_and_a_baseline_is_never_passed_over():
     assert "the best, Theta, scored MASE 0.95 against 0.89" in note
 
 
-def test_the_mean_of_the_three_best_stays_the_choice_unless_beaten_clearly():
+def test_the_mean_of_ets_theta_and_ces_stays_the_choice_unless_beaten_clearly():
     combined = backtest("combination_mean", [[1.3], [0.7]] * 15)  # MASE 1.00
     lucky = backtest("seasonal_naive", [[0.6], [1.3]] * 15)  # 0.95: lower, but by luck
-    assert lucky.mase < combined.mase
+    assert lucky.mase < combined.mase and not clearly_better(lucky, combined, 1)
+    assert choose([lucky, combined], 1)[0].model == "combination_mean"
     runs = {"combination_mean": combined, "seasonal_naive": lucky}
-    assert choose(list(runs.values()), 1)[0].model == "combination_mean"
     note = choice_note(combined, runs | {"ets": backtest("ets", [[1.2]] * 30)}, ["ets"], 1, None)
     assert f"Seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
-    assert "not clearly enough to replace it" in note
+    assert "but not clearly enough to replace it (a test over the backtest at 5%)" in note
 
-    steady = backtest("theta", combined.errors * 0.5)
+    steady = backtest("theta", combined.errors * 0.5)  # clearly better over the backtest
+    assert clearly_better(steady, combined, 1)
     ranking = choose([combined, lucky, steady], 1)
-    assert ranking[0].model == "theta"
-    assert "beat the mean of the three best models clearly" in choice_note(
-        ranking[0], {b.model: b for b in ranking}, ["theta"], 1, None
-    )
+    assert [b.model for b in ranking] == ["theta", "seasonal_naive", "combination_mean"]
+    note = choice_note(ranking[0], {b.model: b for b in ranking}, ["theta"], 1, None)
+    assert "Theta, because it beat the mean of ETS, Theta and CES clearly" in note
+    assert f"a test at 5%); seasonal naive scored {lucky.mase:.2f}" in note
 
 
-def test_combinations_are_the_median_and_mean_of_the_three_best_fitted_models():
+@pytest.mark.parametrize("winner", ["seasonal_naive", "combination_median", "ets"])
+def test_any_candidate_that_clearly_beat_the_mean_replaces_it(winner):
+    combined = backtest("combination_mean", [[1.3], [0.7]] * 15)
+    clear = backtest(winner, combined.errors * 0.6)
+    near = backtest("theta", [[0.6], [1.3]] * 15)  # lower (0.95), not clearly: stays behind
+    ranking = choose([combined, near, clear], 1)
+    assert ranking[0].model == winner
+    assert choose([combined, near], 1)[0].model == "combination_mean"
+
+
+def test_combinations_are_of_ets_theta_and_ces_whatever_their_scores():
     runs = {
-        "ets": backtest("ets", [[1.0, 1.0]], forecasts=[[10.0, 20.0]]),
+        "ets": backtest("ets", [[3.0, 3.0]], forecasts=[[10.0, 20.0]]),
         "theta": backtest("theta", [[2.0, 2.0]], forecasts=[[13.0, 26.0]]),
-        "ces": backtest("ces", [[3.0, 3.0]], forecasts=[[19.0, 29.0]]),
-        "croston": backtest("croston", [[4.0, 4.0]], forecasts=[[100.0, 100.0]]),
+        "ces": backtest("ces", [[4.0, 4.0]], forecasts=[[19.0, 29.0]]),
+        "croston": backtest("croston", [[1.0, 1.0]], forecasts=[[100.0, 100.0]]),
         "seasonal_naive": backtest("seasonal_naive", [[0.5, 0.5]], forecasts=[[0.0, 0.0]]),
     }
     combined, members = combine(runs, ["combination_median", "combination_mean"])
-    assert members == ["ets", "theta", "ces"]  # best three fitted; no baseline, not Croston
+    assert members == ["ets", "theta", "ces"]  # not Croston, though it scored best
     assert combined["combination_median"].forecasts.tolist() == [[13.0, 26.0]]
     assert combined["combination_mean"].forecasts.tolist() == [[14.0, 25.0]]
     assert combined["combination_mean"].actuals.tolist() == runs["ets"].actuals.tolist()
+    # With only one of the three, the best fitted models that ran make it up.
+    runs["ces"] = Backtest("ces", failure="ValueError")
+    runs["theta"] = Backtest("theta", failure="ValueError")
+    assert combine(runs, ["combination_mean"])[1] == ["croston", "ets"]
 
 
-def test_prophet_is_tried_only_on_long_series_the_fast_models_do_not_handle():
-    naive = backtest("seasonal_naive", [[1.0]])
-    assert "48 months" in (prophet_skip_reason([naive, backtest("ets", [[1.2]])], 40) or "")
-    assert "already beats" in (prophet_skip_reason([naive, backtest("ets", [[0.7]])], 84) or "")
-    slow = [naive, backtest("ets", [[1.2]]), backtest("theta", [[1.1]])]
-    assert prophet_skip_reason(slow, 84) is None
+def test_prophet_is_tried_only_where_seasonal_naive_clearly_beat_every_fast_model():
+    naive = backtest("seasonal_naive", [[0.5], [0.6]] * 10)
+    bad = [[1.5], [1.6]] * 10
+    default = backtest("combination_mean", bad)
+    assert "48 months" in (prophet_skip_reason([naive, default], 40, 1) or "")
+    held = [naive, default, backtest("ets", bad), backtest("theta", [[0.55], [0.5]] * 10)]
+    assert "did not clearly beat Theta" in (prophet_skip_reason(held, 84, 1) or "")
+    beaten = [naive, default, backtest("ets", bad), backtest("theta", bad)]
+    assert prophet_skip_reason(beaten, 84, 1) is None
 
 
 def test_prophet_that_lost_to_seasonal_naive_overall_is_chosen_only_with_a_warning():
@@ -139,10 +159,52 @@ def test_prophet_that_lost_to_seasonal_naive_overall_is_chosen_only_with_a_warni
     assert "seasonal naive did better (1.00) than Prophet's one test" in note
 
 
-def test_origins_run_every_other_month_to_the_end_leaving_the_wanted_full_horizon_ones():
-    assert plan_origins(84, 24, 12, 24) == list(range(38, 84, 2))  # 38, 40, ... 60: 12 full
-    assert plan_origins(40, 24, 12, 24) == list(range(24, 40, 2))  # squeezed: 24 to fit on
+def test_origins_run_every_third_month_to_the_end_leaving_the_wanted_full_horizon_ones():
+    assert plan_origins(84, 24, 12, 24) == list(range(27, 84, 3))  # 27, 30, ... 60: 12 full
+    assert plan_origins(40, 24, 12, 24) == list(range(24, 40, 3))  # squeezed: 24 to fit on
     assert plan_origins(24, 24, 12, 24) == []
+
+
+def test_seasonal_models_are_backtested_on_three_years_where_a_year_is_left_to_test():
+    forecast = engine.forecast_series(series(seasonal_values(60)), FAST)
+    chosen = next(n for n in forecast.notes if n.startswith("chosen by backtest"))
+    assert "from 36 to 57 months of history" in chosen
+    short = engine.forecast_series(series(seasonal_values(40)), FAST)
+    chosen = next(n for n in short.notes if n.startswith("chosen by backtest"))
+    assert "from 28 to 37 months of history" in chosen
+
+
+def test_ets_and_ces_keep_the_form_of_their_first_fit():
+    values = seasonal_values(84).astype(float)
+    for build in (sf.auto_ets, sf.auto_ces):
+        model = build(True)
+        whole = model.fit(values, START).model.model_  # type: ignore[attr-defined]
+        early = model.fit(values[:36], START).model.model_  # type: ignore[attr-defined]
+        key = "components" if build is sf.auto_ets else "seasontype"
+        assert early[key] == whole[key]
+
+
+def test_ces_run_forward_stays_near_the_series():
+    # statsforecast's CES run forward from a fit on three years of this series reached 1,500
+    # for a series between 40 and 80: such a forecast is refitted at that origin instead.
+    values = seasonal_values(60).astype(float)
+    fitted = sf.auto_ces(True).fit(values[:36], START)
+    for origin in range(36, 56, 2):
+        point = fitted.forward(values[:origin], 4)
+        assert np.all(point > 0) and np.all(point < 2 * values.max())
+
+
+class _Runaway:
+    name = "runaway"
+
+    def fit(self, values, start):
+        return models._Simple(lambda v, h: np.full(h, 1e9), values, 1.0, models._ones)
+
+
+def test_a_forecast_that_runs_away_fails_the_backtest():
+    values = seasonal_values(60).astype(float)
+    result = run_backtest("ets", _Runaway(), values, START, [36, 38], 6, True)
+    assert not result.ok and "ran far outside the history" in (result.failure or "")
 
 
 def test_every_candidate_score_and_the_cutoff_are_recorded():

@@ -27,13 +27,13 @@ def test_a_model_that_lost_to_seasonal_naive_without_a_reason_is_flagged():
 
 def test_a_combination_kept_over_a_luckier_seasonal_naive_says_why():
     note = (
-        "chosen by backtest: the mean of ETS, Theta and CES, the three best single models "
-        "(MASE 1.02 against 1.05 for ETS alone); averaging several models is the default. "
-        "Seasonal naive (0.97) did better in the backtest, but not clearly enough to replace it"
+        "chosen by backtest: the mean of ETS, Theta and CES (MASE 1.02 against 1.05 for ETS "
+        "alone); averaging these models is the default. Seasonal naive (0.97) did better in the "
+        "backtest, but not clearly enough to replace it (a test over the backtest at 5%)"
     )
     candidates = scores(seasonal_naive=0.97, ets=1.05, combination_mean=1.02)
     why = why_chosen("combination_mean", candidates, [note, "80% and 95% ranges set from ..."])
-    assert why.text.startswith("Why Mean of the three best models: the mean of ETS, Theta")
+    assert why.text.startswith("Why Mean of ETS, Theta and CES: the mean of ETS, Theta")
     assert "Its backtest error (1.02) was higher than seasonal naive's (0.97)" in why.text
     assert "gave no reason" not in why.text
     assert why.reason_note == note
