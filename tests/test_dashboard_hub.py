@@ -76,6 +76,10 @@ def test_a_hub_officer_hands_over_and_the_council_declines_then_accepts(
     csrf = _csrf(client, "/dashboard/handovers")
     page = client.get("/dashboard/handovers")
     assert "Jo Hub" in page.text and 'data-action="accept"' in page.text
+    # A council of a hub is offered the Handovers page in the navigation.
+    enquiries = client.get("/dashboard/enquiries").text
+    nav = enquiries.split('<ul class="govuk-service-navigation__list"')[1].split("</ul>")[0]
+    assert 'href="/dashboard/handovers"' in nav
     no_reason = client.post(
         f"/dashboard/handovers/{enquiry_id}/decline", data={"csrf_token": csrf, "reason": ""}
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.access import ACCESS
 from tracker.core.access import Caller, Role
 from tracker.core.authorities import get_authority, list_authorities
+from tracker.hubs.queries import hub_of_council
 
 
 class NavItem(msgspec.Struct, frozen=True):
@@ -80,6 +81,14 @@ def pages_for(role: Role) -> list[NavItem]:
     return [p for p in PAGES if role in ACCESS[f"dashboard.{p.key}"]]
 
 
+def _for_authority(session: Session, pages: list[NavItem], code: str | None) -> list[NavItem]:
+    """The pages the navigation offers for an authority: Handovers only to a council of a
+    recruitment hub (the page itself still says "belongs to no hub" if opened)."""
+    if code is not None and hub_of_council(session, code) is not None:
+        return pages
+    return [p for p in pages if p.key != "handovers"]
+
+
 def resolve_scope(session: Session, caller: Caller, requested: str | None) -> Scope:
     """The scope of a request: 403 when a non-admin asks for another authority, 404 when an
     admin asks for one that does not exist."""
@@ -108,7 +117,7 @@ def resolve_scope(session: Session, caller: Caller, requested: str | None) -> Sc
             authority_name=chosen.name if chosen else None,
             region=chosen.region if chosen else None,
             authorities=choices,
-            pages=pages,
+            pages=_for_authority(session, pages, chosen.code if chosen else None),
         )
     code = caller.authority_code
     if requested and requested.strip().upper() != code:
@@ -120,5 +129,5 @@ def resolve_scope(session: Session, caller: Caller, requested: str | None) -> Sc
         authority_name=own.name if own else None,
         region=caller.region,
         authorities=[],
-        pages=pages,
+        pages=_for_authority(session, pages, code),
     )
