@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import statistics
-from datetime import date
+from datetime import date, timedelta
 
 import msgspec
 from sqlalchemy.orm import Session
 
+from forecast.months import year_label, year_start
 from tracker.benchmarks.council import council_terms, population_year
 from tracker.benchmarks.measures import (
     BENCHMARKS,
@@ -93,8 +94,7 @@ def parse_year(year: str, today: date) -> int:
 
 def latest_ended_year(today: date) -> str:
     """The label of the latest year ending 31 March before `today` ("2025-26")."""
-    end = today.year if today > date(today.year, 3, 31) else today.year - 1
-    return f"{end - 1}-{str(end)[-2:]}"
+    return year_label(year_start(today) - timedelta(days=1))
 
 
 def _terms(published: Published, code: str, year: int) -> Terms:
