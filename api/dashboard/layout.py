@@ -12,7 +12,7 @@ import msgspec
 from dateutil.relativedelta import relativedelta
 
 from api.dashboard.tables import Chart, Table, Tile
-from forecast.months import year_start
+from forecast.months import year_label, year_start
 
 
 class Choice(msgspec.Struct, frozen=True):
@@ -111,7 +111,7 @@ def year_chooser(today: date, selected: int) -> Chooser:
     """A choice of year ending 31 March: this one (to date) and the ten before it."""
     current = year_start(today).year
     options = [
-        Choice(str(y), f"{y}-{(y + 1) % 100:02d}" + (" (to date)" if y == current else ""))
+        Choice(str(y), year_label(date(y, 4, 1)) + (" (to date)" if y == current else ""))
         for y in range(current, current - 11, -1)
     ]
     return Chooser(

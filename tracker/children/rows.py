@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from forecast import months
 from tracker.children import codes
 from tracker.children.pseudonym import pseudonymise
 from tracker.children.tables import CareEpisode, CareLeaverRecord
@@ -67,7 +68,7 @@ def parse_date(text: str) -> date:
 
 def year_label(year: int) -> str:
     """A collection year (ending 31 March `year`) written 2022-23."""
-    return f"{year - 1}-{year % 100:02d}"
+    return months.year_label(date(year, 3, 31))
 
 
 @cache
