@@ -26,6 +26,7 @@ from tracker.core.errors import (
     UploadTooLargeError,
     VersionMismatchError,
 )
+from tracker.core.patterns import plain_words
 
 log = logging.getLogger("fostering.api")
 PROBLEM = "application/problem+json"
@@ -120,9 +121,8 @@ def validation_error(_: Request, exc: ValidationException) -> Response[dict[str,
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             field = _field_of(item)
-            errors.append(
-                {"field": field, "message": item.get("message"), "source": item.get("source")}
-            )
+            message = plain_words(str(item.get("message") or ""))
+            errors.append({"field": field, "message": message, "source": item.get("source")})
     detail = "; ".join(
         f"{e['field']}: {e['message']}" if e["field"] else str(e["message"]) for e in errors
     )

@@ -226,6 +226,20 @@ def test_received_date_cannot_be_in_the_future(client, tokens):
     assert client.get(BASE, headers=bearer(tokens["recruiter_stoke"])).json()["total"] == 0
 
 
+def test_a_malformed_email_or_postcode_is_refused_in_plain_words(client, tokens):
+    body = {"received_on": days_ago(3), "channel": "phone", "email": "alex.example.org"}
+    response = client.post(
+        BASE, json=body | {"postcode_district": "ST"}, headers=bearer(tokens["recruiter_stoke"])
+    )
+    assert response.status_code == 400, response.text
+    errors = response.json()["errors"]
+    assert errors[0]["field"] in ("email", "postcode_district")
+    message = errors[0]["message"]
+    assert "regex" not in message and message.startswith("must be ")
+    assert ("an email address" in message) or ("the first half of a postcode" in message)
+    assert client.get(BASE, headers=bearer(tokens["recruiter_stoke"])).json()["total"] == 0
+
+
 def test_dates_are_iso_strings(client, tokens):
     enquiry = log_enquiry(client, tokens["recruiter_stoke"])
     assert date.fromisoformat(enquiry["first_contact_due"]) > date.fromisoformat(

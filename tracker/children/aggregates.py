@@ -20,6 +20,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 from tracker.core.errors import ImportRejectedError, RowError
+from tracker.core.patterns import MONTH
 
 MAX_FIGURES = 10_000
 
@@ -43,7 +44,7 @@ BREAKDOWNS: dict[Metric, frozenset[str]] = {
     Metric.STAYING_PUT_STAYED: frozenset({""}),
 }
 
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, msgspec.Meta(pattern=MONTH, description="YYYY-MM")]
 Value = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 Breakdown = Annotated[
     str,

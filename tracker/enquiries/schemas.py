@@ -9,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 
+from tracker.core.patterns import EMAIL, NO_NUL, PHONE, POSTCODE_DISTRICT
 from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
@@ -20,23 +21,16 @@ from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Inte
 EARLIEST_DATE = date(2000, 1, 1)
 
 
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL, so no backend may take it
-
-
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
-Email = Annotated[
-    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
-]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=EMAIL)]
 
 
-Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=r"^\+?[0-9][0-9 ()-]{5,}$")]
+Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=PHONE)]
 
 
-PostcodeDistrict = Annotated[
-    str, msgspec.Meta(max_length=4, pattern=r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?$")
-]
+PostcodeDistrict = Annotated[str, msgspec.Meta(max_length=4, pattern=POSTCODE_DISTRICT)]
 
 
 Campaign = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NO_NUL)]

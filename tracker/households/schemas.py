@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from tracker.core.patterns import CHILD_REFERENCE, HOUSEHOLD_REFERENCE, NO_NUL
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
     CarerAgeBand,
@@ -157,11 +158,11 @@ class HouseholdPage(msgspec.Struct, frozen=True, kw_only=True):
     offset: int
 
 
-Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9/_.-]+$")]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=HOUSEHOLD_REFERENCE)]
 
 
 # A pseudonymous child reference: letters, digits and dashes only, so no name fits in it.
-ChildRef = Annotated[str, msgspec.Meta(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+ChildRef = Annotated[str, msgspec.Meta(min_length=3, max_length=40, pattern=CHILD_REFERENCE)]
 
 
 Places = Annotated[int, msgspec.Meta(ge=0, le=12)]
@@ -181,4 +182,4 @@ CarersDisabled = Annotated[int, msgspec.Meta(ge=0, le=4)]
 AgeBands = Annotated[list[CarerAgeBand], msgspec.Meta(max_length=4)]
 
 
-Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[^\x00]*$")]
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]

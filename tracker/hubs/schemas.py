@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from tracker.core.patterns import AUTHORITY_CODE, NO_NUL
 from tracker.enquiries.schemas import (
     Campaign,
     Email,
@@ -21,8 +22,8 @@ from tracker.enquiries.stages import Stage
 from tracker.enquiries.vocabulary import Channel
 from tracker.hubs.rules import Clock, DeclineReason, HandoverStatus, RoutedBy
 
-HubName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^\x00]*$")]
-AuthorityCode = Annotated[str, msgspec.Meta(pattern=r"^[EWSN][0-9]{8}$")]
+HubName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL)]
+AuthorityCode = Annotated[str, msgspec.Meta(pattern=AUTHORITY_CODE)]
 DecisionDays = Annotated[int, msgspec.Meta(ge=1, le=60)]
 
 # Fields of an enquiry a council may agree to share with the hub after handover.

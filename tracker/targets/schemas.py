@@ -7,11 +7,9 @@ from typing import Annotated
 
 import msgspec
 
+from tracker.core.patterns import NO_NUL
 from tracker.targets.kinds import Direction, Kind
 from tracker.targets.metrics import MetricKey
-
-NO_NUL = r"^[^\x00]*$"
-
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 
