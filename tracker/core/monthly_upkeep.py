@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from forecast.months import months_from
 from tracker.capacity.monthly import first_register_day, refresh_register_months
+from tracker.core.authorities import Authority
 from tracker.core.clock import utcnow
+from tracker.core.db import Database
 from tracker.core.monthly_tables import (
     FunnelMonth,
     FunnelMonthClosure,
@@ -27,7 +29,7 @@ from tracker.core.monthly_tables import (
     RegisterMonth,
     RegisterMonthFlow,
 )
-from tracker.core.prepared import is_prepared
+from tracker.core.prepared import is_prepared, prepared_codes
 from tracker.enquiries.monthly import refresh_funnel_months
 from tracker.enquiries.stages import STAGE_ORDER
 from tracker.enquiries.tables import Enquiry
@@ -118,3 +120,22 @@ def rebuild(session: Session, authority_code: str, today: date) -> None:
     else:
         built.built_at = utcnow()
     session.flush()
+
+
+def rebuild_councils(
+    database: Database, today: date, codes: Iterable[str] | None = None, *, missing: bool = False
+) -> list[str]:
+    """Rebuild the prepared figures of the named councils (default every council; with
+    `missing`, only those not built yet), one short transaction each; the codes rebuilt."""
+    with database.read_session() as session:
+        known = list(session.scalars(select(Authority.code).order_by(Authority.code)))
+        built = prepared_codes(session) if missing else set()
+    wanted = known if codes is None else [c for c in codes if c in known]
+    done = []
+    for code in wanted:
+        if code in built:
+            continue
+        with database.writing() as session:
+            rebuild(session, code, today)
+        done.append(code)
+    return done
