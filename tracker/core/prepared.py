@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.core.monthly_tables import PreparedAuthority
@@ -10,10 +13,14 @@ from tracker.core.monthly_tables import PreparedAuthority
 
 def is_prepared(session: Session, authority_code: str) -> bool:
     """Whether the council's prepared monthly figures are built and kept up to date."""
-    query = select(PreparedAuthority.authority_code).where(
-        PreparedAuthority.authority_code == authority_code
+    return session.execute(_built_query(), {"code": authority_code}).first() is not None
+
+
+@cache
+def _built_query() -> Any:
+    return select(PreparedAuthority.authority_code).where(
+        PreparedAuthority.authority_code == bindparam("code")
     )
-    return session.execute(query).first() is not None
 
 
 def prepared_codes(session: Session) -> set[str]:

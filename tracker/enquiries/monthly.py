@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, literal_column, select
@@ -29,6 +30,7 @@ from tracker.enquiries.stages import STAGE_ORDER
 from tracker.enquiries.tables import Enquiry
 
 REACHED = tuple(f"reached_{s.value}" for s in STAGE_ORDER)
+COUNTS = (*REACHED, "closed", "approved")
 PREPARED_TABLES = (FunnelMonth, FunnelMonthClosure, FunnelMonthDuration, FunnelMonthEvents)
 
 
@@ -142,68 +144,82 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows)
 
 
-# -- reads ------------------------------------------------------------------------------------
+# -- reads: statements built once, only their bound values change ------------------------
 
 
-def _months_bound() -> list[Any]:
+def _bound(table: Any) -> list[Any]:
     return [
-        FunnelMonth.authority_code == bindparam("code"),
-        FunnelMonth.month >= bindparam("low"),
-        FunnelMonth.month <= bindparam("high"),
+        table.authority_code == bindparam("code"),
+        table.month >= bindparam("low"),
+        table.month <= bindparam("high"),
     ]
 
 
-def cohort_totals(session: Session, params: dict[str, Any]) -> dict[str, int]:
-    """The summed cohort counts of the bound months ("code", "low", "high")."""
-    sums = [func.coalesce(func.sum(getattr(FunnelMonth, n)), 0).label(n) for n in REACHED]
-    sums += [
-        func.coalesce(func.sum(FunnelMonth.closed), 0).label("closed"),
-        func.coalesce(func.sum(FunnelMonth.approved), 0).label("approved"),
-    ]
-    return dict(session.execute(select(*sums).where(*_months_bound()), params).mappings().one())
+@cache
+def _totals_query() -> Any:
+    sums = [func.coalesce(func.sum(getattr(FunnelMonth, n)), 0).label(n) for n in COUNTS]
+    return select(*sums).where(*_bound(FunnelMonth))
 
 
-def cohort_groups(session: Session, by: Dimension, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The summed cohort counts of the bound months per channel, campaign or month."""
+@cache
+def _groups_query(by: Dimension) -> Any:
     key = {
         Dimension.CHANNEL: FunnelMonth.channel,
         Dimension.CAMPAIGN: FunnelMonth.campaign,
         Dimension.MONTH: FunnelMonth.month,
     }[by]
-    sums = [func.sum(getattr(FunnelMonth, n)).label(n) for n in (*REACHED, "closed", "approved")]
-    query = select(key.label("key"), *sums).where(*_months_bound()).group_by(key).order_by(key)
-    return [dict(r) for r in session.execute(query, params).mappings()]
+    sums = [func.sum(getattr(FunnelMonth, n)).label(n) for n in COUNTS]
+    return select(key.label("key"), *sums).where(*_bound(FunnelMonth)).group_by(key).order_by(key)
+
+
+@cache
+def _closures_query() -> Any:
+    t = FunnelMonthClosure
+    return (
+        select(t.stage, t.reason, func.sum(t.count)).where(*_bound(t)).group_by(t.stage, t.reason)
+    )
+
+
+@cache
+def _durations_query() -> Any:
+    t = FunnelMonthDuration
+    return select(t.pair, t.days, func.sum(t.count)).where(*_bound(t)).group_by(t.pair, t.days)
+
+
+@cache
+def _events_query() -> Any:
+    t = FunnelMonthEvents
+    return select(t.month, *(getattr(t, n) for n in MONTHLY_EVENTS)).where(*_bound(t))
+
+
+def cohort_totals(session: Session, params: dict[str, Any]) -> dict[str, int]:
+    """The summed cohort counts of the bound months ("code", "low", "high")."""
+    return dict(session.execute(_totals_query(), params).mappings().one())
+
+
+def cohort_groups(session: Session, by: Dimension, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summed cohort counts of the bound months per channel, campaign or month."""
+    return [dict(r) for r in session.execute(_groups_query(by), params).mappings()]
 
 
 def closure_counts(session: Session, params: dict[str, Any]) -> list[tuple[str, str, int]]:
     """Closures of the bound months' cohorts by stage and reason."""
-    t = FunnelMonthClosure
-    query = (
-        select(t.stage, t.reason, func.sum(t.count))
-        .where(t.authority_code == bindparam("code"), t.month >= bindparam("low"))
-        .where(t.month <= bindparam("high"))
-        .group_by(t.stage, t.reason)
-    )
-    return [(s, r, int(n)) for s, r, n in session.execute(query, params)]
+    return [(s, r, int(n)) for s, r, n in session.execute(_closures_query(), params)]
 
 
 def duration_histograms(session: Session, params: dict[str, Any]) -> list[tuple[int, int, int]]:
     """(pair, days, count) of the bound months' cohorts."""
-    t = FunnelMonthDuration
-    query = (
-        select(t.pair, t.days, func.sum(t.count))
-        .where(t.authority_code == bindparam("code"), t.month >= bindparam("low"))
-        .where(t.month <= bindparam("high"))
-        .group_by(t.pair, t.days)
-    )
-    return [(p, d, int(n)) for p, d, n in session.execute(query, params)]
+    return [(p, d, int(n)) for p, d, n in session.execute(_durations_query(), params)]
 
 
 def event_counts(session: Session, code: str, low: str, high: str) -> dict[str, dict[str, int]]:
     """Events per month label from `low` to `high` (months with none left out)."""
-    t = FunnelMonthEvents
-    query = select(t).where(t.authority_code == code, t.month >= low, t.month <= high)
-    return {r.month: {n: getattr(r, n) for n in MONTHLY_EVENTS} for r in session.scalars(query)}
+    params = {"code": code, "low": low, "high": high}
+    names = list(MONTHLY_EVENTS)
+    return {
+        row[0]: dict(zip(names, row[1:], strict=True))
+        for row in session.execute(_events_query(), params)
+    }
 
 
 def whole_months(date_from: date, date_to: date, today: date) -> tuple[str, str] | None:
