@@ -8,6 +8,7 @@ import click
 
 from api.cli.base import console, fail, main, open_database
 from tracker.core import schema
+from tracker.core.monthly_upkeep import rebuild_councils
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
 
@@ -73,6 +74,7 @@ def demo(
             console.print("demo: the database already holds data; left as it is")
             return
         fail(exc.message)
+    rebuild_councils(database, london_today(), missing=True)
     database.refresh_statistics()
     lines = [token_line(role, scope, secret) for role, scope, secret in summary.tokens]
     console.print(
