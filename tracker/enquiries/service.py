@@ -22,7 +22,7 @@ from tracker.core.errors import (
     StageRuleError,
     check_version,
 )
-from tracker.core.monthly_upkeep import enquiries_touched
+from tracker.core.monthly_upkeep import enquiries_touched, enquiry_created
 from tracker.enquiries.monthly import enquiry_months
 from tracker.enquiries.queries import load_enquiry, reached_stages, to_record
 from tracker.enquiries.schemas import (
@@ -146,7 +146,7 @@ def create_enquiry(
         new=True,
     )
     session.flush()
-    enquiries_touched(session, authority_code, enquiry_months(row))
+    enquiry_created(session, authority_code, row.received_on, row.channel, row.campaign)
     return to_record(row, today)
 
 
