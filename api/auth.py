@@ -16,7 +16,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from api.dashboard.security import SESSION_COOKIE
 from api.dashboard.sessions import caller_for_session
 from api.rate_limit import record_failure
-from tracker.core.access import Caller, caller_for
+from tracker.core.access import Caller, caller_for, held_caller
 from tracker.core.db import Database
 
 DASHBOARD = re.compile(r"^/dashboard(?:/|$)")
@@ -44,7 +44,10 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
                 caller = await sync_to_thread(_session_lookup, database, cookie)
                 return AuthenticationResult(user=caller, auth=None)
             return AuthenticationResult(user=None, auth=None)
-        caller = await sync_to_thread(_lookup, database, secret.strip())
+        # A token verified in the last few seconds needs no worker thread and no session.
+        caller = held_caller(secret.strip()) or await sync_to_thread(
+            _lookup, database, secret.strip()
+        )
         if caller is None:
             record_failure(connection)
         return AuthenticationResult(user=caller, auth=secret if caller else None)

@@ -3,14 +3,19 @@
 
     .venv/bin/python bench/ab.py --before /tmp/before-tree --db preloaded.db
         [--endpoints funnel,capacity,...] [--concurrency 1] [--duration 3] [--rounds 3]
+        [--bare]
 
 Starts `fostering serve` twice on copies of one preloaded SQLite file (from `bench/api.py
 --keep-sqlite FILE`): "before" with the code of another copy of the project first on
 PYTHONPATH (e.g. `rsync -a --exclude .venv ./ /tmp/before-tree/` and the old versions of the
-changed files put back in it), "after" with this checkout. Then, for each endpoint, wrk runs
-against one server and then the other, `--rounds` times, so both see the same load from the
+changed files put back in it), "after" with this checkout (also first on PYTHONPATH, as an
+editable install may point elsewhere). Then, for each endpoint, wrk runs against one server
+and then the other, `--rounds` times, so both see the same load from the
 rest of the machine; the median req/s and server CPU ms per request of each are printed with
-the ratio after / before. Development tool: bench/run_all.py does not run it.
+the ratio after / before. `enquiry_create` (POST, a new enquiry each request, not in the
+default list) measures the write path. With --bare the bare Litestar app (bench/bare_app.py,
+uvicorn with an access log like `fostering serve`) runs in each round too, and each side's
+req/s is also printed as a ratio to it. Development tool: bench/run_all.py does not run it.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bare", action="store_true", help="measure bench/bare_app.py too")
     args = parser.parse_args(argv)
     if not have_wrk():
         print("wrk is needed (apt-get install wrk)", file=sys.stderr)
@@ -82,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             env["DATABASE_URL"] = f"sqlite:///{folder / 'fostering.db'}"
             env["FOSTERING_REQUESTS_PER_MINUTE"] = "0"  # wrk: thousands a second, one token
             env["FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE"] = "0"
-            if side == "before":
-                env["PYTHONPATH"] = str(args.before.resolve())
+            # Each side's code first on the path: an editable install may point elsewhere.
+            env["PYTHONPATH"] = str(args.before.resolve() if side == "before" else BENCH.parent)
             cli(env, folder, "db", "upgrade")
             for role, flag, value in (
                 ("recruiter", "--authority", AUTHORITY),
@@ -101,6 +107,17 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             server.wait_ready(f"{base}/health")
             servers[side] = (server, base)
+        bare: Server | None = None
+        if args.bare:
+            port = free_port()
+            bare_argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH)]
+            bare_argv += ["bare_app:create_app", "--factory", "--host", "127.0.0.1"]
+            bare_argv += ["--port", str(port), "--access-log", "--log-level", "info"]
+            bare = Server("bare uvicorn", bare_argv, dict(os.environ), tmp, tmp / "bare.log")
+            stack.callback(bare.stop)
+            bare.start()
+            bare.wait_ready(f"http://127.0.0.1:{port}/health")
+            servers["bare"] = (bare, f"http://127.0.0.1:{port}")
         query = f"?date_from={years_ago(today, 10).isoformat()}&date_to={today.isoformat()}"
         prefix = f"/api/v1/authorities/{AUTHORITY}"
         region = f"/api/v1/regions/{urllib.parse.quote(REGION)}/capacity"
@@ -112,19 +129,25 @@ def main(argv: list[str] | None = None) -> int:
             "region_capacity": (region, "regional", "application/json"),
             "region_capacity_csv": (f"{region}?format=csv", "regional", "text/csv"),
         }
+        paths["enquiry_create"] = (f"{prefix}/enquiries", "recruiter", "application/json")
         for endpoint in [e.strip() for e in args.endpoints.split(",") if e.strip()]:
             path, role, accept = paths[endpoint]
-            results[endpoint] = {"before": [], "after": []}
+            results[endpoint] = {"before": [], "after": [], "bare": []}
             for _ in range(args.rounds):
-                for side in ("before", "after"):
+                for side in ("before", "after", "bare") if bare else ("before", "after"):
                     server, base = servers[side]
                     spec = {
                         "method": "GET",
                         "base": base,
                         "path": path,
-                        "token": secrets[f"{side}-{role}"],
+                        "token": secrets.get(f"{side}-{role}"),
                         "accept": accept,
                     }
+                    if side == "bare":
+                        spec["path"] = "/"
+                    elif endpoint == "enquiry_create":
+                        spec["method"] = "POST"
+                        spec["received_on"] = today.isoformat()
                     point = load.point(
                         side, endpoint, spec, args.concurrency, server, f"{base}/health"
                     )
@@ -146,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{endpoint:<20} {rb:>12.1f} {ra:>12.1f} {ra / rb if rb else float('nan'):>6.2f}   "
             f"{cb:>13.2f} {ca:>12.2f} {ca / cb if cb else float('nan'):>6.2f}"
         )
+        if sides["bare"]:
+            rr, cr = median("bare", "req_per_s"), median("bare", "server_cpu_ms_per_req")
+            print(
+                f"{'  bare GET /':<20} {rr:>12.1f}   x bare: before {rb / rr:.3f}, after "
+                f"{ra / rr:.3f}   bare CPU ms {cr:.2f}"
+            )
     return 0
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, event, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
@@ -154,6 +157,7 @@ def issue_token(
     )
     session.add(row)
     session.flush()
+    verified_tokens.forget_on_commit(session)
     return IssuedToken(record=_record(row), secret=secret)
 
 
@@ -172,6 +176,7 @@ def _issue_hub_token(session: Session, *, name: str, hub_id: int | None) -> Issu
     )
     session.add(row)
     session.flush()
+    verified_tokens.forget_on_commit(session)
     return IssuedToken(record=_record(row), secret=secret)
 
 
@@ -188,15 +193,81 @@ def _known_region(session: Session, region: str) -> str:
     )
 
 
+class VerifiedTokens:
+    """Callers of recently verified tokens, keyed by the token's digest, for `ttl` seconds.
+
+    Spares each request of a busy client the token query. Only valid tokens are held (an
+    unknown or revoked one is looked up every time, and counts against its address). In this
+    process a revocation or a new token takes effect at once: `revoke_token` and `issue_token`
+    call `forget`, and again when their transaction commits; a lookup that began before a
+    `forget` does not store its answer. Another process (a second server worker, the CLI)
+    cannot clear this one's cache: there a revoked token, or a token whose row was changed,
+    keeps working for at most `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._held: dict[str, tuple[float, Caller]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Caller | None:
+        """The held caller for this digest, if verified less than `ttl` seconds ago."""
+        held = self._held.get(key)
+        if held is None or self.clock() - held[0] >= self.ttl:
+            return None
+        return held[1]
+
+    def generation(self) -> int:
+        """A number `forget` changes: pass it back to `put`."""
+        return self._generation
+
+    def put(self, key: str, caller: Caller, generation: int) -> None:
+        """Hold a caller verified by a lookup begun at `generation` (unless forgotten since)."""
+        with self._lock:
+            if generation == self._generation:
+                if len(self._held) >= 10_000:
+                    self._held.clear()
+                self._held[key] = (self.clock(), caller)
+
+    def forget(self) -> None:
+        """Drop every held caller (a token was revoked or issued)."""
+        with self._lock:
+            self._held.clear()
+            self._generation += 1
+
+    def forget_on_commit(self, session: Session) -> None:
+        """Forget now and again once `session` commits, so no lookup that read the old row
+        before the commit can keep it."""
+        self.forget()
+        event.listen(session, "after_commit", lambda _session: self.forget(), once=True)
+
+
+verified_tokens = VerifiedTokens()
+
+
+def held_caller(secret: str) -> Caller | None:
+    """The caller of a token verified in the last few seconds, asking no database (None
+    when it is not held: then use `caller_for`)."""
+    return verified_tokens.get(digest(secret))
+
+
 def caller_for(session: Session, secret: str) -> Caller | None:
-    """The caller a presented token identifies, or None if unknown or revoked."""
-    row = session.scalars(select(ApiToken).where(ApiToken.digest == digest(secret))).first()
+    """The caller a presented token identifies, or None if unknown or revoked (a valid one
+    is held for a few seconds by `verified_tokens`)."""
+    key = digest(secret)
+    caller = verified_tokens.get(key)
+    if caller is not None:
+        return caller
+    generation = verified_tokens.generation()
+    row = session.scalars(select(ApiToken).where(ApiToken.digest == key)).first()
     if row is None or row.revoked_at is not None:
         return None
     region = row.region
     if row.authority_code is not None and region is None:
         region = get_authority(session, row.authority_code).region
-    return Caller(
+    caller = Caller(
         token_id=row.id,
         name=row.name,
         role=Role(row.role),
@@ -204,6 +275,8 @@ def caller_for(session: Session, secret: str) -> Caller | None:
         region=region,
         hub_id=row.hub_id,
     )
+    verified_tokens.put(key, caller, generation)
+    return caller
 
 
 def list_tokens(session: Session, include_revoked: bool = False) -> list[TokenRecord]:
@@ -233,4 +306,5 @@ def revoke_token(session: Session, token_id: int) -> TokenRecord:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     session.flush()
+    verified_tokens.forget_on_commit(session)
     return _record(row)

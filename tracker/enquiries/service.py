@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core import audit
@@ -76,23 +76,54 @@ def _changed(
     if not new:
         row.version += 1
         row.updated_at = utcnow()
-    session.add(
-        EnquiryEvent(
-            enquiry_id=row.id,
-            action=action,
-            stage=stage.value if stage else None,
-            on_date=on,
-            note=note,
-            actor=caller.actor,
-        )
+    _log(
+        session,
+        row.id,
+        row.authority_code,
+        caller,
+        action,
+        audited=audited,
+        detail=detail,
+        stage=stage,
+        on=on,
+        note=note,
     )
-    audit.record(
+
+
+def _log(
+    session: Session,
+    enquiry_id: int,
+    authority_code: str,
+    caller: Caller,
+    action: str,
+    *,
+    audited: str,
+    detail: dict[str, Any] | None = None,
+    stage: Stage | None = None,
+    on: date | None = None,
+    note: str | None = None,
+) -> None:
+    """Write one change to the enquiry's history and to the audit log, each by a Core INSERT
+    (one change per request: no ORM objects to build and flush)."""
+    session.execute(
+        insert(EnquiryEvent.__table__),  # type: ignore[arg-type]
+        {
+            "enquiry_id": enquiry_id,
+            "action": action,
+            "stage": stage.value if stage else None,
+            "on_date": on,
+            "note": note,
+            "actor": caller.actor,
+            "recorded_at": utcnow(),
+        },
+    )
+    audit.record_now(
         session,
         caller,
         audited,
         "enquiry",
-        row.id,
-        authority_code=row.authority_code,
+        enquiry_id,
+        authority_code=authority_code,
         detail=detail,
     )
 
@@ -118,36 +149,42 @@ def create_enquiry(
     check_received_on(new.received_on, today)
     if new.external_ref is not None:
         _ensure_unique_ref(session, authority_code, new.external_ref, None)
-    row = Enquiry(
-        authority_code=authority_code,
-        external_ref=new.external_ref,
-        received_on=new.received_on,
-        channel=new.channel.value,
-        campaign=new.campaign,
-        enquirer_name=new.enquirer_name,
-        email=new.email,
-        phone=new.phone,
-        postcode_district=new.postcode_district.upper() if new.postcode_district else None,
-        household_type=new.household_type.value if new.household_type else None,
-        ethnicity=new.ethnicity.value if new.ethnicity else None,
-        interests=sorted({i.value for i in new.interests}),
-    )
-    session.add(row)
-    session.flush()
-    _changed(
+    now = utcnow()
+    values: dict[str, Any] = {
+        "authority_code": authority_code,
+        "external_ref": new.external_ref,
+        "received_on": new.received_on,
+        "channel": new.channel.value,
+        "campaign": new.campaign,
+        "enquirer_name": new.enquirer_name,
+        "email": new.email,
+        "phone": new.phone,
+        "postcode_district": new.postcode_district.upper() if new.postcode_district else None,
+        "household_type": new.household_type.value if new.household_type else None,
+        "ethnicity": new.ethnicity.value if new.ethnicity else None,
+        "interests": sorted({i.value for i in new.interests}),
+        "stage": Stage.ENQUIRY.value,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    table = Enquiry.__table__
+    enquiry_id: int = session.execute(
+        insert(table).values(values).returning(table.c.id)  # type: ignore[attr-defined]
+    ).scalar_one()
+    _log(
         session,
-        row,
+        enquiry_id,
+        authority_code,
         caller,
         "created",
         audited="create",
         stage=Stage.ENQUIRY,
         on=new.received_on,
         note=new.note,
-        new=True,
     )
-    session.flush()
-    enquiry_created(session, authority_code, row.received_on, row.channel, row.campaign)
-    return to_record(row, today)
+    enquiry_created(session, authority_code, new.received_on, values["channel"], new.campaign)
+    return to_record(Enquiry(id=enquiry_id, **values), today)
 
 
 def advance_enquiry(
