@@ -47,9 +47,7 @@ class TargetTrajectory(SQLModel, table=True):
     __tablename__ = "target_trajectory"
 
     target_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("target.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("target.id", ondelete="CASCADE"), primary_key=True)
     )
     authority_code: str = Field(sa_type=String(9), index=True)
     target_version: int

@@ -40,9 +40,7 @@ def upgrade() -> None:
             batch_op.f("ix_target_trajectory_authority_code"), ["authority_code"], unique=False
         )
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_audit_entry_authority_id", ["authority_code", "id"], unique=False
-        )
+        batch_op.create_index("ix_audit_entry_authority_id", ["authority_code", "id"], unique=False)
 
 
 def downgrade() -> None:
