@@ -2,7 +2,7 @@
 """Stored against freshly computed trajectories on a demo database: how long the overview
 and targets pages take to build, and their trajectories alone, in process (no HTTP).
 
-    .venv/bin/python bench/trajectories.py --database-url sqlite:////tmp/demo/demo.db
+    .venv/bin/python -m bench.trajectories --database-url sqlite:////tmp/demo/demo.db
 
 The database is one filled by `fostering demo` (five councils, the seed strategies' targets,
 a first forecast run of Stoke-on-Trent, whose trajectories that run stored). For the demo
