@@ -9,9 +9,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select, update
 
+from api.app import create_app
 from jobs.forecast_refresh import store_trajectories_after_run
+from tests.conftest import bearer
+from tests.test_dashboard import sign_in
+from tests.test_targets import LEVEL
 from tests.test_trajectories import (  # noqa: F401 (the module's fixtures)
     PATHS,
     STOKE,
@@ -23,8 +28,9 @@ from tests.test_trajectories import (  # noqa: F401 (the module's fixtures)
     store_forecast,
 )
 from tracker.core import audit
-from tracker.core.access import SYSTEM
+from tracker.core.access import SYSTEM, Role, issue_token
 from tracker.core.clock import utcnow
+from tracker.core.settings import Settings
 from tracker.targets import stored
 from tracker.targets.schemas import NewTarget
 from tracker.targets.service import delete_target, update_target
@@ -165,3 +171,45 @@ def test_a_finished_run_stores_the_trajectories_on_it(dataset, target):  # noqa:
     with dataset.read_session() as session:
         latest = stored.basis(session, STOKE, stored.load_mapping()).forecast_run_id
     assert row is not None and row.forecast_run_id == latest
+
+
+# --- through the API and the page -----------------------------------------------------------
+
+
+@pytest.fixture
+def manager_client(dataset):  # noqa: F811
+    """The application over the dataset, and a Stoke-on-Trent manager's token."""
+    settings = Settings(
+        database_url=dataset.url, scheduler_enabled=False, pseudonym_key="test-pseudonym-key"
+    )
+    with dataset.writing() as session:
+        secret = issue_token(session, role=Role.MANAGER, name="m", authority_code=STOKE).secret
+    with TestClient(create_app(settings, dataset)) as test_client:
+        yield test_client, secret
+
+
+def test_the_api_serves_the_trajectory_stored_when_the_target_was_set(manager_client, dataset):  # noqa: F811
+    client, secret = manager_client
+    headers = bearer(secret)
+    base = f"/api/v1/authorities/{STOKE}"
+    created = client.post(f"{base}/targets", json=LEVEL, headers=headers)
+    assert created.status_code == 201, created.text
+    target_id = created.json()["id"]
+    stored_at = computed_at(dataset, target_id)
+    one = client.get(f"{base}/targets/{target_id}/trajectory", headers=headers)
+    every = client.get(f"{base}/trajectories", headers=headers)
+    assert one.status_code == every.status_code == 200
+    assert every.json() == [one.json()]
+    assert one.json()["target"]["name"] == LEVEL["name"]
+    assert computed_at(dataset, target_id) == stored_at
+
+
+def test_the_targets_page_says_when_its_trajectories_were_computed(manager_client):
+    client, secret = manager_client
+    headers = bearer(secret)
+    response = client.post(f"/api/v1/authorities/{STOKE}/targets", json=LEVEL, headers=headers)
+    assert response.status_code == 201, response.text
+    sign_in(client, secret)
+    page = client.get("/dashboard/targets")
+    assert page.status_code == 200
+    assert "Computed at " in page.text
