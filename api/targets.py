@@ -14,8 +14,9 @@ from api.etags import created, expected_version, with_etag
 from api.params import RecordId
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller
+from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.targets import metrics, trajectories
+from tracker.targets import metrics, stored
 from tracker.targets import service as targets
 from tracker.targets.metrics import Metric
 from tracker.targets.schemas import NewTarget, TargetRecord
@@ -151,23 +152,36 @@ class TargetController(Controller):
         session: Session,
         today: date,
         settings: Settings,
+        database: Database,
     ) -> Trajectory:
         """Month by month the target path, the actuals and the latest forecast (median, 80% and
         95% bands); milestones with the chance of meeting each; the status with its rule, the
         chance behind it and the gap in plain units; the work-back for recruitment targets."""
-        return trajectories.trajectory(
+        return stored.served_one(
             session,
             authority,
             target_id,
             today=today,
             mapping=load_mapping(settings.placement_mapping),
-        )
+            database=database,
+        ).trajectory
 
     @get("/trajectories", opt=READ, sync_to_thread=True, summary="Every target's trajectory")
     def trajectories(
-        self, authority: str, session: Session, today: date, settings: Settings
+        self,
+        authority: str,
+        session: Session,
+        today: date,
+        settings: Settings,
+        database: Database,
     ) -> list[Trajectory]:
-        """The trajectory of every target of the authority, oldest target first."""
-        return trajectories.trajectories(
-            session, authority, today=today, mapping=load_mapping(settings.placement_mapping)
+        """The trajectory of every target of the authority, oldest target first (stored ones
+        while valid: see `tracker.targets.stored`)."""
+        found = stored.served(
+            session,
+            authority,
+            today=today,
+            mapping=load_mapping(settings.placement_mapping),
+            database=database,
         )
+        return [s.trajectory for s in found]

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
 from tracker.children.mapping import Mapping, load_mapping
@@ -49,6 +50,7 @@ from tracker.forecasting.runs import (
 from tracker.forecasting.tables import ForecastRun, RunStatus, Trigger
 from tracker.series.registry import series_for_authority
 from tracker.series.window import last_complete_month
+from tracker.targets.stored import refresh as refresh_trajectories
 
 log = logging.getLogger("fostering.jobs")
 HEARTBEAT_EVERY = LEASE_TTL / 4
@@ -282,6 +284,9 @@ def execute(
             heartbeat.stop()
             with database.writing() as session:
                 finish_run(session, run_id, forecasts, series)
+            store_trajectories_after_run(
+                database, code, mapping=mapping or load_mapping(settings.placement_mapping)
+            )
             if progress is not None:
                 progress(code, len(series), len(series))
     except Exception as exc:
@@ -296,6 +301,26 @@ def execute(
     return RefreshOutcome(
         authority_code=code, run_id=run_id, status=RunStatus.SUCCEEDED, series=len(series)
     )
+
+
+def store_trajectories_after_run(
+    database_or_session: Database | Session, authority_code: str, *, mapping: Mapping | None = None
+) -> None:
+    """Store the council's target trajectories on its newly finished forecast run, so the
+    pages serve them without computing them (tracker.targets.stored). A failure is logged and
+    leaves the run succeeded: the trajectories are then computed on the next read."""
+    today = london_today()
+    try:
+        if isinstance(database_or_session, Database):
+            with database_or_session.writing() as session:
+                refresh_trajectories(session, authority_code, today=today, mapping=mapping)
+        else:
+            with database_or_session.begin_nested():
+                refresh_trajectories(
+                    database_or_session, authority_code, today=today, mapping=mapping
+                )
+    except Exception:
+        log.exception("could not store the trajectories of %s after its run", authority_code)
 
 
 def _database(target: Database | str) -> tuple[Database, bool]:

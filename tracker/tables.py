@@ -28,7 +28,7 @@ from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
 from tracker.hubs.tables import Hub, HubDistrict, HubEnquiry, HubMember, HubTarget
 from tracker.scenarios.tables import Scenario
-from tracker.targets.tables import Target
+from tracker.targets.tables import Target, TargetTrajectory
 
 metadata = SQLModel.metadata
 
@@ -66,6 +66,7 @@ __all__ = [
     "RunLease",
     "Scenario",
     "Target",
+    "TargetTrajectory",
     "Unavailability",
     "metadata",
 ]

@@ -23,6 +23,7 @@ from api.dashboard.rendering import render
 from api.dashboard.scope import Scope, resolve_scope
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller, Role
+from tracker.core.db import Database
 from tracker.core.settings import Settings
 from tracker.core.table_export import csv_bytes, xlsx_bytes
 
@@ -150,6 +151,7 @@ class DashboardPages(Controller):
         caller: Caller,
         today: date,
         settings: Settings,
+        database: Database,
         authority: AuthorityCode = None,
         as_at: AsAt = None,
         download: DownloadFormat | None = None,
@@ -172,7 +174,7 @@ class DashboardPages(Controller):
                 session,
                 scope,
                 today,
-                lambda s, code, day: targets.status_counts(s, code, day, mapping),
+                lambda s, code, day: targets.status_counts(s, code, day, mapping, database),
                 as_at=_past(as_at, today),
             ),
             choice=as_at.isoformat() if as_at else None,
@@ -251,6 +253,7 @@ class DashboardPages(Controller):
         caller: Caller,
         today: date,
         settings: Settings,
+        database: Database,
         authority: AuthorityCode = None,
         download: DownloadFormat | None = None,
         table: TableName = None,
@@ -266,7 +269,7 @@ class DashboardPages(Controller):
             today,
             download,
             table,
-            lambda: targets.build(session, scope, today, mapping),
+            lambda: targets.build(session, scope, today, mapping, database),
         )
 
     @get("/forecasts", opt={"access": "dashboard.forecasts"}, sync_to_thread=True)

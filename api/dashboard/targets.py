@@ -27,8 +27,11 @@ from api.dashboard.tables import (
     table,
 )
 from tracker.children.mapping import Mapping
+from tracker.core.db import Database
 from tracker.core.table_export import CellFormat
-from tracker.targets.trajectories import Trajectory, trajectories
+from tracker.enquiries.timeliness import LONDON
+from tracker.targets.stored import Stored, served
+from tracker.targets.trajectories import Trajectory
 from tracker.targets.workback import RateUsed
 
 C = CellFormat
@@ -59,12 +62,19 @@ BASIS_WORDS = {
 }
 
 
-def status_counts(session: Session, code: str, today: date, mapping: Mapping) -> dict[str, int]:
-    """How many of the authority's targets stand at each status."""
-    counted = Counter(
-        t.status.value for t in trajectories(session, code, today=today, mapping=mapping)
-    )
+def status_counts(
+    session: Session, code: str, today: date, mapping: Mapping, database: Database | None = None
+) -> dict[str, int]:
+    """How many of the authority's targets stand at each status (stored trajectories)."""
+    found = served(session, code, today=today, mapping=mapping, database=database)
+    counted = Counter(s.trajectory.status.value for s in found)
     return {status: counted[status] for status in STATUS_WORDS if counted[status]}
+
+
+def computed_words(stored: list[Stored]) -> str:
+    """When the trajectories shown were computed (the oldest of them), in London time."""
+    oldest = min(s.computed_at for s in stored).astimezone(LONDON)
+    return f"Computed at {oldest:%H:%M} on {long_date(oldest.date())}."
 
 
 def _unit(t: Trajectory, value: float | None) -> str:
@@ -300,11 +310,19 @@ def _section(t: Trajectory, scope: Scope) -> Section:
     )
 
 
-def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page:
-    """The targets page of the authority in scope."""
+def build(
+    session: Session,
+    scope: Scope,
+    today: date,
+    mapping: Mapping,
+    database: Database | None = None,
+) -> Page:
+    """The targets page of the authority in scope (stored trajectories; those no longer valid
+    are computed and stored apart in `database`)."""
     code = scope.authority_code
     assert code is not None
-    found = trajectories(session, code, today=today, mapping=mapping)
+    stored = served(session, code, today=today, mapping=mapping, database=database)
+    found = [s.trajectory for s in stored]
     new = [Action("Set a target", scope.link(f"{PATH}/new"))]
     if not found:
         return Page(
@@ -339,7 +357,7 @@ def build(session: Session, scope: Scope, today: date, mapping: Mapping) -> Page
         key="targets",
         title="Targets",
         intro=f"{scope.where}: each strategy target against its actuals and the latest "
-        f"forecast, on {long_date(today)}.",
+        f"forecast, on {long_date(today)}. {computed_words(stored)}",
         actions=new,
         tiles=[
             Tile(

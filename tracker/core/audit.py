@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, String, insert, select
+from sqlalchemy import JSON, Index, String, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
@@ -21,6 +21,8 @@ class AuditEntry(SQLModel, table=True):
     """One audited action."""
 
     __tablename__ = "audit_entry"
+    # The latest audited change of a council (tracker.targets.stored) is read by this index.
+    __table_args__ = (Index("ix_audit_entry_authority_id", "authority_code", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

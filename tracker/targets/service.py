@@ -2,7 +2,8 @@
 
 A target is stored with its kind and the fields that kind takes (see `NewTarget`); its
 arithmetic (path, milestones, chances) is in `tracker.targets.kinds`, and its trajectory
-against actuals and forecasts in `tracker.targets.trajectories`. Creating, changing and deleting a
+against actuals and forecasts in `tracker.targets.trajectories`, stored by
+`tracker.targets.stored` when a target is set or changed. Creating, changing and deleting a
 target are audited by field name.
 """
 
@@ -23,6 +24,7 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import check_version
 from tracker.core.records import delete_versioned, owned
+from tracker.targets import stored
 from tracker.targets.kinds import FIELDS, Direction, Kind, TargetSpec, target_spec
 from tracker.targets.metrics import MetricKey
 from tracker.targets.schemas import NewTarget, TargetRecord
@@ -123,6 +125,7 @@ def create_target(
         detail={"fields": ["metric", "kind", "direction", *given]},
     )
     session.flush()
+    stored.refresh_target(session, code, row.id, today=today, mapping=mapping)
     return to_record(row)
 
 
@@ -159,6 +162,7 @@ def update_target(
         for field in changed:
             setattr(row, field, values[field])
         audit.record_update(session, caller, "target", row, authority_code=code, changed=changed)
+        stored.refresh_target(session, code, row.id, today=today, mapping=mapping)
     return to_record(row)
 
 
@@ -172,6 +176,7 @@ def delete_target(
 ) -> None:
     """Delete a target (audited)."""
     row = _load(session, code, target_id, lock=True)
+    stored.forget(session, target_id)
     delete_versioned(
         session,
         caller,

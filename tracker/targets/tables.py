@@ -1,10 +1,11 @@
-"""The stored target: one metric of one authority, with the fields its kind takes."""
+"""The stored target: one metric of one authority, with the fields its kind takes; and its
+stored trajectory with the basis it was computed on (see `tracker.targets.stored`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from tracker.core.clock import utcnow
@@ -36,3 +37,24 @@ class Target(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+
+
+class TargetTrajectory(SQLModel, table=True):
+    """A target's trajectory as computed at `computed_at` (msgspec JSON in `body`), with the
+    basis it was computed on: the target's version and update time, the council's latest
+    successful forecast run and latest audited change, the day and the placement mapping."""
+
+    __tablename__ = "target_trajectory"
+
+    target_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("target.id", ondelete="CASCADE"), primary_key=True)
+    )
+    authority_code: str = Field(sa_type=String(9), index=True)
+    target_version: int
+    target_updated_at: datetime
+    forecast_run_id: int | None = None
+    audit_id: int | None = None
+    mapping_digest: str = Field(sa_type=String(64))
+    as_at: date
+    computed_at: datetime = Field(default_factory=utcnow)
+    body: bytes = Field(sa_type=LargeBinary)

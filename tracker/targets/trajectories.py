@@ -246,7 +246,7 @@ def _milestone(row_month: date, spec: TargetSpec) -> tuple[date, str]:
     return month_end(row_month), month_name(row_month)
 
 
-def _trajectory(
+def of_record(
     session: Session,
     code: str,
     record: TargetRecord,
@@ -254,6 +254,7 @@ def _trajectory(
     today: date,
     mapping: Mapping,
 ) -> Trajectory:
+    """The trajectory of a target already read, computed now from the stored rows."""
     metric = metrics.get_metric(record.metric)
     spec = targets.spec_of(record)
     last_complete = add_months(month_start(today), -1)
@@ -337,7 +338,7 @@ def trajectory(
     """One target's trajectory as at `today` (`mapping`: the council's SSDA903 placement
     mapping, when it has its own)."""
     record = targets.get_target(session, code, target_id)
-    return _trajectory(session, code, record, today=today, mapping=mapping or load_mapping())
+    return of_record(session, code, record, today=today, mapping=mapping or load_mapping())
 
 
 def trajectories(
@@ -346,6 +347,6 @@ def trajectories(
     """The trajectory of every target of the authority, oldest target first."""
     mapping = mapping or load_mapping()
     return [
-        _trajectory(session, code, record, today=today, mapping=mapping)
+        of_record(session, code, record, today=today, mapping=mapping)
         for record in targets.list_targets(session, code)
     ]
