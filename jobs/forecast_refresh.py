@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
 from tracker.children.mapping import Mapping, load_mapping
-from tracker.core.authorities import Authority
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.errors import ConflictError
@@ -282,6 +281,7 @@ def execute(
             heartbeat.stop()
             with database.writing() as session:
                 finish_run(session, run_id, forecasts, series)
+                _after_council_run(session, code)
             if progress is not None:
                 progress(code, len(series), len(series))
     except Exception as exc:
@@ -296,6 +296,15 @@ def execute(
     return RefreshOutcome(
         authority_code=code, run_id=run_id, status=RunStatus.SUCCEEDED, series=len(series)
     )
+
+
+def _after_council_run(session: Session, authority_code: str) -> None:
+    """What follows a council's stored forecasts, in the transaction that stores them (the
+    per-council and the national run both call it).
+
+    Nothing yet; the stored target trajectories (`store_trajectories_after_run`) are to be
+    refreshed here.
+    """
 
 
 def _database(target: Database | str) -> tuple[Database, bool]:
@@ -317,7 +326,8 @@ def refresh_forecasts(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> list[RefreshOutcome]:
-    """Refresh the forecasts of one authority, or of every authority when none is given.
+    """Refresh the forecasts of one authority, or of every authority when none is given (as
+    one national batch on the executor: jobs/national_forecast.py).
 
     Each authority's run takes that authority's lease: when another process holds it, a
     run is recorded "skipped" instead. A failing authority is recorded failed and the others
@@ -330,11 +340,22 @@ def refresh_forecasts(
     today = today or london_today()
     mapping = load_mapping(settings.placement_mapping)
     try:
-        if authority_code is not None:
-            codes = [authority_code]
-        else:
-            with db.read_session() as session:
-                codes = list(session.scalars(select(Authority.code).order_by(Authority.code)))
+        if authority_code is None:
+            from jobs.national_forecast import refresh_all
+
+            return refresh_all(
+                db,
+                settings=settings,
+                options=options,
+                executor=executor,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                attempt=attempt,
+                today=today,
+                mapping=mapping,
+                progress=progress,
+            )
+        codes = [authority_code]
         outcomes = []
         for code in codes:
             try:
