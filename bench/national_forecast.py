@@ -111,6 +111,7 @@ class _Sampler:
         self.cpu: dict[int, float] = {}
         self.peak: dict[int, int] = {}
         self.names: dict[int, str] = {}
+        self.parents: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -137,6 +138,12 @@ class _Sampler:
                 continue
             self.cpu[process.pid] = times.user + times.system
             self.peak[process.pid] = max(self.peak.get(process.pid, 0), rss)
+            self.parents.add(process.ppid())
+
+    def workers(self) -> dict[int, float]:
+        """The processes that forecast, with their CPU seconds: those that started no other
+        (not the fork server, a nanny or a `dask worker` launcher) and did some work."""
+        return {pid: cpu for pid, cpu in self.cpu.items() if pid not in self.parents and cpu > 0.5}
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
@@ -281,9 +288,7 @@ def run_one(
             stop_cluster(cluster)
         database.dispose()
     main_cpu = (main_after.user - main_before.user) + (main_after.system - main_before.system)
-    # The forecasting processes: a pool's workers, or the dask workers' processes (not the
-    # fork server, nanny or scheduler, which do no forecasting: their CPU is counted apart).
-    busy = {pid: cpu for pid, cpu in sampler.cpu.items() if cpu > 1.0}
+    busy = sampler.workers()
     statuses = [o.status for o in outcomes]
     return {
         "config": config,
@@ -299,6 +304,7 @@ def run_one(
         "main_storing_results_s": round(main_times.storing, 1),
         "main_peak_rss_mb": round(psutil.Process().memory_info().rss / 2**20),
         "worker_cpu_s": round(sum(busy.values()), 1),
+        "other_processes_cpu_s": round(sum(sampler.cpu.values()) - sum(busy.values()), 1),
         "processes": [
             {
                 "pid": pid,
@@ -369,6 +375,11 @@ def run(args: argparse.Namespace) -> None:
         print(f"{config}...", flush=True)
         runs[config] = run_one(config, args.database, options, args.councils)
         print(json.dumps({k: v for k, v in runs[config].items() if k != "processes"}), flush=True)
+        save(args, options, runs)
+
+
+def save(args: argparse.Namespace, options: ForecastOptions, runs: dict[str, Any]) -> None:
+    """Write the report of the runs so far (after each, so a stopped benchmark keeps them)."""
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": args.database,
