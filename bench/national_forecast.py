@@ -5,6 +5,7 @@ batch (jobs/national_forecast.py) on the process pool and on Dask, timed.
     .venv/bin/python bench/national_forecast.py make [--database URL] [--years 3] [--seed 2026]
     .venv/bin/python bench/national_forecast.py run [--database URL] [--configs ...]
         [--models seasonal_naive,drift,...] [--paths 500] [--horizon 24] [--councils N]
+    .venv/bin/python bench/national_forecast.py profile [--database URL] [--councils 20]
 
 `make` fills an empty database with the demo generators (demo/generate.py) for every English
 council in tracker/reference/authorities.csv (153), each sized from its real figures, over
@@ -30,7 +31,10 @@ its time (reading series, storing results, waiting for the executor); and the sc
 workers. From the two process-pool runs, T(N) = S + P / N with P = 2 (T1 - T2) and
 S = T1 - P, the projection for N workers.
 
-Results go to the terminal and to bench/results/national-forecast-<date>.json and .md.
+`profile` profiles the main process reading the first councils' series (cProfile).
+
+Results go to the terminal and to bench/results/national-forecast-<date>.json and .md
+(`profile`: national-forecast-<date>-reading-profile.txt).
 """
 
 from __future__ import annotations
@@ -394,6 +398,40 @@ def save(args: argparse.Namespace, options: ForecastOptions, runs: dict[str, Any
     print(markdown(report))
 
 
+def profile_reading(url: str, councils: int) -> None:
+    """Profile the main process's reading of the first councils' series (cProfile, by
+    cumulative time) and write it beside the results."""
+    import cProfile
+    import io
+    import pstats
+
+    from tracker.children.mapping import load_mapping
+    from tracker.enquiries.timeliness import london_today
+    from tracker.series.registry import series_for_authority
+    from tracker.series.window import last_complete_month
+
+    database = Database(url)
+    codes = national_forecast.council_codes(database)[:councils]
+    mapping = load_mapping(None)
+    cutoff = last_complete_month(london_today())
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for code in codes:
+        with database.read_session() as session:
+            series_for_authority(session, code, cutoff, mapping=mapping)
+    profiler.disable()
+    per_council = (time.perf_counter() - started) / len(codes)
+    database.dispose()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(20)
+    text = f"{url}: reading the series of {len(codes)} councils, {per_council:.3f} s each\n"
+    text += out.getvalue()
+    path = RESULTS / f"national-forecast-{datetime.now(UTC):%Y-%m-%d}-reading-profile.txt"
+    path.write_text(text)
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -409,10 +447,15 @@ def main() -> None:
     running.add_argument("--horizon", type=int, default=24)
     running.add_argument("--councils", type=int, default=None, help="the first N only")
     running.add_argument("--suffix", default="", help="added to the results' file names")
+    profiling = sub.add_parser("profile", help="profile the reading of the councils' series")
+    profiling.add_argument("--database", default=DEFAULT_URL)
+    profiling.add_argument("--councils", type=int, default=20)
     args = parser.parse_args()
     if args.command == "make":
         Path("/tmp/i17-forecast").mkdir(exist_ok=True)
         make(args.database, args.years, args.seed)
+    elif args.command == "profile":
+        profile_reading(args.database, args.councils)
     else:
         run(args)
 
