@@ -116,6 +116,7 @@ class _Sampler:
         self.peak: dict[int, int] = {}
         self.names: dict[int, str] = {}
         self.parents: set[int] = set()
+        self.before: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -147,13 +148,19 @@ class _Sampler:
     def workers(self) -> dict[int, float]:
         """The processes that forecast, with their CPU seconds: those that started no other
         (not the fork server, a nanny or a `dask worker` launcher) and did some work."""
-        return {pid: cpu for pid, cpu in self.cpu.items() if pid not in self.parents and cpu > 0.5}
+        return {
+            pid: cpu
+            for pid, cpu in self.cpu.items()
+            if pid not in self.parents and pid not in self.before and cpu > 0.5
+        }
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             self.sample()
 
     def __enter__(self) -> _Sampler:
+        # Processes already there (a fork server left by an earlier run) are not this run's.
+        self.before = {process.pid for process in self._processes()}
         self.sample()
         self._thread.start()
         return self
