@@ -12,17 +12,18 @@ and its id), so the executor never changes the result.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
 import msgspec
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from forecast.backtest import Backtest, describe_failure, mase_scale, plan_origins, run_backtest
-from forecast.executors import RUNNERS, cores, in_chunks
+from forecast.executors import RUNNERS, STREAM_RUNNERS, cores, in_chunks
 from forecast.intervals import (
     Calibration,
     calibrate,
@@ -158,6 +159,67 @@ def forecast_many(
             if index not in finished:
                 record(index, [forecast_series(s, options) for s in chunk])
     return [forecast for index in range(len(chunks)) for forecast in finished[index]]
+
+
+def forecast_chunks(
+    chunks: Iterable[tuple[Hashable, list[MonthlySeries]]],
+    options: ForecastOptions = DEFAULT_OPTIONS,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> Iterator[tuple[Hashable, list[SeriesForecast]]]:
+    """Forecast keyed chunks of series drawn lazily from `chunks`, yielding each chunk's key
+    and forecasts (in its order) as chunks finish, in any order.
+
+    Only a few chunks per worker are drawn ahead, so a national run holds a handful of
+    councils' series at a time however many it covers; the executors are those of
+    `forecast_many`, and each series is seeded by its id, so the results are the same. A
+    failed task gets fallback forecasts; when the pool or cluster itself fails, the chunks
+    it held and those still to come are forecast here, one after another.
+    """
+    _check(options)
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if executor == "serial":
+        for key, chunk in chunks:
+            yield key, [forecast_series(s, options) for s in chunk]
+        return
+    held: dict[Hashable, list[MonthlySeries]] = {}
+    source = iter(chunks)
+    failed_source: list[Exception] = []
+
+    def drawn() -> Iterator[tuple[Hashable, list[MonthlySeries]]]:
+        while True:
+            try:
+                key, chunk = next(source)
+            except StopIteration:
+                return
+            except Exception as exc:
+                # The caller's error, not the executor's: raised as it is, not worked round.
+                failed_source.append(exc)
+                raise
+            held[key] = chunk
+            yield key, chunk
+
+    runner = STREAM_RUNNERS[executor]
+    try:
+        for key, outcome in runner(
+            forecast_chunk, drawn(), options, workers or cores(), dask_address
+        ):
+            chunk = held.pop(key)
+            if isinstance(outcome, bytes):
+                yield key, _DECODER.decode(outcome)
+                continue
+            log.warning("a forecast task of %d series failed: %s", len(chunk), outcome)
+            note = f"forecasting failed in a worker ({outcome})"
+            yield key, [fallback_forecast(s, options, note) for s in chunk]
+    except Exception:
+        if failed_source:
+            raise
+        log.exception("the %s executor failed; forecasting the remaining series here", executor)
+        for key, chunk in itertools.chain(list(held.items()), source):
+            yield key, [forecast_series(s, options) for s in chunk]
 
 
 def forecast_chunk(series: list[MonthlySeries], options: ForecastOptions) -> bytes:

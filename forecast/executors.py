@@ -11,7 +11,7 @@ import concurrent.futures
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from forecast.backtest import describe_failure
@@ -20,6 +20,13 @@ Item = TypeVar("Item")
 Task = Callable[[list[Any], Any], bytes]
 Outcome = tuple[int, bytes | str]
 Runner = Callable[[Task, list[list[Any]], Any, int, str | None], Iterator[Outcome]]
+Keyed = tuple[Hashable, list[Any]]
+StreamRunner = Callable[
+    [Task, Iterable[Keyed], Any, int, str | None], Iterator[tuple[Hashable, bytes | str]]
+]
+IN_FLIGHT_PER_WORKER = 2
+"""Chunks a streaming runner keeps submitted per worker: one running and one queued, so a
+worker never waits for the main process, and the chunks held at once stay few."""
 PRELOAD = ["forecast.engine", "statsforecast.models"]
 """Modules the process pool's fork server imports once, so workers start with them loaded
 (statsforecast takes about 1.5 s to import; a worker forked from the server pays nothing)."""
@@ -91,5 +98,89 @@ def run_dask(
             cluster.close()
 
 
+def stream_process(
+    task: Task, chunks: Iterable[Keyed], options: Any, workers: int, _address: str | None
+) -> Iterator[tuple[Hashable, bytes | str]]:
+    """Run keyed chunks drawn from an iterable on a pool of `workers` local processes, taking
+    the next chunk only as one finishes (a few per worker in flight), so however many chunks
+    come, few are held at once; yields each chunk's key and outcome as it finishes."""
+    source = iter(chunks)
+    limit = IN_FLIGHT_PER_WORKER * workers
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=_process_context()
+    ) as pool:
+        pending: dict[concurrent.futures.Future[bytes], Hashable] = {}
+
+        def fill() -> None:
+            while len(pending) < limit:
+                keyed = next(source, None)
+                if keyed is None:
+                    return
+                pending[pool.submit(task, keyed[1], options)] = keyed[0]
+
+        fill()
+        while pending:
+            done, _ = concurrent.futures.wait(
+                pending, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in done:
+                key = pending.pop(future)
+                try:
+                    outcome: bytes | str = future.result()
+                except Exception as exc:
+                    outcome = describe_failure(exc)
+                yield key, outcome
+            fill()
+
+
+def stream_dask(
+    task: Task, chunks: Iterable[Keyed], options: Any, workers: int, address: str | None
+) -> Iterator[tuple[Hashable, bytes | str]]:
+    """Run keyed chunks drawn from an iterable on the Dask scheduler at `address` (or a local
+    cluster of `workers` single-threaded processes), a few per worker in flight; yields each
+    chunk's key and outcome as it finishes."""
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        address = cluster.scheduler_address
+    try:
+        with Client(address) as client:
+            # A cluster at an address has as many workers as it has, not as we were told.
+            limit = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+            source = iter(chunks)
+            keys: dict[str, Hashable] = {}
+
+            def submit() -> Any:
+                keyed = next(source, None)
+                if keyed is None:
+                    return None
+                future = client.submit(task, keyed[1], options, pure=False)
+                keys[future.key] = keyed[0]
+                return future
+
+            first = [f for f in (submit() for _ in range(limit)) if f is not None]
+            running = as_completed(first)
+            for future in running:
+                try:
+                    outcome: bytes | str = future.result()
+                except Exception as exc:
+                    outcome = describe_failure(exc)
+                key = keys.pop(future.key)
+                future.release()
+                following = submit()
+                if following is not None:
+                    running.add(following)
+                yield key, outcome
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 RUNNERS: dict[str, Runner] = {"process": run_process, "dask": run_dask}
 """The runners by executor name ("serial" runs in the caller's process, without a runner)."""
+STREAM_RUNNERS: dict[str, StreamRunner] = {"process": stream_process, "dask": stream_dask}
+"""The streaming runners by executor name, for work too large to hold as one list."""

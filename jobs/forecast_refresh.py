@@ -19,12 +19,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
 from tracker.children.mapping import Mapping, load_mapping
-from tracker.core.authorities import Authority
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.errors import ConflictError
@@ -284,9 +282,9 @@ def execute(
             heartbeat.stop()
             with database.writing() as session:
                 finish_run(session, run_id, forecasts, series)
-            store_trajectories_after_run(
-                database, code, mapping=mapping or load_mapping(settings.placement_mapping)
-            )
+                _after_council_run(
+                    session, code, mapping=mapping or load_mapping(settings.placement_mapping)
+                )
             if progress is not None:
                 progress(code, len(series), len(series))
     except Exception as exc:
@@ -323,6 +321,15 @@ def store_trajectories_after_run(
         log.exception("could not store the trajectories of %s after its run", authority_code)
 
 
+def _after_council_run(
+    session: Session, authority_code: str, *, mapping: Mapping | None = None
+) -> None:
+    """What follows a council's stored forecasts, in the transaction that stores them (the
+    per-council and the national run both call it): its target trajectories are stored on the
+    new run, in a savepoint, so a failure there leaves the run recorded."""
+    store_trajectories_after_run(session, authority_code, mapping=mapping)
+
+
 def _database(target: Database | str) -> tuple[Database, bool]:
     if isinstance(target, Database):
         return target, False
@@ -342,7 +349,8 @@ def refresh_forecasts(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> list[RefreshOutcome]:
-    """Refresh the forecasts of one authority, or of every authority when none is given.
+    """Refresh the forecasts of one authority, or of every authority when none is given (as
+    one national batch on the executor: jobs/national_forecast.py).
 
     Each authority's run takes that authority's lease: when another process holds it, a
     run is recorded "skipped" instead. A failing authority is recorded failed and the others
@@ -355,11 +363,22 @@ def refresh_forecasts(
     today = today or london_today()
     mapping = load_mapping(settings.placement_mapping)
     try:
-        if authority_code is not None:
-            codes = [authority_code]
-        else:
-            with db.read_session() as session:
-                codes = list(session.scalars(select(Authority.code).order_by(Authority.code)))
+        if authority_code is None:
+            from jobs.national_forecast import refresh_all
+
+            return refresh_all(
+                db,
+                settings=settings,
+                options=options,
+                executor=executor,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                attempt=attempt,
+                today=today,
+                mapping=mapping,
+                progress=progress,
+            )
+        codes = [authority_code]
         outcomes = []
         for code in codes:
             try:

@@ -44,12 +44,37 @@ def _progress_bar(stderr: bool = False) -> Progress:
     default=None,
     help="How the engine spreads the work (default: FOSTERING_FORECAST_EXECUTOR).",
 )
-def forecast_run(authority_code: str | None, horizon: int | None, executor: str | None) -> None:
-    """Refresh forecasts now, with a progress bar (series done of total) per authority."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (default: FOSTERING_FORECAST_WORKERS, else one per core).",
+)
+@click.option(
+    "--scheduler",
+    "scheduler_address",
+    default=None,
+    help="A Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (with --executor dask).",
+)
+def forecast_run(
+    authority_code: str | None,
+    horizon: int | None,
+    executor: str | None,
+    workers: int | None,
+    scheduler_address: str | None,
+) -> None:
+    """Refresh forecasts now, with a progress bar (series done of total) per authority;
+    without --authority, every council in one national batch."""
     from jobs.forecast_refresh import forecast_options, refresh_forecasts
     from tracker.forecasting.tables import RunStatus, Trigger
 
     settings = Settings.from_env()
+    if scheduler_address is not None and (executor or settings.forecast_executor) != "dask":
+        fail("--scheduler needs --executor dask")
+    if workers is not None:
+        settings = msgspec.structs.replace(settings, forecast_workers=workers)
+    if scheduler_address is not None:
+        settings = msgspec.structs.replace(settings, dask_address=scheduler_address)
     options = forecast_options(settings)
     if horizon is not None:
         options = msgspec.structs.replace(options, horizon=horizon)
