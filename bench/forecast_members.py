@@ -3,6 +3,7 @@
 loses to AutoETS alone.
 
     .venv/bin/python bench/forecast_members.py [--year validation|held-back|both] [--workers 2]
+        [--panel real,fresh,remaining]
 
 Each statsforecast model (AutoETS, AutoETS without damping, AutoTheta, Dynamic Optimized Theta,
 AutoCES, AutoARIMA with orders up to 2, seasonal naive) is fitted once per series on every month
@@ -37,7 +38,7 @@ sys.path.append(str(BENCH))
 
 import msgspec  # noqa: E402
 import numpy as np  # noqa: E402
-from real_series import fresh_panel, real_panel  # noqa: E402
+from real_series import fresh_panel, real_panel, remaining_panel  # noqa: E402
 
 from forecast.engine import forecast_many  # noqa: E402
 from forecast.types import ForecastOptions, MonthlySeries  # noqa: E402
@@ -136,11 +137,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--year", choices=[*YEARS, "both"], default="both")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--panel", default="real,fresh", help="comma-separated: real, fresh, remaining"
+    )
     parser.add_argument("--top", type=int, default=12, help="rows printed per panel and year")
     args = parser.parse_args()
     years = list(YEARS) if args.year == "both" else [args.year]
     report: dict[str, Any] = {"run_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    for panel_name, panel in (("real", real_panel()), ("fresh", fresh_panel())):
+    panels = {"real": real_panel, "fresh": fresh_panel, "remaining": remaining_panel}
+    for panel_name in args.panel.split(","):
+        panel = panels[panel_name]()
         for year in years:
             means = score(panel, YEARS[year], args.workers)
             naive, ets = means["seasonal_naive"], means["ets"]
@@ -160,7 +166,8 @@ def main() -> None:
                     f"{name:44s} {row['mase']:6.3f} {row['over_seasonal_naive']:9.3f} "
                     f"{row['over_autoets']:9.3f}"
                 )
-    out = ROOT / "bench" / "results" / f"forecast-members-{report['run_at'][:10]}.json"
+    suffix = "" if args.panel == "real,fresh" else "-" + args.panel.replace(",", "-")
+    out = ROOT / "bench" / "results" / f"forecast-members-{report['run_at'][:10]}{suffix}.json"
     out.write_text(json.dumps(report, indent=1))
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
