@@ -199,6 +199,8 @@ def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
         "FOSTERING_PSEUDONYM_KEY": "bench-national-pseudonym-key",
         "FOSTERING_REQUESTS_PER_MINUTE": "0",
         "FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE": "0",
+        # The checkout's code, whichever checkout the virtualenv was installed from.
+        "PYTHONPATH": str(BENCH.parent),
     }
     cli(env, tmp, "db", "upgrade")
     large, small = facts["largest"], facts["smallest"]
