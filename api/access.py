@@ -35,6 +35,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     "children.write": frozenset({M, A}),
     "regional.read": frozenset({M, G, A}),
     "regional.load": frozenset({A}),
+    # England's roll-up per region: admins and every regional token (sums only).
+    "national.read": frozenset({G, A}),
     "forecasts.read": frozenset({M, G, A}),
     "forecasts.run": frozenset({M, A}),
     "scenarios.read": frozenset({M, A}),
@@ -82,6 +84,7 @@ AGGREGATE: frozenset[str] = frozenset(
         "capacity.read",
         "children.read",
         "regional.read",
+        "national.read",
         "forecasts.read",
         "benchmarks.read",
         "ofsted_collections.read",

@@ -44,6 +44,7 @@ from api.hubs import AgreementController, HandoverController, HubController, Hub
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
 from api.idempotency.store import forget_enquiry
+from api.national import NationalController
 from api.ofsted import BenchmarkController, OfstedCollectionController, OfstedReturnController
 from api.openapi import PublishedJsonRenderPlugin
 from api.rate_limit import FailedAuthLimiter
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             TargetController,
             MetricController,
             RegionalController,
+            NationalController,
             CapacityReturnController,
             TokenController,
             AuditController,

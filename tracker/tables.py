@@ -14,6 +14,15 @@ from tracker.children.tables import (
 from tracker.core.access import ApiToken
 from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
+from tracker.core.monthly_tables import (
+    FunnelMonth,
+    FunnelMonthClosure,
+    FunnelMonthDuration,
+    FunnelMonthEvents,
+    PreparedAuthority,
+    RegisterMonth,
+    RegisterMonthFlow,
+)
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
@@ -37,6 +46,10 @@ __all__ = [
     "ExternalProvisionFigure",
     "ForecastResult",
     "ForecastRun",
+    "FunnelMonth",
+    "FunnelMonthClosure",
+    "FunnelMonthDuration",
+    "FunnelMonthEvents",
     "Household",
     "HouseholdVersion",
     "Hub",
@@ -47,6 +60,9 @@ __all__ = [
     "ImportRun",
     "MonthlyAggregate",
     "Placement",
+    "PreparedAuthority",
+    "RegisterMonth",
+    "RegisterMonthFlow",
     "RunLease",
     "Scenario",
     "Target",

@@ -9,6 +9,7 @@ import click
 from api.cli.base import console, fail, main, open_database
 from tracker.core import schema
 from tracker.core.db import Database
+from tracker.core.monthly_upkeep import rebuild_councils
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
 
@@ -93,6 +94,7 @@ def demo(
             console.print("demo: the database already holds data; left as it is")
             return
         fail(exc.message)
+    rebuild_councils(database, london_today(), missing=True)
     database.refresh_statistics()
     lines = [token_line(role, scope, secret) for role, scope, secret in summary.tokens]
     console.print(
@@ -128,6 +130,7 @@ def _national(
         )
     except InvalidValueError as exc:
         fail(exc.message)
+    rebuild_councils(database, london_today(), missing=True)
     console.print(
         f"national data: {summary.enquiries} enquiries in {len(summary.loaded)} councils "
         f"(scale {summary.scale:.3f} on Ofsted 2018-19 enquiries) in {summary.seconds:.1f} s; "

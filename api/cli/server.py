@@ -14,7 +14,9 @@ from api.cli.base import console, fail, main, open_database
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.errors import DomainError
+from tracker.core.monthly_upkeep import rebuild_councils
 from tracker.core.settings import Settings
+from tracker.enquiries.timeliness import london_today
 
 
 def _check_free(host: str, port: int) -> None:
@@ -47,6 +49,7 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     _check_free(host, port)
     database = Database.from_settings(settings)
     schema.upgrade(database)
+    rebuild_councils(database, london_today(), missing=True)
     database.dispose()
     # On SIGTERM uvicorn stops taking connections, lets requests in flight finish, runs the
     # shutdown hooks, then raises the signal again with this handler back in place: a stop
@@ -84,6 +87,9 @@ def db_upgrade() -> None:
     """Apply every pending migration."""
     database = open_database()
     schema.upgrade(database)
+    built = rebuild_councils(database, london_today(), missing=True)
+    if built:
+        console.print(f"prepared figures built for {len(built)} councils")
     console.print(
         f"schema is current on {database.engine.url.render_as_string(hide_password=True)}"
     )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from forecast.months import month_ends
 from tracker.capacity.demand import children_in_care, external_provision
+from tracker.capacity.monthly import prepared_flows
 from tracker.capacity.register import place_counts, register_counts
 from tracker.capacity.schemas import (
     CapacityFigures,
@@ -31,6 +32,7 @@ from tracker.capacity.schemas import (
 )
 from tracker.children.mapping import Mapping
 from tracker.core.authorities import get_authority
+from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
 from tracker.households.care_types import (
     FOSTER_CATEGORIES,
@@ -80,12 +82,28 @@ def capacity_figures(
 
 
 def monthly_flows(
-    session: Session, authority_code: str, first: date, last: date, *, by_care_type: bool = False
+    session: Session,
+    authority_code: str,
+    first: date,
+    last: date,
+    *,
+    by_care_type: bool = False,
+    prepared: bool | None = None,
 ) -> list[MonthFlows]:
     """Approvals, deregistrations (by reason), net change and month-end stock per month; with
-    `by_care_type`, the month-end households and places of each care type as well."""
+    `by_care_type`, the month-end households and places of each care type as well.
+
+    Read off the prepared monthly rows when the council's are built and hold every month
+    asked for (`prepared=None`); `prepared=False` computes from the register (the reference).
+    """
     get_authority(session, authority_code)
     ends = month_ends(first, last)
+    if not ends:
+        return []
+    if prepared is not False and is_prepared(session, authority_code):
+        flows = prepared_flows(session, authority_code, ends, by_care_type=by_care_type)
+        if flows is not None:
+            return flows
     start = date(first.year, first.month, 1)
     approvals: dict[str, int] = {}
     for (approved_on,) in session.execute(

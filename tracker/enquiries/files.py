@@ -22,6 +22,7 @@ from tracker.core.authorities import get_authority
 from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
+from tracker.core.monthly_upkeep import enquiries_imported
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
 from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.enquiries.queries import filter_conditions, status_of
@@ -286,6 +287,8 @@ def import_enquiries(
         if not _still_current(writer, authority_code, changes):
             changes = _plan(writer, authority_code, cells, seen, today, [])
     _write(writer, caller, authority_code, changes, len(cells))
+    if changes.created or changes.updated:
+        enquiries_imported(writer, authority_code, today)
     return changes.report(len(cells), dry_run=False)
 
 

@@ -30,9 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from forecast.months import month_labels, year_ending_march
+from forecast.months import month_label, month_labels, month_start, year_ending_march
 from tracker.core.authorities import get_authority
 from tracker.core.disclosure import SMALL_COUNT
+from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.stages import STAGE_ORDER, Stage
@@ -318,12 +319,11 @@ def _breakdown(dialect: str, by: Dimension) -> Any:
     return select(key.label("key"), *_aggregates()).where(*_cohort()).group_by(key).order_by(key)
 
 
-def _durations(
-    session: Session, statements: _Statements, params: dict[str, Any]
-) -> list[StageDuration]:
-    """Median and 90th percentile of days between stages, read off each pair's histogram."""
+def _durations(rows: Any) -> list[StageDuration]:
+    """Median and 90th percentile of days between stages, read off each pair's histogram
+    (`rows`: pair, days, count)."""
     histograms: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
-    for pair, days, count in session.execute(statements.durations, params):
+    for pair, days, count in rows:
         histograms[pair].append((days, count))
     result = []
     for (start, end), histogram in zip(DURATION_PAIRS, histograms, strict=True):
@@ -354,13 +354,21 @@ def _approvals_by_year(
     date_from: date,
     date_to: date,
     today: date,
+    prepared: bool = False,
 ) -> list[YearApprovals]:
     first, last = year_ending_march(date_from), year_ending_march(date_to)
     start, end = date(first - 1, 4, 1), date(last, 3, 31)
-    query = _statements(session.get_bind().dialect.name).approvals
     per_year: dict[int, int] = {}
-    params = {"code": authority_code, "start": start, "end": end}
-    for label, count in session.execute(query, params):
+    if prepared:
+        from tracker.enquiries import monthly  # (it builds on this module)
+
+        events = monthly.event_counts(session, authority_code, month_label(start), month_label(end))
+        approvals = [(m, n["approvals"]) for m, n in events.items()]
+    else:
+        query = _statements(session.get_bind().dialect.name).approvals
+        params = {"code": authority_code, "start": start, "end": end}
+        approvals = list(session.execute(query, params))
+    for label, count in approvals:
         year, mon = int(label[:4]), int(label[5:7])
         key = year + 1 if mon >= 4 else year
         per_year[key] = per_year.get(key, 0) + int(count)
@@ -412,35 +420,58 @@ def funnel_report(
     by: Dimension | None = None,
     *,
     name_small_campaigns: bool = True,
+    prepared: bool | None = None,
 ) -> FunnelReport:
     """The funnel of enquiries received between two dates (inclusive); for readers outside
     the authority (`name_small_campaigns=False`) campaigns under `SMALL_COUNT` enquiries are
-    shown together, unnamed."""
+    shown together, unnamed.
+
+    Read off the prepared monthly rows when the council's are built and the period is whole
+    months (`prepared=None`); `prepared=False` computes from the enquiries (the reference).
+    """
+    from tracker.enquiries import monthly  # (it builds on this module)
+
     authority = get_authority(session, authority_code)
-    dialect = session.get_bind().dialect.name
-    statements = _statements(dialect)
-    params = {"code": authority_code, "date_from": date_from, "date_to": date_to}
-    overall = session.execute(statements.overall, params).mappings().one()
+    months = monthly.whole_months(date_from, date_to, today)
+    use = months is not None and prepared is not False and is_prepared(session, authority_code)
+    if use and months is not None:
+        params = {"code": authority_code, "low": months[0], "high": months[1]}
+        overall = monthly.cohort_totals(session, params)
+        closure_rows = monthly.closure_counts(session, params)
+        histograms = monthly.duration_histograms(session, params)
+        rows = monthly.cohort_groups(session, by, params) if by is not None else []
+    else:
+        dialect = session.get_bind().dialect.name
+        statements = _statements(dialect)
+        params = {"code": authority_code, "date_from": date_from, "date_to": date_to}
+        overall = session.execute(statements.overall, params).mappings().one()
+        closure_rows = list(session.execute(statements.closures, params))
+        histograms = list(session.execute(statements.durations, params))
+        rows = (
+            list(session.execute(_breakdown(dialect, by), params).mappings())
+            if by is not None
+            else []
+        )
     closures = sorted(
-        (
-            ClosureCount(stage=Stage(s), reason=r, count=int(c))
-            for s, r, c in session.execute(statements.closures, params)
-        ),
+        (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in closure_rows),
         key=lambda c: (c.stage.rank, c.reason),
     )
-    groups: list[FunnelGroup] = []
-    if by is not None:
-        rows = list(session.execute(_breakdown(dialect, by), params).mappings())
-        groups = _groups(rows, by, name_small_campaigns)
+    groups = _groups(rows, by, name_small_campaigns) if by is not None else []
     return FunnelReport(
         authority_code=authority_code,
         date_from=date_from,
         date_to=date_to,
         overall=_figures(overall),
         closures=closures,
-        durations=_durations(session, statements, params),
+        durations=_durations(histograms),
         approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, date_from, date_to, today
+            session,
+            authority_code,
+            authority.annual_approvals_target,
+            date_from,
+            date_to,
+            today,
+            prepared=use,
         ),
         by=by,
         groups=groups,
@@ -448,13 +479,31 @@ def funnel_report(
 
 
 def monthly_series(
-    session: Session, authority_code: str, date_from: date, date_to: date
+    session: Session,
+    authority_code: str,
+    date_from: date,
+    date_to: date,
+    *,
+    prepared: bool | None = None,
 ) -> MonthlySeries:
-    """Enquiries received, applications, approvals and closures per calendar month."""
+    """Enquiries received, applications, approvals and closures per calendar month (off the
+    prepared rows when the council's are built and `date_to` ends its month)."""
     get_authority(session, authority_code)
     months = month_labels(date_from, date_to)
-    counts: dict[str, dict[str, int]] = {m: {} for m in months}
     names = list(MONTHLY_EVENTS)
+    from tracker.enquiries import monthly  # (it builds on this module)
+
+    month_end = monthly.whole_months(month_start(date_from), date_to, date.max) is not None
+    if month_end and prepared is not False and is_prepared(session, authority_code):
+        events = monthly.event_counts(session, authority_code, months[0], months[-1])
+        return MonthlySeries(
+            authority_code=authority_code,
+            points=[
+                MonthPoint(month=m, **{n: events.get(m, {}).get(n, 0) for n in names})
+                for m in months
+            ],
+        )
+    counts: dict[str, dict[str, int]] = {m: {} for m in months}
     query = _statements(session.get_bind().dialect.name).monthly
     params = {
         "code": authority_code,

@@ -22,6 +22,8 @@ from tracker.core.errors import (
     StageRuleError,
     check_version,
 )
+from tracker.core.monthly_upkeep import enquiries_touched
+from tracker.enquiries.monthly import enquiry_months
 from tracker.enquiries.queries import load_enquiry, reached_stages, to_record
 from tracker.enquiries.schemas import (
     EARLIEST_DATE,
@@ -144,6 +146,7 @@ def create_enquiry(
         new=True,
     )
     session.flush()
+    enquiries_touched(session, authority_code, enquiry_months(row))
     return to_record(row, today)
 
 
@@ -181,6 +184,7 @@ def advance_enquiry(
         note=move.note,
     )
     session.flush()
+    enquiries_touched(session, authority_code, enquiry_months(row))
     return to_record(row, today)
 
 
@@ -218,6 +222,7 @@ def close_enquiry(
         note=closure.note,
     )
     session.flush()
+    enquiries_touched(session, authority_code, enquiry_months(row))
     return to_record(row, today)
 
 
@@ -256,6 +261,7 @@ def reopen_enquiry(
             rule="stage_not_reached",
             field="stage",
         )
+    touched = enquiry_months(row)
     for stage in STAGE_ORDER[target.rank + 1 :]:
         setattr(row, stage.date_column, None)
     row.stage = target.value
@@ -271,6 +277,7 @@ def reopen_enquiry(
         note=reopening.note,
     )
     session.flush()
+    enquiries_touched(session, authority_code, touched)
     return to_record(row, today)
 
 
@@ -305,6 +312,7 @@ def edit_enquiry(
         check_history(reached, today)
     if given.get("external_ref") is not None:
         _ensure_unique_ref(session, authority_code, given["external_ref"], row.id)
+    touched = enquiry_months(row)
     changed = []
     for name, value in given.items():
         stored = stored_value(name, value)
@@ -322,6 +330,8 @@ def edit_enquiry(
             note="changed: " + ", ".join(sorted(changed)),
         )
     session.flush()
+    if changed:
+        enquiries_touched(session, authority_code, touched | enquiry_months(row))
     return to_record(row, today)
 
 
@@ -359,6 +369,7 @@ def erase_personal_data(
     )
     _changed(session, row, caller, "erased", audited="erase")
     session.flush()
+    enquiries_touched(session, authority_code, enquiry_months(row))
     # What the erasure overwrote must leave SQLite's write-ahead log too.
     checkpoint_after_commit(session)
     return to_record(row, today)

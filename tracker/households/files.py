@@ -22,6 +22,7 @@ from tracker.core import audit
 from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
+from tracker.core.monthly_upkeep import register_batch
 from tracker.core.spreadsheets import FileFormat
 from tracker.core.table_export import csv_bytes, xlsx_bytes
 from tracker.households.care_types import (
@@ -259,17 +260,20 @@ def import_households(
     created: list[int] = []
     updated: list[int] = []
     unchanged = 0
-    for entry in entries:
-        try:
-            if entry.reference not in stored:
-                created.append(_create(session, caller, authority_code, entry, today))
-            elif _update(session, caller, authority_code, entry, stored[entry.reference], today):
-                updated.append(stored[entry.reference][0].id or 0)
-            else:
-                unchanged += 1
-        except DomainError as exc:
-            session.rollback()
-            raise ImportRejectedError([_row_error(entry, exc)]) from exc
+    with register_batch(session, today):
+        for entry in entries:
+            try:
+                if entry.reference not in stored:
+                    created.append(_create(session, caller, authority_code, entry, today))
+                elif _update(
+                    session, caller, authority_code, entry, stored[entry.reference], today
+                ):
+                    updated.append(stored[entry.reference][0].id or 0)
+                else:
+                    unchanged += 1
+            except DomainError as exc:
+                session.rollback()
+                raise ImportRejectedError([_row_error(entry, exc)]) from exc
     report = HouseholdImportReport(
         rows=len(entries),
         created=len(created),

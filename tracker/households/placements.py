@@ -17,6 +17,7 @@ from tracker.core.errors import (
     NotFoundError,
     StageRuleError,
 )
+from tracker.core.monthly_upkeep import register_touched
 from tracker.core.sql import active_on
 from tracker.households.care_types import (
     HouseholdStatus,
@@ -89,6 +90,7 @@ def place_child(
         detail={"household_id": row.id},
     )
     session.flush()
+    register_touched(session, authority_code, new.start_on, today)
     return _placement_record(candidate)
 
 
@@ -194,9 +196,11 @@ def end_placement(
         _check_room(
             versions_of(session, row.household_id), [*others, lengthened], row.start_on, end.end_on
         )
+    since = min(end.end_on, row.end_on) if row.end_on else end.end_on
     row.end_on = end.end_on
     audit.record(session, caller, "end", "placement", row.id, authority_code=authority_code)
     session.flush()
+    register_touched(session, authority_code, since, today)
     return _placement_record(row)
 
 

@@ -25,6 +25,7 @@ from tracker.core.errors import (
     StageRuleError,
     check_version,
 )
+from tracker.core.monthly_upkeep import register_touched
 from tracker.enquiries.tables import Enquiry
 from tracker.households.care_types import (
     HouseholdCareType,
@@ -132,6 +133,7 @@ def approve_household(
     )
     audit.record(session, caller, "create", "household", row.id, authority_code=authority_code)
     session.flush()
+    register_touched(session, authority_code, approved_on, today)
     return to_record(session, row, max(approved_on, today))
 
 
@@ -262,6 +264,7 @@ def change_household(
         detail={"fields": sorted(given), "effective_on": effective.isoformat()},
     )
     session.flush()
+    register_touched(session, authority_code, effective, today)
     return to_record(session, row, today)
 
 

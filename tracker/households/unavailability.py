@@ -15,6 +15,7 @@ from tracker.core.errors import (
     NotFoundError,
     StageRuleError,
 )
+from tracker.core.monthly_upkeep import register_touched
 from tracker.households.care_types import (
     HouseholdStatus,
     UnavailableReason,
@@ -96,6 +97,7 @@ def mark_unavailable(
         detail={"household_id": row.id},
     )
     session.flush()
+    register_touched(session, authority_code, new.start_on, today)
     return _unavailability_record(period)
 
 
@@ -143,7 +145,9 @@ def end_unavailability(
     check_day(end_on, today, "end_on")
     if end_on <= row.start_on:
         raise InvalidValueError("end_on must be after start_on", field="end_on")
+    since = min(end_on, row.end_on) if row.end_on else end_on
     row.end_on = end_on
     audit.record(session, caller, "end", "unavailability", row.id, authority_code=authority_code)
     session.flush()
+    register_touched(session, authority_code, since, today)
     return _unavailability_record(row)

@@ -1,0 +1,231 @@
+"""The funnel's prepared monthly rows: how they are recomputed from the enquiries of a
+council's months (the raw computation stays the reference), and the funnel read off them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, delete, func, insert, literal_column, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from forecast.months import add_months, month_label, month_start
+from tracker.core.monthly_tables import (
+    FunnelMonth,
+    FunnelMonthClosure,
+    FunnelMonthDuration,
+    FunnelMonthEvents,
+)
+from tracker.core.sql import days_between_in, month_of_in
+from tracker.enquiries.funnel import (
+    DURATION_PAIRS,
+    MONTHLY_EVENTS,
+    Dimension,
+    _reached_expression,
+)
+from tracker.enquiries.stages import STAGE_ORDER
+from tracker.enquiries.tables import Enquiry
+
+REACHED = tuple(f"reached_{s.value}" for s in STAGE_ORDER)
+COUNTS = (*REACHED, "closed", "approved")
+PREPARED_TABLES = (FunnelMonth, FunnelMonthClosure, FunnelMonthDuration, FunnelMonthEvents)
+
+
+def enquiry_months(row: Enquiry) -> set[date]:
+    """The first days of the months an enquiry's figures fall in (receipt and every stage
+    and closure date): what a change to it touches."""
+    dates = [getattr(row, s.date_column) for s in STAGE_ORDER]
+    dates.append(row.closed_on)
+    return {month_start(d) for d in dates if d is not None}
+
+
+def _spans(months: Iterable[date]) -> list[tuple[date, date]]:
+    """Runs of consecutive months, as (first day, last day) pairs."""
+    runs: list[list[date]] = []
+    for month in sorted({month_start(m) for m in months}):
+        if runs and add_months(runs[-1][-1], 1) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return [(r[0], add_months(r[-1], 1) - timedelta(days=1)) for r in runs]
+
+
+def refresh_funnel_months(session: Session, authority_code: str, months: Iterable[date]) -> None:
+    """Recompute the prepared funnel rows of a council's months from its enquiries."""
+    for first, last in _spans(months):
+        _refresh_span(session, authority_code, first, last)
+
+
+def _refresh_span(session: Session, code: str, first: date, last: date) -> None:
+    dialect = session.get_bind().dialect.name
+    labels = {month_label(first), month_label(last)}
+    low, high = min(labels), max(labels)
+    for table in PREPARED_TABLES:
+        session.execute(
+            delete(table).where(
+                table.authority_code == code, table.month >= low, table.month <= high
+            )
+        )
+    received = month_of_in(dialect, Enquiry.received_on).label("month")
+    cohort = [
+        Enquiry.authority_code == code,
+        col(Enquiry.received_on) >= first,
+        col(Enquiry.received_on) <= last,
+    ]
+    counts = [
+        func.count(_reached_expression(s)).label(n)
+        for s, n in zip(STAGE_ORDER, REACHED, strict=True)
+    ]
+    cohort_rows = session.execute(
+        select(
+            received,
+            Enquiry.channel,
+            Enquiry.campaign,
+            *counts,
+            func.count(Enquiry.closed_on).label("closed"),
+            func.count(Enquiry.approved_on).label("approved"),
+        )
+        .where(*cohort)
+        .group_by(received, Enquiry.channel, Enquiry.campaign)
+    ).mappings()
+    _insert(session, FunnelMonth, [{"authority_code": code, **r} for r in cohort_rows])
+    closures = session.execute(
+        select(received, Enquiry.stage, Enquiry.closure_reason, func.count())
+        .where(*cohort, col(Enquiry.closed_on).is_not(None))
+        .group_by(received, Enquiry.stage, Enquiry.closure_reason)
+    )
+    _insert(
+        session,
+        FunnelMonthClosure,
+        [
+            {"authority_code": code, "month": m, "stage": s, "reason": r, "count": n}
+            for m, s, r, n in closures
+        ],
+    )
+    durations = []
+    for index, (start, end) in enumerate(DURATION_PAIRS):
+        one, two = getattr(Enquiry, start.date_column), getattr(Enquiry, end.date_column)
+        days = days_between_in(dialect, one, two).label("days")
+        durations.append(
+            select(received, literal_column(str(index), Integer).label("pair"), days, func.count())
+            .where(*cohort, one.is_not(None), two.is_not(None))
+            .group_by(received, days)
+        )
+    _insert(
+        session,
+        FunnelMonthDuration,
+        [
+            {"authority_code": code, "month": m, "pair": p, "days": int(d), "count": n}
+            for m, p, d, n in session.execute(durations[0].union_all(*durations[1:]))
+        ],
+    )
+    events: dict[str, dict[str, Any]] = {}
+    for name, column in MONTHLY_EVENTS.items():
+        month = month_of_in(dialect, column)
+        for label, n in session.execute(
+            select(month, func.count())
+            .where(Enquiry.authority_code == code, column >= first, column <= last)
+            .group_by(month)
+        ):
+            row = events.setdefault(label, dict.fromkeys(MONTHLY_EVENTS, 0))
+            row[name] = n
+    _insert(
+        session,
+        FunnelMonthEvents,
+        [{"authority_code": code, "month": m, **n} for m, n in events.items()],
+    )
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(table), rows)
+
+
+# -- reads: statements built once, only their bound values change ------------------------
+
+
+def _bound(table: Any) -> list[Any]:
+    return [
+        table.authority_code == bindparam("code"),
+        table.month >= bindparam("low"),
+        table.month <= bindparam("high"),
+    ]
+
+
+@cache
+def _totals_query() -> Any:
+    sums = [func.coalesce(func.sum(getattr(FunnelMonth, n)), 0).label(n) for n in COUNTS]
+    return select(*sums).where(*_bound(FunnelMonth))
+
+
+@cache
+def _groups_query(by: Dimension) -> Any:
+    key = {
+        Dimension.CHANNEL: FunnelMonth.channel,
+        Dimension.CAMPAIGN: FunnelMonth.campaign,
+        Dimension.MONTH: FunnelMonth.month,
+    }[by]
+    sums = [func.sum(getattr(FunnelMonth, n)).label(n) for n in COUNTS]
+    return select(key.label("key"), *sums).where(*_bound(FunnelMonth)).group_by(key).order_by(key)
+
+
+@cache
+def _closures_query() -> Any:
+    t = FunnelMonthClosure
+    return (
+        select(t.stage, t.reason, func.sum(t.count)).where(*_bound(t)).group_by(t.stage, t.reason)
+    )
+
+
+@cache
+def _durations_query() -> Any:
+    t = FunnelMonthDuration
+    return select(t.pair, t.days, func.sum(t.count)).where(*_bound(t)).group_by(t.pair, t.days)
+
+
+@cache
+def _events_query() -> Any:
+    t = FunnelMonthEvents
+    return select(t.month, *(getattr(t, n) for n in MONTHLY_EVENTS)).where(*_bound(t))
+
+
+def cohort_totals(session: Session, params: dict[str, Any]) -> dict[str, int]:
+    """The summed cohort counts of the bound months ("code", "low", "high")."""
+    return dict(session.execute(_totals_query(), params).mappings().one())
+
+
+def cohort_groups(session: Session, by: Dimension, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summed cohort counts of the bound months per channel, campaign or month."""
+    return [dict(r) for r in session.execute(_groups_query(by), params).mappings()]
+
+
+def closure_counts(session: Session, params: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """Closures of the bound months' cohorts by stage and reason."""
+    return [(s, r, int(n)) for s, r, n in session.execute(_closures_query(), params)]
+
+
+def duration_histograms(session: Session, params: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """(pair, days, count) of the bound months' cohorts."""
+    return [(p, d, int(n)) for p, d, n in session.execute(_durations_query(), params)]
+
+
+def event_counts(session: Session, code: str, low: str, high: str) -> dict[str, dict[str, int]]:
+    """Events per month label from `low` to `high` (months with none left out)."""
+    params = {"code": code, "low": low, "high": high}
+    names = list(MONTHLY_EVENTS)
+    return {
+        row[0]: dict(zip(names, row[1:], strict=True))
+        for row in session.execute(_events_query(), params)
+    }
+
+
+def whole_months(date_from: date, date_to: date, today: date) -> tuple[str, str] | None:
+    """The month labels a cohort's period covers when it is made of whole months (the last
+    may end today: nothing is received after today), else None."""
+    ends_month = add_months(month_start(date_to), 1).toordinal() - 1 == date_to.toordinal()
+    if date_from.day != 1 or not (ends_month or date_to >= today) or date_to < date_from:
+        return None
+    return month_label(date_from), month_label(date_to)
