@@ -70,7 +70,13 @@ from tracker.enquiries.tables import Enquiry
 from tracker.households.tables import Household
 from tracker.reference import AuthorityFigures, load_reference
 
-__all__ = ["DEFAULT_AUTHORITIES", "DemoSummary", "generate_demo"]
+__all__ = [
+    "DEFAULT_AUTHORITIES",
+    "AuthorityDemo",
+    "DemoSummary",
+    "generate_authority",
+    "generate_demo",
+]
 
 DEFAULT_AUTHORITIES: tuple[str, ...] = (
     STOKE,  # Stoke-on-Trent
@@ -148,52 +154,15 @@ def generate_demo(
     households: dict[str, int] = {}
     events = placements = unavailable = figure_rows = 0
     for code in codes:
-        figures = reference[code]
-        assert figures.region is not None
-        add_authority(
-            session,
-            NewAuthority(
-                code=code,
-                name=figures.name,
-                region=figures.region,
-                annual_approvals_target=_approvals_target(figures),
-            ),
+        stored = generate_authority(
+            session, reference[code], start=start, today=today, years=years, seed=seed
         )
-        rng = random.Random(f"fostering-demo:{seed}:{code}")
-        plans = plan_enquiries(rng, code, annual_volume(figures), start, today)
-        stored, ids = store_enquiries(session, rng, plans)
-        events += stored
-        counts[code] = len(plans)
-        # The register has an RNG of its own, so the enquiries stay as they were without it.
-        rng = random.Random(f"fostering-demo-register:{seed}:{code}")
-        approved = [
-            ApprovedEnquiry(
-                id=enquiry_id,
-                approved_on=plan.reached[Stage.APPROVED],
-                ethnicity=plan.fields["ethnicity"],
-                interests=plan.fields["interests"],
-            )
-            for enquiry_id, plan in zip(ids, plans, strict=True)
-            if Stage.APPROVED in plan.reached
-        ]
-        register = plan_register(
-            rng, figures, start=start, today=today, years=years, enquiries=approved
-        )
-        homes, placed, periods = store_register(session, rng, code, register)
-        households[code] = homes
-        placements += placed
-        unavailable += periods
-        figure_rows += store_figures(
-            session,
-            children_in_care_rows(rng, figures, start, today),
-            external_provision_rows(code, today, rng),
-        )
-        audit.record(
-            session, SYSTEM, "demo", "authority", code,
-            authority_code=code,
-            detail={"enquiries": len(plans), "households": homes, "placements": placed,
-                    "seed": seed},
-        )  # fmt: skip
+        events += stored.events
+        counts[code] = stored.enquiries
+        households[code] = stored.households
+        placements += stored.placements
+        unavailable += stored.unavailable_periods
+        figure_rows += stored.figures
     home = codes[0]
     region = reference[home].region
     episodes = 0
@@ -239,6 +208,84 @@ def generate_demo(
         ssda903_episodes=episodes,
         scenarios=scenarios,
         targets=targets,
+    )
+
+
+class AuthorityDemo(msgspec.Struct, frozen=True, kw_only=True):
+    """What `generate_authority` stored for one authority."""
+
+    enquiries: int
+    events: int
+    households: int
+    placements: int
+    unavailable_periods: int
+    figures: int
+
+
+def generate_authority(
+    session: Session,
+    figures: AuthorityFigures,
+    *,
+    start: date,
+    today: date,
+    years: int,
+    seed: int,
+    annual_enquiries: int | None = None,
+) -> AuthorityDemo:
+    """Store one authority with its enquiries and history, household register and figures.
+
+    The enquiries' yearly volume is the reference's (`annual_volume`) unless
+    `annual_enquiries` is given; the same seed, dates and volume give identical rows.
+    """
+    code = figures.code
+    assert figures.region is not None
+    add_authority(
+        session,
+        NewAuthority(
+            code=code,
+            name=figures.name,
+            region=figures.region,
+            annual_approvals_target=_approvals_target(figures),
+        ),
+    )
+    rng = random.Random(f"fostering-demo:{seed}:{code}")
+    volume = annual_volume(figures) if annual_enquiries is None else annual_enquiries
+    plans = plan_enquiries(rng, code, volume, start, today)
+    events, ids = store_enquiries(session, rng, plans)
+    # The register has an RNG of its own, so the enquiries stay as they were without it.
+    rng = random.Random(f"fostering-demo-register:{seed}:{code}")
+    approved = [
+        ApprovedEnquiry(
+            id=enquiry_id,
+            approved_on=plan.reached[Stage.APPROVED],
+            ethnicity=plan.fields["ethnicity"],
+            interests=plan.fields["interests"],
+        )
+        for enquiry_id, plan in zip(ids, plans, strict=True)
+        if Stage.APPROVED in plan.reached
+    ]
+    register = plan_register(
+        rng, figures, start=start, today=today, years=years, enquiries=approved
+    )
+    homes, placed, periods = store_register(session, rng, code, register)
+    figure_rows = store_figures(
+        session,
+        children_in_care_rows(rng, figures, start, today),
+        external_provision_rows(code, today, rng),
+    )
+    audit.record(
+        session, SYSTEM, "demo", "authority", code,
+        authority_code=code,
+        detail={"enquiries": len(plans), "households": homes, "placements": placed,
+                "seed": seed},
+    )  # fmt: skip
+    return AuthorityDemo(
+        enquiries=len(plans),
+        events=events,
+        households=homes,
+        placements=placed,
+        unavailable_periods=periods,
+        figures=figure_rows,
     )
 
 

@@ -8,6 +8,7 @@ import click
 
 from api.cli.base import console, fail, main, open_database
 from tracker.core import schema
+from tracker.core.db import Database
 from tracker.core.monthly_upkeep import rebuild_councils
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
@@ -20,8 +21,21 @@ from tracker.enquiries.timeliness import london_today
     multiple=True,
     help="ONS code; repeat for several (default: Stoke-on-Trent and neighbours).",
 )
-@click.option("--years", type=int, default=6, show_default=True)
+@click.option("--years", type=int, default=None, help="Years of data [default: 6, national 10].")
 @click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--national",
+    is_flag=True,
+    help="The national benchmark data set instead: every English council of the reference, "
+    "one transaction each (councils already stored are skipped), no tokens or forecast.",
+)
+@click.option(
+    "--enquiries",
+    type=int,
+    default=600_000,
+    show_default=True,
+    help="With --national: enquiries in all, by scaling the councils' Ofsted figures.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
 @click.option(
     "--forecast/--no-forecast",
@@ -43,8 +57,10 @@ from tracker.enquiries.timeliness import london_today
 )
 def demo(
     authorities: tuple[str, ...],
-    years: int,
+    years: int | None,
     seed: int,
+    national: bool,
+    enquiries: int,
     if_empty: bool,
     forecast: bool,
     hub: str | None,
@@ -58,6 +74,10 @@ def demo(
     settings = Settings.from_env()
     database = open_database()
     schema.upgrade(database)
+    if national:
+        _national(database, authorities, years or 10, enquiries, seed)
+        return
+    years = years or 6
     try:
         with database.writing() as session:
             summary = generate_demo(
@@ -90,6 +110,32 @@ def demo(
         console.print(f"tokens also written to {tokens_file}")
     if forecast:
         _demo_forecast(settings, summary.authorities[0])
+
+
+def _national(
+    database: Database, authorities: tuple[str, ...], years: int, enquiries: int, seed: int
+) -> None:
+    """Load the national data set (or the councils given of it) and print what it took."""
+    from demo.national import generate_national
+    from tracker.core.errors import InvalidValueError
+
+    try:
+        summary = generate_national(
+            database,
+            today=london_today(),
+            years=years,
+            enquiries=enquiries,
+            seed=seed,
+            codes=[a.strip().upper() for a in authorities] or None,
+        )
+    except InvalidValueError as exc:
+        fail(exc.message)
+    rebuild_councils(database, london_today(), missing=True)
+    console.print(
+        f"national data: {summary.enquiries} enquiries in {len(summary.loaded)} councils "
+        f"(scale {summary.scale:.3f} on Ofsted 2018-19 enquiries) in {summary.seconds:.1f} s; "
+        f"{len(summary.skipped)} councils were already stored"
+    )
 
 
 def token_line(role: str, scope: str | None, secret: str) -> str:

@@ -1,0 +1,403 @@
+#!/usr/bin/env python
+"""The national data set's figures against issue 17's goals, at 10 clients.
+
+    .venv/bin/python bench/national.py DATABASE_URL [--duration 5] [--requests 20]
+        e.g. sqlite:////tmp/i17n-national.db or postgresql://postgres@127.0.0.1/i17n_national
+
+The database is one `fostering demo --national` filled (it is only read, apart from the
+enquiries the create measurement adds and the benchmark's tokens). Starts `fostering serve`
+(scheduler off, no rate limits) and the bare app (bench/bare_app.py) on loopback ports,
+creates tokens with `fostering token create`, then measures with wrk at 10 clients: the bare
+endpoint, one council's funnel and capacity for the smallest and the largest council (server
+CPU ms per request: the server's process-group CPU time over the requests wrk counted), the
+regional capacity view of every region, GET /api/v1/national/capacity when the OpenAPI
+document has it, and enquiry create as a ratio of the bare endpoint's requests a second.
+Dashboard pages are requested by 10 signed-in clients in threads, `--requests` each, for
+p50 and p99. Each figure is printed next to its goal (met or missed) and written to
+bench/results/national-<date>-<backend>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+import httpx  # noqa: E402
+from pages import signed_in  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+
+def _bench_api() -> Any:
+    """bench/api.py, loaded by path: `api` is the project's package."""
+    spec = importlib.util.spec_from_file_location("bench_api", BENCH / "api.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_api"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_api = sys.modules.get("bench_api") or _bench_api()
+BIN, WRK_DIR, Server = bench_api.BIN, bench_api.WRK_DIR, bench_api.Server
+cli, create_token, free_port = bench_api.cli, bench_api.create_token, bench_api.free_port
+run_wrk = bench_api.run_wrk
+
+RESULTS = BENCH / "results"
+CLIENTS = 10
+# (figure, goal, the goal's direction): "max" figures must not exceed the goal.
+GOALS: dict[str, tuple[float, str]] = {
+    "council_cpu_ms": (3.0, "max"),
+    "region_cpu_ms": (20.0, "max"),
+    "national_cpu_ms": (100.0, "max"),
+    "page_p50_ms": (150.0, "max"),
+    "page_p99_ms": (500.0, "max"),
+    "create_ratio": (0.1, "min"),
+}
+# Dashboard pages the national set can fill (it has no targets or scenarios to edit).
+PAGES = (
+    ("manager", "overview", "/dashboard"),
+    ("recruiter", "enquiry list", "/dashboard/enquiries"),
+    ("recruiter", "enquiry list, search", "/dashboard/enquiries?q=smith&sort=name"),
+    ("recruiter", "enquiry list, page 10", "/dashboard/enquiries?page=10"),
+    ("recruiter", "enquiry", "/dashboard/enquiries/{enquiry}"),
+    ("manager", "funnel", "/dashboard/funnel"),
+    ("manager", "capacity", "/dashboard/capacity"),
+    ("manager", "targets", "/dashboard/targets"),
+    ("manager", "forecasts", "/dashboard/forecasts"),
+    ("manager", "scenarios", "/dashboard/scenarios"),
+)
+
+
+def verdict(kind: str, value: float | None) -> str:
+    """'met' or 'missed' for a figure against its goal in GOALS ('-' when not measured)."""
+    if value is None:
+        return "-"
+    goal, direction = GOALS[kind]
+    ok = value <= goal if direction == "max" else value >= goal
+    return "met" if ok else "missed"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of `values` (share between 0 and 1)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
+    return ordered[rank - 1]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report's figures as a Markdown table, one row per measurement."""
+    lines = [
+        f"# National benchmark, {report['date']} ({report['backend']})",
+        "",
+        f"{report['database']}: {report['councils']} councils, {report['enquiries']} enquiries.",
+        "",
+        "| measurement | figure | goal | verdict |",
+        "|---|---|---|---|",
+    ]
+    for row in report["rows"]:
+        lines.append(f"| {row['name']} | {row['figure']} | {row['goal']} | {row['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _facts(url: str) -> dict[str, Any]:
+    """Councils by enquiries (smallest, largest), regions, an enquiry id of the largest."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        sizes = conn.execute(
+            text("SELECT authority_code, count(*) FROM enquiry GROUP BY authority_code ORDER BY 2")
+        ).all()
+        regions = [r for (r,) in conn.execute(text("SELECT DISTINCT region FROM authority"))]
+        largest = sizes[-1][0]
+        enquiry = conn.execute(
+            text("SELECT max(id) FROM enquiry WHERE authority_code = :c"), {"c": largest}
+        ).scalar()
+    engine.dispose()
+    return {
+        "smallest": sizes[0][0],
+        "largest": largest,
+        "regions": sorted(regions),
+        "enquiries": sum(n for _, n in sizes),
+        "councils": len(sizes),
+        "enquiry": enquiry,
+    }
+
+
+def _wrk_point(
+    server: Server, base: str, path: str, token: str | None, duration: float
+) -> dict[str, Any]:
+    """One wrk run at CLIENTS clients: requests a second, p50/p99 ms, server CPU ms each."""
+    before = server.cpu_seconds()
+    raw = run_wrk(base + path, WRK_DIR / "get.lua", [token or "-"], CLIENTS, duration, 2)
+    time.sleep(0.5)
+    cpu = server.cpu_seconds() - before
+    requests = raw["requests"] or 1
+    return {
+        "path": path,
+        "requests_per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "cpu_ms": round(cpu * 1000 / requests, 2),
+        "non_2xx": raw["wrk_non_2xx_3xx"],
+    }
+
+
+def _pages(base: str, tokens: dict[str, str], enquiry: int, per_client: int) -> dict[str, Any]:
+    """p50 and p99 of each page over CLIENTS signed-in clients requesting it at once."""
+    clients = {
+        role: [signed_in(base, tokens[role]) for _ in range(CLIENTS)]
+        for role in ("manager", "recruiter")
+    }
+    figures: dict[str, Any] = {}
+    for role, name, template in PAGES:
+        path = template.format(enquiry=enquiry)
+
+        def one(client: httpx.Client, path: str = path) -> list[float]:
+            times = []
+            for _ in range(per_client):
+                began = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: HTTP {response.status_code}")
+            return times
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            times = [t for chunk in pool.map(one, clients[role]) for t in chunk]
+        figures[name] = {
+            "path": path,
+            "p50_ms": round(statistics.median(times), 1),
+            "p99_ms": round(percentile(times, 0.99), 1),
+        }
+    return figures
+
+
+def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
+    """Serve the database and the bare app, measure, and return the report."""
+    facts = _facts(url)
+    tmp = Path(tempfile.mkdtemp(prefix="fostering-national-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOSTERING_")}
+    env |= {
+        "DATABASE_URL": url,
+        "FOSTERING_SCHEDULER_ENABLED": "false",
+        "FOSTERING_LOG_LEVEL": "WARNING",
+        "FOSTERING_PSEUDONYM_KEY": "bench-national-pseudonym-key",
+        "FOSTERING_REQUESTS_PER_MINUTE": "0",
+        "FOSTERING_EXPENSIVE_REQUESTS_PER_MINUTE": "0",
+        # The checkout's code, whichever checkout the virtualenv was installed from.
+        "PYTHONPATH": str(BENCH.parent),
+    }
+    cli(env, tmp, "db", "upgrade")
+    large, small = facts["largest"], facts["smallest"]
+    tokens = {
+        "recruiter": create_token(
+            env, tmp, "--role", "recruiter", "--authority", large, "--name", "national-bench"
+        ),
+        "manager": create_token(
+            env, tmp, "--role", "manager", "--authority", large, "--name", "national-bench-mgr"
+        ),
+        "small": create_token(
+            env, tmp, "--role", "manager", "--authority", small, "--name", "national-bench-small"
+        ),
+        "admin": create_token(env, tmp, "--role", "admin", "--name", "national-bench-admin"),
+    }
+    port, bare_port = free_port(), free_port()
+    server = Server(
+        "fostering serve",
+        [str(BIN / "fostering"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        tmp,
+        tmp / "server.log",
+    )
+    bare = Server(
+        "bare",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(BENCH),
+            "bare_app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(bare_port),
+            "--no-access-log",
+        ],
+        env,
+        tmp,
+        tmp / "bare.log",
+    )
+    base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+    points: dict[str, Any] = {}
+    try:
+        server.start()
+        bare.start()
+        server.wait_ready(f"{base}/health", timeout=300)
+        bare.wait_ready(f"{bare_base}/")
+        points["bare"] = _wrk_point(bare, bare_base, "/", None, duration)
+        for size, code, token in (
+            ("small", small, tokens["small"]),
+            ("large", large, tokens["manager"]),
+        ):
+            prefix = f"/api/v1/authorities/{code}"
+            points[f"funnel {size} ({code})"] = _wrk_point(
+                server, base, f"{prefix}/funnel", token, duration
+            )
+            points[f"capacity {size} ({code})"] = _wrk_point(
+                server, base, f"{prefix}/capacity", token, duration
+            )
+        for region in facts["regions"]:
+            regional = create_token(
+                env,
+                tmp,
+                "--role",
+                "regional",
+                "--region",
+                region,
+                "--name",
+                f"national-bench {region}",
+            )
+            path = f"/api/v1/regions/{urllib.parse.quote(region)}/capacity"
+            points[f"region {region}"] = _wrk_point(server, base, path, regional, duration)
+        openapi = httpx.get(f"{base}/schema/openapi.json", timeout=60)
+        if openapi.status_code == 200 and "/api/v1/national/capacity" in openapi.json().get(
+            "paths", {}
+        ):
+            points["national capacity"] = _wrk_point(
+                server, base, "/api/v1/national/capacity", tokens["admin"], duration
+            )
+        before = server.cpu_seconds()
+        raw = run_wrk(
+            f"{base}/api/v1/authorities/{large}/enquiries",
+            WRK_DIR / "post_enquiry.lua",
+            [
+                tokens["recruiter"],
+                date.today().isoformat(),
+                f"/api/v1/authorities/{large}/enquiries",
+            ],
+            CLIENTS,
+            duration,
+            2,
+        )
+        points["enquiry create"] = {
+            "requests_per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+            "p50_ms": raw["latency_us"]["p50"] / 1000,
+            "p99_ms": raw["latency_us"]["p99"] / 1000,
+            "cpu_ms": round((server.cpu_seconds() - before) * 1000 / max(1, raw["requests"]), 2),
+            "non_2xx": raw["wrk_non_2xx_3xx"],
+        }
+        pages = _pages(base, tokens, facts["enquiry"], per_client)
+    finally:
+        server.stop()
+        bare.stop()
+    return _report(url, facts, points, pages)
+
+
+def _report(
+    url: str, facts: dict[str, Any], points: dict[str, Any], pages: dict[str, Any]
+) -> dict[str, Any]:
+    """Rows of figure, goal and verdict for every measurement."""
+    rows = []
+    bare_rps = points["bare"]["requests_per_s"]
+    for name, point in points.items():
+        if name.startswith(("funnel", "capacity")):
+            kind = "council_cpu_ms"
+        elif name.startswith("region"):
+            kind = "region_cpu_ms"
+        elif name.startswith("national"):
+            kind = "national_cpu_ms"
+        elif name == "enquiry create":
+            ratio = point["requests_per_s"] / bare_rps
+            rows.append(
+                {
+                    "name": name,
+                    "figure": f"{ratio:.3f} x bare req/s",
+                    "goal": ">= 0.1",
+                    "verdict": verdict("create_ratio", ratio),
+                }
+            )
+            continue
+        else:
+            rows.append(
+                {
+                    "name": name,
+                    "figure": f"{point['requests_per_s']} req/s",
+                    "goal": "-",
+                    "verdict": "-",
+                }
+            )
+            continue
+        rows.append(
+            {
+                "name": name,
+                "figure": f"{point['cpu_ms']} ms CPU/request",
+                "goal": f"<= {GOALS[kind][0]:g} ms",
+                "verdict": verdict(kind, point["cpu_ms"]),
+            }
+        )
+    for name, page in pages.items():
+        rows.append(
+            {
+                "name": f"page {name} p50",
+                "figure": f"{page['p50_ms']} ms",
+                "goal": "< 150 ms",
+                "verdict": verdict("page_p50_ms", page["p50_ms"]),
+            }
+        )
+        rows.append(
+            {
+                "name": f"page {name} p99",
+                "figure": f"{page['p99_ms']} ms",
+                "goal": "< 500 ms",
+                "verdict": verdict("page_p99_ms", page["p99_ms"]),
+            }
+        )
+    backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+    return {
+        "date": date.today().isoformat(),
+        "backend": backend,
+        "database": url,
+        "councils": facts["councils"],
+        "enquiries": facts["enquiries"],
+        "clients": CLIENTS,
+        "points": points,
+        "pages": pages,
+        "rows": rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database_url")
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--requests", type=int, default=20, help="page requests per client")
+    args = parser.parse_args()
+    report = run(args.database_url, args.duration, args.requests)
+    for row in report["rows"]:
+        print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / f"national-{report['date']}-{report['backend']}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown(report))
+    print(f"written to {stem}.json and .md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""bench/national.py's pure parts: goals, percentiles and the Markdown table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.fixture(scope="module")
+def national():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_national", BENCH / "national.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_national"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_council_read_over_3_ms_of_cpu_misses_its_goal(national) -> None:  # type: ignore[no-untyped-def]
+    assert national.verdict("council_cpu_ms", 3.0) == "met"
+    assert national.verdict("council_cpu_ms", 3.1) == "missed"
+
+
+def test_create_at_a_tenth_of_bare_meets_its_goal(national) -> None:  # type: ignore[no-untyped-def]
+    assert national.verdict("create_ratio", 0.1) == "met"
+    assert national.verdict("create_ratio", 0.05) == "missed"
+    assert national.verdict("create_ratio", None) == "-"
+
+
+def test_p99_of_a_hundred_is_the_99th_value(national) -> None:  # type: ignore[no-untyped-def]
+    values = [float(v) for v in range(1, 101)]
+    assert national.percentile(values, 0.99) == 99.0
+    assert national.percentile(values, 0.5) == 50.0
+
+
+def test_markdown_has_a_row_per_figure(national) -> None:  # type: ignore[no-untyped-def]
+    report = {
+        "date": "2026-12-04", "backend": "sqlite", "database": "x.db", "councils": 155,
+        "enquiries": 600000,
+        "rows": [{"name": "funnel small", "figure": "2.5 ms", "goal": "<= 3 ms", "verdict": "met"}],
+    }  # fmt: skip
+    table = national.markdown(report)
+    assert "| funnel small | 2.5 ms | <= 3 ms | met |" in table
