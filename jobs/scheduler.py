@@ -1,6 +1,7 @@
-"""The APScheduler 3 scheduler that refreshes forecasts on a schedule and erases applicants'
-personal data past its retention period each night, in `fostering serve` or in a separate
-`fostering worker` process.
+"""The APScheduler 3 scheduler that refreshes forecasts on a schedule, erases applicants'
+personal data past its retention period each night, and stores each new month of the prepared
+register figures just after midnight, in `fostering serve` or in a separate `fostering worker`
+process.
 
 Jobs live in the database (`SQLAlchemyJobStore`, table `apscheduler_jobs`), so the schedule
 and its next run time survive restarts. Every process that starts a scheduler would run a due
@@ -32,6 +33,7 @@ from jobs.forecast_refresh import recover_runs, refresh_forecasts
 from jobs.retention import run_retention
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
+from tracker.core.monthly_upkeep import extend_to_month
 from tracker.core.settings import Settings
 from tracker.enquiries.retention import AfterErasure
 from tracker.enquiries.timeliness import london_today
@@ -43,6 +45,9 @@ TIMEZONE = ZoneInfo("Europe/London")
 JOBSTORE_TABLE = "apscheduler_jobs"
 SCHEDULE_JOB_ID = "forecast-refresh"
 RETENTION_JOB_ID = "enquiry-retention"
+PREPARED_JOB_ID = "prepared-months"
+PREPARED_SCHEDULE = "5 0 * * *"
+"""Daily at 00:05 Europe/London: a new month is prepared within minutes of starting."""
 MISFIRE_GRACE_S = 31 * 24 * 3600
 # A failed scheduled run is tried again after these delays (attempts 2, 3 and 4).
 RETRY_DELAYS: tuple[timedelta, ...] = (
@@ -104,6 +109,15 @@ def scheduled_retention() -> None:
         runtime.settings.retention_years,
         after_erasure=runtime.after_erasure,
     )
+
+
+def scheduled_prepared_months() -> None:
+    """The daily job: store the prepared register months up to today's for built councils
+    with no write this month yet (tracker.core.monthly_upkeep.extend_to_month)."""
+    runtime = _current_runtime()
+    extended = extend_to_month(runtime.database, london_today())
+    if extended:
+        log.info("prepared months stored up to today for %d councils", len(extended))
 
 
 def schedule_retry(
@@ -201,6 +215,14 @@ def ensure_retention(scheduler: BackgroundScheduler, settings: Settings) -> Job 
     )
 
 
+def ensure_prepared_months(scheduler: BackgroundScheduler) -> Job:
+    """Add the daily job that stores each new month of the prepared register figures."""
+    trigger = CronTrigger.from_crontab(PREPARED_SCHEDULE, timezone=TIMEZONE)
+    return _ensure_job(
+        scheduler, PREPARED_JOB_ID, scheduled_prepared_months, trigger, "prepared months"
+    )
+
+
 def _ensure_job(
     scheduler: BackgroundScheduler,
     job_id: str,
@@ -222,8 +244,9 @@ def start_scheduler(
     *,
     after_erasure: AfterErasure | None = None,
 ) -> BackgroundScheduler:
-    """Mark runs abandoned by a stopped process, then start the scheduler with the refresh
-    and retention jobs in place (a run missed while down is due at once and runs once).
+    """Mark runs abandoned by a stopped process, then start the scheduler with the refresh,
+    retention and prepared-months jobs in place (a run missed while down is due at once and
+    runs once).
     `after_erasure` is called for each enquiry the retention job erases (the API's store of
     idempotent responses forgets it)."""
     global _runtime
@@ -236,6 +259,7 @@ def start_scheduler(
     scheduler.start(paused=True)
     job = ensure_schedule(scheduler, settings)
     ensure_retention(scheduler, settings)
+    ensure_prepared_months(scheduler)
     scheduler.resume()
     log.info(
         "forecast schedule %r (Europe/London); next run %s",

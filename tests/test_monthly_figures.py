@@ -7,7 +7,10 @@ from datetime import date
 
 import msgspec
 import pytest
+from sqlalchemy import func, text
 
+from forecast.months import add_months, month_end, month_label, parse_month
+from jobs import scheduler as jobs_scheduler
 from tests.conftest import STOKE, bearer
 from tests.test_enquiry_import import GOOD_CSV
 from tests.test_funnel import EXAMPLE
@@ -15,8 +18,9 @@ from tests.test_household_import import REGISTER_CSV
 from tracker.capacity.figures import monthly_flows
 from tracker.core.access import SYSTEM
 from tracker.core.monthly_tables import FunnelMonth, FunnelMonthEvents, RegisterMonth
-from tracker.core.monthly_upkeep import rebuild
+from tracker.core.monthly_upkeep import extend_to_month, rebuild
 from tracker.core.prepared import is_prepared
+from tracker.core.settings import Settings
 from tracker.enquiries.funnel import Dimension, funnel_report, monthly_series
 from tracker.enquiries.schemas import Closure, EnquiryChanges, NewEnquiry, Reopening, StageMove
 from tracker.enquiries.service import (
@@ -28,6 +32,7 @@ from tracker.enquiries.service import (
     reopen_enquiry,
 )
 from tracker.enquiries.stages import ClosureReason, Stage
+from tracker.enquiries.timeliness import london_today
 from tracker.enquiries.vocabulary import Channel
 
 TODAY = date(2026, 11, 23)
@@ -236,3 +241,42 @@ def test_concurrent_writes_to_one_council_keep_its_prepared_figures(built):
         report = funnel_report(session, STOKE, D(2025, 5, 1), D(2025, 5, 31), TODAY)
     assert report.overall.enquiries == 24
     _compare(built)
+
+
+def test_the_daily_step_stores_the_months_since_the_last_write(built, client, tokens):
+    # Register writes run on the server's clock; a month later, with no write since, the
+    # daily step stores every month up to the new one (two here), equal to the reference.
+    _register_writes(client, bearer(tokens["manager_stoke"]))
+    with built.read_session() as session:
+        last = session.query(func.max(RegisterMonth.month)).scalar()
+    later = add_months(parse_month(last), 2)
+    assert extend_to_month(built, later) == [STOKE]
+    assert extend_to_month(built, later) == []  # nothing left to store
+    with built.read_session() as session:
+        stored = {
+            r.month for r in session.query(RegisterMonth).filter_by(authority_code=STOKE).all()
+        }
+        assert {month_label(add_months(parse_month(last), n)) for n in (1, 2)} <= stored
+        ends = (parse_month(last), month_end(later))
+        kept = monthly_flows(session, STOKE, *ends)
+        assert kept == monthly_flows(session, STOKE, *ends, prepared=False)
+
+
+def test_the_scheduler_stores_each_new_month_daily(built, client, tokens):
+    _register_writes(client, bearer(tokens["manager_stoke"]))
+    with built.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {jobs_scheduler.JOBSTORE_TABLE}"))
+    settings = Settings(database_url=built.url, forecast_executor="serial")
+    scheduler = jobs_scheduler.start_scheduler(settings, built)
+    try:
+        job = scheduler.get_job(jobs_scheduler.PREPARED_JOB_ID)
+        assert job is not None
+        assert (job.next_run_time.hour, job.next_run_time.minute) == (0, 5)
+        jobs_scheduler.scheduled_prepared_months()  # as the job would: nothing is behind
+        with built.read_session() as session:
+            last = session.query(func.max(RegisterMonth.month)).scalar()
+        assert last == month_label(london_today())
+    finally:
+        jobs_scheduler.shutdown_scheduler(scheduler, wait=True)
+        with built.engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {jobs_scheduler.JOBSTORE_TABLE}"))

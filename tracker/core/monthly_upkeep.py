@@ -23,7 +23,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from forecast.months import months_from
+from forecast.months import add_months, month_label, months_from, parse_month
 from tracker.capacity.monthly import first_register_day, refresh_register_months
 from tracker.core.authorities import Authority
 from tracker.core.clock import utcnow
@@ -172,5 +172,41 @@ def rebuild_councils(
             continue
         with database.writing() as session:
             rebuild(session, code, today)
+        done.append(code)
+    return done
+
+
+def extend_to_month(database: Database, today: date) -> list[str]:
+    """Store the register's months up to `today`'s for every built council whose prepared
+    months end before it (no register write this month yet): the daily job's work, so the
+    current month is read off prepared rows from its first day rather than computed from the
+    register until the council's first write of the month. Each council from the month after
+    its last stored one (a gap of several months, after an outage, is filled whole), one short
+    transaction each; the codes extended. Funnel months need no such step: a month with no
+    prepared funnel rows is a month with none of those events."""
+    label = month_label(today)
+    with database.read_session() as session:
+        behind = session.execute(
+            select(PreparedAuthority.authority_code, func.max(RegisterMonth.month))
+            .outerjoin(
+                RegisterMonth, RegisterMonth.authority_code == PreparedAuthority.authority_code
+            )
+            .group_by(PreparedAuthority.authority_code)
+            .order_by(PreparedAuthority.authority_code)
+        ).all()
+    done = []
+    for code, last_stored in behind:
+        if last_stored is not None and last_stored >= label:
+            continue
+        with database.writing() as session:
+            first = (
+                first_register_day(session, code)
+                if last_stored is None
+                else add_months(parse_month(last_stored), 1)
+            )
+            if first is None:
+                continue
+            _hold_upkeep_lock(session, code)
+            refresh_register_months(session, code, first, today)
         done.append(code)
     return done
