@@ -54,13 +54,15 @@ from api.requests import JsonCheckedRequest
 from api.scenarios import ScenarioController
 from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
-from jobs.forecast_refresh import recover_runs, stop_runs_here
+from jobs.forecast_refresh import recover_runs, stop_runs_here, wait_for_background_runs
 from jobs.scheduler import shutdown_scheduler, start_scheduler
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.settings import Settings
 
 WORKER_THREADS = 32
+SHUTDOWN_WAIT_S = 5.0
+"""How long shutdown waits for forecast runs started here to notice they were stopped."""
 PUBLIC = {"public": True}
 FAVICON = "<link rel='icon' type='image/png' href='/static/swagger/favicon-32x32.png'>"
 
@@ -154,6 +156,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             stop_runs_here(database)
         except Exception:
             logging.getLogger("fostering.jobs").exception("could not record stopped runs")
+        still = wait_for_background_runs(SHUTDOWN_WAIT_S)
+        if still:
+            logging.getLogger("fostering.jobs").warning("left running at shutdown: %s", still)
         database.dispose()
 
     app = Litestar(

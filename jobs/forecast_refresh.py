@@ -474,8 +474,27 @@ def start_in_background(
 
     def work() -> None:
         # A failure is logged and recorded on the run by `execute`; nothing else to do here.
-        with contextlib.suppress(Exception):
-            execute(database, run_id, settings=settings, options=options)
+        try:
+            with contextlib.suppress(Exception):
+                execute(database, run_id, settings=settings, options=options)
+        finally:
+            _background.discard(threading.current_thread())
 
-    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
+    thread = threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True)
+    _background.add(thread)
+    thread.start()
     return run_id
+
+
+_background: set[threading.Thread] = set()
+"""Runs started by `start_in_background` in this process and not yet ended."""
+
+
+def wait_for_background_runs(timeout_s: float) -> list[str]:
+    """Give this process's background runs up to `timeout_s` in all to end (after
+    `stop_runs_here`, a run ends at its next write: its run is no longer under way), so
+    nothing writes after the service has let its database go; the names of any still going."""
+    deadline = time.monotonic() + timeout_s
+    for thread in list(_background):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in _background if t.is_alive()]
