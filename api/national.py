@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, get
+from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.params import as_at_day
 from api.request_limits import EXPENSIVE
 from tracker.capacity.national import NationalCapacity, national_capacity
+from tracker.capacity.regional import last_modified_anywhere
 
 READ = {"access": "national.read"}
 
@@ -27,9 +29,13 @@ class NationalController(Controller):
         summary="England's capacity per region as at a date",
     )
     def capacity(
-        self, session: Session, today: date, as_at: date | None = None
+        self, session: Session, today: date, state: State, as_at: date | None = None
     ) -> NationalCapacity:
         """Per region and for England: households, approved, filled, vacant and unavailable
         places per care type, occupancy, children in care and capacity as a share of demand
         (sums of each council's register or latest return; no council's own figures)."""
-        return national_capacity(session, as_at_day(as_at, today))
+        day = as_at_day(as_at, today)
+        modified = last_modified_anywhere(session)  # before the view: see ViewCache
+        return state.capacity_views.get_or_compute(
+            ("england", day, modified), lambda: national_capacity(session, day)
+        )

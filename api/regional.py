@@ -114,6 +114,7 @@ class RegionalController(Controller):
         caller: Caller,
         session: Session,
         today: date,
+        state: State,
         as_at: date | None = None,
         format: ViewFormat = ViewFormat.JSON,
     ) -> Response[bytes]:
@@ -130,8 +131,12 @@ class RegionalController(Controller):
         if not reachable:
             raise PermissionDeniedException(f"this token may not read region {region!r}")
         whole = len(reachable) == len(authorities)
-        view = regional.regional_capacity(
-            session, region, as_at_day(as_at, today), only=None if whole else reachable
+        day = as_at_day(as_at, today)
+        modified = _last_modified(session, region, as_at, today)  # before the view: see ViewCache
+        only = None if whole else tuple(sorted(reachable))
+        view = state.capacity_views.get_or_compute(
+            ("region", region.strip().lower(), day, only, modified),
+            lambda: regional.regional_capacity(session, region, day, only=only),
         )
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA
@@ -146,7 +151,6 @@ class RegionalController(Controller):
             slug = view.region.lower().replace(" ", "-")
             filename = f"capacity-{slug}-{view.as_at.isoformat()}.csv"
             headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        modified = _last_modified(session, region, as_at, today)
         if modified is not None:
             headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
         if_none_match = request.headers.get("if-none-match")

@@ -389,21 +389,24 @@ CAPACITY_ENTITIES = (
 
 
 @cache
-def _last_modified_query() -> Any:
-    """The latest timestamp of each source of the figures, in one statement built once."""
+def _last_modified_query(everywhere: bool = False) -> Any:
+    """The latest timestamp of each source of the figures, in one statement built once (of
+    one region's authorities, or `everywhere`: every authority's)."""
     codes = select(Authority.code).where(func.lower(Authority.region) == bindparam("region"))
+
+    def within(column: Any) -> list[Any]:
+        return [] if everywhere else [col(column).in_(codes)]
+
     latest = [
-        select(func.max(Authority.created_at)).where(col(Authority.code).in_(codes)),
-        select(func.max(Household.updated_at)).where(col(Household.authority_code).in_(codes)),
-        select(func.max(Placement.created_at)).where(col(Placement.authority_code).in_(codes)),
-        select(func.max(CapacityReturn.loaded_at)).where(
-            col(CapacityReturn.authority_code).in_(codes)
-        ),
+        select(func.max(Authority.created_at)).where(*within(Authority.code)),
+        select(func.max(Household.updated_at)).where(*within(Household.authority_code)),
+        select(func.max(Placement.created_at)).where(*within(Placement.authority_code)),
+        select(func.max(CapacityReturn.loaded_at)).where(*within(CapacityReturn.authority_code)),
         select(func.max(ChildrenInCareFigure.recorded_at)).where(
-            col(ChildrenInCareFigure.authority_code).in_(codes)
+            *within(ChildrenInCareFigure.authority_code)
         ),
         select(func.max(AuditEntry.at)).where(
-            col(AuditEntry.authority_code).in_(codes),
+            *within(AuditEntry.authority_code),
             col(AuditEntry.entity).in_(CAPACITY_ENTITIES),
             AuditEntry.action != "export",
         ),
@@ -419,7 +422,16 @@ def last_modified(session: Session, region: str) -> datetime | None:
     from the content, never depends on this.
     """
     named = region_named(region).strip().lower()
-    row = session.execute(_last_modified_query(), {"region": named}).one()
+    return _latest(session.execute(_last_modified_query(), {"region": named}).one())
+
+
+def last_modified_anywhere(session: Session) -> datetime | None:
+    """The latest recorded change to anything any region's figures are built from (the
+    national view's marker; see `last_modified`)."""
+    return _latest(session.execute(_last_modified_query(everywhere=True)).one())
+
+
+def _latest(row: Any) -> datetime | None:
     times = [t for t in row if t is not None]
     if not times:
         return None
