@@ -30,19 +30,27 @@ class ViewCache:
         self._size = size
         self._views: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The view kept under `key`, else `compute()`'s, kept."""
+        """The view kept under `key`, else `compute()`'s, kept. Readers asking for a view
+        being computed wait for it rather than computing it again."""
         with self._lock:
             if key in self._views:
                 self._views.move_to_end(key)
                 return self._views[key]  # type: ignore[return-value]
-        view = compute()
-        with self._lock:
-            self._views[key] = view
-            self._views.move_to_end(key)
-            while len(self._views) > self._size:
-                self._views.popitem(last=False)
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                if key in self._views:
+                    return self._views[key]  # type: ignore[return-value]
+            view = compute()
+            with self._lock:
+                self._views[key] = view
+                self._views.move_to_end(key)
+                while len(self._views) > self._size:
+                    self._views.popitem(last=False)
+                self._computing.pop(key, None)
         return view
 
     def clear(self) -> None:

@@ -41,6 +41,9 @@ class Household(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("authority_code", "reference", name="uq_household_reference"),
         UniqueConstraint("enquiry_id", name="uq_household_enquiry"),
+        # The capacity views' change marker (tracker.capacity.regional.last_modified).
+        Index("ix_household_changed", "authority_code", "updated_at"),
+        Index("ix_household_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -95,6 +98,8 @@ class Placement(SQLModel, table=True):
         Index("ix_placement_household", "household_id", "start_on"),
         Index("ix_placement_child", "authority_code", "child_ref"),
         Index("ix_placement_asat", "authority_code", "start_on", "end_on"),
+        Index("ix_placement_recorded", "authority_code", "created_at"),
+        Index("ix_placement_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
