@@ -378,24 +378,22 @@ def refresh_forecasts(
                 mapping=mapping,
                 progress=progress,
             )
-        codes = [authority_code]
-        outcomes = []
-        for code in codes:
-            try:
-                run_id = claim(
-                    db,
-                    code,
-                    trigger=trigger,
-                    triggered_by=triggered_by,
-                    options=options,
-                    today=today,
-                    attempt=attempt,
-                )
-            except (LeaseHeldError, AlreadyForecastError) as exc:
-                outcomes.append(_skipped(db, code, exc, trigger, triggered_by, options, today))
-                continue
-            try:
-                outcome = execute(
+        code = authority_code
+        try:
+            run_id = claim(
+                db,
+                code,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                options=options,
+                today=today,
+                attempt=attempt,
+            )
+        except (LeaseHeldError, AlreadyForecastError) as exc:
+            return [_skipped(db, code, exc, trigger, triggered_by, options, today)]
+        try:
+            return [
+                execute(
                     db,
                     run_id,
                     settings=settings,
@@ -404,15 +402,16 @@ def refresh_forecasts(
                     mapping=mapping,
                     progress=progress,
                 )
-            except Exception as exc:
-                outcome = RefreshOutcome(
+            ]
+        except Exception as exc:
+            return [
+                RefreshOutcome(
                     authority_code=code,
                     run_id=run_id,
                     status=RunStatus.FAILED,
                     error=f"{type(exc).__name__}: {exc}",
                 )
-            outcomes.append(outcome)
-        return outcomes
+            ]
     finally:
         if owned:
             db.dispose()

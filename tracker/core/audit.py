@@ -47,6 +47,24 @@ class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
     detail: dict[str, Any]
 
 
+def _entry(
+    caller: Caller,
+    action: str,
+    entity: str,
+    entity_id: object,
+    authority_code: str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor": caller.actor,
+        "authority_code": authority_code,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "detail": detail or {},
+    }
+
+
 def record(
     session: Session,
     caller: Caller,
@@ -58,16 +76,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry in the caller's transaction (it commits or rolls back with the change)."""
-    session.add(
-        AuditEntry(
-            actor=caller.actor,
-            authority_code=authority_code,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=detail or {},
-        )
-    )
+    session.add(AuditEntry(**_entry(caller, action, entity, entity_id, authority_code, detail)))
 
 
 def record_now(
@@ -83,18 +92,8 @@ def record_now(
     """Like `record`, written at once by one Core INSERT in the caller's transaction: cheaper
     for a request that audits one change (no ORM object to build and flush); `record` batches
     better when one transaction audits many."""
-    session.execute(
-        insert(AuditEntry.__table__),  # type: ignore[arg-type]
-        {
-            "at": utcnow(),
-            "actor": caller.actor,
-            "authority_code": authority_code,
-            "action": action,
-            "entity": entity,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "detail": detail or {},
-        },
-    )
+    entry = _entry(caller, action, entity, entity_id, authority_code, detail)
+    session.execute(insert(AuditEntry.__table__), {"at": utcnow(), **entry})  # type: ignore[arg-type]
 
 
 def record_update(
