@@ -65,4 +65,4 @@ class FunnelController(Controller):
     ) -> MonthlySeries:
         """Enquiries, applications, approvals and closures per month (zeros included)."""
         start, end = period(date_from, date_to, today)
-        return monthly_series(session, authority, start, end)
+        return monthly_series(session, authority, start, end, today)

@@ -42,6 +42,12 @@ PERIODS = [
     (D(2025, 4, 1), D(2026, 3, 31)),
     (D(2023, 1, 1), TODAY),
     (D(2025, 5, 1), D(2025, 5, 31)),
+    # Periods with days at their edges: whole months inside read prepared, the edges raw.
+    (D(2025, 4, 5), D(2025, 8, 20)),
+    (D(2025, 5, 13), D(2026, 4, 2)),
+    (D(2025, 5, 13), D(2025, 5, 31)),
+    (D(2025, 5, 13), D(2025, 6, 1)),
+    (D(2025, 11, 24), TODAY),
 ]
 
 
@@ -127,10 +133,11 @@ def _compare(db) -> None:
                     funnel_report(session, STOKE, first, last, TODAY, by),
                     funnel_report(session, STOKE, first, last, TODAY, by, prepared=False),
                 )
-            _same(
-                monthly_series(session, STOKE, first, D(2026, 10, 31)),
-                monthly_series(session, STOKE, first, D(2026, 10, 31), prepared=False),
-            )
+            for end in (D(2026, 10, 31), last):
+                _same(
+                    monthly_series(session, STOKE, first, end, TODAY),
+                    monthly_series(session, STOKE, first, end, prepared=False),
+                )
             for by_care_type in (False, True):
                 _same(
                     monthly_flows(session, STOKE, first, last, by_care_type=by_care_type),
@@ -158,6 +165,34 @@ def test_prepared_funnel_equals_the_reference_after_enquiry_writes(built):
     assert (reached["enquiry"], reached["application"], reached["approved"]) == (5, 2, 1)
     assert report.overall.closed == 2
     _compare(built)
+
+
+def test_the_whole_months_inside_a_period_are_read_off_the_prepared_rows(built):
+    """Seven enquiries added to June 2025's prepared row (and nowhere else) show in every
+    period whose whole months include June, and in no period that has June only at an edge."""
+    _enquiry_writes(built)
+    with built.writing() as session:
+        session.execute(
+            text(
+                "UPDATE funnel_month SET reached_enquiry = reached_enquiry + 7 "
+                "WHERE authority_code = :code AND month = '2025-06' AND id = "
+                "(SELECT min(id) FROM funnel_month WHERE authority_code = :code "
+                "AND month = '2025-06')"
+            ),
+            {"code": STOKE},
+        )
+    with built.read_session() as session:
+
+        def extra(first: date, last: date) -> int:
+            prepared = funnel_report(session, STOKE, first, last, TODAY)
+            reference = funnel_report(session, STOKE, first, last, TODAY, prepared=False)
+            return prepared.overall.enquiries - reference.overall.enquiries
+
+        assert extra(D(2025, 5, 13), D(2026, 4, 2)) == 7
+        assert extra(D(2025, 4, 5), D(2025, 8, 20)) == 7
+        assert extra(D(2025, 6, 1), D(2025, 6, 30)) == 7
+        assert extra(D(2025, 6, 2), D(2025, 7, 31)) == 0
+        assert extra(D(2025, 5, 1), D(2025, 6, 29)) == 0
 
 
 def test_prepared_register_equals_the_reference_after_register_writes(built, client, tokens):

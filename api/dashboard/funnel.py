@@ -69,7 +69,7 @@ def _monthly(
     year = relativedelta(years=1)
     last_start = this.start - year
     last_points = monthly_series(session, code, last_start, this.start - timedelta(days=1)).points
-    this_points = monthly_series(session, code, this.start, today).points
+    this_points = monthly_series(session, code, this.start, today, today).points
     names = [date(int(p.month[:4]), int(p.month[5:]), 1).strftime("%b") for p in last_points]
     # The month under way is left off the chart (a part month looks like a fall) and
     # marked in the table.

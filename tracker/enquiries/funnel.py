@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from typing import Any, NamedTuple
@@ -19,10 +21,12 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    and_,
     bindparam,
     case,
     func,
     literal_column,
+    or_,
     select,
     true,
     union_all,
@@ -30,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from forecast.months import month_label, month_labels, month_start, year_ending_march
+from forecast.months import month_label, month_labels, year_ending_march
 from tracker.core.authorities import get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.prepared import is_prepared
@@ -166,13 +170,40 @@ def _reached_expression(stage: Stage) -> ColumnElement[Any]:
     return columns[0] if len(columns) == 1 else func.coalesce(*columns)
 
 
-def _cohort() -> list[ColumnElement[bool]]:
-    """The enquiries of the bound "code" received from "date_from" to "date_to"."""
+def _cohort(parts: int = 1) -> list[ColumnElement[bool]]:
+    """The enquiries of the bound "code" received in one date range ("date_from" to
+    "date_to") or, with `parts` > 1, in any of several ("date_from_1" to "date_to_1", ...):
+    each range its own index search (SQLite reads an OR of whole index terms as one search
+    per term; a range of days alone in the OR would read all the council's enquiries)."""
+    received = col(Enquiry.received_on)
+    if parts == 1:
+        return [
+            Enquiry.authority_code == bindparam("code"),
+            received >= bindparam("date_from", type_=Date),
+            received <= bindparam("date_to", type_=Date),
+        ]
     return [
-        Enquiry.authority_code == bindparam("code"),
-        col(Enquiry.received_on) >= bindparam("date_from", type_=Date),
-        col(Enquiry.received_on) <= bindparam("date_to", type_=Date),
+        or_(
+            *(
+                and_(
+                    Enquiry.authority_code == bindparam("code"),
+                    received >= bindparam(f"date_from_{i}", type_=Date),
+                    received <= bindparam(f"date_to_{i}", type_=Date),
+                )
+                for i in range(1, parts + 1)
+            )
+        )
     ]
+
+
+def _cohort_params(code: str, ranges: Sequence[tuple[date, date]]) -> dict[str, Any]:
+    """The bound values of `_cohort(len(ranges))`."""
+    if len(ranges) == 1:
+        return {"code": code, "date_from": ranges[0][0], "date_to": ranges[0][1]}
+    params: dict[str, Any] = {"code": code}
+    for i, (first, last) in enumerate(ranges, start=1):
+        params[f"date_from_{i}"], params[f"date_to_{i}"] = first, last
+    return params
 
 
 def _figures(row: Any) -> FunnelFigures:
@@ -216,8 +247,8 @@ class _Statements(NamedTuple):
 
 
 @cache
-def _statements(dialect: str) -> _Statements:
-    cohort = _cohort()
+def _statements(dialect: str, parts: int = 1) -> _Statements:
+    cohort = _cohort(parts)
     closures = (
         select(Enquiry.stage, Enquiry.closure_reason, func.count())
         .where(*cohort, col(Enquiry.closed_on).is_not(None))
@@ -226,13 +257,13 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(
         overall=select(*_aggregates()).where(*cohort),
         closures=closures,
-        durations=_histograms(dialect),
+        durations=_histograms(dialect, parts),
         approvals=_approvals(dialect),
         monthly=_monthly(dialect),
     )
 
 
-def _histograms(dialect: str) -> Any:
+def _histograms(dialect: str, parts: int) -> Any:
     """Each stage pair's distinct day counts with their frequencies (a few hundred rows
     however many enquiries there are), every pair in one statement.
 
@@ -247,11 +278,11 @@ def _histograms(dialect: str) -> Any:
             days = days_between_in(dialect, first, second).label("days")
             histograms.append(
                 select(literal_column(str(i), Integer).label("pair"), days, func.count())
-                .where(*_cohort(), first.is_not(None), second.is_not(None))
+                .where(*_cohort(parts), first.is_not(None), second.is_not(None))
                 .group_by(days)
             )
         return union_all(*histograms)
-    dates = select(*(getattr(Enquiry, s.date_column) for s in STAGE_ORDER)).where(*_cohort())
+    dates = select(*(getattr(Enquiry, s.date_column) for s in STAGE_ORDER)).where(*_cohort(parts))
     cohort = dates.cte("cohort").prefix_with("MATERIALIZED")
     pairs = union_all(
         *(select(literal_column(str(i), Integer).label("pair")) for i in range(len(DURATION_PAIRS)))
@@ -309,14 +340,14 @@ def _monthly(dialect: str) -> Any:
 
 
 @cache
-def _breakdown(dialect: str, by: Dimension) -> Any:
+def _breakdown(dialect: str, by: Dimension, parts: int = 1) -> Any:
     """The funnel per channel, campaign or month of receipt, built once per dialect."""
     key = {
         Dimension.CHANNEL: Enquiry.channel,
         Dimension.CAMPAIGN: Enquiry.campaign,
         Dimension.MONTH: month_of_in(dialect, Enquiry.received_on),
     }[by]
-    return select(key.label("key"), *_aggregates()).where(*_cohort()).group_by(key).order_by(key)
+    return select(key.label("key"), *_aggregates()).where(*_cohort(parts)).group_by(key)
 
 
 def _durations(rows: Any) -> list[StageDuration]:
@@ -397,6 +428,7 @@ def _groups(rows: list[Any], by: Dimension, name_small_campaigns: bool) -> list[
     """The breakdown's groups; unless small campaigns may be named, those with fewer than
     `SMALL_COUNT` enquiries are summed into one group without their names."""
     enquiries = f"reached_{Stage.ENQUIRY.value}"
+    rows = sorted(rows, key=lambda r: (r["key"] is None, r["key"] or ""))
     hidden = not name_small_campaigns and by is Dimension.CAMPAIGN
     small = [r for r in rows if hidden and r["key"] is not None and r[enquiries] < SMALL_COUNT]
     small_keys = {r["key"] for r in small}
@@ -409,6 +441,71 @@ def _groups(rows: list[Any], by: Dimension, name_small_campaigns: bool) -> list[
             FunnelGroup(key=SMALL_CAMPAIGNS, figures=_figures(summed), combined=len(small))
         )
     return groups
+
+
+class _Cohort(NamedTuple):
+    """A cohort's summed counts, closures, duration histograms and breakdown rows."""
+
+    totals: dict[str, int]
+    closures: list[tuple[str, str, int]]
+    histograms: list[tuple[int, int, int]]
+    groups: list[dict[str, Any]]
+
+
+def _raw_cohort(
+    session: Session, code: str, ranges: Sequence[tuple[date, date]], by: Dimension | None
+) -> _Cohort:
+    """The cohort received in `ranges`, computed from the enquiries."""
+    dialect = session.get_bind().dialect.name
+    statements = _statements(dialect, len(ranges))
+    params = _cohort_params(code, ranges)
+    groups = (
+        [dict(r) for r in session.execute(_breakdown(dialect, by, len(ranges)), params).mappings()]
+        if by is not None
+        else []
+    )
+    return _Cohort(
+        totals=dict(session.execute(statements.overall, params).mappings().one()),
+        closures=[(s, r, int(n)) for s, r, n in session.execute(statements.closures, params)],
+        histograms=[(p, d, int(n)) for p, d, n in session.execute(statements.durations, params)],
+        groups=groups,
+    )
+
+
+def _prepared_cohort(
+    session: Session, code: str, months: tuple[str, str], by: Dimension | None
+) -> _Cohort:
+    """The cohort received in whole months, read off the prepared monthly rows."""
+    from tracker.enquiries import monthly  # (it builds on this module)
+
+    params = {"code": code, "low": months[0], "high": months[1]}
+    return _Cohort(
+        totals=monthly.cohort_totals(session, params),
+        closures=monthly.closure_counts(session, params),
+        histograms=monthly.duration_histograms(session, params),
+        groups=monthly.cohort_groups(session, by, params) if by is not None else [],
+    )
+
+
+def _summed(parts: list[_Cohort]) -> _Cohort:
+    """One cohort of several disjoint ones: counts added, histograms joined."""
+    if len(parts) == 1:
+        return parts[0]
+    totals: Counter[str] = Counter()
+    closures: Counter[tuple[str, str]] = Counter()
+    groups: dict[Any, Counter[str]] = {}
+    for part in parts:
+        totals.update({k: int(v) for k, v in part.totals.items()})
+        closures.update({(s, r): n for s, r, n in part.closures})
+        for row in part.groups:
+            counts = groups.setdefault(row["key"], Counter())
+            counts.update({k: int(v) for k, v in row.items() if k != "key"})
+    return _Cohort(
+        totals=dict(totals),
+        closures=[(s, r, n) for (s, r), n in closures.items()],
+        histograms=[h for part in parts for h in part.histograms],
+        groups=[{"key": key, **counts} for key, counts in groups.items()],
+    )
 
 
 def funnel_report(
@@ -426,44 +523,34 @@ def funnel_report(
     the authority (`name_small_campaigns=False`) campaigns under `SMALL_COUNT` enquiries are
     shown together, unnamed.
 
-    Read off the prepared monthly rows when the council's are built and the period is whole
-    months (`prepared=None`); `prepared=False` computes from the enquiries (the reference).
+    When the council's prepared monthly rows are built (`prepared=None`), the whole months
+    inside the period are read off them and only the days at its edges are computed from
+    the enquiries; `prepared=False` computes it all from the enquiries (the reference).
     """
     from tracker.enquiries import monthly  # (it builds on this module)
 
     authority = get_authority(session, authority_code)
-    months = monthly.whole_months(date_from, date_to, today)
-    use = months is not None and prepared is not False and is_prepared(session, authority_code)
-    if use and months is not None:
-        params = {"code": authority_code, "low": months[0], "high": months[1]}
-        overall = monthly.cohort_totals(session, params)
-        closure_rows = monthly.closure_counts(session, params)
-        histograms = monthly.duration_histograms(session, params)
-        rows = monthly.cohort_groups(session, by, params) if by is not None else []
-    else:
-        dialect = session.get_bind().dialect.name
-        statements = _statements(dialect)
-        params = {"code": authority_code, "date_from": date_from, "date_to": date_to}
-        overall = session.execute(statements.overall, params).mappings().one()
-        closure_rows = list(session.execute(statements.closures, params))
-        histograms = list(session.execute(statements.durations, params))
-        rows = (
-            list(session.execute(_breakdown(dialect, by), params).mappings())
-            if by is not None
-            else []
-        )
+    use = prepared is not False and is_prepared(session, authority_code)
+    months, edges = (
+        monthly.split_period(date_from, date_to, today) if use else (None, [(date_from, date_to)])
+    )
+    parts = []
+    if months is not None:
+        parts.append(_prepared_cohort(session, authority_code, months, by))
+    if edges or not parts:
+        parts.append(_raw_cohort(session, authority_code, edges or [(date_from, date_to)], by))
+    cohort = _summed(parts)
     closures = sorted(
-        (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in closure_rows),
+        (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in cohort.closures),
         key=lambda c: (c.stage.rank, c.reason),
     )
-    groups = _groups(rows, by, name_small_campaigns) if by is not None else []
     return FunnelReport(
         authority_code=authority_code,
         date_from=date_from,
         date_to=date_to,
-        overall=_figures(overall),
+        overall=_figures(cohort.totals),
         closures=closures,
-        durations=_durations(histograms),
+        durations=_durations(cohort.histograms),
         approvals_by_year=_approvals_by_year(
             session,
             authority_code,
@@ -474,7 +561,7 @@ def funnel_report(
             prepared=use,
         ),
         by=by,
-        groups=groups,
+        groups=_groups(cohort.groups, by, name_small_campaigns) if by is not None else [],
     )
 
 
@@ -483,36 +570,32 @@ def monthly_series(
     authority_code: str,
     date_from: date,
     date_to: date,
+    today: date = date.max,
     *,
     prepared: bool | None = None,
 ) -> MonthlySeries:
-    """Enquiries received, applications, approvals and closures per calendar month (off the
-    prepared rows when the council's are built and `date_to` ends its month)."""
+    """Enquiries received, applications, approvals and closures per calendar month: off the
+    prepared rows when the council's are built (the last month, when `date_to` ends neither
+    it nor at `today` or later, from the enquiries: nothing is dated after today), else from
+    the enquiries (`prepared=False`, the reference)."""
     get_authority(session, authority_code)
     months = month_labels(date_from, date_to)
     names = list(MONTHLY_EVENTS)
-    from tracker.enquiries import monthly  # (it builds on this module)
-
-    month_end = monthly.whole_months(month_start(date_from), date_to, date.max) is not None
-    if month_end and prepared is not False and is_prepared(session, authority_code):
-        events = monthly.event_counts(session, authority_code, months[0], months[-1])
-        return MonthlySeries(
-            authority_code=authority_code,
-            points=[
-                MonthPoint(month=m, **{n: events.get(m, {}).get(n, 0) for n in names})
-                for m in months
-            ],
-        )
     counts: dict[str, dict[str, int]] = {m: {} for m in months}
-    query = _statements(session.get_bind().dialect.name).monthly
-    params = {
-        "code": authority_code,
-        "month_from": date(date_from.year, date_from.month, 1),
-        "date_to": date_to,
-    }
-    for event, label, count in session.execute(query, params):
-        if label in counts:
-            counts[label][names[event]] = int(count)
+    raw_from = date(date_from.year, date_from.month, 1)
+    if prepared is not False and is_prepared(session, authority_code):
+        from tracker.enquiries import monthly  # (it builds on this module)
+
+        whole, edges = monthly.split_period(raw_from, date_to, today)
+        if whole is not None:
+            counts.update(monthly.event_counts(session, authority_code, *whole))
+        raw_from = edges[0][0] if edges else date.max
+    if raw_from <= date_to:
+        query = _statements(session.get_bind().dialect.name).monthly
+        params = {"code": authority_code, "month_from": raw_from, "date_to": date_to}
+        for event, label, count in session.execute(query, params):
+            if label in counts:
+                counts[label][names[event]] = int(count)
     points = [
         MonthPoint(month=m, **{name: counts[m].get(name, 0) for name in names}) for m in months
     ]

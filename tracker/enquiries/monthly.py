@@ -271,10 +271,26 @@ def event_counts(session: Session, code: str, low: str, high: str) -> dict[str, 
     }
 
 
-def whole_months(date_from: date, date_to: date, today: date) -> tuple[str, str] | None:
-    """The month labels a cohort's period covers when it is made of whole months (the last
-    may end today: nothing is received after today), else None."""
-    ends_month = add_months(month_start(date_to), 1).toordinal() - 1 == date_to.toordinal()
-    if date_from.day != 1 or not (ends_month or date_to >= today) or date_to < date_from:
-        return None
-    return month_label(date_from), month_label(date_to)
+def split_period(
+    date_from: date, date_to: date, today: date
+) -> tuple[tuple[str, str] | None, list[tuple[date, date]]]:
+    """The labels of the first and last whole months inside a cohort's period (None when
+    there is none) and the days before and after them (`(first, last)` ranges, at most two).
+
+    A month counts as whole when the period covers it to its end, or to today: nothing is
+    received after today.
+    """
+    if date_to < date_from:
+        return None, [(date_from, date_to)]
+    first = date_from if date_from.day == 1 else add_months(month_start(date_from), 1)
+    next_month = add_months(month_start(date_to), 1)
+    ends = next_month - timedelta(days=1) == date_to or date_to >= today
+    last = month_start(date_to) if ends else add_months(month_start(date_to), -1)
+    if first > last:
+        return None, [(date_from, date_to)]
+    edges = []
+    if date_from < first:
+        edges.append((date_from, first - timedelta(days=1)))
+    if not ends:
+        edges.append((add_months(last, 1), date_to))
+    return (month_label(first), month_label(last)), edges
