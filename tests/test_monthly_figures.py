@@ -21,7 +21,7 @@ from tracker.core.monthly_tables import FunnelMonth, FunnelMonthEvents, Register
 from tracker.core.monthly_upkeep import extend_to_month, rebuild
 from tracker.core.prepared import is_prepared
 from tracker.core.settings import Settings
-from tracker.enquiries.funnel import Dimension, funnel_report, monthly_series
+from tracker.enquiries.funnel import Dimension, funnel_report, funnel_summary, monthly_series
 from tracker.enquiries.schemas import Closure, EnquiryChanges, NewEnquiry, Reopening, StageMove
 from tracker.enquiries.service import (
     advance_enquiry,
@@ -128,6 +128,10 @@ def _compare(db) -> None:
     with db.read_session() as session:
         assert is_prepared(session, STOKE)
         for first, last in PERIODS:
+            reference = funnel_report(session, STOKE, first, last, TODAY, prepared=False)
+            summary = funnel_summary(session, STOKE, first, last, TODAY)
+            _same(summary.overall, reference.overall)
+            _same(summary.approvals_by_year, reference.approvals_by_year)
             for by in (None, *Dimension):
                 _same(
                     funnel_report(session, STOKE, first, last, TODAY, by),

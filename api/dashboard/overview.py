@@ -15,7 +15,7 @@ from api.dashboard.tables import Tile, change, display, long_date, percent, tabl
 from forecast.months import year_label
 from tracker.capacity.register import place_counts
 from tracker.core.table_export import CellFormat
-from tracker.enquiries.funnel import funnel_report
+from tracker.enquiries.funnel import funnel_summary
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, Overdue
 
@@ -37,8 +37,8 @@ def build(
     assert code is not None
     real_today, today = today, as_at or today
     this_span, last_span = this_and_last_year(today)
-    this = funnel_report(session, code, this_span.start, this_span.end, today)
-    last = funnel_report(session, code, last_span.start, last_span.end, today)
+    this = funnel_summary(session, code, this_span.start, this_span.end, today)
+    last = funnel_summary(session, code, last_span.start, last_span.end, today)
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
     total, _ = place_counts(session, code, today)
     overdue = list_enquiries(

@@ -16,7 +16,6 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import msgspec
-import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -37,6 +36,7 @@ from sqlmodel import col
 from forecast.months import month_label, month_labels, year_ending_march
 from tracker.core.authorities import get_authority
 from tracker.core.disclosure import SMALL_COUNT
+from tracker.core.histograms import Histogram
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
@@ -357,18 +357,15 @@ def _durations(rows: Any) -> list[StageDuration]:
     for pair, days, count in rows:
         histograms[pair].append((days, count))
     result = []
-    for (start, end), histogram in zip(DURATION_PAIRS, histograms, strict=True):
-        values = np.repeat(
-            np.array([d for d, _ in histogram], dtype=float),
-            np.array([n for _, n in histogram], dtype=int),
-        )
+    for (start, end), pairs in zip(DURATION_PAIRS, histograms, strict=True):
+        histogram = Histogram(pairs)
         result.append(
             StageDuration(
                 from_stage=start,
                 to_stage=end,
-                count=int(values.size),
-                median_days=float(np.median(values)) if values.size else None,
-                p90_days=float(np.percentile(values, 90)) if values.size else None,
+                count=histogram.size,
+                median_days=histogram.quantile(0.5),
+                p90_days=histogram.quantile(0.9),
             )
         )
     return result
@@ -453,7 +450,11 @@ class _Cohort(NamedTuple):
 
 
 def _raw_cohort(
-    session: Session, code: str, ranges: Sequence[tuple[date, date]], by: Dimension | None
+    session: Session,
+    code: str,
+    ranges: Sequence[tuple[date, date]],
+    by: Dimension | None,
+    totals_only: bool,
 ) -> _Cohort:
     """The cohort received in `ranges`, computed from the enquiries."""
     dialect = session.get_bind().dialect.name
@@ -464,8 +465,11 @@ def _raw_cohort(
         if by is not None
         else []
     )
+    totals = dict(session.execute(statements.overall, params).mappings().one())
+    if totals_only:
+        return _Cohort(totals=totals, closures=[], histograms=[], groups=groups)
     return _Cohort(
-        totals=dict(session.execute(statements.overall, params).mappings().one()),
+        totals=totals,
         closures=[(s, r, int(n)) for s, r, n in session.execute(statements.closures, params)],
         histograms=[(p, d, int(n)) for p, d, n in session.execute(statements.durations, params)],
         groups=groups,
@@ -473,12 +477,18 @@ def _raw_cohort(
 
 
 def _prepared_cohort(
-    session: Session, code: str, months: tuple[str, str], by: Dimension | None
+    session: Session,
+    code: str,
+    months: tuple[str, str],
+    by: Dimension | None,
+    totals_only: bool,
 ) -> _Cohort:
     """The cohort received in whole months, read off the prepared monthly rows."""
     from tracker.enquiries import monthly  # (it builds on this module)
 
     params = {"code": code, "low": months[0], "high": months[1]}
+    if totals_only:
+        return _Cohort(monthly.cohort_totals(session, params), [], [], [])
     return _Cohort(
         totals=monthly.cohort_totals(session, params),
         closures=monthly.closure_counts(session, params),
@@ -508,6 +518,62 @@ def _summed(parts: list[_Cohort]) -> _Cohort:
     )
 
 
+def _read_cohort(
+    session: Session,
+    code: str,
+    span: tuple[date, date, date],
+    by: Dimension | None,
+    prepared: bool | None,
+    totals_only: bool = False,
+) -> tuple[_Cohort, bool]:
+    """The cohort received from `span`'s first to second date (the third is today), and
+    whether the prepared rows were used: the whole months inside the period off them when
+    the council's are built, only the days at its edges from the enquiries."""
+    from tracker.enquiries import monthly  # (it builds on this module)
+
+    date_from, date_to, today = span
+    use = prepared is not False and is_prepared(session, code)
+    months, edges = (
+        monthly.split_period(date_from, date_to, today) if use else (None, [(date_from, date_to)])
+    )
+    parts = []
+    if months is not None:
+        parts.append(_prepared_cohort(session, code, months, by, totals_only))
+    if edges or not parts:
+        ranges = edges or [(date_from, date_to)]
+        parts.append(_raw_cohort(session, code, ranges, by, totals_only))
+    return _summed(parts), use
+
+
+class FunnelSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A cohort's headline figures and approvals to target, without the breakdowns."""
+
+    overall: FunnelFigures
+    approvals_by_year: list[YearApprovals]
+
+
+def funnel_summary(
+    session: Session,
+    authority_code: str,
+    date_from: date,
+    date_to: date,
+    today: date,
+    *,
+    prepared: bool | None = None,
+) -> FunnelSummary:
+    """The headline figures of `funnel_report` (its `overall` and `approvals_by_year`),
+    without the closures, durations and breakdown it would also compute."""
+    authority = get_authority(session, authority_code)
+    span = (date_from, date_to, today)
+    cohort, use = _read_cohort(session, authority_code, span, None, prepared, totals_only=True)
+    return FunnelSummary(
+        overall=_figures(cohort.totals),
+        approvals_by_year=_approvals_by_year(
+            session, authority_code, authority.annual_approvals_target, *span, prepared=use
+        ),
+    )
+
+
 def funnel_report(
     session: Session,
     authority_code: str,
@@ -527,19 +593,9 @@ def funnel_report(
     inside the period are read off them and only the days at its edges are computed from
     the enquiries; `prepared=False` computes it all from the enquiries (the reference).
     """
-    from tracker.enquiries import monthly  # (it builds on this module)
-
     authority = get_authority(session, authority_code)
-    use = prepared is not False and is_prepared(session, authority_code)
-    months, edges = (
-        monthly.split_period(date_from, date_to, today) if use else (None, [(date_from, date_to)])
-    )
-    parts = []
-    if months is not None:
-        parts.append(_prepared_cohort(session, authority_code, months, by))
-    if edges or not parts:
-        parts.append(_raw_cohort(session, authority_code, edges or [(date_from, date_to)], by))
-    cohort = _summed(parts)
+    span = (date_from, date_to, today)
+    cohort, use = _read_cohort(session, authority_code, span, by, prepared)
     closures = sorted(
         (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in cohort.closures),
         key=lambda c: (c.stage.rank, c.reason),
@@ -552,13 +608,7 @@ def funnel_report(
         closures=closures,
         durations=_durations(cohort.histograms),
         approvals_by_year=_approvals_by_year(
-            session,
-            authority_code,
-            authority.annual_approvals_target,
-            date_from,
-            date_to,
-            today,
-            prepared=use,
+            session, authority_code, authority.annual_approvals_target, *span, prepared=use
         ),
         by=by,
         groups=_groups(cohort.groups, by, name_small_campaigns) if by is not None else [],

@@ -1,0 +1,46 @@
+"""Quantiles read off a histogram of whole numbers (value, count), as numpy's default
+("linear") method gives them on the values written out, without writing them out."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+from itertools import accumulate
+
+
+class Histogram:
+    """Whole-number values with their counts (a value may come more than once)."""
+
+    def __init__(self, pairs: Iterable[tuple[int, int]]) -> None:
+        merged: dict[int, int] = {}
+        for value, count in pairs:
+            if count > 0:
+                merged[value] = merged.get(value, 0) + count
+        self.values = sorted(merged)
+        self.ends = list(accumulate(merged[v] for v in self.values))
+
+    @property
+    def size(self) -> int:
+        """How many values there are, counted with their repeats."""
+        return self.ends[-1] if self.ends else 0
+
+    def _at(self, position: int) -> int:
+        """The value at a 0-based position of the sorted values written out."""
+        return self.values[bisect_right(self.ends, position)]
+
+    def quantile(self, share: float) -> float | None:
+        """The `share` quantile (0 to 1) by linear interpolation between the nearest values,
+        as `numpy.quantile(values, share)` (its virtual index and interpolation, step for
+        step, so the two agree to the bit); None when empty."""
+        n = self.size
+        if n == 0:
+            return None
+        virtual = n * share + (1 + share * (1 - 1 - 1)) - 1
+        below = min(max(math.floor(virtual), 0), n - 1)
+        gamma = virtual - below if 0 <= virtual <= n - 1 else 0.0
+        a = float(self._at(below))
+        b = float(self._at(min(below + 1, n - 1)))
+        if gamma >= 0.5:
+            return b - (b - a) * (1 - gamma)
+        return a + (b - a) * gamma
