@@ -56,6 +56,7 @@ from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
 from jobs.forecast_refresh import recover_runs, stop_runs_here, wait_for_background_runs
 from jobs.scheduler import shutdown_scheduler, start_scheduler
+from tracker.capacity.figures import council_views
 from tracker.capacity.view_cache import ViewCache
 from tracker.core import schema
 from tracker.core.db import Database
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "settings": settings,
             "regions": AuthorityRegions(database),
             "capacity_views": ViewCache(),
+            "council_views": council_views(),
             "auth_limiter": FailedAuthLimiter(settings.auth_failures_per_minute),
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
@@ -49,12 +50,15 @@ class CapacityController(Controller):
         session: Session,
         today: date,
         settings: Settings,
+        state: State,
         as_at: date | None = None,
     ) -> CapacityFigures:
         """Households and places by care type, term and age band; children in care; in-house
-        share of foster care; capacity as a share of demand; external provision."""
+        share of foster care; capacity as a share of demand; external provision (kept
+        between the council's changes)."""
         mapping = load_mapping(settings.placement_mapping)
-        return capacity.capacity_figures(session, authority, as_at_day(as_at, today), mapping)
+        day = as_at_day(as_at, today)
+        return capacity.kept_capacity_figures(session, state.council_views, authority, day, mapping)
 
     @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
     def monthly(

@@ -3,6 +3,7 @@ month by month; for a regional sign-in, every council of the region side by side
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -15,7 +16,7 @@ from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
 from tracker.capacity.figures import capacity_figures, monthly_flows
 from tracker.capacity.regional import ALL, regional_capacity
-from tracker.capacity.schemas import PlaceCounts
+from tracker.capacity.schemas import CapacityFigures, PlaceCounts
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
 
@@ -57,14 +58,22 @@ def occupancy_tone(occupancy: float | None) -> str:
 
 
 def build(
-    session: Session, scope: Scope, today: date, mapping: Mapping, as_at: date | None = None
+    session: Session,
+    scope: Scope,
+    today: date,
+    mapping: Mapping,
+    as_at: date | None = None,
+    figures_at: Callable[[str, date], CapacityFigures] | None = None,
 ) -> Page:
     """The capacity page of the authority in scope as at `as_at` (default today; regional
-    sign-ins: `build_regional`)."""
+    sign-ins: `build_regional`); `figures_at` gives a council's figures on a day (default:
+    computed afresh)."""
     code = scope.authority_code
     assert code is not None
     real_today, today = today, as_at or today
-    figures = capacity_figures(session, code, today, mapping)
+    figures = (
+        figures_at(code, today) if figures_at else capacity_figures(session, code, today, mapping)
+    )
     first = (today - relativedelta(months=HISTORY_MONTHS - 1)).replace(day=1)
     flows = monthly_flows(session, code, first, today)
     total = figures.total

@@ -14,6 +14,7 @@ from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
 from tracker.capacity.register import place_counts
+from tracker.capacity.schemas import CapacityFigures
 from tracker.core.table_export import CellFormat
 from tracker.enquiries.funnel import funnel_summary
 from tracker.enquiries.queries import list_enquiries
@@ -30,6 +31,7 @@ def build(
     today: date,
     target_counts: TargetCounts | None = None,
     as_at: date | None = None,
+    capacity_at: Callable[[str, date], CapacityFigures] | None = None,
 ) -> Page:
     """The overview page of the authority in scope, its figures as at `as_at` (default
     today; first contacts overdue and targets are always today's)."""
@@ -40,7 +42,7 @@ def build(
     this = funnel_summary(session, code, this_span.start, this_span.end, today)
     last = funnel_summary(session, code, last_span.start, last_span.end, today)
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
-    total, _ = place_counts(session, code, today)
+    total = capacity_at(code, today).total if capacity_at else place_counts(session, code, today)[0]
     overdue = list_enquiries(
         session, code, EnquiryFilter(overdue=Overdue.FIRST_CONTACT), real_today, limit=1, offset=0
     ).total

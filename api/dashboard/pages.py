@@ -11,6 +11,7 @@ from importlib.metadata import version
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -21,6 +22,7 @@ from api.dashboard.layout import Page
 from api.dashboard.recent_pages import RecentPages
 from api.dashboard.rendering import render
 from api.dashboard.scope import Scope, resolve_scope
+from tracker.capacity.figures import kept_capacity_figures
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller, Role
 from tracker.core.db import Database
@@ -152,6 +154,7 @@ class DashboardPages(Controller):
         today: date,
         settings: Settings,
         database: Database,
+        state: State,
         authority: AuthorityCode = None,
         as_at: AsAt = None,
         download: DownloadFormat | None = None,
@@ -176,6 +179,9 @@ class DashboardPages(Controller):
                 today,
                 lambda s, code, day: targets.status_counts(s, code, day, mapping, database),
                 as_at=_past(as_at, today),
+                capacity_at=lambda code, day: kept_capacity_figures(
+                    session, state.council_views, code, day, mapping
+                ),
             ),
             choice=as_at.isoformat() if as_at else None,
         )
@@ -216,6 +222,7 @@ class DashboardPages(Controller):
         caller: Caller,
         today: date,
         settings: Settings,
+        state: State,
         authority: AuthorityCode = None,
         as_at: AsAt = None,
         download: DownloadFormat | None = None,
@@ -241,7 +248,16 @@ class DashboardPages(Controller):
             today,
             download,
             table,
-            lambda: capacity.build(session, scope, today, mapping, _past(as_at, today)),
+            lambda: capacity.build(
+                session,
+                scope,
+                today,
+                mapping,
+                _past(as_at, today),
+                figures_at=lambda code, day: kept_capacity_figures(
+                    session, state.council_views, code, day, mapping
+                ),
+            ),
             choice=as_at.isoformat() if as_at else None,
         )
 

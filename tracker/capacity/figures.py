@@ -30,7 +30,9 @@ from tracker.capacity.schemas import (
     MonthFlows,
     PlaceCounts,
 )
-from tracker.children.mapping import Mapping
+from tracker.capacity.view_cache import ViewCache
+from tracker.children.mapping import Mapping, mapping_digest
+from tracker.core.audit import latest_change_id
 from tracker.core.authorities import get_authority
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
@@ -78,6 +80,30 @@ def capacity_figures(
         in_house_share_of_foster=ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
         capacity_share_of_demand=share_of_demand(register.by_care_type, children_total),
         external_provision=external_provision(session, authority_code, as_at),
+    )
+
+
+COUNCIL_VIEWS = 512
+"""A council's figures kept: every council on a few dates."""
+COUNCIL_VIEW_MAX_AGE_S = 300.0
+"""At most this long, whatever the audit says (see `tracker.capacity.view_cache`)."""
+
+
+def council_views() -> ViewCache:
+    """The cache `kept_capacity_figures` reads (one per process)."""
+    return ViewCache(COUNCIL_VIEWS, max_age_s=COUNCIL_VIEW_MAX_AGE_S)
+
+
+def kept_capacity_figures(
+    session: Session, views: ViewCache, authority_code: str, as_at: date, mapping: Mapping
+) -> CapacityFigures:
+    """`capacity_figures`, kept in `views` until the council's next audited change. The
+    marker is read before the figures, so a change committed meanwhile is at worst computed
+    again, never hidden."""
+    marker = latest_change_id(session, authority_code)
+    key = ("capacity", authority_code, as_at, mapping_digest(mapping), marker)
+    return views.get_or_compute(
+        key, lambda: capacity_figures(session, authority_code, as_at, mapping)
     )
 
 

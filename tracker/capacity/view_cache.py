@@ -1,5 +1,5 @@
-"""Regional and national capacity views kept once computed, until what they are built from
-changes.
+"""Capacity views (regional, national, and one council's figures as at a day) kept once
+computed, until what they are built from changes.
 
 A view is keyed by its scope, its date and the latest recorded change to its sources
 (`regional.last_modified`, the same marker the regional view's Last-Modified header gives):
@@ -8,11 +8,16 @@ moves the marker, so the next read computes the view afresh; reads between write
 marker query instead of every council's register. The marker is read before the view is
 computed, so a change committed in between is at worst computed again, never hidden. Each
 process keeps its own views (a few dozen, least recently used dropped first).
+
+A council's figures are keyed by its latest audited change (`audit.latest_change_id`) and
+also kept at most `max_age_s`: rows loaded without an audit entry (a demo or bulk load
+beside a running server) show within that time.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
@@ -26,32 +31,45 @@ SIZE = 64
 class ViewCache:
     """Computed views by key, least recently used dropped first; safe across threads."""
 
-    def __init__(self, size: int = SIZE) -> None:
+    def __init__(self, size: int = SIZE, max_age_s: float | None = None) -> None:
         self._size = size
-        self._views: OrderedDict[Hashable, object] = OrderedDict()
+        self._max_age_s = max_age_s
+        self._views: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
+
+    def _kept(self, key: Hashable) -> tuple[bool, object]:
+        """(True, the view) when one is kept under `key` and not past its age; hold the lock."""
+        kept = self._views.get(key)
+        if kept is None:
+            return False, None
+        if self._max_age_s is not None and time.monotonic() - kept[0] > self._max_age_s:
+            del self._views[key]
+            return False, None
+        self._views.move_to_end(key)
+        return True, kept[1]
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The view kept under `key`, else `compute()`'s, kept. Readers asking for a view
         being computed wait for it rather than computing it again."""
         with self._lock:
-            if key in self._views:
-                self._views.move_to_end(key)
-                return self._views[key]  # type: ignore[return-value]
+            found, view = self._kept(key)
+            if found:
+                return view  # type: ignore[return-value]
             computing = self._computing.setdefault(key, threading.Lock())
         with computing:
             with self._lock:
-                if key in self._views:
-                    return self._views[key]  # type: ignore[return-value]
-            view = compute()
+                found, view = self._kept(key)
+                if found:
+                    return view  # type: ignore[return-value]
+            computed = compute()
             with self._lock:
-                self._views[key] = view
+                self._views[key] = (time.monotonic(), computed)
                 self._views.move_to_end(key)
                 while len(self._views) > self._size:
                     self._views.popitem(last=False)
                 self._computing.pop(key, None)
-        return view
+        return computed
 
     def clear(self) -> None:
         """Forget every view (tests; an installation's authorities reloaded)."""

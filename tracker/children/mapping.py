@@ -6,6 +6,7 @@ The rules live in `placement_categories.toml` (or a council's own copy named by
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from functools import cache
 from importlib.resources import files
@@ -65,3 +66,8 @@ def category_case(mapping: Mapping, place: Any, provider: Any) -> Any:
             condition = and_(condition, provider.in_(rule.providers))
         whens.append((condition, literal(rule.category.value)))
     return case(*whens, else_=literal(PlacementCategory.OTHER.value))
+
+
+def mapping_digest(mapping: Mapping) -> str:
+    """A fingerprint of a placement mapping (what figures built with it are kept under)."""
+    return hashlib.sha256(msgspec.json.encode(mapping)).hexdigest()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, Index, String, insert, select
+from sqlalchemy import JSON, Index, String, func, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
@@ -77,6 +77,21 @@ def record(
 ) -> None:
     """Add an entry in the caller's transaction (it commits or rolls back with the change)."""
     session.add(AuditEntry(**_entry(caller, action, entity, entity_id, authority_code, detail)))
+
+
+READ_ACTIONS = ("export", "read", "list", "sign_in")
+"""Audited actions that change no figures."""
+
+
+def latest_change_id(session: Session, authority_code: str) -> int | None:
+    """The id of the council's latest audited change (reads left out): every write to its
+    records is audited, so figures computed since this id still hold. One index search."""
+    return session.scalar(
+        select(func.max(AuditEntry.id)).where(
+            col(AuditEntry.authority_code) == authority_code,
+            col(AuditEntry.action).not_in(READ_ACTIONS),
+        )
+    )
 
 
 def record_now(

@@ -18,7 +18,6 @@ returned, encoded as msgspec JSON.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -29,8 +28,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from tracker.children.mapping import Mapping, load_mapping
-from tracker.core.audit import AuditEntry
+from tracker.children.mapping import Mapping, load_mapping, mapping_digest
+from tracker.core.audit import READ_ACTIONS, AuditEntry
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.forecasting.tables import ForecastRun, RunStatus
@@ -43,8 +42,6 @@ log = logging.getLogger("fostering.targets")
 
 MAX_AGE = timedelta(hours=1)
 """A stored trajectory older than this is computed again, whatever its basis."""
-READ_ACTIONS = ("export", "read", "list", "sign_in")
-"""Audited actions that change no figures, so they leave stored trajectories valid."""
 OWN_ENTITY = "target"
 """Targets' own audit entries: a target's version already says when it changed."""
 
@@ -62,11 +59,6 @@ class Stored(msgspec.Struct, frozen=True, kw_only=True):
 
     trajectory: fresh.Trajectory
     computed_at: datetime
-
-
-def mapping_digest(mapping: Mapping) -> str:
-    """A fingerprint of the placement mapping (trajectories of children's metrics use it)."""
-    return hashlib.sha256(msgspec.json.encode(mapping)).hexdigest()
 
 
 def basis(session: Session, code: str, mapping: Mapping) -> Basis:

@@ -1,0 +1,93 @@
+"""A council's capacity figures kept between its changes: served kept while nothing is
+written, computed afresh after any audited write (households, placements, unavailability,
+children's figures), and never older than their age limit."""
+
+import time
+
+from sqlalchemy import event
+
+from tests.conftest import STOKE, bearer
+from tests.test_dashboard import sign_in
+from tests.test_national import households  # noqa: F401 (a fixture)
+from tracker.capacity.view_cache import ViewCache
+
+BASE = f"/api/v1/authorities/{STOKE}"
+
+
+def _statements(db) -> list[str]:
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_a_councils_figures_are_kept_until_its_next_change(
+    authorities,
+    client,
+    tokens,
+    households,  # noqa: F811
+):
+    manager = bearer(tokens["manager_stoke"])
+    seen = _statements(authorities)
+
+    def figures() -> dict:
+        response = client.get(f"{BASE}/capacity", headers=manager)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    first = figures()
+    computed = len(seen)
+    seen.clear()
+    assert figures() == first
+    assert len(seen) < computed  # kept: the marker, not the register's queries
+    assert first["total"]["approved_places"] == 5
+
+    added = {"reference": "H3", "care_type": "in_house", "approved_places": 4}
+    added |= {"approved_on": "2024-02-01"}
+    household = client.post(f"{BASE}/households", json=added, headers=manager)
+    assert household.status_code == 201, household.text
+    assert figures()["total"]["approved_places"] == 9
+
+    placed = client.post(
+        f"{BASE}/households/{household.json()['id']}/placements",
+        json={"child_ref": "C-KEPT-1", "start_on": "2024-03-01"},
+        headers=manager,
+    )
+    assert placed.status_code == 201, placed.text
+    assert figures()["total"]["filled_places"] == 1
+
+    held = {"places": 1, "reason": "carer_circumstances", "start_on": "2024-04-01"}
+    marked = client.post(
+        f"{BASE}/households/{household.json()['id']}/unavailability", json=held, headers=manager
+    )
+    assert marked.status_code == 201, marked.text
+    assert figures()["total"]["unavailable_places"] == 1
+
+    entry = {"as_at": "2024-03-31", "counts": {"in_house_foster": 3, "ifa_foster": 4}}
+    entered = client.post(f"{BASE}/children-in-care", json=entry, headers=manager)
+    assert entered.status_code == 201, entered.text
+    assert figures()["children_in_care_total"] == 7
+
+
+def test_the_capacity_page_shows_a_write_at_once(client, tokens, households):  # noqa: F811
+    manager = tokens["manager_stoke"]
+    assert sign_in(client, manager).status_code in (302, 303)
+    table = "/dashboard/capacity?download=csv&table=care-types"
+    before = client.get(table).text
+    assert client.get(table).text == before
+    added = {"reference": "H9", "care_type": "in_house", "approved_places": 1}
+    added |= {"approved_on": "2024-02-01"}
+    created = client.post(f"{BASE}/households", json=added, headers=bearer(manager))
+    assert created.status_code == 201, created.text
+    after = client.get(table).text
+    assert after != before
+    row = next(r for r in after.splitlines() if "In-house" in r or "in_house" in r)
+    assert row.split(",")[1] == "3"  # households: H1, H2 and H9
+    client.cookies.clear()
+
+
+def test_a_view_older_than_its_age_limit_is_computed_again():
+    views = ViewCache(max_age_s=0.05)
+    assert views.get_or_compute("k", lambda: 1) == 1
+    assert views.get_or_compute("k", lambda: 2) == 1
+    time.sleep(0.06)
+    assert views.get_or_compute("k", lambda: 3) == 3
