@@ -132,10 +132,11 @@ class RegionalController(Controller):
             raise PermissionDeniedException(f"this token may not read region {region!r}")
         whole = len(reachable) == len(authorities)
         day = as_at_day(as_at, today)
-        modified = _last_modified(session, region, as_at, today)  # before the view: see ViewCache
+        modified = _last_modified(session, region, as_at, today)
         only = None if whole else tuple(sorted(reachable))
+        changes = regional.revision(session, region)  # before the view: see ViewCache
         view = state.capacity_views.get_or_compute(
-            ("region", region.strip().lower(), day, only, modified),
+            ("region", region.strip().lower(), day, only, changes),
             lambda: regional.regional_capacity(session, region, day, only=only),
         )
         if format is ViewFormat.CSV:

@@ -91,3 +91,28 @@ def test_a_view_older_than_its_age_limit_is_computed_again():
     assert views.get_or_compute("k", lambda: 2) == 1
     time.sleep(0.06)
     assert views.get_or_compute("k", lambda: 3) == 3
+
+
+def test_a_councils_revision_moves_once_per_committed_change_and_not_on_rollback(authorities):
+    from tracker.core.access import SYSTEM
+    from tracker.core.audit import record
+    from tracker.core.revisions import revision
+
+    with authorities.read_session() as session:
+        before = revision(session, STOKE)
+    with authorities.writing() as session:
+        record(session, SYSTEM, "update", "household", 1, authority_code=STOKE)
+        record(session, SYSTEM, "update", "placement", 2, authority_code=STOKE)
+        record(session, SYSTEM, "export", "capacity", authority_code=STOKE)  # a read
+    with authorities.read_session() as session:
+        assert revision(session, STOKE) == before + 1
+    try:
+        with authorities.writing() as session:
+            record(session, SYSTEM, "update", "household", 1, authority_code=STOKE)
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with authorities.writing() as session:
+        record(session, SYSTEM, "export", "capacity", authority_code=STOKE)
+    with authorities.read_session() as session:
+        assert revision(session, STOKE) == before + 1

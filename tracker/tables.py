@@ -23,6 +23,7 @@ from tracker.core.monthly_tables import (
     RegisterMonth,
     RegisterMonthFlow,
 )
+from tracker.core.revisions import CouncilRevision
 from tracker.enquiries.tables import Enquiry, EnquiryEvent
 from tracker.forecasting.tables import ForecastResult, ForecastRun, RunLease
 from tracker.households.tables import Household, HouseholdVersion, Placement, Unavailability
@@ -41,6 +42,7 @@ __all__ = [
     "CareLeaverRecord",
     "ChildRecord",
     "ChildrenInCareFigure",
+    "CouncilRevision",
     "Enquiry",
     "EnquiryEvent",
     "ExternalProvisionFigure",

@@ -32,10 +32,10 @@ from tracker.capacity.schemas import (
 )
 from tracker.capacity.view_cache import ViewCache
 from tracker.children.mapping import Mapping, mapping_digest
-from tracker.core.audit import latest_change_id
 from tracker.core.authorities import get_authority
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
+from tracker.core.revisions import revision
 from tracker.households.care_types import (
     FOSTER_CATEGORIES,
     MAINSTREAM_CARE_TYPES,
@@ -85,23 +85,21 @@ def capacity_figures(
 
 COUNCIL_VIEWS = 512
 """A council's figures kept: every council on a few dates."""
-COUNCIL_VIEW_MAX_AGE_S = 300.0
-"""At most this long, whatever the audit says (see `tracker.capacity.view_cache`)."""
 
 
 def council_views() -> ViewCache:
     """The cache `kept_capacity_figures` reads (one per process)."""
-    return ViewCache(COUNCIL_VIEWS, max_age_s=COUNCIL_VIEW_MAX_AGE_S)
+    return ViewCache(COUNCIL_VIEWS)
 
 
 def kept_capacity_figures(
     session: Session, views: ViewCache, authority_code: str, as_at: date, mapping: Mapping
 ) -> CapacityFigures:
-    """`capacity_figures`, kept in `views` until the council's next audited change. The
-    marker is read before the figures, so a change committed meanwhile is at worst computed
-    again, never hidden."""
-    marker = latest_change_id(session, authority_code)
-    key = ("capacity", authority_code, as_at, mapping_digest(mapping), marker)
+    """`capacity_figures`, kept in `views` until the council's revision moves (any audited
+    change). The revision is read before the figures, so a change committed meanwhile is at
+    worst computed again, never hidden."""
+    key = ("capacity", authority_code, as_at, mapping_digest(mapping))
+    key += (revision(session, authority_code),)
     return views.get_or_compute(
         key, lambda: capacity_figures(session, authority_code, as_at, mapping)
     )

@@ -42,6 +42,7 @@ from tracker.core.authorities import Authority
 from tracker.core.errors import NotFoundError
 from tracker.core.ratios import ratio
 from tracker.core.regions import region_code, region_named
+from tracker.core.revisions import revisions_of
 from tracker.core.table_export import safe_text
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.households.tables import Household, Placement
@@ -415,7 +416,8 @@ def _last_modified_query(everywhere: bool = False) -> Any:
 
 
 def last_modified(session: Session, region: str) -> datetime | None:
-    """The latest recorded change to anything the region's figures are built from.
+    """The latest recorded change to anything the region's figures are built from (the
+    regional view's Last-Modified).
 
     Some changes leave no timestamp of their own (a placement's end date, a household's
     dated version): the audit entry each of them writes covers them, and the ETag, built
@@ -425,10 +427,14 @@ def last_modified(session: Session, region: str) -> datetime | None:
     return _latest(session.execute(_last_modified_query(), {"region": named}).one())
 
 
-def last_modified_anywhere(session: Session) -> datetime | None:
-    """The latest recorded change to anything any region's figures are built from (the
-    national view's marker; see `last_modified`)."""
-    return _latest(session.execute(_last_modified_query(everywhere=True)).one())
+def revision(session: Session, region: str | None) -> int:
+    """The sum of the region's councils' revisions (None: every council's), what its kept
+    view is keyed by (`tracker.capacity.view_cache`)."""
+    if region is None:
+        return revisions_of(session)
+    named = region_named(region).strip().lower()
+    codes = session.scalars(select(Authority.code).where(func.lower(Authority.region) == named))
+    return revisions_of(session, list(codes))
 
 
 def _latest(row: Any) -> datetime | None:

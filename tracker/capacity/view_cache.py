@@ -1,17 +1,15 @@
-"""Capacity views (regional, national, and one council's figures as at a day) kept once
+"""Capacity views (a region's, England's, and one council's figures as at a day) kept once
 computed, until what they are built from changes.
 
-A view is keyed by its scope, its date and the latest recorded change to its sources
-(`regional.last_modified`, the same marker the regional view's Last-Modified header gives):
-a write to a household, placement, unavailability, return, children's figure or authority
-moves the marker, so the next read computes the view afresh; reads between writes cost one
-marker query instead of every council's register. The marker is read before the view is
-computed, so a change committed in between is at worst computed again, never hidden. Each
-process keeps its own views (a few dozen, least recently used dropped first).
-
-A council's figures are keyed by its latest audited change (`audit.latest_change_id`) and
-also kept at most `max_age_s`: rows loaded without an audit entry (a demo or bulk load
-beside a running server) show within that time.
+A view is keyed by its scope, its date and the revision of its councils
+(`tracker.core.revisions`: every audited change of a council's records moves it when the
+change commits): a write to a household, placement, unavailability, return, children's
+figure or authority moves it, so the next read computes the view afresh; reads between
+writes cost one small query instead of every council's register. The revision is read
+before the view is computed, so a change committed in between is at worst computed again,
+never hidden. Views are also kept at most `max_age_s`, so rows loaded without an audit
+entry (a demo or bulk load beside a running server) show within that time. Each process
+keeps its own views (least recently used dropped first).
 """
 
 from __future__ import annotations
@@ -26,12 +24,14 @@ T = TypeVar("T")
 
 SIZE = 64
 """Views kept: every region on a few dates, and England's."""
+MAX_AGE_S = 300.0
+"""Kept at most this long, whatever the revisions say."""
 
 
 class ViewCache:
     """Computed views by key, least recently used dropped first; safe across threads."""
 
-    def __init__(self, size: int = SIZE, max_age_s: float | None = None) -> None:
+    def __init__(self, size: int = SIZE, max_age_s: float | None = MAX_AGE_S) -> None:
         self._size = size
         self._max_age_s = max_age_s
         self._views: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()

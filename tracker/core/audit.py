@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, Index, String, func, insert, select
+from sqlalchemy import JSON, Index, String, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
 from tracker.core.access import Caller
 from tracker.core.clock import utcnow
+from tracker.core.revisions import note_change
 
 
 class AuditEntry(SQLModel, table=True):
@@ -65,6 +66,16 @@ def _entry(
     }
 
 
+READ_ACTIONS = ("export", "read", "list", "sign_in")
+"""Audited actions that change no figures."""
+
+
+def _note(session: Session, action: str, authority_code: str | None) -> None:
+    """A change of a council's records moves its revision when the transaction commits."""
+    if authority_code is not None and action not in READ_ACTIONS:
+        note_change(session, authority_code)
+
+
 def record(
     session: Session,
     caller: Caller,
@@ -77,21 +88,7 @@ def record(
 ) -> None:
     """Add an entry in the caller's transaction (it commits or rolls back with the change)."""
     session.add(AuditEntry(**_entry(caller, action, entity, entity_id, authority_code, detail)))
-
-
-READ_ACTIONS = ("export", "read", "list", "sign_in")
-"""Audited actions that change no figures."""
-
-
-def latest_change_id(session: Session, authority_code: str) -> int | None:
-    """The id of the council's latest audited change (reads left out): every write to its
-    records is audited, so figures computed since this id still hold. One index search."""
-    return session.scalar(
-        select(func.max(AuditEntry.id)).where(
-            col(AuditEntry.authority_code) == authority_code,
-            col(AuditEntry.action).not_in(READ_ACTIONS),
-        )
-    )
+    _note(session, action, authority_code)
 
 
 def record_now(
@@ -109,6 +106,7 @@ def record_now(
     better when one transaction audits many."""
     entry = _entry(caller, action, entity, entity_id, authority_code, detail)
     session.execute(insert(AuditEntry.__table__), {"at": utcnow(), **entry})  # type: ignore[arg-type]
+    _note(session, action, authority_code)
 
 
 def record_update(

@@ -1,0 +1,81 @@
+"""Each council's revision: a counter every audited change of its records moves, in the
+transaction that makes the change, when that transaction commits.
+
+Figures kept between changes (`tracker.capacity.view_cache`) are keyed by it. Unlike an id or
+a time written by the change, it moves in commit order: writers of one council take its row
+in turn, so a change committed after a reader looked always shows as a higher revision (an
+audit id taken by a writer still in flight may be lower than one already committed, and a
+view keyed by the highest id seen would then never see it). The councils a transaction
+changed are noted as it audits them (`note_change`) and their rows moved just before it
+commits, in code order, so two transactions changing the same councils never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, String, event, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel, col
+
+CHANGED = "changed_councils"
+"""The `Session.info` key of the councils the session's transaction changed."""
+
+
+class CouncilRevision(SQLModel, table=True):
+    """How many committed transactions changed a council's records (audited ones)."""
+
+    __tablename__ = "council_revision"
+
+    authority_code: str = Field(primary_key=True, sa_type=String(9))
+    revision: int = Field(default=0, sa_type=BigInteger)
+
+
+def note_change(session: Session, authority_code: str) -> None:
+    """Note that this transaction changes the council's records (the revision moves at
+    commit)."""
+    session.info.setdefault(CHANGED, set()).add(authority_code)
+
+
+def _move(session: Session) -> None:
+    codes = sorted(session.info.pop(CHANGED, ()))
+    if not codes:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = CouncilRevision.__table__
+    for code in codes:
+        statement = insert(table).values(authority_code=code, revision=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["authority_code"], set_={"revision": table.c.revision + 1}
+        )
+        session.execute(statement)
+
+
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(CHANGED, None)
+
+
+event.listen(Session, "before_commit", _move)
+event.listen(Session, "after_rollback", _forget)
+
+
+def revision(session: Session, authority_code: str) -> int:
+    """The council's revision (0 before its first audited change)."""
+    found = session.scalar(
+        select(CouncilRevision.revision).where(
+            col(CouncilRevision.authority_code) == authority_code
+        )
+    )
+    return int(found or 0)
+
+
+def revisions_of(session: Session, codes: Iterable[str] | None = None) -> int:
+    """The sum of the councils' revisions (None: every council's), which moves whenever any
+    of theirs does."""
+    query = select(func.coalesce(func.sum(CouncilRevision.revision), 0))
+    if codes is not None:
+        query = query.where(col(CouncilRevision.authority_code).in_(list(codes)))
+    return int(session.scalar(query) or 0)
