@@ -98,10 +98,13 @@ def generate_national(
     enquiries: int = DEFAULT_ENQUIRIES,
     seed: int = 2026,
     codes: Sequence[str] | None = None,
+    copy: bool = True,
 ) -> NationalSummary:
     """Store the national data set, one transaction per council; councils already stored
     are skipped. `enquiries` is the national total: the scale factor is computed over all
-    the councils, so a slice (`codes`) gets exactly the rows it has in the whole set."""
+    the councils, so a slice (`codes`) gets exactly the rows it has in the whole set. On
+    PostgreSQL the rows are written with COPY unless `copy` is false (then by executemany,
+    as on SQLite); either way the same rows."""
     began = time.perf_counter()
     chosen = councils(codes)
     scale = scale_factor(councils(), years, enquiries)
@@ -124,6 +127,7 @@ def generate_national(
                 years=years,
                 seed=seed,
                 annual_enquiries=max(1, round(annual_volume(figures) * scale)),
+                copy=copy,
             )
         loaded.append(
             CouncilLoad(
