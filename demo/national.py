@@ -11,7 +11,9 @@ registers and children's figures stay at the councils' real sizes.
 
 Each council is stored in a transaction of its own (all or nothing per council), and a
 council already stored is skipped, so a load that stopped can be run again to finish it.
-The same seed, `today`, years and total give identical rows.
+On PostgreSQL its rows are written with COPY (`tracker.core.bulk`), elsewhere by executemany;
+the same seed, `today`, years and total give identical rows either way. The caller builds
+the prepared monthly figures afterwards (`fostering demo --national` does).
 """
 
 from __future__ import annotations
