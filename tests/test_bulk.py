@@ -9,7 +9,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Text, cast, event, select, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    cast,
+    event,
+    func,
+    select,
+    text,
+)
 
 from demo.national import generate_national
 from tests.conftest import STOKE, _empty
@@ -86,6 +98,25 @@ def test_an_unknown_column_is_refused(authorities: Database) -> None:
 
 # What must differ between two loads: when the council was added and the load audited.
 CLOCKED = {"authority": {"created_at"}, "audit_entry": {"at"}}
+
+
+def test_copy_refuses_a_column_whose_default_is_sql(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("COPY is PostgreSQL's")
+    stamped = Table(
+        "bulk_test_stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime(timezone=True), default=func.now(), nullable=False),
+    )
+    stamped.create(db.engine)
+    try:
+        with pytest.raises(ValueError, match="SQL default"), db.writing() as session:
+            insert_rows(session, stamped, [{"id": 1}])
+        with db.writing() as session:  # SQLAlchemy's INSERT gives it
+            insert_rows(session, stamped, [{"id": 1}], copy=False)
+    finally:
+        stamped.drop(db.engine)
 
 
 def _contents(database: Database) -> dict[str, list[tuple[Any, ...]]]:

@@ -108,12 +108,13 @@ def _copy(session: Session, table: Table, rows: Rows) -> None:
 
 
 def _python_default(column: Column[Any]) -> bool:
-    default = column.default
-    return default is not None and (default.is_scalar or default.is_callable)
+    """Whether SQLAlchemy's INSERT would fill the column in Python when a row lacks it."""
+    return column.default is not None and not column.default.is_sequence
 
 
 def _default_value(column: Column[Any]) -> Any:
-    """The Python-side default of a column missing from a row (None where it has none)."""
+    """The Python-side default of a column missing from a row (None where it has none); a
+    callable default is called without SQLAlchemy's execution context."""
     default = column.default
     if default is None:
         return None
@@ -121,4 +122,4 @@ def _default_value(column: Column[Any]) -> Any:
         return default.arg  # type: ignore[attr-defined]
     if default.is_callable:
         return default.arg(None)  # type: ignore[attr-defined]
-    return None
+    raise ValueError(f"COPY cannot give {column.table.name}.{column.name} its SQL default")
