@@ -10,11 +10,11 @@ from itertools import pairwise
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from demo import DEMO_ACTOR, STOKE
 from demo.draws import at_work, pick, poisson
+from tracker.core.bulk import insert_rows, insert_rows_returning_ids
 from tracker.enquiries.stages import (
     APPLICANT_WITHDRAWALS,
     STAGE_ORDER,
@@ -351,9 +351,10 @@ def _leave_some_uncontacted(rng: random.Random, plans: list[EnquiryPlan], today:
 
 
 def store_enquiries(
-    session: Session, rng: random.Random, plans: list[EnquiryPlan]
+    session: Session, rng: random.Random, plans: list[EnquiryPlan], *, copy: bool = True
 ) -> tuple[int, list[int]]:
-    """Insert an authority's enquiries and their history in two bulk statements.
+    """Insert an authority's enquiries and their history in two bulk writes (COPY on
+    PostgreSQL unless `copy` is false: `tracker.core.bulk`).
 
     Returns the number of events and the enquiries' ids, in the order of `plans`.
     """
@@ -404,13 +405,11 @@ def store_enquiries(
         histories.append(history)
     if not rows:
         return 0, []
-    statement = insert(Enquiry).returning(Enquiry.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
-    # render_nulls keeps every row in one batch (otherwise rows are grouped by their NULLs).
-    ids = session.scalars(statement, rows, execution_options={"render_nulls": True}).all()
+    ids = insert_rows_returning_ids(session, Enquiry, rows, copy=copy)
     events = [
         event | {"enquiry_id": enquiry_id}
         for enquiry_id, history in zip(ids, histories, strict=True)
         for event in history
     ]
-    session.execute(insert(EnquiryEvent), events, execution_options={"render_nulls": True})
-    return len(events), list(ids)
+    insert_rows(session, EnquiryEvent, events, copy=copy)
+    return len(events), ids

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from demo import SOURCE, STOKE
 from demo.draws import at_work
 from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigure
+from tracker.core.bulk import insert_rows
 from tracker.households.care_types import (
     ExternalProvision,
     PlacementCategory,
@@ -176,13 +176,14 @@ def external_provision_rows(code: str, today: date, rng: random.Random) -> list[
 
 
 def store_figures(
-    session: Session, cic: list[dict[str, Any]], provision: list[dict[str, Any]]
+    session: Session,
+    cic: list[dict[str, Any]],
+    provision: list[dict[str, Any]],
+    *,
+    copy: bool = True,
 ) -> int:
-    """Insert children in care and external provision figures; returns the rows stored."""
-    if cic:
-        session.execute(insert(ChildrenInCareFigure), cic)
-    if provision:
-        session.execute(
-            insert(ExternalProvisionFigure), provision, execution_options={"render_nulls": True}
-        )
+    """Insert children in care and external provision figures (COPY on PostgreSQL unless
+    `copy` is false); returns the rows stored."""
+    insert_rows(session, ChildrenInCareFigure, cic, copy=copy)
+    insert_rows(session, ExternalProvisionFigure, provision, copy=copy)
     return len(cic) + len(provision)

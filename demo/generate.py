@@ -231,11 +231,13 @@ def generate_authority(
     years: int,
     seed: int,
     annual_enquiries: int | None = None,
+    copy: bool = True,
 ) -> AuthorityDemo:
     """Store one authority with its enquiries and history, household register and figures.
 
     The enquiries' yearly volume is the reference's (`annual_volume`) unless
-    `annual_enquiries` is given; the same seed, dates and volume give identical rows.
+    `annual_enquiries` is given; the same seed, dates and volume give identical rows, written
+    with COPY on PostgreSQL or, with `copy` false, by executemany (`tracker.core.bulk`).
     """
     code = figures.code
     assert figures.region is not None
@@ -251,7 +253,7 @@ def generate_authority(
     rng = random.Random(f"fostering-demo:{seed}:{code}")
     volume = annual_volume(figures) if annual_enquiries is None else annual_enquiries
     plans = plan_enquiries(rng, code, volume, start, today)
-    events, ids = store_enquiries(session, rng, plans)
+    events, ids = store_enquiries(session, rng, plans, copy=copy)
     # The register has an RNG of its own, so the enquiries stay as they were without it.
     rng = random.Random(f"fostering-demo-register:{seed}:{code}")
     approved = [
@@ -267,11 +269,12 @@ def generate_authority(
     register = plan_register(
         rng, figures, start=start, today=today, years=years, enquiries=approved
     )
-    homes, placed, periods = store_register(session, rng, code, register)
+    homes, placed, periods = store_register(session, rng, code, register, copy=copy)
     figure_rows = store_figures(
         session,
         children_in_care_rows(rng, figures, start, today),
         external_provision_rows(code, today, rng),
+        copy=copy,
     )
     audit.record(
         session, SYSTEM, "demo", "authority", code,

@@ -47,11 +47,11 @@ from typing import Any
 
 import msgspec
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from demo import DEMO_ACTOR
 from demo.draws import at_work, pick, poisson
+from tracker.core.bulk import insert_rows, insert_rows_returning_ids
 from tracker.enquiries.vocabulary import Ethnicity, Interest
 from tracker.households.care_types import (
     CarerAgeBand,
@@ -801,9 +801,10 @@ def carers_of(code: str, number: int, care_type: HouseholdCareType) -> dict[str,
 
 
 def store_register(
-    session: Session, rng: random.Random, code: str, plan: RegisterPlan
+    session: Session, rng: random.Random, code: str, plan: RegisterPlan, *, copy: bool = True
 ) -> tuple[int, int, int]:
-    """Insert the households, their versions, placements and unavailable periods in bulk.
+    """Insert the households, their versions, placements and unavailable periods in bulk
+    (COPY on PostgreSQL unless `copy` is false: `tracker.core.bulk`).
 
     Returns the numbers of households, placements and unavailable periods stored.
     """
@@ -830,8 +831,7 @@ def store_register(
         )
     if not rows:
         return 0, 0, 0
-    statement = insert(Household).returning(Household.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
-    ids = session.scalars(statement, rows, execution_options={"render_nulls": True}).all()
+    ids = insert_rows_returning_ids(session, Household, rows, copy=copy)
     versions: list[dict[str, Any]] = []
     placements: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
@@ -873,10 +873,7 @@ def store_register(
                     "end_on": block.end if block.end <= today else None,
                 }
             )
-    options = {"render_nulls": True}
-    session.execute(insert(HouseholdVersion), versions, execution_options=options)
-    if placements:
-        session.execute(insert(Placement), placements, execution_options=options)
-    if blocks:
-        session.execute(insert(Unavailability), blocks, execution_options=options)
+    insert_rows(session, HouseholdVersion, versions, copy=copy)
+    insert_rows(session, Placement, placements, copy=copy)
+    insert_rows(session, Unavailability, blocks, copy=copy)
     return len(rows), len(placements), len(blocks)

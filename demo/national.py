@@ -11,7 +11,9 @@ registers and children's figures stay at the councils' real sizes.
 
 Each council is stored in a transaction of its own (all or nothing per council), and a
 council already stored is skipped, so a load that stopped can be run again to finish it.
-The same seed, `today`, years and total give identical rows.
+On PostgreSQL its rows are written with COPY (`tracker.core.bulk`), elsewhere by executemany;
+the same seed, `today`, years and total give identical rows either way. The caller builds
+the prepared monthly figures afterwards (`fostering demo --national` does).
 """
 
 from __future__ import annotations
@@ -98,10 +100,13 @@ def generate_national(
     enquiries: int = DEFAULT_ENQUIRIES,
     seed: int = 2026,
     codes: Sequence[str] | None = None,
+    copy: bool = True,
 ) -> NationalSummary:
     """Store the national data set, one transaction per council; councils already stored
     are skipped. `enquiries` is the national total: the scale factor is computed over all
-    the councils, so a slice (`codes`) gets exactly the rows it has in the whole set."""
+    the councils, so a slice (`codes`) gets exactly the rows it has in the whole set. On
+    PostgreSQL the rows are written with COPY unless `copy` is false (then by executemany,
+    as on SQLite); either way the same rows."""
     began = time.perf_counter()
     chosen = councils(codes)
     scale = scale_factor(councils(), years, enquiries)
@@ -124,6 +129,7 @@ def generate_national(
                 years=years,
                 seed=seed,
                 annual_enquiries=max(1, round(annual_volume(figures) * scale)),
+                copy=copy,
             )
         loaded.append(
             CouncilLoad(
