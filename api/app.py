@@ -56,11 +56,10 @@ from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
 from jobs.forecast_refresh import recover_runs, stop_runs_here, wait_for_background_runs
 from jobs.scheduler import shutdown_scheduler, start_scheduler
-from tracker.capacity.figures import council_views
-from tracker.capacity.view_cache import ViewCache
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.settings import Settings
+from tracker.core.view_cache import ViewCache, council_views
 
 WORKER_THREADS = 32
 SHUTDOWN_WAIT_S = 5.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Controller, get
+from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE
 from api.params import period
 from tracker.core.access import Caller, Role
+from tracker.core.view_cache import kept_for_council
 from tracker.enquiries.funnel import (
     Dimension,
     FunnelReport,
@@ -35,6 +37,7 @@ class FunnelController(Controller):
         session: Session,
         caller: Caller,
         today: date,
+        state: State,
         date_from: date | None = None,
         date_to: date | None = None,
         by: Dimension | None = None,
@@ -42,16 +45,18 @@ class FunnelController(Controller):
         """Enquiries received in the period (default: the last 12 months): how many reached
         each stage, conversions, closures by stage and reason, days between stages, and
         approvals against the annual target; optionally by channel, campaign or month.
-        Regional tokens see campaigns of fewer than 5 enquiries together, unnamed."""
+        Regional tokens see campaigns of fewer than 5 enquiries together, unnamed. Kept
+        between the council's changes."""
         start, end = period(date_from, date_to, today)
-        return funnel_report(
+        named = caller.role is not Role.REGIONAL
+        return kept_for_council(
             session,
+            state.council_views,
             authority,
-            start,
-            end,
-            today,
-            by,
-            name_small_campaigns=caller.role is not Role.REGIONAL,
+            ("funnel", start, end, today, by, named),
+            lambda: funnel_report(
+                session, authority, start, end, today, by, name_small_campaigns=named
+            ),
         )
 
     @get("/monthly", opt=READ, sync_to_thread=True, summary="Monthly series")
@@ -60,9 +65,17 @@ class FunnelController(Controller):
         authority: str,
         session: Session,
         today: date,
+        state: State,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> MonthlySeries:
-        """Enquiries, applications, approvals and closures per month (zeros included)."""
+        """Enquiries, applications, approvals and closures per month (zeros included; kept
+        between the council's changes)."""
         start, end = period(date_from, date_to, today)
-        return monthly_series(session, authority, start, end, today)
+        return kept_for_council(
+            session,
+            state.council_views,
+            authority,
+            ("monthly", start, end, today),
+            lambda: monthly_series(session, authority, start, end, today),
+        )

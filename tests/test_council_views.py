@@ -9,7 +9,7 @@ from sqlalchemy import event
 from tests.conftest import STOKE, bearer
 from tests.test_dashboard import sign_in
 from tests.test_national import households  # noqa: F401 (a fixture)
-from tracker.capacity.view_cache import ViewCache
+from tracker.core.view_cache import ViewCache
 
 BASE = f"/api/v1/authorities/{STOKE}"
 
@@ -116,3 +116,27 @@ def test_a_councils_revision_moves_once_per_committed_change_and_not_on_rollback
         record(session, SYSTEM, "export", "capacity", authority_code=STOKE)
     with authorities.read_session() as session:
         assert revision(session, STOKE) == before + 1
+
+
+def test_a_councils_funnel_is_kept_until_an_enquiry_is_written(authorities, client, tokens):
+    recruiter = bearer(tokens["recruiter_stoke"])
+    seen = _statements(authorities)
+
+    def enquiries(path: str = "/funnel") -> dict:
+        response = client.get(f"{BASE}{path}", headers=recruiter)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    first, monthly = enquiries(), enquiries("/funnel/monthly")
+    computed = len(seen)
+    seen.clear()
+    assert (enquiries(), enquiries("/funnel/monthly")) == (first, monthly)
+    assert len(seen) < computed
+    body = {"received_on": first["date_to"], "channel": "phone", "interests": ["undecided"]}
+    body["enquirer_name"] = "Kept View"
+    created = client.post(f"{BASE}/enquiries", json=body, headers=recruiter)
+    assert created.status_code == 201, created.text
+    assert enquiries()["overall"]["enquiries"] == first["overall"]["enquiries"] + 1
+    assert sum(p["enquiries"] for p in enquiries("/funnel/monthly")["points"]) == 1 + sum(
+        p["enquiries"] for p in monthly["points"]
+    )

@@ -4,7 +4,7 @@ recently used dropped first."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tracker.capacity.view_cache import ViewCache
+from tracker.core.view_cache import ViewCache
 
 
 def test_readers_of_a_view_being_computed_wait_for_it():

@@ -30,12 +30,11 @@ from tracker.capacity.schemas import (
     MonthFlows,
     PlaceCounts,
 )
-from tracker.capacity.view_cache import ViewCache
 from tracker.children.mapping import Mapping, mapping_digest
 from tracker.core.authorities import get_authority
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
-from tracker.core.revisions import revision
+from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.households.care_types import (
     FOSTER_CATEGORIES,
     MAINSTREAM_CARE_TYPES,
@@ -83,25 +82,18 @@ def capacity_figures(
     )
 
 
-COUNCIL_VIEWS = 512
-"""A council's figures kept: every council on a few dates."""
-
-
-def council_views() -> ViewCache:
-    """The cache `kept_capacity_figures` reads (one per process)."""
-    return ViewCache(COUNCIL_VIEWS)
-
-
 def kept_capacity_figures(
     session: Session, views: ViewCache, authority_code: str, as_at: date, mapping: Mapping
 ) -> CapacityFigures:
-    """`capacity_figures`, kept in `views` until the council's revision moves (any audited
-    change). The revision is read before the figures, so a change committed meanwhile is at
-    worst computed again, never hidden."""
-    key = ("capacity", authority_code, as_at, mapping_digest(mapping))
-    key += (revision(session, authority_code),)
-    return views.get_or_compute(
-        key, lambda: capacity_figures(session, authority_code, as_at, mapping)
+    """`capacity_figures`, kept in `views` until the council's next audited change
+    (`tracker.core.view_cache.kept_for_council`)."""
+    key = ("capacity", as_at, mapping_digest(mapping))
+    return kept_for_council(
+        session,
+        views,
+        authority_code,
+        key,
+        lambda: capacity_figures(session, authority_code, as_at, mapping),
     )
 
 

@@ -429,7 +429,7 @@ def last_modified(session: Session, region: str) -> datetime | None:
 
 def revision(session: Session, region: str | None) -> int:
     """The sum of the region's councils' revisions (None: every council's), what its kept
-    view is keyed by (`tracker.capacity.view_cache`)."""
+    view is keyed by (`tracker.core.view_cache`)."""
     if region is None:
         return revisions_of(session)
     named = region_named(region).strip().lower()

@@ -1,7 +1,7 @@
 """Each council's revision: a counter every audited change of its records moves, in the
 transaction that makes the change, when that transaction commits.
 
-Figures kept between changes (`tracker.capacity.view_cache`) are keyed by it. Unlike an id or
+Figures kept between changes (`tracker.core.view_cache`) are keyed by it. Unlike an id or
 a time written by the change, it moves in commit order: writers of one council take its row
 in turn, so a change committed after a reader looked always shows as a higher revision (an
 audit id taken by a writer still in flight may be lower than one already committed, and a

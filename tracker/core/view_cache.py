@@ -20,12 +20,18 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
+from tracker.core.revisions import revision
+
 T = TypeVar("T")
 
 SIZE = 64
 """Views kept: every region on a few dates, and England's."""
 MAX_AGE_S = 300.0
 """Kept at most this long, whatever the revisions say."""
+COUNCIL_VIEWS = 1024
+"""Councils' views kept per process: a few of each council's (figures on a day, funnels)."""
 
 
 class ViewCache:
@@ -75,3 +81,22 @@ class ViewCache:
         """Forget every view (tests; an installation's authorities reloaded)."""
         with self._lock:
             self._views.clear()
+
+
+def council_views() -> ViewCache:
+    """The store of one council's views (`kept_for_council`), one per process."""
+    return ViewCache(COUNCIL_VIEWS)
+
+
+def kept_for_council(
+    session: Session,
+    views: ViewCache,
+    authority_code: str,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+) -> T:
+    """`compute()`'s view of one council, kept in `views` under `key` until the council's
+    revision moves (any audited change of its records). The revision is read first, so a
+    change committed meanwhile is at worst computed again, never hidden."""
+    changes = revision(session, authority_code)
+    return views.get_or_compute((*key, authority_code, changes), compute)
