@@ -10,6 +10,7 @@ from tests.conftest import STOKE, bearer
 from tests.test_dashboard import sign_in
 from tests.test_national import households  # noqa: F401 (a fixture)
 from tracker.core.view_cache import ViewCache
+from tracker.enquiries.timeliness import london_today
 
 BASE = f"/api/v1/authorities/{STOKE}"
 
@@ -140,3 +141,19 @@ def test_a_councils_funnel_is_kept_until_an_enquiry_is_written(authorities, clie
     assert sum(p["enquiries"] for p in enquiries("/funnel/monthly")["points"]) == 1 + sum(
         p["enquiries"] for p in monthly["points"]
     )
+
+
+def test_the_funnel_page_and_overview_show_a_new_enquiry_at_once(client, tokens):
+    manager = tokens["manager_stoke"]
+    assert sign_in(client, manager).status_code in (302, 303)
+    stages = "/dashboard/funnel?download=csv&table=stages"
+    summary = "/dashboard?download=csv&table=summary"
+    before = client.get(stages).text, client.get(summary).text
+    assert (client.get(stages).text, client.get(summary).text) == before
+    body = {"channel": "phone", "interests": ["undecided"], "enquirer_name": "Kept Page"}
+    body["received_on"] = london_today().isoformat()
+    created = client.post(f"{BASE}/enquiries", json=body, headers=bearer(manager))
+    assert created.status_code == 201, created.text
+    after = client.get(stages).text, client.get(summary).text
+    assert after[0] != before[0] and after[1] != before[1]
+    client.cookies.clear()

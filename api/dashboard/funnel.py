@@ -7,7 +7,9 @@ listed by id, reference and dates only: no personal data reaches the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
@@ -26,12 +28,14 @@ from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, change, display, label, long_date, percent, table
 from forecast.months import year_label
 from tracker.core.table_export import CellFormat
+from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.enquiries.funnel import FunnelReport, funnel_report, monthly_series
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, Overdue
 from tracker.enquiries.stages import STAGE_ORDER
 
 C = CellFormat
+T = TypeVar("T")
 OVERDUE_SHOWN = 200
 
 
@@ -62,14 +66,38 @@ def _closure_rows(this: FunnelReport, last: FunnelReport) -> list[list[object]]:
     ]
 
 
+def kept(
+    session: Session,
+    views: ViewCache | None,
+    code: str,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+) -> T:
+    """`compute()`, kept between the council's changes when `views` is given (the API's
+    funnel and series are kept under the same keys)."""
+    return compute() if views is None else kept_for_council(session, views, code, key, compute)
+
+
 def _monthly(
-    session: Session, code: str, this: Period, today: date
+    session: Session, code: str, this: Period, today: date, views: ViewCache | None
 ) -> tuple[list[str], list[int | None], list[int], list[list[object]]]:
     """Month names April to March, enquiries this year (to date) and last year (whole)."""
     year = relativedelta(years=1)
-    last_start = this.start - year
-    last_points = monthly_series(session, code, last_start, this.start - timedelta(days=1)).points
-    this_points = monthly_series(session, code, this.start, today, today).points
+    last_start, last_end = this.start - year, this.start - timedelta(days=1)
+    last_points = kept(
+        session,
+        views,
+        code,
+        ("monthly", last_start, last_end, date.max),
+        lambda: monthly_series(session, code, last_start, last_end),
+    ).points
+    this_points = kept(
+        session,
+        views,
+        code,
+        ("monthly", this.start, today, today),
+        lambda: monthly_series(session, code, this.start, today, today),
+    ).points
     names = [date(int(p.month[:4]), int(p.month[5:]), 1).strftime("%b") for p in last_points]
     # The month under way is left off the chart (a part month looks like a fall) and
     # marked in the table.
@@ -93,16 +121,31 @@ def _monthly(
     return names, now, [p.enquiries for p in last_points], rows
 
 
-def build(session: Session, scope: Scope, today: date, year: int | None = None) -> Page:
+def build(
+    session: Session,
+    scope: Scope,
+    today: date,
+    year: int | None = None,
+    views: ViewCache | None = None,
+) -> Page:
     """The funnel page of the authority in scope: the year starting 1 April `year` (default
-    this one) to date, or whole when it has ended, against the same span a year before."""
+    this one) to date, or whole when it has ended, against the same span a year before
+    (its figures kept in `views` between the council's changes, when given)."""
     code = scope.authority_code
     assert code is not None
     real_today = today
     today = year_end(year, real_today) if year is not None else real_today
     this_span, last_span = this_and_last_year(today)
-    this = funnel_report(session, code, this_span.start, this_span.end, today)
-    last = funnel_report(session, code, last_span.start, last_span.end, today)
+    this, last = (
+        kept(
+            session,
+            views,
+            code,
+            ("funnel", span.start, span.end, today, None, True),
+            lambda span=span: funnel_report(session, code, span.start, span.end, today),
+        )
+        for span in (this_span, last_span)
+    )
     this_name, last_name = year_label(this_span.start), year_label(last_span.start)
     span = f"1 April to {today.day} {today:%B}"
 
@@ -236,7 +279,7 @@ def build(session: Session, scope: Scope, today: date, year: int | None = None) 
         ],
         year_rows,
     )
-    names, now, before, month_rows = _monthly(session, code, this_span, today)
+    names, now, before, month_rows = _monthly(session, code, this_span, today, views)
     monthly_table = table(
         "monthly",
         "Enquiries, applications and approvals by month",

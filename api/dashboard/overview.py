@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api.dashboard.capacity import occupancy_tone
-from api.dashboard.funnel import approvals_tone
+from api.dashboard.funnel import approvals_tone, kept
 from api.dashboard.layout import Page, Section, day_chooser, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
@@ -16,6 +16,7 @@ from forecast.months import year_label
 from tracker.capacity.register import place_counts
 from tracker.capacity.schemas import CapacityFigures
 from tracker.core.table_export import CellFormat
+from tracker.core.view_cache import ViewCache
 from tracker.enquiries.funnel import funnel_summary
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, Overdue
@@ -32,6 +33,7 @@ def build(
     target_counts: TargetCounts | None = None,
     as_at: date | None = None,
     capacity_at: Callable[[str, date], CapacityFigures] | None = None,
+    views: ViewCache | None = None,
 ) -> Page:
     """The overview page of the authority in scope, its figures as at `as_at` (default
     today; first contacts overdue and targets are always today's)."""
@@ -39,8 +41,16 @@ def build(
     assert code is not None
     real_today, today = today, as_at or today
     this_span, last_span = this_and_last_year(today)
-    this = funnel_summary(session, code, this_span.start, this_span.end, today)
-    last = funnel_summary(session, code, last_span.start, last_span.end, today)
+    this, last = (
+        kept(
+            session,
+            views,
+            code,
+            ("summary", span.start, span.end, today),
+            lambda span=span: funnel_summary(session, code, span.start, span.end, today),
+        )
+        for span in (this_span, last_span)
+    )
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
     total = capacity_at(code, today).total if capacity_at else place_counts(session, code, today)[0]
     overdue = list_enquiries(

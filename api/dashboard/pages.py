@@ -182,6 +182,7 @@ class DashboardPages(Controller):
                 capacity_at=lambda code, day: kept_capacity_figures(
                     session, state.council_views, code, day, mapping
                 ),
+                views=state.council_views,
             ),
             choice=as_at.isoformat() if as_at else None,
         )
@@ -193,6 +194,7 @@ class DashboardPages(Controller):
         session: Session,
         caller: Caller,
         today: date,
+        state: State,
         authority: AuthorityCode = None,
         year: Year = None,
         download: DownloadFormat | None = None,
@@ -210,7 +212,7 @@ class DashboardPages(Controller):
             today,
             download,
             table,
-            lambda: funnel.build(session, scope, today, year),
+            lambda: funnel.build(session, scope, today, year, state.council_views),
             choice=str(year) if year else None,
         )
 
