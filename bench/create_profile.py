@@ -121,8 +121,10 @@ def main() -> None:
     )
     print(f"statements per create {sum(counts.values()) / n:.2f}")
     for statement, total in seconds.most_common():
-        print(f"  {total * 1000 / counts[statement]:8.3f} ms x{counts[statement] / n:.2f}  "
-              f"{statement[:150]}")
+        print(
+            f"  {total * 1000 / counts[statement]:8.3f} ms x{counts[statement] / n:.2f}  "
+            f"{statement[:150]}"
+        )
     if args.plans:
         raw = database.engine.raw_connection()
         try:
