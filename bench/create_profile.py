@@ -30,6 +30,7 @@ sys.path[:] = [str(BENCH.parent)] + [p for p in sys.path if Path(p or ".").resol
 
 from sqlalchemy import event  # noqa: E402
 
+from tracker.core import write_gate  # noqa: E402
 from tracker.core.access import Role, issue_token  # noqa: E402
 from tracker.core.db import Database  # noqa: E402
 from tracker.core.settings import Settings  # noqa: E402
@@ -72,6 +73,28 @@ def main() -> None:
         seconds[key] += time.perf_counter() - local.began
         counts[key] += 1
         params.setdefault(key, parameters)
+
+    holds: list[float] = []
+    commits: list[float] = []
+    _hold, _commit = write_gate.GatedConnection.hold, write_gate.GatedConnection.commit
+
+    def hold(self: Any, gate: Any, timeout_s: float) -> bool:
+        took = _hold(self, gate, timeout_s)
+        self.held_at = time.perf_counter()
+        return took
+
+    def commit(self: Any) -> None:
+        began = time.perf_counter()
+        held_at = getattr(self, "held_at", None)
+        _commit(self)
+        ended = time.perf_counter()
+        commits.append((ended - began) * 1000)
+        if held_at is not None:
+            holds.append((ended - held_at) * 1000)
+            self.held_at = None
+
+    write_gate.GatedConnection.hold = hold  # type: ignore[method-assign]
+    write_gate.GatedConnection.commit = commit  # type: ignore[method-assign]
 
     settings = Settings(
         database_url=args.database_url,
@@ -120,6 +143,13 @@ def main() -> None:
         f"CPU ms/create {cpu * 1000 / n:.2f}  creates/s {n / elapsed:.1f}"
     )
     print(f"statements per create {sum(counts.values()) / n:.2f}")
+    for name, values in (("write gate held", holds), ("COMMIT", commits)):
+        if values:
+            print(
+                f"{name} ms: p50 {statistics.median(values):.2f}  "
+                f"p99 {sorted(values)[int(len(values) * 0.99) - 1]:.2f}  "
+                f"mean {statistics.fmean(values):.2f}  max {max(values):.2f}"
+            )
     for statement, total in seconds.most_common():
         print(
             f"  {total * 1000 / counts[statement]:8.3f} ms x{counts[statement] / n:.2f}  "
