@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--plans", action="store_true", help="EXPLAIN QUERY PLAN of each")
+    parser.add_argument(
+        "--pragma", action="append", default=[], help="e.g. cache_size=-65536, on each connection"
+    )
     args = parser.parse_args()
 
     import logging
@@ -54,6 +57,12 @@ def main() -> None:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     database = Database(args.database_url)
+
+    @event.listens_for(database.engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        for pragma in args.pragma:
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
     with database.writing() as session:
         secret = issue_token(
             session, role=Role.RECRUITER, name="create-profile", authority_code=args.authority
@@ -145,6 +154,8 @@ def main() -> None:
     print(f"statements per create {sum(counts.values()) / n:.2f}")
     for name, values in (("write gate held", holds), ("COMMIT", commits)):
         if values:
+            slow = [v for v in values if v > 20]
+            print(f"{name} ms: {len(slow)} over 20 ms, {sum(slow) / n:.2f} ms a create in them")
             print(
                 f"{name} ms: p50 {statistics.median(values):.2f}  "
                 f"p99 {sorted(values)[int(len(values) * 0.99) - 1]:.2f}  "
