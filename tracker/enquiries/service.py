@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -182,19 +183,21 @@ def create_enquiry(
     check_authority(session, authority_code)
     if new.external_ref is not None:
         _ensure_unique_ref(session, authority_code, new.external_ref, None)
-    table = Enquiry.__table__
-    enquiry_id: int = session.execute(
-        insert(table).values(values).returning(table.c.id)  # type: ignore[attr-defined]
-    ).scalar_one()
-    session.execute(
-        insert(EnquiryEvent.__table__),  # type: ignore[arg-type]
-        {"enquiry_id": enquiry_id, **history},
-    )
+    add_enquiry, add_event = _create_statements()
+    enquiry_id: int = session.execute(add_enquiry, values).scalar_one()
+    session.execute(add_event, {"enquiry_id": enquiry_id, **history})
     audit.record_now(
         session, caller, "create", "enquiry", enquiry_id, authority_code=authority_code
     )
     enquiry_created(session, authority_code, new.received_on, values["channel"], new.campaign)
     return msgspec.structs.replace(record, id=enquiry_id)
+
+
+@cache
+def _create_statements() -> tuple[Any, Any]:
+    """The INSERTs of a new enquiry (returning its id) and of its history row, built once."""
+    table: Any = Enquiry.__table__
+    return insert(table).returning(table.c.id), insert(EnquiryEvent.__table__)  # type: ignore[arg-type]
 
 
 def advance_enquiry(
