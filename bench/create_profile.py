@@ -2,14 +2,17 @@
 """Where one enquiry create's time goes, in process, on an existing SQLite database.
 
     .venv/bin/python bench/create_profile.py sqlite:////tmp/copy.db --authority E10000012
-        [--requests 200] [--threads 1] [--plans]
+        [--requests 200] [--threads 1] [--plans] [--pragma wal_autocheckpoint=0 ...]
 
 Writes to the database (the enquiries it creates and a token): give it a copy. Builds the
 app in process (Litestar's TestClient, scheduler off), issues a recruiter token for the
 council and sends `--requests` creates from `--threads` client threads. Prints each SQL
 statement of a create with its mean milliseconds (SQLAlchemy cursor events: the statement's
 own time, waits for SQLite's write lock included), with --plans its EXPLAIN QUERY PLAN, and
-the median wall and CPU milliseconds of a create, and creates a second overall.
+the median wall and CPU milliseconds of a create, and creates a second overall; also how long
+each write held the process's write gate (tracker.core.write_gate) and each COMMIT took, and
+the share of them over 20 ms (WAL checkpoints, waits for the GIL). --pragma runs a PRAGMA on
+every connection (to try cache_size, mmap_size or wal_autocheckpoint).
 """
 
 from __future__ import annotations
