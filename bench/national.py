@@ -2,6 +2,7 @@
 """The national data set's figures against issue 17's goals, at 10 clients.
 
     .venv/bin/python bench/national.py DATABASE_URL [--duration 5] [--requests 20]
+        [--create-only [--tag NAME]]
         e.g. sqlite:////tmp/i17n-national.db or postgresql://postgres@127.0.0.1/i17n_national
 
 The database is one `fostering demo --national` filled (it is only read, apart from the
@@ -14,7 +15,9 @@ regional capacity view of every region, GET /api/v1/national/capacity when the O
 document has it, and enquiry create as a ratio of the bare endpoint's requests a second.
 Dashboard pages are requested by 10 signed-in clients in threads, `--requests` each, for
 p50 and p99. Each figure is printed next to its goal (met or missed) and written to
-bench/results/national-<date>-<backend>.json and .md.
+bench/results/national-<date>-<backend>.json and .md. With --create-only only the bare
+endpoint and enquiry create are measured, the same way, and written to
+national-<date>-<backend>-create[-TAG].json and .md.
 """
 
 from __future__ import annotations
@@ -187,8 +190,9 @@ def _pages(base: str, tokens: dict[str, str], enquiry: int, per_client: int) -> 
     return figures
 
 
-def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
-    """Serve the database and the bare app, measure, and return the report."""
+def run(url: str, duration: float, per_client: int, create_only: bool = False) -> dict[str, Any]:
+    """Serve the database and the bare app, measure, and return the report (only the bare
+    endpoint and enquiry create with `create_only`)."""
     facts = _facts(url)
     tmp = Path(tempfile.mkdtemp(prefix="fostering-national-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOSTERING_")}
@@ -253,8 +257,12 @@ def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
         bare.wait_ready(f"{bare_base}/")
         points["bare"] = _wrk_point(bare, bare_base, "/", None, duration)
         for size, code, token in (
-            ("small", small, tokens["small"]),
-            ("large", large, tokens["manager"]),
+            ()
+            if create_only
+            else (
+                ("small", small, tokens["small"]),
+                ("large", large, tokens["manager"]),
+            )
         ):
             prefix = f"/api/v1/authorities/{code}"
             points[f"funnel {size} ({code})"] = _wrk_point(
@@ -263,7 +271,7 @@ def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
             points[f"capacity {size} ({code})"] = _wrk_point(
                 server, base, f"{prefix}/capacity", token, duration
             )
-        for region in facts["regions"]:
+        for region in () if create_only else facts["regions"]:
             regional = create_token(
                 env,
                 tmp,
@@ -276,9 +284,11 @@ def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
             )
             path = f"/api/v1/regions/{urllib.parse.quote(region)}/capacity"
             points[f"region {region}"] = _wrk_point(server, base, path, regional, duration)
-        openapi = httpx.get(f"{base}/schema/openapi.json", timeout=60)
-        if openapi.status_code == 200 and "/api/v1/national/capacity" in openapi.json().get(
-            "paths", {}
+        openapi = None if create_only else httpx.get(f"{base}/schema/openapi.json", timeout=60)
+        if (
+            openapi is not None
+            and openapi.status_code == 200
+            and "/api/v1/national/capacity" in openapi.json().get("paths", {})
         ):
             points["national capacity"] = _wrk_point(
                 server, base, "/api/v1/national/capacity", tokens["admin"], duration
@@ -303,7 +313,7 @@ def run(url: str, duration: float, per_client: int) -> dict[str, Any]:
             "cpu_ms": round((server.cpu_seconds() - before) * 1000 / max(1, raw["requests"]), 2),
             "non_2xx": raw["wrk_non_2xx_3xx"],
         }
-        pages = _pages(base, tokens, facts["enquiry"], per_client)
+        pages = {} if create_only else _pages(base, tokens, facts["enquiry"], per_client)
     finally:
         server.stop()
         bare.stop()
@@ -388,12 +398,18 @@ def main() -> None:
     parser.add_argument("database_url")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--requests", type=int, default=20, help="page requests per client")
+    parser.add_argument(
+        "--create-only", action="store_true", help="measure the bare endpoint and create only"
+    )
+    parser.add_argument("--tag", default="", help="with --create-only: added to the file name")
     args = parser.parse_args()
-    report = run(args.database_url, args.duration, args.requests)
+    report = run(args.database_url, args.duration, args.requests, args.create_only)
     for row in report["rows"]:
         print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"national-{report['date']}-{report['backend']}"
+    if args.create_only:
+        stem = stem.with_name(stem.name + "-create" + (f"-{args.tag}" if args.tag else ""))
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     stem.with_suffix(".md").write_text(markdown(report))
     print(f"written to {stem}.json and .md")

@@ -6,6 +6,7 @@ Entries name fields, never their values, so the log holds no personal data.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -105,8 +106,13 @@ def record_now(
     for a request that audits one change (no ORM object to build and flush); `record` batches
     better when one transaction audits many."""
     entry = _entry(caller, action, entity, entity_id, authority_code, detail)
-    session.execute(insert(AuditEntry.__table__), {"at": utcnow(), **entry})  # type: ignore[arg-type]
+    session.execute(_insert_entry(), {"at": utcnow(), **entry})
     _note(session, action, authority_code)
+
+
+@cache
+def _insert_entry() -> Any:
+    return insert(AuditEntry.__table__)  # type: ignore[arg-type]
 
 
 def record_update(

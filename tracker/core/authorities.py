@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 import msgspec
-from sqlalchemy import String, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -82,6 +84,21 @@ def get_authority(session: Session, code: str) -> Authority:
             raise NotFoundError(f"no authority with code {code}", field="code")
         held[code] = row
     return row
+
+
+def check_authority(session: Session, code: str) -> None:
+    """NotFoundError unless the authority is stored: one prepared Core query (none when the
+    session already holds the row), for a write that needs the code only, not the row."""
+    held: dict[str, Authority] = session.info.get("authorities", {})
+    if code in held:
+        return
+    if session.execute(_exists_query(), {"code": code}).first() is None:
+        raise NotFoundError(f"no authority with code {code}", field="code")
+
+
+@cache
+def _exists_query() -> Any:
+    return select(Authority.code).where(Authority.code == bindparam("code"))
 
 
 def _check_target(target: int | None) -> None:

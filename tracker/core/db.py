@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.core import write_gate
 from tracker.core.settings import Settings
 
 
@@ -41,7 +44,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     pysqlite's own transaction handling is turned off so that a writing session can
     start with ``BEGIN IMMEDIATE``: it takes the write lock up front (waiting up to the
     busy timeout) instead of failing with "database is locked" when it upgrades later.
+    Before that, it waits its turn behind the process's other writers of the file
+    (`tracker.core.write_gate`), so it rarely meets the lock taken.
     """
+    gate = write_gate.gate_for(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -57,8 +63,19 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        if not raw.hold(gate, busy_timeout_s):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            raw.release_gate()
+            raise
 
 
 CHECKPOINT_BUSY_MS = 2000
@@ -138,7 +155,7 @@ class Database:
             "pool_timeout": 10,
         }
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+            kwargs["connect_args"] = write_gate.connect_args(busy_timeout_s)
             kwargs.update(pool_size=45, max_overflow=5)
         else:
             kwargs.update(pool_size=10, max_overflow=40)

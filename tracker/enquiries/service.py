@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core import audit
 from tracker.core.access import Caller
-from tracker.core.authorities import get_authority
+from tracker.core.authorities import check_authority
 from tracker.core.clock import utcnow
 from tracker.core.db import checkpoint_after_commit
 from tracker.core.errors import (
@@ -144,11 +145,13 @@ def _ensure_unique_ref(session: Session, authority_code: str, ref: str, own_id: 
 def create_enquiry(
     session: Session, caller: Caller, authority_code: str, new: NewEnquiry, today: date
 ) -> EnquiryRecord:
-    """Log a new enquiry at the enquiry stage."""
-    get_authority(session, authority_code)
+    """Log a new enquiry at the enquiry stage.
+
+    Everything but the statements is worked out first (the row, its API record, the history
+    row): the transaction begins at the first statement, and on SQLite it holds the write
+    lock until the caller commits, so the lock is held while the statements run, not while
+    Python builds what they write."""
     check_received_on(new.received_on, today)
-    if new.external_ref is not None:
-        _ensure_unique_ref(session, authority_code, new.external_ref, None)
     now = utcnow()
     values: dict[str, Any] = {
         "authority_code": authority_code,
@@ -168,23 +171,33 @@ def create_enquiry(
         "created_at": now,
         "updated_at": now,
     }
-    table = Enquiry.__table__
-    enquiry_id: int = session.execute(
-        insert(table).values(values).returning(table.c.id)  # type: ignore[attr-defined]
-    ).scalar_one()
-    _log(
-        session,
-        enquiry_id,
-        authority_code,
-        caller,
-        "created",
-        audited="create",
-        stage=Stage.ENQUIRY,
-        on=new.received_on,
-        note=new.note,
+    record = to_record(Enquiry(id=0, **values), today)
+    history = {
+        "action": "created",
+        "stage": Stage.ENQUIRY.value,
+        "on_date": new.received_on,
+        "note": new.note,
+        "actor": caller.actor,
+        "recorded_at": now,
+    }
+    check_authority(session, authority_code)
+    if new.external_ref is not None:
+        _ensure_unique_ref(session, authority_code, new.external_ref, None)
+    add_enquiry, add_event = _create_statements()
+    enquiry_id: int = session.execute(add_enquiry, values).scalar_one()
+    session.execute(add_event, {"enquiry_id": enquiry_id, **history})
+    audit.record_now(
+        session, caller, "create", "enquiry", enquiry_id, authority_code=authority_code
     )
     enquiry_created(session, authority_code, new.received_on, values["channel"], new.campaign)
-    return to_record(Enquiry(id=enquiry_id, **values), today)
+    return msgspec.structs.replace(record, id=enquiry_id)
+
+
+@cache
+def _create_statements() -> tuple[Any, Any]:
+    """The INSERTs of a new enquiry (returning its id) and of its history row, built once."""
+    table: Any = Enquiry.__table__
+    return insert(table).returning(table.c.id), insert(EnquiryEvent.__table__)  # type: ignore[arg-type]
 
 
 def advance_enquiry(
