@@ -1,0 +1,35 @@
+"""partial indexes of the open enquiries for the work tray's overdue counts and lists
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-04 15:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OPEN_ONLY = "closed_on IS NULL AND approved_on IS NULL"
+INDEXES = (
+    ("ix_enquiry_open_stage", ["authority_code", "stage", "received_on", "id"]),
+    ("ix_enquiry_open_application", ["authority_code", "application_on", "id"]),
+)
+
+
+def upgrade() -> None:
+    where = sa.text(OPEN_ONLY)
+    for name, columns in INDEXES:
+        op.create_index(
+            name, "enquiry", columns, unique=False, sqlite_where=where, postgresql_where=where
+        )
+
+
+def downgrade() -> None:
+    for name, _ in reversed(INDEXES):
+        op.drop_index(name, table_name="enquiry")
