@@ -41,6 +41,16 @@ class Enquiry(SQLModel, table=True):
         Index("ix_enquiry_authority_approved", "authority_code", "approved_on"),
         _open_index("ix_enquiry_open_stage", "authority_code", "stage", "received_on", "id"),
         _open_index("ix_enquiry_open_application", "authority_code", "application_on", "id"),
+        # What the list's search reads and sorts by: a search scans this, not the rows.
+        Index(
+            "ix_enquiry_search",
+            "authority_code",
+            "enquirer_name",
+            "email",
+            "external_ref",
+            "phone",
+            "received_on",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
