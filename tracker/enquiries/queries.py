@@ -218,22 +218,20 @@ def list_enquiries(
 def _searched_page(
     session: Session, conditions: list[Any], sort: EnquirySort, *, limit: int, offset: int
 ) -> tuple[list[Enquiry], int]:
-    """A page of a search and how many match: the count and the page's ids read the search
-    index alone (ix_enquiry_search: the searched fields and the sort keys), then only the
-    page's rows are read."""
-    total = session.scalar(select(func.count()).select_from(Enquiry).where(*conditions)) or 0
-    ids = list(
-        session.scalars(
-            select(Enquiry.id)
-            .where(*conditions)
-            .order_by(*sort_order(sort))
-            .limit(limit)
-            .offset(offset)
-        )
-    )
-    if not ids:
-        return [], total
-    found = {
-        row.id: row for row in session.scalars(select(Enquiry).where(col(Enquiry.id).in_(ids)))
-    }
-    return [found[i] for i in ids if i in found], total
+    """A page of a search and how many match: the page's ids and the count come from one
+    scan of the search index (ix_enquiry_search: the searched fields and the sort keys),
+    then only the page's rows are read (a page past the end counts on its own)."""
+    found = session.execute(
+        select(Enquiry.id, func.count().over())
+        .where(*conditions)
+        .order_by(*sort_order(sort))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    if not found:
+        total = session.scalar(select(func.count()).select_from(Enquiry).where(*conditions))
+        return [], total or 0
+    ids = [enquiry_id for enquiry_id, _ in found]
+    rows = session.scalars(select(Enquiry).where(col(Enquiry.id).in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id], found[0][1]
