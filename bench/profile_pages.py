@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import cProfile
 import io
+import os
 import pstats
 import re
 import statistics
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             if profiling:
                 out = io.StringIO()
                 stats = pstats.Stats(profiling[0], stream=out)
-                stats.sort_stats("cumulative").print_stats(45)
+                stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
                 print(out.getvalue())
                 profiling.clear()
     database.dispose()

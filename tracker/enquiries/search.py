@@ -45,10 +45,10 @@ def phone_digits(column: Any = None) -> Any:
 
 
 class ContainsAnyCase(FunctionElement[bool]):
-    """`column` contains the lower-case `text` in any case: `column ILIKE '%text%'` on
-    PostgreSQL and `column LIKE '%text%'` on SQLite, whose LIKE ignores the case of ASCII
-    letters as its lower() lowers them (and only them): the same matches as
-    `lower(column) LIKE '%text%'`, without a call to lower() on every row scanned."""
+    """`column` contains the lower-case `text` in any case, as `lower(column) LIKE '%text%'`.
+    On SQLite it is `column LIKE '%text%'`: SQLite's LIKE ignores the case of ASCII letters
+    as its lower() lowers them (and only them), so the matches are the same without a call
+    to lower() on every row scanned. (PostgreSQL keeps lower(): its ILIKE is slower.)"""
 
     type = Boolean()
     inherit_cache = True
@@ -59,19 +59,19 @@ class ContainsAnyCase(FunctionElement[bool]):
         super().__init__(column, f"%{escaped}%")
 
 
-def _contains(element: ContainsAnyCase, compiler: SQLCompiler, like: str, **kw: Any) -> str:
+def _like(element: ContainsAnyCase, compiler: SQLCompiler, template: str, **kw: Any) -> str:
     column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({column} {like} {pattern} ESCAPE '/')"
+    return "(" + template.format(column) + f" LIKE {pattern} ESCAPE '/')"
 
 
 @compiles(ContainsAnyCase)
-def _contains_ilike(element: ContainsAnyCase, compiler: SQLCompiler, **kw: Any) -> str:
-    return _contains(element, compiler, "ILIKE", **kw)
+def _lower_like(element: ContainsAnyCase, compiler: SQLCompiler, **kw: Any) -> str:
+    return _like(element, compiler, "lower({})", **kw)
 
 
 @compiles(ContainsAnyCase, "sqlite")
-def _contains_like(element: ContainsAnyCase, compiler: SQLCompiler, **kw: Any) -> str:
-    return _contains(element, compiler, "LIKE", **kw)
+def _sqlite_like(element: ContainsAnyCase, compiler: SQLCompiler, **kw: Any) -> str:
+    return _like(element, compiler, "{}", **kw)
 
 
 def search_condition(term: str) -> Any:

@@ -50,6 +50,7 @@ class Enquiry(SQLModel, table=True):
             "external_ref",
             "phone",
             "received_on",
+            "id",  # SQLite's rows carry it; PostgreSQL then reads the index alone
         ),
     )
 

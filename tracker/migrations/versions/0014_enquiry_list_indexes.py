@@ -21,7 +21,15 @@ OPEN_INDEXES = (
     ("ix_enquiry_open_stage", ["authority_code", "stage", "received_on", "id"]),
     ("ix_enquiry_open_application", ["authority_code", "application_on", "id"]),
 )
-SEARCH_COLUMNS = ["authority_code", "enquirer_name", "email", "external_ref", "phone", "received_on"]
+SEARCH_COLUMNS = [
+    "authority_code",
+    "enquirer_name",
+    "email",
+    "external_ref",
+    "phone",
+    "received_on",
+    "id",
+]
 
 
 def upgrade() -> None:
