@@ -2,7 +2,7 @@
 """The national data set's figures against issue 17's goals, at 10 clients.
 
     .venv/bin/python bench/national.py DATABASE_URL [--duration 5] [--requests 20]
-        [--create-only [--tag NAME]]
+        [--create-only [--tag NAME]] [--only pages] [--page "enquiry list" ...]
         e.g. sqlite:////tmp/i17n-national.db or postgresql://postgres@127.0.0.1/i17n_national
 
 The database is one `fostering demo --national` filled (it is only read, apart from the
@@ -17,7 +17,10 @@ Dashboard pages are requested by 10 signed-in clients in threads, `--requests` e
 p50 and p99. Each figure is printed next to its goal (met or missed) and written to
 bench/results/national-<date>-<backend>.json and .md. With --create-only only the bare
 endpoint and enquiry create are measured, the same way, and written to
-national-<date>-<backend>-create[-TAG].json and .md.
+national-<date>-<backend>-create[-TAG].json and .md. `--only pages` measures the pages alone
+(no wrk runs, no enquiries created: the database only gains the benchmark's tokens) and
+`--page` (repeated) names the pages to measure; such a partial run is printed, and written
+only where `--output` says.
 """
 
 from __future__ import annotations
@@ -160,14 +163,23 @@ def _wrk_point(
     }
 
 
-def _pages(base: str, tokens: dict[str, str], enquiry: int, per_client: int) -> dict[str, Any]:
-    """p50 and p99 of each page over CLIENTS signed-in clients requesting it at once."""
+def _pages(
+    base: str,
+    tokens: dict[str, str],
+    enquiry: int,
+    per_client: int,
+    names: list[str] | None = None,
+) -> dict[str, Any]:
+    """p50 and p99 of each page (of `names`, when given) over CLIENTS signed-in clients
+    requesting it at once."""
     clients = {
         role: [signed_in(base, tokens[role]) for _ in range(CLIENTS)]
         for role in ("manager", "recruiter")
     }
     figures: dict[str, Any] = {}
     for role, name, template in PAGES:
+        if names is not None and name not in names:
+            continue
         path = template.format(enquiry=enquiry)
 
         def one(client: httpx.Client, path: str = path) -> list[float]:
@@ -190,9 +202,18 @@ def _pages(base: str, tokens: dict[str, str], enquiry: int, per_client: int) -> 
     return figures
 
 
-def run(url: str, duration: float, per_client: int, create_only: bool = False) -> dict[str, Any]:
+def run(
+    url: str,
+    duration: float,
+    per_client: int,
+    *,
+    create_only: bool = False,
+    only_pages: bool = False,
+    page_names: list[str] | None = None,
+) -> dict[str, Any]:
     """Serve the database and the bare app, measure, and return the report (only the bare
-    endpoint and enquiry create with `create_only`)."""
+    endpoint and enquiry create with `create_only`; the pages alone with `only_pages`, those
+    of `page_names` when given)."""
     facts = _facts(url)
     tmp = Path(tempfile.mkdtemp(prefix="fostering-national-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOSTERING_")}
@@ -252,8 +273,11 @@ def run(url: str, duration: float, per_client: int, create_only: bool = False) -
     points: dict[str, Any] = {}
     try:
         server.start()
-        bare.start()
         server.wait_ready(f"{base}/health", timeout=300)
+        if only_pages:
+            pages = _pages(base, tokens, facts["enquiry"], per_client, page_names)
+            return _report(url, facts, points, pages)
+        bare.start()
         bare.wait_ready(f"{bare_base}/")
         points["bare"] = _wrk_point(bare, bare_base, "/", None, duration)
         for size, code, token in (
@@ -313,7 +337,9 @@ def run(url: str, duration: float, per_client: int, create_only: bool = False) -
             "cpu_ms": round((server.cpu_seconds() - before) * 1000 / max(1, raw["requests"]), 2),
             "non_2xx": raw["wrk_non_2xx_3xx"],
         }
-        pages = {} if create_only else _pages(base, tokens, facts["enquiry"], per_client)
+        pages = (
+            {} if create_only else _pages(base, tokens, facts["enquiry"], per_client, page_names)
+        )
     finally:
         server.stop()
         bare.stop()
@@ -325,7 +351,7 @@ def _report(
 ) -> dict[str, Any]:
     """Rows of figure, goal and verdict for every measurement."""
     rows = []
-    bare_rps = points["bare"]["requests_per_s"]
+    bare_rps = points["bare"]["requests_per_s"] if points else 0.0
     for name, point in points.items():
         if name.startswith(("funnel", "capacity")):
             kind = "council_cpu_ms"
@@ -402,10 +428,29 @@ def main() -> None:
         "--create-only", action="store_true", help="measure the bare endpoint and create only"
     )
     parser.add_argument("--tag", default="", help="with --create-only: added to the file name")
+    parser.add_argument("--only", choices=["pages"], default=None, help="measure pages alone")
+    parser.add_argument("--page", action="append", help="a page of PAGES (repeatable)")
+    parser.add_argument("--output", type=Path, default=None, help="a partial run's JSON")
     args = parser.parse_args()
-    report = run(args.database_url, args.duration, args.requests, args.create_only)
+    names = args.page
+    unknown = set(names or ()) - {name for _, name, _ in PAGES}
+    if unknown:
+        parser.error(f"--pages: no such page {sorted(unknown)}")
+    report = run(
+        args.database_url,
+        args.duration,
+        args.requests,
+        create_only=args.create_only,
+        only_pages=args.only == "pages",
+        page_names=names,
+    )
     for row in report["rows"]:
         print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")
+    if args.only or names:
+        if args.output:
+            args.output.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"written to {args.output}")
+        return
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"national-{report['date']}-{report['backend']}"
     if args.create_only:

@@ -25,7 +25,7 @@ from api.dashboard.deletions import DeletePages
 from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
-from api.dashboard.govuk import govuk
+from api.dashboard.govuk import govuk, govuk_kept
 from api.dashboard.hubs import HandoverPages, HubPages
 from api.dashboard.imports import ImportPages
 from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
@@ -44,11 +44,11 @@ PUBLIC = {"public": True}
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja over api/templates: autoescaped, an undefined name is an error, and `govuk()`
-    renders GOV.UK Frontend's components."""
+    renders GOV.UK Frontend's components (`govuk_kept()` keeps those with no personal data)."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
     )
-    environment.globals.update(govuk=govuk, label=label)
+    environment.globals.update(govuk=govuk, govuk_kept=govuk_kept, label=label)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 

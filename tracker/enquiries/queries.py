@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -205,7 +205,33 @@ def list_enquiries(
         conditions = any_overdue_conditions(authority_code, today)
     else:
         conditions = filter_conditions(authority_code, filters, today)
-    query = select(Enquiry).where(*conditions).order_by(*sort_order(sort))
-    rows, total = page_of(session, query, limit=limit, offset=offset)
-    items = [to_record(row, today) for (row,) in rows]
+    if filters.search is not None and filters.search.strip() and not any_overdue:
+        rows, total = _searched_page(session, conditions, sort, limit=limit, offset=offset)
+    else:
+        query = select(Enquiry).where(*conditions).order_by(*sort_order(sort))
+        page, total = page_of(session, query, limit=limit, offset=offset)
+        rows = [row for (row,) in page]
+    items = [to_record(row, today) for row in rows]
     return EnquiryPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _searched_page(
+    session: Session, conditions: list[Any], sort: EnquirySort, *, limit: int, offset: int
+) -> tuple[list[Enquiry], int]:
+    """A page of a search and how many match: the page's ids and the count come from one
+    scan of the search index (ix_enquiry_search: the searched fields and the sort keys),
+    then only the page's rows are read (a page past the end counts on its own)."""
+    found = session.execute(
+        select(Enquiry.id, func.count().over())
+        .where(*conditions)
+        .order_by(*sort_order(sort))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    if not found:
+        total = session.scalar(select(func.count()).select_from(Enquiry).where(*conditions))
+        return [], total or 0
+    ids = [enquiry_id for enquiry_id, _ in found]
+    rows = session.scalars(select(Enquiry).where(col(Enquiry.id).in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id], found[0][1]
