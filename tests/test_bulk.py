@@ -153,8 +153,12 @@ def test_national_council_by_copy_stores_the_ordinary_paths_rows(db: Database) -
     assert [c.code for c in copied.loaded] == [SMALL]
     assert copied.loaded[0].enquiries == ordinary.loaded[0].enquiries > 50
     assert copied.loaded[0].placements == ordinary.loaded[0].placements > 0
-    # Only the council and its audit entry are INSERTed; every generated row went by COPY.
-    assert sorted(inserts) == ["INSERT INTO audit_entry", "INSERT INTO authority"]
+    # Only the council, its audit entry and revision are INSERTed; the generated rows by COPY.
+    assert sorted(inserts) == [
+        "INSERT INTO audit_entry",
+        "INSERT INTO authority",
+        "INSERT INTO council_revision",  # its revision, moved at commit
+    ]
     for table in metadata.sorted_tables:
         assert stored[table.name] == expected[table.name], table.name
     for table in ("enquiry", "enquiry_event", "household", "household_version", "placement",
