@@ -13,8 +13,10 @@ commits, in code order, so two transactions changing the same councils never dea
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import BigInteger, String, event, func, select
+from sqlalchemy import BigInteger, String, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,19 +41,23 @@ def note_change(session: Session, authority_code: str) -> None:
     session.info.setdefault(CHANGED, set()).add(authority_code)
 
 
-def _move(session: Session) -> None:
-    codes = sorted(session.info.pop(CHANGED, ()))
-    if not codes:
-        return
-    dialect = session.get_bind().dialect.name
+@cache
+def _upsert(dialect: str) -> Any:
+    """INSERT a council's first revision, or add one to it; built once per dialect."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = CouncilRevision.__table__
-    for code in codes:
-        statement = insert(table).values(authority_code=code, revision=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["authority_code"], set_={"revision": table.c.revision + 1}
-        )
-        session.execute(statement)
+    statement = insert(table).values(authority_code=bindparam("code"), revision=1)
+    return statement.on_conflict_do_update(
+        index_elements=["authority_code"], set_={"revision": table.c.revision + 1}
+    )
+
+
+def _move(session: Session) -> None:
+    codes = sorted(session.info.pop(CHANGED, ()))
+    if codes:
+        upsert = _upsert(session.get_bind().dialect.name)
+        for code in codes:
+            session.execute(upsert, {"code": code})
 
 
 def _forget(session: Session, *_: object) -> None:
@@ -62,14 +68,16 @@ event.listen(Session, "before_commit", _move)
 event.listen(Session, "after_rollback", _forget)
 
 
+@cache
+def _revision_query() -> Any:
+    return select(CouncilRevision.revision).where(
+        col(CouncilRevision.authority_code) == bindparam("code")
+    )
+
+
 def revision(session: Session, authority_code: str) -> int:
     """The council's revision (0 before its first audited change)."""
-    found = session.scalar(
-        select(CouncilRevision.revision).where(
-            col(CouncilRevision.authority_code) == authority_code
-        )
-    )
-    return int(found or 0)
+    return int(session.scalar(_revision_query(), {"code": authority_code}) or 0)
 
 
 def revisions_of(session: Session, codes: Iterable[str] | None = None) -> int:
