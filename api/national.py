@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.params import as_at_day
 from api.request_limits import EXPENSIVE
 from tracker.capacity.national import NationalCapacity, national_capacity
-from tracker.capacity.regional import revision
+from tracker.core.revisions import revisions_of
 
 READ = {"access": "national.read"}
 
@@ -35,7 +35,7 @@ class NationalController(Controller):
         places per care type, occupancy, children in care and capacity as a share of demand
         (sums of each council's register or latest return; no council's own figures)."""
         day = as_at_day(as_at, today)
-        changes = revision(session, None)  # before the view: see ViewCache
+        changes = revisions_of(session)  # before the view: see ViewCache
         return state.capacity_views.get_or_compute(
             ("england", day, changes), lambda: national_capacity(session, day)
         )

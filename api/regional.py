@@ -37,6 +37,7 @@ from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
 from tracker.core.access import Caller
+from tracker.core.revisions import revisions_of
 from tracker.enquiries.timeliness import LONDON
 
 READ = {"access": "regional.read"}
@@ -132,13 +133,17 @@ class RegionalController(Controller):
             raise PermissionDeniedException(f"this token may not read region {region!r}")
         whole = len(reachable) == len(authorities)
         day = as_at_day(as_at, today)
-        modified = _last_modified(session, region, as_at, today)
         only = None if whole else tuple(sorted(reachable))
-        changes = regional.revision(session, region)  # before the view: see ViewCache
-        view = state.capacity_views.get_or_compute(
-            ("region", region.strip().lower(), day, only, changes),
-            lambda: regional.regional_capacity(session, region, day, only=only),
-        )
+        # The councils' revisions before the view (see ViewCache); the view's Last-Modified
+        # is kept with it, read before it too.
+        changes = revisions_of(session, [a.code for a in authorities])
+
+        def compute() -> tuple[datetime | None, RegionalCapacity]:
+            modified = _last_modified(session, region, as_at, today)
+            return modified, regional.regional_capacity(session, region, day, only=only)
+
+        key = ("region", region.strip().lower(), day, as_at is None, only, changes)
+        modified, view = state.capacity_views.get_or_compute(key, compute)
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA
         else:

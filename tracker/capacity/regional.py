@@ -42,7 +42,6 @@ from tracker.core.authorities import Authority
 from tracker.core.errors import NotFoundError
 from tracker.core.ratios import ratio
 from tracker.core.regions import region_code, region_named
-from tracker.core.revisions import revisions_of
 from tracker.core.table_export import safe_text
 from tracker.households.care_types import MAINSTREAM_CARE_TYPES, HouseholdCareType
 from tracker.households.tables import Household, Placement
@@ -425,16 +424,6 @@ def last_modified(session: Session, region: str) -> datetime | None:
     """
     named = region_named(region).strip().lower()
     return _latest(session.execute(_last_modified_query(), {"region": named}).one())
-
-
-def revision(session: Session, region: str | None) -> int:
-    """The sum of the region's councils' revisions (None: every council's), what its kept
-    view is keyed by (`tracker.core.view_cache`)."""
-    if region is None:
-        return revisions_of(session)
-    named = region_named(region).strip().lower()
-    codes = session.scalars(select(Authority.code).where(func.lower(Authority.region) == named))
-    return revisions_of(session, list(codes))
 
 
 def _latest(row: Any) -> datetime | None:
