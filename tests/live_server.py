@@ -123,10 +123,19 @@ class ServeProcess:
 class ThreadServer:
     """uvicorn serving the app over `database_url` in a thread (scheduler off)."""
 
-    def __init__(self, database_url: str, pseudonym_key: str | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        pseudonym_key: str | None = None,
+        requests_per_minute: int | None = None,
+    ) -> None:
         self.database = Database(database_url)
+        limits = {} if requests_per_minute is None else {"requests_per_minute": requests_per_minute}
         settings = Settings(
-            database_url=database_url, scheduler_enabled=False, pseudonym_key=pseudonym_key
+            database_url=database_url,
+            scheduler_enabled=False,
+            pseudonym_key=pseudonym_key,
+            **limits,
         )
         app = create_app(settings, self.database)
         self.port = free_port()
