@@ -36,7 +36,8 @@ def build(
     views: ViewCache | None = None,
 ) -> Page:
     """The overview page of the authority in scope, its figures as at `as_at` (default
-    today; first contacts overdue and targets are always today's)."""
+    today; first contacts overdue and targets are always today's); `capacity_at` and `views`
+    give figures kept between the council's changes (default: computed afresh)."""
     code = scope.authority_code
     assert code is not None
     real_today, today = today, as_at or today
