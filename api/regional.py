@@ -136,13 +136,14 @@ class RegionalController(Controller):
         only = None if whole else tuple(sorted(reachable))
         # The councils' revisions before the view (see ViewCache); the view's Last-Modified
         # is kept with it, read before it too.
-        changes = revisions_of(session, [a.code for a in authorities])
+        codes = tuple(sorted(a.code for a in authorities))  # (a council may change region)
+        changes = revisions_of(session, codes)
 
         def compute() -> tuple[datetime | None, RegionalCapacity]:
             modified = _last_modified(session, region, as_at, today)
             return modified, regional.regional_capacity(session, region, day, only=only)
 
-        key = ("region", region.strip().lower(), day, as_at is None, only, changes)
+        key = ("region", region.strip().lower(), day, as_at is None, only, codes, changes)
         modified, view = state.capacity_views.get_or_compute(key, compute)
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA
