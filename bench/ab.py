@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         bare: Server | None = None
         if args.bare:
             port = free_port()
-            bare_argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH)]
-            bare_argv += ["bare_app:create_app", "--factory", "--host", "127.0.0.1"]
-            bare_argv += ["--port", str(port), "--access-log", "--log-level", "info"]
+            bare_argv = [*bench_api.bare_command(port, access_log=True), "--log-level", "info"]
             bare = Server("bare uvicorn", bare_argv, dict(os.environ), tmp, tmp / "bare.log")
             stack.callback(bare.stop)
             bare.start()

@@ -386,6 +386,24 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
+def bare_command(port: int, *, access_log: bool = False) -> list[str]:
+    """The command serving the bare Litestar app (bench/bare_app.py) on a loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(BENCH),
+        "bare_app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--access-log" if access_log else "--no-access-log",
+    ]
+
+
 def run_wrk(
     url: str, script: Path, script_args: list[str], concurrency: int, duration: float, threads: int
 ) -> dict[str, Any]:
@@ -1558,20 +1576,9 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         bare_port = free_port()
         bare_argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(BENCH),
-            "bare_app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(bare_port),
+            *bare_command(bare_port, access_log=access_log),
             "--workers",
             str(args.workers),
-            "--access-log" if access_log else "--no-access-log",
             "--log-level",
             "info",
             "--timeout-graceful-shutdown",

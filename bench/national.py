@@ -292,20 +292,7 @@ def run(
     )
     bare = Server(
         "bare",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(BENCH),
-            "bare_app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(bare_port),
-            "--no-access-log",
-        ],
+        bench_api.bare_command(bare_port),
         env,
         tmp,
         tmp / "bare.log",

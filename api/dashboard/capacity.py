@@ -3,7 +3,6 @@ month by month; for a regional sign-in, every council of the region side by side
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -14,11 +13,12 @@ from api.dashboard import charts
 from api.dashboard.layout import Action, Page, Section, day_chooser
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
-from tracker.capacity.figures import capacity_figures, monthly_flows
+from tracker.capacity.figures import kept_capacity_figures, monthly_flows
 from tracker.capacity.regional import ALL, regional_capacity
-from tracker.capacity.schemas import CapacityFigures, PlaceCounts
+from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
+from tracker.core.view_cache import ViewCache
 
 C = CellFormat
 HISTORY_MONTHS = 24
@@ -63,17 +63,15 @@ def build(
     today: date,
     mapping: Mapping,
     as_at: date | None = None,
-    figures_at: Callable[[str, date], CapacityFigures] | None = None,
+    views: ViewCache | None = None,
 ) -> Page:
     """The capacity page of the authority in scope as at `as_at` (default today; regional
-    sign-ins: `build_regional`); `figures_at` gives a council's figures on a day (default:
-    computed afresh)."""
+    sign-ins: `build_regional`); `views` keeps its figures between the council's changes
+    (default: computed afresh)."""
     code = scope.authority_code
     assert code is not None
     real_today, today = today, as_at or today
-    figures = (
-        figures_at(code, today) if figures_at else capacity_figures(session, code, today, mapping)
-    )
+    figures = kept_capacity_figures(session, views, code, today, mapping)
     first = (today - relativedelta(months=HISTORY_MONTHS - 1)).replace(day=1)
     flows = monthly_flows(session, code, first, today)
     total = figures.total

@@ -7,9 +7,7 @@ listed by id, reference and dates only: no personal data reaches the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
@@ -35,7 +33,6 @@ from tracker.enquiries.schemas import EnquiryFilter, Overdue
 from tracker.enquiries.stages import STAGE_ORDER
 
 C = CellFormat
-T = TypeVar("T")
 OVERDUE_SHOWN = 200
 
 
@@ -66,32 +63,20 @@ def _closure_rows(this: FunnelReport, last: FunnelReport) -> list[list[object]]:
     ]
 
 
-def kept(
-    session: Session,
-    views: ViewCache | None,
-    code: str,
-    key: tuple[Hashable, ...],
-    compute: Callable[[], T],
-) -> T:
-    """`compute()`, kept between the council's changes when `views` is given (the API's
-    funnel and series are kept under the same keys)."""
-    return compute() if views is None else kept_for_council(session, views, code, key, compute)
-
-
 def _monthly(
     session: Session, code: str, this: Period, today: date, views: ViewCache | None
 ) -> tuple[list[str], list[int | None], list[int], list[list[object]]]:
     """Month names April to March, enquiries this year (to date) and last year (whole)."""
     year = relativedelta(years=1)
     last_start, last_end = this.start - year, this.start - timedelta(days=1)
-    last_points = kept(
+    last_points = kept_for_council(
         session,
         views,
         code,
         ("monthly", last_start, last_end, date.max),
         lambda: monthly_series(session, code, last_start, last_end),
     ).points
-    this_points = kept(
+    this_points = kept_for_council(
         session,
         views,
         code,
@@ -137,7 +122,7 @@ def build(
     today = year_end(year, real_today) if year is not None else real_today
     this_span, last_span = this_and_last_year(today)
     this, last = (
-        kept(
+        kept_for_council(
             session,
             views,
             code,

@@ -8,15 +8,15 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api.dashboard.capacity import occupancy_tone
-from api.dashboard.funnel import approvals_tone, kept
+from api.dashboard.funnel import approvals_tone
 from api.dashboard.layout import Page, Section, day_chooser, this_and_last_year
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
-from tracker.capacity.register import place_counts
-from tracker.capacity.schemas import CapacityFigures
+from tracker.capacity.figures import kept_capacity_figures
+from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.table_export import CellFormat
-from tracker.core.view_cache import ViewCache
+from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.enquiries.funnel import funnel_summary
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, Overdue
@@ -32,18 +32,18 @@ def build(
     today: date,
     target_counts: TargetCounts | None = None,
     as_at: date | None = None,
-    capacity_at: Callable[[str, date], CapacityFigures] | None = None,
     views: ViewCache | None = None,
+    mapping: Mapping | None = None,
 ) -> Page:
     """The overview page of the authority in scope, its figures as at `as_at` (default
-    today; first contacts overdue and targets are always today's); `capacity_at` and `views`
-    give figures kept between the council's changes (default: computed afresh)."""
+    today; first contacts overdue and targets are always today's); `views` keeps its figures
+    between the council's changes (default: computed afresh)."""
     code = scope.authority_code
     assert code is not None
     real_today, today = today, as_at or today
     this_span, last_span = this_and_last_year(today)
     this, last = (
-        kept(
+        kept_for_council(
             session,
             views,
             code,
@@ -53,7 +53,7 @@ def build(
         for span in (this_span, last_span)
     )
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
-    total = capacity_at(code, today).total if capacity_at else place_counts(session, code, today)[0]
+    total = kept_capacity_figures(session, views, code, today, mapping or load_mapping()).total
     overdue = list_enquiries(
         session, code, EnquiryFilter(overdue=Overdue.FIRST_CONTACT), real_today, limit=1, offset=0
     ).total

@@ -22,7 +22,6 @@ from api.dashboard.layout import Page
 from api.dashboard.recent_pages import RecentPages
 from api.dashboard.rendering import render
 from api.dashboard.scope import Scope, resolve_scope
-from tracker.capacity.figures import kept_capacity_figures
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller, Role
 from tracker.core.db import Database
@@ -179,10 +178,8 @@ class DashboardPages(Controller):
                 today,
                 lambda s, code, day: targets.status_counts(s, code, day, mapping, database),
                 as_at=_past(as_at, today),
-                capacity_at=lambda code, day: kept_capacity_figures(
-                    session, state.council_views, code, day, mapping
-                ),
                 views=state.council_views,
+                mapping=mapping,
             ),
             choice=as_at.isoformat() if as_at else None,
         )
@@ -256,9 +253,7 @@ class DashboardPages(Controller):
                 today,
                 mapping,
                 _past(as_at, today),
-                figures_at=lambda code, day: kept_capacity_figures(
-                    session, state.council_views, code, day, mapping
-                ),
+                views=state.council_views,
             ),
             choice=as_at.isoformat() if as_at else None,
         )

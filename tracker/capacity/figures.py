@@ -83,10 +83,14 @@ def capacity_figures(
 
 
 def kept_capacity_figures(
-    session: Session, views: ViewCache, authority_code: str, as_at: date, mapping: Mapping
+    session: Session,
+    views: ViewCache | None,
+    authority_code: str,
+    as_at: date,
+    mapping: Mapping,
 ) -> CapacityFigures:
     """`capacity_figures`, kept in `views` until the council's next audited change
-    (`tracker.core.view_cache.kept_for_council`)."""
+    (`tracker.core.view_cache.kept_for_council`; no `views`: computed afresh)."""
     key = ("capacity", as_at, mapping_digest(mapping))
     return kept_for_council(
         session,

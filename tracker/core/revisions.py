@@ -24,6 +24,8 @@ from sqlmodel import Field, SQLModel, col
 
 CHANGED = "changed_councils"
 """The `Session.info` key of the councils the session's transaction changed."""
+SEEN = "council_revisions"
+"""The `Session.info` key of the revisions the session's transaction has read."""
 
 
 class CouncilRevision(SQLModel, table=True):
@@ -64,8 +66,13 @@ def _forget(session: Session, *_: object) -> None:
     session.info.pop(CHANGED, None)
 
 
+def _unsee(session: Session, *_: object) -> None:
+    session.info.pop(SEEN, None)
+
+
 event.listen(Session, "before_commit", _move)
 event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_transaction_end", _unsee)
 
 
 @cache
@@ -76,8 +83,13 @@ def _revision_query() -> Any:
 
 
 def revision(session: Session, authority_code: str) -> int:
-    """The council's revision (0 before its first audited change)."""
-    return int(session.scalar(_revision_query(), {"code": authority_code}) or 0)
+    """The council's revision (0 before its first audited change), read once a transaction:
+    a page keeping several of a council's views reads it once, before any of them."""
+    seen = session.info.setdefault(SEEN, {})
+    if authority_code not in seen:
+        found = session.scalar(_revision_query(), {"code": authority_code})
+        seen[authority_code] = int(found or 0)
+    return seen[authority_code]
 
 
 def revisions_of(session: Session, codes: Iterable[str] | None = None) -> int:

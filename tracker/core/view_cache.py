@@ -90,13 +90,16 @@ def council_views() -> ViewCache:
 
 def kept_for_council(
     session: Session,
-    views: ViewCache,
+    views: ViewCache | None,
     authority_code: str,
     key: tuple[Hashable, ...],
     compute: Callable[[], T],
 ) -> T:
     """`compute()`'s view of one council, kept in `views` under `key` until the council's
-    revision moves (any audited change of its records). The revision is read first, so a
-    change committed meanwhile is at worst computed again, never hidden."""
+    revision moves (any audited change of its records); with no `views`, computed afresh.
+    The revision is read first, so a change committed meanwhile is at worst computed again,
+    never hidden."""
+    if views is None:
+        return compute()
     changes = revision(session, authority_code)
     return views.get_or_compute((*key, authority_code, changes), compute)
