@@ -159,6 +159,9 @@ class RegionalController(Controller):
             filename = f"capacity-{slug}-{view.as_at.isoformat()}.csv"
             headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         if modified is not None:
+            # Never later than now (RFC 9110 8.8.2.1): records stamped ahead of the clock,
+            # as the demo's working-hours times of today are, say now.
+            modified = min(modified, datetime.now(UTC))
             headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
         if_none_match = request.headers.get("if-none-match")
         if_modified_since = request.headers.get("if-modified-since")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -316,6 +317,15 @@ def test_last_modified_moves_only_with_writes_that_touch_capacity(client, tokens
     }
     assert client.post(f"{base}/households", json=household, headers=manager).status_code == 201
     assert view(client, tokens["regional_wm"]).headers["last-modified"] != known
+
+
+def test_last_modified_is_never_later_than_now(client, tokens, authorities):
+    load(client, tokens, table_6_csv())
+    with authorities.engine.begin() as conn:  # a record stamped ahead of the clock
+        conn.execute(sql("UPDATE capacity_return SET loaded_at = :t"), {"t": datetime(2099, 1, 1)})
+    response = view(client, tokens["regional_wm"])
+    modified = parsedate_to_datetime(response.headers["last-modified"])
+    assert modified <= datetime.now(UTC)
 
 
 def test_if_modified_since_counts_only_without_an_etag(client, tokens):
