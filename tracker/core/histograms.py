@@ -36,11 +36,12 @@ class Histogram:
         n = self.size
         if n == 0:
             return None
-        virtual = n * share + (1 + share * (1 - 1 - 1)) - 1
-        below = min(max(math.floor(virtual), 0), n - 1)
-        gamma = virtual - below if 0 <= virtual <= n - 1 else 0.0
-        a = float(self._at(below))
-        b = float(self._at(min(below + 1, n - 1)))
+        virtual = (n - 1) * share
+        if virtual >= n - 1:
+            return float(self._at(n - 1))
+        below = max(math.floor(virtual), 0)
+        gamma = virtual - below
+        a, b = float(self._at(below)), float(self._at(below + 1))
         if gamma >= 0.5:
             return b - (b - a) * (1 - gamma)
         return a + (b - a) * gamma
