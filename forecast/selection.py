@@ -44,7 +44,8 @@ BASELINES = ("seasonal_naive", "drift")
 """Roster names of the baselines (seasonal naive is plain naive under two years)."""
 COMBINATIONS = {"combination_median": np.median, "combination_mean": np.mean}
 """Combination candidates by roster name, and how they combine their members' forecasts."""
-DEFAULT = "combination_mean"
+_HOW = {"combination_median": "median", "combination_mean": "mean"}
+DEFAULT = "combination_median"
 """The choice unless another candidate beats it clearly."""
 SIGNIFICANCE_T = -1.645
 """One-sided 5% point of the normal: the test statistic a clear win must be below."""
@@ -66,8 +67,8 @@ LABELS = {
     "croston": "Croston (SBA)",
     "prophet": "Prophet",
     "mean": "the mean",
-    "combination_median": "median of ETS, Theta and CES",
-    "combination_mean": "mean of ETS, Theta and CES",
+    "combination_median": "median combination",
+    "combination_mean": "mean combination",
 }
 
 
@@ -206,9 +207,9 @@ def choice_note(
         score += f" against {best.mase:.2f} for {words.name(best.model)} alone"
     if default is not None and default.ok and chosen.model == DEFAULT:
         text = (
-            f"chosen by backtest: the mean of {words.members()} {span} ({score}); averaging "
-            "these models is the default, as it is usually more accurate than betting on the one "
-            "that happened to do best in a short backtest"
+            f"chosen by backtest: the {_HOW[DEFAULT]} of {words.members()} {span} ({score}); "
+            "combining these models is the default, as it is usually more accurate than betting "
+            "on the one that happened to do best in a short backtest"
         )
         lower = [b for b in ranking if b.mase is not None and b.mase < (chosen.mase or 0.0)]
         if lower:
@@ -217,7 +218,9 @@ def choice_note(
                 f"the backtest at {LEVEL})"
             )
         return text + words.baseline_clause(chosen, lower)
-    subject = f"the median of {words.members()}" if chosen.model in COMBINATIONS else None
+    subject = (
+        f"the {_HOW[chosen.model]} of {words.members()}" if chosen.model in COMBINATIONS else None
+    )
     subject = subject or words.name(chosen.model)
     if default is not None and default.ok:
         return (
