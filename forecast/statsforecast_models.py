@@ -118,11 +118,11 @@ def auto_ets(seasonal: bool) -> StatsForecastModel:
 def auto_arima(seasonal: bool) -> StatsForecastModel:
     """AutoARIMA with orders up to 2 (seasonal up to 1): the full search costs ten times as
     much on monthly series of a few years, for orders these series rarely support. Its search
-    still costs 0.1-0.3 s a series, more than the rest of the engine together, so it is in the
-    roster but not among the default candidates (forecast/types.py). Like ETS's, its first fit of a series (on the whole history,
-    forecast/engine.py SEARCH_FIRST) chooses the orders, differences, mean and drift; later
-    fits keep them and only estimate the coefficients (a plain ARIMA fit, a few milliseconds
-    against a tenth of a second or more for the search)."""
+    still costs 0.1-0.3 s a series, more than the rest of the engine together, so it is in
+    the roster but not among the default candidates (forecast/types.py). Like ETS's, its
+    first fit of a series (on the whole history, forecast/engine.py SEARCH_FIRST) chooses the
+    orders, differences, mean and drift; later fits keep them and only estimate the
+    coefficients (a plain ARIMA fit: a few milliseconds)."""
     from statsforecast.models import ARIMA, AutoARIMA
 
     form: dict[str, Any] = {}
