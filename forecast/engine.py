@@ -80,9 +80,9 @@ CHUNK = 8
 """Series per task at most: large enough to make task overhead negligible, small enough to
 balance the load (a series that backtests Prophet takes ten times as long as one that does not)."""
 LOG_NOTE = (
-    "ETS, Theta, CES and ARIMA were fitted to the logarithms of the figures (the baselines, "
-    "Croston and Prophet to the figures): the ups and downs within each year are more even "
-    "as a share of the level than as numbers (Guerrero's method)"
+    "the fitted models (ETS, Theta, CES, and ARIMA where named) were fitted to the logarithms "
+    "of the figures, the baselines, Croston and Prophet to the figures: the ups and downs "
+    "within each year are more even as a share of the level than as numbers (Guerrero's method)"
 )
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(list[SeriesForecast])
