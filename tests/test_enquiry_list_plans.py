@@ -36,6 +36,7 @@ from tracker.enquiries.stages import Stage
 from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.tray import work_tray
 from tracker.enquiries.vocabulary import Channel
+from tracker.hubs.queries import council_tray
 
 TODAY = date(2026, 11, 23)
 
@@ -352,3 +353,17 @@ def test_search_matches_the_raw_reference_after_create_edit_and_erasure(
     assert ids["REF-1"] not in _found(authorities, "jo.smith")
     assert ids["REF-2"] not in _found(authorities, "smithfield")
     assert _found(authorities, "baker") == [ids["REF-1"]]
+
+
+def test_the_handover_tray_reads_the_hubs_enquiries_not_the_councils(
+    authorities: Database,
+) -> None:
+    _closed_history(authorities, 3000)
+    with authorities.read_session() as session, statements(authorities) as seen:
+        assert council_tray(session, STOKE, TODAY) == []
+    read = next((s, p) for s, p in seen if "FROM hub_enquiry" in s)
+    plan = _plan(authorities, *read)
+    # Never the council's every enquiry (SQLite's planner, without statistics, once did).
+    assert "ix_enquiry_authority" not in plan, plan
+    if authorities.is_sqlite:
+        assert "SCAN hub_enquiry" in plan, plan
