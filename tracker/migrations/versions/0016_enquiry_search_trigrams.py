@@ -42,7 +42,7 @@ def upgrade() -> None:
     for name, column in SEARCHED_COLUMNS.items():
         op.execute(
             f"CREATE INDEX {name} ON enquiry USING gin "
-            f"(authority_code, lower({column}) gin_trgm_ops) WITH (fastupdate = off)"
+            f"(authority_code, lower({column}) gin_trgm_ops) WITH (gin_pending_list_limit = 256)"
         )
     op.drop_index("ix_enquiry_search", table_name="enquiry")
 
