@@ -86,9 +86,11 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
             emphasised = " emphasised" if index in self.emphasised else ""
             parts.append(f'<tr class="govuk-table__row{emphasised}">')
             for position, cell in enumerate(row):
-                text = escape(cell)
+                # str() before joining: Markup + str would escape the tags.
                 if link and position == self.link_column:
-                    text = Markup('<a class="govuk-link" href="{}">{}</a>').format(link, cell)
+                    text = str(Markup('<a class="govuk-link" href="{}">{}</a>').format(link, cell))
+                else:
+                    text = str(escape(cell))
                 parts.append(cell_open[position] + text + cell_close[position])
             parts.append("</tr>\n")
         return Markup("".join(parts))
