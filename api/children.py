@@ -8,11 +8,12 @@ tokens of the authority's region read the figures too.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from litestar import Controller, Request, delete, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
@@ -36,14 +37,16 @@ from tracker.children.figures import (
     TimeInCareReport,
 )
 from tracker.children.importer import SourceFile, Ssda903Report, import_ssda903
-from tracker.children.mapping import Mapping, load_mapping
+from tracker.children.mapping import Mapping, load_mapping, mapping_digest
 from tracker.children.pseudonym import load_key
 from tracker.children.returns import ReturnSummary, list_returns, parse_year
 from tracker.children.staying_put import DEFINITION
 from tracker.children.withdrawal import Withdrawal, withdraw_return
 from tracker.core.access import Caller
 from tracker.core.settings import Settings
+from tracker.core.view_cache import kept_for_council
 
+T = TypeVar("T")
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}
 MAX_FILES = 60
@@ -53,6 +56,23 @@ MAX_MONTHS = 300
 def provide_mapping(settings: Settings) -> Mapping:
     """The installation's placement-category mapping (the shipped one unless configured)."""
     return load_mapping(settings.placement_mapping)
+
+
+def _kept(
+    session: Session,
+    state: State,
+    authority: str,
+    key: tuple[Hashable, ...],
+    mapping: Mapping | None,
+    compute: Callable[[], T],
+) -> T:
+    """A children's figure kept between the council's changes (an SSDA903 import, replace or
+    withdrawal, monthly figures entered: each moves its revision), under the placement mapping
+    it was counted with."""
+    digest = mapping_digest(mapping) if mapping is not None else None
+    return kept_for_council(
+        session, state.council_views, authority, ("children", *key, digest), compute
+    )
 
 
 async def files_only(request: Request) -> None:
@@ -88,6 +108,7 @@ class ChildrenController(Controller):
         self,
         authority: str,
         session: Session,
+        state: State,
         mapping: Mapping,
         today: date,
         date_from: date | None = None,
@@ -98,13 +119,21 @@ class ChildrenController(Controller):
         child once a year ending 31 March (the first start), short breaks (legal status V3,
         V4) left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return figures.starters(session, authority, start, end, mapping)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("starters", start, end),
+            mapping,
+            lambda: figures.starters(session, authority, start, end, mapping),
+        )
 
     @get("/ceased", opt=READ, sync_to_thread=True, summary="Children ceasing care per month")
     def ceased(
         self,
         authority: str,
         session: Session,
+        state: State,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
@@ -113,13 +142,21 @@ class ChildrenController(Controller):
         other than X1), each child once a year ending 31 March (the last time), short
         breaks left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return figures.ceased(session, authority, start, end)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("ceased", start, end),
+            None,
+            lambda: figures.ceased(session, authority, start, end),
+        )
 
     @get("/in-care", opt=READ, sync_to_thread=True, summary="Children in care on a date")
     def in_care(
         self,
         authority: str,
         session: Session,
+        state: State,
         mapping: Mapping,
         today: date,
         as_at: date | None = None,
@@ -127,7 +164,15 @@ class ChildrenController(Controller):
         """Children in care on a date (default today) by placement category, short breaks
         left out and counted apart, from the return of the date's year (after the latest
         return, that return's open episodes; `return_year` says which)."""
-        return figures.children_in_care(session, authority, as_at_day(as_at, today), mapping)
+        day = as_at_day(as_at, today)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("in_care", day),
+            mapping,
+            lambda: figures.children_in_care(session, authority, day, mapping),
+        )
 
     @get(
         "/in-care/monthly",
@@ -139,6 +184,7 @@ class ChildrenController(Controller):
         self,
         authority: str,
         session: Session,
+        state: State,
         mapping: Mapping,
         today: date,
         date_from: date | None = None,
@@ -146,7 +192,14 @@ class ChildrenController(Controller):
     ) -> InCareSeries:
         """Children in care by placement category at the end of every month of the range."""
         start, end = period(date_from, date_to, today, max_months=MAX_MONTHS)
-        return figures.children_in_care_monthly(session, authority, start, end, mapping)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("in_care_monthly", start, end),
+            mapping,
+            lambda: figures.children_in_care_monthly(session, authority, start, end, mapping),
+        )
 
     @get(
         "/staying-put",
@@ -159,6 +212,7 @@ class ChildrenController(Controller):
         self,
         authority: str,
         session: Session,
+        state: State,
         mapping: Mapping,
         today: date,
         date_from: date | None = None,
@@ -168,15 +222,35 @@ class ChildrenController(Controller):
         and per year ending 31 March for every year the range touches, and at 19, 20 and 19
         to 20 for those years."""
         start, end = period(date_from, date_to, today)
-        return figures.staying_put(session, authority, start, end, mapping)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("staying_put", start, end),
+            mapping,
+            lambda: figures.staying_put(session, authority, start, end, mapping),
+        )
 
     @get("/time-in-care", opt=READ, sync_to_thread=True, summary="Time in care on a date")
     def time_in_care(
-        self, authority: str, session: Session, today: date, as_at: date | None = None
+        self,
+        authority: str,
+        session: Session,
+        state: State,
+        today: date,
+        as_at: date | None = None,
     ) -> TimeInCareReport:
         """Children in care on a date by time since their period of care began, the median in
         days, and the share placed within the authority (when the episodes carry PL_LA)."""
-        return figures.time_in_care(session, authority, as_at_day(as_at, today))
+        day = as_at_day(as_at, today)
+        return _kept(
+            session,
+            state,
+            authority,
+            ("time_in_care", day),
+            None,
+            lambda: figures.time_in_care(session, authority, day),
+        )
 
     @post(
         "/monthly-figures",

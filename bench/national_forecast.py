@@ -116,6 +116,8 @@ class _Sampler:
         self.peak: dict[int, int] = {}
         self.names: dict[int, str] = {}
         self.parents: set[int] = set()
+        self.parent_of: dict[int, int] = {}
+        self.python: set[int] = set()
         self.before: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -143,15 +145,27 @@ class _Sampler:
                 continue
             self.cpu[process.pid] = times.user + times.system
             self.peak[process.pid] = max(self.peak.get(process.pid, 0), rss)
-            self.parents.add(process.ppid())
+            self.parent_of[process.pid] = process.ppid()
+            if self.names[process.pid].split(" ")[0].rsplit("/", 1)[-1].startswith("python"):
+                self.python.add(process.pid)
+                self.parents.add(process.ppid())
 
     def workers(self) -> dict[int, float]:
-        """The processes that forecast, with their CPU seconds: those that started no other
+        """The processes that forecast, with their CPU seconds and those of the programs they
+        ran (Prophet's cmdstan): the Python processes that started no other Python process
         (not the fork server, a nanny or a `dask worker` launcher) and did some work."""
+        helpers: dict[int, float] = {}
+        for pid, cpu in self.cpu.items():
+            if pid not in self.python:
+                parent = self.parent_of.get(pid, 0)
+                helpers[parent] = helpers.get(parent, 0.0) + cpu
         return {
-            pid: cpu
+            pid: cpu + helpers.get(pid, 0.0)
             for pid, cpu in self.cpu.items()
-            if pid not in self.parents and pid not in self.before and cpu > 0.5
+            if pid in self.python
+            and pid not in self.parents
+            and pid not in self.before
+            and cpu > 0.5
         }
 
     def _run(self) -> None:

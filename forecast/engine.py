@@ -32,6 +32,7 @@ from forecast.intervals import (
     rate_paths,
     sample_paths,
 )
+from forecast.log_scale import ON_LOG_SCALE, LogScale, wants_log
 from forecast.models import SEASON, Constant, Forecast, Mean, Model, from_sd
 from forecast.months import add_months
 from forecast.prepare import MIN_MONTHS, RATE_MONTHS, PreparedSeries, Regime, prepare
@@ -67,7 +68,7 @@ seasonal model at all (it has fewer months than a seasonal model's parameters ne
 back to a flat one, which the backtest then ran forward over every origin: on the validation
 year of the real series it scored ETS three times worse than seasonal naive where a fit on the
 whole history beat seasonal naive."""
-SEARCH_FIRST = ("ets", "ces")
+SEARCH_FIRST = ("ets", "ces", "arima")
 """Models whose form is searched on the whole history, before their backtest, which then
 keeps that form (forecast/statsforecast_models.py, auto_ets): one search instead of two. The
 other way round, the form searched before the first origin and kept for the whole history,
@@ -78,6 +79,10 @@ which can narrow the calibrated ranges a little."""
 CHUNK = 8
 """Series per task at most: large enough to make task overhead negligible, small enough to
 balance the load (a series that backtests Prophet takes ten times as long as one that does not)."""
+LOG_NOTE = (
+    "the series swings further as it grows, so its models were fitted to the logarithms of "
+    "its figures (seasonal pattern as a share of the level)"
+)
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(list[SeriesForecast])
 
@@ -317,7 +322,10 @@ def _selected(
     else:
         min_train = max(MIN_MONTHS - 2, n // 2)
     origins = plan_origins(n, options.horizon, options.origins, min_train)
-    models, combinations, skipped = _roster(options, seasonal, series.is_count)
+    on_logs = wants_log(values, seasonal)
+    models, combinations, skipped = _roster(options, seasonal, series.is_count, on_logs)
+    if on_logs:
+        notes.append(LOG_NOTE)
 
     def backtest(name: str, at: list[int]) -> Backtest:
         return run_backtest(
@@ -378,9 +386,10 @@ def _selected(
 
 
 def _roster(
-    options: ForecastOptions, seasonal: bool, is_count: bool
+    options: ForecastOptions, seasonal: bool, is_count: bool, on_logs: bool = False
 ) -> tuple[dict[str, Model], list[str], dict[str, str]]:
-    """The models to backtest, the combinations to form and why any other name is left out."""
+    """The models to backtest (the fitted ones on the log scale when `on_logs`), the
+    combinations to form and why any other name is left out."""
     models: dict[str, Model] = {}
     combinations: list[str] = []
     skipped: dict[str, str] = {}
@@ -394,7 +403,8 @@ def _roster(
         elif name == "croston" and not is_count:
             skipped[name] = "not tried: Croston is for counts"
         else:
-            models[name] = MODELS[name](seasonal)
+            model = MODELS[name](seasonal)
+            models[name] = LogScale(model) if on_logs and name in ON_LOG_SCALE else model
     return models, combinations, skipped
 
 

@@ -1,7 +1,5 @@
 """The fitted models, from statsforecast: AutoETS, AutoARIMA, the airline SARIMA, AutoTheta,
-AutoCES and Croston (SBA) for small and intermittent counts. AutoARIMA costs more than the
-whole engine's time budget on a monthly series (0.1-0.3 s a fit), so it is in the roster but
-not among the default candidates (forecast/types.py).
+AutoCES and Croston (SBA) for small and intermittent counts.
 
 Each is fitted once per backtest (at its first origin) and then run forward, parameters fixed,
 through every later month (`forward`), which costs a fraction of a millisecond; the choice of
@@ -119,13 +117,33 @@ def auto_ets(seasonal: bool) -> StatsForecastModel:
 
 def auto_arima(seasonal: bool) -> StatsForecastModel:
     """AutoARIMA with orders up to 2 (seasonal up to 1): the full search costs ten times as
-    much on monthly series of a few years, for orders these series rarely support."""
-    from statsforecast.models import AutoARIMA
+    much on monthly series of a few years, for orders these series rarely support. Its search
+    still costs 0.1-0.3 s a series, more than the rest of the engine together, so it is in
+    the roster but not among the default candidates (forecast/types.py). Like ETS's, its
+    first fit of a series (on the whole history, forecast/engine.py SEARCH_FIRST) chooses the
+    orders, differences, mean and drift; later fits keep them and only estimate the
+    coefficients (a plain ARIMA fit: a few milliseconds)."""
+    from statsforecast.models import ARIMA, AutoARIMA
+
+    form: dict[str, Any] = {}
 
     def build(m: int) -> Any:
-        return AutoARIMA(season_length=m, max_p=2, max_q=2, max_P=1, max_Q=1)
+        if form:
+            return ARIMA(season_length=m, **form)
+        return AutoARIMA(season_length=m, max_p=2, max_q=2, max_P=1, max_Q=1, approximation=True)
 
-    return StatsForecastModel("arima", build, seasonal)
+    def chosen(fitted: Any) -> None:
+        if not form:
+            p, q, P, Q, _, d, D = fitted.model_["arma"]
+            coef = fitted.model_["coef"]
+            form.update(
+                order=(p, d, q),
+                seasonal_order=(P, D, Q),
+                include_mean="intercept" in coef,
+                include_drift="drift" in coef,
+            )
+
+    return StatsForecastModel("arima", build, seasonal, after_fit=chosen)
 
 
 def airline(seasonal: bool) -> StatsForecastModel:

@@ -90,33 +90,34 @@ def test_the_lowest_backtest_error_wins_and_a_baseline_is_never_passed_over():
     assert "the best, Theta, scored MASE 0.95 against 0.89" in note
 
 
-def test_the_mean_of_ets_theta_and_ces_stays_the_choice_unless_beaten_clearly():
-    combined = backtest("combination_mean", [[1.3], [0.7]] * 15)  # MASE 1.00
+def test_the_median_of_ets_theta_and_ces_stays_the_choice_unless_beaten_clearly():
+    combined = backtest("combination_median", [[1.3], [0.7]] * 15)  # MASE 1.00
     lucky = backtest("seasonal_naive", [[0.6], [1.3]] * 15)  # 0.95: lower, but by luck
     assert lucky.mase < combined.mase and not clearly_better(lucky, combined, 1)
-    assert choose([lucky, combined], 1)[0].model == "combination_mean"
-    runs = {"combination_mean": combined, "seasonal_naive": lucky}
+    assert choose([lucky, combined], 1)[0].model == "combination_median"
+    runs = {"combination_median": combined, "seasonal_naive": lucky}
     note = choice_note(combined, runs | {"ets": backtest("ets", [[1.2]] * 30)}, ["ets"], 1, None)
+    assert note.startswith("chosen by backtest: the median of exponential smoothing (ETS) over 30")
     assert f"Seasonal naive ({lucky.mase:.2f}) did better in the backtest" in note
     assert "but not clearly enough to replace it (a test over the backtest at 5%)" in note
 
     steady = backtest("theta", combined.errors * 0.5)  # clearly better over the backtest
     assert clearly_better(steady, combined, 1)
     ranking = choose([combined, lucky, steady], 1)
-    assert [b.model for b in ranking] == ["theta", "seasonal_naive", "combination_mean"]
+    assert [b.model for b in ranking] == ["theta", "seasonal_naive", "combination_median"]
     note = choice_note(ranking[0], {b.model: b for b in ranking}, ["theta"], 1, None)
-    assert "Theta, because it beat the mean of ETS, Theta and CES clearly" in note
+    assert "Theta, because it beat the median combination clearly" in note
     assert f"a test at 5%); seasonal naive scored {lucky.mase:.2f}" in note
 
 
-@pytest.mark.parametrize("winner", ["seasonal_naive", "combination_median", "ets"])
-def test_any_candidate_that_clearly_beat_the_mean_replaces_it(winner):
-    combined = backtest("combination_mean", [[1.3], [0.7]] * 15)
+@pytest.mark.parametrize("winner", ["seasonal_naive", "combination_mean", "ets"])
+def test_any_candidate_that_clearly_beat_the_median_replaces_it(winner):
+    combined = backtest("combination_median", [[1.3], [0.7]] * 15)
     clear = backtest(winner, combined.errors * 0.6)
     near = backtest("theta", [[0.6], [1.3]] * 15)  # lower (0.95), not clearly: stays behind
     ranking = choose([combined, near, clear], 1)
     assert ranking[0].model == winner
-    assert choose([combined, near], 1)[0].model == "combination_mean"
+    assert choose([combined, near], 1)[0].model == "combination_median"
 
 
 def test_combinations_are_of_ets_theta_and_ces_whatever_their_scores():
@@ -141,7 +142,7 @@ def test_combinations_are_of_ets_theta_and_ces_whatever_their_scores():
 def test_prophet_is_tried_only_where_seasonal_naive_clearly_beat_every_fast_model():
     naive = backtest("seasonal_naive", [[0.5], [0.6]] * 10)
     bad = [[1.5], [1.6]] * 10
-    default = backtest("combination_mean", bad)
+    default = backtest("combination_median", bad)
     assert "48 months" in (prophet_skip_reason([naive, default], 40, 1) or "")
     held = [naive, default, backtest("ets", bad), backtest("theta", [[0.55], [0.5]] * 10)]
     assert "did not clearly beat Theta" in (prophet_skip_reason(held, 84, 1) or "")

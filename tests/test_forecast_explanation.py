@@ -33,7 +33,7 @@ def test_a_combination_kept_over_a_luckier_seasonal_naive_says_why():
     )
     candidates = scores(seasonal_naive=0.97, ets=1.05, combination_mean=1.02)
     why = why_chosen("combination_mean", candidates, [note, "80% and 95% ranges set from ..."])
-    assert why.text.startswith("Why Mean of ETS, Theta and CES: the mean of ETS, Theta")
+    assert why.text.startswith("Why Mean combination: the mean of ETS, Theta")
     assert "Its backtest error (1.02) was higher than seasonal naive's (0.97)" in why.text
     assert "gave no reason" not in why.text
     assert why.reason_note == note
