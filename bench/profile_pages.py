@@ -47,6 +47,8 @@ PAGES = {
     "enquiry": "/dashboard/enquiries/{enquiry}",
     "overdue": "/dashboard/enquiries?overdue=first_contact&sort=oldest",
     "overview": "/dashboard",
+    "funnel": "/dashboard/funnel",
+    "capacity": "/dashboard/capacity",
 }
 
 

@@ -13,7 +13,7 @@ from api.dashboard import charts
 from api.dashboard.layout import Action, Page, Section, day_chooser
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
-from tracker.capacity.figures import kept_capacity_figures, monthly_flows
+from tracker.capacity.figures import kept_capacity_figures, kept_monthly_flows
 from tracker.capacity.regional import ALL, regional_capacity
 from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping
@@ -73,7 +73,7 @@ def build(
     real_today, today = today, as_at or today
     figures = kept_capacity_figures(session, views, code, today, mapping)
     first = (today - relativedelta(months=HISTORY_MONTHS - 1)).replace(day=1)
-    flows = monthly_flows(session, code, first, today)
+    flows = kept_monthly_flows(session, views, code, first, today)
     total = figures.total
     year_ago = next((f for f in flows if f.month == f"{first:%Y-%m}"), None)
     tiles = [

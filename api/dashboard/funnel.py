@@ -28,8 +28,7 @@ from forecast.months import year_label
 from tracker.core.table_export import CellFormat
 from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.enquiries.funnel import FunnelReport, funnel_report, monthly_series
-from tracker.enquiries.queries import list_enquiries
-from tracker.enquiries.schemas import EnquiryFilter, Overdue
+from tracker.enquiries.queries import overdue_first_contacts
 from tracker.enquiries.stages import STAGE_ORDER
 
 C = CellFormat
@@ -134,14 +133,7 @@ def build(
     this_name, last_name = year_label(this_span.start), year_label(last_span.start)
     span = f"1 April to {today.day} {today:%B}"
 
-    overdue = list_enquiries(
-        session,
-        code,
-        EnquiryFilter(overdue=Overdue.FIRST_CONTACT),
-        real_today,
-        limit=OVERDUE_SHOWN,
-        offset=0,
-    )
+    overdue, overdue_total = overdue_first_contacts(session, code, real_today, limit=OVERDUE_SHOWN)
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None
 
     whole = today == year_end(this_span.start.year, date.max)  # a year that has ended
@@ -174,9 +166,9 @@ def build(
         ),
         Tile(
             label="First contacts overdue today",
-            value=display(overdue.total),
+            value=display(overdue_total),
             detail="open enquiries not contacted within one working day",
-            tone="bad" if overdue.total else "good",
+            tone="bad" if overdue_total else "good",
         ),
     ]
 
@@ -336,11 +328,11 @@ def build(
                 e.first_contact_due,
                 (real_today - e.first_contact_due).days,
             ]
-            for e in overdue.items
+            for e in overdue
         ],
         note=(
-            f"Showing the newest {len(overdue.items)} of {overdue.total}. "
-            if overdue.total > len(overdue.items)
+            f"Showing the newest {len(overdue)} of {overdue_total}. "
+            if overdue_total > len(overdue)
             else ""
         )
         + "Open an enquiry from the work tray to record its first contact.",

@@ -101,6 +101,25 @@ def kept_capacity_figures(
     )
 
 
+def kept_monthly_flows(
+    session: Session,
+    views: ViewCache | None,
+    authority_code: str,
+    first: date,
+    last: date,
+) -> list[MonthFlows]:
+    """`monthly_flows` of the months from `first` to `last`, kept in `views` until the
+    council's next audited change, as `kept_capacity_figures` is (no `views`: afresh)."""
+    kept = kept_for_council(
+        session,
+        views,
+        authority_code,
+        ("monthly flows", first, last),
+        lambda: tuple(monthly_flows(session, authority_code, first, last)),
+    )
+    return list(kept)
+
+
 def monthly_flows(
     session: Session,
     authority_code: str,

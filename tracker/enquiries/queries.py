@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -213,6 +214,44 @@ def list_enquiries(
         rows = [row for (row,) in page]
     items = [to_record(row, today) for row in rows]
     return EnquiryPage(items=items, total=total, limit=limit, offset=offset)
+
+
+class OverdueContact(msgspec.Struct, frozen=True, kw_only=True):
+    """An enquiry waiting for first contact past the norm, without its personal data."""
+
+    id: int
+    external_ref: str | None
+    received_on: date
+    first_contact_due: date
+
+
+def overdue_first_contacts(
+    session: Session, authority_code: str, today: date, *, limit: int
+) -> tuple[list[OverdueContact], int]:
+    """The newest `limit` open enquiries of an authority overdue for first contact on
+    `today` (the list's `overdue=first_contact` filter), read as ids, references and dates
+    only, and how many there are in all (counted only when the page is full)."""
+    overdue = EnquiryFilter(overdue=Overdue.FIRST_CONTACT)
+    conditions = filter_conditions(authority_code, overdue, today)
+    rows = session.execute(
+        select(Enquiry.id, Enquiry.external_ref, Enquiry.received_on)
+        .where(*conditions)
+        .order_by(*sort_order(EnquirySort.NEWEST))
+        .limit(limit)
+    ).all()
+    items = [
+        OverdueContact(
+            id=enquiry_id,
+            external_ref=ref,
+            received_on=received_on,
+            first_contact_due=first_contact_due(received_on),
+        )
+        for enquiry_id, ref, received_on in rows
+    ]
+    if len(items) < limit:
+        return items, len(items)
+    total = session.scalar(select(func.count()).select_from(Enquiry).where(*conditions))
+    return items, total or 0
 
 
 def _searched_page(

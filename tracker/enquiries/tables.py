@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlmodel import Field, SQLModel, col
 
 from tracker.core.clock import utcnow
 from tracker.enquiries.stages import (
@@ -29,6 +29,20 @@ def _open_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
+# The fields a search term is looked for in (any case, anywhere in the value), each with its
+# PostgreSQL index of the council's lower-case trigrams (pg_trgm with btree_gin, migration
+# 0016): `lower(column) LIKE '%term%'` of one council reads the matches' entries, not the
+# council's every row. Being indexes of the columns, an erasure blanking a field leaves
+# nothing of it searchable. GIN's pending list of recent entries (which every search scans)
+# is held to 256 kB: a write stays cheap (0.5 s for a large council's 19,000 enquiries
+# against 3.6 s with no list, 0.4 s with the default 4 MB), a search's extra scan small.
+SEARCHED_COLUMNS = {
+    "ix_enquiry_trgm_name": "enquirer_name",
+    "ix_enquiry_trgm_email": "email",
+    "ix_enquiry_trgm_ref": "external_ref",
+}
+
+
 class Enquiry(SQLModel, table=True):
     """One enquiry from a prospective fostering household, followed to approval or closure."""
 
@@ -41,7 +55,8 @@ class Enquiry(SQLModel, table=True):
         Index("ix_enquiry_authority_approved", "authority_code", "approved_on"),
         _open_index("ix_enquiry_open_stage", "authority_code", "stage", "received_on", "id"),
         _open_index("ix_enquiry_open_application", "authority_code", "application_on", "id"),
-        # What the list's search reads and sorts by: a search scans this, not the rows.
+        # What the list's search reads and sorts by on SQLite: a search scans this, not the
+        # rows. PostgreSQL finds the matches in the trigram indexes below instead.
         Index(
             "ix_enquiry_search",
             "authority_code",
@@ -50,8 +65,8 @@ class Enquiry(SQLModel, table=True):
             "external_ref",
             "phone",
             "received_on",
-            "id",  # SQLite's rows carry it; PostgreSQL then reads the index alone
-        ),
+            "id",  # SQLite's rows carry it
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,6 +97,19 @@ class Enquiry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     erased_at: datetime | None = None
+
+
+for _name, _column in SEARCHED_COLUMNS.items():
+    # GIN of (authority_code, lower(column)) trigrams, on PostgreSQL only (attached to the
+    # table by naming its columns).
+    Index(
+        _name,
+        col(Enquiry.authority_code),
+        func.lower(getattr(Enquiry, _column)).label(f"lower_{_column}"),
+        postgresql_using="gin",
+        postgresql_ops={f"lower_{_column}": "gin_trgm_ops"},
+        postgresql_with={"gin_pending_list_limit": 256},
+    ).ddl_if(dialect="postgresql")
 
 
 class EnquiryEvent(SQLModel, table=True):

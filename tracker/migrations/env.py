@@ -16,8 +16,15 @@ FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    """Leave tables the schema does not own out of autogenerate's comparison."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    """Leave tables the schema does not own out of autogenerate's comparison, and indexes
+    made on another backend only (`Index(...).ddl_if(dialect=...)`)."""
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    if type_ == "index" and not reflected:
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        if only is not None and only != context.get_bind().dialect.name:
+            return False
+    return True
 
 
 def _metadata() -> MetaData | None:
