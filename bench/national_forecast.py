@@ -119,6 +119,7 @@ class _Sampler:
         self.parent_of: dict[int, int] = {}
         self.python: set[int] = set()
         self.before: set[int] = set()
+        self.start_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -160,7 +161,7 @@ class _Sampler:
                 parent = self.parent_of.get(pid, 0)
                 helpers[parent] = helpers.get(parent, 0.0) + cpu
         return {
-            pid: cpu + helpers.get(pid, 0.0)
+            pid: cpu - self.start_cpu.get(pid, 0.0) + helpers.get(pid, 0.0)
             for pid, cpu in self.cpu.items()
             if pid in self.python
             and pid not in self.parents
@@ -173,9 +174,13 @@ class _Sampler:
             self.sample()
 
     def __enter__(self) -> _Sampler:
-        # Processes already there (a fork server left by an earlier run) are not this run's.
-        self.before = {process.pid for process in self._processes()}
+        # Processes already there (a fork server left by an earlier run) are not this run's,
+        # unless they are the given roots' (a cluster started for this run): their CPU is
+        # counted from here on.
         self.sample()
+        if self._roots is None:
+            self.before = set(self.cpu)
+        self.start_cpu = dict(self.cpu)
         self._thread.start()
         return self
 
