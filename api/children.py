@@ -8,9 +8,8 @@ tokens of the authority's region read the figures too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State, UploadFile
@@ -37,16 +36,15 @@ from tracker.children.figures import (
     TimeInCareReport,
 )
 from tracker.children.importer import SourceFile, Ssda903Report, import_ssda903
-from tracker.children.mapping import Mapping, load_mapping, mapping_digest
+from tracker.children.kept import kept_children_figure
+from tracker.children.mapping import Mapping, load_mapping
 from tracker.children.pseudonym import load_key
 from tracker.children.returns import ReturnSummary, list_returns, parse_year
 from tracker.children.staying_put import DEFINITION
 from tracker.children.withdrawal import Withdrawal, withdraw_return
 from tracker.core.access import Caller
 from tracker.core.settings import Settings
-from tracker.core.view_cache import kept_for_council
 
-T = TypeVar("T")
 READ = {"access": "children.read"}
 WRITE = {"access": "children.write"}
 MAX_FILES = 60
@@ -56,23 +54,6 @@ MAX_MONTHS = 300
 def provide_mapping(settings: Settings) -> Mapping:
     """The installation's placement-category mapping (the shipped one unless configured)."""
     return load_mapping(settings.placement_mapping)
-
-
-def _kept(
-    session: Session,
-    state: State,
-    authority: str,
-    key: tuple[Hashable, ...],
-    mapping: Mapping | None,
-    compute: Callable[[], T],
-) -> T:
-    """A children's figure kept between the council's changes (an SSDA903 import, replace or
-    withdrawal, monthly figures entered: each moves its revision), under the placement mapping
-    it was counted with."""
-    digest = mapping_digest(mapping) if mapping is not None else None
-    return kept_for_council(
-        session, state.council_views, authority, ("children", *key, digest), compute
-    )
 
 
 async def files_only(request: Request) -> None:
@@ -119,9 +100,9 @@ class ChildrenController(Controller):
         child once a year ending 31 March (the first start), short breaks (legal status V3,
         V4) left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("starters", start, end),
             mapping,
@@ -142,9 +123,9 @@ class ChildrenController(Controller):
         other than X1), each child once a year ending 31 March (the last time), short
         breaks left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("ceased", start, end),
             None,
@@ -165,9 +146,9 @@ class ChildrenController(Controller):
         left out and counted apart, from the return of the date's year (after the latest
         return, that return's open episodes; `return_year` says which)."""
         day = as_at_day(as_at, today)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("in_care", day),
             mapping,
@@ -192,9 +173,9 @@ class ChildrenController(Controller):
     ) -> InCareSeries:
         """Children in care by placement category at the end of every month of the range."""
         start, end = period(date_from, date_to, today, max_months=MAX_MONTHS)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("in_care_monthly", start, end),
             mapping,
@@ -222,9 +203,9 @@ class ChildrenController(Controller):
         and per year ending 31 March for every year the range touches, and at 19, 20 and 19
         to 20 for those years."""
         start, end = period(date_from, date_to, today)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("staying_put", start, end),
             mapping,
@@ -243,9 +224,9 @@ class ChildrenController(Controller):
         """Children in care on a date by time since their period of care began, the median in
         days, and the share placed within the authority (when the episodes carry PL_LA)."""
         day = as_at_day(as_at, today)
-        return _kept(
+        return kept_children_figure(
             session,
-            state,
+            state.council_views,
             authority,
             ("time_in_care", day),
             None,

@@ -11,14 +11,8 @@ from sqlalchemy.orm import Session
 from api.deps import IN_SCOPE
 from api.params import period
 from tracker.core.access import Caller, Role
-from tracker.core.view_cache import kept_for_council
-from tracker.enquiries.funnel import (
-    Dimension,
-    FunnelReport,
-    MonthlySeries,
-    funnel_report,
-    monthly_series,
-)
+from tracker.enquiries.funnel import Dimension, FunnelReport, MonthlySeries
+from tracker.enquiries.kept import kept_funnel_report, kept_monthly_series
 
 READ = {"access": "funnel.read"}
 
@@ -48,15 +42,15 @@ class FunnelController(Controller):
         Regional tokens see campaigns of fewer than 5 enquiries together, unnamed. Kept
         between the council's changes."""
         start, end = period(date_from, date_to, today)
-        named = caller.role is not Role.REGIONAL
-        return kept_for_council(
+        return kept_funnel_report(
             session,
             state.council_views,
             authority,
-            ("funnel", start, end, today, by, named),
-            lambda: funnel_report(
-                session, authority, start, end, today, by, name_small_campaigns=named
-            ),
+            start,
+            end,
+            today,
+            by,
+            name_small_campaigns=caller.role is not Role.REGIONAL,
         )
 
     @get("/monthly", opt=READ, sync_to_thread=True, summary="Monthly series")
@@ -72,10 +66,4 @@ class FunnelController(Controller):
         """Enquiries, applications, approvals and closures per month (zeros included; kept
         between the council's changes)."""
         start, end = period(date_from, date_to, today)
-        return kept_for_council(
-            session,
-            state.council_views,
-            authority,
-            ("monthly", start, end, today),
-            lambda: monthly_series(session, authority, start, end, today),
-        )
+        return kept_monthly_series(session, state.council_views, authority, start, end, today)

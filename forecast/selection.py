@@ -50,7 +50,6 @@ BASELINES = ("seasonal_naive", "drift")
 """Roster names of the baselines (seasonal naive is plain naive under two years)."""
 COMBINATIONS = {"combination_median": np.median, "combination_mean": np.mean}
 """Combination candidates by roster name, and how they combine their members' forecasts."""
-_HOW = {"combination_median": "median", "combination_mean": "mean"}
 DEFAULT = "combination_median"
 """The choice unless another candidate beats it clearly."""
 SIGNIFICANCE_T = -1.645
@@ -213,7 +212,7 @@ def choice_note(
         score += f" against {best.mase:.2f} for {words.name(best.model)} alone"
     if default is not None and default.ok and chosen.model == DEFAULT:
         text = (
-            f"chosen by backtest: the {_HOW[DEFAULT]} of {words.members()} {span} ({score}); "
+            f"chosen by backtest: the {_how(DEFAULT)} of {words.members()} {span} ({score}); "
             "combining these models is the default, as it is usually more accurate than betting "
             "on the one that happened to do best in a short backtest"
         )
@@ -225,7 +224,7 @@ def choice_note(
             )
         return text + words.baseline_clause(chosen, lower)
     subject = (
-        f"the {_HOW[chosen.model]} of {words.members()}" if chosen.model in COMBINATIONS else None
+        f"the {_how(chosen.model)} of {words.members()}" if chosen.model in COMBINATIONS else None
     )
     subject = subject or words.name(chosen.model)
     if default is not None and default.ok:
@@ -273,6 +272,11 @@ class _Words:
         if baseline.mase is not None and chosen.mase is not None and baseline.mase < chosen.mase:
             return f"; {name} did better in the backtest ({baseline.mase:.2f})"
         return f"; {name} scored {baseline.mase:.2f}"
+
+
+def _how(combination: str) -> str:
+    """How a combination combines ("median", "mean"), from its roster name."""
+    return combination.removeprefix("combination_")
 
 
 def _names_text(parts: list[str]) -> str:

@@ -26,8 +26,9 @@ from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, change, display, label, long_date, percent, table
 from forecast.months import year_label
 from tracker.core.table_export import CellFormat
-from tracker.core.view_cache import ViewCache, kept_for_council
-from tracker.enquiries.funnel import FunnelReport, funnel_report, monthly_series
+from tracker.core.view_cache import ViewCache
+from tracker.enquiries.funnel import FunnelReport
+from tracker.enquiries.kept import kept_funnel_report, kept_monthly_series
 from tracker.enquiries.queries import overdue_first_contacts
 from tracker.enquiries.stages import STAGE_ORDER
 
@@ -68,20 +69,8 @@ def _monthly(
     """Month names April to March, enquiries this year (to date) and last year (whole)."""
     year = relativedelta(years=1)
     last_start, last_end = this.start - year, this.start - timedelta(days=1)
-    last_points = kept_for_council(
-        session,
-        views,
-        code,
-        ("monthly", last_start, last_end, date.max),
-        lambda: monthly_series(session, code, last_start, last_end),
-    ).points
-    this_points = kept_for_council(
-        session,
-        views,
-        code,
-        ("monthly", this.start, today, today),
-        lambda: monthly_series(session, code, this.start, today, today),
-    ).points
+    last_points = kept_monthly_series(session, views, code, last_start, last_end).points
+    this_points = kept_monthly_series(session, views, code, this.start, today, today).points
     names = [date(int(p.month[:4]), int(p.month[5:]), 1).strftime("%b") for p in last_points]
     # The month under way is left off the chart (a part month looks like a fall) and
     # marked in the table.
@@ -121,13 +110,7 @@ def build(
     today = year_end(year, real_today) if year is not None else real_today
     this_span, last_span = this_and_last_year(today)
     this, last = (
-        kept_for_council(
-            session,
-            views,
-            code,
-            ("funnel", span.start, span.end, today, None, True),
-            lambda span=span: funnel_report(session, code, span.start, span.end, today),
-        )
+        kept_funnel_report(session, views, code, span.start, span.end, today)
         for span in (this_span, last_span)
     )
     this_name, last_name = year_label(this_span.start), year_label(last_span.start)

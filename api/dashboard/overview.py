@@ -16,8 +16,8 @@ from forecast.months import year_label
 from tracker.capacity.figures import kept_capacity_figures
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.table_export import CellFormat
-from tracker.core.view_cache import ViewCache, kept_for_council
-from tracker.enquiries.funnel import funnel_summary
+from tracker.core.view_cache import ViewCache
+from tracker.enquiries.kept import kept_funnel_summary
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, Overdue
 
@@ -43,13 +43,7 @@ def build(
     real_today, today = today, as_at or today
     this_span, last_span = this_and_last_year(today)
     this, last = (
-        kept_for_council(
-            session,
-            views,
-            code,
-            ("summary", span.start, span.end, today),
-            lambda span=span: funnel_summary(session, code, span.start, span.end, today),
-        )
+        kept_funnel_summary(session, views, code, span.start, span.end, today)
         for span in (this_span, last_span)
     )
     approvals = this.approvals_by_year[-1] if this.approvals_by_year else None

@@ -47,8 +47,8 @@ class WorkTray(msgspec.Struct, frozen=True, kw_only=True):
 
 # Per norm: the date its due date follows (the oldest is the most overdue) and the rule.
 _NORMS = {
-    Overdue.FIRST_CONTACT: (col(Enquiry.received_on), first_contact_due, "received_on"),
-    Overdue.APPROVAL: (col(Enquiry.application_on), approval_due, "application_on"),
+    Overdue.FIRST_CONTACT: (col(Enquiry.received_on), first_contact_due),
+    Overdue.APPROVAL: (col(Enquiry.application_on), approval_due),
 }
 
 
@@ -59,7 +59,7 @@ def work_tray(session: Session, authority_code: str, today: date, *, limit: int 
     get_authority(session, authority_code)
     items: list[OverdueItem] = []
     totals: dict[Overdue, int] = {}
-    for norm, (started, due_of, _field) in _NORMS.items():
+    for norm, (started, due_of) in _NORMS.items():
         conditions = filter_conditions(authority_code, EnquiryFilter(overdue=norm), today)
         # The due date grows with the date it follows, so the oldest are the most overdue.
         query = (
