@@ -60,6 +60,7 @@ from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.settings import Settings
 from tracker.core.view_cache import ViewCache, council_views
+from tracker.core.wal_checkpoints import WalCheckpoints
 
 WORKER_THREADS = 32
 SHUTDOWN_WAIT_S = 5.0
@@ -137,6 +138,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         }
     )
 
+    checkpoints = WalCheckpoints(database)
+
     async def on_startup() -> None:
         # Sync handlers run in this pool: more threads than asyncio's default (cores + 4)
         # so requests waiting on the database do not hold up the rest, and fewer than the
@@ -144,6 +147,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fostering")
         )
+        checkpoints.start()
         if settings.scheduler_enabled:
             state.scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
         else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
@@ -162,6 +166,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         still = wait_for_background_runs(SHUTDOWN_WAIT_S)
         if still:
             logging.getLogger("fostering.jobs").warning("left running at shutdown: %s", still)
+        checkpoints.stop()
         database.dispose()
 
     app = Litestar(

@@ -102,11 +102,11 @@ def record_now(
     authority_code: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Like `record`, written at once by one Core INSERT in the caller's transaction: cheaper
-    for a request that audits one change (no ORM object to build and flush); `record` batches
-    better when one transaction audits many."""
+    """Like `record`, written at once by one Core INSERT on the session's connection, in its
+    transaction: cheaper for a request that audits one change (no ORM object to build and
+    flush, no ORM execution); `record` batches better when one transaction audits many."""
     entry = _entry(caller, action, entity, entity_id, authority_code, detail)
-    session.execute(_insert_entry(), {"at": utcnow(), **entry})
+    session.connection().execute(_insert_entry(), {"at": utcnow(), **entry})
     _note(session, action, authority_code)
 
 

@@ -87,18 +87,23 @@ def get_authority(session: Session, code: str) -> Authority:
 
 
 def check_authority(session: Session, code: str) -> None:
-    """NotFoundError unless the authority is stored: one prepared Core query (none when the
-    session already holds the row), for a write that needs the code only, not the row."""
+    """NotFoundError unless the authority is stored: one prepared Core query on the session's
+    connection (none when the session already holds the row), for a write that needs the
+    code only, not the row."""
     held: dict[str, Authority] = session.info.get("authorities", {})
     if code in held:
         return
-    if session.execute(_exists_query(), {"code": code}).first() is None:
+    found = session.connection().execute(_exists_query(), {"code": code}).first()
+    if found is None:
         raise NotFoundError(f"no authority with code {code}", field="code")
 
 
 @cache
 def _exists_query() -> Any:
-    return select(Authority.code).where(Authority.code == bindparam("code"))
+    """On the table, not the ORM class: run on the session's connection, it needs none of the
+    ORM's execution."""
+    table: Any = Authority.__table__
+    return select(table.c.code).where(table.c.code == bindparam("code"))
 
 
 def _check_target(target: int | None) -> None:

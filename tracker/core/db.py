@@ -160,11 +160,24 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=40)
         self.engine = create_engine(self.url, **kwargs)
+        self._automatic_checkpoints = True
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_s)
+            event.listen(self.engine, "connect", self._on_connect)
         write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        if not self._automatic_checkpoints:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    def set_automatic_checkpoints(self, on: bool) -> None:
+        """SQLite: whether a commit that takes the WAL past 1,000 pages checkpoints it (the
+        default), or another thread does (`tracker.core.wal_checkpoints`). Closes the pooled
+        connections, so that every connection from now on is opened with the setting."""
+        self._automatic_checkpoints = on
+        self.engine.dispose()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -79,10 +79,10 @@ def enquiries_touched(session: Session, authority_code: str, months: Iterable[da
 def enquiry_created(
     session: Session, authority_code: str, received_on: date, channel: str, campaign: str | None
 ) -> None:
-    """Count a newly logged enquiry (at the enquiry stage) into the council's prepared month."""
-    if is_prepared(session, authority_code):
-        _hold_upkeep_lock(session, authority_code)
-        count_new_enquiry(session, authority_code, received_on, channel, campaign)
+    """Count a newly logged enquiry (at the enquiry stage) into the council's prepared month
+    (`count_new_enquiry` leaves a council whose figures are not built alone)."""
+    _hold_upkeep_lock(session, authority_code)
+    count_new_enquiry(session, authority_code, received_on, channel, campaign)
 
 
 DEFERRED = "register_upkeep_deferred"

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -27,7 +28,9 @@ from tracker.core.monthly_tables import (
     FunnelMonthClosure,
     FunnelMonthDuration,
     FunnelMonthEvents,
+    PreparedAuthority,
 )
+from tracker.core.prepared import is_prepared
 from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.funnel import (
     DURATION_PAIRS,
@@ -151,38 +154,40 @@ def _refresh_span(session: Session, code: str, first: date, last: date) -> None:
 def count_new_enquiry(
     session: Session, code: str, received_on: date, channel: str, campaign: str | None
 ) -> None:
-    """Add one enquiry just logged at the enquiry stage to its month's prepared rows: the
-    cohort's row of its channel and campaign and the month's events. Two statements where a
-    refresh of the month takes a dozen; a new enquiry has no other date, closure or duration."""
+    """Add one enquiry just logged at the enquiry stage to its month's prepared rows, when the
+    council's are built: the cohort's row of its channel and campaign and the month's events.
+    A new enquiry has no other date, closure or duration, so two UPDATEs do where a refresh
+    of the month takes a dozen. Each UPDATE asks itself whether the council's figures are
+    built; only when one finds no row (a month's first enquiry of that kind) is that asked
+    apart, before its row is inserted."""
     month = month_label(received_on)
     bump_named, bump_unnamed, bump_events = _count_statements()
     key = {"b_code": code, "b_month": month, "b_channel": channel, "b_campaign": campaign}
+    connection = session.connection()
     bump = bump_unnamed if campaign is None else bump_named
-    if session.execute(bump, key).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(
-            insert(FunnelMonth.__table__),  # type: ignore[arg-type]
-            {
-                "authority_code": code,
-                "month": month,
-                "channel": channel,
-                "campaign": campaign,
-                "reached_enquiry": 1,
-            },
-        )
-    if session.execute(bump_events, key).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(
-            insert(FunnelMonthEvents.__table__),  # type: ignore[arg-type]
-            {"authority_code": code, "month": month, "enquiries": 1},
-        )
+    first = (
+        {"authority_code": code, "month": month, "channel": channel, "campaign": campaign},
+        {"authority_code": code, "month": month},
+    )
+    for statement, table, row, count in (
+        (bump, FunnelMonth.__table__, first[0], "reached_enquiry"),
+        (bump_events, FunnelMonthEvents.__table__, first[1], "enquiries"),
+    ):
+        if connection.execute(statement, key).rowcount == 0:  # type: ignore[attr-defined]
+            if not is_prepared(session, code):
+                return
+            connection.execute(insert(table), {**row, count: 1})  # type: ignore[arg-type]
 
 
 @cache
 def _count_statements() -> tuple[Any, Any, Any]:
-    """The UPDATEs of `count_new_enquiry`, built once as Core statements on the tables (no
-    ORM synchronisation to evaluate: the session holds none of these rows), with only their
-    bound values changing: the cohort's row of a named campaign, of none, and the events'."""
+    """The UPDATEs of `count_new_enquiry`, built once as Core statements on the tables, with
+    only their bound values changing: the cohort's row of a named campaign, of none, and the
+    events'; each only where the council's prepared figures are built."""
     cohort: Any = FunnelMonth.__table__
     events: Any = FunnelMonthEvents.__table__
+    built: Any = PreparedAuthority.__table__
+    prepared = exists().where(built.c.authority_code == bindparam("b_code"))
     same = (
         (cohort.c.authority_code == bindparam("b_code"))
         & (cohort.c.month == bindparam("b_month"))
@@ -190,11 +195,13 @@ def _count_statements() -> tuple[Any, Any, Any]:
     )
     bump = {"reached_enquiry": cohort.c.reached_enquiry + 1}
     return (
-        update(cohort).where(same, cohort.c.campaign == bindparam("b_campaign")).values(bump),
-        update(cohort).where(same, cohort.c.campaign.is_(None)).values(bump),
+        update(cohort)
+        .where(same, cohort.c.campaign == bindparam("b_campaign"), prepared)
+        .values(bump),
+        update(cohort).where(same, cohort.c.campaign.is_(None), prepared).values(bump),
         update(events)
         .where(events.c.authority_code == bindparam("b_code"))
-        .where(events.c.month == bindparam("b_month"))
+        .where(events.c.month == bindparam("b_month"), prepared)
         .values(enquiries=events.c.enquiries + 1),
     )
 

@@ -4,10 +4,10 @@ and a filtered page of an authority's enquiries."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -48,7 +48,11 @@ def reached_stages(row: Enquiry) -> dict[Stage, date]:
     return reached
 
 
-def status_of(row: Enquiry) -> Status:
+EnquiryRow: TypeAlias = Enquiry | Row[Any]
+"""A stored enquiry: the ORM object, or the row an INSERT or a Core query returned."""
+
+
+def status_of(row: EnquiryRow) -> Status:
     """Open, closed or approved."""
     if row.closed_on is not None:
         return Status.CLOSED
@@ -57,7 +61,7 @@ def status_of(row: Enquiry) -> Status:
     return Status.OPEN
 
 
-def overdue_of(row: Enquiry, today: date) -> list[Overdue]:
+def overdue_of(row: EnquiryRow, today: date) -> list[Overdue]:
     """The timeliness norms an open enquiry has missed on `today`."""
     if status_of(row) is not Status.OPEN:
         return []
@@ -69,7 +73,7 @@ def overdue_of(row: Enquiry, today: date) -> list[Overdue]:
     return late
 
 
-def to_record(row: Enquiry, today: date) -> EnquiryRecord:
+def to_record(row: EnquiryRow, today: date) -> EnquiryRecord:
     """The API view of a stored enquiry."""
     assert row.id is not None
     return EnquiryRecord(

@@ -147,10 +147,10 @@ def create_enquiry(
 ) -> EnquiryRecord:
     """Log a new enquiry at the enquiry stage.
 
-    Everything but the statements is worked out first (the row, its API record, the history
-    row): the transaction begins at the first statement, and on SQLite it holds the write
-    lock until the caller commits, so the lock is held while the statements run, not while
-    Python builds what they write."""
+    The values are worked out before the first statement: the transaction begins there, and
+    on SQLite it holds the write lock until the caller commits. The statements are Core ones
+    on the session's connection (nothing of the enquiry is held as an ORM object), and the
+    API record is built from the row the INSERT returns, as stored."""
     check_received_on(new.received_on, today)
     now = utcnow()
     values: dict[str, Any] = {
@@ -171,7 +171,6 @@ def create_enquiry(
         "created_at": now,
         "updated_at": now,
     }
-    record = to_record(Enquiry(id=0, **values), today)
     history = {
         "action": "created",
         "stage": Stage.ENQUIRY.value,
@@ -184,20 +183,20 @@ def create_enquiry(
     if new.external_ref is not None:
         _ensure_unique_ref(session, authority_code, new.external_ref, None)
     add_enquiry, add_event = _create_statements()
-    enquiry_id: int = session.execute(add_enquiry, values).scalar_one()
-    session.execute(add_event, {"enquiry_id": enquiry_id, **history})
-    audit.record_now(
-        session, caller, "create", "enquiry", enquiry_id, authority_code=authority_code
-    )
+    connection = session.connection()
+    row = connection.execute(add_enquiry, values).one()
+    connection.execute(add_event, {"enquiry_id": row.id, **history})
+    audit.record_now(session, caller, "create", "enquiry", row.id, authority_code=authority_code)
     enquiry_created(session, authority_code, new.received_on, values["channel"], new.campaign)
-    return msgspec.structs.replace(record, id=enquiry_id)
+    return to_record(row, today)
 
 
 @cache
 def _create_statements() -> tuple[Any, Any]:
-    """The INSERTs of a new enquiry (returning its id) and of its history row, built once."""
+    """The INSERTs of a new enquiry (returning the stored row) and of its history row, built
+    once."""
     table: Any = Enquiry.__table__
-    return insert(table).returning(table.c.id), insert(EnquiryEvent.__table__)  # type: ignore[arg-type]
+    return insert(table).returning(*table.c), insert(EnquiryEvent.__table__)  # type: ignore[arg-type]
 
 
 def advance_enquiry(
