@@ -58,9 +58,11 @@ from jobs.forecast_refresh import recover_runs, stop_runs_here, wait_for_backgro
 from jobs.scheduler import shutdown_scheduler, start_scheduler
 from tracker.core import schema
 from tracker.core.db import Database
+from tracker.core.group_commit import GroupCommit
 from tracker.core.settings import Settings
 from tracker.core.view_cache import ViewCache, council_views
 from tracker.core.wal_checkpoints import WalCheckpoints
+from tracker.enquiries.service import create_enquiries
 
 WORKER_THREADS = 32
 SHUTDOWN_WAIT_S = 5.0
@@ -127,6 +129,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exclude=["^/health", "^/schema", "^/static", "^/dashboard/static", "^/dashboard/vendor"],
     )
 
+    checkpoints = WalCheckpoints(database)
+    enquiry_writer = GroupCommit(database, create_enquiries, name="fostering-enquiry-writer")
     state = State(
         {
             "database": database,
@@ -135,10 +139,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "capacity_views": ViewCache(),
             "council_views": council_views(),
             "auth_limiter": FailedAuthLimiter(settings.auth_failures_per_minute),
+            "enquiry_writer": enquiry_writer,
         }
     )
-
-    checkpoints = WalCheckpoints(database)
 
     async def on_startup() -> None:
         # Sync handlers run in this pool: more threads than asyncio's default (cores + 4)
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fostering")
         )
         checkpoints.start()
+        enquiry_writer.start()
         if settings.scheduler_enabled:
             state.scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
         else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
@@ -166,6 +170,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         still = wait_for_background_runs(SHUTDOWN_WAIT_S)
         if still:
             logging.getLogger("fostering.jobs").warning("left running at shutdown: %s", still)
+        enquiry_writer.stop()
         checkpoints.stop()
         database.dispose()
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITER, WRITING
 from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
+from api.idempotency.middleware import IdempotencyKeyHeader, is_keyed, write_session
 from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
+from tracker.core.db import Database
 from tracker.core.spreadsheets import FileFormat
 from tracker.enquiries import files as enquiry_files
 from tracker.enquiries import queries, service
@@ -49,19 +54,23 @@ class EnquiryController(Controller):
     tags = ["enquiries"]
     dependencies = IN_SCOPE
 
-    @post(
-        "/",
-        opt=WRITE,
-        dependencies=WRITING,
-        sync_to_thread=True,
-        summary="Log a new enquiry",
-    )
-    def create(
-        self, authority: str, data: NewEnquiry, caller: Caller, session: Session, today: date
+    @post("/", opt=WRITE, summary="Log a new enquiry")
+    async def create(
+        self,
+        request: Request,
+        state: State,
+        authority: str,
+        data: NewEnquiry,
+        caller: Caller,
+        today: date,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[EnquiryRecord]:
         """Log an enquiry the day it arrives; it starts at the enquiry stage."""
-        record = service.create_enquiry(session, caller, authority, data, today)
-        session.commit()
+        pending = service.PendingEnquiry(caller, authority, data, today)
+        if is_keyed(request):  # its stored answer commits with it, in a session of its own
+            record = await sync_to_thread(_create_keyed, request, state.database, pending)
+        else:  # written with the enquiries other requests are logging at the same time
+            record = await asyncio.wrap_future(state.enquiry_writer.submit(pending))
         return created(record, f"/api/v1/authorities/{authority}/enquiries/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
@@ -353,3 +362,14 @@ class EnquiryController(Controller):
         )
         writer.commit()
         return spreadsheet(content, format, f"enquiries-{authority}-{today.isoformat()}")
+
+
+def _create_keyed(
+    request: Request, database: Database, pending: service.PendingEnquiry
+) -> EnquiryRecord:
+    with write_session(request, database) as session:
+        record = service.create_enquiry(
+            session, pending.caller, pending.authority_code, pending.new, pending.today
+        )
+        session.commit()
+    return record

@@ -184,6 +184,11 @@ def _purge_now_and_then(connection: Connection) -> None:
         _purge_lock.release()
 
 
+def is_keyed(request: Request) -> bool:
+    """Whether the request came with an Idempotency-Key (its write session is a keyed one)."""
+    return request.scope.get(SCOPE_KEY) is not None
+
+
 @contextmanager
 def write_session(request: Request, database: Database) -> Iterator[Session]:
     """The request's write session: a plain one, or under an Idempotency-Key one that claims

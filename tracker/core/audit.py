@@ -110,6 +110,23 @@ def record_now(
     _note(session, action, authority_code)
 
 
+def record_many(
+    session: Session, entries: list[tuple[Caller, str, str, object, str | None]]
+) -> None:
+    """Like `record_now` for many changes at once (each a caller, action, entity, entity id
+    and council), written by one Core INSERT of them all."""
+    at = utcnow()
+    session.connection().execute(
+        _insert_entry(),
+        [
+            {"at": at, **_entry(c, action, entity, i, code, None)}
+            for c, action, entity, i, code in entries
+        ],
+    )
+    for _caller, action, _entity, _id, code in entries:
+        _note(session, action, code)
+
+
 @cache
 def _insert_entry() -> Any:
     return insert(AuditEntry.__table__)  # type: ignore[arg-type]

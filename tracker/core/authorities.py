@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -86,24 +87,25 @@ def get_authority(session: Session, code: str) -> Authority:
     return row
 
 
-def check_authority(session: Session, code: str) -> None:
-    """NotFoundError unless the authority is stored: one prepared Core query on the session's
-    connection (none when the session already holds the row), for a write that needs the
-    code only, not the row."""
+def stored_authorities(session: Session, codes: Iterable[str]) -> set[str]:
+    """Those of `codes` that are stored authorities: one Core query on the session's
+    connection (none for codes whose rows the session already holds), for writes that need
+    the codes only, not the rows."""
     held: dict[str, Authority] = session.info.get("authorities", {})
-    if code in held:
-        return
-    found = session.connection().execute(_exists_query(), {"code": code}).first()
-    if found is None:
-        raise NotFoundError(f"no authority with code {code}", field="code")
+    asked = sorted(set(codes) - held.keys())
+    found = set(held.keys() & set(codes))
+    if asked:
+        query = _stored_query()
+        found.update(session.connection().execute(query, {"codes": asked}).scalars())
+    return found
 
 
 @cache
-def _exists_query() -> Any:
+def _stored_query() -> Any:
     """On the table, not the ORM class: run on the session's connection, it needs none of the
     ORM's execution."""
     table: Any = Authority.__table__
-    return select(table.c.code).where(table.c.code == bindparam("code"))
+    return select(table.c.code).where(table.c.code.in_(bindparam("codes", expanding=True)))
 
 
 def _check_target(target: int | None) -> None:

@@ -38,7 +38,7 @@ from tracker.core.monthly_tables import (
     RegisterMonthFlow,
 )
 from tracker.core.prepared import is_prepared, prepared_codes
-from tracker.enquiries.monthly import count_new_enquiry, refresh_funnel_months
+from tracker.enquiries.monthly import count_new_enquiries, refresh_funnel_months
 from tracker.enquiries.stages import STAGE_ORDER
 from tracker.enquiries.tables import Enquiry
 
@@ -76,13 +76,13 @@ def enquiries_touched(session: Session, authority_code: str, months: Iterable[da
         refresh_funnel_months(session, authority_code, months)
 
 
-def enquiry_created(
-    session: Session, authority_code: str, received_on: date, channel: str, campaign: str | None
-) -> None:
-    """Count a newly logged enquiry (at the enquiry stage) into the council's prepared month
-    (`count_new_enquiry` leaves a council whose figures are not built alone)."""
-    _hold_upkeep_lock(session, authority_code)
-    count_new_enquiry(session, authority_code, received_on, channel, campaign)
+def enquiries_created(session: Session, created: list[tuple[str, date, str, str | None]]) -> None:
+    """Count newly logged enquiries (at the enquiry stage; each a council, receipt date,
+    channel and campaign) into their councils' prepared months (`count_new_enquiries` leaves
+    a council whose figures are not built alone)."""
+    for code in sorted({c[0] for c in created}):
+        _hold_upkeep_lock(session, code)
+    count_new_enquiries(session, created)
 
 
 DEFERRED = "register_upkeep_deferred"

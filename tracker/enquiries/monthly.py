@@ -3,6 +3,7 @@ council's months (the raw computation stays the reference), and the funnel read 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import cache
@@ -151,37 +152,48 @@ def _refresh_span(session: Session, code: str, first: date, last: date) -> None:
     )
 
 
-def count_new_enquiry(
-    session: Session, code: str, received_on: date, channel: str, campaign: str | None
-) -> None:
-    """Add one enquiry just logged at the enquiry stage to its month's prepared rows, when the
-    council's are built: the cohort's row of its channel and campaign and the month's events.
-    A new enquiry has no other date, closure or duration, so two UPDATEs do where a refresh
-    of the month takes a dozen. Each UPDATE asks itself whether the council's figures are
-    built; only when one finds no row (a month's first enquiry of that kind) is that asked
-    apart, before its row is inserted."""
-    month = month_label(received_on)
-    bump_named, bump_unnamed, bump_events = _count_statements()
-    key = {"b_code": code, "b_month": month, "b_channel": channel, "b_campaign": campaign}
-    connection = session.connection()
-    bump = bump_unnamed if campaign is None else bump_named
-    first = (
-        {"authority_code": code, "month": month, "channel": channel, "campaign": campaign},
-        {"authority_code": code, "month": month},
+def count_new_enquiries(session: Session, created: list[tuple[str, date, str, str | None]]) -> None:
+    """Add enquiries just logged at the enquiry stage (each a council, receipt date, channel and
+    campaign) to their months' prepared rows, where the council's are built: the cohort's row
+    of each channel and campaign, and the month's events. A new enquiry has no other date,
+    closure or duration, so an UPDATE a row does where a refresh of the month takes a dozen
+    statements. Each UPDATE asks itself whether the council's figures are built; only when one
+    finds no row (a month's first enquiry of its kind) is that asked apart, before the row is
+    inserted."""
+    cohorts: Counter[tuple[str, str, str, str | None]] = Counter(
+        (code, month_label(received_on), channel, campaign)
+        for code, received_on, channel, campaign in created
     )
-    for statement, table, row, count in (
-        (bump, FunnelMonth.__table__, first[0], "reached_enquiry"),
-        (bump_events, FunnelMonthEvents.__table__, first[1], "enquiries"),
-    ):
-        if connection.execute(statement, key).rowcount == 0:  # type: ignore[attr-defined]
-            if not is_prepared(session, code):
-                return
-            connection.execute(insert(table), {**row, count: 1})  # type: ignore[arg-type]
+    events: Counter[tuple[str, str]] = Counter(
+        (code, month) for code, month, _, _ in cohorts.elements()
+    )
+    bump_named, bump_unnamed, bump_events = _count_statements()
+    connection = session.connection()
+    built: dict[str, bool] = {}
+
+    def bump(statement: Any, key: dict[str, Any], table: Any, row: dict[str, Any]) -> None:
+        if connection.execute(statement, key).rowcount:  # type: ignore[attr-defined]
+            return
+        code = row["authority_code"]
+        if code not in built:
+            built[code] = is_prepared(session, code)
+        if built[code]:
+            connection.execute(insert(table), row)
+
+    for (code, month, channel, campaign), n in cohorts.items():
+        key = {"b_code": code, "b_month": month, "b_channel": channel, "b_campaign": campaign}
+        row = {"authority_code": code, "month": month, "channel": channel, "campaign": campaign}
+        statement = bump_unnamed if campaign is None else bump_named
+        bump(statement, key | {"b_n": n}, FunnelMonth.__table__, row | {"reached_enquiry": n})
+    for (code, month), n in events.items():
+        key = {"b_code": code, "b_month": month, "b_n": n}
+        row = {"authority_code": code, "month": month, "enquiries": n}
+        bump(bump_events, key, FunnelMonthEvents.__table__, row)
 
 
 @cache
 def _count_statements() -> tuple[Any, Any, Any]:
-    """The UPDATEs of `count_new_enquiry`, built once as Core statements on the tables, with
+    """The UPDATEs of `count_new_enquiries`, built once as Core statements on the tables, with
     only their bound values changing: the cohort's row of a named campaign, of none, and the
     events'; each only where the council's prepared figures are built."""
     cohort: Any = FunnelMonth.__table__
@@ -193,7 +205,7 @@ def _count_statements() -> tuple[Any, Any, Any]:
         & (cohort.c.month == bindparam("b_month"))
         & (cohort.c.channel == bindparam("b_channel"))
     )
-    bump = {"reached_enquiry": cohort.c.reached_enquiry + 1}
+    bump = {"reached_enquiry": cohort.c.reached_enquiry + bindparam("b_n")}
     return (
         update(cohort)
         .where(same, cohort.c.campaign == bindparam("b_campaign"), prepared)
@@ -202,7 +214,7 @@ def _count_statements() -> tuple[Any, Any, Any]:
         update(events)
         .where(events.c.authority_code == bindparam("b_code"))
         .where(events.c.month == bindparam("b_month"), prepared)
-        .values(enquiries=events.c.enquiries + 1),
+        .values(enquiries=events.c.enquiries + bindparam("b_n")),
     )
 
 

@@ -4,7 +4,8 @@ editing it, and erasing its personal data; every change audited and kept in its 
 from __future__ import annotations
 
 import enum
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -14,16 +15,18 @@ from sqlalchemy.orm import Session
 
 from tracker.core import audit
 from tracker.core.access import Caller
-from tracker.core.authorities import check_authority
+from tracker.core.authorities import stored_authorities
 from tracker.core.clock import utcnow
 from tracker.core.db import checkpoint_after_commit
 from tracker.core.errors import (
     ConflictError,
+    DomainError,
     InvalidValueError,
+    NotFoundError,
     StageRuleError,
     check_version,
 )
-from tracker.core.monthly_upkeep import enquiries_touched, enquiry_created
+from tracker.core.monthly_upkeep import enquiries_created, enquiries_touched
 from tracker.enquiries.monthly import enquiry_months
 from tracker.enquiries.queries import load_enquiry, reached_stages, to_record
 from tracker.enquiries.schemas import (
@@ -142,19 +145,83 @@ def _ensure_unique_ref(session: Session, authority_code: str, ref: str, own_id: 
         )
 
 
+class PendingEnquiry(msgspec.Struct, frozen=True):
+    """An enquiry to log: who logs it, for which council, what was sent, and today."""
+
+    caller: Caller
+    authority_code: str
+    new: NewEnquiry
+    today: date
+
+
 def create_enquiry(
     session: Session, caller: Caller, authority_code: str, new: NewEnquiry, today: date
 ) -> EnquiryRecord:
-    """Log a new enquiry at the enquiry stage.
+    """Log a new enquiry at the enquiry stage (`create_enquiries` of one; its refusal raised)."""
+    (result,) = create_enquiries(session, [PendingEnquiry(caller, authority_code, new, today)])
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
-    The values are worked out before the first statement: the transaction begins there, and
-    on SQLite it holds the write lock until the caller commits. The statements are Core ones
-    on the session's connection (nothing of the enquiry is held as an ORM object), and the
-    API record is built from the row the INSERT returns, as stored."""
-    check_received_on(new.received_on, today)
+
+def create_enquiries(
+    session: Session, pending: Sequence[PendingEnquiry]
+) -> list[EnquiryRecord | DomainError]:
+    """Log new enquiries at the enquiry stage, in the session's transaction: for each, its
+    record or the refusal that left it unwritten (a date in the future, an unknown council, an
+    external_ref already taken), so that one refused enquiry never fails the others.
+
+    Each statement writes every enquiry at once (the enquiries, their history rows, their
+    audit entries, the prepared months' counts): many enquiries cost a few statements more
+    than one. The statements are Core ones on the session's connection, and each record is
+    built from the row the INSERT returns, as stored. The values are worked out before the
+    first statement: on SQLite the transaction holds the write lock from there to the commit.
+    """
+    results: list[EnquiryRecord | DomainError | None] = [None] * len(pending)
+    rows: list[dict[str, Any]] = []
+    written: list[int] = []
     now = utcnow()
-    values: dict[str, Any] = {
-        "authority_code": authority_code,
+    for index, item in enumerate(pending):
+        try:
+            check_received_on(item.new.received_on, item.today)
+        except DomainError as refused:
+            results[index] = refused
+            continue
+        rows.append(_enquiry_values(item, now))
+        written.append(index)
+    codes = {pending[i].authority_code for i in written}
+    known = stored_authorities(session, codes) if codes else set()
+    refs: set[tuple[str, str]] = set()
+    for index in list(written):
+        item = pending[index]
+        try:
+            if item.authority_code not in known:
+                raise NotFoundError(f"no authority with code {item.authority_code}", field="code")
+            if item.new.external_ref is not None:
+                ref = (item.authority_code, item.new.external_ref)
+                if ref in refs:
+                    raise ConflictError(
+                        f"external_ref {ref[1]!r} is sent twice at once",
+                        rule="external_ref_taken",
+                        field="external_ref",
+                    )
+                _ensure_unique_ref(session, *ref, None)
+                refs.add(ref)
+        except DomainError as refused:
+            results[index] = refused
+    keep = [k for k, index in enumerate(written) if results[index] is None]
+    rows, written = [rows[k] for k in keep], [written[k] for k in keep]
+    if rows:
+        _write_new(session, [pending[i] for i in written], rows, now, results, written)
+    done = [r for r in results if r is not None]
+    assert len(done) == len(pending)  # each enquiry is written or refused
+    return done
+
+
+def _enquiry_values(item: PendingEnquiry, now: datetime) -> dict[str, Any]:
+    new = item.new
+    return {
+        "authority_code": item.authority_code,
         "external_ref": new.external_ref,
         "received_on": new.received_on,
         "channel": new.channel.value,
@@ -171,32 +238,60 @@ def create_enquiry(
         "created_at": now,
         "updated_at": now,
     }
-    history = {
-        "action": "created",
-        "stage": Stage.ENQUIRY.value,
-        "on_date": new.received_on,
-        "note": new.note,
-        "actor": caller.actor,
-        "recorded_at": now,
-    }
-    check_authority(session, authority_code)
-    if new.external_ref is not None:
-        _ensure_unique_ref(session, authority_code, new.external_ref, None)
+
+
+def _write_new(
+    session: Session,
+    items: list[PendingEnquiry],
+    rows: list[dict[str, Any]],
+    now: datetime,
+    results: list[EnquiryRecord | DomainError | None],
+    places: list[int],
+) -> None:
+    """Write the checked enquiries, their history and audit entries and their months' counts;
+    put each record in `results` at its place."""
     add_enquiry, add_event = _create_statements()
     connection = session.connection()
-    row = connection.execute(add_enquiry, values).one()
-    connection.execute(add_event, {"enquiry_id": row.id, **history})
-    audit.record_now(session, caller, "create", "enquiry", row.id, authority_code=authority_code)
-    enquiry_created(session, authority_code, new.received_on, values["channel"], new.campaign)
-    return to_record(row, today)
+    stored = connection.execute(add_enquiry, rows).all()
+    connection.execute(
+        add_event,
+        [
+            {
+                "enquiry_id": row.id,
+                "action": "created",
+                "stage": Stage.ENQUIRY.value,
+                "on_date": item.new.received_on,
+                "note": item.new.note,
+                "actor": item.caller.actor,
+                "recorded_at": now,
+            }
+            for item, row in zip(items, stored, strict=True)
+        ],
+    )
+    audit.record_many(
+        session,
+        [
+            (item.caller, "create", "enquiry", row.id, item.authority_code)
+            for item, row in zip(items, stored, strict=True)
+        ],
+    )
+    enquiries_created(
+        session,
+        [(r["authority_code"], r["received_on"], r["channel"], r["campaign"]) for r in rows],
+    )
+    for place, item, row in zip(places, items, stored, strict=True):
+        results[place] = to_record(row, item.today)
 
 
 @cache
 def _create_statements() -> tuple[Any, Any]:
-    """The INSERTs of a new enquiry (returning the stored row) and of its history row, built
-    once."""
+    """The INSERTs of new enquiries (returning the stored rows, in the order sent) and of
+    their history rows, built once."""
     table: Any = Enquiry.__table__
-    return insert(table).returning(*table.c), insert(EnquiryEvent.__table__)  # type: ignore[arg-type]
+    return (
+        insert(table).returning(*table.c, sort_by_parameter_order=True),
+        insert(EnquiryEvent.__table__),  # type: ignore[arg-type]
+    )
 
 
 def advance_enquiry(

@@ -1,0 +1,128 @@
+"""Writes of one kind from many requests made by one thread, as many at a time as are waiting,
+in one transaction (group commit).
+
+SQLite lets one transaction write at a time, and most of a small write's cost is the same
+whatever it writes: a session, BEGIN IMMEDIATE, each statement's execution, the commit, the
+write gate passed from thread to thread. Requests hand their write to a `GroupCommit` and
+wait for its result; its thread takes every write waiting, does them in one transaction by
+one call of its `apply` (which writes them all at once and refuses, one by one, those it must),
+commits, and hands each request its own result. A write arriving alone is written alone, at
+once; under load the writes share the transaction's cost.
+
+`apply` returns, for each write, its result or the `DomainError` that refused it; a refused
+write is not written and does not fail the others. When the transaction itself fails (a
+database error), each write of the batch is tried again alone, so that only those that fail
+on their own fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from tracker.core.db import Database
+from tracker.core.errors import DomainError
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MOST = 64
+"""Writes in one transaction at most."""
+
+log = logging.getLogger("fostering.db")
+
+
+class _Stop:
+    """Tells the thread to end once the writes queued before it are done."""
+
+
+class GroupCommit(Generic[Item, Result]):
+    """A thread that writes `Item`s in batches with `apply(session, items)`."""
+
+    def __init__(
+        self,
+        database: Database,
+        apply: Callable[[Session, Sequence[Item]], list[Result | DomainError]],
+        *,
+        name: str,
+        most: int = MOST,
+    ) -> None:
+        self._database = database
+        self._apply = apply
+        self._name = name
+        self._most = most
+        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | _Stop] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        """Transactions committed so far (for tests and benchmarks)."""
+
+    def start(self) -> None:
+        """Start the writing thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_Stop())
+            thread.join()
+
+    def submit(self, item: Item) -> Future[Result]:
+        """Queue one write; the future holds its result, or the error that refused it."""
+        if self._thread is None:
+            raise RuntimeError(f"{self._name} is not running")
+        future: Future[Result] = Future()
+        self._queue.put((item, future))
+        return future
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if isinstance(first, _Stop):
+                return
+            batch = [first]
+            while len(batch) < self._most:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(more, _Stop):
+                    stopping = True
+                    break
+                batch.append(more)
+            # A write whose request went away before its turn is dropped; one taken can no
+            # longer be cancelled, so its result always has a future to go to.
+            taken = [entry for entry in batch if entry[1].set_running_or_notify_cancel()]
+            if taken:
+                self._write(taken)
+
+    def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+        try:
+            with self._database.write_session() as session:
+                results = self._apply(session, [item for item, _ in batch])
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{len(results)} results for {len(batch)} writes")
+                session.commit()
+        except Exception as failed:
+            if len(batch) == 1:
+                batch[0][1].set_exception(failed)
+                return
+            log.warning("%s: a batch of %d failed; writing each alone", self._name, len(batch))
+            for one in batch:
+                self._write([one])
+            return
+        self.batches += 1
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, DomainError):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
