@@ -92,8 +92,9 @@ AGGREGATE: frozenset[str] = frozenset(
 )
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Refuse a caller whose role the handler's access kind does not allow."""
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Refuse a caller whose role the handler's access kind does not allow. Asynchronous
+    though it never waits: Litestar runs a synchronous guard in a worker thread."""
     if handler.opt.get("public"):
         return
     caller = connection.scope.get("user")

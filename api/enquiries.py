@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.concurrency import sync_to_thread
@@ -39,6 +40,7 @@ from tracker.enquiries.schemas import (
 )
 from tracker.enquiries.search import EnquirySort
 from tracker.enquiries.stages import Stage, Status
+from tracker.enquiries.timeliness import london_today
 from tracker.enquiries.vocabulary import Channel
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,16 +59,16 @@ class EnquiryController(Controller):
     @post("/", opt=WRITE, summary="Log a new enquiry")
     async def create(
         self,
-        request: Request,
+        request: Request[Caller, Any, Any],
         state: State,
         authority: str,
         data: NewEnquiry,
-        caller: Caller,
-        today: date,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[EnquiryRecord]:
         """Log an enquiry the day it arrives; it starts at the enquiry stage."""
-        pending = service.PendingEnquiry(caller, authority, data, today)
+        # The caller and today straight from the request: Litestar resolves more than one
+        # dependency in tasks of their own, which cost more than this whole handler's part.
+        pending = service.PendingEnquiry(request.user, authority, data, london_today())
         if is_keyed(request):  # its stored answer commits with it, in a session of its own
             record = await sync_to_thread(_create_keyed, request, state.database, pending)
         else:  # written with the enquiries other requests are logging at the same time

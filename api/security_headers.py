@@ -7,7 +7,6 @@ its own Content-Security-Policy for its pages; the regional capacity API its own
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 # A JSON or file response runs nothing and embeds nothing (OWASP REST Security Cheat Sheet).
@@ -22,6 +21,7 @@ ALWAYS: dict[str, str] = {
     "cross-origin-resource-policy": "same-origin",
 }
 CREDENTIALS = (b"authorization", b"cookie")
+_ALWAYS = [(name.encode(), value.encode()) for name, value in ALWAYS.items()]
 
 
 def _presents_credentials(scope: Scope) -> bool:
@@ -30,19 +30,20 @@ def _presents_credentials(scope: Scope) -> bool:
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """Add the headers a response lacks: nosniff, no framing, no referrer, a CSP, HSTS over
-    HTTPS, and `Cache-Control: no-store` on the API and on anything answered to credentials."""
+    HTTPS, and `Cache-Control: no-store` on the API and on anything answered to credentials.
+    The response's header names are read once and the missing ones appended as raw pairs."""
     if message["type"] != "http.response.start" or scope.get("type") != "http":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in ALWAYS.items():
-        if headers.get(name) is None:
-            headers[name] = value
-    if headers.get("content-security-policy") is None:
-        html = (headers.get("content-type") or "").startswith("text/html")
-        headers["content-security-policy"] = PAGE_POLICY if html else API_POLICY
-    if headers.get("cache-control") is None and (
+    headers = list(message.get("headers", ()))
+    present = {bytes(name).lower(): bytes(value) for name, value in headers}
+    added = [(name, value) for name, value in _ALWAYS if name not in present]
+    if b"content-security-policy" not in present:
+        html = present.get(b"content-type", b"").startswith(b"text/html")
+        added.append((b"content-security-policy", (PAGE_POLICY if html else API_POLICY).encode()))
+    if b"cache-control" not in present and (
         scope.get("path", "").startswith("/api/") or _presents_credentials(scope)
     ):
-        headers["cache-control"] = "no-store"
-    if scope.get("scheme") == "https" and headers.get("strict-transport-security") is None:
-        headers["strict-transport-security"] = HSTS
+        added.append((b"cache-control", b"no-store"))
+    if scope.get("scheme") == "https" and b"strict-transport-security" not in present:
+        added.append((b"strict-transport-security", HSTS.encode()))
+    message["headers"] = [*headers, *added]
