@@ -8,7 +8,7 @@ and a series of a few years still gives a few dozen origins, at the cost of one 
 scaled by the in-sample mean absolute error of seasonal naive at each origin (lag 12, or lag 1
 under two years), which gives MASE: 1.0 means "as good as seasonal naive in-sample". The same
 origins serve every model of a series, so their scores compare like with like, and the same
-errors, month ahead by month ahead, calibrate the intervals (forecast/intervals.py).
+errors, pooled over the months ahead, calibrate the intervals (forecast/intervals.py).
 
 What round 2 of issue 14 found wrong with this scheme on real series, and changed: a seasonal
 series' first fit was on two years, too few for AutoETS to fit a seasonal model, so ETS ran
@@ -32,9 +32,10 @@ from forecast.models import SEASON, Model
 ORIGIN_STEP = 3
 """Months between origins: every third month costs two thirds of every other month in running
 the fits forward (Theta's forward pass redoes its seasonal decomposition, a tenth of a series'
-time) and still gives each month ahead, with its neighbours, two dozen or more errors to calibrate
-its ranges from. Measured on the validation year (issue 14, round 2), every third month instead
-of every other one changed no point forecast and moved 80% coverage by about one point."""
+time) and still leaves every month after the first origin forecast, so the ranges are calibrated
+from errors about every one of those months (forecast/intervals.py). Measured on the validation
+year (issue 14, round 2), every third month instead of every other one changed no point forecast
+and moved 80% coverage by about one point."""
 
 
 def plan_origins(length: int, horizon: int, wanted: int, min_train: int) -> list[int]:

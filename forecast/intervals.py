@@ -2,12 +2,14 @@
 
 A model's own intervals ignore parameter uncertainty and misfit, so they are often too narrow
 (or, for a model that doubts itself, too wide). The backtest shows how far off its forecasts
-really were, month ahead by month ahead: the 80% and 95% ranges are set separately from those
-errors, conformal-style (the smallest half-width that held at least that share of them, with
-the finite-sample correction). Errors are compared in units of each origin's MASE scale, so
-a series whose level has grown since the early origins is not given their narrower ranges.
-A month ahead with fewer than MIN_ERRORS errors (with its neighbours) takes the nearest
-calibrated month's range, grown or shrunk as the model's own spread grows.
+really were: the 80% and 95% ranges are set separately from those errors, conformal-style.
+Errors are compared in units of each origin's MASE scale (so a series whose level has grown
+since the early origins is not given their narrower ranges) and divided by how the model's own
+spread grows with the month ahead, so every month ahead's range rests on all the backtest's
+errors, not on the few dozen (from a dozen origins) of one month and its neighbours, whose
+quantile moved the coverage by several points from one year to the next (issue 14, round 7).
+The finite-sample correction counts the months the errors are about, not the errors: origins
+every third month forecast the same months several times, and those errors share one surprise.
 
 Sample paths add to the point forecast the model's own surprises passed through its moving-
 average weights (so errors are correlated across the horizon as the model says: a random
@@ -19,7 +21,6 @@ drawn at an uncertain rate (`rate_paths`) and their intervals are read off those
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +33,7 @@ from forecast.prepare import RATE_MONTHS
 Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
 MIN_ERRORS = 8
-"""Backtest errors a month ahead needs (pooled with the months either side) for its own range."""
-NEIGHBOURS = 1
-"""Months either side whose errors join a month's (one error per origin each)."""
+"""Backtest errors (over every month ahead) needed to calibrate the ranges at all."""
 
 Bounds = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -51,6 +50,8 @@ class Calibration:
     """The calibrated 80% range over the model's own, on average over the horizon."""
     df: int | None = None
     """Degrees of freedom of Student-t surprises (the shortest series), None for normal."""
+    months: int | None = None
+    """Distinct months the backtest errors are about (the sample size the correction uses)."""
 
     def note(self) -> str | None:
         """How the ranges were set, in plain words."""
@@ -60,60 +61,55 @@ class Calibration:
             compared = "about as wide as the model's own"
         else:
             compared = f"{self.own_ratio:.1f} times as wide as the model's own"
+        about = f" about {self.months} different months" if self.months else ""
         return (
-            f"80% and 95% ranges set from {self.errors} backtest errors, month ahead by month "
-            f"ahead ({compared})"
+            f"80% and 95% ranges set from {self.errors} backtest errors{about}, widening with "
+            f"the months ahead as the model's own ranges do ({compared})"
         )
 
 
-def conformal_half_width(scores: np.ndarray, level: float) -> float:
-    """The smallest half-width that held at least `level` of the scores, with the
-    finite-sample correction ((n + 1) * level of n)."""
-    ordered = np.sort(scores)
-    rank = math.ceil((len(ordered) + 1) * level)
-    return float(ordered[min(rank, len(ordered)) - 1])
+def conformal_half_width(scores: np.ndarray, level: float, months: int) -> float:
+    """The `level` quantile of the scores with the finite-sample correction for `months`
+    independent ones (level * (months + 1) / months, interpolated; the largest score when
+    that reaches 1)."""
+    return float(np.quantile(scores, min(1.0, level * (months + 1) / months)))
 
 
-def _half_widths(scores: np.ndarray) -> tuple[float, float]:
-    """The 80% and 95% half-widths from scores. Below 19 scores the largest one is no 95%
-    bound (the finite-sample rule asks for a 20th), so the 95% range is then at least the 80%
-    one widened as a normal distribution widens."""
-    half80 = conformal_half_width(scores, 0.8)
-    half95 = conformal_half_width(scores, 0.95)
-    if math.ceil((len(scores) + 1) * 0.95) > len(scores):
+def _half_widths(scores: np.ndarray, months: int) -> tuple[float, float]:
+    """The 80% and 95% half-widths from scores about `months` distinct months. At 19 months
+    or fewer the largest score is no 95% bound (the correction asks for more), so the 95% range
+    is then at least the 80% one widened as a normal distribution widens."""
+    half80 = conformal_half_width(scores, 0.8, months)
+    half95 = conformal_half_width(scores, 0.95, months)
+    if 0.95 * (months + 1) / months >= 1:
         half95 = max(half95, half80 * Z95 / Z80)
     return half80, half95
 
 
+def spread_growth(sd: np.ndarray) -> np.ndarray:
+    """The model's own forecast sd at each month ahead over its first month's (all ones when
+    the model claims no spread)."""
+    if sd.size == 0 or not sd[0] > 0 or not np.all(np.isfinite(sd)):
+        return np.ones(sd.size)
+    return sd / sd[0]
+
+
 def calibrate(backtest: Backtest, forecast: Forecast, scale: float) -> Calibration:
     """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history,
-    whose MASE scale is `scale`) from the backtest's errors."""
-    scaled = backtest.scaled_errors
-    horizon = len(forecast.mean)
-    half = np.full((2, horizon), np.nan)
-    for step in range(min(horizon, scaled.shape[1])):
-        window = scaled[:, max(0, step - NEIGHBOURS) : step + NEIGHBOURS + 1]
-        scores = window[np.isfinite(window)]
-        if scores.size >= MIN_ERRORS:
-            half[:, step] = _half_widths(scores)
-    every = scaled[np.isfinite(scaled)]
-    if np.all(np.isnan(half[0])) and every.size >= MIN_ERRORS:
-        # Too few origins for any month of its own (Prophet's single origin): pooled over the
-        # months tested, placed at the middle one.
-        middle = int(np.flatnonzero(~np.all(np.isnan(scaled), axis=0)).mean())
-        half[:, middle] = _half_widths(every)
-    known = np.flatnonzero(np.isfinite(half[0]))
-    if known.size == 0:
-        return Calibration(None, None, int(every.size))
-    sd = forecast.sd
-    for step in np.flatnonzero(np.isnan(half[0])):
-        nearest = known[np.argmin(np.abs(known - step))]
-        growth = sd[step] / sd[nearest] if sd[nearest] > 0 else 1.0
-        half[:, step] = half[:, nearest] * growth
-    half *= scale
-    own = Z80 * sd
+    whose MASE scale is `scale`) from the backtest's errors, pooled over the months ahead."""
+    growth = spread_growth(forecast.sd)
+    steps = min(len(growth), backtest.scaled_errors.shape[1])
+    scores = backtest.scaled_errors[:, :steps] / growth[:steps]
+    kept = np.isfinite(scores)
+    if np.count_nonzero(kept) < MIN_ERRORS:
+        return Calibration(None, None, int(np.count_nonzero(kept)))
+    targets = np.asarray(backtest.origins)[:, None] + np.arange(steps)
+    months = len(np.unique(targets[kept]))
+    half80, half95 = _half_widths(scores[kept], months)
+    half = np.vstack([half80 * growth, half95 * growth]) * scale
+    own = Z80 * forecast.sd
     ratio = float(np.mean(half[0][own > 0] / own[own > 0])) if np.any(own > 0) else None
-    return Calibration(half[0], half[1], int(every.size), ratio)
+    return Calibration(half[0], half[1], int(np.count_nonzero(kept)), ratio, months=months)
 
 
 def intervals(

@@ -237,27 +237,32 @@ def test_80_percent_intervals_cover_about_80_percent_of_fresh_draws_of_known_noi
     assert 0.88 <= np.mean(coverage95) <= 0.995
 
 
-def test_80_and_95_percent_ranges_are_calibrated_separately_per_month_ahead():
+def test_80_and_95_percent_ranges_are_calibrated_separately_and_grow_as_the_model_says():
     rng = np.random.default_rng(3)
-    # 200 origins; errors grow with the months ahead and have heavy tails (Student t, 3 df).
+    # 200 origins; errors grow with the months ahead as the model's own sd does (1, 2, 4) and
+    # have heavy tails (Student t, 3 df).
     errors = rng.standard_t(3, (200, 3)) * np.array([1.0, 2.0, 4.0])
-    flat = Forecast(np.zeros(3), 1.0, np.r_[1.0, 0.0, 0.0])  # the model's own sd: 1, 1, 1
-    calibration = calibrate(backtest("ets", errors), flat, scale=1.0)
-    for step in range(3):
-        window = np.abs(errors[:, max(0, step - 1) : step + 2])
-        assert calibration.half80[step] == pytest.approx(np.quantile(window, 0.8), rel=0.05)
-        assert calibration.half95[step] == pytest.approx(np.quantile(window, 0.95), rel=0.05)
+    growing = models.from_sd(np.zeros(3), np.array([1.0, 2.0, 4.0]))
+    calibration = calibrate(backtest("ets", errors), growing, scale=1.0)
+    pooled = np.abs(errors / np.array([1.0, 2.0, 4.0]))
+    months = 202  # origins 36 to 235, three months ahead each: months 36 to 237
+    for step, growth in enumerate([1.0, 2.0, 4.0]):
+        expected80 = growth * np.quantile(pooled, 0.8 * (months + 1) / months)
+        expected95 = growth * np.quantile(pooled, 0.95 * (months + 1) / months)
+        assert calibration.half80[step] == pytest.approx(expected80)
+        assert calibration.half95[step] == pytest.approx(expected95)
     # Heavy tails: the 95% range is wider than 1.53 times the 80% one, as a normal would give.
     assert np.all(calibration.half95 / calibration.half80 > 1.7)
-    assert "set from 600 backtest errors" in (calibration.note() or "")
+    assert "set from 600 backtest errors about 202 different months" in (calibration.note() or "")
 
 
-def test_with_too_few_errors_for_a_95_percent_bound_the_range_still_widens_beyond_80():
+def test_with_too_few_months_for_a_95_percent_bound_the_range_still_widens_beyond_80():
     errors = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0]])
     flat = Forecast(np.zeros(1), 1.0, np.ones(1))
     calibration = calibrate(backtest("ets", errors), flat, scale=1.0)
-    assert calibration.half80[0] == 8.0  # the 8th of 9: (9 + 1) * 0.8
-    assert calibration.half95[0] == pytest.approx(8.0 * 1.95996 / 1.28155, rel=1e-4)
+    # Nine months: the 0.8 * 10 / 9 = 0.889 quantile of 1..9, interpolated, is 8 + 1/9.
+    assert calibration.half80[0] == pytest.approx(8 + 1 / 9)
+    assert calibration.half95[0] == pytest.approx((8 + 1 / 9) * 1.95996 / 1.28155, rel=1e-4)
 
 
 def test_ranges_of_counts_are_whole_numbers_holding_the_mean():

@@ -1,0 +1,99 @@
+"""Calibrated ranges (forecast/intervals.py): backtest errors pooled over the months ahead,
+grown as the model's own spread grows, with the finite-sample correction counted in months."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from forecast.backtest import Backtest, mase_scale, run_backtest
+from forecast.intervals import calibrate, intervals, sample_paths
+from forecast.models import Forecast, Naive
+
+START = date(2000, 1, 1)
+
+
+def backtest(errors, origins) -> Backtest:
+    """A backtest whose forecasts were all 0 and whose actuals are `errors`, every scale 1."""
+    errors = np.asarray(errors, dtype=float)
+    zeros = np.zeros_like(errors)
+    return Backtest("ets", tuple(origins), zeros, errors, np.ones(len(errors)))
+
+
+def test_a_random_walks_ranges_cover_80_and_95_percent_of_its_futures_month_by_month():
+    rng = np.random.default_rng(11)
+    values = 500 + np.cumsum(rng.normal(0, 1.0, 400))
+    origins = list(range(60, 400, 3))
+    tested = run_backtest("naive", Naive(), values, START, origins, 12, is_count=False)
+    forecast = Naive().fit(values, START).forecast(12)
+    calibration = calibrate(tested, forecast, mase_scale(values))
+    lo80, hi80, lo95, hi95 = intervals(forecast, forecast.mean, calibration, is_count=False)
+    futures = values[-1] + np.cumsum(rng.normal(0, 1.0, (20_000, 12)), axis=1)
+    coverage80 = np.mean((futures >= lo80) & (futures <= hi80), axis=0)
+    coverage95 = np.mean((futures >= lo95) & (futures <= hi95), axis=0)
+    # Every month ahead, the first (spread 1) as well as the twelfth (spread 3.5): pooling
+    # without the growth would make the first far too wide and the twelfth far too narrow.
+    # The bounds allow three standard errors of a quantile from about 350 independent months.
+    assert np.all((coverage80 >= 0.74) & (coverage80 <= 0.86)), coverage80
+    assert np.all((coverage95 >= 0.915) & (coverage95 <= 0.985)), coverage95
+
+
+def test_a_month_ahead_without_errors_of_its_own_takes_the_pooled_range_grown_as_the_model_says():
+    rng = np.random.default_rng(5)
+    errors = np.full((40, 12), np.nan)
+    errors[:, :3] = rng.normal(0, 1.0, (40, 3)) * np.sqrt([1.0, 2.0, 3.0])
+    walk = Forecast(np.zeros(12), 1.0, np.ones(12))  # own sd: the square root of the month ahead
+    calibration = calibrate(backtest(errors, range(36, 156, 3)), walk, scale=1.0)
+    assert calibration.half80[11] / calibration.half80[0] == pytest.approx(np.sqrt(12))
+    assert np.allclose(
+        calibration.half95 / calibration.half80, calibration.half95[0] / calibration.half80[0]
+    )
+    assert calibration.errors == 120
+
+
+def test_errors_about_the_same_months_count_once_in_the_finite_sample_correction():
+    errors = np.arange(1.0, 21.0).reshape(10, 2)
+    flat = Forecast(np.zeros(2), 1.0, np.r_[1.0, 0.0])
+    # Origins a month apart, two months ahead each: 20 errors about 11 months (36 to 46), so
+    # the 0.8 * 12 / 11 quantile of 1..20 (at 16.58 of 19 steps): 17.58.
+    overlapping = calibrate(backtest(errors, range(36, 46)), flat, scale=1.0)
+    assert overlapping.half80[0] == pytest.approx(17 + 0.8 * 12 / 11 * 19 - 16)
+    assert overlapping.months == 11
+    # Two months apart: 20 months (36 to 55), the 0.84 quantile: 16.96.
+    apart = calibrate(backtest(errors, range(36, 56, 2)), flat, scale=1.0)
+    assert apart.half80[0] == pytest.approx(16.96)
+    assert apart.months == 20
+
+
+def test_too_few_errors_leave_the_models_own_ranges():
+    calibration = calibrate(
+        backtest(np.ones((7, 1)), range(36, 43)), Forecast(np.zeros(1), 1.0, np.ones(1)), 1.0
+    )
+    assert calibration.half80 is None and calibration.note() is None
+
+
+def test_sample_paths_spread_as_the_calibrated_ranges_say():
+    rng = np.random.default_rng(2)
+    errors = rng.normal(0, 3.0, (60, 6)) * np.sqrt(np.arange(1, 7))
+    walk = Forecast(np.full(6, 100.0), 1.0, np.ones(6))
+    calibration = calibrate(backtest(errors, range(36, 216, 3)), walk, scale=1.0)
+    paths = sample_paths(walk, walk.mean, calibration, 40_000, rng, is_count=False)
+    lo80, hi80, lo95, hi95 = np.quantile(paths, [0.1, 0.9, 0.025, 0.975], axis=0)
+    assert np.allclose(hi80 - 100, calibration.half80, rtol=0.03)
+    assert np.allclose(100 - lo80, calibration.half80, rtol=0.03)
+    assert np.allclose(hi95 - 100, calibration.half95, rtol=0.03)
+    assert np.allclose(100 - lo95, calibration.half95, rtol=0.03)
+
+
+def test_count_ranges_stay_whole_and_at_zero_or_above():
+    rng = np.random.default_rng(9)
+    errors = rng.normal(0, 2.0, (40, 6))
+    low = Forecast(np.array([0.4, 1.2, 2.0, 2.5, 3.1, 0.0]), 1.0, np.ones(6))
+    calibration = calibrate(backtest(errors, range(36, 156, 3)), low, scale=1.3)
+    bounds = intervals(low, low.mean, calibration, is_count=True)
+    for bound in bounds:
+        assert np.all(bound == np.round(bound)) and np.all(bound >= 0)
+    lo80, hi80, lo95, hi95 = bounds
+    assert np.all((lo95 <= lo80) & (lo80 <= low.mean) & (low.mean <= hi80) & (hi80 <= hi95))
