@@ -174,48 +174,38 @@ def create_enquiries(
     Each statement writes every enquiry at once (the enquiries, their history rows, their
     audit entries, the prepared months' counts): many enquiries cost a few statements more
     than one. The statements are Core ones on the session's connection, and each record is
-    built from the row the INSERT returns, as stored. The values are worked out before the
-    first statement: on SQLite the transaction holds the write lock from there to the commit.
+    built from the row the INSERT returns, as stored.
     """
-    results: list[EnquiryRecord | DomainError | None] = [None] * len(pending)
-    rows: list[dict[str, Any]] = []
-    written: list[int] = []
-    now = utcnow()
-    for index, item in enumerate(pending):
-        try:
-            check_received_on(item.new.received_on, item.today)
-        except DomainError as refused:
-            results[index] = refused
-            continue
-        rows.append(_enquiry_values(item, now))
-        written.append(index)
-    codes = {pending[i].authority_code for i in written}
-    known = stored_authorities(session, codes) if codes else set()
-    refs: set[tuple[str, str]] = set()
-    for index in list(written):
-        item = pending[index]
-        try:
-            if item.authority_code not in known:
-                raise NotFoundError(f"no authority with code {item.authority_code}", field="code")
-            if item.new.external_ref is not None:
-                ref = (item.authority_code, item.new.external_ref)
-                if ref in refs:
-                    raise ConflictError(
-                        f"external_ref {ref[1]!r} is sent twice at once",
-                        rule="external_ref_taken",
-                        field="external_ref",
-                    )
-                _ensure_unique_ref(session, *ref, None)
-                refs.add(ref)
-        except DomainError as refused:
-            results[index] = refused
-    keep = [k for k, index in enumerate(written) if results[index] is None]
-    rows, written = [rows[k] for k in keep], [written[k] for k in keep]
-    if rows:
-        _write_new(session, [pending[i] for i in written], rows, now, results, written)
-    done = [r for r in results if r is not None]
-    assert len(done) == len(pending)  # each enquiry is written or refused
-    return done
+    known = stored_authorities(session, {item.authority_code for item in pending})
+    taken: set[tuple[str, str]] = set()
+    refusals = [_refusal(session, item, known, taken) for item in pending]
+    accepted = [item for item, refused in zip(pending, refusals, strict=True) if refused is None]
+    records = iter(_write_new(session, accepted) if accepted else [])
+    return [next(records) if refused is None else refused for refused in refusals]
+
+
+def _refusal(
+    session: Session, item: PendingEnquiry, known: set[str], taken: set[tuple[str, str]]
+) -> DomainError | None:
+    """Why `item` may not be logged, if it may not: `known` holds the stored councils, `taken`
+    the external references of the enquiries accepted before it (it adds its own)."""
+    try:
+        check_received_on(item.new.received_on, item.today)
+        if item.authority_code not in known:
+            raise NotFoundError(f"no authority with code {item.authority_code}", field="code")
+        if item.new.external_ref is not None:
+            ref = (item.authority_code, item.new.external_ref)
+            if ref in taken:
+                raise ConflictError(
+                    f"external_ref {ref[1]!r} is sent twice at once",
+                    rule="external_ref_taken",
+                    field="external_ref",
+                )
+            _ensure_unique_ref(session, *ref, None)
+            taken.add(ref)
+    except DomainError as refused:
+        return refused
+    return None
 
 
 def _enquiry_values(item: PendingEnquiry, now: datetime) -> dict[str, Any]:
@@ -240,19 +230,13 @@ def _enquiry_values(item: PendingEnquiry, now: datetime) -> dict[str, Any]:
     }
 
 
-def _write_new(
-    session: Session,
-    items: list[PendingEnquiry],
-    rows: list[dict[str, Any]],
-    now: datetime,
-    results: list[EnquiryRecord | DomainError | None],
-    places: list[int],
-) -> None:
-    """Write the checked enquiries, their history and audit entries and their months' counts;
-    put each record in `results` at its place."""
+def _write_new(session: Session, items: list[PendingEnquiry]) -> list[EnquiryRecord]:
+    """Write accepted enquiries, their history and audit entries and their months' counts;
+    their records, in the same order."""
+    now = utcnow()
     add_enquiry, add_event = _create_statements()
     connection = session.connection()
-    stored = connection.execute(add_enquiry, rows).all()
+    rows = connection.execute(add_enquiry, [_enquiry_values(i, now) for i in items]).all()
     connection.execute(
         add_event,
         [
@@ -265,22 +249,20 @@ def _write_new(
                 "actor": item.caller.actor,
                 "recorded_at": now,
             }
-            for item, row in zip(items, stored, strict=True)
+            for item, row in zip(items, rows, strict=True)
         ],
     )
     audit.record_many(
         session,
         [
             (item.caller, "create", "enquiry", row.id, item.authority_code)
-            for item, row in zip(items, stored, strict=True)
+            for item, row in zip(items, rows, strict=True)
         ],
     )
     enquiries_created(
-        session,
-        [(r["authority_code"], r["received_on"], r["channel"], r["campaign"]) for r in rows],
+        session, [(row.authority_code, row.received_on, row.channel, row.campaign) for row in rows]
     )
-    for place, item, row in zip(places, items, stored, strict=True):
-        results[place] = to_record(row, item.today)
+    return [to_record(row, item.today) for item, row in zip(items, rows, strict=True)]
 
 
 @cache
