@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import msgspec
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.conftest import STOKE, bearer
 from tests.test_monthly_figures import TODAY, D, _compare, _stored
@@ -152,7 +153,7 @@ def test_a_batch_whose_transaction_fails_is_written_one_by_one(db: Database):
     def apply(session, items: Sequence[int]) -> list[int | DomainError]:
         if 13 in items:
             seen.append(list(items))
-            raise RuntimeError("the database refused the batch")
+            raise IntegrityError("INSERT", None, Exception("13 breaks a constraint"))
         return blocking(session, items)
 
     writer: GroupCommit[int, int] = GroupCommit(db, apply, name="test-writer")
@@ -164,11 +165,37 @@ def test_a_batch_whose_transaction_fails_is_written_one_by_one(db: Database):
         release.set()
         assert first.result(10) == 10
         assert [f.result(10) for f in (futures[0], futures[1], futures[3])] == [110, 120, 140]
-        with pytest.raises(RuntimeError):
+        with pytest.raises(IntegrityError):
             futures[2].result(10)
     finally:
         writer.stop()
     assert seen == [[1], [11, 12, 13, 14], [11], [12], [13], [14]]
+
+
+def test_a_batch_the_database_cannot_take_fails_at_once(db: Database):
+    started, release, seen = threading.Event(), threading.Event(), []
+    blocking = _blocking_apply(started, release, seen)
+
+    def apply(session, items: Sequence[int]) -> list[int | DomainError]:
+        if len(items) > 1:
+            seen.append(list(items))
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        return blocking(session, items)
+
+    writer: GroupCommit[int, int] = GroupCommit(db, apply, name="test-writer")
+    writer.start()
+    try:
+        first = writer.submit(1)
+        assert started.wait(10)
+        futures = [writer.submit(n) for n in (2, 3, 4)]
+        release.set()
+        assert first.result(10) == 10
+        for future in futures:
+            with pytest.raises(OperationalError):
+                future.result(10)
+    finally:
+        writer.stop()
+    assert seen == [[1], [2, 3, 4]]
 
 
 def test_a_write_cancelled_before_its_turn_is_not_written(db: Database):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.core.db import Database
@@ -34,6 +35,10 @@ Result = TypeVar("Result")
 
 MOST = 64
 """Writes in one transaction at most."""
+ONE_WRITES_FAULT = (IntegrityError, DataError)
+"""Failures that one write of a batch may have caused: the batch's writes are then tried
+alone. Any other (the database locked past its busy timeout, a lost connection) fails the
+whole batch at once, rather than each of its writes waiting for it in turn."""
 
 log = logging.getLogger("fostering.db")
 
@@ -113,8 +118,9 @@ class GroupCommit(Generic[Item, Result]):
                     raise RuntimeError(f"{len(results)} results for {len(batch)} writes")
                 session.commit()
         except Exception as failed:
-            if len(batch) == 1:
-                batch[0][1].set_exception(failed)
+            if len(batch) == 1 or not isinstance(failed, ONE_WRITES_FAULT):
+                for _, future in batch:
+                    future.set_exception(failed)
                 return
             log.warning("%s: a batch of %d failed; writing each alone", self._name, len(batch))
             for one in batch:
