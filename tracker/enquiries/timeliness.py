@@ -7,7 +7,7 @@ holidays and weekends are not working days); application to approval within 8 mo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -32,8 +32,10 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+@lru_cache(maxsize=8192)
 def next_working_day(day: date) -> date:
-    """The first working day strictly after `day`."""
+    """The first working day strictly after `day` (kept for the last 8,192 days asked: every
+    enquiry shown or logged asks it of its receipt date)."""
     day += timedelta(days=1)
     while not is_working_day(day):
         day += timedelta(days=1)
