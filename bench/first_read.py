@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if args.show_sql:
                     for statement, n in Counter(one).most_common():
-                        print(f"    x{n} {spent.get(statement, 0) * 1000:7.2f} ms {statement[:160]}")
+                        print(
+                            f"    x{n} {spent.get(statement, 0) * 1000:7.2f} ms {statement[:160]}"
+                        )
                 if profiler:
                     out = io.StringIO()
                     stats = pstats.Stats(profiler, stream=out)
