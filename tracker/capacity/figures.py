@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from forecast.months import month_ends
-from tracker.capacity.as_at import prepared_register_counts
+from tracker.capacity.as_at import PREPARED_AS_AT_DIALECTS, prepared_register_counts
 from tracker.capacity.demand import children_in_care, external_provision
 from tracker.capacity.monthly import prepared_flows
 from tracker.capacity.register import place_counts, register_counts
@@ -68,11 +68,13 @@ def capacity_figures(
     """Every capacity figure of an authority as at a date (`mapping`: the council's SSDA903
     placement mapping, when it has its own). The register's figures come from the prepared
     month-end before the date and the changes since when the council's are built
-    (`tracker.capacity.as_at`); `prepared=False` computes them from the register (the
-    reference)."""
+    (`tracker.capacity.as_at`) on the backends where that pays (`prepared=None`; True: on
+    every backend); `prepared=False` computes them from the register (the reference)."""
     get_authority(session, authority_code)
     register = None
-    if prepared is not False and is_prepared(session, authority_code):
+    dialect = session.get_bind().dialect.name
+    wanted = prepared is True or (prepared is None and dialect in PREPARED_AS_AT_DIALECTS)
+    if wanted and is_prepared(session, authority_code):
         register = prepared_register_counts(session, authority_code, as_at)
     if register is None:
         register = register_counts(session, [authority_code], as_at)[authority_code]
