@@ -6,7 +6,7 @@ Each part of the answer is a row shape of one UNION ALL, told apart by its first
 (`Part`): the cohort's counts, closures by stage and reason, the duration histograms (pair,
 days, count), approvals per month and, with a breakdown, the counts per group. A first read
 of a new period then costs one statement and the rows of its answer (a few hundred), not
-the eight statements the parts took one by one.
+the seven to nine statements its parts took one by one.
 """
 
 from __future__ import annotations
