@@ -6,8 +6,8 @@ of funnel or a new day of capacity on every request, in process.
         [--requests 60] [--show-sql] [--profile funnel|capacity]
 
 For each council (default: the smallest and the largest by enquiries) it asks for a new day
-every request, spread over six years as bench/wrk/get_any_day.lua's threads are, and prints the median CPU ms of the
-domain call alone (`funnel_report` for the 365 days to the day, `capacity_figures` as at the
+every request, spread over six years as bench/wrk/get_any_day.lua's threads are, and prints
+the median CPU ms of the domain call alone (`funnel_report` for the 365 days to the day, `capacity_figures` as at the
 day, in a read session) and of the whole request through Litestar's TestClient (client and
 server in this process, one request at a time), the SQL statements one request runs and the
 milliseconds spent in each. On PostgreSQL the database's own CPU is not in these figures
