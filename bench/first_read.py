@@ -8,11 +8,12 @@ of funnel or a new day of capacity on every request, in process.
 For each council (default: the smallest and the largest by enquiries) it asks for a new day
 every request, spread over six years as bench/wrk/get_any_day.lua's threads are, and prints
 the median CPU ms of the domain call alone (`funnel_report` for the 365 days to the day,
-`capacity_figures` as at the day, in a read session) and of the whole request through Litestar's TestClient (client and
-server in this process, one request at a time), the SQL statements one request runs and the
-milliseconds spent in each. On PostgreSQL the database's own CPU is not in these figures
-(bench/national.py counts it). --profile writes a cProfile listing of the domain calls to
-bench/results/first-read-profile-<kind>-<backend>.txt.
+`capacity_figures` as at the day, in a read session) and of the whole request through
+Litestar's TestClient (client and server in this process, one request at a time), the SQL
+statements one request runs and the milliseconds spent in each. On PostgreSQL the
+database's own CPU is not in these figures (bench/national.py counts it). --profile writes
+a cProfile listing of the domain calls to
+bench/results/first-read-profile-<kind>-<backend>-<code>.txt.
 """
 
 from __future__ import annotations
