@@ -251,10 +251,12 @@ def run(
     create_only: bool = False,
     only_pages: bool = False,
     page_names: list[str] | None = None,
+    only_councils: bool = False,
 ) -> dict[str, Any]:
     """Serve the database and the bare app, measure, and return the report (only the bare
     endpoint and enquiry create with `create_only`; the pages alone with `only_pages`, those
-    of `page_names` when given)."""
+    of `page_names` when given; the bare endpoint and the two councils' funnel and capacity
+    with `only_councils`)."""
     facts = _facts(url)
     tmp = Path(tempfile.mkdtemp(prefix="fostering-national-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOSTERING_")}
@@ -330,6 +332,8 @@ def run(
             points[f"capacity {size} ({code}), a new day each request"] = _wrk_point(
                 server, base, f"{prefix}/capacity", token, duration, url, day_span=0
             )
+        if only_councils:
+            return _report(url, facts, points, {})
         for region in () if create_only else facts["regions"]:
             regional = create_token(
                 env,
@@ -473,7 +477,12 @@ def main() -> None:
         "--create-only", action="store_true", help="measure the bare endpoint and create only"
     )
     parser.add_argument("--tag", default="", help="with --create-only: added to the file name")
-    parser.add_argument("--only", choices=["pages"], default=None, help="measure pages alone")
+    parser.add_argument(
+        "--only",
+        choices=["pages", "councils"],
+        default=None,
+        help="measure pages alone, or the two councils' funnel and capacity alone",
+    )
     parser.add_argument("--page", action="append", help="a page of PAGES (repeatable)")
     parser.add_argument("--output", type=Path, default=None, help="a partial run's JSON")
     args = parser.parse_args()
@@ -488,6 +497,7 @@ def main() -> None:
         create_only=args.create_only,
         only_pages=args.only == "pages",
         page_names=names,
+        only_councils=args.only == "councils",
     )
     for row in report["rows"]:
         print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")

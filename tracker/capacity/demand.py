@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    Date,
+    bindparam,
     exists,
     func,
     select,
@@ -36,6 +40,54 @@ from tracker.households.care_types import (
 CATEGORY_ORDER = {c.value: i for i, c in enumerate(PlacementCategory)}
 
 
+# The statements of a read, built once (building them cost more than running them): only
+# their bound values change.
+
+
+@cache
+def _with_episodes_query() -> Any:
+    """Which of the bound "codes" have SSDA903 episodes."""
+    return select(Authority.code).where(
+        col(Authority.code).in_(bindparam("codes", expanding=True)),
+        exists().where(CareEpisode.authority_code == Authority.code),
+    )
+
+
+@cache
+def _entered_query() -> Any:
+    """Each of the bound "codes"' latest entered children's figures on or before "as_at"."""
+    f = ChildrenInCareFigure
+    latest = (
+        select(f.authority_code, func.max(f.as_at).label("as_at"))
+        .where(
+            col(f.authority_code).in_(bindparam("codes", expanding=True)),
+            col(f.as_at) <= bindparam("as_at", type_=Date),
+        )
+        .group_by(f.authority_code)
+        .subquery()
+    )
+    return select(f).join(
+        latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at)
+    )
+
+
+@cache
+def _provision_query() -> Any:
+    """The bound "code"'s latest external provision figure per kind on or before "as_at"."""
+    f = ExternalProvisionFigure
+    latest = (
+        select(f.provision, func.max(f.as_at).label("as_at"))
+        .where(f.authority_code == bindparam("code"), f.as_at <= bindparam("as_at", type_=Date))
+        .group_by(f.provision)
+        .subquery()
+    )
+    return (
+        select(f)
+        .join(latest, (latest.c.provision == f.provision) & (latest.c.as_at == f.as_at))
+        .where(f.authority_code == bindparam("code"))
+    )
+
+
 def children_in_care(
     session: Session, authority_code: str, as_at: date, mapping: Mapping | None = None
 ) -> list[CategoryCount]:
@@ -50,14 +102,7 @@ def children_in_care_by_authority(
 ) -> dict[str, list[CategoryCount]]:
     """`children_in_care` of each authority of `codes` (every code answered), with one query
     for the entered figures of all of them."""
-    with_episodes = set(
-        session.scalars(
-            select(Authority.code).where(
-                col(Authority.code).in_(codes),
-                exists().where(CareEpisode.authority_code == Authority.code),
-            )
-        )
-    )
+    with_episodes = set(session.scalars(_with_episodes_query(), {"codes": list(codes)}))
     result: dict[str, list[CategoryCount]] = {code: [] for code in codes}
     for code in codes:
         if code in with_episodes:
@@ -73,17 +118,9 @@ def children_in_care_by_authority(
         return result
     # Each authority's latest entry on or before the date, whole: mixing categories from
     # different dates would count a category left out of a later entry at its old number.
-    f = ChildrenInCareFigure
-    latest = (
-        select(f.authority_code, func.max(f.as_at).label("as_at"))
-        .where(col(f.authority_code).in_(entered), col(f.as_at) <= as_at)
-        .group_by(f.authority_code)
-        .subquery()
-    )
-    query = select(f).join(
-        latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at)
-    )
-    for r in sorted(session.scalars(query), key=lambda r: CATEGORY_ORDER[r.category]):
+    params = {"codes": entered, "as_at": as_at}
+    rows = session.scalars(_entered_query(), params)
+    for r in sorted(rows, key=lambda r: CATEGORY_ORDER[r.category]):
         result[r.authority_code].append(
             CategoryCount(
                 category=PlacementCategory(r.category),
@@ -97,18 +134,8 @@ def children_in_care_by_authority(
 
 def external_provision(session: Session, authority_code: str, as_at: date) -> list[ProvisionCounts]:
     """The latest external provision figure per kind on or before `as_at`."""
-    f = ExternalProvisionFigure
-    latest = (
-        select(f.provision, func.max(f.as_at).label("as_at"))
-        .where(f.authority_code == authority_code, f.as_at <= as_at)
-        .group_by(f.provision)
-        .subquery()
-    )
-    query = (
-        select(f)
-        .join(latest, (latest.c.provision == f.provision) & (latest.c.as_at == f.as_at))
-        .where(f.authority_code == authority_code)
-    )
+    query = _provision_query()
+    params = {"code": authority_code, "as_at": as_at}
     return [
         ProvisionCounts(
             provision=ExternalProvision(r.provision),
@@ -118,7 +145,7 @@ def external_provision(session: Session, authority_code: str, as_at: date) -> li
             used_by_authority=r.used_by_authority,
             share_used=ratio(r.used_by_authority, r.places),
         )
-        for r in sorted(session.scalars(query), key=lambda r: r.provision)
+        for r in sorted(session.scalars(query, params), key=lambda r: r.provision)
     ]
 
 

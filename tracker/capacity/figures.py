@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from forecast.months import month_ends
+from tracker.capacity.as_at import PREPARED_AS_AT_DIALECTS, prepared_register_counts
 from tracker.capacity.demand import children_in_care, external_provision
 from tracker.capacity.monthly import prepared_flows
 from tracker.capacity.register import place_counts, register_counts
@@ -57,12 +58,26 @@ def share_of_demand(by_care_type: list[PlaceCounts], children_total: int | None)
 
 
 def capacity_figures(
-    session: Session, authority_code: str, as_at: date, mapping: Mapping | None = None
+    session: Session,
+    authority_code: str,
+    as_at: date,
+    mapping: Mapping | None = None,
+    *,
+    prepared: bool | None = None,
 ) -> CapacityFigures:
     """Every capacity figure of an authority as at a date (`mapping`: the council's SSDA903
-    placement mapping, when it has its own)."""
+    placement mapping, when it has its own). The register's figures come from the prepared
+    month-end before the date and the changes since when the council's are built
+    (`tracker.capacity.as_at`) on the backends where that pays (`prepared=None`; True: on
+    every backend); `prepared=False` computes them from the register (the reference)."""
     get_authority(session, authority_code)
-    register = register_counts(session, [authority_code], as_at)[authority_code]
+    register = None
+    dialect = session.get_bind().dialect.name
+    wanted = prepared is True or (prepared is None and dialect in PREPARED_AS_AT_DIALECTS)
+    if wanted and is_prepared(session, authority_code):
+        register = prepared_register_counts(session, authority_code, as_at)
+    if register is None:
+        register = register_counts(session, [authority_code], as_at)[authority_code]
     children = children_in_care(session, authority_code, as_at, mapping)
     children_total = sum(c.children for c in children) if children else None
     by_category = {c.category: c.children for c in children}

@@ -5,18 +5,28 @@ touches (a change on a day moves every later month-end), and read back as monthl
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from forecast.months import add_months, month_end, month_label, month_start, parse_month
-from tracker.capacity.register import PLACE_SUMS, _place_counts_query, _totals
+from tracker.capacity.register import PLACE_SUMS, TERM_AND_BAND_SUMS, _totals, stock_columns
 from tracker.capacity.schemas import MonthFlows
 from tracker.core.monthly_tables import RegisterMonth, RegisterMonthFlow
 from tracker.core.sql import month_of
 from tracker.households.care_types import DeregistrationReason, HouseholdStatus
+from tracker.households.places import places_as_at
 from tracker.households.tables import Household, HouseholdVersion
+
+
+@cache
+def _stock_query() -> Any:
+    """A month-end's stock per care type: place, term and age band sums (bound "code" and
+    "as_at")."""
+    h = places_as_at(many=False)
+    return select(*stock_columns(h)).group_by(h.c.care_type)
 
 
 def first_register_day(session: Session, authority_code: str) -> date | None:
@@ -92,7 +102,7 @@ def refresh_register_months(
             [{"authority_code": authority_code, "month": m, **f} for m, f in flows.items()],
         )
     stocks = []
-    query = _place_counts_query()
+    query = _stock_query()
     current = first
     while current <= last:
         label = month_label(current)
@@ -102,6 +112,7 @@ def refresh_register_months(
             stocks.append(
                 {"authority_code": authority_code, "month": label, "care_type": row["care_type"]}
                 | {name: int(row[name] or 0) for name in PLACE_SUMS}
+                | {"terms_and_bands": {n: int(row[n] or 0) for n in TERM_AND_BAND_SUMS}}
             )
         current = add_months(current, 1)
     if stocks:

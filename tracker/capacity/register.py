@@ -142,35 +142,45 @@ def register_counts(
         _add(others[code], row, TERM_AND_BAND_SUMS)
         group = Ethnicity(row["ethnicity"]).group if row["ethnicity"] else "unknown"
         groups[code][group] = groups[code].get(group, 0) + int(row["households"] or 0)
-    result = {}
-    for code in codes:
-        total, by_type = _totals(places[code])
-        sums = others[code]
-        result[code] = RegisterCounts(
-            total=total,
-            by_care_type=by_type,
-            by_term=[
-                TermCounts(
-                    term=t,
-                    households=sums.get(f"n_{t.value}", 0),
-                    approved_places=sums.get(f"a_{t.value}", 0),
-                    vacant_places=sums.get(f"v_{t.value}", 0),
-                )
-                for t in Term
-            ],
-            vacancies_by_age_band=[
-                AgeBandVacancies(age_band=b, vacant_places=sums.get(f"b_{b}", 0))
-                for b, _, _ in AGE_BANDS
-            ],
-            ethnic_groups=groups[code],
-        )
-    return result
+    return {code: register_figures(places[code], others[code], groups[code]) for code in codes}
 
 
 @cache
 def _place_counts_query() -> Any:
     h = places_as_at(many=False)
     return select(h.c.care_type, *_sums(h)).group_by(h.c.care_type)
+
+
+def stock_columns(h: Any) -> list[Any]:
+    """Per care type of `h` (rows of `places_as_at`): the place sums and the term and age
+    band sums, which add up across groups of households (what a month-end stock keeps)."""
+    return [h.c.care_type, *_sums(h), *_term_and_band_sums(h)]
+
+
+def register_figures(
+    places: dict[str, dict[str, int]], sums: dict[str, int], ethnic_groups: dict[str, int]
+) -> RegisterCounts:
+    """The register's figures from its sums: `places` per care type (`PLACE_SUMS`), `sums`
+    of the terms and age bands (`TERM_AND_BAND_SUMS`), households per ethnic group."""
+    total, by_type = _totals(places)
+    return RegisterCounts(
+        total=total,
+        by_care_type=by_type,
+        by_term=[
+            TermCounts(
+                term=t,
+                households=sums.get(f"n_{t.value}", 0),
+                approved_places=sums.get(f"a_{t.value}", 0),
+                vacant_places=sums.get(f"v_{t.value}", 0),
+            )
+            for t in Term
+        ],
+        vacancies_by_age_band=[
+            AgeBandVacancies(age_band=b, vacant_places=sums.get(f"b_{b}", 0))
+            for b, _, _ in AGE_BANDS
+        ],
+        ethnic_groups=ethnic_groups,
+    )
 
 
 def place_counts(

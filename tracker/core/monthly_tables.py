@@ -95,6 +95,10 @@ class RegisterMonth(SQLModel, table=True):
     filled: int = 0
     unavailable: int = 0
     vacant: int = 0
+    # The month-end's term and age band sums of the care type
+    # (`tracker.capacity.register.TERM_AND_BAND_SUMS`), from which with the month's changes
+    # the register as at any day of the next month is worked out.
+    terms_and_bands: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class RegisterMonthFlow(SQLModel, table=True):

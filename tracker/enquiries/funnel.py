@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
@@ -162,11 +161,12 @@ class MonthlySeries(msgspec.Struct, frozen=True, kw_only=True):
     points: list[MonthPoint]
 
 
-def _reached_expression(stage: Stage) -> ColumnElement[Any]:
-    """Non-null when the stage or any later one was reached (stages may be skipped)."""
+def _reached_expression(stage: Stage, rows: Any = Enquiry) -> ColumnElement[Any]:
+    """Non-null when the stage or any later one was reached (stages may be skipped);
+    `rows`: the enquiry table, or the columns of a selection of its rows."""
     if stage is Stage.ENQUIRY:
-        return col(Enquiry.received_on)
-    columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER[stage.rank :]]
+        return col(rows.received_on)
+    columns = [getattr(rows, s.date_column) for s in STAGE_ORDER[stage.rank :]]
     return columns[0] if len(columns) == 1 else func.coalesce(*columns)
 
 
@@ -228,11 +228,14 @@ def _figures(row: Any) -> FunnelFigures:
     )
 
 
-def _aggregates() -> list[Any]:
-    columns = [func.count(_reached_expression(s)).label(f"reached_{s.value}") for s in STAGE_ORDER]
-    columns.append(func.count(Enquiry.closed_on).label("closed"))
+def _aggregates(rows: Any = Enquiry) -> list[Any]:
+    """The cohort's counts (`rows`: the enquiry table, or a selection's columns)."""
+    columns = [
+        func.count(_reached_expression(s, rows)).label(f"reached_{s.value}") for s in STAGE_ORDER
+    ]
+    columns.append(func.count(rows.closed_on).label("closed"))
     # An approved enquiry cannot be closed, so every approval date is a standing approval.
-    columns.append(func.count(Enquiry.approved_on).label("approved"))
+    columns.append(func.count(rows.approved_on).label("approved"))
     return columns
 
 
@@ -375,6 +378,12 @@ def _year_label(year_end: int) -> str:
     return f"{year_end - 1}-{str(year_end)[-2:]}"
 
 
+def _approval_span(date_from: date, date_to: date) -> tuple[date, date]:
+    """The first and last day of the years ending 31 March that a period touches."""
+    first, last = year_ending_march(date_from), year_ending_march(date_to)
+    return date(first - 1, 4, 1), date(last, 3, 31)
+
+
 def _approvals_by_year(
     session: Session,
     authority_code: str,
@@ -382,17 +391,14 @@ def _approvals_by_year(
     date_from: date,
     date_to: date,
     today: date,
-    prepared: bool = False,
+    approvals: list[tuple[str, int]] | None = None,
 ) -> list[YearApprovals]:
+    """Approvals per year ending 31 March against the target; `approvals` (month label,
+    count) when already read, else counted from the enquiries."""
     first, last = year_ending_march(date_from), year_ending_march(date_to)
-    start, end = date(first - 1, 4, 1), date(last, 3, 31)
+    start, end = _approval_span(date_from, date_to)
     per_year: dict[int, int] = {}
-    if prepared:
-        from tracker.enquiries import monthly  # (it builds on this module)
-
-        events = monthly.event_counts(session, authority_code, month_label(start), month_label(end))
-        approvals = [(m, n["approvals"]) for m, n in events.items()]
-    else:
+    if approvals is None:
         query = _statements(session.get_bind().dialect.name).approvals
         params = {"code": authority_code, "start": start, "end": end}
         approvals = list(session.execute(query, params))
@@ -402,7 +408,7 @@ def _approvals_by_year(
         per_year[key] = per_year.get(key, 0) + int(count)
     result = []
     for year_end in range(first, last + 1):
-        approvals = per_year.get(year_end, 0)
+        approved = per_year.get(year_end, 0)
         year_start, year_stop = date(year_end - 1, 4, 1), date(year_end, 3, 31)
         expected = None
         if target is not None:
@@ -412,10 +418,10 @@ def _approvals_by_year(
         result.append(
             YearApprovals(
                 year=_year_label(year_end),
-                approvals=approvals,
+                approvals=approved,
                 target=target,
                 expected_to_date=expected,
-                share_of_target=ratio(approvals, target) if target else None,
+                share_of_target=ratio(approved, target) if target else None,
             )
         )
     return result
@@ -476,48 +482,6 @@ def _raw_cohort(
     )
 
 
-def _prepared_cohort(
-    session: Session,
-    code: str,
-    months: tuple[str, str],
-    by: Dimension | None,
-    totals_only: bool,
-) -> _Cohort:
-    """The cohort received in whole months, read off the prepared monthly rows."""
-    from tracker.enquiries import monthly  # (it builds on this module)
-
-    params = {"code": code, "low": months[0], "high": months[1]}
-    if totals_only:
-        return _Cohort(monthly.cohort_totals(session, params), [], [], [])
-    return _Cohort(
-        totals=monthly.cohort_totals(session, params),
-        closures=monthly.closure_counts(session, params),
-        histograms=monthly.duration_histograms(session, params),
-        groups=monthly.cohort_groups(session, by, params) if by is not None else [],
-    )
-
-
-def _summed(parts: list[_Cohort]) -> _Cohort:
-    """One cohort of several disjoint ones: counts added, histograms joined."""
-    if len(parts) == 1:
-        return parts[0]
-    totals: Counter[str] = Counter()
-    closures: Counter[tuple[str, str]] = Counter()
-    groups: dict[Any, Counter[str]] = {}
-    for part in parts:
-        totals.update({k: int(v) for k, v in part.totals.items()})
-        closures.update({(s, r): n for s, r, n in part.closures})
-        for row in part.groups:
-            counts = groups.setdefault(row["key"], Counter())
-            counts.update({k: int(v) for k, v in row.items() if k != "key"})
-    return _Cohort(
-        totals=dict(totals),
-        closures=[(s, r, n) for (s, r), n in closures.items()],
-        histograms=[h for part in parts for h in part.histograms],
-        groups=[{"key": key, **counts} for key, counts in groups.items()],
-    )
-
-
 def _read_cohort(
     session: Session,
     code: str,
@@ -525,24 +489,22 @@ def _read_cohort(
     by: Dimension | None,
     prepared: bool | None,
     totals_only: bool = False,
-) -> tuple[_Cohort, bool]:
-    """The cohort received from `span`'s first to second date (the third is today), and
-    whether the prepared rows were used: the whole months inside the period off them when
-    the council's are built, only the days at its edges from the enquiries."""
-    from tracker.enquiries import monthly  # (it builds on this module)
+) -> tuple[_Cohort, list[tuple[str, int]] | None]:
+    """The cohort received from `span`'s first to second date (the third is today), with
+    the approvals per month of the years it touches when read off the prepared rows (None
+    when computed from the enquiries): when the council's are built, its whole months off
+    them and the days at its edges from the enquiries, in one statement."""
+    from tracker.enquiries import monthly, period  # (they build on this module)
 
     date_from, date_to, today = span
-    use = prepared is not False and is_prepared(session, code)
-    months, edges = (
-        monthly.split_period(date_from, date_to, today) if use else (None, [(date_from, date_to)])
-    )
-    parts = []
-    if months is not None:
-        parts.append(_prepared_cohort(session, code, months, by, totals_only))
-    if edges or not parts:
-        ranges = edges or [(date_from, date_to)]
-        parts.append(_raw_cohort(session, code, ranges, by, totals_only))
-    return _summed(parts), use
+    if prepared is False or not is_prepared(session, code):
+        return _raw_cohort(session, code, [(date_from, date_to)], by, totals_only), None
+    months, edges = monthly.split_period(date_from, date_to, today)
+    start, end = _approval_span(date_from, date_to)
+    approvals = (month_label(start), month_label(end))
+    rows = period.read_period(session, code, months, edges, approvals, by, totals_only)
+    cohort = _Cohort(rows.totals, rows.closures, rows.histograms, rows.groups)
+    return cohort, rows.approvals
 
 
 class FunnelSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -565,11 +527,13 @@ def funnel_summary(
     without the closures, durations and breakdown it would also compute."""
     authority = get_authority(session, authority_code)
     span = (date_from, date_to, today)
-    cohort, use = _read_cohort(session, authority_code, span, None, prepared, totals_only=True)
+    cohort, approvals = _read_cohort(
+        session, authority_code, span, None, prepared, totals_only=True
+    )
     return FunnelSummary(
         overall=_figures(cohort.totals),
         approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, prepared=use
+            session, authority_code, authority.annual_approvals_target, *span, approvals
         ),
     )
 
@@ -595,7 +559,7 @@ def funnel_report(
     """
     authority = get_authority(session, authority_code)
     span = (date_from, date_to, today)
-    cohort, use = _read_cohort(session, authority_code, span, by, prepared)
+    cohort, approvals = _read_cohort(session, authority_code, span, by, prepared)
     closures = sorted(
         (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in cohort.closures),
         key=lambda c: (c.stage.rank, c.reason),
@@ -608,7 +572,7 @@ def funnel_report(
         closures=closures,
         durations=_durations(cohort.histograms),
         approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, prepared=use
+            session, authority_code, authority.annual_approvals_target, *span, approvals
         ),
         by=by,
         groups=_groups(cohort.groups, by, name_small_campaigns) if by is not None else [],

@@ -36,7 +36,6 @@ from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.funnel import (
     DURATION_PAIRS,
     MONTHLY_EVENTS,
-    Dimension,
     _reached_expression,
 )
 from tracker.enquiries.stages import STAGE_ORDER
@@ -235,60 +234,9 @@ def _bound(table: Any) -> list[Any]:
 
 
 @cache
-def _totals_query() -> Any:
-    sums = [func.coalesce(func.sum(getattr(FunnelMonth, n)), 0).label(n) for n in COUNTS]
-    return select(*sums).where(*_bound(FunnelMonth))
-
-
-@cache
-def _groups_query(by: Dimension) -> Any:
-    key = {
-        Dimension.CHANNEL: FunnelMonth.channel,
-        Dimension.CAMPAIGN: FunnelMonth.campaign,
-        Dimension.MONTH: FunnelMonth.month,
-    }[by]
-    sums = [func.sum(getattr(FunnelMonth, n)).label(n) for n in COUNTS]
-    return select(key.label("key"), *sums).where(*_bound(FunnelMonth)).group_by(key).order_by(key)
-
-
-@cache
-def _closures_query() -> Any:
-    t = FunnelMonthClosure
-    return (
-        select(t.stage, t.reason, func.sum(t.count)).where(*_bound(t)).group_by(t.stage, t.reason)
-    )
-
-
-@cache
-def _durations_query() -> Any:
-    t = FunnelMonthDuration
-    return select(t.pair, t.days, func.sum(t.count)).where(*_bound(t)).group_by(t.pair, t.days)
-
-
-@cache
 def _events_query() -> Any:
     t = FunnelMonthEvents
     return select(t.month, *(getattr(t, n) for n in MONTHLY_EVENTS)).where(*_bound(t))
-
-
-def cohort_totals(session: Session, params: dict[str, Any]) -> dict[str, int]:
-    """The summed cohort counts of the bound months ("code", "low", "high")."""
-    return dict(session.execute(_totals_query(), params).mappings().one())
-
-
-def cohort_groups(session: Session, by: Dimension, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The summed cohort counts of the bound months per channel, campaign or month."""
-    return [dict(r) for r in session.execute(_groups_query(by), params).mappings()]
-
-
-def closure_counts(session: Session, params: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """Closures of the bound months' cohorts by stage and reason."""
-    return [(s, r, int(n)) for s, r, n in session.execute(_closures_query(), params)]
-
-
-def duration_histograms(session: Session, params: dict[str, Any]) -> list[tuple[int, int, int]]:
-    """(pair, days, count) of the bound months' cohorts."""
-    return [(p, d, int(n)) for p, d, n in session.execute(_durations_query(), params)]
 
 
 def event_counts(session: Session, code: str, low: str, high: str) -> dict[str, dict[str, int]]:

@@ -26,25 +26,38 @@ def of_authorities(column: Any, many: bool) -> Any:
 
 
 @cache
-def places_as_at(many: bool, *, with_deregistered: bool = False) -> Any:
+def places_as_at(
+    many: bool,
+    *,
+    with_deregistered: bool = False,
+    day: str = "as_at",
+    households: Any = None,
+) -> Any:
     """One row per household of the bound authorities ("code", or "codes" when `many`) on the
-    bound "as_at": its version's columns and its approved (counted), filled, unavailable and
-    vacant places. Built once per shape: only the bound values change."""
-    as_at = bindparam("as_at", type_=Date)
+    bound date named `day`: its version's columns and its approved (counted), filled,
+    unavailable and vacant places; only the households whose ids `households` selects, when
+    given (read by household, not the authority's every row). Built once per shape: only the
+    bound values change."""
+    as_at = bindparam(day, type_=Date)
 
-    def of(column: Any) -> Any:
-        return of_authorities(column, many)
+    def of(column: Any, household: Any) -> Any:
+        if households is None:
+            return of_authorities(column, many)
+        return household.in_(select(households.c.household_id))
 
     filled = (
         select(Placement.household_id, func.count().label("filled"))
-        .where(of(Placement.authority_code), active_on(Placement.start_on, Placement.end_on, as_at))
+        .where(
+            of(Placement.authority_code, Placement.household_id),
+            active_on(Placement.start_on, Placement.end_on, as_at),
+        )
         .group_by(Placement.household_id)
         .subquery()
     )
     marked = (
         select(Unavailability.household_id, func.sum(Unavailability.places).label("marked"))
         .where(
-            of(Unavailability.authority_code),
+            of(Unavailability.authority_code, Unavailability.household_id),
             active_on(Unavailability.start_on, Unavailability.end_on, as_at),
         )
         .group_by(Unavailability.household_id)
@@ -78,7 +91,7 @@ def places_as_at(many: bool, *, with_deregistered: bool = False) -> Any:
         )
         .outerjoin(filled, filled.c.household_id == v.household_id)
         .outerjoin(marked, marked.c.household_id == v.household_id)
-        .where(of(v.authority_code), active_on(v.valid_from, v.valid_to, as_at))
+        .where(of(v.authority_code, v.household_id), active_on(v.valid_from, v.valid_to, as_at))
     )
     if not with_deregistered:
         query = query.where(~deregistered)

@@ -72,6 +72,7 @@ class HouseholdVersion(SQLModel, table=True):
     __table_args__ = (
         Index("ix_household_version_asat", "authority_code", "valid_from", "valid_to"),
         Index("ix_household_version_household", "household_id", "valid_from"),
+        Index("ix_household_version_ends", "authority_code", "valid_to"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +99,7 @@ class Placement(SQLModel, table=True):
         Index("ix_placement_household", "household_id", "start_on"),
         Index("ix_placement_child", "authority_code", "child_ref"),
         Index("ix_placement_asat", "authority_code", "start_on", "end_on"),
+        Index("ix_placement_ends", "authority_code", "end_on"),
         Index("ix_placement_recorded", "authority_code", "created_at"),
         Index("ix_placement_created_at", "created_at"),
     )
@@ -115,7 +117,11 @@ class Unavailability(SQLModel, table=True):
     """Approved places of a household that cannot take a child for a while, and why."""
 
     __tablename__ = "place_unavailability"
-    __table_args__ = (Index("ix_unavailability_asat", "authority_code", "start_on", "end_on"),)
+    __table_args__ = (
+        Index("ix_unavailability_asat", "authority_code", "start_on", "end_on"),
+        Index("ix_unavailability_ends", "authority_code", "end_on"),
+        Index("ix_unavailability_household", "household_id", "start_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(sa_column_args=[ForeignKey("household.id", ondelete="CASCADE")])

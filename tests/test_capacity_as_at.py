@@ -1,0 +1,182 @@
+"""A prepared council's register as at any day (the stored month-end before it plus the
+changes since, `tracker.capacity.as_at`) equals the reference computed from the whole
+register, for many random days of a generated register, after writes of every kind."""
+
+import random
+from datetime import date, timedelta
+
+import msgspec
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import STOKE, bearer
+from tests.test_household_import import REGISTER_CSV
+from tracker.capacity.as_at import prepared_register_counts
+from tracker.capacity.figures import capacity_figures
+from tracker.core.monthly_upkeep import rebuild
+from tracker.enquiries.timeliness import london_today
+from tracker.households.care_types import Term
+
+BASE = f"/api/v1/authorities/{STOKE}"
+CARE_TYPES = ("in_house", "connected", "in_house", "supported_lodgings")
+
+
+def _post(client, headers, path, body, ok=(200, 201)):
+    response = client.post(f"{BASE}/{path}", json=body, headers=headers)
+    assert response.status_code in ok, response.text
+    return response
+
+
+def _generate(client, headers, today: date, seed: int = 11) -> None:
+    """Sixteen households over two years with placements, marked unavailability, changes of
+    places, terms and ages, holds and deregistrations, all through the API."""
+    rng = random.Random(seed)
+    first = today - timedelta(days=730)
+
+    def day(after: date) -> date:
+        return after + timedelta(days=rng.randrange(max(1, (today - after).days)))
+
+    for n in range(16):
+        approved = day(first)
+        household = _post(
+            client,
+            headers,
+            "households",
+            {
+                "reference": f"GEN-{seed}-{n}",
+                "care_type": rng.choice(CARE_TYPES),
+                "approved_places": rng.randint(1, 3),
+                "approved_on": approved.isoformat(),
+                "age_min": rng.choice((0, 5, 10)),
+                "age_max": rng.choice((11, 15, 17)),
+                "terms": rng.sample([t.value for t in Term], rng.randint(0, 3)),
+            },
+        ).json()
+        for child in range(rng.randint(0, 3)):
+            start = day(approved)
+            placed = _post(
+                client,
+                headers,
+                f"households/{household['id']}/placements",
+                {"child_ref": f"C-{seed}-{n}-{child}", "start_on": start.isoformat()},
+                ok=(201, 409),
+            )
+            if placed.status_code == 201 and rng.random() < 0.6:
+                end = day(start) + timedelta(days=1)
+                if end <= today:
+                    _post(
+                        client,
+                        headers,
+                        f"placements/{placed.json()['id']}/end",
+                        {"end_on": end.isoformat()},
+                    )
+        if rng.random() < 0.5:
+            start = day(approved)
+            marked = _post(
+                client,
+                headers,
+                f"households/{household['id']}/unavailability",
+                {"places": 1, "reason": "carer_circumstances", "start_on": start.isoformat()},
+            ).json()
+            end = day(start) + timedelta(days=1)
+            if rng.random() < 0.7 and end <= today:
+                _post(
+                    client,
+                    headers,
+                    f"unavailability/{marked['id']}/end",
+                    {"end_on": end.isoformat()},
+                )
+        change = {"effective_on": day(approved).isoformat()}
+        kind = rng.randrange(4)
+        if kind == 0:
+            change |= {"approved_places": rng.randint(1, 4), "terms": ["emergency"], "age_min": 2}
+        elif kind == 1:
+            change |= {"status": "on_hold"}
+        elif kind == 2:
+            change |= {"status": "deregistered", "deregistration_reason": "retired"}
+        else:
+            continue
+        _post(client, headers, f"households/{household['id']}/changes", change, ok=(200, 409))
+
+
+def _days(today: date, n: int, seed: int) -> list[date]:
+    rng = random.Random(seed)
+    days = [today - timedelta(days=rng.randrange(800)) for _ in range(n)]
+    # Month ends and month starts, where the stored stock and the changes meet.
+    days += [today.replace(day=1), today.replace(day=1) - timedelta(days=1), today]
+    return days
+
+
+def _compare(db, today: date, seed: int, n: int = 60) -> int:
+    """Every day's prepared figures equal the reference's; how many of the days were answered
+    off the prepared month-ends (so a test can tell the prepared read ran)."""
+    answered = 0
+    with db.read_session() as session:
+        for day in _days(today, n, seed):
+            prepared = capacity_figures(session, STOKE, day, prepared=True)
+            reference = capacity_figures(session, STOKE, day, prepared=False)
+            assert msgspec.to_builtins(prepared) == msgspec.to_builtins(reference), day
+            assert capacity_figures(session, STOKE, day) == reference
+            answered += prepared_register_counts(session, STOKE, day) is not None
+    return answered
+
+
+@pytest.fixture
+def generated(authorities, client, tokens):
+    """Stoke built while empty, then a register generated through the API."""
+    today = london_today()
+    with authorities.writing() as session:
+        rebuild(session, STOKE, today)
+    headers = bearer(tokens["manager_stoke"])
+    _generate(client, headers, today)
+    return authorities, today, headers
+
+
+def test_any_day_of_a_generated_register_equals_the_reference(generated):
+    db, today, _ = generated
+    with db.read_session() as session:
+        figures = capacity_figures(session, STOKE, today, prepared=True)
+    assert figures.total.households > 0 and figures.total.approved_places > 0
+    assert _compare(db, today, seed=1) >= 55
+
+
+def test_any_day_equals_the_reference_after_later_writes_and_an_import(generated, client):
+    db, today, headers = generated
+    _generate(client, headers, today, seed=12)
+    response = client.post(
+        f"{BASE}/households/import",
+        content=REGISTER_CSV.encode(),
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert _compare(db, today, seed=2) >= 55
+
+
+def test_a_wrong_month_end_shows_in_the_next_month_only(generated):
+    """The comparison can fail: ten households added to one stored month-end show on every
+    day of the month after it, and on no other day."""
+    db, today, _ = generated
+    month_end = today.replace(day=1) - timedelta(days=40)
+    month_end = month_end.replace(day=1) + timedelta(days=31)
+    month_end = month_end.replace(day=1) - timedelta(days=1)
+    label = month_end.strftime("%Y-%m")
+    with db.writing() as session:
+        changed = session.execute(
+            text(
+                "UPDATE register_month SET households = households + 10 "
+                "WHERE authority_code = :code AND month = :month AND care_type = 'in_house'"
+            ),
+            {"code": STOKE, "month": label},
+        ).rowcount
+    assert changed == 1
+    with db.read_session() as session:
+
+        def extra(day: date) -> int:
+            prepared = capacity_figures(session, STOKE, day, prepared=True)
+            reference = capacity_figures(session, STOKE, day, prepared=False)
+            return prepared.total.households - reference.total.households
+
+        assert extra(month_end + timedelta(days=1)) == 10
+        assert extra(month_end + timedelta(days=15)) == 10
+        assert extra(month_end) == 0
+        assert extra(month_end + timedelta(days=45)) == 0

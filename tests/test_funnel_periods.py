@@ -1,0 +1,205 @@
+"""A prepared council's funnel of any period (its whole months off the prepared rows, the
+days at its edges from the enquiries, one statement) equals the reference computed from the
+enquiries alone, for many random periods of a generated council, after writes of every kind."""
+
+import random
+from datetime import date, timedelta
+
+import msgspec
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import STOKE, bearer
+from tests.test_enquiry_import import GOOD_CSV
+from tracker.core.access import SYSTEM
+from tracker.core.monthly_upkeep import rebuild
+from tracker.core.prepared import is_prepared
+from tracker.enquiries.funnel import Dimension, funnel_report, funnel_summary
+from tracker.enquiries.queries import load_enquiry
+from tracker.enquiries.schemas import Closure, EnquiryChanges, NewEnquiry, Reopening, StageMove
+from tracker.enquiries.service import (
+    advance_enquiry,
+    close_enquiry,
+    create_enquiry,
+    edit_enquiry,
+    erase_personal_data,
+    reopen_enquiry,
+)
+from tracker.enquiries.stages import STAGE_ORDER, ClosureReason, Stage
+from tracker.enquiries.timeliness import london_today
+from tracker.enquiries.vocabulary import Channel
+
+FIRST = date(2023, 1, 1)
+CAMPAIGNS = (None, "Spring", "Summer", "Radio")
+
+
+def _generate(db, today: date, seed: int = 17) -> list[int]:
+    """About 120 enquiries over the years to `today`, moved on a random number of stages
+    (a day to 40 days apart), a third of the unapproved closed; their ids."""
+    rng = random.Random(seed)
+    ids = []
+    with db.writing() as session:
+        for _ in range(120):
+            received = FIRST + timedelta(days=rng.randrange((today - FIRST).days + 1))
+            new = NewEnquiry(
+                received_on=received,
+                channel=rng.choice(list(Channel)),
+                campaign=rng.choice(CAMPAIGNS),
+            )
+            record = create_enquiry(session, SYSTEM, STOKE, new, today)
+            ids.append(record.id)
+            on = received
+            reached = Stage.ENQUIRY
+            for stage in STAGE_ORDER[1 : 1 + rng.randrange(len(STAGE_ORDER))]:
+                on += timedelta(days=rng.randint(1, 40))
+                if on > today:
+                    break
+                move = StageMove(stage=stage, on=on)
+                advance_enquiry(session, SYSTEM, STOKE, record.id, move, today)
+                reached = stage
+            closing = on + timedelta(days=rng.randint(0, 30))
+            if reached is not Stage.APPROVED and rng.random() < 0.35 and closing <= today:
+                reasons = [r for r in ClosureReason if r is not ClosureReason.REJECTED_AFTER_PANEL]
+                reason = (
+                    ClosureReason.REJECTED_AFTER_PANEL
+                    if reached is Stage.PANEL
+                    else rng.choice(reasons)
+                )
+                close = Closure(reason=reason, on=closing)
+                close_enquiry(session, SYSTEM, STOKE, record.id, close, today)
+    return ids
+
+
+def _periods(today: date, n: int, seed: int) -> list[tuple[date, date]]:
+    """Random periods: any two days; a year to a random day (as bench/national.py asks);
+    whole months; periods ending today; single days."""
+    rng = random.Random(seed)
+    span = (today - FIRST).days + 60
+
+    def day() -> date:
+        return FIRST - timedelta(days=30) + timedelta(days=rng.randrange(span))
+
+    periods = []
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            a, b = sorted((day(), day()))
+        elif kind == 1:
+            b = day()
+            a = b - timedelta(days=364)
+        elif kind == 2:
+            a = day().replace(day=1)
+            b = (a + timedelta(days=32 * rng.randint(1, 14))).replace(day=1) - timedelta(days=1)
+        elif kind == 3:
+            a, b = day(), today
+        else:
+            a = b = day()
+        periods.append((a, b))
+    return periods
+
+
+def _same_everywhere(db, today: date, seed: int, n: int = 25) -> int:
+    """Every period's prepared report and summary equal the reference; how many enquiries
+    the periods held in all (so a test can tell it compared something)."""
+    seen = 0
+    with db.read_session() as session:
+        assert is_prepared(session, STOKE)
+        for first, last in _periods(today, n, seed):
+            for by in (None, *Dimension):
+                prepared = funnel_report(session, STOKE, first, last, today, by)
+                reference = funnel_report(session, STOKE, first, last, today, by, prepared=False)
+                assert msgspec.to_builtins(prepared) == msgspec.to_builtins(reference), (
+                    first,
+                    last,
+                    by,
+                )
+            summary = funnel_summary(session, STOKE, first, last, today)
+            assert summary.overall == reference.overall
+            assert summary.approvals_by_year == reference.approvals_by_year
+            seen += reference.overall.enquiries
+    return seen
+
+
+@pytest.fixture
+def generated(authorities):
+    """Stoke, built while empty, then a generated council's enquiries through the service."""
+    today = london_today()
+    with authorities.writing() as session:
+        rebuild(session, STOKE, today)
+    ids = _generate(authorities, today)
+    return authorities, today, ids
+
+
+def test_any_period_of_a_generated_council_equals_the_reference(generated):
+    db, today, _ = generated
+    assert _same_everywhere(db, today, seed=1, n=40) > 400
+
+
+def test_any_period_equals_the_reference_after_edits_moves_closures_and_erasure(generated):
+    db, today, ids = generated
+    rng = random.Random(5)
+    with db.writing() as session:
+        for enquiry_id in rng.sample(ids, 12):
+            # An earlier receipt day (often another month) and another channel.
+            row = load_enquiry(session, STOKE, enquiry_id)
+            changes = EnquiryChanges(
+                received_on=max(FIRST, row.received_on - timedelta(days=17)),
+                channel=Channel.EVENT,
+            )
+            edit_enquiry(
+                session, SYSTEM, STOKE, enquiry_id, changes, today, expected_version=row.version
+            )
+    with db.writing() as session:
+        fresh = create_enquiry(
+            session,
+            SYSTEM,
+            STOKE,
+            NewEnquiry(received_on=today - timedelta(days=3), channel=Channel.PHONE),
+            today,
+        )
+        move = StageMove(stage=Stage.FIRST_CONTACT, on=today - timedelta(days=1))
+        advance_enquiry(session, SYSTEM, STOKE, fresh.id, move, today)
+        close = Closure(reason=ClosureReason.NO_RESPONSE, on=today)
+        close_enquiry(session, SYSTEM, STOKE, fresh.id, close, today)
+        reopen_enquiry(session, SYSTEM, STOKE, fresh.id, Reopening(stage=Stage.ENQUIRY), today)
+        for enquiry_id in ids[:5]:
+            erase_personal_data(session, SYSTEM, STOKE, enquiry_id, today)
+    assert _same_everywhere(db, today, seed=2) > 200
+
+
+def test_any_period_equals_the_reference_after_an_import(generated, client, tokens):
+    db, today, _ = generated
+    response = client.post(
+        f"/api/v1/authorities/{STOKE}/enquiries/import",
+        content=GOOD_CSV.encode(),
+        headers={**bearer(tokens["manager_stoke"]), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert _same_everywhere(db, today, seed=3) > 200
+
+
+def test_a_wrong_prepared_row_shows_in_the_periods_that_read_it(generated):
+    """The comparison can fail: one duration moved by a day in one prepared month changes
+    the reports of the periods holding that month whole, and only those."""
+    db, today, _ = generated
+    month = "2024-03"
+    with db.writing() as session:
+        moved = session.execute(
+            text(
+                "UPDATE funnel_month_duration SET days = days + 1000 "
+                "WHERE authority_code = :code AND month = :month"
+            ),
+            {"code": STOKE, "month": month},
+        ).rowcount
+    assert moved > 0
+    with db.read_session() as session:
+
+        def differs(first: date, last: date) -> bool:
+            prepared = funnel_report(session, STOKE, first, last, today)
+            reference = funnel_report(session, STOKE, first, last, today, prepared=False)
+            return prepared.durations != reference.durations
+
+        assert differs(date(2024, 3, 1), date(2024, 3, 31))
+        assert differs(date(2023, 12, 5), date(2024, 6, 20))
+        assert not differs(date(2024, 3, 2), date(2024, 4, 30))
+        assert not differs(date(2024, 4, 1), date(2024, 12, 31))

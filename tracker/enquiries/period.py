@@ -1,0 +1,219 @@
+"""A prepared council's funnel for any period in one statement: its whole months off the
+prepared monthly rows and the days at its edges from the enquiries, summed in SQL, with the
+approvals per month the report's years need.
+
+Each part of the answer is a row shape of one UNION ALL, told apart by its first column
+(`Part`): the cohort's counts, closures by stage and reason, the duration histograms (pair,
+days, count), approvals per month and, with a breakdown, the counts per group. A first read
+of a new period then costs one statement and the rows of its answer (a few hundred), not
+the seven to nine statements its parts took one by one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from tracker.core.monthly_tables import (
+    FunnelMonth,
+    FunnelMonthClosure,
+    FunnelMonthDuration,
+    FunnelMonthEvents,
+)
+from tracker.core.sql import days_between_in, month_of_in
+from tracker.enquiries.funnel import (
+    DURATION_PAIRS,
+    Dimension,
+    _aggregates,
+    _cohort,
+    _cohort_params,
+)
+from tracker.enquiries.monthly import COUNTS
+from tracker.enquiries.stages import STAGE_ORDER
+from tracker.enquiries.tables import Enquiry
+
+NOTHING = ("9999-12", "0000-01")
+"""Month bounds no month lies between: a period with no whole month reads no prepared row."""
+
+
+class Part(enum.IntEnum):
+    """What a row of the statement holds."""
+
+    TOTALS = 0
+    CLOSURES = 1
+    DURATIONS = 2
+    APPROVALS = 3
+    GROUPS = 4
+
+
+class PeriodRows(NamedTuple):
+    """A period's cohort as read: summed counts, closures, histograms, approvals per month
+    (label, count) and breakdown rows."""
+
+    totals: dict[str, int]
+    closures: list[tuple[str, str, int]]
+    histograms: list[tuple[int, int, int]]
+    approvals: list[tuple[str, int]]
+    groups: list[dict[str, Any]]
+
+
+def _row(part: Part, key: Any = None, key2: Any = None, pair: Any = None, counts: Any = ()) -> Any:
+    """The columns of one part's rows: part, two text keys, a whole-number key, counts."""
+    counts = list(counts)
+    filler = [cast(null(), Integer)] * (len(COUNTS) - len(counts))
+    return [
+        literal(int(part), Integer).label("part"),
+        cast(key, String) if key is not None else cast(null(), String),
+        cast(key2, String) if key2 is not None else cast(null(), String),
+        pair if pair is not None else cast(null(), Integer),
+        *counts,
+        *filler,
+    ]
+
+
+def _months(table: Any) -> list[Any]:
+    return [
+        table.authority_code == bindparam("code"),
+        table.month >= bindparam("low"),
+        table.month <= bindparam("high"),
+    ]
+
+
+def _summed(part: Part, rows: Any, key: Any = None) -> Any:
+    """The counts of `rows` (a subquery with the `COUNTS` columns) summed, per `key`."""
+    sums = [func.coalesce(func.sum(rows.c[n]), 0) for n in COUNTS]
+    query = select(*_row(part, key=rows.c[key] if key else None, counts=sums)).select_from(rows)
+    return query.group_by(rows.c[key]) if key else query
+
+
+def _group_key(dialect: str, by: Dimension, rows: Any) -> Any:
+    """The breakdown's key in the prepared rows (`rows` None) or in the edges' enquiries."""
+    if rows is None:
+        return getattr(FunnelMonth, by.value)
+    if by is Dimension.MONTH:
+        return month_of_in(dialect, rows.received_on)
+    return getattr(rows, by.value)
+
+
+# The columns of the edges' enquiries the statement reads.
+EDGE_COLUMNS = (
+    "stage",
+    "closure_reason",
+    "channel",
+    "campaign",
+    *(s.date_column for s in STAGE_ORDER),
+    "closed_on",
+)
+
+
+@cache
+def _statement(dialect: str, edges: int, by: Dimension | None, totals_only: bool) -> Any:
+    """The one statement of a period with `edges` raw ranges (0 to 2), built once. The
+    edges' enquiries are read once (a materialised CTE), however many parts count them."""
+    prepared_counts = [getattr(FunnelMonth, n).label(n) for n in COUNTS]
+    edge = None
+    if edges:
+        columns = [getattr(Enquiry, name) for name in EDGE_COLUMNS]
+        edge = select(*columns).where(*_cohort(edges)).cte("edge").prefix_with("MATERIALIZED")
+    counts_parts = [select(*prepared_counts).where(*_months(FunnelMonth))]
+    if edge is not None:
+        counts_parts.append(select(*_aggregates(edge.c)))
+    parts = [_summed(Part.TOTALS, union_all(*counts_parts).subquery("counts"))]
+    if by is not None:
+        key = _group_key(dialect, by, None).label("key")
+        grouped = [select(key, *prepared_counts).where(*_months(FunnelMonth))]
+        if edge is not None:
+            raw_key = _group_key(dialect, by, edge.c).label("key")
+            grouped.append(select(raw_key, *_aggregates(edge.c)).group_by(raw_key))
+        parts.append(_summed(Part.GROUPS, union_all(*grouped).subquery("grouped"), key="key"))
+    events = FunnelMonthEvents
+    parts.append(
+        select(*_row(Part.APPROVALS, key=events.month, counts=[events.approvals])).where(
+            events.authority_code == bindparam("code"),
+            events.month >= bindparam("approvals_low"),
+            events.month <= bindparam("approvals_high"),
+        )
+    )
+    if not totals_only:
+        parts += [_closures(edge), _durations(dialect, edge)]
+    return union_all(*parts)
+
+
+def _closures(edge: Any) -> Any:
+    t = FunnelMonthClosure
+    rows = [select(t.stage, t.reason, t.count.label("n")).where(*_months(t))]
+    if edge is not None:
+        rows.append(
+            select(edge.c.stage, edge.c.closure_reason, func.count().label("n"))
+            .where(edge.c.closed_on.is_not(None))
+            .group_by(edge.c.stage, edge.c.closure_reason)
+        )
+    u = union_all(*rows).subquery("closures")
+    stage, reason = u.c[0], u.c[1]
+    return (
+        select(*_row(Part.CLOSURES, key=stage, key2=reason, counts=[func.sum(u.c.n)]))
+        .select_from(u)
+        .group_by(stage, reason)
+    )
+
+
+def _durations(dialect: str, edge: Any) -> Any:
+    t = FunnelMonthDuration
+    rows = [
+        select(t.pair.label("pair"), t.days.label("days"), t.count.label("n")).where(*_months(t))
+    ]
+    for i, (start, end) in enumerate(DURATION_PAIRS) if edge is not None else ():
+        first, second = getattr(edge.c, start.date_column), getattr(edge.c, end.date_column)
+        days = days_between_in(dialect, first, second).label("days")
+        rows.append(
+            select(literal(i, Integer).label("pair"), days, func.count().label("n"))
+            .where(first.is_not(None), second.is_not(None))
+            .group_by(days)
+        )
+    u = union_all(*rows).subquery("durations")
+    return (
+        select(*_row(Part.DURATIONS, pair=u.c.pair, counts=[u.c.days, func.sum(u.c.n)]))
+        .select_from(u)
+        .group_by(u.c.pair, u.c.days)
+    )
+
+
+def read_period(
+    session: Session,
+    code: str,
+    months: tuple[str, str] | None,
+    edges: Sequence[tuple[date, date]],
+    approvals: tuple[str, str],
+    by: Dimension | None,
+    totals_only: bool,
+) -> PeriodRows:
+    """The cohort of the whole `months` (labels, or None) and the `edges` days (at most two
+    ranges), and the approvals per month from `approvals[0]` to `approvals[1]`, in one
+    statement run on the session's connection."""
+    dialect = session.get_bind().dialect.name
+    statement = _statement(dialect, len(edges), by, totals_only)
+    low, high = months or NOTHING
+    params = {"low": low, "high": high, "approvals_low": approvals[0]}
+    params["approvals_high"] = approvals[1]
+    params |= _cohort_params(code, edges) if edges else {"code": code}
+    totals: dict[str, int] = dict.fromkeys(COUNTS, 0)
+    closures, histograms, approved, groups = [], [], [], []
+    rows = session.connection().execute(statement, params).all()
+    for part, key, key2, pair, *counts in rows:
+        if part == Part.TOTALS:
+            totals = {n: int(v) for n, v in zip(COUNTS, counts, strict=True)}
+        elif part == Part.CLOSURES:
+            closures.append((key, key2, int(counts[0])))
+        elif part == Part.DURATIONS:
+            histograms.append((pair, int(counts[0]), int(counts[1])))
+        elif part == Part.APPROVALS:
+            approved.append((key, int(counts[0])))
+        else:
+            groups.append({"key": key} | {n: int(v) for n, v in zip(COUNTS, counts, strict=True)})
+    return PeriodRows(totals, closures, histograms, approved, groups)
