@@ -111,109 +111,98 @@ def test_a_batch_writes_each_enquiry_and_refuses_the_bad_ones_alone(built):
     assert [_stored(built, t) for t in (FunnelMonth, FunnelMonthEvents)] == counted
 
 
-def _blocking_apply(started: threading.Event, release: threading.Event, seen: list[list[int]]):
-    def apply(session, items: Sequence[int]) -> list[int | DomainError]:
-        seen.append(list(items))
-        if len(seen) == 1:
-            started.set()
-            release.wait(10)
+class _Held:
+    """A writer whose first write (of 1) waits until `release()`, so that what is submitted
+    meanwhile queues up; `apply` may stand in front of the waiting one."""
+
+    def __init__(self, db: Database, front=None) -> None:
+        self.seen: list[list[int]] = []
+        self._started, self._release = threading.Event(), threading.Event()
+        self.writer: GroupCommit[int, int] = GroupCommit(
+            db, front(self._apply, self.seen) if front else self._apply, name="test-writer"
+        )
+
+    def _apply(self, session, items: Sequence[int]) -> list[int | DomainError]:
+        self.seen.append(list(items))
+        if len(self.seen) == 1:
+            self._started.set()
+            self._release.wait(10)
         session.execute(text("SELECT 1"))
         return [
             InvalidValueError("odd", field="n") if item % 2 and item > 100 else item * 10
             for item in items
         ]
 
-    return apply
+    def __enter__(self) -> _Held:
+        self.writer.start()
+        self.first = self.writer.submit(1)
+        assert self._started.wait(10)
+        return self
+
+    def release(self) -> None:
+        self._release.set()
+        assert self.first.result(10) == 10
+
+    def __exit__(self, *_: object) -> None:
+        self._release.set()
+        self.writer.stop()
 
 
 def test_writes_waiting_while_one_is_written_go_together(db: Database):
-    started, release, seen = threading.Event(), threading.Event(), []
-    writer: GroupCommit[int, int] = GroupCommit(
-        db, _blocking_apply(started, release, seen), name="test-writer"
-    )
-    writer.start()
-    try:
-        first = writer.submit(1)
-        assert started.wait(10)
-        waiting = [writer.submit(n) for n in (2, 3, 104, 105)]
-        release.set()
-        assert first.result(10) == 10
+    with _Held(db) as held:
+        waiting = [held.writer.submit(n) for n in (2, 3, 104, 105)]
+        held.release()
         assert [f.result(10) for f in waiting[:3]] == [20, 30, 1040]
         with pytest.raises(InvalidValueError):
             waiting[3].result(10)
-    finally:
-        writer.stop()
-    assert seen == [[1], [2, 3, 104, 105]] and writer.batches == 2
+    assert held.seen == [[1], [2, 3, 104, 105]] and held.writer.batches == 2
 
 
 def test_a_batch_whose_transaction_fails_is_written_one_by_one(db: Database):
-    started, release, seen = threading.Event(), threading.Event(), []
-    blocking = _blocking_apply(started, release, seen)
+    def front(apply, seen):
+        def breaking(session, items: Sequence[int]) -> list[int | DomainError]:
+            if 13 in items:
+                seen.append(list(items))
+                raise IntegrityError("INSERT", None, Exception("13 breaks a constraint"))
+            return apply(session, items)
 
-    def apply(session, items: Sequence[int]) -> list[int | DomainError]:
-        if 13 in items:
-            seen.append(list(items))
-            raise IntegrityError("INSERT", None, Exception("13 breaks a constraint"))
-        return blocking(session, items)
+        return breaking
 
-    writer: GroupCommit[int, int] = GroupCommit(db, apply, name="test-writer")
-    writer.start()
-    try:
-        first = writer.submit(1)
-        assert started.wait(10)
-        futures = [writer.submit(n) for n in (11, 12, 13, 14)]
-        release.set()
-        assert first.result(10) == 10
+    with _Held(db, front) as held:
+        futures = [held.writer.submit(n) for n in (11, 12, 13, 14)]
+        held.release()
         assert [f.result(10) for f in (futures[0], futures[1], futures[3])] == [110, 120, 140]
         with pytest.raises(IntegrityError):
             futures[2].result(10)
-    finally:
-        writer.stop()
-    assert seen == [[1], [11, 12, 13, 14], [11], [12], [13], [14]]
+    assert held.seen == [[1], [11, 12, 13, 14], [11], [12], [13], [14]]
 
 
 def test_a_batch_the_database_cannot_take_fails_at_once(db: Database):
-    started, release, seen = threading.Event(), threading.Event(), []
-    blocking = _blocking_apply(started, release, seen)
+    def front(apply, seen):
+        def locked(session, items: Sequence[int]) -> list[int | DomainError]:
+            if len(items) > 1:
+                seen.append(list(items))
+                raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+            return apply(session, items)
 
-    def apply(session, items: Sequence[int]) -> list[int | DomainError]:
-        if len(items) > 1:
-            seen.append(list(items))
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
-        return blocking(session, items)
+        return locked
 
-    writer: GroupCommit[int, int] = GroupCommit(db, apply, name="test-writer")
-    writer.start()
-    try:
-        first = writer.submit(1)
-        assert started.wait(10)
-        futures = [writer.submit(n) for n in (2, 3, 4)]
-        release.set()
-        assert first.result(10) == 10
+    with _Held(db, front) as held:
+        futures = [held.writer.submit(n) for n in (2, 3, 4)]
+        held.release()
         for future in futures:
             with pytest.raises(OperationalError):
                 future.result(10)
-    finally:
-        writer.stop()
-    assert seen == [[1], [2, 3, 4]]
+    assert held.seen == [[1], [2, 3, 4]]
 
 
 def test_a_write_cancelled_before_its_turn_is_not_written(db: Database):
-    started, release, seen = threading.Event(), threading.Event(), []
-    writer: GroupCommit[int, int] = GroupCommit(
-        db, _blocking_apply(started, release, seen), name="test-writer"
-    )
-    writer.start()
-    try:
-        writer.submit(1)
-        assert started.wait(10)
-        gone, kept = writer.submit(2), writer.submit(3)
+    with _Held(db) as held:
+        gone, kept = held.writer.submit(2), held.writer.submit(3)
         assert gone.cancel()
-        release.set()
+        held.release()
         assert kept.result(10) == 30
-    finally:
-        writer.stop()
-    assert seen == [[1], [3]]
+    assert held.seen == [[1], [3]]
 
 
 def test_creates_sent_at_once_each_get_their_own_enquiry(client, tokens, db):
