@@ -2,7 +2,7 @@
 transaction, with the council and what it touched; and the rebuild of a council's figures.
 
 Each call recomputes the touched council-months from the raw rows and replaces them (a new
-enquiry is only counted in, which costs two statements instead of a dozen), so the prepared
+enquiry is only counted in, an UPDATE or two instead of a dozen statements), so the prepared
 figures equal the reference computation after every commit. Councils not yet built are left
 alone (their reads compute from the raw rows until `rebuild` builds them).
 
