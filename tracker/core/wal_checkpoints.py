@@ -37,8 +37,6 @@ class WalCheckpoints:
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.checkpoints = 0
-        """Checkpoints run so far."""
 
     def start(self) -> None:
         """Turn the connections' automatic checkpoints off and start the thread."""
@@ -72,7 +70,6 @@ class WalCheckpoints:
                 _busy, logged, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             finally:
                 cursor.close()
-        self.checkpoints += 1
         return int(logged), int(copied)
 
     def _run(self) -> None:
