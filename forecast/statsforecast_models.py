@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from forecast import decompose
 from forecast.models import SEASON, Fitted, Forecast, from_sd, quiet_warnings, residual_sd
 
 Z80 = 1.2815515655446004
@@ -102,6 +103,7 @@ def auto_ets(seasonal: bool) -> StatsForecastModel:
     the engine's time on a series without Prophet)."""
     from statsforecast.models import AutoETS
 
+    decompose.install()
     form: dict[str, Any] = {}
 
     def build(m: int) -> Any:
@@ -161,12 +163,14 @@ def airline(seasonal: bool) -> StatsForecastModel:
 def auto_theta(seasonal: bool) -> StatsForecastModel:
     from statsforecast.models import AutoTheta
 
+    decompose.install()
     return StatsForecastModel("theta", lambda m: AutoTheta(season_length=m), seasonal)
 
 
 def auto_ces(seasonal: bool) -> StatsForecastModel:
     from statsforecast.models import AutoCES
 
+    decompose.install()
     form: dict[str, Any] = {}
 
     def build(m: int) -> Any:
