@@ -36,7 +36,7 @@ from forecast.log_scale import ON_LOG_SCALE, LogScale, wants_log
 from forecast.models import SEASON, Constant, Forecast, Mean, Model, from_sd
 from forecast.months import add_months
 from forecast.prepare import MIN_MONTHS, RATE_MONTHS, PreparedSeries, Regime, prepare
-from forecast.roster import MODELS
+from forecast.roster import MODELS, ON_LOGS
 from forecast.selection import (
     COMBINATIONS,
     PROPHET,
@@ -403,9 +403,10 @@ def _roster(
             skipped[name] = "not tried: Prophet is tried on seasonal series only"
         elif name == "croston" and not is_count:
             skipped[name] = "not tried: Croston is for counts"
+        elif on_logs and name in ON_LOG_SCALE:
+            models[name] = LogScale(ON_LOGS.get(name, MODELS[name])(seasonal))
         else:
-            model = MODELS[name](seasonal)
-            models[name] = LogScale(model) if on_logs and name in ON_LOG_SCALE else model
+            models[name] = MODELS[name](seasonal)
     return models, combinations, skipped
 
 

@@ -34,3 +34,7 @@ MODELS: dict[str, Callable[[bool], Model]] = {
     "mean": lambda seasonal: Mean(),
 }
 """The roster by name; each entry builds the model for a seasonal or non-seasonal series."""
+
+ON_LOGS: dict[str, Callable[[bool], Model]] = {"ets": sf.auto_ets_on_logs}
+"""Builders used instead of MODELS' for a series fitted on the log scale (forecast/log_scale.py):
+ETS searches its additive forms only there."""
