@@ -2,11 +2,13 @@
 AutoCES and Croston (SBA) for small and intermittent counts.
 
 Each is fitted once per backtest (at its first origin) and then run forward, parameters fixed,
-through every later month (`forward`), which costs a fraction of a millisecond; the choice of
-model form (ETS components, ARIMA orders, Theta variant) is made by statsforecast at that fit,
-on the months before the first origin only (ETS, CES and ARIMA choose their form on the whole
-history instead, and keep it). Their own intervals give the sd at each step ahead
-(`Forecast.sd`); forecast/intervals.py calibrates them against backtest errors.
+through every later month (`forward`), which costs a fraction of a millisecond (a fit whose run
+forward leaves the history's range is refitted there, and the refit runs on). The model form is
+chosen at a series' first fit, the engine's on the whole history, and kept by its later fits
+for ETS (components: the search over ETS_FORMS below), CES (season type) and ARIMA (orders);
+Theta chooses its variant at every fit. Their own intervals give the sd at each step ahead
+(`Forecast.sd`); forecast/intervals.py calibrates them against backtest errors. statsforecast's
+seasonal decomposition is replaced by a faster identical one (forecast/decompose.py).
 """
 
 from __future__ import annotations
