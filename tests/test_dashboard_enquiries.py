@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import COVENTRY, STOKE, bearer
@@ -122,12 +123,13 @@ def test_errors_are_shown_next_to_their_fields_and_nothing_is_stored(client, tok
     assert "in the future" in refused.text and _rows(authorities) == []
 
 
-def test_an_impossible_date_names_the_field(client, tokens, authorities):
+@pytest.mark.parametrize("day", ["31", "2147483648", "99999999999999999999999"])
+def test_an_impossible_date_names_the_field(client, tokens, authorities, day):
     csrf = _signed_in(client, tokens["recruiter_stoke"])
     response = _log(
         client,
         csrf,
-        **{"received_on-day": "31", "received_on-month": "2", "received_on-year": "2026"},
+        **{"received_on-day": day, "received_on-month": "2", "received_on-year": "2026"},
     )
     assert response.status_code == 400
     assert "must be a real date" in response.text and _rows(authorities) == []
