@@ -310,6 +310,18 @@ def test_the_list_searches_filters_sorts_and_pages_from_its_address(client, toke
     assert "Person 29" in overdue and "days" in overdue
 
 
+@pytest.mark.parametrize("page", ["85899346", "99999999999999999999999"])
+def test_a_page_number_past_the_last_possible_is_told_not_a_failure(
+    client, tokens, authorities, page
+):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    _log(client, csrf, enquirer_name="Only One")
+    response = client.get(f"/dashboard/enquiries?page={page}")
+    assert response.status_code == 200
+    assert "The page number must be a whole number from 1 to 85,899,345" in response.text
+    assert "Only One" in response.text  # the first page, as for any filter that is wrong
+
+
 def test_the_list_downloads_every_match_as_csv_and_excel_and_is_audited(
     client, tokens, authorities
 ):
