@@ -10,8 +10,8 @@ from litestar.exceptions import ClientException
 from litestar.params import Parameter
 
 from tracker.core.errors import InvalidValueError
+from tracker.core.records import MAX_ID
 
-MAX_ID = 2**31 - 1
 MAX_PAGE = 500
 
 RecordId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="a record id")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import COVENTRY, STOKE, bearer
@@ -122,12 +123,13 @@ def test_errors_are_shown_next_to_their_fields_and_nothing_is_stored(client, tok
     assert "in the future" in refused.text and _rows(authorities) == []
 
 
-def test_an_impossible_date_names_the_field(client, tokens, authorities):
+@pytest.mark.parametrize("day", ["31", "2147483648", "99999999999999999999999"])
+def test_an_impossible_date_names_the_field(client, tokens, authorities, day):
     csrf = _signed_in(client, tokens["recruiter_stoke"])
     response = _log(
         client,
         csrf,
-        **{"received_on-day": "31", "received_on-month": "2", "received_on-year": "2026"},
+        **{"received_on-day": day, "received_on-month": "2", "received_on-year": "2026"},
     )
     assert response.status_code == 400
     assert "must be a real date" in response.text and _rows(authorities) == []
@@ -306,6 +308,18 @@ def test_the_list_searches_filters_sorts_and_pages_from_its_address(client, toke
         client.get("/dashboard/enquiries").text.split('id="work-tray"')[1].split("</section>")[0]
     )
     assert "Person 29" in overdue and "days" in overdue
+
+
+@pytest.mark.parametrize("page", ["85899346", "99999999999999999999999"])
+def test_a_page_number_past_the_last_possible_is_told_not_a_failure(
+    client, tokens, authorities, page
+):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    _log(client, csrf, enquirer_name="Only One")
+    response = client.get(f"/dashboard/enquiries?page={page}")
+    assert response.status_code == 200
+    assert "The page number must be a whole number from 1 to 85,899,345" in response.text
+    assert "Only One" in response.text  # the first page, as for any filter that is wrong
 
 
 def test_the_list_downloads_every_match_as_csv_and_excel_and_is_audited(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api.dashboard import uploads
 from api.dashboard.charts import wrap_title
+from api.dashboard.forms import Form
 from api.dashboard.tables import display
 from api.dashboard.targets import rate_words
 from tests.conftest import STOKE
@@ -409,3 +410,10 @@ def test_deleting_asks_first_and_follows_the_role_table(client, tokens, authorit
     )
     assert deleted.headers["location"] == "/dashboard/scenarios?done=scenario-deleted"
     assert list_scenarios_of(authorities) == []
+
+
+@pytest.mark.parametrize("typed", ["1e309", "-1e309", "inf", "nan", "NaN"])
+def test_a_number_that_is_not_finite_is_an_error_naming_the_field(typed):
+    form = Form({"target_value": typed})
+    assert form.number("target_value", "target") is None
+    assert "target_value" in form.errors

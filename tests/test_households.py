@@ -262,6 +262,24 @@ def test_an_approved_enquiry_offers_and_links_its_household(client, tokens, mana
     assert again.status_code == 409 and again.json()["rule"] == "enquiry_has_household"
 
 
+@pytest.mark.parametrize("enquiry_id", [0, -1, 2**31, 2**70])
+def test_an_enquiry_id_out_of_range_is_refused_naming_it(client, manager, enquiry_id):
+    before = client.get(f"{BASE}/households", headers=manager).json()
+    response = client.post(
+        f"{BASE}/households",
+        headers=manager,
+        json={
+            "reference": "OUT-OF-RANGE",
+            "care_type": "in_house",
+            "approved_places": 1,
+            "enquiry_id": enquiry_id,
+        },
+    )
+    assert response.status_code == 400, response.text
+    assert "enquiry_id" in response.text
+    assert client.get(f"{BASE}/households", headers=manager).json() == before
+
+
 def test_regional_tokens_read_capacity_but_not_households(client, tokens, register):
     regional = bearer(tokens["regional_wm"])
     assert client.get(f"{BASE}/capacity", headers=regional).status_code == 200

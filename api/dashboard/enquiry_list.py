@@ -5,7 +5,7 @@ enquiries above it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.dashboard.forms import Form
 from api.dashboard.scope import Scope
 from api.dashboard.tables import label
+from tracker.core.records import MAX_ID
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, EnquiryPage, Overdue
 from tracker.enquiries.search import EnquirySort
@@ -23,6 +24,8 @@ from tracker.hubs.queries import council_tray
 from tracker.hubs.rules import Clock
 
 PER_PAGE = 25
+LAST_PAGE = MAX_ID // PER_PAGE
+"""The highest page number the address may ask for: its rows' offset stays an id's size."""
 TRAY_SIZE = 10
 FILTER_FIELDS = ("q", "stage", "status", "channel", "campaign", "overdue", "sort")
 DATE_FIELDS = ("received_from", "received_to")
@@ -49,7 +52,7 @@ class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
     campaign: str | None = None
     overdue: Overdue | None = None
     sort: EnquirySort = EnquirySort.NEWEST
-    page: int = 1
+    page: Annotated[int, msgspec.Meta(le=LAST_PAGE)] = 1
 
 
 QUERY_MESSAGES = {
@@ -60,7 +63,7 @@ QUERY_MESSAGES = {
     "campaign": "Enter a campaign of 80 characters or fewer",
     "overdue": "Select which overdue enquiries to show",
     "sort": "Select an order from the list",
-    "page": "The page number must be a whole number from 1",
+    "page": f"The page number must be a whole number from 1 to {LAST_PAGE:,}",
 }
 
 

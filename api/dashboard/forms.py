@@ -8,6 +8,7 @@ carries the session's CSRF token (`api.dashboard.security`), checked before anyt
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -104,7 +105,7 @@ class Form:
             if not (day.isdigit() and year.isdigit() and len(year) == 4 and month_number):
                 raise ValueError
             return date(int(year), month_number, int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # a day of 2147483648 overflows the C int
             self.errors.add(name, f"The {label} must be a real date, like 27 3 2026")
             return None
 
@@ -123,7 +124,10 @@ class Form:
         if raw is None:
             return None
         try:
-            return float(raw.replace(",", "").removesuffix("%").strip())
+            number = float(raw.replace(",", "").removesuffix("%").strip())
+            if not math.isfinite(number):  # "1e309", "inf" and "nan" read as floats
+                raise ValueError
+            return number
         except ValueError:
             self.errors.add(name, f"The {label} must be a number, like 62 or 12.5")
             return None

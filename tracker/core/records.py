@@ -3,8 +3,9 @@ of them with the total, and deleting one with its version checked and the deleti
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -14,6 +15,12 @@ from tracker.core.access import Caller
 from tracker.core.errors import NotFoundError, check_version
 
 Row = TypeVar("Row")
+
+MAX_ID = 2**31 - 1
+"""The largest record id a request may name: within both backends' integers, so that an
+id out of range is refused as bad input before any query is built with it."""
+RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+"""A record id in a request body."""
 
 
 def owned(

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from tracker.core.patterns import CHILD_REFERENCE, HOUSEHOLD_REFERENCE, NO_NUL
+from tracker.core.records import RecordId
 from tracker.enquiries.vocabulary import Ethnicity
 from tracker.households.care_types import (
     CarerAgeBand,
@@ -29,7 +30,7 @@ class NewHousehold(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     age_max: Age = 17
     terms: list[Term] = msgspec.field(default_factory=list)
     approved_on: date | None = None
-    enquiry_id: int | None = None
+    enquiry_id: RecordId | None = None
     carers_ethnicity: Ethnicity | None = None
     carers: Carers | None = None
     carers_age_bands: AgeBands = msgspec.field(default_factory=list)
