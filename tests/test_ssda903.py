@@ -498,6 +498,17 @@ BAD_FILES = [
         ("oc3_2022-23.csv", 5, "ACCOM"),
         id="overlong-accom",
     ),
+    # A year past the calendar's reach once 18 years are added (it gave 500 before).
+    pytest.param(
+        {"header_2022-23.csv": HEADER_2023.replace("CH1001,1,15/05/2004", "CH1001,1,31/12/9999")},
+        ("header_2022-23.csv", 2, "DOB"),
+        id="dob-in-9999",
+    ),
+    pytest.param(
+        {"episodes_2022-23.csv": _episodes_with("PR0,30/09/2022", "PR0,30/09/1899")},
+        ("episodes_2022-23.csv", 7, "DEC"),
+        id="dec-in-1899",
+    ),
 ]
 
 

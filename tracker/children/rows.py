@@ -21,6 +21,8 @@ from tracker.children.tables import CareEpisode, CareLeaverRecord
 from tracker.core.errors import RowError
 
 MAX_ISSUES = 200
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+"""The years a date in a return may fall in (the API's dates keep to the same)."""
 UPN = re.compile(r"[A-Z]\d{11}[0-9A-Z]")
 # The longest value each free or optional column can store (the tables' column sizes).
 LENGTHS: dict[str, int] = {
@@ -53,7 +55,16 @@ class Row(msgspec.Struct, kw_only=True):
 
 
 def parse_date(text: str) -> date:
-    """A dd/mm/yyyy date (ISO yyyy-mm-dd also accepted, as regional pipelines write it)."""
+    """A dd/mm/yyyy date (ISO yyyy-mm-dd also accepted, as regional pipelines write it) from
+    `EARLIEST_YEAR` to `LATEST_YEAR`: a child's 18th birthday or a year's bounds are worked
+    out from these dates, and a year such as 9999 would take them past the calendar."""
+    day = _read_date(text)
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"{text!r} is not a date from {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return day
+
+
+def _read_date(text: str) -> date:
     # The usual dd/mm/yyyy is read directly: strptime was most of the time of an import.
     if len(text) == 10 and text[2] == text[5] == "/" and text.replace("/", "").isdecimal():
         with contextlib.suppress(ValueError):
