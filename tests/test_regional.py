@@ -265,6 +265,25 @@ def test_more_places_in_use_than_approved_is_a_warning(client, tokens):
     assert row(stoke, "in_house")["occupancy"] == round(15 / (20 - 3), 4) == 0.8824
 
 
+def test_a_name_or_region_not_the_codes_is_a_warning_and_the_code_decides(client, tokens):
+    table = table_6_csv()
+    assert load(client, tokens, table).json()["warnings"] == []  # names as people write them
+    mixed = table.replace("E08000026,Coventry,West Midlands", "E08000026,Birmingham,North East")
+    report = load(client, tokens, mixed).json()
+    row = table.splitlines().index(next(x for x in table.splitlines() if "Coventry" in x)) + 1
+    assert [(w["row"], w["field"]) for w in report["warnings"]] == [
+        (row, "authority_name"),
+        (row, "region"),
+    ]
+    assert "(Coventry)" in report["warnings"][0]["message"]
+    coventry = [
+        a
+        for a in view(client, tokens["regional_wm"]).json()["authorities"]
+        if a["code"] == "E08000026"
+    ]
+    assert coventry[0]["name"] == "Coventry" and coventry[0]["region"] == "West Midlands"
+
+
 def test_polling_with_the_etag_gets_304_until_something_changes(client, tokens):
     load(client, tokens, table_6_csv())
     first = view(client, tokens["regional_wm"])

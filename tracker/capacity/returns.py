@@ -70,6 +70,8 @@ class _ReturnRow(msgspec.Struct, frozen=True, kw_only=True):
     as_at: date
     care_type: str
     figures: dict[str, int | None]
+    named: tuple[str, str] = ("", "")
+    """The row's authority_name and region as written (informational: never stored)."""
 
 
 def _count(text: str) -> int:
@@ -166,6 +168,7 @@ def _parse_row(
             as_at=parsed["as_at"],
             care_type=parsed["care_type"],
             figures=figures,
+            named=(cells.get("authority_name", ""), cells.get("region", "")),
         ),
         [],
     )
@@ -185,6 +188,45 @@ def _warnings(row: _ReturnRow) -> list[LoadWarning]:
             )
         ]
     return []
+
+
+def _plain(text: str) -> str:
+    """A name as compared: lower case, letters and digits only."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _same_name(written: str, expected: str) -> bool:
+    """Whether a written name is the expected one, as people write it: "Herefordshire" for
+    "Herefordshire, County of", "Bristol City of" for "Bristol, City of"."""
+    a, b = _plain(written), _plain(expected)
+    return a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a))
+
+
+def _name_warnings(
+    parsed: list[_ReturnRow], names: dict[str, tuple[str, str]]
+) -> list[LoadWarning]:
+    """A warning on the first row of each authority whose written name or region is not its
+    code's (a wrong code would load the figures under another council): the code decides,
+    the name and region written are never stored."""
+    warnings, seen = [], set()
+    for row in parsed:
+        known = names[row.authority_code]
+        for field, written, expected in zip(
+            ("authority_name", "region"), row.named, known, strict=True
+        ):
+            key = (row.authority_code, field)
+            if not written or key in seen or _same_name(written, expected):
+                continue
+            seen.add(key)
+            warnings.append(
+                LoadWarning(
+                    row=row.row,
+                    field=field,
+                    message=f"{field} {written[:80]!r} is not {row.authority_code}'s"
+                    f" ({expected}): the figures are loaded as {known[0]}'s, by the code",
+                )
+            )
+    return warnings
 
 
 def _parse(content: bytes, known: set[str], today: date) -> list[_ReturnRow]:
@@ -222,11 +264,20 @@ def load_returns(session: Session, caller: Caller, content: bytes, today: date) 
     same file twice changes nothing. Unknown authorities are added from the reference data.
     """
     reference = load_reference()
-    stored = set(session.scalars(select(Authority.code)))
+    names = {
+        code: (name, region)
+        for code, name, region in session.execute(
+            select(Authority.code, Authority.name, Authority.region)
+        )
+    }
+    stored = set(names)
     known = stored | {code for code, item in reference.items() if ONS_CODE.match(code)}
     parsed = _parse(content, known, today)
+    for code in {r.authority_code for r in parsed} - stored:
+        names[code] = (reference[code].name, reference[code].region or "")
 
     warnings = [w for row in parsed for w in _warnings(row)]
+    warnings += _name_warnings(parsed, names)
     added = sorted({r.authority_code for r in parsed} - stored)
     for code in added:
         item = reference[code]
