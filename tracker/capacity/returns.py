@@ -208,7 +208,8 @@ def _name_warnings(
     """A warning on the first row of each authority whose written name or region is not its
     code's (a wrong code would load the figures under another council): the code decides,
     the name and region written are never stored."""
-    warnings, seen = [], set()
+    warnings: list[LoadWarning] = []
+    seen: set[tuple[str, str]] = set()
     for row in parsed:
         known = names[row.authority_code]
         for field, written, expected in zip(
