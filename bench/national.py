@@ -2,7 +2,8 @@
 """The national data set's figures against issue 17's goals, at 10 clients.
 
     .venv/bin/python bench/national.py DATABASE_URL [--duration 5] [--requests 20]
-        [--create-only [--tag NAME]] [--only pages] [--page "enquiry list" ...]
+        [--create-only [--tag NAME]] [--only pages|councils] [--page "enquiry list" ...]
+        [--workers N]
         e.g. sqlite:////tmp/i17n-national.db or postgresql://postgres@127.0.0.1/i17n_national
 
 The database is one `fostering demo --national` filled (it is only read, apart from the
@@ -252,6 +253,7 @@ def run(
     only_pages: bool = False,
     page_names: list[str] | None = None,
     only_councils: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Serve the database and the bare app, measure, and return the report (only the bare
     endpoint and enquiry create with `create_only`; the pages alone with `only_pages`, those
@@ -287,7 +289,16 @@ def run(
     port, bare_port = free_port(), free_port()
     server = Server(
         "fostering serve",
-        [str(BIN / "fostering"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(BIN / "fostering"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env,
         tmp,
         tmp / "server.log",
@@ -485,6 +496,9 @@ def main() -> None:
     )
     parser.add_argument("--page", action="append", help="a page of PAGES (repeatable)")
     parser.add_argument("--output", type=Path, default=None, help="a partial run's JSON")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (`fostering serve --workers`)"
+    )
     args = parser.parse_args()
     names = args.page
     unknown = set(names or ()) - {name for _, name, _ in PAGES}
@@ -498,7 +512,9 @@ def main() -> None:
         only_pages=args.only == "pages",
         page_names=names,
         only_councils=args.only == "councils",
+        workers=args.workers,
     )
+    report["server_workers"] = args.workers
     for row in report["rows"]:
         print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")
     if args.only or names:
