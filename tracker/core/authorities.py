@@ -91,9 +91,10 @@ def stored_authorities(session: Session, codes: Iterable[str]) -> set[str]:
     """Those of `codes` that are stored authorities: one Core query on the session's
     connection (none for codes whose rows the session already holds), for writes that need
     the codes only, not the rows."""
+    wanted = set(codes)
     held: dict[str, Authority] = session.info.get("authorities", {})
-    asked = sorted(set(codes) - held.keys())
-    found = set(held.keys() & set(codes))
+    asked = sorted(wanted - held.keys())
+    found = wanted & held.keys()
     if asked:
         query = _stored_query()
         found.update(session.connection().execute(query, {"codes": asked}).scalars())

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from tracker.core import audit
 from tracker.core.access import Caller
@@ -138,11 +139,36 @@ def _ensure_unique_ref(session: Session, authority_code: str, ref: str, own_id: 
     )
     found = session.scalars(query).first()
     if found is not None and found != own_id:
-        raise ConflictError(
-            f"external_ref {ref!r} already belongs to enquiry {found}",
-            rule="external_ref_taken",
-            field="external_ref",
-        )
+        raise _ref_taken(ref, found)
+
+
+def _ref_taken(ref: str, found: int) -> ConflictError:
+    return ConflictError(
+        f"external_ref {ref!r} already belongs to enquiry {found}",
+        rule="external_ref_taken",
+        field="external_ref",
+    )
+
+
+def _stored_refs(session: Session, pending: Sequence[PendingEnquiry]) -> dict[tuple[str, str], int]:
+    """The stored enquiry of each (council, external_ref) `pending` sends, where there is one:
+    one query for them all."""
+    sent = {
+        (item.authority_code, item.new.external_ref)
+        for item in pending
+        if item.new.external_ref is not None
+    }
+    if not sent:
+        return {}
+    query = select(Enquiry.authority_code, Enquiry.external_ref, Enquiry.id).where(
+        col(Enquiry.authority_code).in_(sorted({code for code, _ in sent})),
+        col(Enquiry.external_ref).in_(sorted({ref for _, ref in sent})),
+    )
+    found: dict[tuple[str, str], int] = {}
+    for code, ref, enquiry_id in session.execute(query):
+        if (code, ref) in sent:
+            found.setdefault((code, ref), enquiry_id)
+    return found
 
 
 class PendingEnquiry(msgspec.Struct, frozen=True):
@@ -177,18 +203,23 @@ def create_enquiries(
     built from the row the INSERT returns, as stored.
     """
     known = stored_authorities(session, {item.authority_code for item in pending})
+    stored = _stored_refs(session, pending)
     taken: set[tuple[str, str]] = set()
-    refusals = [_refusal(session, item, known, taken) for item in pending]
+    refusals = [_refusal(item, known, stored, taken) for item in pending]
     accepted = [item for item, refused in zip(pending, refusals, strict=True) if refused is None]
     records = iter(_write_new(session, accepted) if accepted else [])
     return [next(records) if refused is None else refused for refused in refusals]
 
 
 def _refusal(
-    session: Session, item: PendingEnquiry, known: set[str], taken: set[tuple[str, str]]
+    item: PendingEnquiry,
+    known: set[str],
+    stored: dict[tuple[str, str], int],
+    taken: set[tuple[str, str]],
 ) -> DomainError | None:
-    """Why `item` may not be logged, if it may not: `known` holds the stored councils, `taken`
-    the external references of the enquiries accepted before it (it adds its own)."""
+    """Why `item` may not be logged, if it may not: `known` holds the stored councils, `stored`
+    the enquiries holding the external references sent, `taken` the external references of
+    the enquiries accepted before it (it adds its own)."""
     try:
         check_received_on(item.new.received_on, item.today)
         if item.authority_code not in known:
@@ -201,7 +232,8 @@ def _refusal(
                     rule="external_ref_taken",
                     field="external_ref",
                 )
-            _ensure_unique_ref(session, *ref, None)
+            if ref in stored:
+                raise _ref_taken(ref[1], stored[ref])
             taken.add(ref)
     except DomainError as refused:
         return refused
