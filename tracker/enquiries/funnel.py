@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any, NamedTuple
@@ -353,25 +353,26 @@ def _breakdown(dialect: str, by: Dimension, parts: int = 1) -> Any:
     return select(key.label("key"), *_aggregates()).where(*_cohort(parts)).group_by(key)
 
 
-def _durations(rows: Any) -> list[StageDuration]:
-    """Median and 90th percentile of days between stages, read off each pair's histogram
-    (`rows`: pair, days, count)."""
-    histograms: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
+def pair_histograms(rows: Iterable[Any]) -> list[Histogram]:
+    """Each duration pair's histogram from (pair, days, count) rows."""
+    pairs: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
     for pair, days, count in rows:
-        histograms[pair].append((days, count))
-    result = []
-    for (start, end), pairs in zip(DURATION_PAIRS, histograms, strict=True):
-        histogram = Histogram(pairs)
-        result.append(
-            StageDuration(
-                from_stage=start,
-                to_stage=end,
-                count=histogram.size,
-                median_days=histogram.quantile(0.5),
-                p90_days=histogram.quantile(0.9),
-            )
+        pairs[pair].append((int(days), int(count)))
+    return [Histogram(p) for p in pairs]
+
+
+def _durations(histograms: Sequence[Histogram]) -> list[StageDuration]:
+    """Median and 90th percentile of days between stages, read off each pair's histogram."""
+    return [
+        StageDuration(
+            from_stage=start,
+            to_stage=end,
+            count=histogram.size,
+            median_days=histogram.quantile(0.5),
+            p90_days=histogram.quantile(0.9),
         )
-    return result
+        for (start, end), histogram in zip(DURATION_PAIRS, histograms, strict=True)
+    ]
 
 
 def _year_label(year_end: int) -> str:
@@ -451,7 +452,7 @@ class _Cohort(NamedTuple):
 
     totals: dict[str, int]
     closures: list[tuple[str, str, int]]
-    histograms: list[tuple[int, int, int]]
+    histograms: list[Histogram]
     groups: list[dict[str, Any]]
 
 
@@ -473,11 +474,11 @@ def _raw_cohort(
     )
     totals = dict(session.execute(statements.overall, params).mappings().one())
     if totals_only:
-        return _Cohort(totals=totals, closures=[], histograms=[], groups=groups)
+        return _Cohort(totals=totals, closures=[], histograms=pair_histograms([]), groups=groups)
     return _Cohort(
         totals=totals,
         closures=[(s, r, int(n)) for s, r, n in session.execute(statements.closures, params)],
-        histograms=[(p, d, int(n)) for p, d, n in session.execute(statements.durations, params)],
+        histograms=pair_histograms(session.execute(statements.durations, params)),
         groups=groups,
     )
 
