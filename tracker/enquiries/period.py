@@ -12,10 +12,9 @@ the seven to nine statements its parts took one by one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
-from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import msgspec
@@ -205,7 +204,8 @@ def read_period(
     params |= _cohort_params(code, edges) if edges else {"code": code}
     totals: dict[str, int] = dict.fromkeys(COUNTS, 0)
     closures, approved, groups = [], [], []
-    pairs: list[list[Iterable[tuple[int, int]]]] = [[] for _ in DURATION_PAIRS]
+    days: list[list[int]] = [[] for _ in DURATION_PAIRS]
+    counts_of: list[list[int]] = [[] for _ in DURATION_PAIRS]
     rows = session.connection().execute(statement, params).all()
     for part, key, key2, pair, *counts in rows:
         if part == Part.TOTALS:
@@ -215,13 +215,13 @@ def read_period(
         elif part == Part.DURATIONS:
             # A month's packed histogram (days, counts) or an edge's days (one enquiry each;
             # NULL on PostgreSQL when the edge has none).
-            if key2 is not None:
-                pairs[pair].append(zip(_DAYS.decode(key), _DAYS.decode(key2), strict=True))
-            elif key is not None:
-                pairs[pair].append(zip(_DAYS.decode(key), repeat(1)))
+            if key is not None:
+                values = _DAYS.decode(key)
+                days[pair] += values
+                counts_of[pair] += _DAYS.decode(key2) if key2 is not None else [1] * len(values)
         elif part == Part.APPROVALS:
             approved.append((key, int(counts[0])))
         else:
             groups.append({"key": key} | {n: int(v) for n, v in zip(COUNTS, counts, strict=True)})
-    histograms = [Histogram(chain.from_iterable(p)) for p in pairs]
+    histograms = [Histogram.of(d, n) for d, n in zip(days, counts_of, strict=True)]
     return PeriodRows(totals, closures, histograms, approved, groups)
