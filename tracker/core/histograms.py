@@ -26,11 +26,11 @@ class Histogram:
     def of(cls, values: Sequence[int], counts: Sequence[int]) -> Histogram:
         """The histogram of `values` with their `counts`, in any order and with repeats (a
         value written twice is read as once with both counts), sorted by numpy, not merged."""
-        histogram = cls(())
-        if values:
-            order = np.argsort(np.asarray(values), kind="stable")
-            histogram.values = np.asarray(values)[order]
-            histogram.ends = np.cumsum(np.asarray(counts)[order])
+        histogram = cls.__new__(cls)
+        array = np.asarray(values)
+        order = array.argsort(kind="stable")
+        histogram.values = array[order]
+        histogram.ends = np.asarray(counts, dtype=np.int64)[order].cumsum()
         return histogram
 
     @property
