@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from forecast.months import month_label, month_labels, year_ending_march
-from tracker.core.authorities import get_authority
+from tracker.core.authorities import approvals_target, get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.histograms import Histogram
 from tracker.core.prepared import is_prepared
@@ -526,16 +526,14 @@ def funnel_summary(
 ) -> FunnelSummary:
     """The headline figures of `funnel_report` (its `overall` and `approvals_by_year`),
     without the closures, durations and breakdown it would also compute."""
-    authority = get_authority(session, authority_code)
+    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
     cohort, approvals = _read_cohort(
         session, authority_code, span, None, prepared, totals_only=True
     )
     return FunnelSummary(
         overall=_figures(cohort.totals),
-        approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, approvals
-        ),
+        approvals_by_year=_approvals_by_year(session, authority_code, target, *span, approvals),
     )
 
 
@@ -558,7 +556,7 @@ def funnel_report(
     inside the period are read off them and only the days at its edges are computed from
     the enquiries; `prepared=False` computes it all from the enquiries (the reference).
     """
-    authority = get_authority(session, authority_code)
+    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
     cohort, approvals = _read_cohort(session, authority_code, span, by, prepared)
     closures = sorted(
@@ -572,9 +570,7 @@ def funnel_report(
         overall=_figures(cohort.totals),
         closures=closures,
         durations=_durations(cohort.histograms),
-        approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, approvals
-        ),
+        approvals_by_year=_approvals_by_year(session, authority_code, target, *span, approvals),
         by=by,
         groups=_groups(cohort.groups, by, name_small_campaigns) if by is not None else [],
     )
