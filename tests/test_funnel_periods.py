@@ -7,11 +7,12 @@ from datetime import date, timedelta
 
 import msgspec
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select
 
 from tests.conftest import STOKE, bearer
 from tests.test_enquiry_import import GOOD_CSV
 from tracker.core.access import SYSTEM
+from tracker.core.monthly_tables import FunnelMonthHistogram
 from tracker.core.monthly_upkeep import rebuild
 from tracker.core.prepared import is_prepared
 from tracker.enquiries.funnel import Dimension, funnel_report, funnel_summary
@@ -184,13 +185,14 @@ def test_a_wrong_prepared_row_shows_in_the_periods_that_read_it(generated):
     db, today, _ = generated
     month = "2024-03"
     with db.writing() as session:
-        moved = session.execute(
-            text(
-                "UPDATE funnel_month_duration SET days = days + 1000 "
-                "WHERE authority_code = :code AND month = :month"
-            ),
-            {"code": STOKE, "month": month},
-        ).rowcount
+        stored = session.scalars(
+            select(FunnelMonthHistogram).where(
+                FunnelMonthHistogram.authority_code == STOKE, FunnelMonthHistogram.month == month
+            )
+        ).all()
+        for histogram in stored:
+            histogram.days = [d + 1000 for d in histogram.days]
+        moved = len(stored)
     assert moved > 0
     with db.read_session() as session:
 

@@ -37,3 +37,14 @@ def test_quantiles_of_two_values_in_every_proportion_equal_numpys():
             histogram = Histogram([(3, low), (7, high)])
             for share in (0.1, 0.5, 0.9):
                 assert histogram.quantile(share) == float(np.quantile(values, share))
+
+
+@given(PAIRS, st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+def test_a_histogram_of_unmerged_arrays_equals_the_merged_one(pairs, share):
+    # The packed rows of several months repeat day counts; `of` sorts them without merging.
+    shuffled = list(reversed(pairs))
+    values = [v for v, _ in shuffled]
+    counts = [n for _, n in shuffled]
+    unmerged, merged = Histogram.of(values, counts), Histogram(pairs)
+    assert unmerged.size == merged.size
+    assert unmerged.quantile(share) == merged.quantile(share)

@@ -66,7 +66,8 @@ def _entered_query() -> Any:
         .group_by(f.authority_code)
         .subquery()
     )
-    return select(f).join(
+    columns = (f.authority_code, f.category, f.children, f.as_at, f.source)
+    return select(*columns).join(
         latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at)
     )
 
@@ -81,8 +82,9 @@ def _provision_query() -> Any:
         .group_by(f.provision)
         .subquery()
     )
+    columns = (f.provision, f.as_at, f.households, f.places, f.used_by_authority)
     return (
-        select(f)
+        select(*columns)
         .join(latest, (latest.c.provision == f.provision) & (latest.c.as_at == f.as_at))
         .where(f.authority_code == bindparam("code"))
     )
@@ -102,7 +104,11 @@ def children_in_care_by_authority(
 ) -> dict[str, list[CategoryCount]]:
     """`children_in_care` of each authority of `codes` (every code answered), with one query
     for the entered figures of all of them."""
-    with_episodes = set(session.scalars(_with_episodes_query(), {"codes": list(codes)}))
+    # Core queries on the session's connection: plain rows, without the ORM's work.
+    connection = session.connection()
+    with_episodes = set(
+        connection.execute(_with_episodes_query(), {"codes": list(codes)}).scalars()
+    )
     result: dict[str, list[CategoryCount]] = {code: [] for code in codes}
     for code in codes:
         if code in with_episodes:
@@ -119,7 +125,7 @@ def children_in_care_by_authority(
     # Each authority's latest entry on or before the date, whole: mixing categories from
     # different dates would count a category left out of a later entry at its old number.
     params = {"codes": entered, "as_at": as_at}
-    rows = session.scalars(_entered_query(), params)
+    rows = connection.execute(_entered_query(), params)
     for r in sorted(rows, key=lambda r: CATEGORY_ORDER[r.category]):
         result[r.authority_code].append(
             CategoryCount(
@@ -145,7 +151,7 @@ def external_provision(session: Session, authority_code: str, as_at: date) -> li
             used_by_authority=r.used_by_authority,
             share_used=ratio(r.used_by_authority, r.places),
         )
-        for r in sorted(session.scalars(query, params), key=lambda r: r.provision)
+        for r in sorted(session.connection().execute(query, params), key=lambda r: r.provision)
     ]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
+
+import numpy as np
 
 
 class Histogram:
@@ -17,17 +19,28 @@ class Histogram:
         for value, count in pairs:
             if count > 0:
                 merged[value] = merged.get(value, 0) + count
-        self.values = sorted(merged)
-        self.ends = list(accumulate(merged[v] for v in self.values))
+        self.values: Sequence[int] = sorted(merged)
+        self.ends: Sequence[int] = list(accumulate(merged[v] for v in self.values))
+
+    @classmethod
+    def of(cls, values: Sequence[int], counts: Sequence[int]) -> Histogram:
+        """The histogram of `values` with their `counts`, in any order and with repeats (a
+        value written twice is read as once with both counts), sorted by numpy, not merged."""
+        histogram = cls.__new__(cls)
+        array = np.asarray(values)
+        order = array.argsort(kind="stable")
+        histogram.values = array[order]
+        histogram.ends = np.asarray(counts, dtype=np.int64)[order].cumsum()
+        return histogram
 
     @property
     def size(self) -> int:
         """How many values there are, counted with their repeats."""
-        return self.ends[-1] if self.ends else 0
+        return int(self.ends[-1]) if len(self.ends) else 0
 
     def _at(self, position: int) -> int:
         """The value at a 0-based position of the sorted values written out."""
-        return self.values[bisect_right(self.ends, position)]
+        return int(self.values[bisect_right(self.ends, position)])
 
     def quantile(self, share: float) -> float | None:
         """The `share` quantile (0 to 1) by linear interpolation between the nearest values,

@@ -31,8 +31,8 @@ from tracker.core.db import Database
 from tracker.core.monthly_tables import (
     FunnelMonth,
     FunnelMonthClosure,
-    FunnelMonthDuration,
     FunnelMonthEvents,
+    FunnelMonthHistogram,
     PreparedAuthority,
     RegisterMonth,
     RegisterMonthFlow,
@@ -45,7 +45,7 @@ from tracker.enquiries.tables import Enquiry
 ALL_TABLES = (
     FunnelMonth,
     FunnelMonthClosure,
-    FunnelMonthDuration,
+    FunnelMonthHistogram,
     FunnelMonthEvents,
     RegisterMonth,
     RegisterMonthFlow,
@@ -126,7 +126,7 @@ def enquiries_imported(session: Session, authority_code: str, today: date) -> No
 
 
 def _refresh_all_funnel_months(session: Session, authority_code: str, today: date) -> None:
-    for table in (FunnelMonth, FunnelMonthClosure, FunnelMonthDuration, FunnelMonthEvents):
+    for table in (FunnelMonth, FunnelMonthClosure, FunnelMonthHistogram, FunnelMonthEvents):
         session.execute(delete(table).where(table.authority_code == authority_code))
     columns = [getattr(Enquiry, s.date_column) for s in STAGE_ORDER] + [Enquiry.closed_on]
     bounds = session.execute(

@@ -87,7 +87,9 @@ def revision(session: Session, authority_code: str) -> int:
     a page keeping several of a council's views reads it once, before any of them."""
     seen = session.info.setdefault(SEEN, {})
     if authority_code not in seen:
-        found = session.scalar(_revision_query(), {"code": authority_code})
+        # On the session's connection: a Core query, without the ORM's work per statement.
+        query = _revision_query()
+        found = session.connection().execute(query, {"code": authority_code}).scalar()
         seen[authority_code] = int(found or 0)
     return seen[authority_code]
 

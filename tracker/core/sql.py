@@ -27,6 +27,14 @@ def month_of_in(dialect: str, column: Any) -> ColumnElement[str]:
     return func.to_char(column, "YYYY-MM")
 
 
+def json_list_in(dialect: str, column: Any) -> ColumnElement[Any]:
+    """Aggregate: the values of a column in a group as a JSON array (text in SQLite, json in
+    PostgreSQL; NULL there for no rows)."""
+    if dialect == "sqlite":
+        return func.json_group_array(column)
+    return func.json_agg(column)
+
+
 def days_between_in(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
     """Whole days between two date columns in the named dialect."""
     if dialect == "sqlite":

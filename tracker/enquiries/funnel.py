@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any, NamedTuple
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from forecast.months import month_label, month_labels, year_ending_march
-from tracker.core.authorities import get_authority
+from tracker.core.authorities import approvals_target, get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.histograms import Histogram
 from tracker.core.prepared import is_prepared
@@ -353,25 +353,26 @@ def _breakdown(dialect: str, by: Dimension, parts: int = 1) -> Any:
     return select(key.label("key"), *_aggregates()).where(*_cohort(parts)).group_by(key)
 
 
-def _durations(rows: Any) -> list[StageDuration]:
-    """Median and 90th percentile of days between stages, read off each pair's histogram
-    (`rows`: pair, days, count)."""
-    histograms: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
+def pair_histograms(rows: Iterable[Any]) -> list[Histogram]:
+    """Each duration pair's histogram from (pair, days, count) rows."""
+    pairs: list[list[tuple[int, int]]] = [[] for _ in DURATION_PAIRS]
     for pair, days, count in rows:
-        histograms[pair].append((days, count))
-    result = []
-    for (start, end), pairs in zip(DURATION_PAIRS, histograms, strict=True):
-        histogram = Histogram(pairs)
-        result.append(
-            StageDuration(
-                from_stage=start,
-                to_stage=end,
-                count=histogram.size,
-                median_days=histogram.quantile(0.5),
-                p90_days=histogram.quantile(0.9),
-            )
+        pairs[pair].append((int(days), int(count)))
+    return [Histogram(p) for p in pairs]
+
+
+def _durations(histograms: Sequence[Histogram]) -> list[StageDuration]:
+    """Median and 90th percentile of days between stages, read off each pair's histogram."""
+    return [
+        StageDuration(
+            from_stage=start,
+            to_stage=end,
+            count=histogram.size,
+            median_days=histogram.quantile(0.5),
+            p90_days=histogram.quantile(0.9),
         )
-    return result
+        for (start, end), histogram in zip(DURATION_PAIRS, histograms, strict=True)
+    ]
 
 
 def _year_label(year_end: int) -> str:
@@ -451,7 +452,7 @@ class _Cohort(NamedTuple):
 
     totals: dict[str, int]
     closures: list[tuple[str, str, int]]
-    histograms: list[tuple[int, int, int]]
+    histograms: list[Histogram]
     groups: list[dict[str, Any]]
 
 
@@ -473,11 +474,11 @@ def _raw_cohort(
     )
     totals = dict(session.execute(statements.overall, params).mappings().one())
     if totals_only:
-        return _Cohort(totals=totals, closures=[], histograms=[], groups=groups)
+        return _Cohort(totals=totals, closures=[], histograms=pair_histograms([]), groups=groups)
     return _Cohort(
         totals=totals,
         closures=[(s, r, int(n)) for s, r, n in session.execute(statements.closures, params)],
-        histograms=[(p, d, int(n)) for p, d, n in session.execute(statements.durations, params)],
+        histograms=pair_histograms(session.execute(statements.durations, params)),
         groups=groups,
     )
 
@@ -525,16 +526,14 @@ def funnel_summary(
 ) -> FunnelSummary:
     """The headline figures of `funnel_report` (its `overall` and `approvals_by_year`),
     without the closures, durations and breakdown it would also compute."""
-    authority = get_authority(session, authority_code)
+    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
     cohort, approvals = _read_cohort(
         session, authority_code, span, None, prepared, totals_only=True
     )
     return FunnelSummary(
         overall=_figures(cohort.totals),
-        approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, approvals
-        ),
+        approvals_by_year=_approvals_by_year(session, authority_code, target, *span, approvals),
     )
 
 
@@ -557,7 +556,7 @@ def funnel_report(
     inside the period are read off them and only the days at its edges are computed from
     the enquiries; `prepared=False` computes it all from the enquiries (the reference).
     """
-    authority = get_authority(session, authority_code)
+    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
     cohort, approvals = _read_cohort(session, authority_code, span, by, prepared)
     closures = sorted(
@@ -571,9 +570,7 @@ def funnel_report(
         overall=_figures(cohort.totals),
         closures=closures,
         durations=_durations(cohort.histograms),
-        approvals_by_year=_approvals_by_year(
-            session, authority_code, authority.annual_approvals_target, *span, approvals
-        ),
+        approvals_by_year=_approvals_by_year(session, authority_code, target, *span, approvals),
         by=by,
         groups=_groups(cohort.groups, by, name_small_campaigns) if by is not None else [],
     )

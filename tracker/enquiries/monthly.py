@@ -4,7 +4,7 @@ council's months (the raw computation stays the reference), and the funnel read 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -27,8 +27,8 @@ from forecast.months import add_months, month_label, month_start
 from tracker.core.monthly_tables import (
     FunnelMonth,
     FunnelMonthClosure,
-    FunnelMonthDuration,
     FunnelMonthEvents,
+    FunnelMonthHistogram,
     PreparedAuthority,
 )
 from tracker.core.prepared import is_prepared
@@ -43,7 +43,7 @@ from tracker.enquiries.tables import Enquiry
 
 REACHED = tuple(f"reached_{s.value}" for s in STAGE_ORDER)
 COUNTS = (*REACHED, "closed", "approved")
-PREPARED_TABLES = (FunnelMonth, FunnelMonthClosure, FunnelMonthDuration, FunnelMonthEvents)
+PREPARED_TABLES = (FunnelMonth, FunnelMonthClosure, FunnelMonthHistogram, FunnelMonthEvents)
 
 
 def enquiry_months(row: Enquiry) -> set[date]:
@@ -126,14 +126,8 @@ def _refresh_span(session: Session, code: str, first: date, last: date) -> None:
             .where(*cohort, one.is_not(None), two.is_not(None))
             .group_by(received, days)
         )
-    _insert(
-        session,
-        FunnelMonthDuration,
-        [
-            {"authority_code": code, "month": m, "pair": p, "days": int(d), "count": n}
-            for m, p, d, n in session.execute(durations[0].union_all(*durations[1:]))
-        ],
-    )
+    rows = session.execute(durations[0].union_all(*durations[1:])).all()
+    _insert(session, FunnelMonthHistogram, packed_histograms(code, rows))
     events: dict[str, dict[str, Any]] = {}
     for name, column in MONTHLY_EVENTS.items():
         month = month_of_in(dialect, column)
@@ -149,6 +143,25 @@ def _refresh_span(session: Session, code: str, first: date, last: date) -> None:
         FunnelMonthEvents,
         [{"authority_code": code, "month": m, **n} for m, n in events.items()],
     )
+
+
+def packed_histograms(code: str, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A council's (month, pair, days, count) rows packed into one row a month and pair:
+    the day counts in order and the enquiries of each."""
+    packed: dict[tuple[str, int], dict[int, int]] = {}
+    for month, pair, days, count in rows:
+        histogram = packed.setdefault((month, int(pair)), {})
+        histogram[int(days)] = histogram.get(int(days), 0) + int(count)
+    return [
+        {
+            "authority_code": code,
+            "month": month,
+            "pair": pair,
+            "days": sorted(histogram),
+            "counts": [histogram[d] for d in sorted(histogram)],
+        }
+        for (month, pair), histogram in sorted(packed.items())
+    ]
 
 
 def count_new_enquiries(session: Session, created: list[tuple[str, date, str, str | None]]) -> None:
