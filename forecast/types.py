@@ -49,8 +49,10 @@ class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     paths: int = 500
     models: tuple[str, ...] = DEFAULT_MODELS
     seed: int = 2026
-    range_decay: float = 1.0
-    """Weight of a backtest error, for the ranges, per month its origin is older (1: alike)."""
+    range_decay: float = 0.99
+    """Weight of a backtest error, for the ranges, per month its origin is older (1: alike):
+    0.99, half weight at 69 months, chosen on two validation years (issue 14, coverage round,
+    bench/results/forecast-2026-12-05-coverage-decision.md)."""
     range_window: int | None = None
     """Only origins at most this many months old set the ranges (None: all of them)."""
 
