@@ -102,7 +102,10 @@ class Calibration:
             parts.append(f"from the origins of the last {self.recency.window} months")
         if self.recency.decay < 1:
             half_life = np.log(0.5) / np.log(self.recency.decay)
-            parts.append(f"each counting half as much {half_life:.0f} months further back")
+            parts.append(
+                f"an error counting half as much for every {half_life:.0f} months its origin "
+                "is older"
+            )
         return "".join(f", {part}" for part in parts)
 
 
