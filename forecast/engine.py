@@ -26,6 +26,7 @@ from forecast.backtest import Backtest, describe_failure, mase_scale, plan_origi
 from forecast.executors import RUNNERS, STREAM_RUNNERS, cores, in_chunks
 from forecast.intervals import (
     Calibration,
+    Recency,
     calibrate,
     intervals,
     path_bounds,
@@ -267,6 +268,7 @@ def fallback_forecast(series: MonthlySeries, options: ForecastOptions, note: str
 def _check(options: ForecastOptions) -> None:
     if options.horizon < 1 or options.origins < 1 or options.paths < 1:
         raise ValueError("horizon, origins and paths must each be at least 1")
+    Recency(options.range_decay, options.range_window)  # raises on a decay or window out of range
 
 
 def _forecast(series: MonthlySeries, options: ForecastOptions) -> SeriesForecast:
@@ -368,7 +370,8 @@ def _selected(
         return fallback_forecast(series, options, reason)
 
     notes.append(choice_note(chosen, backtests, members, options.horizon, prophet_at, seasonal))
-    calibration = calibrate(chosen, forecast, mase_scale(values))
+    recency = Recency(options.range_decay, options.range_window)
+    calibration = calibrate(chosen, forecast, mase_scale(values), recency, history=n)
     if calibration.note():
         notes.append(calibration.note())  # type: ignore[arg-type]
     notes.extend(

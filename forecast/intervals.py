@@ -10,6 +10,11 @@ errors, not on the few dozen (from a dozen origins) of one month and its neighbo
 quantile moved the coverage by several points from one year to the next (issue 14, round 7).
 The finite-sample correction counts the months the errors are about, not the errors: origins
 every third month forecast the same months several times, and those errors share one surprise.
+The recent origins count for more (`Recency`; ForecastOptions.range_decay, 0.99 by default):
+each error weighs `decay` to the power of its origin's age in months, the forecast's own month
+weighs 1, and the quantile is the weighted one of Barber, Candes, Ramdas and Tibshirani (2023,
+"Conformal prediction beyond exchangeability"), its correction counting the months times their
+mean weight; optionally only the origins of the last `window` months count.
 
 Sample paths add to the point forecast the model's own surprises passed through its moving-
 average weights (so errors are correlated across the horizon as the model says: a random
@@ -39,6 +44,27 @@ Bounds = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
+class Recency:
+    """How much a backtest error counts by the age of its origin (months before the month the
+    forecast is made from): `decay` ** age (1: all alike), and only origins at most `window`
+    months old (None: all; all again if fewer than MIN_ERRORS errors are that recent)."""
+
+    decay: float = 1.0
+    window: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.decay <= 1 or (self.window is not None and self.window < 1):
+            raise ValueError("decay must be in (0, 1] and window at least 1")
+
+    @property
+    def plain(self) -> bool:
+        return self.decay == 1 and self.window is None
+
+
+ALIKE = Recency()
+
+
+@dataclass(frozen=True)
 class Calibration:
     """Half-widths of the 80% and 95% ranges per month ahead, and the evidence behind them;
     None: the model's own intervals (no backtest to calibrate from)."""
@@ -52,6 +78,8 @@ class Calibration:
     """Degrees of freedom of Student-t surprises (the shortest series), None for normal."""
     months: int | None = None
     """Distinct months the backtest errors are about (the sample size the correction uses)."""
+    recency: Recency = ALIKE
+    """How the errors were weighted by the age of their origins."""
 
     def note(self) -> str | None:
         """How the ranges were set, in plain words."""
@@ -63,24 +91,56 @@ class Calibration:
             compared = f"{self.own_ratio:.1f} times as wide as the model's own"
         about = f" about {self.months} different months" if self.months else ""
         return (
-            f"80% and 95% ranges set from {self.errors} backtest errors{about}, widening with "
-            f"the months ahead as the model's own ranges do ({compared})"
+            f"80% and 95% ranges set from {self.errors} backtest errors{about}"
+            f"{self._weighting()}, widening with the months ahead as the model's own ranges "
+            f"do ({compared})"
         )
 
+    def _weighting(self) -> str:
+        parts = []
+        if self.recency.window is not None:
+            parts.append(f"from the origins of the last {self.recency.window} months")
+        if self.recency.decay < 1:
+            half_life = np.log(0.5) / np.log(self.recency.decay)
+            parts.append(
+                f"an error counting half as much for every {half_life:.0f} months its origin "
+                "is older"
+            )
+        return "".join(f", {part}" for part in parts)
 
-def conformal_half_width(scores: np.ndarray, level: float, months: int) -> float:
+
+def conformal_half_width(
+    scores: np.ndarray, level: float, months: float, weights: np.ndarray | None = None
+) -> float:
     """The `level` quantile of the scores with the finite-sample correction for `months`
     independent ones (level * (months + 1) / months, interpolated; the largest score when
-    that reaches 1)."""
-    return float(np.quantile(scores, min(1.0, level * (months + 1) / months)))
+    that reaches 1), weighted by `weights` when given."""
+    corrected = min(1.0, level * (months + 1) / months)
+    if weights is None:
+        return float(np.quantile(scores, corrected))
+    return weighted_quantile(scores, weights, corrected)
 
 
-def _half_widths(scores: np.ndarray, months: int) -> tuple[float, float]:
+def weighted_quantile(scores: np.ndarray, weights: np.ndarray, level: float) -> float:
+    """The `level` quantile of scores with positive weights, interpolated linearly between
+    positions (cumulative weight below a score over the total but the largest score's), which
+    are numpy's default (k / (n - 1)) when the weights are equal."""
+    order = np.argsort(scores, kind="stable")
+    ranked, weight = scores[order], weights[order]
+    if ranked.size == 1:
+        return float(ranked[0])
+    below = np.cumsum(weight) - weight
+    return float(np.interp(level, below / below[-1], ranked))
+
+
+def _half_widths(
+    scores: np.ndarray, months: float, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """The 80% and 95% half-widths from scores about `months` distinct months. At 19 months
     or fewer the largest score is no 95% bound (the correction asks for more), so the 95% range
     is then at least the 80% one widened as a normal distribution widens."""
-    half80 = conformal_half_width(scores, 0.8, months)
-    half95 = conformal_half_width(scores, 0.95, months)
+    half80 = conformal_half_width(scores, 0.8, months, weights)
+    half95 = conformal_half_width(scores, 0.95, months, weights)
     if 0.95 * (months + 1) / months >= 1:
         half95 = max(half95, half80 * Z95 / Z80)
     return half80, half95
@@ -94,22 +154,44 @@ def spread_growth(sd: np.ndarray) -> np.ndarray:
     return sd / sd[0]
 
 
-def calibrate(backtest: Backtest, forecast: Forecast, scale: float) -> Calibration:
-    """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history,
-    whose MASE scale is `scale`) from the backtest's errors, pooled over the months ahead."""
+def calibrate(
+    backtest: Backtest,
+    forecast: Forecast,
+    scale: float,
+    recency: Recency = ALIKE,
+    history: int | None = None,
+) -> Calibration:
+    """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history of
+    `history` months, whose MASE scale is `scale`) from the backtest's errors, pooled over the
+    months ahead; `recency` weighs them by the age of their origins (which needs `history`)."""
     growth = spread_growth(forecast.sd)
     steps = min(len(growth), backtest.scaled_errors.shape[1])
     scores = backtest.scaled_errors[:, :steps] / growth[:steps]
     kept = np.isfinite(scores)
     if np.count_nonzero(kept) < MIN_ERRORS:
         return Calibration(None, None, int(np.count_nonzero(kept)))
+    weights = None
+    if not recency.plain:
+        if history is None:
+            raise ValueError("weighing errors by the age of their origins needs the history")
+        ages = np.broadcast_to(history - np.asarray(backtest.origins)[:, None], scores.shape)
+        if recency.window is not None:
+            recent = kept & (ages <= recency.window)
+            if np.count_nonzero(recent) >= MIN_ERRORS:
+                kept = recent
+        weights = recency.decay ** ages[kept].astype(float)
     targets = np.asarray(backtest.origins)[:, None] + np.arange(steps)
     months = len(np.unique(targets[kept]))
-    half80, half95 = _half_widths(scores[kept], months)
+    # The forecast's own month weighs 1 against `months` of errors weighing their mean weight.
+    effective = months if weights is None else months * float(np.mean(weights))
+    if recency.decay == 1:
+        weights = None
+    half80, half95 = _half_widths(scores[kept], effective, weights)
     half = np.vstack([half80 * growth, half95 * growth]) * scale
     own = Z80 * forecast.sd
     ratio = float(np.mean(half[0][own > 0] / own[own > 0])) if np.any(own > 0) else None
-    return Calibration(half[0], half[1], int(np.count_nonzero(kept)), ratio, months=months)
+    errors = int(np.count_nonzero(kept))
+    return Calibration(half[0], half[1], errors, ratio, months=months, recency=recency)
 
 
 def intervals(

@@ -41,13 +41,20 @@ DEFAULT_MODELS = (
 
 class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How to forecast: horizon in months, backtest origins with the whole horizon ahead
-    (where history allows; one every third month), paths to simulate, candidate models."""
+    (where history allows; one every third month), paths to simulate, candidate models, and
+    how the ranges weigh backtest errors by the age of their origins (forecast/intervals.py)."""
 
     horizon: int = 24
     origins: int = 12
     paths: int = 500
     models: tuple[str, ...] = DEFAULT_MODELS
     seed: int = 2026
+    range_decay: float = 0.99
+    """Weight of a backtest error, for the ranges, per month its origin is older (1: alike):
+    0.99, half weight at 69 months, chosen on two validation years (issue 14, coverage round,
+    bench/results/forecast-2026-12-05-coverage-decision.md)."""
+    range_window: int | None = None
+    """Only origins at most this many months old set the ranges (None: all of them)."""
 
 
 class CandidateScore(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,5 +1,6 @@
 """Calibrated ranges (forecast/intervals.py): backtest errors pooled over the months ahead,
-grown as the model's own spread grows, with the finite-sample correction counted in months."""
+grown as the model's own spread grows, with the finite-sample correction counted in months,
+optionally weighted by the age of their origins."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from forecast.backtest import Backtest, mase_scale, run_backtest
-from forecast.intervals import calibrate, intervals, sample_paths
+from forecast.intervals import Recency, calibrate, intervals, sample_paths, weighted_quantile
 from forecast.models import Forecast, Naive
 
 START = date(2000, 1, 1)
@@ -97,3 +98,70 @@ def test_count_ranges_stay_whole_and_at_zero_or_above():
         assert np.all(bound == np.round(bound)) and np.all(bound >= 0)
     lo80, hi80, lo95, hi95 = bounds
     assert np.all((lo95 <= lo80) & (lo80 <= low.mean) & (low.mean <= hi80) & (hi80 <= hi95))
+
+
+def test_equal_weights_give_numpys_quantile():
+    rng = np.random.default_rng(4)
+    for size in (2, 9, 40):
+        scores = rng.exponential(1.0, size)
+        for level in (0.0, 0.1, 0.5, 0.8, 0.8375, 0.95, 1.0):
+            expected = np.quantile(scores, level)
+            assert weighted_quantile(scores, np.full(size, 0.3), level) == pytest.approx(expected)
+
+
+def test_a_decay_of_one_sets_the_same_ranges_as_no_weighting():
+    rng = np.random.default_rng(8)
+    errors = rng.normal(0, 2.0, (30, 4))
+    walk = Forecast(np.zeros(4), 1.0, np.sqrt(np.arange(1.0, 5.0)))
+    tested = backtest(errors, range(36, 126, 3))
+    plain = calibrate(tested, walk, scale=1.5)
+    alike = calibrate(tested, walk, scale=1.5, recency=Recency(decay=1.0), history=130)
+    assert np.array_equal(plain.half80, alike.half80)
+    assert np.array_equal(plain.half95, alike.half95)
+
+
+def regime_change() -> Backtest:
+    """120 monthly origins, one month ahead each, in a history of 121 months: errors of 10
+    from the 60 oldest origins (61 to 120 months old), of 1 from the 60 most recent."""
+    errors = np.r_[np.full(60, 10.0), np.full(60, 1.0)][:, None]
+    return backtest(errors, range(1, 121))
+
+
+FLAT = Forecast(np.zeros(1), 1.0, np.ones(1))
+
+
+def test_after_a_regime_change_recency_weighted_ranges_follow_the_recent_errors():
+    plain = calibrate(regime_change(), FLAT, scale=1.0)
+    assert plain.half80[0] == 10.0  # half the errors are 10: the 0.8 * 121 / 120 quantile
+    # Weights 0.97 ** age: the recent 60 weigh 27.1 of 31.5, so 0.86 of the weight (positions
+    # of the 1s up to 0.835) against the corrected level 0.8 * (M + 1) / M = 0.825, with
+    # M = 120 * mean weight = 31.5 effective months.
+    weighted = calibrate(regime_change(), FLAT, 1.0, Recency(decay=0.97), history=121)
+    assert weighted.half80[0] == 1.0
+    assert weighted.errors == 120 and weighted.months == 120
+
+
+def test_a_window_keeps_only_the_recent_origins_errors():
+    windowed = calibrate(regime_change(), FLAT, 1.0, Recency(window=36), history=121)
+    assert windowed.half80[0] == 1.0 and windowed.half95[0] == 1.0
+    assert windowed.errors == 36 and windowed.months == 36
+    note = windowed.note()
+    assert note is not None and "from the origins of the last 36 months" in note
+
+
+def test_a_window_with_too_few_errors_keeps_them_all():
+    windowed = calibrate(regime_change(), FLAT, 1.0, Recency(window=7), history=121)
+    plain = calibrate(regime_change(), FLAT, 1.0)
+    assert windowed.errors == 120 and windowed.half80[0] == plain.half80[0]
+
+
+def test_the_note_gives_the_weights_half_life():
+    weighted = calibrate(regime_change(), FLAT, 1.0, Recency(decay=0.97), history=121)
+    note = weighted.note()
+    assert note is not None
+    assert "an error counting half as much for every 23 months its origin is older" in note
+
+
+def test_weighing_by_age_needs_the_history():
+    with pytest.raises(ValueError, match="history"):
+        calibrate(regime_change(), FLAT, 1.0, Recency(decay=0.99))
