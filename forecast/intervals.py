@@ -10,11 +10,12 @@ errors, not on the few dozen (from a dozen origins) of one month and its neighbo
 quantile moved the coverage by several points from one year to the next (issue 14, round 7).
 The finite-sample correction counts the months the errors are about, not the errors: origins
 every third month forecast the same months several times, and those errors share one surprise.
-The recent origins count for more (`Recency`; ForecastOptions.range_decay, 0.99 by default):
-each error weighs `decay` to the power of its origin's age in months, the forecast's own month
-weighs 1, and the quantile is the weighted one of Barber, Candes, Ramdas and Tibshirani (2023,
-"Conformal prediction beyond exchangeability"), its correction counting the months times their
-mean weight; optionally only the origins of the last `window` months count.
+Recent origins can be made to count for more (`Recency`; ForecastOptions.range_decay, 1 by
+default: every error alike): each error weighs `decay` to the power of its origin's age in
+months, the forecast's own month weighs 1, and the quantile is the weighted one of Barber,
+Candes, Ramdas and Tibshirani (2023, "Conformal prediction beyond exchangeability"), its
+correction counting the months times their mean weight; optionally only the origins of the
+last `window` months count. On the benchmark panels it changed nothing that held.
 
 Sample paths add to the point forecast the model's own surprises passed through its moving-
 average weights (so errors are correlated across the horizon as the model says: a random
