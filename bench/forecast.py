@@ -72,6 +72,7 @@ if str(ROOT) not in sys.path:
 
 import msgspec  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from forecast.engine import forecast_many  # noqa: E402
 from forecast.months import add_months  # noqa: E402
@@ -287,6 +288,7 @@ def accuracy(
     names = ("engine", "prophet", "autoets", "seasonal_naive")
     scores: dict[str, list[float]] = {name: [] for name in names}
     inside = Counter[str]()
+    shares: dict[str, list[float]] = {"80": [], "95": []}
     total = 0
     per_series = []
     for series, forecast, prophet_fc, ets_fc in zip(region, engine, prophet, autoets, strict=True):
@@ -307,6 +309,8 @@ def accuracy(
             scores[name].append(mase(actual, predicted, train))
         inside["engine80"] += _inside(actual, bands["lo80"], bands["hi80"])
         inside["engine95"] += _inside(actual, bands["lo95"], bands["hi95"])
+        shares["80"].append(_inside(actual, bands["lo80"], bands["hi80"]) / HELD_BACK)
+        shares["95"].append(_inside(actual, bands["lo95"], bands["hi95"]) / HELD_BACK)
         inside["prophet80"] += _inside(actual, prophet_fc[1], prophet_fc[2])
         inside["autoets80"] += _inside(actual, ets_fc[1], ets_fc[2])
         inside["autoets95"] += _inside(actual, ets_fc[3], ets_fc[4])
@@ -330,7 +334,37 @@ def accuracy(
         "prophet_own_coverage80": inside["prophet80"] / total,
         "autoets_own_coverage80": inside["autoets80"] / total,
         "autoets_own_coverage95": inside["autoets95"] / total,
+        "intervals_95": _bootstrap(scores, shares),
         "per_series": per_series,
+    }
+
+
+def _bootstrap(scores: dict[str, list[float]], shares: dict[str, list[float]]) -> dict[str, Any]:
+    """95% intervals of the panel's figures over resampled series (scipy's BCa bootstrap,
+    series drawn whole, seeded): how far a panel of this size could move them by the luck
+    of which series it holds, with the same engine."""
+
+    def interval(samples: tuple[list[float], ...], statistic: Any) -> list[float] | None:
+        if len(samples[0]) < 3:
+            return None
+        found = stats.bootstrap(
+            samples,
+            statistic,
+            paired=True,
+            vectorized=False,
+            n_resamples=2000,
+            random_state=np.random.default_rng(2026),
+        ).confidence_interval
+        return [round(float(found.low), 4), round(float(found.high), 4)]
+
+    def ratio(engine: np.ndarray, other: np.ndarray) -> float:
+        return float(np.mean(engine) / np.mean(other))
+
+    return {
+        "coverage80": interval((shares["80"],), np.mean),
+        "coverage95": interval((shares["95"],), np.mean),
+        "engine_over_seasonal_naive": interval((scores["engine"], scores["seasonal_naive"]), ratio),
+        "engine_over_autoets": interval((scores["engine"], scores["autoets"]), ratio),
     }
 
 
@@ -510,6 +544,9 @@ def _print(title: str, report: dict[str, Any]) -> None:
     print(f"\n{title}: {report['region']['series']} series")
     for label, value, target in rows:
         print(f"{label:<{width}}  {value:>13}  {target}")
+    for name, bounds in scores["intervals_95"].items():
+        if bounds is not None:
+            print(f"  95% bootstrap interval, {name}: {bounds[0]:.3f} - {bounds[1]:.3f}")
     print(f"chosen (held-back run): {report['held_back_run']['chosen']}")
     print(f"Prophet backtested on {report['scheduled_run']['prophet_backtested']} series")
     print(f"targets met: {report['targets_met']}")
