@@ -35,6 +35,13 @@ def json_list_in(dialect: str, column: Any) -> ColumnElement[Any]:
     return func.json_agg(column)
 
 
+def json_array_in(dialect: str, values: list[Any]) -> ColumnElement[Any]:
+    """A JSON array of the given values (JSON values kept as JSON, not quoted)."""
+    if dialect == "sqlite":
+        return func.json_array(*values)
+    return func.json_build_array(*values)
+
+
 def days_between_in(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
     """Whole days between two date columns in the named dialect."""
     if dialect == "sqlite":

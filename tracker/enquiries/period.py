@@ -28,7 +28,7 @@ from tracker.core.monthly_tables import (
     FunnelMonthEvents,
     FunnelMonthHistogram,
 )
-from tracker.core.sql import days_between_in, json_list_in, month_of_in
+from tracker.core.sql import days_between_in, json_array_in, json_list_in, month_of_in
 from tracker.enquiries.funnel import (
     DURATION_PAIRS,
     Dimension,
@@ -41,6 +41,7 @@ from tracker.enquiries.stages import STAGE_ORDER
 from tracker.enquiries.tables import Enquiry
 
 _DAYS = msgspec.json.Decoder(list[int])
+_EDGE_DAYS = msgspec.json.Decoder(list[list[int] | None])
 NOTHING = ("9999-12", "0000-01")
 """Month bounds no month lies between: a period with no whole month reads no prepared row."""
 
@@ -168,19 +169,19 @@ def _closures(edge: Any) -> Any:
 
 def _durations(dialect: str, edge: Any) -> list[Any]:
     """The months' packed histograms as stored (pair, day counts, enquiries of each), and
-    each pair's days of the edges' enquiries as one JSON list (the counts summed in Python:
-    a year is about 130 rows, not the 500 to 700 distinct day counts a GROUP BY returns)."""
+    the edges' enquiries' days of every pair as one JSON list of lists, in one pass over them
+    (the counts summed in Python: a year is about 130 rows, not the 500 to 700 distinct day
+    counts a GROUP BY returns)."""
     t = FunnelMonthHistogram
     stored = _row(Part.DURATIONS, key=t.days, key2=t.counts, pair=t.pair)
     rows = [select(*stored).where(*_months(t))]
-    for i, (start, end) in enumerate(DURATION_PAIRS) if edge is not None else ():
-        first, second = getattr(edge.c, start.date_column), getattr(edge.c, end.date_column)
-        days = json_list_in(dialect, days_between_in(dialect, first, second))
-        rows.append(
-            select(*_row(Part.DURATIONS, key=days, pair=literal(i, Integer))).where(
-                first.is_not(None), second.is_not(None)
-            )
-        )
+    if edge is not None:
+        lists = []
+        for start, end in DURATION_PAIRS:
+            first, second = getattr(edge.c, start.date_column), getattr(edge.c, end.date_column)
+            days = json_list_in(dialect, days_between_in(dialect, first, second))
+            lists.append(days.filter(first.is_not(None), second.is_not(None)))
+        rows.append(select(*_row(Part.DURATIONS, key=json_array_in(dialect, lists))))
     return rows
 
 
@@ -212,13 +213,16 @@ def read_period(
             totals = {n: int(v) for n, v in zip(COUNTS, counts, strict=True)}
         elif part == Part.CLOSURES:
             closures.append((key, key2, int(counts[0])))
+        elif part == Part.DURATIONS and pair is not None:
+            # A month's packed histogram of one pair: its day counts and the enquiries of each.
+            days[pair] += _DAYS.decode(key)
+            counts_of[pair] += _DAYS.decode(key2)
         elif part == Part.DURATIONS:
-            # A month's packed histogram (days, counts) or an edge's days (one enquiry each;
-            # NULL on PostgreSQL when the edge has none).
-            if key is not None:
-                values = _DAYS.decode(key)
-                days[pair] += values
-                counts_of[pair] += _DAYS.decode(key2) if key2 is not None else [1] * len(values)
+            # The edges' days of every pair, one enquiry each (a pair's list is NULL on
+            # PostgreSQL when no edge enquiry reached both of its stages).
+            for i, values in enumerate(_EDGE_DAYS.decode(key)):
+                days[i] += values or ()
+                counts_of[i] += [1] * len(values or ())
         elif part == Part.APPROVALS:
             approved.append((key, int(counts[0])))
         else:
