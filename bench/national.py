@@ -440,12 +440,15 @@ def _report(
             if point.get("database_cpu_ms")
             else ""
         )
+        failed = point.get("non_2xx") or 0
+        # A figure of failed requests is no figure of the read.
+        judged = f"invalid: {failed} not 2xx" if failed else verdict(kind, point["cpu_ms"])
         rows.append(
             {
                 "name": name,
                 "figure": f"{point['cpu_ms']} ms CPU/request{split}",
                 "goal": f"<= {GOALS[kind][0]:g} ms",
-                "verdict": verdict(kind, point["cpu_ms"]),
+                "verdict": judged,
             }
         )
     for name, page in pages.items():
