@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from psycopg import sql as pg_sql
+from sqlalchemy import BindParameter, Connection, Engine, create_engine, event, literal_column, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import visitors
+from sqlalchemy.types import TypeEngine
 
 from tracker.core import write_gate
 from tracker.core.settings import Settings
@@ -137,6 +141,69 @@ def checkpoint_after_commit(session: Session) -> None:
     event.listen(session, "after_rollback", _after_rollback)
 
 
+POSTGRESQL_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None}
+"""psycopg prepares none of its own statements: it drops every one of a connection (DEALLOCATE
+ALL) when a transaction rolls back, as every read session ends, which would drop the
+statements `PlannedOnce` prepares too (and left psycopg's own for one session only)."""
+
+
+class PlannedOnce:
+    """A statement that PostgreSQL parses once per connection and, after its first five runs,
+    plans once: a prepared statement (SQL PREPARE, kept for the connection's life) run with
+    EXECUTE. PostgreSQL's default plan_cache_mode plans the first five runs for their values
+    and then keeps the generic plan when its estimate is no worse. For statements whose
+    planning costs more than their execution; elsewhere (SQLite) the statement runs as is.
+
+    `build` returns the statement, which binds the values named in `params` (each with its
+    SQL type, in the order of the prepared statement's parameters) and no others.
+    """
+
+    def __init__(
+        self, name: str, build: Callable[[], Any], params: Mapping[str, TypeEngine[Any]]
+    ) -> None:
+        self.name = name
+        self._build = build
+        self._params = dict(params)
+        self._prepare_sql: str | None = None
+
+    def _prepare_statement(self) -> str:
+        """PREPARE name(types) AS the statement, its own values as $1..$n and every other
+        bound value (constants of the statement) written in."""
+        if self._prepare_sql is None:
+            order = list(self._params)
+
+            def numbered(element: Any) -> Any:
+                if isinstance(element, BindParameter) and element.key in order:
+                    return literal_column(f"${order.index(element.key) + 1}", element.type)
+                return None
+
+            statement = visitors.replacement_traverse(self._build(), {}, numbered)
+            # "$n" placeholders: percent signs of the statement's constants stay single.
+            dialect = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+            body = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            types = ", ".join(
+                dialect.type_compiler_instance.process(t) for t in self._params.values()
+            )
+            self._prepare_sql = f"PREPARE {self.name}({types}) AS {body}"
+        return self._prepare_sql
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        """The statement's rows for `values`, prepared on the connection at its first run."""
+        raw = connection.connection.dbapi_connection
+        if connection.dialect.name != "postgresql" or raw.prepare_threshold is not None:
+            # SQLite; or psycopg could drop the prepared statement at a rollback.
+            return connection.execute(self._build(), dict(values))
+        # Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
+        as_written = {"no_parameters": True}
+        key = f"prepared {self.name}"
+        if key not in connection.info:
+            connection.exec_driver_sql(self._prepare_statement(), execution_options=as_written)
+            connection.info[key] = True
+        arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
+        execute = pg_sql.SQL("EXECUTE {}({})").format(pg_sql.Identifier(self.name), arguments)
+        return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
+
+
 class Database:
     """One engine per installation, with sessions for reading and for writing."""
 
@@ -158,6 +225,7 @@ class Database:
             kwargs["connect_args"] = write_gate.connect_args(busy_timeout_s)
             kwargs.update(pool_size=45, max_overflow=5)
         else:
+            kwargs["connect_args"] = POSTGRESQL_CONNECT_ARGS
             kwargs.update(pool_size=10, max_overflow=40)
         self.engine = create_engine(self.url, **kwargs)
         self._automatic_checkpoints = True
