@@ -148,11 +148,13 @@ statements `PlannedOnce` prepares too (and left psycopg's own for one session on
 
 
 class PlannedOnce:
-    """A statement that PostgreSQL parses once per connection and, after its first five runs,
-    plans once: a prepared statement (SQL PREPARE, kept for the connection's life) run with
-    EXECUTE. PostgreSQL's default plan_cache_mode plans the first five runs for their values
-    and then keeps the generic plan when its estimate is no worse. For statements whose
-    planning costs more than their execution; elsewhere (SQLite) the statement runs as is.
+    """A statement that PostgreSQL parses and plans once per connection: a prepared statement
+    (SQL PREPARE, kept for the connection's life) run with EXECUTE under plan_cache_mode
+    force_generic_plan, set for that EXECUTE alone (the setting applies to every statement
+    with parameters, not only prepared ones). Left to its default, PostgreSQL kept planning
+    each EXECUTE afresh for a small council, whose own plans it estimates cheaper than the
+    generic one. For statements whose planning costs more than their execution; elsewhere
+    (SQLite) the statement runs as is.
 
     `build` returns the statement, which binds the values named in `params` (each with its
     SQL type, in the order of the prepared statement's parameters) and no others.
@@ -200,7 +202,14 @@ class PlannedOnce:
             connection.exec_driver_sql(self._prepare_statement(), execution_options=as_written)
             connection.info[key] = True
         arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
-        execute = pg_sql.SQL("EXECUTE {}({})").format(pg_sql.Identifier(self.name), arguments)
+        execute = pg_sql.SQL("EXECUTE {}({}); RESET plan_cache_mode").format(
+            pg_sql.Identifier(self.name), arguments
+        )
+        # A rollback undoes the SET too, should the EXECUTE fail before its RESET.
+        connection.exec_driver_sql(
+            "SET plan_cache_mode = force_generic_plan", execution_options=as_written
+        )
+        # One message, two statements: the result is the EXECUTE's rows.
         return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
 
 
