@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg import pq
 from psycopg import sql as pg_sql
 from sqlalchemy import BindParameter, Connection, Engine, create_engine, event, literal_column, text
 from sqlalchemy.dialects import postgresql
@@ -141,12 +142,6 @@ def checkpoint_after_commit(session: Session) -> None:
     event.listen(session, "after_rollback", _after_rollback)
 
 
-POSTGRESQL_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None}
-"""psycopg prepares none of its own statements: it drops every one of a connection (DEALLOCATE
-ALL) when a transaction rolls back, as every read session ends, which would drop the
-statements `PlannedOnce` prepares too (and left psycopg's own for one session only)."""
-
-
 class PlannedOnce:
     """A statement that PostgreSQL parses and plans once per connection: a prepared statement
     (SQL PREPARE, kept for the connection's life) run with EXECUTE under plan_cache_mode
@@ -155,6 +150,10 @@ class PlannedOnce:
     each EXECUTE afresh for a small council, whose own plans it estimates cheaper than the
     generic one. For statements whose planning costs more than their execution; elsewhere
     (SQLite) the statement runs as is.
+
+    psycopg drops every prepared statement of a connection (DEALLOCATE ALL) at a rollback
+    once it has prepared any of its own (it does after a statement's fifth run), so each run
+    asks whether the statement is still there, in the query that sets the plan mode.
 
     `build` returns the statement, which binds the values named in `params` (each with its
     SQL type, in the order of the prepared statement's parameters) and no others.
@@ -190,27 +189,33 @@ class PlannedOnce:
         return self._prepare_sql
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        """The statement's rows for `values`, prepared on the connection at its first run."""
-        raw = connection.connection.dbapi_connection
-        if connection.dialect.name != "postgresql" or raw.prepare_threshold is not None:
-            # SQLite; or psycopg could drop the prepared statement at a rollback.
+        """The statement's rows for `values`, prepared on the connection when it is not."""
+        if connection.dialect.name != "postgresql":
             return connection.execute(self._build(), dict(values))
+        raw = connection.connection.dbapi_connection
         # Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
         as_written = {"no_parameters": True}
-        key = f"prepared {self.name}"
-        if key not in connection.info:
+        name = pg_sql.Literal(self.name).as_string(raw)
+        # Session-wide until the RESET below, or until a rollback undoes it.
+        prepared = connection.exec_driver_sql(
+            "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), "
+            f"EXISTS (SELECT FROM pg_prepared_statements WHERE name = {name})",
+            execution_options=as_written,
+        ).one()[1]
+        if not prepared:
             connection.exec_driver_sql(self._prepare_statement(), execution_options=as_written)
-            connection.info[key] = True
         arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
         execute = pg_sql.SQL("EXECUTE {}({}); RESET plan_cache_mode").format(
             pg_sql.Identifier(self.name), arguments
         )
-        # A rollback undoes the SET too, should the EXECUTE fail before its RESET.
-        connection.exec_driver_sql(
-            "SET plan_cache_mode = force_generic_plan", execution_options=as_written
-        )
-        # One message, two statements: the result is the EXECUTE's rows.
-        return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
+        try:
+            # One message, two statements: the result is the EXECUTE's rows.
+            return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
+        except Exception:
+            if raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                # Autocommit: no rollback will undo the setting.
+                connection.exec_driver_sql("RESET plan_cache_mode", execution_options=as_written)
+            raise
 
 
 class Database:
@@ -234,7 +239,6 @@ class Database:
             kwargs["connect_args"] = write_gate.connect_args(busy_timeout_s)
             kwargs.update(pool_size=45, max_overflow=5)
         else:
-            kwargs["connect_args"] = POSTGRESQL_CONNECT_ARGS
             kwargs.update(pool_size=10, max_overflow=40)
         self.engine = create_engine(self.url, **kwargs)
         self._automatic_checkpoints = True
