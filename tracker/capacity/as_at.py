@@ -82,7 +82,7 @@ def _statement() -> Any:
     return union_all(stored, *sides)
 
 
-_PLANNED = PlannedOnce(
+PLANNED = PlannedOnce(
     "capacity_as_at",
     _statement,
     {"code": String(), "month": String(), "since": Date(), "as_at": Date()},
@@ -127,7 +127,7 @@ def prepared_register_counts(session: Session, code: str, as_at: date) -> Regist
         for name, value in (terms_and_bands or {}).items():
             sums[name] += int(value)
     params = {"code": code, "month": month, "since": since, "as_at": as_at}
-    for side, care_type, *values in _PLANNED.execute(connection, params):
+    for side, care_type, *values in PLANNED.execute(connection, params):
         counts = places.setdefault(care_type, dict.fromkeys(PLACE_SUMS, 0))
         sign = 1 if side == 0 else side
         for name, value in zip(SUMS, values, strict=True):

@@ -167,7 +167,7 @@ class PlannedOnce:
         self._params = dict(params)
         self._prepare_sql: str | None = None
 
-    def _prepare_statement(self) -> str:
+    def prepare_statement(self) -> str:
         """PREPARE name(types) AS the statement, its own values as $1..$n and every other
         bound value (constants of the statement) written in."""
         if self._prepare_sql is None:
@@ -203,7 +203,7 @@ class PlannedOnce:
             execution_options=as_written,
         ).one()[1]
         if not prepared:
-            connection.exec_driver_sql(self._prepare_statement(), execution_options=as_written)
+            connection.exec_driver_sql(self.prepare_statement(), execution_options=as_written)
         arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
         execute = pg_sql.SQL("EXECUTE {}({}); RESET plan_cache_mode").format(
             pg_sql.Identifier(self.name), arguments
