@@ -83,7 +83,7 @@ def main() -> int:
                         continue
                     if statement.startswith("EXECUTE"):
                         if not raw.execute(
-                            "SELECT FROM pg_prepared_statements WHERE name = %s", [PLANNED.name]
+                            "SELECT 1 FROM pg_prepared_statements WHERE name = %s", [PLANNED.name]
                         ).fetchone():
                             raw.execute(PLANNED.prepare_statement())
                         raw.execute("SET plan_cache_mode = force_generic_plan")
