@@ -156,7 +156,9 @@ class PlannedOnce:
     asks whether the statement is still there, in the query that sets the plan mode.
 
     `build` returns the statement, which binds the values named in `params` (each with its
-    SQL type, in the order of the prepared statement's parameters) and no others.
+    SQL type, in the order of the prepared statement's parameters) and no others. EXECUTE
+    takes no placeholders, so the values are written into its text (quoted by psycopg), where
+    SQL logs and error messages show them: codes and dates only, never personal data.
     """
 
     def __init__(
