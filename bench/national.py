@@ -148,19 +148,28 @@ def _facts(url: str) -> dict[str, Any]:
     }
 
 
+BACKENDS_ONLY = False
+"""--backends-only: count only the database server's processes serving the benchmarked
+database (their titles name it), not the server's others (other databases' work on a shared
+server; also its background writers and autovacuum)."""
+
+
 def database_cpu_seconds(url: str) -> float:
     """CPU time used so far by this machine's PostgreSQL server processes when `url` is a
     PostgreSQL database (0 for SQLite, whose work is done in the server's own process): on
     PostgreSQL a request's queries run in the database's processes, and a figure of server
     CPU a request must count them too. Any other work of the database server is counted as
-    well, so measure on an otherwise quiet machine."""
+    well, so measure on an otherwise quiet machine (or with `BACKENDS_ONLY`)."""
     if not url.startswith("postgresql"):
         return 0.0
+    title = f" {urllib.parse.urlsplit(url).path.lstrip('/')} ".encode()
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             text = stat.read_text()
             if text[text.index("(") + 1 : text.rindex(")")] != "postgres":
+                continue
+            if BACKENDS_ONLY and title not in (stat.parent / "cmdline").read_bytes():
                 continue
             fields = text.rsplit(")", 1)[-1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
@@ -502,7 +511,14 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (`fostering serve --workers`)"
     )
+    parser.add_argument(
+        "--backends-only",
+        action="store_true",
+        help="PostgreSQL: count only the processes serving the database (a shared server)",
+    )
     args = parser.parse_args()
+    global BACKENDS_ONLY
+    BACKENDS_ONLY = args.backends_only
     names = args.page
     unknown = set(names or ()) - {name for _, name, _ in PAGES}
     if unknown:
@@ -518,6 +534,7 @@ def main() -> None:
         workers=args.workers,
     )
     report["server_workers"] = args.workers
+    report["database_backends_only"] = args.backends_only
     for row in report["rows"]:
         print(f"{row['name']:<50} {row['figure']:>28}  goal {row['goal']:<10} {row['verdict']}")
     if args.only or names:

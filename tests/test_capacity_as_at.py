@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import msgspec
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from tests.conftest import STOKE, bearer
 from tests.test_household_import import REGISTER_CSV
@@ -180,3 +181,34 @@ def test_a_wrong_month_end_shows_in_the_next_month_only(generated):
         assert extra(month_end + timedelta(days=15)) == 10
         assert extra(month_end) == 0
         assert extra(month_end + timedelta(days=45)) == 0
+
+
+def test_on_postgresql_the_statement_is_planned_once_and_outlives_psycopgs_own(generated):
+    """PostgreSQL: the read runs the statement prepared on the connection with its generic
+    plan (planned once, whichever council and day), and still answers after psycopg has
+    dropped every prepared statement of the connection (its DEALLOCATE ALL at a rollback,
+    once it has prepared one of its own)."""
+    db, today, _ = generated
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's prepared statements")
+    asked = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s"
+
+    def same(connection, raw, seed: int) -> None:
+        """Eight days equal the reference, read off the statement's one generic plan."""
+        with Session(bind=connection) as session:
+            for day in _days(today, 5, seed):
+                prepared = capacity_figures(session, STOKE, day, prepared=True)
+                reference = capacity_figures(session, STOKE, day, prepared=False)
+                assert msgspec.to_builtins(prepared) == msgspec.to_builtins(reference), day
+            generic, custom = raw.execute(asked, ["capacity_as_at"]).fetchone()
+            assert generic >= 8 and custom == 0
+
+    with db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        same(connection, raw, seed=3)
+        # psycopg prepares a statement run more than five times, then drops all at a rollback.
+        for _ in range(7):
+            raw.execute("SELECT %s::int", [1])
+        connection.rollback()
+        assert raw.execute(asked, ["capacity_as_at"]).fetchone() is None
+        same(connection, raw, seed=4)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, bindparam, func, literal, select, union, union_all
+from sqlalchemy import Date, Integer, String, bindparam, func, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
 from forecast.months import month_label, month_start
@@ -28,17 +28,16 @@ from tracker.capacity.register import (
     stock_columns,
 )
 from tracker.capacity.schemas import RegisterCounts
+from tracker.core.db import PlannedOnce
 from tracker.core.monthly_tables import RegisterMonth
 from tracker.households.places import places_as_at
 from tracker.households.tables import HouseholdVersion, Placement, Unavailability
 
 SUMS = (*PLACE_SUMS, *TERM_AND_BAND_SUMS)
-PREPARED_AS_AT_DIALECTS = frozenset({"sqlite"})
-"""Where capacity reads use it. On PostgreSQL its one statement took 5-11 ms to plan on
-every read and the capacity of a new day cost more than the register's own query (national
-set, 2026-12-04: 21.5 -> 35.0 ms a request for the smallest council, 26.8 -> 39.0 for the
-largest, server and database), so PostgreSQL keeps the register's query until the statement
-is planned once (a prepared statement with a generic plan) or split."""
+PREPARED_AS_AT_DIALECTS = frozenset({"sqlite", "postgresql"})
+"""Where capacity reads use it. Planned afresh, its one statement took PostgreSQL 2-11 ms to
+plan on every read, more than the register's own query cost (national set, 2026-12-04), so
+there it runs as a prepared statement planned once per connection (`PlannedOnce`)."""
 
 
 def _changed_households() -> Any:
@@ -83,6 +82,13 @@ def _statement() -> Any:
     return union_all(stored, *sides)
 
 
+PLANNED = PlannedOnce(
+    "capacity_as_at",
+    _statement,
+    {"code": String(), "month": String(), "since": Date(), "as_at": Date()},
+)
+
+
 @cache
 def _details_statement() -> Any:
     """The stored month's term and age band sums per care type, and the last month stored."""
@@ -121,7 +127,7 @@ def prepared_register_counts(session: Session, code: str, as_at: date) -> Regist
         for name, value in (terms_and_bands or {}).items():
             sums[name] += int(value)
     params = {"code": code, "month": month, "since": since, "as_at": as_at}
-    for side, care_type, *values in connection.execute(_statement(), params):
+    for side, care_type, *values in PLANNED.execute(connection, params):
         counts = places.setdefault(care_type, dict.fromkeys(PLACE_SUMS, 0))
         sign = 1 if side == 0 else side
         for name, value in zip(SUMS, values, strict=True):

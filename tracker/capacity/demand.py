@@ -66,9 +66,13 @@ def _entered_query() -> Any:
         .group_by(f.authority_code)
         .subquery()
     )
+    # The codes again outside: PostgreSQL does not carry them through the grouped subquery
+    # and read every council's figures (17,050 rows, 1.5 ms on the national set) to join them.
     columns = (f.authority_code, f.category, f.children, f.as_at, f.source)
-    return select(*columns).join(
-        latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at)
+    return (
+        select(*columns)
+        .join(latest, (latest.c.authority_code == f.authority_code) & (latest.c.as_at == f.as_at))
+        .where(col(f.authority_code).in_(bindparam("codes", expanding=True)))
     )
 
 

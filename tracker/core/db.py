@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from psycopg import pq
+from psycopg import sql as pg_sql
+from sqlalchemy import BindParameter, Connection, Engine, create_engine, event, literal_column, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import visitors
+from sqlalchemy.types import TypeEngine
 
 from tracker.core import write_gate
 from tracker.core.settings import Settings
@@ -135,6 +140,84 @@ def checkpoint_after_commit(session: Session) -> None:
 
     event.listen(session, "after_commit", _after_commit)
     event.listen(session, "after_rollback", _after_rollback)
+
+
+class PlannedOnce:
+    """A statement that PostgreSQL parses and plans once per connection: a prepared statement
+    (SQL PREPARE, kept for the connection's life) run with EXECUTE under plan_cache_mode
+    force_generic_plan, set for that EXECUTE alone (the setting applies to every statement
+    with parameters, not only prepared ones). Left to its default, PostgreSQL kept planning
+    each EXECUTE afresh for a small council, whose own plans it estimates cheaper than the
+    generic one. For statements whose planning costs more than their execution; elsewhere
+    (SQLite) the statement runs as is.
+
+    psycopg drops every prepared statement of a connection (DEALLOCATE ALL) at a rollback
+    once it has prepared any of its own (it does after a statement's fifth run), so each run
+    asks whether the statement is still there, in the query that sets the plan mode.
+
+    `build` returns the statement, which binds the values named in `params` (each with its
+    SQL type, in the order of the prepared statement's parameters) and no others. EXECUTE
+    takes no placeholders, so the values are written into its text (quoted by psycopg), where
+    SQL logs and error messages show them: codes and dates only, never personal data.
+    """
+
+    def __init__(
+        self, name: str, build: Callable[[], Any], params: Mapping[str, TypeEngine[Any]]
+    ) -> None:
+        self.name = name
+        self._build = build
+        self._params = dict(params)
+        self._prepare_sql: str | None = None
+
+    def prepare_statement(self) -> str:
+        """PREPARE name(types) AS the statement, its own values as $1..$n and every other
+        bound value (constants of the statement) written in."""
+        if self._prepare_sql is None:
+            order = list(self._params)
+
+            def numbered(element: Any) -> Any:
+                if isinstance(element, BindParameter) and element.key in order:
+                    return literal_column(f"${order.index(element.key) + 1}", element.type)
+                return None
+
+            statement = visitors.replacement_traverse(self._build(), {}, numbered)
+            # "$n" placeholders: percent signs of the statement's constants stay single.
+            dialect = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+            body = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            types = ", ".join(
+                dialect.type_compiler_instance.process(t) for t in self._params.values()
+            )
+            self._prepare_sql = f"PREPARE {self.name}({types}) AS {body}"
+        return self._prepare_sql
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        """The statement's rows for `values`, prepared on the connection when it is not."""
+        if connection.dialect.name != "postgresql":
+            return connection.execute(self._build(), dict(values))
+        raw = connection.connection.dbapi_connection
+        # Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
+        as_written = {"no_parameters": True}
+        name = pg_sql.Literal(self.name).as_string(raw)
+        # Session-wide until the RESET below, or until a rollback undoes it.
+        prepared = connection.exec_driver_sql(
+            "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), "
+            f"EXISTS (SELECT FROM pg_prepared_statements WHERE name = {name})",
+            execution_options=as_written,
+        ).one()[1]
+        if not prepared:
+            connection.exec_driver_sql(self.prepare_statement(), execution_options=as_written)
+        arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
+        execute = pg_sql.SQL("EXECUTE {}({}); RESET plan_cache_mode").format(
+            pg_sql.Identifier(self.name), arguments
+        )
+        try:
+            # One message, two statements: the result is the EXECUTE's rows.
+            return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
+        except Exception:
+            if raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                # Autocommit: no rollback will undo the setting.
+                connection.exec_driver_sql("RESET plan_cache_mode", execution_options=as_written)
+            raise
 
 
 class Database:
