@@ -60,7 +60,7 @@ from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.group_commit import GroupCommit
 from tracker.core.settings import Settings
-from tracker.core.view_cache import ViewCache, council_views
+from tracker.core.view_cache import ComputeGate, ViewCache, council_views
 from tracker.core.wal_checkpoints import WalCheckpoints
 from tracker.enquiries.service import create_enquiries
 
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exclude=["^/health", "^/schema", "^/static", "^/dashboard/static", "^/dashboard/vendor"],
     )
 
+    gate = ComputeGate(settings.view_computations or None)
     checkpoints = WalCheckpoints(database)
     enquiry_writer = GroupCommit(database, create_enquiries, name="fostering-enquiry-writer")
     state = State(
@@ -136,8 +137,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "database": database,
             "settings": settings,
             "regions": AuthorityRegions(database),
-            "capacity_views": ViewCache(),
-            "council_views": council_views(),
+            "capacity_views": ViewCache(gate=gate),
+            "council_views": council_views(gate),
             "auth_limiter": FailedAuthLimiter(settings.auth_failures_per_minute),
             "enquiry_writer": enquiry_writer,
         }

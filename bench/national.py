@@ -263,6 +263,7 @@ def run(
     page_names: list[str] | None = None,
     only_councils: bool = False,
     workers: int = 1,
+    server_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Serve the database and the bare app, measure, and return the report (only the bare
     endpoint and enquiry create with `create_only`; the pages alone with `only_pages`, those
@@ -281,6 +282,7 @@ def run(
         # The checkout's code, whichever checkout the virtualenv was installed from.
         "PYTHONPATH": str(BENCH.parent),
     }
+    env |= server_env or {}
     cli(env, tmp, "db", "upgrade")
     large, small = facts["largest"], facts["smallest"]
     tokens = {
@@ -499,6 +501,13 @@ def main() -> None:
     parser.add_argument(
         "--create-only", action="store_true", help="measure the bare endpoint and create only"
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the served app (e.g. FOSTERING_VIEW_COMPUTATIONS=0), repeatable",
+    )
     parser.add_argument("--tag", default="", help="with --create-only: added to the file name")
     parser.add_argument(
         "--only",
@@ -532,6 +541,7 @@ def main() -> None:
         page_names=names,
         only_councils=args.only == "councils",
         workers=args.workers,
+        server_env=dict(kv.split("=", 1) for kv in args.server_env),
     )
     report["server_workers"] = args.workers
     report["database_backends_only"] = args.backends_only

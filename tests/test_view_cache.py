@@ -1,10 +1,11 @@
 """The capacity views' store: one computation per key however many ask at once, least
 recently used dropped first."""
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tracker.core.view_cache import ViewCache
+from tracker.core.view_cache import ComputeGate, ViewCache
 
 
 def test_readers_of_a_view_being_computed_wait_for_it():
@@ -30,3 +31,56 @@ def test_the_least_recently_used_view_goes_first():
     views.get_or_compute("c", lambda: 3)
     assert views.get_or_compute("a", lambda: -1) == 1
     assert views.get_or_compute("b", lambda: 22) == 22
+
+
+def _running_at_once(views: ViewCache, keys: list[str]) -> int:
+    """The most computations running at the same time when each key is asked for at once."""
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def compute() -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return "view"
+
+    with ThreadPoolExecutor(len(keys)) as pool:
+        list(pool.map(lambda k: views.get_or_compute(k, compute), keys))
+    return most[0]
+
+
+def test_a_gate_lets_only_its_limit_compute_at_once():
+    keys = [f"k{i}" for i in range(6)]
+    assert _running_at_once(ViewCache(gate=ComputeGate(1)), keys) == 1
+    assert _running_at_once(ViewCache(gate=ComputeGate(2)), keys) == 2
+    assert _running_at_once(ViewCache(), keys) == 6
+
+
+def test_a_view_asked_for_inside_a_computation_passes_the_gate():
+    # With one slot, a view computed inside another would wait for itself forever.
+    gate = ComputeGate(1)
+    outer, inner = ViewCache(gate=gate), ViewCache(gate=gate)
+    answer = outer.get_or_compute("region", lambda: inner.get_or_compute("council", lambda: 7))
+    assert answer == 7
+
+
+def test_a_kept_view_is_answered_while_another_is_being_computed():
+    gate = ComputeGate(1)
+    views = ViewCache(gate=gate)
+    views.get_or_compute("kept", lambda: "old")
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "new"
+
+    with ThreadPoolExecutor(2) as pool:
+        busy = pool.submit(views.get_or_compute, "slow", slow)
+        assert started.wait(5)
+        # The slot is taken; a kept view does not need one.
+        assert pool.submit(views.get_or_compute, "kept", lambda: "x").result(timeout=2) == "old"
+        release.set()
+        assert busy.result(timeout=5) == "new"

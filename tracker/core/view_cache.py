@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,12 +35,45 @@ COUNCIL_VIEWS = 1024
 """Councils' views kept per process: a few of each council's (figures on a day, funnels)."""
 
 
+class ComputeGate:
+    """At most `limit` views computed at once in the process (None: any number). A view
+    asked for while its thread computes another passes, so nested views never wait on their
+    own thread. Taken before a view's own lock, so a thread never holds one while waiting
+    here."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._slots = threading.BoundedSemaphore(limit) if limit else None
+        self._inside = threading.local()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for a free slot (none when nested in a computation, or unlimited)."""
+        if self._slots is None or getattr(self._inside, "held", False):
+            yield
+            return
+        with self._slots:
+            self._inside.held = True
+            try:
+                yield
+            finally:
+                self._inside.held = False
+
+
+UNLIMITED = ComputeGate(None)
+
+
 class ViewCache:
     """Computed views by key, least recently used dropped first; safe across threads."""
 
-    def __init__(self, size: int = SIZE, max_age_s: float | None = MAX_AGE_S) -> None:
+    def __init__(
+        self,
+        size: int = SIZE,
+        max_age_s: float | None = MAX_AGE_S,
+        gate: ComputeGate = UNLIMITED,
+    ) -> None:
         self._size = size
         self._max_age_s = max_age_s
+        self._gate = gate
         self._views: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
@@ -62,19 +96,21 @@ class ViewCache:
             found, view = self._kept(key)
             if found:
                 return view  # type: ignore[return-value]
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:
+        with self._gate.turn():
             with self._lock:
-                found, view = self._kept(key)
-                if found:
-                    return view  # type: ignore[return-value]
-            computed = compute()
-            with self._lock:
-                self._views[key] = (time.monotonic(), computed)
-                self._views.move_to_end(key)
-                while len(self._views) > self._size:
-                    self._views.popitem(last=False)
-                self._computing.pop(key, None)
+                computing = self._computing.setdefault(key, threading.Lock())
+            with computing:
+                with self._lock:
+                    found, view = self._kept(key)
+                    if found:
+                        return view  # type: ignore[return-value]
+                computed = compute()
+                with self._lock:
+                    self._views[key] = (time.monotonic(), computed)
+                    self._views.move_to_end(key)
+                    while len(self._views) > self._size:
+                        self._views.popitem(last=False)
+                    self._computing.pop(key, None)
         return computed
 
     def clear(self) -> None:
@@ -83,9 +119,9 @@ class ViewCache:
             self._views.clear()
 
 
-def council_views() -> ViewCache:
+def council_views(gate: ComputeGate = UNLIMITED) -> ViewCache:
     """The store of one council's views (`kept_for_council`), one per process."""
-    return ViewCache(COUNCIL_VIEWS)
+    return ViewCache(COUNCIL_VIEWS, gate=gate)
 
 
 def kept_for_council(
