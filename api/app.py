@@ -129,7 +129,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exclude=["^/health", "^/schema", "^/static", "^/dashboard/static", "^/dashboard/vendor"],
     )
 
-    gate = ComputeGate(settings.view_computations or None)
+    computations = settings.view_computations
+    if computations is None:
+        computations = 1 if database.is_sqlite else 0
+    gate = ComputeGate(computations or None)
     checkpoints = WalCheckpoints(database)
     enquiry_writer = GroupCommit(database, create_enquiries, name="fostering-enquiry-writer")
     state = State(

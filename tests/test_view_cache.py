@@ -5,6 +5,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from tracker.core.settings import Settings
 from tracker.core.view_cache import ComputeGate, ViewCache
 
 
@@ -84,3 +85,9 @@ def test_a_kept_view_is_answered_while_another_is_being_computed():
         assert pool.submit(views.get_or_compute, "kept", lambda: "x").result(timeout=2) == "old"
         release.set()
         assert busy.result(timeout=5) == "new"
+
+
+def test_the_limit_is_a_setting_left_to_the_backend_when_unset():
+    assert Settings.from_env({}).view_computations is None
+    assert Settings.from_env({"FOSTERING_VIEW_COMPUTATIONS": "0"}).view_computations == 0
+    assert Settings.from_env({"FOSTERING_VIEW_COMPUTATIONS": "3"}).view_computations == 3

@@ -29,9 +29,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     requests_per_minute: int = 600
     expensive_requests_per_minute: int = 30
     # Views (a council's figures, a region's, England's) computed at once per server process;
-    # more wait their turn. One: ten threads computing at once each cost about 1.7 times the
-    # CPU, taking turns at the interpreter lock (bench/national.py, first reads). 0: no limit.
-    view_computations: int = 1
+    # more wait their turn. 0: no limit. Unset: one on SQLite (ten threads computing at once
+    # cost about 1.6 times the CPU each, taking turns at the interpreter lock), no limit on
+    # PostgreSQL (a computation waits on the database, which a limit would leave idle).
+    view_computations: int | None = None
     # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     # are believed; from anyone else those headers are ignored. Empty: no proxy is trusted.
     trusted_proxies: tuple[str, ...] = ()
