@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,17 @@ def migrated(
         yield database
         database.dispose()
         return
+    with new_postgres_database() as url:
+        database = Database(url)
+        schema.upgrade(database)
+        yield database
+        database.dispose()
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """The URL of an empty database of its own on the local PostgreSQL, dropped afterwards
+    (the test skips without PostgreSQL, and fails under CI=true)."""
     problem = _postgres_available()
     if problem is not None:
         if IN_CI:
@@ -72,14 +84,12 @@ def migrated(
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = Database(url)
-    schema.upgrade(database)
-    yield database
-    database.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _empty(database: Database) -> None:

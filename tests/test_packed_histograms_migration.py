@@ -3,14 +3,13 @@ one row a month and pair, on both backends, and its downgrade gives the same row
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, _postgres_available
+from tests.conftest import new_postgres_database
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.monthly_tables import FunnelMonthHistogram
@@ -33,22 +32,11 @@ def before_0018(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
         yield database
         database.dispose()
         return
-    problem = _postgres_available()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
-    name = f"fostering_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    schema.upgrade(database, "0017")
-    yield database
-    database.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_postgres_database() as url:
+        database = Database(url)
+        schema.upgrade(database, "0017")
+        yield database
+        database.dispose()
 
 
 def _day_rows(database: Database) -> list[tuple]:
