@@ -32,7 +32,7 @@ from tracker.capacity.schemas import (
     PlaceCounts,
 )
 from tracker.children.mapping import Mapping, mapping_digest
-from tracker.core.authorities import get_authority
+from tracker.core.authorities import get_authority, require_authority
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
 from tracker.core.view_cache import ViewCache, kept_for_council
@@ -70,7 +70,7 @@ def capacity_figures(
     month-end before the date and the changes since when the council's are built
     (`tracker.capacity.as_at`) on the backends where that pays (`prepared=None`; True: on
     every backend); `prepared=False` computes them from the register (the reference)."""
-    get_authority(session, authority_code)
+    require_authority(session, authority_code)
     register = None
     dialect = session.get_bind().dialect.name
     wanted = prepared is True or (prepared is None and dialect in PREPARED_AS_AT_DIALECTS)
