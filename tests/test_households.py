@@ -14,10 +14,16 @@ def manager(client, tokens):
     return bearer(tokens["manager_stoke"])
 
 
-def add(client, manager, **fields):
+def post_household(client, manager, **fields):
+    """The response to adding a household: in-house, 2 places from 10 Jan 2024 unless
+    `fields` say otherwise."""
     body = {"care_type": "in_house", "approved_places": 2, "approved_on": "2024-01-10"}
     body.update(fields)
-    response = client.post(f"{BASE}/households", json=body, headers=manager)
+    return client.post(f"{BASE}/households", json=body, headers=manager)
+
+
+def add(client, manager, **fields):
+    response = post_household(client, manager, **fields)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -249,15 +255,13 @@ def test_an_approved_enquiry_offers_and_links_its_household(client, tokens, mana
         client, manager, reference="FROM-ENQ", enquiry_id=enquiry["id"], approved_on=None
     )
     assert household["approved_on"] == "2025-09-01" and household["enquiry_id"] == enquiry["id"]
-    again = client.post(
-        f"{BASE}/households",
-        headers=manager,
-        json={
-            "reference": "AGAIN",
-            "care_type": "in_house",
-            "approved_places": 1,
-            "enquiry_id": enquiry["id"],
-        },
+    again = post_household(
+        client,
+        manager,
+        reference="AGAIN",
+        approved_places=1,
+        approved_on=None,
+        enquiry_id=enquiry["id"],
     )
     assert again.status_code == 409 and again.json()["rule"] == "enquiry_has_household"
 
@@ -265,15 +269,13 @@ def test_an_approved_enquiry_offers_and_links_its_household(client, tokens, mana
 @pytest.mark.parametrize("enquiry_id", [0, -1, 2**31, 2**70])
 def test_an_enquiry_id_out_of_range_is_refused_naming_it(client, manager, enquiry_id):
     before = client.get(f"{BASE}/households", headers=manager).json()
-    response = client.post(
-        f"{BASE}/households",
-        headers=manager,
-        json={
-            "reference": "OUT-OF-RANGE",
-            "care_type": "in_house",
-            "approved_places": 1,
-            "enquiry_id": enquiry_id,
-        },
+    response = post_household(
+        client,
+        manager,
+        reference="OUT-OF-RANGE",
+        approved_places=1,
+        approved_on=None,
+        enquiry_id=enquiry_id,
     )
     assert response.status_code == 400, response.text
     assert "enquiry_id" in response.text

@@ -152,16 +152,14 @@ def packed_histograms(code: str, rows: Iterable[Sequence[Any]]) -> list[dict[str
     for month, pair, days, count in rows:
         histogram = packed.setdefault((month, int(pair)), {})
         histogram[int(days)] = histogram.get(int(days), 0) + int(count)
-    return [
-        {
-            "authority_code": code,
-            "month": month,
-            "pair": pair,
-            "days": sorted(histogram),
-            "counts": [histogram[d] for d in sorted(histogram)],
-        }
-        for (month, pair), histogram in sorted(packed.items())
-    ]
+    rows = []
+    for (month, pair), histogram in sorted(packed.items()):
+        days = sorted(histogram)
+        counts = [histogram[d] for d in days]
+        rows.append(
+            {"authority_code": code, "month": month, "pair": pair, "days": days, "counts": counts}
+        )
+    return rows
 
 
 def count_new_enquiries(session: Session, created: list[tuple[str, date, str, str | None]]) -> None:
