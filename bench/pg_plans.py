@@ -11,7 +11,7 @@ with parameters are shown as run (a plan for their values each time); with --gen
 also prepared once (PREPARE) and run with its generic plan (plan_cache_mode
 force_generic_plan), to show what planning once would save and whether the generic plan
 executes as fast. The prepared capacity statement (`tracker.capacity.as_at`, EXECUTE) is
-shown as it runs.
+shown as it runs, and so is the funnel's period statement (`tracker.enquiries.period.planned`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy import event  # noqa: E402
 from tracker.capacity.as_at import PLANNED  # noqa: E402
 from tracker.capacity.figures import capacity_figures  # noqa: E402
 from tracker.core.db import Database  # noqa: E402
+from tracker.enquiries import period  # noqa: E402
 from tracker.enquiries.funnel import funnel_report  # noqa: E402
 from tracker.enquiries.timeliness import london_today  # noqa: E402
 
@@ -58,6 +59,10 @@ def main() -> int:
     args = parser.parse_args()
     database = Database(args.database_url)
     seen: list[tuple[str, Any]] = []
+    # The statements run prepared (`PlannedOnce`), by name: capacity's, and the funnel's
+    # period statements without a breakdown.
+    periods = [period.planned("postgresql", e, None, t) for e in range(3) for t in (False, True)]
+    planned = {p.name: p for p in [PLANNED, *periods]}
 
     @event.listens_for(database.engine, "before_cursor_execute")
     def _caught(_c: Any, _cur: Any, statement: str, params: Any, *_rest: Any) -> None:
@@ -82,12 +87,13 @@ def main() -> int:
                     if statement.startswith(("PREPARE", "SELECT set_config")):
                         continue
                     if statement.startswith("EXECUTE"):
+                        name = statement.split('"')[1]
                         if not raw.execute(
-                            "SELECT 1 FROM pg_prepared_statements WHERE name = %s", [PLANNED.name]
+                            "SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name]
                         ).fetchone():
-                            raw.execute(PLANNED.prepare_statement())
+                            raw.execute(planned[name].prepare_statement())
                         raw.execute("SET plan_cache_mode = force_generic_plan")
-                        found[f"EXECUTE {PLANNED.name} (generic)"].append(
+                        found[f"EXECUTE {name} (generic)"].append(
                             _times(raw, statement.split(";")[0])
                         )
                         raw.execute("RESET plan_cache_mode")

@@ -8,10 +8,12 @@ from datetime import date, timedelta
 import msgspec
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.conftest import STOKE, bearer
+from tests.conftest import COVENTRY, STOKE, bearer
 from tests.test_enquiry_import import GOOD_CSV
 from tracker.core.access import SYSTEM
+from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import FunnelMonthHistogram
 from tracker.core.monthly_upkeep import rebuild
 from tracker.core.prepared import is_prepared
@@ -205,3 +207,51 @@ def test_a_wrong_prepared_row_shows_in_the_periods_that_read_it(generated):
         assert differs(date(2023, 12, 5), date(2024, 6, 20))
         assert not differs(date(2024, 3, 2), date(2024, 4, 30))
         assert not differs(date(2024, 4, 1), date(2024, 12, 31))
+
+
+def test_on_postgresql_the_period_statement_is_planned_once_and_outlives_psycopgs_own(generated):
+    """PostgreSQL: a prepared council's read finds the council, and readies the period
+    statement, in one query, then runs that statement prepared on the connection with its
+    generic plan (planned once, whichever period), equal to the reference; the plan mode is
+    back to its default after every read (a council without prepared figures and an unknown
+    one never set it), and the read still answers after psycopg has dropped every prepared
+    statement of the connection (its DEALLOCATE ALL at a rollback)."""
+    db, today, _ = generated
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's prepared statements")
+    asked = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s"
+    name = "funnel_period_2_all_0"
+    years = [(last - timedelta(days=364), last) for last in _days_mid_month(today, 6)]
+
+    def same(connection, raw) -> None:
+        with Session(bind=connection) as session:
+            for first, last in years:
+                prepared = funnel_report(session, STOKE, first, last, today)
+                assert raw.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+                reference = funnel_report(session, STOKE, first, last, today, prepared=False)
+                assert msgspec.to_builtins(prepared) == msgspec.to_builtins(reference)
+            generic, custom = raw.execute(asked, [name]).fetchone()
+            assert generic >= len(years) and custom == 0
+            coventry = funnel_report(session, COVENTRY, *years[0], today)
+            assert coventry.overall.enquiries == 0
+            assert raw.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+            with pytest.raises(NotFoundError):
+                funnel_report(session, "E06999999", *years[0], today)
+            assert raw.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+
+    with db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        same(connection, raw)
+        # psycopg prepares a statement run more than five times, then drops all at a rollback.
+        for _ in range(7):
+            raw.execute("SELECT %s::int", [1])
+        connection.rollback()
+        assert raw.execute(asked, [name]).fetchone() is None
+        same(connection, raw)
+
+
+def _days_mid_month(today: date, n: int) -> list[date]:
+    """`n` days in the middle of past months (a year to one has a raw edge at each end)."""
+    return [
+        (today.replace(day=15) - timedelta(days=31 * (i + 1))).replace(day=15) for i in range(n)
+    ]

@@ -10,7 +10,23 @@ from typing import Any
 
 from psycopg import pq
 from psycopg import sql as pg_sql
-from sqlalchemy import BindParameter, Connection, Engine, create_engine, event, literal_column, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Engine,
+    case,
+    column,
+    create_engine,
+    event,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    table,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import OperationalError
@@ -153,7 +169,8 @@ class PlannedOnce:
 
     psycopg drops every prepared statement of a connection (DEALLOCATE ALL) at a rollback
     once it has prepared any of its own (it does after a statement's fifth run), so each run
-    asks whether the statement is still there, in the query that sets the plan mode.
+    asks whether the statement is still there, in the query that sets the plan mode: its own,
+    or a caller's query that comes first anyway (`readiness`).
 
     `build` returns the statement, which binds the values named in `params` (each with its
     SQL type, in the order of the prepared statement's parameters) and no others. EXECUTE
@@ -190,20 +207,40 @@ class PlannedOnce:
             self._prepare_sql = f"PREPARE {self.name}({types}) AS {body}"
         return self._prepare_sql
 
-    def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        """The statement's rows for `values`, prepared on the connection when it is not."""
+    def readiness(self, when: ColumnElement[bool]) -> tuple[ColumnElement[Any], ...]:
+        """PostgreSQL: columns for a caller's own query run just before `execute` on the same
+        connection, saving `execute` its own: the first sets the plan mode (when `when` is
+        true, else it is NULL and sets nothing), the second tells whether the statement is
+        prepared on the connection, to pass to `execute` as `prepared` (then only when `when`
+        was true: the plan mode is set)."""
+        setting = func.set_config("plan_cache_mode", "force_generic_plan", False)
+        statements = table("pg_prepared_statements", column("name"))
+        there = exists().where(statements.c.name == literal(self.name))
+        return case((when, setting), else_=null()), there
+
+    def execute(
+        self,
+        connection: Connection,
+        values: Mapping[str, Any],
+        prepared: bool | None = None,
+    ) -> CursorResult[Any]:
+        """The statement's rows for `values`, prepared on the connection when it is not;
+        `prepared`: whether it is, as the columns of `readiness` told in a query run just
+        before on the connection, which set the plan mode (None: asked here, in the query
+        that sets it)."""
         if connection.dialect.name != "postgresql":
             return connection.execute(self._build(), dict(values))
         raw = connection.connection.dbapi_connection
         # Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
         as_written = {"no_parameters": True}
-        name = pg_sql.Literal(self.name).as_string(raw)
-        # Session-wide until the RESET below, or until a rollback undoes it.
-        prepared = connection.exec_driver_sql(
-            "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), "
-            f"EXISTS (SELECT FROM pg_prepared_statements WHERE name = {name})",
-            execution_options=as_written,
-        ).one()[1]
+        if prepared is None:
+            name = pg_sql.Literal(self.name).as_string(raw)
+            # Session-wide until the RESET below, or until a rollback undoes it.
+            prepared = connection.exec_driver_sql(
+                "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), "
+                f"EXISTS (SELECT FROM pg_prepared_statements WHERE name = {name})",
+                execution_options=as_written,
+            ).one()[1]
         if not prepared:
             connection.exec_driver_sql(self.prepare_statement(), execution_options=as_written)
         arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)

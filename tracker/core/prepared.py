@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
+from tracker.core.authorities import Authority
+from tracker.core.db import PlannedOnce
+from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority
 
 
@@ -21,6 +24,34 @@ def _built_query() -> Any:
     return select(PreparedAuthority.authority_code).where(
         PreparedAuthority.authority_code == bindparam("code")
     )
+
+
+def target_and_prepared(
+    session: Session, code: str, planned: PlannedOnce | None = None
+) -> tuple[int | None, bool, bool | None]:
+    """The stored authority's annual approvals target and whether its prepared figures are
+    built, in one query on the session's connection, or NotFoundError. With `planned`, on
+    PostgreSQL, the query also readies that statement when the figures are built
+    (`PlannedOnce.readiness`), and the third value is what to pass to its `execute` (else
+    None): a read of the prepared figures then costs this query and the statement's own."""
+    postgresql = planned is not None and session.get_bind().dialect.name == "postgresql"
+    query = _target_built_query(planned if postgresql else None)
+    found = session.connection().execute(query, {"code": code}).first()
+    if found is None:
+        raise NotFoundError(f"no authority with code {code}", field="code")
+    built = bool(found[1])
+    return found[0], built, bool(found[3]) if postgresql and built else None
+
+
+@cache
+def _target_built_query(planned: PlannedOnce | None) -> Any:
+    authority: Any = Authority.__table__
+    built_table: Any = PreparedAuthority.__table__
+    built = exists().where(built_table.c.authority_code == bindparam("code"))
+    columns = [authority.c.annual_approvals_target, built]
+    if planned is not None:
+        columns += planned.readiness(built)
+    return select(*columns).where(authority.c.code == bindparam("code"))
 
 
 def prepared_codes(session: Session) -> set[str]:

@@ -36,7 +36,7 @@ from forecast.months import month_label, month_labels, year_ending_march
 from tracker.core.authorities import approvals_target, get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.histograms import Histogram
-from tracker.core.prepared import is_prepared
+from tracker.core.prepared import is_prepared, target_and_prepared
 from tracker.core.ratios import ratio
 from tracker.core.sql import days_between_in, month_of_in
 from tracker.enquiries.stages import STAGE_ORDER, Stage
@@ -490,22 +490,29 @@ def _read_cohort(
     by: Dimension | None,
     prepared: bool | None,
     totals_only: bool = False,
-) -> tuple[_Cohort, list[tuple[str, int]] | None]:
-    """The cohort received from `span`'s first to second date (the third is today), with
-    the approvals per month of the years it touches when read off the prepared rows (None
-    when computed from the enquiries): when the council's are built, its whole months off
-    them and the days at its edges from the enquiries, in one statement."""
+) -> tuple[int | None, _Cohort, list[tuple[str, int]] | None]:
+    """The council's annual approvals target (or NotFoundError), and the cohort received
+    from `span`'s first to second date (the third is today), with the approvals per month
+    of the years it touches when read off the prepared rows (None when computed from the
+    enquiries): when the council's are built, its whole months off them and the days at its
+    edges from the enquiries, in one statement after the one that finds the council."""
     from tracker.enquiries import monthly, period  # (they build on this module)
 
     date_from, date_to, today = span
-    if prepared is False or not is_prepared(session, code):
-        return _raw_cohort(session, code, [(date_from, date_to)], by, totals_only), None
+    if prepared is False:
+        target = approvals_target(session, code)
+        return target, _raw_cohort(session, code, [(date_from, date_to)], by, totals_only), None
     months, edges = monthly.split_period(date_from, date_to, today)
+    dialect = session.get_bind().dialect.name
+    statement = period.planned(dialect, len(edges), by, totals_only)
+    target, built, ready = target_and_prepared(session, code, statement)
+    if not built:
+        return target, _raw_cohort(session, code, [(date_from, date_to)], by, totals_only), None
     start, end = _approval_span(date_from, date_to)
     approvals = (month_label(start), month_label(end))
-    rows = period.read_period(session, code, months, edges, approvals, by, totals_only)
+    rows = period.read_period(session, code, months, edges, approvals, by, totals_only, ready)
     cohort = _Cohort(rows.totals, rows.closures, rows.histograms, rows.groups)
-    return cohort, rows.approvals
+    return target, cohort, rows.approvals
 
 
 class FunnelSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -526,9 +533,8 @@ def funnel_summary(
 ) -> FunnelSummary:
     """The headline figures of `funnel_report` (its `overall` and `approvals_by_year`),
     without the closures, durations and breakdown it would also compute."""
-    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
-    cohort, approvals = _read_cohort(
+    target, cohort, approvals = _read_cohort(
         session, authority_code, span, None, prepared, totals_only=True
     )
     return FunnelSummary(
@@ -556,9 +562,8 @@ def funnel_report(
     inside the period are read off them and only the days at its edges are computed from
     the enquiries; `prepared=False` computes it all from the enquiries (the reference).
     """
-    target = approvals_target(session, authority_code)
     span = (date_from, date_to, today)
-    cohort, approvals = _read_cohort(session, authority_code, span, by, prepared)
+    target, cohort, approvals = _read_cohort(session, authority_code, span, by, prepared)
     closures = sorted(
         (ClosureCount(stage=Stage(s), reason=r, count=int(c)) for s, r, c in cohort.closures),
         key=lambda c: (c.stage.rank, c.reason),

@@ -18,9 +18,22 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
+from tracker.core.db import PlannedOnce
 from tracker.core.histograms import Histogram
 from tracker.core.monthly_tables import (
     FunnelMonth,
@@ -185,6 +198,23 @@ def _durations(dialect: str, edge: Any) -> list[Any]:
     return rows
 
 
+@cache
+def planned(dialect: str, edges: int, by: Dimension | None, totals_only: bool) -> PlannedOnce:
+    """The statement of a period with `edges` raw ranges, planned once per connection on
+    PostgreSQL (planned afresh, its planning cost about as much as its execution), as is on
+    SQLite."""
+    # The bound values' names, as `read_period` gives them (`_cohort_params` the edges').
+    texts = ["code", "low", "high", "approvals_low", "approvals_high"]
+    suffixes = [""] if edges == 1 else [f"_{i}" for i in range(1, edges + 1)]
+    dates = [f"date_{end}{suffix}" for suffix in suffixes[:edges] for end in ("from", "to")]
+    types: dict[str, TypeEngine[Any]] = {n: String() for n in texts} | {n: Date() for n in dates}
+    return PlannedOnce(
+        f"funnel_period_{edges}_{by.value if by is not None else 'all'}_{int(totals_only)}",
+        lambda: _statement(dialect, edges, by, totals_only),
+        types,
+    )
+
+
 def read_period(
     session: Session,
     code: str,
@@ -193,12 +223,15 @@ def read_period(
     approvals: tuple[str, str],
     by: Dimension | None,
     totals_only: bool,
+    ready: bool | None = None,
 ) -> PeriodRows:
     """The cohort of the whole `months` (labels, or None) and the `edges` days (at most two
     ranges), and the approvals per month from `approvals[0]` to `approvals[1]`, in one
-    statement run on the session's connection."""
+    statement run on the session's connection (`planned`); `ready`: whether that statement
+    is prepared on the connection, as a query just before told (`PlannedOnce.readiness`),
+    or None."""
     dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, len(edges), by, totals_only)
+    statement = planned(dialect, len(edges), by, totals_only)
     low, high = months or NOTHING
     params = {"low": low, "high": high, "approvals_low": approvals[0]}
     params["approvals_high"] = approvals[1]
@@ -207,7 +240,7 @@ def read_period(
     closures, approved, groups = [], [], []
     days: list[list[int]] = [[] for _ in DURATION_PAIRS]
     counts_of: list[list[int]] = [[] for _ in DURATION_PAIRS]
-    rows = session.connection().execute(statement, params).all()
+    rows = statement.execute(session.connection(), params, ready).all()
     for part, key, key2, pair, *counts in rows:
         if part == Part.TOTALS:
             totals = {n: int(v) for n, v in zip(COUNTS, counts, strict=True)}
