@@ -104,15 +104,21 @@ def children_in_care(
 
 
 def children_in_care_by_authority(
-    session: Session, codes: Sequence[str], as_at: date, mapping: Mapping | None = None
+    session: Session,
+    codes: Sequence[str],
+    as_at: date,
+    mapping: Mapping | None = None,
+    with_episodes: set[str] | None = None,
 ) -> dict[str, list[CategoryCount]]:
     """`children_in_care` of each authority of `codes` (every code answered), with one query
-    for the entered figures of all of them."""
+    for the entered figures of all of them (`with_episodes`: those of `codes` with SSDA903
+    episodes, when the caller knows them)."""
     # Core queries on the session's connection: plain rows, without the ORM's work.
     connection = session.connection()
-    with_episodes = set(
-        connection.execute(_with_episodes_query(), {"codes": list(codes)}).scalars()
-    )
+    if with_episodes is None:
+        with_episodes = set(
+            connection.execute(_with_episodes_query(), {"codes": list(codes)}).scalars()
+        )
     result: dict[str, list[CategoryCount]] = {code: [] for code in codes}
     for code in codes:
         if code in with_episodes:
