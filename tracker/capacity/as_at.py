@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, func, literal, select, union, union_all
@@ -139,7 +139,23 @@ def stored_month(as_at: date) -> str:
     return month_label(month_start(as_at) - timedelta(days=1))
 
 
-_TERMS = tuple((t.value, f"|{t.value}|") for t in Term)
+@lru_cache(maxsize=1024)
+def _term_sums(terms: str | None) -> tuple[tuple[str, str, str], ...]:
+    """The (households, approved, vacant) sums of the terms a stored terms text holds, as
+    `tracker.capacity.register.stock_columns` finds them (terms LIKE '%|term|%')."""
+    return tuple(
+        (f"n_{t.value}", f"a_{t.value}", f"v_{t.value}")
+        for t in Term
+        if terms and f"|{t.value}|" in terms
+    )
+
+
+@lru_cache(maxsize=1024)
+def _band_sums(age_min: int | None, age_max: int | None) -> tuple[str, ...]:
+    """The vacancy sums of the age bands that ages from `age_min` to `age_max` meet."""
+    if age_min is None or age_max is None:
+        return ()
+    return tuple(f"b_{band}" for band, low, high in AGE_BANDS if age_min <= high and age_max >= low)
 
 
 def _add_households(
@@ -147,27 +163,33 @@ def _add_households(
 ) -> None:
     """Add each household row's places (times its side: 1 on the day, -1 at the month-end)
     to its care type's `places` and to the term and age band `sums`, as
-    `tracker.capacity.register.stock_columns` sums them (terms LIKE '%|term|%')."""
+    `tracker.capacity.register.stock_columns` sums them. The rows are first added up by
+    care type, terms and ages (the sums are linear), then each group's into its sums."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for side, care_type, status, approved_places, age_min, age_max, terms, filled, marked in rows:
         approved, unavailable, vacant = places_of(status, approved_places, filled, int(marked))
+        key = (care_type, terms, age_min, age_max)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = [0, 0, 0, 0, 0]
+        group[0] += side
+        group[1] += side * approved
+        group[2] += side * filled
+        group[3] += side * unavailable
+        group[4] += side * vacant
+    for (care_type, terms, age_min, age_max), group in groups.items():
         counts = places.get(care_type)
         if counts is None:
             counts = places[care_type] = dict.fromkeys(PLACE_SUMS, 0)
-        counts["households"] += side
-        counts["approved"] += side * approved
-        counts["filled"] += side * filled
-        counts["unavailable"] += side * unavailable
-        counts["vacant"] += side * vacant
-        if terms:
-            for term, marker in _TERMS:
-                if marker in terms:
-                    sums[f"n_{term}"] += side
-                    sums[f"a_{term}"] += side * approved
-                    sums[f"v_{term}"] += side * vacant
-        if age_min is not None and age_max is not None:
-            for band, low, high in AGE_BANDS:
-                if age_min <= high and age_max >= low:
-                    sums[f"b_{band}"] += side * vacant
+        for name, value in zip(PLACE_SUMS, group, strict=True):
+            counts[name] += value
+        households, approved, _, _, vacant = group
+        for n, a, v in _term_sums(terms):
+            sums[n] += households
+            sums[a] += approved
+            sums[v] += vacant
+        for band in _band_sums(age_min, age_max):
+            sums[band] += vacant
 
 
 def prepared_register_counts(
