@@ -3,7 +3,7 @@ SSDA903 episodes, else the latest figures entered) and external provision in use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -104,15 +104,21 @@ def children_in_care(
 
 
 def children_in_care_by_authority(
-    session: Session, codes: Sequence[str], as_at: date, mapping: Mapping | None = None
+    session: Session,
+    codes: Sequence[str],
+    as_at: date,
+    mapping: Mapping | None = None,
+    with_episodes: set[str] | None = None,
 ) -> dict[str, list[CategoryCount]]:
     """`children_in_care` of each authority of `codes` (every code answered), with one query
-    for the entered figures of all of them."""
+    for the entered figures of all of them (`with_episodes`: those of `codes` with SSDA903
+    episodes, when the caller knows them)."""
     # Core queries on the session's connection: plain rows, without the ORM's work.
     connection = session.connection()
-    with_episodes = set(
-        connection.execute(_with_episodes_query(), {"codes": list(codes)}).scalars()
-    )
+    if with_episodes is None:
+        with_episodes = set(
+            connection.execute(_with_episodes_query(), {"codes": list(codes)}).scalars()
+        )
     result: dict[str, list[CategoryCount]] = {code: [] for code in codes}
     for code in codes:
         if code in with_episodes:
@@ -129,17 +135,23 @@ def children_in_care_by_authority(
     # Each authority's latest entry on or before the date, whole: mixing categories from
     # different dates would count a category left out of a later entry at its old number.
     params = {"codes": entered, "as_at": as_at}
-    rows = connection.execute(_entered_query(), params)
-    for r in sorted(rows, key=lambda r: CATEGORY_ORDER[r.category]):
-        result[r.authority_code].append(
-            CategoryCount(
-                category=PlacementCategory(r.category),
-                children=r.children,
-                as_at=r.as_at,
-                source=r.source,
-            )
-        )
+    by_code: dict[str, list[tuple[str, int, date, str]]] = {}
+    for code, *row in connection.execute(_entered_query(), params):
+        by_code.setdefault(code, []).append(tuple(row))  # type: ignore[arg-type]
+    for code, rows in by_code.items():
+        result[code] = entered_counts(rows)
     return result
+
+
+def entered_counts(rows: Iterable[tuple[str, int, date, str]]) -> list[CategoryCount]:
+    """An authority's entered figures of one date as counts, in category order, from rows
+    of (category, children, as_at, source)."""
+    return [
+        CategoryCount(
+            category=PlacementCategory(category), children=children, as_at=day, source=source
+        )
+        for category, children, day, source in sorted(rows, key=lambda r: CATEGORY_ORDER[r[0]])
+    ]
 
 
 def external_provision(session: Session, authority_code: str, as_at: date) -> list[ProvisionCounts]:

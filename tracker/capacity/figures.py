@@ -15,15 +15,36 @@ Table 6) / children in care.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from forecast.months import month_ends
-from tracker.capacity.as_at import PREPARED_AS_AT_DIALECTS, prepared_register_counts
-from tracker.capacity.demand import children_in_care, external_provision
+from tracker.capacity.as_at import (
+    PREPARED_AS_AT_DIALECTS,
+    prepared_register_counts,
+    stored_columns,
+    stored_month,
+)
+from tracker.capacity.demand import (
+    children_in_care_by_authority,
+    entered_counts,
+    external_provision,
+)
 from tracker.capacity.monthly import prepared_flows
 from tracker.capacity.register import place_counts, register_counts
 from tracker.capacity.schemas import (
@@ -31,8 +52,12 @@ from tracker.capacity.schemas import (
     MonthFlows,
     PlaceCounts,
 )
+from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigure
 from tracker.children.mapping import Mapping, mapping_digest
-from tracker.core.authorities import get_authority, require_authority
+from tracker.children.tables import CareEpisode
+from tracker.core.authorities import Authority, get_authority
+from tracker.core.errors import NotFoundError
+from tracker.core.monthly_tables import PreparedAuthority, RegisterMonth
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
 from tracker.core.view_cache import ViewCache, kept_for_council
@@ -57,6 +82,76 @@ def share_of_demand(by_care_type: list[PlaceCounts], children_total: int | None)
     return ratio(mainstream, children_total)
 
 
+class _Facts(NamedTuple):
+    """What a council's capacity read needs to know before its figures, from one statement."""
+
+    prepared: bool
+    episodes: bool
+    provision: bool
+    stored: tuple[str | None, list[Any]]
+    entered: list[tuple[str, int, date, str]]
+
+
+@cache
+def _facts_statement() -> Any:
+    """For the bound council "code" (kind 0): whether its prepared figures are built, whether
+    it has SSDA903 episodes and external provision entered on or before "as_at", and the last
+    month stored, on each of the bound "month"'s stored rows (`stored_columns`; one row of
+    NULLs when it has none, none when the council is not stored); and (kind 1) its latest
+    children's figures entered on or before "as_at" (category, children, as_at, source), in
+    the columns the kind 0 rows leave empty. One statement where a read asked six."""
+    a: Any = Authority.__table__
+    month: Any = RegisterMonth.__table__
+    kept = month.alias("kept")
+    code, as_at = bindparam("code"), bindparam("as_at", type_=Date)
+    last = select(func.max(kept.c.month)).where(kept.c.authority_code == a.c.code)
+    provision = ExternalProvisionFigure
+    stored_month_of = (month.c.authority_code == a.c.code) & (month.c.month == bindparam("month"))
+    facts = (
+        select(
+            literal(0, Integer).label("kind"),
+            exists().where(PreparedAuthority.authority_code == a.c.code).label("prepared"),
+            exists().where(CareEpisode.authority_code == a.c.code).label("episodes"),
+            exists()
+            .where(provision.authority_code == a.c.code, provision.as_at <= as_at)
+            .label("provision"),
+            last.scalar_subquery().label("last_month"),
+            *stored_columns(),
+            cast(null(), Date).label("entered_on"),
+            cast(null(), String).label("source"),
+        )
+        .select_from(a.outerjoin(month, stored_month_of))
+        .where(a.c.code == code)
+    )
+    f = ChildrenInCareFigure
+    latest = select(func.max(f.as_at)).where(f.authority_code == code, f.as_at <= as_at)
+    # Kind 0's flags and last month empty; its care type and households hold the category and
+    # children; its other stored columns empty.
+    entered = select(
+        literal(1, Integer),
+        *(null() for _ in range(4)),
+        f.category,
+        f.children,
+        *(null() for _ in stored_columns()[2:]),
+        f.as_at,
+        f.source,
+    ).where(f.authority_code == code, f.as_at == latest.scalar_subquery())
+    return union_all(facts, entered)
+
+
+def _council_facts(session: Session, code: str, as_at: date) -> _Facts:
+    """The council's `_Facts` for a read as at `as_at`, or NotFoundError (field "code")."""
+    params = {"code": code, "as_at": as_at, "month": stored_month(as_at)}
+    rows = session.connection().execute(_facts_statement(), params).all()
+    facts = [row for row in rows if row[0] == 0]
+    if not facts:
+        raise NotFoundError(f"no authority with code {code}", field="code")
+    _, prepared, episodes, provision, last = facts[0][:5]
+    stored = [row[5:-2] for row in facts if row[5] is not None]
+    entered = [(r[5], r[6], r[-2], r[-1]) for r in rows if r[0] == 1]
+    return _Facts(bool(prepared), bool(episodes), bool(provision), (last, stored), entered)
+
+
 def capacity_figures(
     session: Session,
     authority_code: str,
@@ -70,15 +165,20 @@ def capacity_figures(
     month-end before the date and the changes since when the council's are built
     (`tracker.capacity.as_at`) on the backends where that pays (`prepared=None`; True: on
     every backend); `prepared=False` computes them from the register (the reference)."""
-    require_authority(session, authority_code)
+    facts = _council_facts(session, authority_code, as_at)
     register = None
     dialect = session.get_bind().dialect.name
     wanted = prepared is True or (prepared is None and dialect in PREPARED_AS_AT_DIALECTS)
-    if wanted and is_prepared(session, authority_code):
-        register = prepared_register_counts(session, authority_code, as_at)
+    if wanted and facts.prepared:
+        register = prepared_register_counts(session, authority_code, as_at, facts.stored)
     if register is None:
         register = register_counts(session, [authority_code], as_at)[authority_code]
-    children = children_in_care(session, authority_code, as_at, mapping)
+    if facts.episodes:
+        children = children_in_care_by_authority(
+            session, [authority_code], as_at, mapping, {authority_code}
+        )[authority_code]
+    else:
+        children = entered_counts(facts.entered)
     children_total = sum(c.children for c in children) if children else None
     by_category = {c.category: c.children for c in children}
     foster = sum(n for k, n in by_category.items() if k in FOSTER_CATEGORIES)
@@ -93,7 +193,9 @@ def capacity_figures(
         children_in_care_total=children_total,
         in_house_share_of_foster=ratio(by_category.get(PlacementCategory.IN_HOUSE_FOSTER), foster),
         capacity_share_of_demand=share_of_demand(register.by_care_type, children_total),
-        external_provision=external_provision(session, authority_code, as_at),
+        external_provision=(
+            external_provision(session, authority_code, as_at) if facts.provision else []
+        ),
     )
 
 
