@@ -86,6 +86,10 @@ def _enquiry_writes(db) -> None:
             expected_version=4,
         )
         erase_personal_data(session, SYSTEM, STOKE, ids[0], TODAY)
+        # A closed enquiry with a campaign (its cohort month's campaign split moves), and
+        # one without (no prepared figure moves).
+        erase_personal_data(session, SYSTEM, STOKE, ids[2], TODAY)
+        erase_personal_data(session, SYSTEM, STOKE, ids[3], TODAY)
 
 
 def _register_writes(client, headers) -> None:

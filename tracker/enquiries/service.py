@@ -513,6 +513,7 @@ def erase_personal_data(
     blanked as well.
     """
     row = load_enquiry(session, authority_code, enquiry_id, lock=True)
+    had_campaign = row.campaign is not None
     for name in ERASED_FIELDS:
         setattr(row, name, None)
     row.erased_at = utcnow()
@@ -527,7 +528,9 @@ def erase_personal_data(
     )
     _changed(session, row, caller, "erased", audited="erase")
     session.flush()
-    enquiries_touched(session, authority_code, enquiry_months(row))
+    # Of the prepared figures only the cohort's split by campaign moves (dates and stages
+    # stay): its month of receipt, when it had a campaign.
+    enquiries_touched(session, authority_code, [row.received_on] if had_campaign else [])
     # What the erasure overwrote must leave SQLite's write-ahead log too.
     checkpoint_after_commit(session)
     return to_record(row, today)
