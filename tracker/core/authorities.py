@@ -87,14 +87,6 @@ def get_authority(session: Session, code: str) -> Authority:
     return row
 
 
-def require_authority(session: Session, code: str) -> None:
-    """NotFoundError unless an authority with this code is stored: for reads that need its
-    existence only, one Core query on the session's connection (none when the session holds
-    the row), not the ORM row's load."""
-    if code not in stored_authorities(session, [code]):
-        raise NotFoundError(f"no authority with code {code}", field="code")
-
-
 def approvals_target(session: Session, code: str) -> int | None:
     """The stored authority's annual approvals target (None when it has none), or
     NotFoundError: one Core query on the session's connection (none when the session
