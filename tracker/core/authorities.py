@@ -87,25 +87,6 @@ def get_authority(session: Session, code: str) -> Authority:
     return row
 
 
-def approvals_target(session: Session, code: str) -> int | None:
-    """The stored authority's annual approvals target (None when it has none), or
-    NotFoundError: one Core query on the session's connection (none when the session
-    holds the row), for reads that need the target alone, not the ORM row."""
-    held: dict[str, Authority] = session.info.get("authorities", {})
-    if code in held and held[code] in session:
-        return held[code].annual_approvals_target
-    found = session.connection().execute(_target_query(), {"code": code}).first()
-    if found is None:
-        raise NotFoundError(f"no authority with code {code}", field="code")
-    return found[0]
-
-
-@cache
-def _target_query() -> Any:
-    table: Any = Authority.__table__
-    return select(table.c.annual_approvals_target).where(table.c.code == bindparam("code"))
-
-
 def stored_authorities(session: Session, codes: Iterable[str]) -> set[str]:
     """Those of `codes` that are stored authorities: one Core query on the session's
     connection (none for codes whose rows the session already holds), for writes that need

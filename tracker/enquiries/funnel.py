@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from forecast.months import month_label, month_labels, year_ending_march
-from tracker.core.authorities import approvals_target, get_authority
+from tracker.core.authorities import get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.histograms import Histogram
 from tracker.core.prepared import is_prepared, target_and_prepared
@@ -500,7 +500,7 @@ def _read_cohort(
 
     date_from, date_to, today = span
     if prepared is False:
-        target = approvals_target(session, code)
+        target = target_and_prepared(session, code)[0]
         return target, _raw_cohort(session, code, [(date_from, date_to)], by, totals_only), None
     months, edges = monthly.split_period(date_from, date_to, today)
     dialect = session.get_bind().dialect.name
