@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -72,7 +71,7 @@ class EnquiryController(Controller):
         if is_keyed(request):  # its stored answer commits with it, in a session of its own
             record = await sync_to_thread(_create_keyed, request, state.database, pending)
         else:  # written with the enquiries other requests are logging at the same time
-            record = await asyncio.wrap_future(state.enquiry_writer.submit(pending))
+            record = await state.enquiry_writer.write(pending)
         return created(record, f"/api/v1/authorities/{authority}/enquiries/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")

@@ -6,6 +6,7 @@ path (tracker.core.wal_checkpoints)."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Sequence
@@ -256,3 +257,22 @@ def test_checkpoints_run_off_the_writers_path_on_sqlite(tmp_path):
             assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 2000
     finally:
         database.dispose()
+
+
+def test_writes_from_an_event_loop_get_their_results_in_one_call_per_batch(db: Database):
+    with _Held(db) as held:
+
+        async def send() -> tuple[list[object], bool]:
+            waiting = [asyncio.ensure_future(held.writer.write(n)) for n in (2, 3, 104, 105, 6)]
+            await asyncio.sleep(0.05)  # all five queued behind the held write
+            gone = waiting.pop()
+            gone.cancel()
+            held.release()
+            done = await asyncio.gather(*waiting, return_exceptions=True)
+            return done, gone.cancelled()
+
+        done, cancelled = asyncio.run(send())
+    assert done[:3] == [20, 30, 1040] and isinstance(done[3], InvalidValueError)
+    assert cancelled
+    assert held.seen == [[1], [2, 3, 104, 105]]  # the cancelled write was never written
+    assert held.writer.wakeups == 1  # the first write's future is a thread's: no call

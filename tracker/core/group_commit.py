@@ -17,12 +17,14 @@ on their own fail.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +49,28 @@ class _Stop:
     """Tells the thread to end once the writes queued before it are done."""
 
 
+Waiter = Future[Result] | asyncio.Future[Result]
+"""Where a write's result goes: a thread's future (`submit`) or an event loop's (`write`)."""
+
+
+def _take(waiter: Waiter[Result]) -> bool:
+    """Whether the write is still wanted; a thread's future can no longer be cancelled after."""
+    if isinstance(waiter, Future):
+        return waiter.set_running_or_notify_cancel()
+    return not waiter.cancelled()
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Result], Result | BaseException]]) -> None:
+    """In the event loop: hand each waiting request its result (skipping any gone since)."""
+    for waiter, outcome in outcomes:
+        if waiter.done():
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
+
+
 class GroupCommit(Generic[Item, Result]):
     """A thread that writes `Item`s in batches with `apply(session, items)`."""
 
@@ -62,10 +86,12 @@ class GroupCommit(Generic[Item, Result]):
         self._apply = apply
         self._name = name
         self._most = most
-        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | _Stop] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Item, Waiter[Result]] | _Stop] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = 0
         """Transactions committed so far (for tests and benchmarks)."""
+        self.wakeups = 0
+        """Calls into an event loop made to hand over results (for tests and benchmarks)."""
 
     def start(self) -> None:
         """Start the writing thread."""
@@ -88,6 +114,15 @@ class GroupCommit(Generic[Item, Result]):
         self._queue.put((item, future))
         return future
 
+    async def write(self, item: Item) -> Result:
+        """Queue one write from an event loop and wait for its result (or its error). The
+        results of one batch reach a loop in one call, not one wake-up per write."""
+        if self._thread is None:
+            raise RuntimeError(f"{self._name} is not running")
+        waiter: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put((item, waiter))
+        return await waiter
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -106,11 +141,11 @@ class GroupCommit(Generic[Item, Result]):
                 batch.append(more)
             # A write whose request went away before its turn is dropped; one taken can no
             # longer be cancelled, so its result always has a future to go to.
-            taken = [entry for entry in batch if entry[1].set_running_or_notify_cancel()]
+            taken = [entry for entry in batch if _take(entry[1])]
             if taken:
                 self._write(taken)
 
-    def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+    def _write(self, batch: list[tuple[Item, Waiter[Result]]]) -> None:
         try:
             with self._database.write_session() as session:
                 results = self._apply(session, [item for item, _ in batch])
@@ -119,16 +154,31 @@ class GroupCommit(Generic[Item, Result]):
                 session.commit()
         except Exception as failed:
             if len(batch) == 1 or not isinstance(failed, ONE_WRITES_FAULT):
-                for _, future in batch:
-                    future.set_exception(failed)
+                self._hand_over([(waiter, failed) for _, waiter in batch])
                 return
             log.warning("%s: a batch of %d failed; writing each alone", self._name, len(batch))
             for one in batch:
                 self._write([one])
             return
         self.batches += 1
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, DomainError):
-                future.set_exception(result)
+        waiters = [waiter for _, waiter in batch]
+        self._hand_over(list(zip(waiters, results, strict=True)))
+
+    def _hand_over(self, outcomes: Sequence[tuple[Waiter[Result], Result | BaseException]]) -> None:
+        """Each write's result or error to its waiter: a thread's future at once, an event
+        loop's in one call per loop."""
+        by_loop: defaultdict[asyncio.AbstractEventLoop, list[Any]] = defaultdict(list)
+        for waiter, outcome in outcomes:
+            if isinstance(waiter, Future):
+                if isinstance(outcome, BaseException):
+                    waiter.set_exception(outcome)
+                else:
+                    waiter.set_result(outcome)
             else:
-                future.set_result(result)
+                by_loop[waiter.get_loop()].append((waiter, outcome))
+        for loop, waiting in by_loop.items():
+            self.wakeups += 1
+            try:
+                loop.call_soon_threadsafe(_settle, waiting)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                log.warning("%s: %d results had no event loop to go to", self._name, len(waiting))
