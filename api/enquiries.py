@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.concurrency import sync_to_thread
-from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITER, WRITING
@@ -59,20 +58,21 @@ class EnquiryController(Controller):
     async def create(
         self,
         request: Request[Caller, Any, Any],
-        state: State,
-        authority: str,
+        code: str,
         data: NewEnquiry,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[EnquiryRecord]:
         """Log an enquiry the day it arrives; it starts at the enquiry stage."""
-        # The caller and today straight from the request: Litestar resolves more than one
-        # dependency in tasks of their own, which cost more than this whole handler's part.
-        pending = service.PendingEnquiry(request.user, authority, data, london_today())
+        # The caller, the authority and today straight from the request, with no dependency
+        # to resolve: they cost Litestar more than this whole handler's part. The access
+        # guard has refused a caller out of the path's authority's scope (as IN_SCOPE would).
+        pending = service.PendingEnquiry(request.user, code, data, london_today())
+        state = request.app.state
         if is_keyed(request):  # its stored answer commits with it, in a session of its own
             record = await sync_to_thread(_create_keyed, request, state.database, pending)
         else:  # written with the enquiries other requests are logging at the same time
             record = await state.enquiry_writer.write(pending)
-        return created(record, f"/api/v1/authorities/{authority}/enquiries/{record.id}")
+        return created(record, f"/api/v1/authorities/{code}/enquiries/{record.id}")
 
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
     def list(
