@@ -36,10 +36,13 @@ def target_and_prepared(
     None): a read of the prepared figures then costs this query and the statement's own."""
     postgresql = planned is not None and session.get_bind().dialect.name == "postgresql"
     query = _target_built_query(planned if postgresql else None)
-    found = session.connection().execute(query, {"code": code}).first()
+    connection = session.connection()
+    found = connection.execute(query, {"code": code}).first()
     if found is None:
         raise NotFoundError(f"no authority with code {code}", field="code")
     built = bool(found[1])
+    if postgresql and built:
+        PlannedOnce.mode_set(connection)
     return found[0], built, bool(found[3]) if postgresql and built else None
 
 

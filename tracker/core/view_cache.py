@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from tracker.core.db import autocommit_reads
 from tracker.core.revisions import revision
 
 T = TypeVar("T")
@@ -134,7 +135,9 @@ def kept_for_council(
     """`compute()`'s view of one council, kept in `views` under `key` until the council's
     revision moves (any audited change of its records); with no `views`, computed afresh.
     The revision is read first, so a change committed meanwhile is at worst computed again,
-    never hidden."""
+    never hidden. A read session not begun yet reads in autocommit on PostgreSQL
+    (`autocommit_reads`)."""
+    autocommit_reads(session)
     if views is None:
         return compute()
     changes = revision(session, authority_code)
