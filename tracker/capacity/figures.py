@@ -62,6 +62,7 @@ from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority, RegisterMonth
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
+from tracker.core.revisions import note_revision, revision_column
 from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.households.care_types import (
     FOSTER_CATEGORIES,
@@ -104,9 +105,9 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     month stored, on each of the bound "month"'s stored rows (`stored_columns`; one row of
     NULLs when it has none, none when the council is not stored); and (kind 1) its latest
     children's figures entered on or before "as_at" (category, children, as_at, source), in
-    the columns the kind 0 rows leave empty. One statement where a read asked six. With
-    `planned` (PostgreSQL), two more columns ready it when the figures are built
-    (`PlannedOnce.readiness`), saving it a query of its own."""
+    the columns the kind 0 rows leave empty; then the council's revision (kind 0). One
+    statement where a read asked six. With `planned` (PostgreSQL), two more columns ready
+    it when the figures are built (`PlannedOnce.readiness`), saving it a query of its own."""
     a: Any = Authority.__table__
     month: Any = RegisterMonth.__table__
     kept = month.alias("kept")
@@ -128,6 +129,7 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
             *stored_columns(),
             cast(null(), Date).label("entered_on"),
             cast(null(), String).label("source"),
+            revision_column(a.c.code).label("revision"),
             *readiness,
         )
         .select_from(a.outerjoin(month, stored_month_of))
@@ -145,6 +147,7 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
         *(null() for _ in stored_columns()[2:]),
         f.as_at,
         f.source,
+        null(),
         *(null() for _ in readiness),
     ).where(f.authority_code == code, f.as_at == latest.scalar_subquery())
     return union_all(facts, entered)
@@ -163,13 +166,14 @@ def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Fa
         raise NotFoundError(f"no authority with code {code}", field="code")
     _, prepared, episodes, provision, last = facts[0][:5]
     ready_now = None
-    if planned is not None:
-        if prepared:
-            PlannedOnce.mode_set(connection)
-            ready_now = bool(facts[0][-1])
-        # The readiness columns (set, prepared) come last.
-        rows = [row[:-2] for row in rows]
-        facts = [row[:-2] for row in facts]
+    if planned is not None and prepared:
+        PlannedOnce.mode_set(connection)
+        ready_now = bool(facts[0][-1])
+    # The revision, then the readiness columns (set, prepared), come last.
+    extra = 3 if planned is not None else 1
+    note_revision(session, code, facts[0][-extra])
+    rows = [row[:-extra] for row in rows]
+    facts = [row[:-extra] for row in facts]
     stored = [row[5:-2] for row in facts if row[5] is not None]
     entered = [(r[5], r[6], r[-2], r[-1]) for r in rows if r[0] == 1]
     return _Facts(
@@ -242,6 +246,7 @@ def kept_capacity_figures(
         authority_code,
         key,
         lambda: capacity_figures(session, authority_code, as_at, mapping),
+        notes_revision=True,
     )
 
 
