@@ -232,5 +232,5 @@ def prepared_register_counts(
         for name, value in terms_and_bands.items():
             sums[name] += int(value)
     params = {"code": code, "since": since, "as_at": as_at}
-    _add_households(PLANNED.execute(connection, params, ready), places, sums)
+    _add_households(PLANNED.execute(connection, params, ready).all(), places, sums)
     return register_figures(places, sums, {})
