@@ -6,8 +6,9 @@ A view is keyed by its scope, its date and the revision of its councils
 change commits): a write to a household, placement, unavailability, return, children's
 figure or authority moves it, so the next read computes the view afresh; reads between
 writes cost one small query instead of every council's register. The revision is read
-before the view is computed, so a change committed in between is at worst computed again,
-never hidden. Views are also kept at most `max_age_s`, so rows loaded without an audit
+before the view is computed (or, for a view of which nothing is kept, by the computation's
+first statement), so a change committed in between is at worst computed again, never
+hidden. Views are also kept at most `max_age_s`, so rows loaded without an audit
 entry (a demo or bulk load beside a running server) show within that time. Each process
 keeps its own views (least recently used dropped first).
 """
