@@ -7,11 +7,14 @@ from datetime import date, timedelta
 
 import msgspec
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from tests.conftest import STOKE, bearer
+from tests.test_funnel_periods import autocommit_read, plan_mode, plan_modes
 from tests.test_household_import import REGISTER_CSV
+from tracker.capacity import figures as capacity
 from tracker.capacity.as_at import prepared_register_counts
 from tracker.capacity.figures import capacity_figures
 from tracker.core.monthly_upkeep import rebuild
@@ -212,3 +215,55 @@ def test_on_postgresql_the_statement_is_planned_once_and_outlives_psycopgs_own(g
         connection.rollback()
         assert raw.execute(asked, ["capacity_as_at"]).fetchone() is None
         same(connection, raw, seed=4)
+
+
+def test_on_postgresql_an_autocommit_capacity_read_leaves_the_plan_mode_at_its_default(
+    generated, monkeypatch
+):
+    """PostgreSQL, a read session in autocommit: the facts query readies the as-at statement
+    (no query of its own), and the plan mode is at its default after a read that succeeds,
+    after a day whose month-end is not stored yet (the statement not run after all), after
+    an error between the facts query and the EXECUTE (the pool resets it when the connection
+    comes back), and after a failed EXECUTE (at once, on the same connection)."""
+    db, today, _ = generated
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's plan mode")
+    day = _days(today, 1, seed=5)[0]
+    with autocommit_read(db) as session:
+        statements: list[str] = []
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        figures = capacity_figures(session, STOKE, day)
+        # Prepared on the connection by its first read; afterwards the facts and EXECUTE.
+        statements.clear()
+        capacity_figures(session, STOKE, day - timedelta(days=40))
+        assert len(statements) == 2 and statements[1].startswith('EXECUTE "capacity_as_at"')
+        assert figures == capacity_figures(session, STOKE, day, prepared=False)
+        assert plan_mode(session) == "auto"
+        later = today + timedelta(days=400)
+        assert capacity_figures(session, STOKE, later) == capacity_figures(
+            session, STOKE, later, prepared=False
+        )
+        assert plan_mode(session) == "auto"
+    assert plan_modes(db) == {"auto"}
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("after the facts query")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(capacity, "prepared_register_counts", broken)
+        with autocommit_read(db) as session, pytest.raises(RuntimeError):
+            capacity_figures(session, STOKE, day)
+    assert plan_modes(db) == {"auto"}
+
+    with autocommit_read(db) as session:
+        connection = session.connection()
+        connection.exec_driver_sql("DEALLOCATE ALL")
+        connection.exec_driver_sql(
+            "PREPARE capacity_as_at(date, date, varchar) AS SELECT 1 / (length($3) - length($3))"
+        )
+        with pytest.raises(DataError):
+            capacity_figures(session, STOKE, day)
+        assert plan_mode(session) == "auto"
+        connection.exec_driver_sql("DEALLOCATE capacity_as_at")
+        assert capacity_figures(session, STOKE, day) == figures

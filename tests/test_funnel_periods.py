@@ -3,20 +3,25 @@ days at its edges from the enquiries, one statement) equals the reference comput
 enquiries alone, for many random periods of a generated council, after writes of every kind."""
 
 import random
+from contextlib import ExitStack
 from datetime import date, timedelta
 
 import msgspec
 import pytest
+from psycopg import pq
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from tests.conftest import COVENTRY, STOKE, bearer
 from tests.test_enquiry_import import GOOD_CSV
 from tracker.core.access import SYSTEM
+from tracker.core.db import PlannedOnce, autocommit_reads
 from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import FunnelMonthHistogram
 from tracker.core.monthly_upkeep import rebuild
-from tracker.core.prepared import is_prepared
+from tracker.core.prepared import is_prepared, target_and_prepared
+from tracker.enquiries import funnel, monthly, period
 from tracker.enquiries.funnel import Dimension, funnel_report, funnel_summary
 from tracker.enquiries.queries import load_enquiry
 from tracker.enquiries.schemas import Closure, EnquiryChanges, NewEnquiry, Reopening, StageMove
@@ -255,3 +260,80 @@ def _days_mid_month(today: date, n: int) -> list[date]:
     return [
         (today.replace(day=15) - timedelta(days=31 * (i + 1))).replace(day=15) for i in range(n)
     ]
+
+
+def plan_modes(db) -> set[str]:
+    """The plan mode of every connection idle in the pool (all checked out at once)."""
+    with ExitStack() as stack:
+        pooled = db.engine.pool.checkedin()
+        connections = [stack.enter_context(db.engine.connect()) for _ in range(pooled)]
+        return {c.exec_driver_sql("SHOW plan_cache_mode").scalar() for c in connections}
+
+
+def plan_mode(session: Session) -> str:
+    """The plan mode on the session's connection."""
+    return session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar()
+
+
+def autocommit_read(db) -> Session:
+    """A read session reading in autocommit, as a kept view's read is
+    (`tracker.core.db.autocommit_reads`)."""
+    session = db.read_session()
+    autocommit_reads(session)
+    return session
+
+
+def test_on_postgresql_an_autocommit_funnel_read_leaves_the_plan_mode_at_its_default(
+    generated, monkeypatch
+):
+    """PostgreSQL, a read session in autocommit (no rollback undoes what a read set): the
+    plan mode is at its default after a read that succeeds (no transaction open, psycopg's
+    prepared statements kept), after an error between the council's query that set it and
+    the period statement's EXECUTE, after a failed PREPARE, after a failed EXECUTE (reset at
+    once, on the same connection), and after a session that ends between the two (the pool
+    resets it when the connection comes back)."""
+    db, today, _ = generated
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's plan mode")
+    last = _days_mid_month(today, 1)[0]
+    first = last - timedelta(days=364)
+    edges = monthly.split_period(first, last, today)[1]
+    statement = period.planned("postgresql", len(edges), None, False)
+    reference = None
+    with autocommit_read(db) as session:
+        reference = funnel_report(session, STOKE, first, last, today, prepared=False)
+        assert funnel_report(session, STOKE, first, last, today) == reference
+        raw = session.connection().connection.dbapi_connection
+        assert raw.info.transaction_status == pq.TransactionStatus.IDLE
+        assert plan_mode(session) == "auto"
+    assert plan_modes(db) == {"auto"}
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("after the council's query")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(funnel, "_approval_span", broken)
+        with autocommit_read(db) as session, pytest.raises(RuntimeError):
+            funnel_report(session, STOKE, first, last, today)
+    assert plan_modes(db) == {"auto"}
+
+    with autocommit_read(db) as session:
+        session.connection().exec_driver_sql("DEALLOCATE ALL")
+        with monkeypatch.context() as patched:
+            patched.setattr(PlannedOnce, "prepare_statement", lambda _self: "PREPARE x AS SELEC")
+            with pytest.raises(ProgrammingError):
+                funnel_report(session, STOKE, first, last, today)
+        assert plan_mode(session) == "auto"
+        types = ", ".join(["varchar"] * 5 + ["date"] * 2 * len(edges))
+        failing = f"PREPARE {statement.name}({types}) AS SELECT 1 / (length($1) - length($1))"
+        session.connection().exec_driver_sql(failing)
+        with pytest.raises(DataError):
+            funnel_report(session, STOKE, first, last, today)
+        assert plan_mode(session) == "auto"
+        session.connection().exec_driver_sql(f"DEALLOCATE {statement.name}")
+        assert funnel_report(session, STOKE, first, last, today) == reference
+
+    with autocommit_read(db) as session:
+        assert target_and_prepared(session, STOKE, statement)[1:] == (True, True)
+        assert plan_mode(session) == "force_generic_plan"
+    assert plan_modes(db) == {"auto"}

@@ -91,3 +91,22 @@ def test_the_limit_is_a_setting_left_to_the_backend_when_unset():
     assert Settings.from_env({}).view_computations is None
     assert Settings.from_env({"FOSTERING_VIEW_COMPUTATIONS": "0"}).view_computations == 0
     assert Settings.from_env({"FOSTERING_VIEW_COMPUTATIONS": "3"}).view_computations == 3
+
+
+def test_a_family_is_held_while_any_of_its_keys_is_kept():
+    """A tuple key's family (the key less its last part, a council's view less its
+    revision) is held while a key of it is kept: through views kept once computed, not
+    after the last is dropped as least recently used, nor after clear."""
+    views = ViewCache(size=2)
+    assert views.compute_and_keep(lambda: (("capacity", "d1", "E1", 3), "a")) == "a"
+    assert views.holds_family(("capacity", "d1", "E1"))
+    assert views.get_or_compute(("capacity", "d1", "E1", 3), lambda: "again") == "a"
+    assert views.compute_and_keep(lambda: (None, "not kept")) == "not kept"
+    views.get_or_compute(("capacity", "d1", "E1", 4), lambda: "b")
+    views.get_or_compute(("capacity", "d2", "E1", 4), lambda: "c")  # drops revision 3's
+    assert views.holds_family(("capacity", "d1", "E1"))
+    views.get_or_compute(("capacity", "d3", "E1", 4), lambda: "d")  # drops d1's last
+    assert not views.holds_family(("capacity", "d1", "E1"))
+    assert views.holds_family(("capacity", "d3", "E1"))
+    views.clear()
+    assert not views.holds_family(("capacity", "d3", "E1"))

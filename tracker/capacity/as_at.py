@@ -200,12 +200,14 @@ def prepared_register_counts(
     code: str,
     as_at: date,
     stored: tuple[str | None, Sequence[Any]] | None = None,
+    ready: bool | None = None,
 ) -> RegisterCounts | None:
     """The register's figures of a prepared council on `as_at` (no carers' ethnic groups),
     from the stock stored at the end of the month before; None when that month is not
     stored yet (later than the last month kept): the caller computes from the register.
     `stored`: the last month stored and that month's rows (`stored_columns`), when the caller
-    has read them already."""
+    has read them already; `ready`: whether the statement is prepared on the connection, as
+    the caller's query that readied it told (`PlannedOnce.readiness`), or None."""
     since = month_start(as_at) - timedelta(days=1)
     month = month_label(since)
     connection = session.connection()
@@ -221,6 +223,7 @@ def prepared_register_counts(
     last, rows = stored
     # A row stored before its month-end's term and age band sums were kept has none.
     if last is None or last < month or not all(row[-1] for row in rows):
+        PlannedOnce.release(connection)  # the caller's query may have set the plan mode
         return None
     places: dict[str, dict[str, int]] = {}
     sums: dict[str, int] = dict.fromkeys(TERM_AND_BAND_SUMS, 0)
@@ -229,5 +232,5 @@ def prepared_register_counts(
         for name, value in terms_and_bands.items():
             sums[name] += int(value)
     params = {"code": code, "since": since, "as_at": as_at}
-    _add_households(PLANNED.execute(connection, params), places, sums)
+    _add_households(PLANNED.execute(connection, params, ready).all(), places, sums)
     return register_figures(places, sums, {})

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from forecast.months import month_ends
 from tracker.capacity.as_at import (
+    PLANNED,
     PREPARED_AS_AT_DIALECTS,
     prepared_register_counts,
     stored_columns,
@@ -56,10 +57,12 @@ from tracker.capacity.tables import ChildrenInCareFigure, ExternalProvisionFigur
 from tracker.children.mapping import Mapping, mapping_digest
 from tracker.children.tables import CareEpisode
 from tracker.core.authorities import Authority, get_authority
+from tracker.core.db import PlannedOnce
 from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority, RegisterMonth
 from tracker.core.prepared import is_prepared
 from tracker.core.ratios import ratio
+from tracker.core.revisions import note_revision, revision_column
 from tracker.core.view_cache import ViewCache, kept_for_council
 from tracker.households.care_types import (
     FOSTER_CATEGORIES,
@@ -90,16 +93,21 @@ class _Facts(NamedTuple):
     provision: bool
     stored: tuple[str | None, list[Any]]
     entered: list[tuple[str, int, date, str]]
+    ready: bool | None
+    """Whether the as-at statement is prepared on the connection, when the query readied it
+    (`PlannedOnce.readiness`: the plan mode is set), else None."""
 
 
 @cache
-def _facts_statement() -> Any:
+def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     """For the bound council "code" (kind 0): whether its prepared figures are built, whether
     it has SSDA903 episodes and external provision entered on or before "as_at", and the last
     month stored, on each of the bound "month"'s stored rows (`stored_columns`; one row of
     NULLs when it has none, none when the council is not stored); and (kind 1) its latest
     children's figures entered on or before "as_at" (category, children, as_at, source), in
-    the columns the kind 0 rows leave empty. One statement where a read asked six."""
+    the columns the kind 0 rows leave empty; then the council's revision (kind 0). One
+    statement where a read asked six. With `planned` (PostgreSQL), two more columns ready
+    it when the figures are built (`PlannedOnce.readiness`), saving it a query of its own."""
     a: Any = Authority.__table__
     month: Any = RegisterMonth.__table__
     kept = month.alias("kept")
@@ -107,10 +115,12 @@ def _facts_statement() -> Any:
     last = select(func.max(kept.c.month)).where(kept.c.authority_code == a.c.code)
     provision = ExternalProvisionFigure
     stored_month_of = (month.c.authority_code == a.c.code) & (month.c.month == bindparam("month"))
+    built = exists().where(PreparedAuthority.authority_code == a.c.code)
+    readiness = planned.readiness(built) if planned is not None else ()
     facts = (
         select(
             literal(0, Integer).label("kind"),
-            exists().where(PreparedAuthority.authority_code == a.c.code).label("prepared"),
+            built.label("prepared"),
             exists().where(CareEpisode.authority_code == a.c.code).label("episodes"),
             exists()
             .where(provision.authority_code == a.c.code, provision.as_at <= as_at)
@@ -119,6 +129,8 @@ def _facts_statement() -> Any:
             *stored_columns(),
             cast(null(), Date).label("entered_on"),
             cast(null(), String).label("source"),
+            revision_column(a.c.code).label("revision"),
+            *readiness,
         )
         .select_from(a.outerjoin(month, stored_month_of))
         .where(a.c.code == code)
@@ -135,21 +147,38 @@ def _facts_statement() -> Any:
         *(null() for _ in stored_columns()[2:]),
         f.as_at,
         f.source,
+        null(),
+        *(null() for _ in readiness),
     ).where(f.authority_code == code, f.as_at == latest.scalar_subquery())
     return union_all(facts, entered)
 
 
-def _council_facts(session: Session, code: str, as_at: date) -> _Facts:
-    """The council's `_Facts` for a read as at `as_at`, or NotFoundError (field "code")."""
+def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Facts:
+    """The council's `_Facts` for a read as at `as_at`, or NotFoundError (field "code");
+    `ready`: ready the as-at statement too when the council's figures are built (only where
+    `PlannedOnce` prepares it: PostgreSQL)."""
     params = {"code": code, "as_at": as_at, "month": stored_month(as_at)}
-    rows = session.connection().execute(_facts_statement(), params).all()
+    connection = session.connection()
+    planned = PLANNED if ready and connection.dialect.name == "postgresql" else None
+    rows = connection.execute(_facts_statement(planned), params).all()
     facts = [row for row in rows if row[0] == 0]
     if not facts:
         raise NotFoundError(f"no authority with code {code}", field="code")
     _, prepared, episodes, provision, last = facts[0][:5]
+    ready_now = None
+    if planned is not None and prepared:
+        PlannedOnce.mode_set(connection)
+        ready_now = bool(facts[0][-1])
+    # The revision, then the readiness columns (set, prepared), come last.
+    extra = 3 if planned is not None else 1
+    note_revision(session, code, facts[0][-extra])
+    rows = [row[:-extra] for row in rows]
+    facts = [row[:-extra] for row in facts]
     stored = [row[5:-2] for row in facts if row[5] is not None]
     entered = [(r[5], r[6], r[-2], r[-1]) for r in rows if r[0] == 1]
-    return _Facts(bool(prepared), bool(episodes), bool(provision), (last, stored), entered)
+    return _Facts(
+        bool(prepared), bool(episodes), bool(provision), (last, stored), entered, ready_now
+    )
 
 
 def capacity_figures(
@@ -165,12 +194,14 @@ def capacity_figures(
     month-end before the date and the changes since when the council's are built
     (`tracker.capacity.as_at`) on the backends where that pays (`prepared=None`; True: on
     every backend); `prepared=False` computes them from the register (the reference)."""
-    facts = _council_facts(session, authority_code, as_at)
-    register = None
     dialect = session.get_bind().dialect.name
     wanted = prepared is True or (prepared is None and dialect in PREPARED_AS_AT_DIALECTS)
+    facts = _council_facts(session, authority_code, as_at, wanted)
+    register = None
     if wanted and facts.prepared:
-        register = prepared_register_counts(session, authority_code, as_at, facts.stored)
+        register = prepared_register_counts(
+            session, authority_code, as_at, facts.stored, facts.ready
+        )
     if register is None:
         register = register_counts(session, [authority_code], as_at)[authority_code]
     if facts.episodes:
@@ -215,6 +246,7 @@ def kept_capacity_figures(
         authority_code,
         key,
         lambda: capacity_figures(session, authority_code, as_at, mapping),
+        notes_revision=True,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import select
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from psycopg import pq
@@ -29,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import CursorResult, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeEngine
@@ -212,11 +214,27 @@ class PlannedOnce:
         connection, saving `execute` its own: the first sets the plan mode (when `when` is
         true, else it is NULL and sets nothing), the second tells whether the statement is
         prepared on the connection, to pass to `execute` as `prepared` (then only when `when`
-        was true: the plan mode is set)."""
+        was true: the plan mode is set). When it was, the caller calls `mode_set` at once."""
         setting = func.set_config("plan_cache_mode", "force_generic_plan", False)
         statements = table("pg_prepared_statements", column("name"))
         there = exists().where(statements.c.name == literal(self.name))
         return case((when, setting), else_=null()), there
+
+    @staticmethod
+    def mode_set(connection: Connection) -> None:
+        """Note on the connection that a `readiness` query set the plan mode: `execute` resets
+        it, or `release`, or at the latest the pool when the connection is returned
+        (`reset_plan_mode`), on every path (a read session in autocommit has no rollback to
+        undo it)."""
+        connection.info[PLAN_MODE_SET] = True
+
+    @staticmethod
+    def release(connection: Connection) -> None:
+        """Reset the plan mode when a `readiness` query set it and `execute` is not run after
+        all (the statement turned out not to be needed)."""
+        if connection.info.get(PLAN_MODE_SET):
+            connection.exec_driver_sql("RESET plan_cache_mode", execution_options=_AS_WRITTEN)
+            del connection.info[PLAN_MODE_SET]
 
     def execute(
         self,
@@ -227,40 +245,133 @@ class PlannedOnce:
         """The statement's rows for `values`, prepared on the connection when it is not;
         `prepared`: whether it is, as the columns of `readiness` told in a query run just
         before on the connection, which set the plan mode (None: asked here, in the query
-        that sets it)."""
+        that sets it). The plan mode is back to its default when this returns or raises."""
         if connection.dialect.name != "postgresql":
             return connection.execute(self._build(), dict(values))
         raw = connection.connection.dbapi_connection
-        # Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
-        as_written = {"no_parameters": True}
         if prepared is None:
             name = pg_sql.Literal(self.name).as_string(raw)
-            # Session-wide until the RESET below, or until a rollback undoes it.
+            # Session-wide until the RESET below (or a rollback, or the pool's at checkin).
+            connection.info[PLAN_MODE_SET] = True
             prepared = connection.exec_driver_sql(
                 "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), "
                 f"EXISTS (SELECT FROM pg_prepared_statements WHERE name = {name})",
-                execution_options=as_written,
+                execution_options=_AS_WRITTEN,
             ).one()[1]
-        if not prepared:
-            connection.exec_driver_sql(self.prepare_statement(), execution_options=as_written)
         arguments = pg_sql.SQL(", ").join(pg_sql.Literal(values[n]) for n in self._params)
         execute = pg_sql.SQL("EXECUTE {}({}); RESET plan_cache_mode").format(
             pg_sql.Identifier(self.name), arguments
         )
         try:
+            if not prepared:
+                connection.exec_driver_sql(self.prepare_statement(), execution_options=_AS_WRITTEN)
             # One message, two statements: the result is the EXECUTE's rows.
-            return connection.exec_driver_sql(execute.as_string(raw), execution_options=as_written)
+            rows = connection.exec_driver_sql(execute.as_string(raw), execution_options=_AS_WRITTEN)
         except Exception:
             if raw.info.transaction_status == pq.TransactionStatus.IDLE:
-                # Autocommit: no rollback will undo the setting.
-                connection.exec_driver_sql("RESET plan_cache_mode", execution_options=as_written)
+                # Autocommit: no rollback will undo the setting (nor, if this fails, the pool).
+                with suppress(Exception):
+                    self.release(connection)
+            # Else the transaction's rollback undoes it (and the pool resets it at checkin).
             raise
+        connection.info.pop(PLAN_MODE_SET, None)
+        return rows
+
+
+PLAN_MODE_SET = "fostering.plan_mode_set"
+"""The key, in a pooled connection's info, noting that `PlannedOnce` set the plan mode."""
+# Sent as written: no placeholders for psycopg to fill in (EXECUTE takes none).
+_AS_WRITTEN = {"no_parameters": True}
+
+
+def reset_plan_mode(dbapi_connection: Any, record: Any) -> None:
+    """Pool checkin (PostgreSQL): reset the plan mode a `PlannedOnce` read set and did not
+    reset (an error between its `readiness` query and its `execute`); nothing otherwise. A
+    connection that cannot be reset is closed."""
+    if dbapi_connection is None or not record.info.pop(PLAN_MODE_SET, False):
+        return
+    try:
+        # The pool has rolled back already: out of any transaction, as the pool's ping is.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute("RESET plan_cache_mode")
+        finally:
+            dbapi_connection.autocommit = autocommit
+    except Exception:
+        record.invalidate()
+
+
+PING_AFTER_S = 10.0
+"""A pooled PostgreSQL connection idle longer than this is pinged when checked out."""
+_CHECKED_IN = "fostering.checked_in"
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has something to read: the server's goodbye
+    (a terminated backend's error, a closed socket). An idle connection otherwise has
+    nothing pending. No round trip: one poll of the socket."""
+    try:
+        return bool(select.select([dbapi_connection.fileno()], [], [], 0)[0])
+    except Exception:
+        return True
+
+
+def check_liveness(engine: Engine, ping_after_s: float = PING_AFTER_S) -> None:
+    """On checkout, ping a pooled connection only when it was idle more than `ping_after_s`
+    or its socket shows the server closed it: a busy pool pays no round trip for it (the
+    pool's own pre-ping pays one at every checkout). A failed ping invalidates the pool's
+    connections, as pre-ping does, and the checkout goes on with a new one. A connection
+    lost unseen since its last use within `ping_after_s` (a network cut) fails its
+    request; the pool then replaces every connection older than the failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is None:  # a new connection
+            return
+        if time.monotonic() - idle_since <= ping_after_s and not _closed_by_server(
+            dbapi_connection
+        ):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
+
+
+READ_SESSION = "fostering.read_session"
+"""The `Session.info` key marking a session from `Database.read_session`."""
+
+
+def autocommit_reads(session: Session) -> None:
+    """On PostgreSQL, run a read session's statements in autocommit, when it has not begun
+    yet: no BEGIN nor ROLLBACK round trip, and psycopg keeps the statements it prepares
+    (a rollback drops them all). Under READ COMMITTED each statement takes its own snapshot
+    either way, so a read sees the same. For reads only: a write would commit at once.
+    Nothing for a session that has begun, a write session, or SQLite."""
+    if not session.info.get(READ_SESSION) or session.in_transaction():
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 class Database:
     """One engine per installation, with sessions for reading and for writing."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 30.0,
+        echo: bool = False,
+        ping_after_s: float = PING_AFTER_S,
+    ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -271,7 +382,6 @@ class Database:
             # Bound values hold personal data: never in SQL logs nor in error messages (which
             # an unexpected error's traceback would log).
             "hide_parameters": True,
-            "pool_pre_ping": not self.is_sqlite,
             "pool_timeout": 10,
         }
         if self.is_sqlite:
@@ -284,8 +394,11 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_s)
             event.listen(self.engine, "connect", self._on_connect)
+        else:
+            check_liveness(self.engine, ping_after_s)
+            event.listen(self.engine, "checkin", reset_plan_mode)
         write_engine = self.engine.execution_options(sqlite_immediate=True)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info={READ_SESSION: True})
         self._write = sessionmaker(write_engine, expire_on_commit=False)
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:

@@ -12,6 +12,7 @@ from tracker.core.authorities import Authority
 from tracker.core.db import PlannedOnce
 from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority
+from tracker.core.revisions import note_revision, revision_column
 
 
 def is_prepared(session: Session, authority_code: str) -> bool:
@@ -33,14 +34,19 @@ def target_and_prepared(
     built, in one query on the session's connection, or NotFoundError. With `planned`, on
     PostgreSQL, the query also readies that statement when the figures are built
     (`PlannedOnce.readiness`), and the third value is what to pass to its `execute` (else
-    None): a read of the prepared figures then costs this query and the statement's own."""
+    None): a read of the prepared figures then costs this query and the statement's own. It
+    notes the council's revision too (`tracker.core.revisions.note_revision`)."""
     postgresql = planned is not None and session.get_bind().dialect.name == "postgresql"
     query = _target_built_query(planned if postgresql else None)
-    found = session.connection().execute(query, {"code": code}).first()
+    connection = session.connection()
+    found = connection.execute(query, {"code": code}).first()
     if found is None:
         raise NotFoundError(f"no authority with code {code}", field="code")
+    note_revision(session, code, found[2])
     built = bool(found[1])
-    return found[0], built, bool(found[3]) if postgresql and built else None
+    if postgresql and built:
+        PlannedOnce.mode_set(connection)
+    return found[0], built, bool(found[4]) if postgresql and built else None
 
 
 @cache
@@ -48,7 +54,7 @@ def _target_built_query(planned: PlannedOnce | None) -> Any:
     authority: Any = Authority.__table__
     built_table: Any = PreparedAuthority.__table__
     built = exists().where(built_table.c.authority_code == bindparam("code"))
-    columns = [authority.c.annual_approvals_target, built]
+    columns = [authority.c.annual_approvals_target, built, revision_column(authority.c.code)]
     if planned is not None:
         columns += planned.readiness(built)
     return select(*columns).where(authority.c.code == bindparam("code"))

@@ -94,6 +94,24 @@ def revision(session: Session, authority_code: str) -> int:
     return seen[authority_code]
 
 
+def revision_column(code: Any) -> Any:
+    """The revision of the council whose code is `code` (an expression), 0 before its first
+    audited change: a column for a read's first statement (`note_revision`)."""
+    found = select(CouncilRevision.revision).where(col(CouncilRevision.authority_code) == code)
+    return func.coalesce(found.scalar_subquery(), 0)
+
+
+def note_revision(session: Session, authority_code: str, found: int) -> None:
+    """Note the council's revision as a read's first statement found it (`revision_column`),
+    unless this transaction has read it already (the earlier one stands)."""
+    session.info.setdefault(SEEN, {}).setdefault(authority_code, int(found))
+
+
+def seen(session: Session, authority_code: str) -> int | None:
+    """The council's revision as this transaction read it, or None."""
+    return session.info.get(SEEN, {}).get(authority_code)
+
+
 def revisions_of(session: Session, codes: Iterable[str] | None = None) -> int:
     """The sum of the councils' revisions (None: every council's), which moves whenever any
     of theirs does."""

@@ -6,8 +6,9 @@ A view is keyed by its scope, its date and the revision of its councils
 change commits): a write to a household, placement, unavailability, return, children's
 figure or authority moves it, so the next read computes the view afresh; reads between
 writes cost one small query instead of every council's register. The revision is read
-before the view is computed, so a change committed in between is at worst computed again,
-never hidden. Views are also kept at most `max_age_s`, so rows loaded without an audit
+before the view is computed (or, for a view of which nothing is kept, by the computation's
+first statement), so a change committed in between is at worst computed again, never
+hidden. Views are also kept at most `max_age_s`, so rows loaded without an audit
 entry (a demo or bulk load beside a running server) show within that time. Each process
 keeps its own views (least recently used dropped first).
 """
@@ -23,7 +24,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from tracker.core.revisions import revision
+from tracker.core.db import autocommit_reads
+from tracker.core.revisions import revision, seen
 
 T = TypeVar("T")
 
@@ -77,6 +79,29 @@ class ViewCache:
         self._views: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
+        # How many kept keys each family has (a tuple key less its last part: a council's
+        # view less its revision).
+        self._families: dict[Hashable, int] = {}
+
+    def _added(self, key: Hashable) -> None:
+        if isinstance(key, tuple):
+            self._families[key[:-1]] = self._families.get(key[:-1], 0) + 1
+
+    def _dropped(self, key: Hashable) -> None:
+        if isinstance(key, tuple):
+            left = self._families.pop(key[:-1], 1) - 1
+            if left:
+                self._families[key[:-1]] = left
+
+    def _store(self, key: Hashable, view: object) -> None:
+        """Keep `view` under `key`, dropping the least recently used past the size; hold
+        the lock."""
+        if key not in self._views:
+            self._added(key)
+        self._views[key] = (time.monotonic(), view)
+        self._views.move_to_end(key)
+        while len(self._views) > self._size:
+            self._dropped(self._views.popitem(last=False)[0])
 
     def _kept(self, key: Hashable) -> tuple[bool, object]:
         """(True, the view) when one is kept under `key` and not past its age; hold the lock."""
@@ -85,6 +110,7 @@ class ViewCache:
             return False, None
         if self._max_age_s is not None and time.monotonic() - kept[0] > self._max_age_s:
             del self._views[key]
+            self._dropped(key)
             return False, None
         self._views.move_to_end(key)
         return True, kept[1]
@@ -106,17 +132,32 @@ class ViewCache:
                         return view  # type: ignore[return-value]
                 computed = compute()
                 with self._lock:
-                    self._views[key] = (time.monotonic(), computed)
-                    self._views.move_to_end(key)
-                    while len(self._views) > self._size:
-                        self._views.popitem(last=False)
+                    self._store(key, computed)
                     self._computing.pop(key, None)
+        return computed
+
+    def holds_family(self, family: tuple[Hashable, ...]) -> bool:
+        """Whether a view is kept under a key `family` + (one more part,) (perhaps past its
+        age)."""
+        with self._lock:
+            return family in self._families
+
+    def compute_and_keep(self, compute: Callable[[], tuple[Hashable | None, T]]) -> T:
+        """`compute()`'s view, kept under the key it returns with it (known only once
+        computed; None: not kept), in its turn at the gate. Readers asking at once each
+        compute."""
+        with self._gate.turn():
+            key, computed = compute()
+        if key is not None:
+            with self._lock:
+                self._store(key, computed)
         return computed
 
     def clear(self) -> None:
         """Forget every view (tests; an installation's authorities reloaded)."""
         with self._lock:
             self._views.clear()
+            self._families.clear()
 
 
 def council_views(gate: ComputeGate = UNLIMITED) -> ViewCache:
@@ -130,12 +171,29 @@ def kept_for_council(
     authority_code: str,
     key: tuple[Hashable, ...],
     compute: Callable[[], T],
+    *,
+    notes_revision: bool = False,
 ) -> T:
     """`compute()`'s view of one council, kept in `views` under `key` until the council's
     revision moves (any audited change of its records); with no `views`, computed afresh.
     The revision is read first, so a change committed meanwhile is at worst computed again,
-    never hidden."""
+    never hidden. `notes_revision`: `compute` reads the council's revision in its first
+    statement (`revisions.note_revision`); when no view of `key` is kept at any revision
+    (a new period or day), that saves the revision its own query. A read session not
+    begun yet reads in autocommit on PostgreSQL (`autocommit_reads`)."""
+    autocommit_reads(session)
     if views is None:
         return compute()
+    family = (*key, authority_code)
+    unknown = seen(session, authority_code) is None
+    if notes_revision and unknown and not views.holds_family(family):
+
+        def computed() -> tuple[Hashable | None, T]:
+            view = compute()
+            # Noted by compute's first statement, before it read anything else.
+            changes = seen(session, authority_code)
+            return ((*family, changes) if changes is not None else None), view
+
+        return views.compute_and_keep(computed)
     changes = revision(session, authority_code)
-    return views.get_or_compute((*key, authority_code, changes), compute)
+    return views.get_or_compute((*family, changes), compute)

@@ -46,6 +46,7 @@ def kept_funnel_report(
             by,
             name_small_campaigns=name_small_campaigns,
         ),
+        notes_revision=True,
     )
 
 
@@ -64,6 +65,7 @@ def kept_funnel_summary(
         authority_code,
         ("summary", date_from, date_to, today),
         lambda: funnel_summary(session, authority_code, date_from, date_to, today),
+        notes_revision=True,
     )
 
 
