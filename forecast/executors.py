@@ -8,7 +8,6 @@ chunks finish. The task is passed by reference, so this module knows nothing of 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import math
 import multiprocessing
 import os
@@ -47,19 +46,9 @@ def in_chunks(items: Sequence[Item], workers: int, largest: int) -> list[list[It
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def use_every_cpu() -> None:
-    """Let the calling thread, and the processes it starts from now on, run on every CPU the
-    system allows: `fostering serve` may keep its threads on one (`Settings.one_cpu`), which
-    a forecast run's workers must not inherit."""
-    if hasattr(os, "sched_setaffinity"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, range(os.cpu_count() or 1))
-
-
 def _process_context() -> Any:
     """Workers fork from a server that has already imported the engine (and so numpy, pandas,
     statsmodels): cheap to start, and safe in a parent that runs threads, unlike plain fork."""
-    use_every_cpu()
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
@@ -91,7 +80,6 @@ def run_dask(
 
     cluster = None
     if address is None:
-        use_every_cpu()
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
@@ -155,7 +143,6 @@ def stream_dask(
 
     cluster = None
     if address is None:
-        use_every_cpu()
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )

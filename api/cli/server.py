@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import signal
 import socket
 import sys
@@ -36,31 +35,6 @@ def _check_free(host: str, port: int) -> None:
             )
 
 
-def wants_one_cpu(settings: Settings, is_sqlite: bool, workers: int) -> bool:
-    """Whether `serve` keeps its process on one CPU: `Settings.one_cpu`, else with SQLite;
-    never with several workers (each would have to be given its own)."""
-    if workers != 1:
-        return False
-    return is_sqlite if settings.one_cpu is None else settings.one_cpu
-
-
-def keep_on_one_cpu() -> None:
-    """Keep this process's threads on one of the CPUs it may use (those it starts from now
-    on inherit it); nothing where the system cannot say (not Linux)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return
-    allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        return
-    one = {allowed[os.getpid() % len(allowed)]}
-    try:
-        threads = [int(t) for t in os.listdir("/proc/self/task")]
-    except OSError:  # no /proc: this thread alone
-        threads = [0]
-    for thread in threads:
-        os.sched_setaffinity(thread, one)
-
-
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
@@ -86,8 +60,6 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     # CPU of a funnel request in bench/ab.py).
     gc.collect()
     gc.freeze()
-    if wants_one_cpu(settings, database.is_sqlite, workers):
-        keep_on_one_cpu()
     uvicorn.run(
         "api.app:create_app",
         factory=True,

@@ -61,11 +61,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Run the forecast schedule inside `fostering serve`; turn off where a separate
     # `fostering worker` process runs it instead.
     scheduler_enabled: bool = True
-    # `fostering serve` with one worker keeps its threads on one CPU (Linux): the event loop,
-    # the enquiry writer and the request threads take turns at the interpreter lock, and
-    # handing it between cores cost a fifth more CPU per enquiry create (bench/results). Unset:
-    # on with SQLite, off with PostgreSQL (not measured there). Forecast runs still use every CPU.
-    one_cpu: bool | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
