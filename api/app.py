@@ -19,6 +19,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from api import dependency_order
 from api.access import access_guard
 from api.admin import AuditController, TokenController
 from api.auth import BearerTokenMiddleware
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     """Build the application for an installation (the schema must already be migrated)."""
     settings = settings or Settings.from_env()
     database = database or Database.from_settings(settings)
+    dependency_order.install()
     logging.getLogger("fostering").setLevel(settings.log_level)
 
     openapi = OpenAPIConfig(

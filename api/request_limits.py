@@ -15,7 +15,8 @@ from typing import Any
 
 from litestar import Request
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.rate_limit import client_address
 from tracker.core.access import Caller
@@ -32,32 +33,41 @@ def caller_key(request: Request[Any, Any, Any]) -> str:
     return f"address:{client_address(request)}"
 
 
-def _is_expensive(request: Request[Any, Any, Any]) -> bool:
-    return bool(request.scope["route_handler"].opt.get(EXPENSIVE))
+class ExpensiveRoutesOnly:
+    """Litestar's rate-limit middleware on the expensive routes alone: any other request
+    passes straight on, without the Request, the store and the lock a limited one costs."""
+
+    def __init__(self, app: ASGIApp, config: RateLimitConfig) -> None:
+        self.app = app
+        self.limited = RateLimitMiddleware(app=app, config=config)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if scope["type"] == "http" and handler is not None and handler.opt.get(EXPENSIVE):
+            await self.limited(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def request_limits(settings: Settings) -> list[DefineMiddleware]:
     """The rate-limit middleware the settings ask for (after authentication, so the caller
     is known)."""
-    configs = []
+    limits = []
     if settings.requests_per_minute > 0:
-        configs.append(
-            RateLimitConfig(
-                rate_limit=("minute", settings.requests_per_minute),
-                identifier_for_request=caller_key,
-                exclude_opt_key="public",
-                store="requests_per_token",
-            )
+        config = RateLimitConfig(
+            rate_limit=("minute", settings.requests_per_minute),
+            identifier_for_request=caller_key,
+            exclude_opt_key="public",
+            store="requests_per_token",
         )
+        limits.append(config.middleware)
     if settings.expensive_requests_per_minute > 0:
-        configs.append(
-            RateLimitConfig(
-                rate_limit=("minute", settings.expensive_requests_per_minute),
-                identifier_for_request=caller_key,
-                check_throttle_handler=_is_expensive,
-                exclude_opt_key="public",
-                store="expensive_requests_per_token",
-                set_rate_limit_headers=False,
-            )
+        expensive = RateLimitConfig(
+            rate_limit=("minute", settings.expensive_requests_per_minute),
+            identifier_for_request=caller_key,
+            exclude_opt_key="public",
+            store="expensive_requests_per_token",
+            set_rate_limit_headers=False,
         )
-    return [config.middleware for config in configs]
+        limits.append(DefineMiddleware(ExpensiveRoutesOnly, config=expensive))
+    return limits
