@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Text,
     and_,
+    cast,
     func,
+    literal,
     or_,
 )
 from sqlalchemy.orm import Session
@@ -33,6 +36,16 @@ def json_list_in(dialect: str, column: Any) -> ColumnElement[Any]:
     if dialect == "sqlite":
         return func.json_group_array(column)
     return func.json_agg(column)
+
+
+def joined_json_in(dialect: str, column: Any) -> ColumnElement[str]:
+    """Aggregate: a group's JSON values, as stored, joined into one JSON array (text; no value
+    parsed on the way)."""
+    if dialect == "sqlite":
+        joined = func.group_concat(column, ",")
+    else:
+        joined = func.string_agg(cast(column, Text), ",")
+    return literal("[") + joined + literal("]")
 
 
 def json_array_in(dialect: str, values: list[Any]) -> ColumnElement[Any]:

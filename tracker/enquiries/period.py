@@ -3,10 +3,13 @@ prepared monthly rows and the days at its edges from the enquiries, summed in SQ
 approvals per month the report's years need.
 
 Each part of the answer is a row shape of one UNION ALL, told apart by its first column
-(`Part`): the cohort's counts, closures by stage and reason, the duration histograms (pair,
-days, count), approvals per month and, with a breakdown, the counts per group. A first read
-of a new period then costs one statement and the rows of its answer (a few hundred), not
-the seven to nine statements its parts took one by one.
+(`Part`): the cohort's counts, closures by stage and reason (one row: a JSON list), the
+duration histograms (a row a pair, its months' packed lists joined, and one for the edges),
+approvals per month (one row: a JSON list) and, with a breakdown, the counts per group. A
+first read of a new period then costs one statement and about fifteen rows, not the seven
+to nine statements its parts took one by one. Few rows matter: Python's sqlite3 gives up
+the interpreter lock at each row SQLite steps to, and waits to take it back behind the
+other requests running.
 """
 
 from __future__ import annotations
@@ -41,7 +44,13 @@ from tracker.core.monthly_tables import (
     FunnelMonthEvents,
     FunnelMonthHistogram,
 )
-from tracker.core.sql import days_between_in, json_array_in, json_list_in, month_of_in
+from tracker.core.sql import (
+    days_between_in,
+    joined_json_in,
+    json_array_in,
+    json_list_in,
+    month_of_in,
+)
 from tracker.enquiries.funnel import (
     DURATION_PAIRS,
     Dimension,
@@ -53,8 +62,10 @@ from tracker.enquiries.monthly import COUNTS
 from tracker.enquiries.stages import STAGE_ORDER
 from tracker.enquiries.tables import Enquiry
 
-_DAYS = msgspec.json.Decoder(list[int])
+_MONTHS_DAYS = msgspec.json.Decoder(list[tuple[list[int], list[int]]])
 _EDGE_DAYS = msgspec.json.Decoder(list[list[int] | None])
+_CLOSURES = msgspec.json.Decoder(list[tuple[str, str | None, int]])
+_APPROVALS = msgspec.json.Decoder(list[tuple[str, int]])
 NOTHING = ("9999-12", "0000-01")
 """Month bounds no month lies between: a period with no whole month reads no prepared row."""
 
@@ -80,14 +91,13 @@ class PeriodRows(NamedTuple):
     groups: list[dict[str, Any]]
 
 
-def _row(part: Part, key: Any = None, key2: Any = None, pair: Any = None, counts: Any = ()) -> Any:
-    """The columns of one part's rows: part, two text keys, a whole-number key, counts."""
+def _row(part: Part, key: Any = None, pair: Any = None, counts: Any = ()) -> Any:
+    """The columns of one part's rows: part, a text key, a whole-number key, counts."""
     counts = list(counts)
     filler = [cast(null(), Integer)] * (len(COUNTS) - len(counts))
     return [
         literal(int(part), Integer).label("part"),
         cast(key, String) if key is not None else cast(null(), String),
-        cast(key2, String) if key2 is not None else cast(null(), String),
         pair if pair is not None else cast(null(), Integer),
         *counts,
         *filler,
@@ -150,19 +160,22 @@ def _statement(dialect: str, edges: int, by: Dimension | None, totals_only: bool
             grouped.append(select(raw_key, *_aggregates(edge.c)).group_by(raw_key))
         parts.append(_summed(Part.GROUPS, union_all(*grouped).subquery("grouped"), key="key"))
     events = FunnelMonthEvents
+    # The approvals per month, as one JSON list of [month, approvals].
+    approvals = joined_json_in(dialect, json_array_in(dialect, [events.month, events.approvals]))
     parts.append(
-        select(*_row(Part.APPROVALS, key=events.month, counts=[events.approvals])).where(
+        select(*_row(Part.APPROVALS, key=approvals)).where(
             events.authority_code == bindparam("code"),
             events.month >= bindparam("approvals_low"),
             events.month <= bindparam("approvals_high"),
         )
     )
     if not totals_only:
-        parts += [_closures(edge), *_durations(dialect, edge)]
+        parts += [_closures(dialect, edge), *_durations(dialect, edge)]
     return union_all(*parts)
 
 
-def _closures(edge: Any) -> Any:
+def _closures(dialect: str, edge: Any) -> Any:
+    """The closures by stage and reason, as one JSON list of [stage, reason, count]."""
     t = FunnelMonthClosure
     rows = [select(t.stage, t.reason, t.count.label("n")).where(*_months(t))]
     if edge is not None:
@@ -173,21 +186,28 @@ def _closures(edge: Any) -> Any:
         )
     u = union_all(*rows).subquery("closures")
     stage, reason = u.c[0], u.c[1]
-    return (
-        select(*_row(Part.CLOSURES, key=stage, key2=reason, counts=[func.sum(u.c.n)]))
-        .select_from(u)
+    summed = (
+        select(stage.label("stage"), reason.label("reason"), func.sum(u.c.n).label("n"))
         .group_by(stage, reason)
+        .subquery("summed")
     )
+    each = json_array_in(dialect, [summed.c.stage, summed.c.reason, summed.c.n])
+    return select(*_row(Part.CLOSURES, key=joined_json_in(dialect, each))).select_from(summed)
 
 
 def _durations(dialect: str, edge: Any) -> list[Any]:
-    """The months' packed histograms as stored (pair, day counts, enquiries of each), and
-    the edges' enquiries' days of every pair as one JSON list of lists, in one pass over them
-    (the counts summed in Python: a year is about 130 rows, not the 500 to 700 distinct day
-    counts a GROUP BY returns)."""
+    """The months' packed histograms, one row a pair (each month's day counts and enquiries
+    of each, joined as stored into one JSON list of lists), and the edges' enquiries' days of
+    every pair as one JSON list of lists, in one pass over them. The counts are summed in
+    Python: a large council's year is ten rows of twelve months' packed lists, where a GROUP BY
+    over day counts returned 500 to 700 rows, and a row a month and pair 120 (each row a
+    step of SQLite's, for which Python's sqlite3 gives up the interpreter lock and waits to
+    take it back while other requests run)."""
     t = FunnelMonthHistogram
-    stored = _row(Part.DURATIONS, key=t.days, key2=t.counts, pair=t.pair)
-    rows = [select(*stored).where(*_months(t))]
+    # Each month's [days, counts] (one value, so the two never fall out of step).
+    month = literal("[") + cast(t.days, String) + literal(",") + cast(t.counts, String) + "]"
+    stored = _row(Part.DURATIONS, key=joined_json_in(dialect, month), pair=t.pair)
+    rows = [select(*stored).where(*_months(t)).group_by(t.pair)]
     if edge is not None:
         lists = []
         for start, end in DURATION_PAIRS:
@@ -241,15 +261,17 @@ def read_period(
     days: list[list[int]] = [[] for _ in DURATION_PAIRS]
     counts_of: list[list[int]] = [[] for _ in DURATION_PAIRS]
     rows = statement.execute(session.connection(), params, ready).all()
-    for part, key, key2, pair, *counts in rows:
+    for part, key, pair, *counts in rows:
         if part == Part.TOTALS:
             totals = {n: int(v) for n, v in zip(COUNTS, counts, strict=True)}
         elif part == Part.CLOSURES:
-            closures.append((key, key2, int(counts[0])))
+            closures = _CLOSURES.decode(key) if key is not None else []
         elif part == Part.DURATIONS and pair is not None:
-            # A month's packed histogram of one pair: its day counts and the enquiries of each.
-            days[pair] += _DAYS.decode(key)
-            counts_of[pair] += _DAYS.decode(key2)
+            # One pair's packed histograms of the months: their day counts and the enquiries
+            # of each.
+            for month_days, month_counts in _MONTHS_DAYS.decode(key):
+                days[pair] += month_days
+                counts_of[pair] += month_counts
         elif part == Part.DURATIONS:
             # The edges' days of every pair, one enquiry each (a pair's list is NULL on
             # PostgreSQL when no edge enquiry reached both of its stages).
@@ -257,7 +279,7 @@ def read_period(
                 days[i] += values or ()
                 counts_of[i] += [1] * len(values or ())
         elif part == Part.APPROVALS:
-            approved.append((key, int(counts[0])))
+            approved = _APPROVALS.decode(key) if key is not None else []
         else:
             groups.append({"key": key} | {n: int(v) for n, v in zip(COUNTS, counts, strict=True)})
     histograms = [Histogram.of(d, n) for d, n in zip(days, counts_of, strict=True)]
