@@ -116,7 +116,10 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     provision = ExternalProvisionFigure
     stored_month_of = (month.c.authority_code == a.c.code) & (month.c.month == bindparam("month"))
     built = exists().where(PreparedAuthority.authority_code == a.c.code)
-    readiness = planned.readiness(built) if planned is not None else ()
+    readiness = []
+    if planned is not None:
+        names = ("plan_set", "plan_ready")
+        readiness = [c.label(n) for c, n in zip(planned.readiness(built), names, strict=True)]
     facts = (
         select(
             literal(0, Integer).label("kind"),
@@ -161,24 +164,22 @@ def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Fa
     connection = session.connection()
     planned = PLANNED if ready and connection.dialect.name == "postgresql" else None
     rows = connection.execute(_facts_statement(planned), params).all()
-    facts = [row for row in rows if row[0] == 0]
+    facts = [row for row in rows if row.kind == 0]
     if not facts:
         raise NotFoundError(f"no authority with code {code}", field="code")
-    _, prepared, episodes, provision, last = facts[0][:5]
+    first = facts[0]
+    note_revision(session, code, first.revision)
     ready_now = None
-    if planned is not None and prepared:
+    if planned is not None and first.prepared:
         PlannedOnce.mode_set(connection)
-        ready_now = bool(facts[0][-1])
-    # The revision, then the readiness columns (set, prepared), come last.
-    extra = 3 if planned is not None else 1
-    note_revision(session, code, facts[0][-extra])
-    rows = [row[:-extra] for row in rows]
-    facts = [row[:-extra] for row in facts]
-    stored = [row[5:-2] for row in facts if row[5] is not None]
-    entered = [(r[5], r[6], r[-2], r[-1]) for r in rows if r[0] == 1]
-    return _Facts(
-        bool(prepared), bool(episodes), bool(provision), (last, stored), entered, ready_now
-    )
+        ready_now = bool(first.plan_ready)
+    # The stored columns follow the four flags and the last month; in kind 1 rows the first
+    # two hold the category and the children.
+    end = 5 + len(stored_columns())
+    stored = [row[5:end] for row in facts if row[5] is not None]
+    entered = [(r[5], r[6], r.entered_on, r.source) for r in rows if r.kind == 1]
+    flags = bool(first.prepared), bool(first.episodes), bool(first.provision)
+    return _Facts(*flags, (first.last_month, stored), entered, ready_now)
 
 
 def capacity_figures(

@@ -60,15 +60,19 @@ def _take(waiter: Waiter[Result]) -> bool:
     return not waiter.cancelled()
 
 
+def _resolve(waiter: Waiter[Result], outcome: Result | BaseException) -> None:
+    """Give the waiter its write's result, or its error."""
+    if isinstance(outcome, BaseException):
+        waiter.set_exception(outcome)
+    else:
+        waiter.set_result(outcome)
+
+
 def _settle(outcomes: list[tuple[asyncio.Future[Result], Result | BaseException]]) -> None:
     """In the event loop: hand each waiting request its result (skipping any gone since)."""
     for waiter, outcome in outcomes:
-        if waiter.done():
-            continue
-        if isinstance(outcome, BaseException):
-            waiter.set_exception(outcome)
-        else:
-            waiter.set_result(outcome)
+        if not waiter.done():
+            _resolve(waiter, outcome)
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -170,10 +174,7 @@ class GroupCommit(Generic[Item, Result]):
         by_loop: defaultdict[asyncio.AbstractEventLoop, list[Any]] = defaultdict(list)
         for waiter, outcome in outcomes:
             if isinstance(waiter, Future):
-                if isinstance(outcome, BaseException):
-                    waiter.set_exception(outcome)
-                else:
-                    waiter.set_result(outcome)
+                _resolve(waiter, outcome)
             else:
                 by_loop[waiter.get_loop()].append((waiter, outcome))
         for loop, waiting in by_loop.items():

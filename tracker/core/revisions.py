@@ -85,13 +85,13 @@ def _revision_query() -> Any:
 def revision(session: Session, authority_code: str) -> int:
     """The council's revision (0 before its first audited change), read once a transaction:
     a page keeping several of a council's views reads it once, before any of them."""
-    seen = session.info.setdefault(SEEN, {})
-    if authority_code not in seen:
+    found = seen(session, authority_code)
+    if found is None:
         # On the session's connection: a Core query, without the ORM's work per statement.
         query = _revision_query()
-        found = session.connection().execute(query, {"code": authority_code}).scalar()
-        seen[authority_code] = int(found or 0)
-    return seen[authority_code]
+        found = session.connection().execute(query, {"code": authority_code}).scalar() or 0
+        note_revision(session, authority_code, found)
+    return found
 
 
 def revision_column(code: Any) -> Any:
