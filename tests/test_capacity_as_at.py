@@ -15,7 +15,7 @@ from tests.conftest import STOKE, bearer
 from tests.test_funnel_periods import autocommit_read, plan_mode, plan_modes
 from tests.test_household_import import REGISTER_CSV
 from tracker.capacity import figures as capacity
-from tracker.capacity.as_at import prepared_register_counts
+from tracker.capacity.as_at import base_day, prepared_register_counts
 from tracker.capacity.figures import capacity_figures
 from tracker.core.monthly_upkeep import rebuild
 from tracker.enquiries.timeliness import london_today
@@ -106,8 +106,10 @@ def _generate(client, headers, today: date, seed: int = 11) -> None:
 def _days(today: date, n: int, seed: int) -> list[date]:
     rng = random.Random(seed)
     days = [today - timedelta(days=rng.randrange(800)) for _ in range(n)]
-    # Month ends and month starts, where the stored stock and the changes meet.
+    # Month ends and month starts, where the stored stock and the changes meet, and days
+    # after today (read back from the end of this month when past its middle).
     days += [today.replace(day=1), today.replace(day=1) - timedelta(days=1), today]
+    days += [today + timedelta(days=10), today + timedelta(days=20)]
     return days
 
 
@@ -115,8 +117,12 @@ def _compare(db, today: date, seed: int, n: int = 60) -> int:
     """Every day's prepared figures equal the reference's; how many of the days were answered
     off the prepared month-ends (so a test can tell the prepared read ran)."""
     answered = 0
+    days = _days(today, n, seed)
+    # Both ways are tried: days read forward from the month before, and back from their own.
+    later = [d for d in days if d.month != today.month and base_day(d, f"{today:%Y-%m}") > d]
+    assert 10 <= len(later) <= len(days) - 10
     with db.read_session() as session:
-        for day in _days(today, n, seed):
+        for day in days:
             prepared = capacity_figures(session, STOKE, day, prepared=True)
             reference = capacity_figures(session, STOKE, day, prepared=False)
             assert msgspec.to_builtins(prepared) == msgspec.to_builtins(reference), day
@@ -156,9 +162,10 @@ def test_any_day_equals_the_reference_after_later_writes_and_an_import(generated
     assert _compare(db, today, seed=2) >= 55
 
 
-def test_a_wrong_month_end_shows_in_the_next_month_only(generated):
-    """The comparison can fail: ten households added to one stored month-end show on every
-    day of the month after it, and on no other day."""
+def test_a_wrong_month_end_shows_on_the_days_nearest_it_only(generated):
+    """The comparison can fail: ten households added to one stored month-end show on the days
+    read from it (the second half of its month, the month-end itself and the first half of
+    the month after) and on no other day."""
     db, today, _ = generated
     month_end = today.replace(day=1) - timedelta(days=40)
     month_end = month_end.replace(day=1) + timedelta(days=31)
@@ -180,10 +187,23 @@ def test_a_wrong_month_end_shows_in_the_next_month_only(generated):
             reference = capacity_figures(session, STOKE, day, prepared=False)
             return prepared.total.households - reference.total.households
 
-        assert extra(month_end + timedelta(days=1)) == 10
-        assert extra(month_end + timedelta(days=15)) == 10
-        assert extra(month_end) == 0
-        assert extra(month_end + timedelta(days=45)) == 0
+        for near in (-5, 0, 1, 10):
+            assert extra(month_end + timedelta(days=near)) == 10, near
+        for far in (-25, 45):
+            assert extra(month_end + timedelta(days=far)) == 0, far
+
+
+def test_a_read_starts_from_the_nearer_stored_month_end():
+    """The end of the month before for a day in the first half of its month, its own month's
+    end for a day in the second half when that is stored, and None when neither is."""
+    assert base_day(date(2025, 6, 10), "2025-06") == date(2025, 5, 31)
+    assert base_day(date(2025, 6, 15), "2025-06") == date(2025, 5, 31)
+    assert base_day(date(2025, 6, 16), "2025-06") == date(2025, 6, 30)
+    assert base_day(date(2025, 6, 30), "2025-07") == date(2025, 6, 30)
+    # Its own month not stored yet (no write since it began): the month before.
+    assert base_day(date(2025, 6, 25), "2025-05") == date(2025, 5, 31)
+    assert base_day(date(2025, 6, 25), "2025-04") is None
+    assert base_day(date(2025, 6, 25), None) is None
 
 
 def test_on_postgresql_the_statement_is_planned_once_and_outlives_psycopgs_own(generated):
@@ -260,7 +280,8 @@ def test_on_postgresql_an_autocommit_capacity_read_leaves_the_plan_mode_at_its_d
         connection = session.connection()
         connection.exec_driver_sql("DEALLOCATE ALL")
         connection.exec_driver_sql(
-            "PREPARE capacity_as_at(date, date, varchar) AS SELECT 1 / (length($3) - length($3))"
+            "PREPARE capacity_as_at(date, date, date, date, varchar) "
+            "AS SELECT 1 / (length($5) - length($5))"
         )
         with pytest.raises(DataError):
             capacity_figures(session, STOKE, day)

@@ -1,10 +1,10 @@
 """The register's figures as at any day of a prepared council, without reading its whole
-register: the prepared stock at the end of the month before (`register_month`), plus what
-the households changed in the days since then count on the day, less what they counted at
-that month-end.
+register: the prepared stock at the nearer month-end (`register_month`: the end of the month
+before, or of the day's own month), plus what the households changed between the two days
+count on the day, less what they counted at that month-end.
 
 A household's figures on two days differ only if one of its versions, placements or marked
-unavailabilities starts or ends between them, so the read costs that month's changes (found
+unavailabilities starts or ends between them, so the read costs those days' changes (found
 by index on each start and end date) and the care types' stored rows, not the rows stored.
 Every write path keeps the month-end stocks (`tracker.core.monthly_upkeep.register_touched`);
 the reference computation (`tracker.capacity.register.register_counts`) stays, and tests
@@ -22,7 +22,7 @@ from sqlalchemy import Date, Integer, String, bindparam, func, literal, select, 
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from forecast.months import month_label, month_start
+from forecast.months import month_end, month_label, month_start
 from tracker.capacity.register import PLACE_SUMS, TERM_AND_BAND_SUMS, register_figures
 from tracker.capacity.schemas import RegisterCounts
 from tracker.core.db import PlannedOnce
@@ -40,8 +40,9 @@ there it runs as a prepared statement planned once per connection (`PlannedOnce`
 
 def _changed_households() -> Any:
     """The ids of the bound "code"'s households with a version, placement or unavailability
-    starting or ending after the bound "since" and on or before the bound "as_at"."""
-    since, as_at = bindparam("since", type_=Date), bindparam("as_at", type_=Date)
+    starting or ending after the bound "lo" and on or before the bound "hi": the households
+    whose figures on those two days may differ."""
+    lo, hi = bindparam("lo", type_=Date), bindparam("hi", type_=Date)
     code = bindparam("code")
     selects = []
     for table, start, end in (
@@ -52,7 +53,7 @@ def _changed_households() -> Any:
         for column in (start, end):
             selects.append(
                 select(table.household_id).where(
-                    table.authority_code == code, column > since, column <= as_at
+                    table.authority_code == code, column > lo, column <= hi
                 )
             )
     return union(*selects).cte("changed")
@@ -98,34 +99,37 @@ def _household_rows(side: int, day: str, changed: Any) -> Any:
 
 @cache
 def _statement() -> Any:
-    """The changed households' rows on the day (side 1) and at the month-end (side -1), in
-    one statement. Rows, summed here: summed in SQL, SQLite flattened the vacancy rule into
-    every sum and ran each household's placement and unavailability lookups once per sum
-    (1.3 ms of stepping for the largest council's 55 changed households, 0.6 ms as rows).
-    The rows of `places_as_at` itself (grouped placement and unavailability subqueries, the
-    rule in SQL) cost the smallest council twice as much (1.1 against 0.5 ms in process on
-    the national set), hence the lookups per version here and `places_of` for the rule."""
+    """The changed households' rows on the bound "day" (side 1) and at the stored month-end
+    "base" (side -1), in one statement. Rows, summed here: summed in SQL, SQLite flattened the
+    vacancy rule into every sum and ran each household's placement and unavailability lookups
+    once per sum (1.3 ms of stepping for the largest council's 55 changed households, 0.6 ms
+    as rows); summed over a materialized CTE of these rows, it cost 0.7 ms more than this
+    (2026-12-05). The rows of `places_as_at` itself (grouped placement and unavailability
+    subqueries, the rule in SQL) cost the smallest council twice as much (1.1 against 0.5 ms
+    in process on the national set), hence the lookups per version here and `places_of` for
+    the rule."""
     changed = _changed_households()
-    return union_all(_household_rows(1, "as_at", changed), _household_rows(-1, "since", changed))
+    return union_all(_household_rows(1, "day", changed), _household_rows(-1, "base", changed))
 
 
 PLANNED = PlannedOnce(
     "capacity_as_at",
     _statement,
-    {"since": Date(), "as_at": Date(), "code": String()},
+    {"lo": Date(), "hi": Date(), "day": Date(), "base": Date(), "code": String()},
 )
 
 
 def stored_columns() -> list[Any]:
-    """A month's stored row per care type: its place sums and its term and age band sums."""
+    """A month's stored row per care type: its month, its place sums and its term and age
+    band sums."""
     m = RegisterMonth
-    return [m.care_type, *(getattr(m, n) for n in PLACE_SUMS), m.terms_and_bands]
+    return [m.month, m.care_type, *(getattr(m, n) for n in PLACE_SUMS), m.terms_and_bands]
 
 
 @cache
 def _stored_statement() -> Any:
-    """The stored month's rows of the bound "code" and "month" (`stored_columns`), each with
-    the last month stored."""
+    """The stored rows (`stored_columns`) of the bound "code" for the months "before" and
+    "own", each with the last month stored."""
     last = (
         select(func.max(RegisterMonth.month))
         .where(RegisterMonth.authority_code == bindparam("code"))
@@ -133,13 +137,30 @@ def _stored_statement() -> Any:
     )
     return select(last, *stored_columns()).where(
         RegisterMonth.authority_code == bindparam("code"),
-        RegisterMonth.month == bindparam("month"),
+        RegisterMonth.month.in_([bindparam("before"), bindparam("own")]),
     )
 
 
-def stored_month(as_at: date) -> str:
-    """The month whose stored end the figures as at `as_at` start from."""
-    return month_label(month_start(as_at) - timedelta(days=1))
+def stored_months(as_at: date) -> dict[str, str]:
+    """The months whose stored ends a read as at `as_at` may start from: "before" (the month
+    before) and "own" (its own month, ending on or after it)."""
+    start = month_start(as_at)
+    return {"before": month_label(start - timedelta(days=1)), "own": month_label(start)}
+
+
+def base_day(as_at: date, last_stored: str | None) -> date | None:
+    """The stored month-end a read as at `as_at` starts from: the nearer of the end of the
+    month before and the end of its own month (when that is stored: the month of the
+    council's latest write or a later one), or None when neither is stored. The read then
+    costs the households changed between the two days; after its own month's end, few
+    changes are dated yet, so a read of today past mid-month costs almost none."""
+    before = month_start(as_at) - timedelta(days=1)
+    after = month_end(as_at)
+    if last_stored is None or last_stored < month_label(before):
+        return None
+    if last_stored >= month_label(after) and after - as_at < as_at - before:
+        return after
+    return before
 
 
 @lru_cache(maxsize=1024)
@@ -203,16 +224,16 @@ def prepared_register_counts(
     ready: bool | None = None,
 ) -> RegisterCounts | None:
     """The register's figures of a prepared council on `as_at` (no carers' ethnic groups),
-    from the stock stored at the end of the month before; None when that month is not
-    stored yet (later than the last month kept): the caller computes from the register.
-    `stored`: the last month stored and that month's rows (`stored_columns`), when the caller
-    has read them already; `ready`: whether the statement is prepared on the connection, as
-    the caller's query that readied it told (`PlannedOnce.readiness`), or None."""
-    since = month_start(as_at) - timedelta(days=1)
-    month = month_label(since)
+    from the stock stored at the nearer month-end (`base_day`) and the changes between the
+    two days; None when no month-end is stored for it (later than the last month kept): the
+    caller computes from the register. `stored`: the last month stored and the rows of the
+    months of `stored_months` (`stored_columns`), when the caller has read them already;
+    `ready`: whether the statement is prepared on the connection, as the caller's query that
+    readied it told (`PlannedOnce.readiness`), or None."""
     connection = session.connection()
     if stored is None:
-        found = connection.execute(_stored_statement(), {"code": code, "month": month}).all()
+        params = {"code": code, **stored_months(as_at)}
+        found = connection.execute(_stored_statement(), params).all()
         if found:
             stored = (found[0][0], [row[1:] for row in found])
         else:
@@ -221,16 +242,19 @@ def prepared_register_counts(
             )
             stored = (last, [])
     last, rows = stored
+    base = base_day(as_at, last)
+    kept = [row[1:] for row in rows if base is not None and row[0] == month_label(base)]
     # A row stored before its month-end's term and age band sums were kept has none.
-    if last is None or last < month or not all(row[-1] for row in rows):
+    if base is None or not all(row[-1] for row in kept):
         PlannedOnce.release(connection)  # the caller's query may have set the plan mode
         return None
     places: dict[str, dict[str, int]] = {}
     sums: dict[str, int] = dict.fromkeys(TERM_AND_BAND_SUMS, 0)
-    for care_type, *values, terms_and_bands in rows:
+    for care_type, *values, terms_and_bands in kept:
         places[care_type] = {n: int(v or 0) for n, v in zip(PLACE_SUMS, values, strict=True)}
         for name, value in terms_and_bands.items():
             sums[name] += int(value)
-    params = {"code": code, "since": since, "as_at": as_at}
+    lo, hi = min(base, as_at), max(base, as_at)
+    params = {"code": code, "lo": lo, "hi": hi, "day": as_at, "base": base}
     _add_households(PLANNED.execute(connection, params, ready).all(), places, sums)
     return register_figures(places, sums, {})

@@ -39,7 +39,7 @@ from tracker.capacity.as_at import (
     PREPARED_AS_AT_DIALECTS,
     prepared_register_counts,
     stored_columns,
-    stored_month,
+    stored_months,
 )
 from tracker.capacity.demand import (
     children_in_care_by_authority,
@@ -102,19 +102,22 @@ class _Facts(NamedTuple):
 def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     """For the bound council "code" (kind 0): whether its prepared figures are built, whether
     it has SSDA903 episodes and external provision entered on or before "as_at", and the last
-    month stored, on each of the bound "month"'s stored rows (`stored_columns`; one row of
-    NULLs when it has none, none when the council is not stored); and (kind 1) its latest
-    children's figures entered on or before "as_at" (category, children, as_at, source), in
-    the columns the kind 0 rows leave empty; then the council's revision (kind 0). One
-    statement where a read asked six. With `planned` (PostgreSQL), two more columns ready
-    it when the figures are built (`PlannedOnce.readiness`), saving it a query of its own."""
+    month stored, on each stored row of the bound months "before" and "own"
+    (`stored_columns`; one row of NULLs when it has none, none when the council is not
+    stored); and (kind 1) its latest children's figures entered on or before "as_at"
+    (category, children, as_at, source), in the columns the kind 0 rows leave empty; then the
+    council's revision (kind 0). One statement where a read asked six. With `planned`
+    (PostgreSQL), two more columns ready it when the figures are built
+    (`PlannedOnce.readiness`), saving it a query of its own."""
     a: Any = Authority.__table__
     month: Any = RegisterMonth.__table__
     kept = month.alias("kept")
     code, as_at = bindparam("code"), bindparam("as_at", type_=Date)
     last = select(func.max(kept.c.month)).where(kept.c.authority_code == a.c.code)
     provision = ExternalProvisionFigure
-    stored_month_of = (month.c.authority_code == a.c.code) & (month.c.month == bindparam("month"))
+    stored_month_of = (month.c.authority_code == a.c.code) & month.c.month.in_(
+        [bindparam("before"), bindparam("own")]
+    )
     built = exists().where(PreparedAuthority.authority_code == a.c.code)
     readiness = []
     if planned is not None:
@@ -140,14 +143,14 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     )
     f = ChildrenInCareFigure
     latest = select(func.max(f.as_at)).where(f.authority_code == code, f.as_at <= as_at)
-    # Kind 0's flags and last month empty; its care type and households hold the category and
-    # children; its other stored columns empty.
+    # Kind 0's flags, last month and stored month empty; its care type and households hold
+    # the category and children; its other stored columns empty.
     entered = select(
         literal(1, Integer),
-        *(null() for _ in range(4)),
+        *(null() for _ in range(5)),
         f.category,
         f.children,
-        *(null() for _ in stored_columns()[2:]),
+        *(null() for _ in stored_columns()[3:]),
         f.as_at,
         f.source,
         null(),
@@ -160,7 +163,7 @@ def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Fa
     """The council's `_Facts` for a read as at `as_at`, or NotFoundError (field "code");
     `ready`: ready the as-at statement too when the council's figures are built (only where
     `PlannedOnce` prepares it: PostgreSQL)."""
-    params = {"code": code, "as_at": as_at, "month": stored_month(as_at)}
+    params = {"code": code, "as_at": as_at, **stored_months(as_at)}
     connection = session.connection()
     planned = PLANNED if ready and connection.dialect.name == "postgresql" else None
     rows = connection.execute(_facts_statement(planned), params).all()
@@ -173,11 +176,11 @@ def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Fa
     if planned is not None and first.prepared:
         PlannedOnce.mode_set(connection)
         ready_now = bool(first.plan_ready)
-    # The stored columns follow the four flags and the last month; in kind 1 rows the first
-    # two hold the category and the children.
+    # The stored columns follow the kind, three flags and the last month; in kind 1 rows the
+    # second and third (after the month) hold the category and the children.
     end = 5 + len(stored_columns())
     stored = [row[5:end] for row in facts if row[5] is not None]
-    entered = [(r[5], r[6], r.entered_on, r.source) for r in rows if r.kind == 1]
+    entered = [(r[6], r[7], r.entered_on, r.source) for r in rows if r.kind == 1]
     flags = bool(first.prepared), bool(first.episodes), bool(first.provision)
     return _Facts(*flags, (first.last_month, stored), entered, ready_now)
 
