@@ -119,7 +119,8 @@ def _compare(db, today: date, seed: int, n: int = 60) -> int:
     answered = 0
     days = _days(today, n, seed)
     # Both ways are tried: days read forward from the month before, and back from their own.
-    later = [d for d in days if d.month != today.month and base_day(d, f"{today:%Y-%m}") > d]
+    bases = [(d, base_day(d, f"{today:%Y-%m}")) for d in days]
+    later = [d for d, base in bases if base is not None and base > d]
     assert 10 <= len(later) <= len(days) - 10
     with db.read_session() as session:
         for day in days:
