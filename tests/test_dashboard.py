@@ -710,3 +710,13 @@ def test_no_page_but_the_enquiry_pages_carries_an_enquirers_personal_data(demo, 
     assert any(p in enquiry_list for p in personal)
     assert "DEMO-E06000021-" in text  # the overdue list names enquiries by reference only
     assert sorted(p for p in personal if p in text) == []
+
+
+def test_the_capacity_page_names_the_day_its_care_type_chart_is_as_at(web, demo):
+    """Figures as at a past day are not called today's."""
+    sign_in(web, demo.tokens["manager"], "/dashboard/capacity")
+    assert "Places by care type today" in web.get("/dashboard/capacity").text
+    day = london_today() - timedelta(days=400)
+    page = web.get(f"/dashboard/capacity?as_at={day.isoformat()}").text
+    assert f"Places by care type on {day.day} {day:%b %Y}" in page
+    assert "Places by care type today" not in page

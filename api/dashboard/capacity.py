@@ -213,7 +213,8 @@ def build(
     )
     type_chart = Chart(
         id="chart-care-types",
-        title="Places by care type today",
+        title="Places by care type "
+        + ("today" if today == real_today else f"on {long_date(today)}"),
         figure=charts.figure(
             [
                 charts.bars(
