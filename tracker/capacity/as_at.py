@@ -243,7 +243,8 @@ def prepared_register_counts(
             stored = (last, [])
     last, rows = stored
     base = base_day(as_at, last)
-    kept = [row[1:] for row in rows if base is not None and row[0] == month_label(base)]
+    month = month_label(base) if base is not None else None
+    kept = [row[1:] for row in rows if row[0] == month]
     # A row stored before its month-end's term and age band sums were kept has none.
     if base is None or not all(row[-1] for row in kept):
         PlannedOnce.release(connection)  # the caller's query may have set the plan mode

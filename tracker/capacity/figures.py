@@ -159,6 +159,10 @@ def _facts_statement(planned: PlannedOnce | None = None) -> Any:
     return union_all(facts, entered)
 
 
+_STORED_END = 5 + len(stored_columns())
+"""Where the stored columns end in a row of `_facts_statement`."""
+
+
 def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Facts:
     """The council's `_Facts` for a read as at `as_at`, or NotFoundError (field "code");
     `ready`: ready the as-at statement too when the council's figures are built (only where
@@ -178,8 +182,7 @@ def _council_facts(session: Session, code: str, as_at: date, ready: bool) -> _Fa
         ready_now = bool(first.plan_ready)
     # The stored columns follow the kind, three flags and the last month; in kind 1 rows the
     # second and third (after the month) hold the category and the children.
-    end = 5 + len(stored_columns())
-    stored = [row[5:end] for row in facts if row[5] is not None]
+    stored = [row[5:_STORED_END] for row in facts if row[5] is not None]
     entered = [(r[6], r[7], r.entered_on, r.source) for r in rows if r.kind == 1]
     flags = bool(first.prepared), bool(first.episodes), bool(first.provision)
     return _Facts(*flags, (first.last_month, stored), entered, ready_now)
