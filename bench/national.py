@@ -3,11 +3,13 @@
 
     .venv/bin/python bench/national.py DATABASE_URL [--duration 5] [--requests 20]
         [--create-only [--tag NAME]] [--only pages|councils] [--page "enquiry list" ...]
-        [--workers N]
+        [--workers N] [--in-place] [--backends-only] [--server-env NAME=VALUE]
         e.g. sqlite:////tmp/i17n-national.db or postgresql://postgres@127.0.0.1/i17n_national
 
-The database is one `fostering demo --national` filled (it is only read, apart from the
-enquiries the create measurement adds and the benchmark's tokens). Starts `fostering serve`
+The database is one `fostering demo --national` filled. It is measured on a copy made for the
+run and dropped after it (`--in-place`: on itself), because a run writes: its tokens, and the
+thousands of enquiries dated today the create measurement adds to the largest council, which
+a later run would read as part of the set. Create is measured last. Starts `fostering serve`
 (scheduler off, no rate limits) and the bare app (bench/bare_app.py) on loopback ports,
 creates tokens with `fostering token create`, then measures with wrk at 10 clients: the bare
 endpoint, one council's funnel and capacity for the smallest and the largest council (server
@@ -34,11 +36,13 @@ import importlib.util
 import json
 import math
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -115,7 +119,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# National benchmark, {report['date']} ({report['backend']})",
         "",
-        f"{report['database']}: {report['councils']} councils, {report['enquiries']} enquiries.",
+        f"{report['database']}: {report['councils']} councils, {report['enquiries']} enquiries;"
+        f" measured on {report.get('measured_on', 'the database itself')}.",
         "",
         "| measurement | figure | goal | verdict |",
         "|---|---|---|---|",
@@ -146,6 +151,40 @@ def _facts(url: str) -> dict[str, Any]:
         "councils": len(sizes),
         "enquiry": enquiry,
     }
+
+
+@contextlib.contextmanager
+def working_copy(url: str, folder: Path) -> Iterator[str]:
+    """The URL of a copy of the national set, dropped afterwards: a run writes (the enquiries
+    the create measurement adds, its tokens), and a set measured again after such a run is no
+    longer the set (the largest council gained thousands of enquiries dated today, which the
+    next run's funnel and list then read). SQLite: the file copied by SQLite's backup; PostgreSQL:
+    a database made from it as a template (nothing else may be connected to it meanwhile)."""
+    parts = urllib.parse.urlsplit(url)
+    if url.startswith("sqlite"):
+        copy = folder / "national.db"
+        with (
+            contextlib.closing(sqlite3.connect(parts.path)) as source,
+            contextlib.closing(sqlite3.connect(copy)) as target,
+        ):
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    name = parts.path.lstrip("/")
+    copy_name = f"{name}_bench_copy_{os.getpid()}"
+    admin = create_engine(
+        urllib.parse.urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"'))
+        try:
+            yield urllib.parse.urlunsplit(parts._replace(path=f"/{copy_name}"))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 BACKENDS_ONLY = False
@@ -254,6 +293,25 @@ def _pages(
 
 
 def run(
+    url: str, duration: float, per_client: int, *, in_place: bool = False, **options: Any
+) -> dict[str, Any]:
+    """`measure` on a working copy of the database at `url` (on the database itself with
+    `in_place`); the report names `url`."""
+    if in_place:
+        report = measure(url, duration, per_client, **options)
+        report["measured_on"] = "the database itself"
+        return report
+    with tempfile.TemporaryDirectory(prefix="fostering-national-copy-") as folder:
+        began = time.perf_counter()
+        with working_copy(url, Path(folder)) as copy:
+            copied_s = time.perf_counter() - began
+            report = measure(copy, duration, per_client, **options)
+    report["database"] = url
+    report["measured_on"] = f"a copy made for the run ({copied_s:.0f} s to copy)"
+    return report
+
+
+def measure(
     url: str,
     duration: float,
     per_client: int,
@@ -378,6 +436,11 @@ def run(
             points["national capacity"] = _wrk_point(
                 server, base, "/api/v1/national/capacity", tokens["admin"], duration, url
             )
+        # The pages before enquiry create, which adds thousands of the largest council's
+        # enquiries dated today (its funnel's and list's newest day).
+        pages = (
+            {} if create_only else _pages(base, tokens, facts["enquiry"], per_client, page_names)
+        )
         before, db_before = server.cpu_seconds(), database_cpu_seconds(url)
         raw = run_wrk(
             f"{base}/api/v1/authorities/{large}/enquiries",
@@ -403,9 +466,6 @@ def run(
             ),
             "non_2xx": raw["wrk_non_2xx_3xx"],
         }
-        pages = (
-            {} if create_only else _pages(base, tokens, facts["enquiry"], per_client, page_names)
-        )
     finally:
         server.stop()
         bare.stop()
@@ -521,6 +581,11 @@ def main() -> None:
         "--workers", type=int, default=1, help="server processes (`fostering serve --workers`)"
     )
     parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="measure the database itself, not a copy (its next runs then read what this adds)",
+    )
+    parser.add_argument(
         "--backends-only",
         action="store_true",
         help="PostgreSQL: count only the processes serving the database (a shared server)",
@@ -542,6 +607,7 @@ def main() -> None:
         only_councils=args.only == "councils",
         workers=args.workers,
         server_env=dict(kv.split("=", 1) for kv in args.server_env),
+        in_place=args.in_place,
     )
     report["server_workers"] = args.workers
     report["database_backends_only"] = args.backends_only

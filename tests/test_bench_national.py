@@ -46,3 +46,50 @@ def test_markdown_has_a_row_per_figure(national) -> None:  # type: ignore[no-unt
     }  # fmt: skip
     table = national.markdown(report)
     assert "| funnel small | 2.5 ms | <= 3 ms | met |" in table
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_run_writes_to_a_copy_and_leaves_the_set_as_it_was(
+    national,
+    backend: str,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import new_postgres_database
+
+    def rows(url: str) -> list[int]:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            found = [n for (n,) in conn.execute(text("SELECT n FROM t ORDER BY n"))]
+        engine.dispose()
+        return found
+
+    def write(url: str, statement: str) -> None:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+        engine.dispose()
+
+    def check(url: str) -> str:
+        write(url, "CREATE TABLE t (n integer)")
+        write(url, "INSERT INTO t VALUES (1), (2)")
+        (tmp_path / "copy").mkdir()
+        with national.working_copy(url, tmp_path / "copy") as copy:
+            assert copy != url and rows(copy) == [1, 2]
+            write(copy, "INSERT INTO t VALUES (3)")  # what a run adds
+            assert rows(copy) == [1, 2, 3]
+        assert rows(url) == [1, 2]
+        return copy
+
+    if backend == "sqlite":
+        check(f"sqlite:///{tmp_path / 'national.db'}")
+        return
+    with new_postgres_database() as url:
+        copy = check(url)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            name = copy.rsplit("/", 1)[1]
+            left = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            assert left.first() is None  # the copy is dropped
+        engine.dispose()
