@@ -318,11 +318,18 @@ def accuracy(
         inside["autoets80"] += _inside(actual, ets_fc[1], ets_fc[2])
         inside["autoets95"] += _inside(actual, ets_fc[3], ets_fc[4])
         total += HELD_BACK
+        scale = float(np.mean(np.abs(train[12:] - train[:-12]))) or 1.0
         per_series.append(
             {
                 "series_id": series.series_id,
                 "model": forecast.model,
                 **{f"mase_{name}": round(scores[name][-1], 4) for name in names},
+                "coverage80": round(shares["80"][-1], 4),
+                "coverage95": round(shares["95"][-1], 4),
+                # The 80% band's mean width in units of seasonal naive's in-sample error.
+                "width80_over_scale": round(
+                    float(np.mean(bands["hi80"] - bands["lo80"])) / scale, 3
+                ),
             }
         )
     means = {name: float(np.mean(values)) for name, values in scores.items()}
