@@ -155,11 +155,12 @@ def _facts(url: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def working_copy(url: str, folder: Path) -> Iterator[str]:
-    """The URL of a copy of the national set, dropped afterwards: a run writes (the enquiries
-    the create measurement adds, its tokens), and a set measured again after such a run is no
-    longer the set (the largest council gained thousands of enquiries dated today, which the
-    next run's funnel and list then read). SQLite: the file copied by SQLite's backup; PostgreSQL:
-    a database made from it as a template (nothing else may be connected to it meanwhile)."""
+    """The URL of a copy of the national set: a run writes (the enquiries the create
+    measurement adds, its tokens), and a set measured again after such a run is no longer the
+    set (the largest council gained thousands of enquiries dated today, which the next run's
+    funnel and list then read). SQLite: the file copied into `folder` by SQLite's backup (the
+    caller removes the folder); PostgreSQL: a database made from it as a template (nothing
+    else may be connected to it meanwhile), dropped on leaving."""
     parts = urllib.parse.urlsplit(url)
     if url.startswith("sqlite"):
         copy = folder / "national.db"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,9 +51,7 @@ def test_markdown_has_a_row_per_figure(national) -> None:  # type: ignore[no-unt
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_run_writes_to_a_copy_and_leaves_the_set_as_it_was(
-    national,
-    backend: str,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    national: Any, backend: str, tmp_path: Path
 ) -> None:
     from sqlalchemy import create_engine, text
 
