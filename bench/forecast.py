@@ -269,9 +269,13 @@ def held_back(series: list[MonthlySeries], years: int = 1) -> list[MonthlySeries
     return [msgspec.structs.replace(s, values=s.values[: -HELD_BACK * years]) for s in series]
 
 
+def naive_scale(train: np.ndarray) -> float:
+    """Seasonal naive's (lag 12) mean absolute error on the training months."""
+    return float(np.mean(np.abs(train[12:] - train[:-12])))
+
+
 def mase(actual: np.ndarray, predicted: np.ndarray, train: np.ndarray) -> float:
-    scale = float(np.mean(np.abs(train[12:] - train[:-12])))
-    return float(np.mean(np.abs(actual - predicted))) / max(scale, 1e-9)
+    return float(np.mean(np.abs(actual - predicted))) / max(naive_scale(train), 1e-9)
 
 
 def seasonal_naive(train: np.ndarray, horizon: int) -> np.ndarray:
@@ -318,7 +322,7 @@ def accuracy(
         inside["autoets80"] += _inside(actual, ets_fc[1], ets_fc[2])
         inside["autoets95"] += _inside(actual, ets_fc[3], ets_fc[4])
         total += HELD_BACK
-        scale = float(np.mean(np.abs(train[12:] - train[:-12]))) or 1.0
+        scale = naive_scale(train) or 1.0
         per_series.append(
             {
                 "series_id": series.series_id,

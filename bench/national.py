@@ -36,7 +36,6 @@ import importlib.util
 import json
 import math
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -55,6 +54,8 @@ if str(BENCH) not in sys.path:
 import httpx  # noqa: E402
 from pages import signed_in  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+
+from tracker.core.backup import backup  # noqa: E402
 
 
 def _bench_api() -> Any:
@@ -158,19 +159,16 @@ def working_copy(url: str, folder: Path) -> Iterator[str]:
     """The URL of a copy of the national set: a run writes (the enquiries the create
     measurement adds, its tokens), and a set measured again after such a run is no longer the
     set (the largest council gained thousands of enquiries dated today, which the next run's
-    funnel and list then read). SQLite: the file copied into `folder` by SQLite's backup (the
-    caller removes the folder); PostgreSQL: a database made from it as a template (nothing
-    else may be connected to it meanwhile), dropped on leaving."""
-    parts = urllib.parse.urlsplit(url)
+    funnel and list then read). SQLite: the file copied into `folder` by the service's own
+    online backup (`tracker.core.backup`; the caller removes the folder); PostgreSQL: a
+    database made from it as a template (nothing else may be connected to it meanwhile),
+    dropped on leaving."""
     if url.startswith("sqlite"):
         copy = folder / "national.db"
-        with (
-            contextlib.closing(sqlite3.connect(parts.path)) as source,
-            contextlib.closing(sqlite3.connect(copy)) as target,
-        ):
-            source.backup(target)
+        backup(url, copy)
         yield f"sqlite:///{copy}"
         return
+    parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
     copy_name = f"{name}_bench_copy_{os.getpid()}"
     admin = create_engine(
