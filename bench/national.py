@@ -486,12 +486,14 @@ def _report(
             kind = "national_cpu_ms"
         elif name == "enquiry create":
             ratio = point["requests_per_s"] / bare_rps
+            # The issue sets this goal for SQLite, the embedded default, only.
+            sqlite = url.startswith("sqlite")
             rows.append(
                 {
                     "name": name,
                     "figure": f"{ratio:.3f} x bare req/s",
-                    "goal": ">= 0.1",
-                    "verdict": verdict("create_ratio", ratio),
+                    "goal": ">= 0.1" if sqlite else "- (SQLite's: >= 0.1)",
+                    "verdict": verdict("create_ratio", ratio) if sqlite else "-",
                 }
             )
             continue

@@ -33,6 +33,21 @@ def test_create_at_a_tenth_of_bare_meets_its_goal(national) -> None:  # type: ig
     assert national.verdict("create_ratio", None) == "-"
 
 
+@pytest.mark.parametrize(
+    ("url", "goal", "judged"),
+    [
+        ("sqlite:////tmp/n.db", ">= 0.1", "missed"),
+        ("postgresql://postgres@127.0.0.1/n", "- (SQLite's: >= 0.1)", "-"),
+    ],
+)
+def test_create_is_judged_against_its_goal_on_sqlite_only(national, url, goal, judged) -> None:  # type: ignore[no-untyped-def]
+    points = {"bare": {"requests_per_s": 1000.0}, "enquiry create": {"requests_per_s": 66.0}}
+    facts = {"councils": 155, "enquiries": 598905}
+    (row,) = [r for r in national._report(url, facts, points, {})["rows"] if "create" in r["name"]]
+    assert row["figure"] == "0.066 x bare req/s"
+    assert (row["goal"], row["verdict"]) == (goal, judged)
+
+
 def test_p99_of_a_hundred_is_the_99th_value(national) -> None:  # type: ignore[no-untyped-def]
     values = [float(v) for v in range(1, 101)]
     assert national.percentile(values, 0.99) == 99.0
