@@ -196,6 +196,29 @@ def test_an_enquiry_moves_on_closes_and_reopens_from_its_page(client, tokens, au
         assert entry in timeline
 
 
+def test_rejected_after_panel_is_offered_only_at_the_panel_stage(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    path = _log(client, csrf).headers["location"].split("?")[0]
+    assert 'value="rejected_after_panel"' not in client.get(path).text
+    assert 'value="no_response"' in client.get(path).text
+    # Sent anyway, it is refused on the reason in plain words, and nothing is stored.
+    refused = client.post(
+        f"{path}/close",
+        data={"csrf_token": csrf, "version": "1", "reason": "rejected_after_panel"},
+    )
+    assert refused.status_code == 400 and _summary_links(refused.text) == ["reason"]
+    assert "only for an enquiry at the panel stage" in refused.text
+    assert _rows(authorities)[0].closed_on is None
+    for version, stage in enumerate(("application", "panel"), start=1):
+        moved = client.post(
+            f"{path}/stage",
+            data={"csrf_token": csrf, "version": str(version), "stage": stage},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+    assert 'value="rejected_after_panel"' in client.get(path).text
+
+
 def test_a_closure_without_a_reason_is_an_error_on_the_reason(client, tokens, authorities):
     csrf = _signed_in(client, tokens["recruiter_stoke"])
     path = _log(client, csrf).headers["location"].split("?")[0]

@@ -4,6 +4,7 @@ submitted form read into the same structs the JSON API takes (`NewEnquiry`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -72,7 +73,7 @@ ETHNIC_GROUPS = {
 
 
 def choices(
-    codes: type[Any], chosen: Any = None, *, words: dict[str, str] | None = None
+    codes: Iterable[Any], chosen: Any = None, *, words: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Radio or checkbox items for a vocabulary (`chosen`: a value or a list of values)."""
     picked = {str(c) for c in chosen} if isinstance(chosen, list) else {str(chosen)}

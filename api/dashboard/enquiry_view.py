@@ -23,6 +23,7 @@ from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
     Status,
+    closure_reasons,
 )
 from tracker.enquiries.vocabulary import Ethnicity
 
@@ -190,7 +191,9 @@ def enquiry_page_context(
         "next_stages": next_stages(record),
         "back_stages": back_stages(record),
         "reasons": choices(
-            ClosureReason, form.text("reason") if failed == "close" else None, words=CLOSURE_WORDS
+            closure_reasons(record.stage),
+            form.text("reason") if failed == "close" else None,
+            words=CLOSURE_WORDS,
         ),
         "form": form,
         "failed": failed,

@@ -128,6 +128,18 @@ def check_stage_date(reached: dict[Stage, date], current: Stage, on: date, today
         )
 
 
+def closure_reasons(current: Stage) -> list[ClosureReason]:
+    """The closure reasons that fit the stage an open enquiry has reached: a rejection after
+    panel only at the panel stage; none once approved."""
+    if current is Stage.APPROVED:
+        return []
+    return [
+        r
+        for r in ClosureReason
+        if r is not ClosureReason.REJECTED_AFTER_PANEL or current is Stage.PANEL
+    ]
+
+
 def check_closure(
     current: Stage, reason: ClosureReason, withdrawal: WithdrawalReason | None = None
 ) -> None:
@@ -140,7 +152,7 @@ def check_closure(
         )
     if reason is ClosureReason.REJECTED_AFTER_PANEL and current is not Stage.PANEL:
         raise StageRuleError(
-            "rejected_after_panel needs the panel stage to have been reached",
+            "rejected_after_panel (rejected after panel) is only for an enquiry at the panel stage",
             rule="rejection_needs_panel",
             field="reason",
         )
