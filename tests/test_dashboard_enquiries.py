@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from api.dashboard.forms import plain
+from api.dashboard.tables import long_date
 from tests.conftest import COVENTRY, STOKE, bearer
 from tests.test_dashboard import CSRF, sign_in
 from tracker.core.audit import AuditEntry
@@ -217,6 +219,29 @@ def test_rejected_after_panel_is_offered_only_at_the_panel_stage(client, tokens,
         )
         assert moved.status_code == 303
     assert 'value="rejected_after_panel"' in client.get(path).text
+
+
+def test_a_refused_stage_date_is_told_in_the_pages_words(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    path = _log(client, csrf).headers["location"].split("?")[0]
+    received, early = TODAY - timedelta(days=3), TODAY - timedelta(days=5)
+    refused = client.post(
+        f"{path}/stage",
+        data={"csrf_token": csrf, "version": "1", "stage": "initial_visit", **_date("on", early)},
+    )
+    assert refused.status_code == 400 and _summary_links(refused.text) == ["on-day"]
+    assert f"Date {long_date(early)} is before the enquiry date {long_date(received)}" in (
+        refused.text
+    )
+    assert early.isoformat() not in refused.text
+    assert _rows(authorities)[0].initial_visit_on is None
+
+
+def test_the_domains_codes_and_days_read_as_words():
+    assert plain("date 2026-12-01 is before the initial_visit date 2026-12-03") == (
+        "Date 1 Dec 2026 is before the initial visit date 3 Dec 2026"
+    )
+    assert plain("no such day 2026-02-31") == "No such day 2026-02-31"
 
 
 def test_a_closure_without_a_reason_is_an_error_on_the_reason(client, tokens, authorities):

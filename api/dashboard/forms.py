@@ -9,6 +9,7 @@ carries the session's CSRF token (`api.dashboard.security`), checked before anyt
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +19,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.dashboard.security import check_signed_in_form
+from api.dashboard.tables import long_date
 from tracker.core.errors import DomainError
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -151,8 +153,26 @@ class Form:
         return msgspec.convert(values, struct, strict=False)
 
     def refused(self, error: DomainError, fallback: str) -> None:
-        """A refusal of the domain shown on its field (or on `fallback`)."""
-        self.errors.add(error.field or fallback, error.message[:1].upper() + error.message[1:])
+        """A refusal of the domain shown on its field (or on `fallback`), in plain words."""
+        self.errors.add(error.field or fallback, plain(error.message))
+
+
+ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def plain(message: str) -> str:
+    """A message of the domain's (written for the API) in the pages' words: its days as
+    "3 Dec 2026", its codes ("initial_visit") as words, the first letter a capital."""
+
+    def day(found: re.Match[str]) -> str:
+        try:
+            return long_date(date(*(int(part) for part in found.groups())))
+        except ValueError:
+            return found.group(0)
+
+    words = CODE.sub(lambda found: found.group(0).replace("_", " "), ISO_DAY.sub(day, message))
+    return words[:1].upper() + words[1:]
 
 
 def checked_form(request: Request[Any, Any, Any], data: dict[str, Any]) -> Form:

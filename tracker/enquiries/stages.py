@@ -152,7 +152,7 @@ def check_closure(
         )
     if reason is ClosureReason.REJECTED_AFTER_PANEL and current is not Stage.PANEL:
         raise StageRuleError(
-            "rejected_after_panel (rejected after panel) is only for an enquiry at the panel stage",
+            "rejected_after_panel is only for an enquiry at the panel stage",
             rule="rejection_needs_panel",
             field="reason",
         )
