@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.dashboard import uploads
 from api.dashboard.charts import wrap_title
 from api.dashboard.forms import Form
-from api.dashboard.tables import display
+from api.dashboard.tables import display, long_date
 from api.dashboard.targets import rate_words
 from tests.conftest import STOKE
 from tests.test_dashboard import sign_in
@@ -196,6 +196,20 @@ def test_a_target_missing_its_kinds_field_is_an_error_on_that_input(client, toke
     assert _summary_links(response.text)[0].startswith("band-")
     wrong = client.post("/dashboard/targets/new", data=_target(csrf, "floor", lower="a lot"))
     assert wrong.status_code == 400 and _summary_links(wrong.text) == ["floor-lower"]
+    assert _targets(authorities) == []
+
+
+def test_a_target_refused_by_its_rules_is_told_in_the_pages_words(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    later = TODAY + timedelta(days=40)
+    form = _target(csrf, "level_by_date", target_value="62", baseline_value="40")
+    form |= _date("level_by_date-baseline_date", later)
+    form |= _date("level_by_date-target_date", TODAY.replace(year=TODAY.year + 2))
+    response = client.post("/dashboard/targets/new", data=form)
+    assert response.status_code == 400
+    assert _summary_links(response.text) == ["level_by_date-baseline_date-day"]
+    assert f"Baseline date {long_date(later)} is in the future" in response.text
+    assert later.isoformat() not in response.text
     assert _targets(authorities) == []
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from api.dashboard.forms import Form
+from api.dashboard.forms import Form, plain
 from tracker.targets.kinds import FIELDS, Direction, Kind
 from tracker.targets.metrics import list_metrics
 from tracker.targets.schemas import NewTarget, TargetRecord
@@ -94,9 +94,9 @@ def words_of(field: str) -> str:
 def refused(form: Form, kind: Kind, field: str | None, message: str) -> None:
     """A refusal of the domain, on the kind's own input when it names one of its fields."""
     if field in FIELDS[kind]:
-        form.errors.add(field_name(kind, field), message.replace(field, words_of(field)))
+        form.errors.add(field_name(kind, field), plain(message.replace(field, words_of(field))))
     else:
-        form.errors.add(field if field in MESSAGES else "name", message)
+        form.errors.add(field if field in MESSAGES else "name", plain(message))
 
 
 def shown(form: Form, record: TargetRecord | None, today: date) -> dict[str, Any]:
