@@ -150,7 +150,7 @@ def check_closure(
             rule="closed_after_approval",
             field="reason",
         )
-    if reason is ClosureReason.REJECTED_AFTER_PANEL and current is not Stage.PANEL:
+    if reason not in closure_reasons(current):
         raise StageRuleError(
             "rejected_after_panel is only for an enquiry at the panel stage",
             rule="rejection_needs_panel",
