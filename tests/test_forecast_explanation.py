@@ -40,9 +40,11 @@ def test_a_combination_kept_over_a_luckier_seasonal_naive_says_why():
 
 
 def test_a_model_that_beat_seasonal_naive_gets_a_good_badge():
-    why = why_chosen("theta", scores(naive=1.3, theta=0.8), ["chosen by backtest: Theta, ..."])
+    note = "chosen by backtest: Theta, because it beat the median combination clearly"
+    why = why_chosen("theta", scores(naive=1.3, theta=0.8), [note])
     assert (why.badge, why.tone) == ("Beat seasonal naive in the backtest", "good")
-    assert why.text == "Why Theta: Theta, ...."
+    # The model is named once.
+    assert why.text == "Why Theta: because it beat the median combination clearly."
 
 
 def test_a_forecast_without_a_backtest_says_so():

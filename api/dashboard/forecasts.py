@@ -57,7 +57,11 @@ def why_chosen(model: str, candidates: list[CandidateScore], notes: list[str]) -
     higher than seasonal naive's, saying so even where the run itself gave no reason."""
     reason = next((n for n in notes if n.startswith(CHOSEN)), None)
     if reason is not None:
-        text = f"Why {model_label(model)}: {reason.removeprefix(CHOSEN)}."
+        name, why = model_label(model), reason.removeprefix(CHOSEN)
+        # The engine's note names the model first ("Theta, because ..."): said once here.
+        if why.lower().startswith(f"{name.lower()}, "):
+            why = why[len(name) + 2 :]
+        text = f"Why {name}: {why}."
     else:
         text = f"{model_label(model)} made this forecast without a backtest (see the notes)."
     scores = {c.model: c.mase for c in candidates}
