@@ -157,7 +157,7 @@ class Form:
         self.errors.add(error.field or fallback, plain(error.message))
 
 
-ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 
 
@@ -167,7 +167,7 @@ def plain(message: str) -> str:
 
     def day(found: re.Match[str]) -> str:
         try:
-            return long_date(date(*(int(part) for part in found.groups())))
+            return long_date(date.fromisoformat(found.group(0)))
         except ValueError:
             return found.group(0)
 
