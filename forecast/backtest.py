@@ -22,8 +22,10 @@ backtests' parameters are out of sample but their form is not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -50,9 +52,20 @@ def plan_origins(length: int, horizon: int, wanted: int, min_train: int) -> list
 
 def mase_scale(train: np.ndarray) -> float:
     """In-sample mean absolute error of seasonal naive (lag 1 under two years); never 0."""
+    return _naive_scale(train, np.mean)
+
+
+def median_scale(train: np.ndarray) -> float:
+    """In-sample median absolute error of seasonal naive (lag 1 under two years); never 0.
+    A one-off break moves a year of seasonal differences, which the mean counts in full and
+    the median hardly at all."""
+    return _naive_scale(train, np.median)
+
+
+def _naive_scale(train: np.ndarray, average: Callable[[np.ndarray], Any]) -> float:
     lag = SEASON if len(train) >= 2 * SEASON else 1
     for errors in (train[lag:] - train[:-lag], np.diff(train), train - np.mean(train)):
-        scale = float(np.mean(np.abs(errors))) if errors.size else 0.0
+        scale = float(average(np.abs(errors))) if errors.size else 0.0
         if scale > 0:
             return scale
     return max(float(np.mean(np.abs(train))), 1.0)

@@ -22,7 +22,14 @@ import msgspec
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from forecast.backtest import Backtest, describe_failure, mase_scale, plan_origins, run_backtest
+from forecast.backtest import (
+    Backtest,
+    describe_failure,
+    mase_scale,
+    median_scale,
+    plan_origins,
+    run_backtest,
+)
 from forecast.executors import RUNNERS, STREAM_RUNNERS, cores, in_chunks
 from forecast.intervals import (
     Calibration,
@@ -371,7 +378,13 @@ def _selected(
 
     notes.append(choice_note(chosen, backtests, members, options.horizon, prophet_at, seasonal))
     recency = Recency(options.range_decay, options.range_window)
-    calibration = calibrate(chosen, forecast, mase_scale(values), recency, history=n)
+    if options.range_scale == "median":
+        scales = np.array([median_scale(values[:origin]) for origin in chosen.origins])
+        calibration = calibrate(
+            chosen, forecast, median_scale(values), recency, history=n, origin_scales=scales
+        )
+    else:
+        calibration = calibrate(chosen, forecast, mase_scale(values), recency, history=n)
     if calibration.note():
         notes.append(calibration.note())  # type: ignore[arg-type]
     notes.extend(

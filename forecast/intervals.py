@@ -161,13 +161,21 @@ def calibrate(
     scale: float,
     recency: Recency = ALIKE,
     history: int | None = None,
+    origin_scales: np.ndarray | None = None,
 ) -> Calibration:
     """The 80% and 95% half-widths of `forecast` (the chosen model's on the whole history of
     `history` months, whose MASE scale is `scale`) from the backtest's errors, pooled over the
-    months ahead; `recency` weighs them by the age of their origins (which needs `history`)."""
+    months ahead; `recency` weighs them by the age of their origins (which needs `history`).
+    `origin_scales`, when given, scale each origin's errors in place of the backtest's MASE
+    scales, and must be of the same kind as `scale` (forecast.backtest.median_scale)."""
     growth = spread_growth(forecast.sd)
-    steps = min(len(growth), backtest.scaled_errors.shape[1])
-    scores = backtest.scaled_errors[:, :steps] / growth[:steps]
+    scaled = (
+        backtest.scaled_errors
+        if origin_scales is None
+        else np.abs(backtest.errors) / np.asarray(origin_scales)[:, None]
+    )
+    steps = min(len(growth), scaled.shape[1])
+    scores = scaled[:, :steps] / growth[:steps]
     kept = np.isfinite(scores)
     if np.count_nonzero(kept) < MIN_ERRORS:
         return Calibration(None, None, int(np.count_nonzero(kept)))

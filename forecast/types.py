@@ -10,6 +10,7 @@ least Y by March 2026?") and plain-language notes on anything unusual about the 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import msgspec
 
@@ -56,6 +57,9 @@ class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     (bench/results/forecast-2026-12-05-coverage-decision.md): errors stay alike by default."""
     range_window: int | None = None
     """Only origins at most this many months old set the ranges (None: all of them)."""
+    range_scale: Literal["mean", "median"] = "mean"
+    """The seasonal-naive error the ranges are measured in: its mean (MASE's scale) or its
+    median, which a one-off break in the history hardly moves (forecast/backtest.py)."""
 
 
 class CandidateScore(msgspec.Struct, frozen=True, kw_only=True):
