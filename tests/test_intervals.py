@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from forecast.backtest import Backtest, mase_scale, run_backtest
+from forecast.backtest import Backtest, mase_scale, median_scale, run_backtest
 from forecast.intervals import Recency, calibrate, intervals, sample_paths, weighted_quantile
 from forecast.models import Forecast, Naive
 
@@ -39,6 +39,33 @@ def test_a_random_walks_ranges_cover_80_and_95_percent_of_its_futures_month_by_m
     # The bounds allow three standard errors of a quantile from about 350 independent months.
     assert np.all((coverage80 >= 0.74) & (coverage80 <= 0.86)), coverage80
     assert np.all((coverage95 >= 0.915) & (coverage95 <= 0.985)), coverage95
+
+
+def test_a_random_walks_ranges_in_median_scales_cover_as_well():
+    rng = np.random.default_rng(11)
+    values = 500 + np.cumsum(rng.normal(0, 1.0, 400))
+    origins = list(range(60, 400, 3))
+    tested = run_backtest("naive", Naive(), values, START, origins, 12, is_count=False)
+    forecast = Naive().fit(values, START).forecast(12)
+    scales = np.array([median_scale(values[:origin]) for origin in origins])
+    calibration = calibrate(tested, forecast, median_scale(values), origin_scales=scales)
+    lo80, hi80, lo95, hi95 = intervals(forecast, forecast.mean, calibration, is_count=False)
+    futures = values[-1] + np.cumsum(rng.normal(0, 1.0, (20_000, 12)), axis=1)
+    coverage80 = np.mean((futures >= lo80) & (futures <= hi80), axis=0)
+    coverage95 = np.mean((futures >= lo95) & (futures <= hi95), axis=0)
+    assert np.all((coverage80 >= 0.74) & (coverage80 <= 0.86)), coverage80
+    assert np.all((coverage95 >= 0.915) & (coverage95 <= 0.985)), coverage95
+
+
+def test_a_one_off_break_moves_the_mean_scale_far_more_than_the_median():
+    rng = np.random.default_rng(3)
+    season = 10 * np.sin(np.arange(72) * 2 * np.pi / 12)
+    calm = 100 + season + rng.normal(0, 1.0, 72)
+    broken = calm - 12.0 * (np.arange(72) >= 40)  # a law, a closure: one lasting step down
+    # Twelve of the sixty seasonal differences hold the step: the mean counts each in full
+    # (about three times the calm scale), the median only moves up its calm neighbours.
+    assert mase_scale(broken) / mase_scale(calm) > 2.5
+    assert median_scale(broken) / median_scale(calm) < 1.6
 
 
 def test_a_month_ahead_without_errors_of_its_own_takes_the_pooled_range_grown_as_the_model_says():
