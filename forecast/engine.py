@@ -12,6 +12,7 @@ and its id), so the executor never changes the result.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -28,6 +29,7 @@ from forecast.backtest import (
     mase_scale,
     median_scale,
     plan_origins,
+    recent_scale,
     run_backtest,
 )
 from forecast.executors import RUNNERS, STREAM_RUNNERS, cores, in_chunks
@@ -276,6 +278,8 @@ def _check(options: ForecastOptions) -> None:
     if options.horizon < 1 or options.origins < 1 or options.paths < 1:
         raise ValueError("horizon, origins and paths must each be at least 1")
     Recency(options.range_decay, options.range_window)  # raises on a decay or window out of range
+    if options.range_recent < 1:
+        raise ValueError("range_recent must be at least 1")
 
 
 def _forecast(series: MonthlySeries, options: ForecastOptions) -> SeriesForecast:
@@ -377,14 +381,7 @@ def _selected(
         return fallback_forecast(series, options, reason)
 
     notes.append(choice_note(chosen, backtests, members, options.horizon, prophet_at, seasonal))
-    recency = Recency(options.range_decay, options.range_window)
-    if options.range_scale == "median":
-        scales = np.array([median_scale(values[:origin]) for origin in chosen.origins])
-        calibration = calibrate(
-            chosen, forecast, median_scale(values), recency, history=n, origin_scales=scales
-        )
-    else:
-        calibration = calibrate(chosen, forecast, mase_scale(values), recency, history=n)
+    calibration = _calibrate(chosen, forecast, values, options)
     if calibration.note():
         notes.append(calibration.note())  # type: ignore[arg-type]
     notes.extend(
@@ -400,6 +397,22 @@ def _selected(
     return _assemble(
         series, prepared, options, model_name, forecast, calibration, candidates, notes
     )
+
+
+def _calibrate(
+    chosen: Backtest, forecast: Forecast, values: np.ndarray, options: ForecastOptions
+) -> Calibration:
+    """The chosen model's ranges from its backtest, in the range scale the options name."""
+    recency = Recency(options.range_decay, options.range_window)
+    n = len(values)
+    if options.range_scale == "mean":
+        return calibrate(chosen, forecast, mase_scale(values), recency, history=n)
+    if options.range_scale == "median":
+        scale_of: Callable[[np.ndarray], float] = median_scale
+    else:
+        scale_of = functools.partial(recent_scale, months=options.range_recent)
+    scales = np.array([scale_of(values[:origin]) for origin in chosen.origins])
+    return calibrate(chosen, forecast, scale_of(values), recency, history=n, origin_scales=scales)
 
 
 def _roster(

@@ -57,9 +57,13 @@ class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     (bench/results/forecast-2026-12-05-coverage-decision.md): errors stay alike by default."""
     range_window: int | None = None
     """Only origins at most this many months old set the ranges (None: all of them)."""
-    range_scale: Literal["mean", "median"] = "mean"
-    """The seasonal-naive error the ranges are measured in: its mean (MASE's scale) or its
-    median, which a one-off break in the history hardly moves (forecast/backtest.py)."""
+    range_scale: Literal["mean", "median", "recent"] = "mean"
+    """The seasonal-naive error the ranges are measured in, at each backtest origin and at the
+    forecast's: its mean over the history so far (MASE's scale), its median, which a one-off
+    break hardly moves, or its mean over the last `range_recent` months only, which follows
+    a series into and out of an unsettled spell (forecast/backtest.py)."""
+    range_recent: int = 24
+    """Months of seasonal-naive errors the "recent" range scale averages."""
 
 
 class CandidateScore(msgspec.Struct, frozen=True, kw_only=True):
