@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import date
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -235,6 +236,43 @@ def test_80_percent_intervals_cover_about_80_percent_of_fresh_draws_of_known_noi
             coverage95.append(np.mean((draws >= point.lo95) & (draws <= point.hi95)))
     assert 0.70 <= np.mean(coverage80) <= 0.90
     assert 0.88 <= np.mean(coverage95) <= 0.995
+
+
+def test_ranges_in_a_recent_scale_narrow_after_a_noisy_spell_ends():
+    t = np.arange(96)
+    noise = np.random.default_rng(4).normal(0, 1.0, 96) * np.where(t < 60, 8.0, 2.0)
+    values = series(200 + 20 * np.sin(2 * np.pi * t / 12) + noise, "calmed", is_count=False)
+    whole = engine.forecast_series(values, FAST)
+    recent = engine.forecast_series(
+        values, msgspec.structs.replace(FAST, range_scale="recent", range_recent=24)
+    )
+    assert [p.mean for p in recent.points] == [p.mean for p in whole.points]
+    width = {
+        name: np.mean([p.hi80 - p.lo80 for p in run.points])
+        for name, run in (("whole", whole), ("recent", recent))
+    }
+    # The last 24 months are a quarter as noisy as the first 60, which the whole history's
+    # scale still counts; the recent scale sees only the calm.
+    assert width["recent"] < 0.75 * width["whole"], width
+
+
+@pytest.mark.parametrize("scale", ["median", "recent"])
+def test_every_range_scale_gives_the_same_point_forecasts_and_ordered_ranges(scale):
+    values = series(seasonal_values(84, seed=3), "s")
+    options = msgspec.structs.replace(FAST, range_scale=scale)
+    forecast = engine.forecast_series(values, options)
+    assert [p.mean for p in forecast.points] == [
+        p.mean for p in engine.forecast_series(values, FAST).points
+    ]
+    for p in forecast.points:
+        assert p.lo95 <= p.lo80 <= p.mean <= p.hi80 <= p.hi95
+
+
+def test_a_recent_range_scale_needs_at_least_a_month():
+    with pytest.raises(ValueError, match="range_recent"):
+        engine.forecast_series(
+            series(seasonal_values(60)), msgspec.structs.replace(FAST, range_recent=0)
+        )
 
 
 def test_80_and_95_percent_ranges_are_calibrated_separately_and_grow_as_the_model_says():
