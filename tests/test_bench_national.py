@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.bench_modules import load
 
 
 @pytest.fixture(scope="module")
 def national():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_national", BENCH / "national.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_national"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load("national")
 
 
 def test_a_council_read_over_3_ms_of_cpu_misses_its_goal(national) -> None:  # type: ignore[no-untyped-def]

@@ -3,26 +3,18 @@ and summed from daily figures (the panels themselves need the [bench] extra's rd
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.bench_modules import load
 
 
 @pytest.fixture(scope="module")
 def real_series() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_real_series", BENCH / "real_series.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_real_series"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load("real_series")
 
 
 def test_a_series_keeps_its_last_84_months_and_an_earlier_one_ends_years_before(
