@@ -53,7 +53,7 @@ if str(BENCH) not in sys.path:
 
 import httpx  # noqa: E402
 from pages import signed_in  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from tracker.core.backup import backup  # noqa: E402
 
@@ -168,20 +168,19 @@ def working_copy(url: str, folder: Path) -> Iterator[str]:
         backup(url, copy)
         yield f"sqlite:///{copy}"
         return
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
+    source = make_url(url)
+    name = source.database or ""
     copy_name = f"{name}_bench_copy_{os.getpid()}"
-    admin = create_engine(
-        urllib.parse.urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT"
-    )
+    admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quote = admin.dialect.identifier_preparer.quote
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"'))
+            conn.execute(text(f"CREATE DATABASE {quote(copy_name)} TEMPLATE {quote(name)}"))
         try:
-            yield urllib.parse.urlunsplit(parts._replace(path=f"/{copy_name}"))
+            yield source.set(database=copy_name).render_as_string(hide_password=False)
         finally:
             with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)'))
+                conn.execute(text(f"DROP DATABASE IF EXISTS {quote(copy_name)} WITH (FORCE)"))
     finally:
         admin.dispose()
 
