@@ -5,7 +5,7 @@ on real monthly series and on a synthetic region, with the time of a full schedu
     .venv/bin/python bench/forecast.py [--panel PANEL] [--seed 2026] [--workers 2] [--repeats 3]
         [--models ets,theta,...] [--validation [YEARS]]
         [--earlier YEARS] [--range-decay 1.0] [--range-window MONTHS]
-        [--range-scale mean|median|recent] [--range-recent 24]
+        [--range-scale mean|median|recent] [--range-recent 24] [--members ets,theta,ces]
 
 Panels (PANEL: both, real, synthetic, fresh, remaining, outside, summed or all; both: real and
 synthetic; all: real, fresh and synthetic):
@@ -510,6 +510,11 @@ def main() -> None:
         default=ForecastOptions().range_recent,
         help="months of seasonal-naive errors the recent range scale averages",
     )
+    parser.add_argument(
+        "--members",
+        default=None,
+        help="comma-separated models the combinations combine (each must be among --models)",
+    )
     args = parser.parse_args()
     if args.earlier and args.panel in ("both", "synthetic", "all"):
         parser.error("--earlier needs a real panel: real, fresh, remaining, outside or summed")
@@ -523,6 +528,11 @@ def main() -> None:
     if args.models:
         models = tuple(m.strip() for m in args.models.split(","))
         options = msgspec.structs.replace(options, models=models)
+    if args.members:
+        members = tuple(m.strip() for m in args.members.split(","))
+        if missing := [m for m in members if m not in options.models]:
+            parser.error(f"--members names models not among --models: {', '.join(missing)}")
+        options = msgspec.structs.replace(options, members=members)
     warm_up(args.workers)
     report: dict[str, Any] = {
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -538,6 +548,7 @@ def main() -> None:
         "range_window": options.range_window,
         "range_scale": options.range_scale,
         "range_recent": options.range_recent,
+        "members": list(options.members),
         "validation": args.validation > 0,
         "validation_years_dropped": args.validation,
         "earlier_years": args.earlier,

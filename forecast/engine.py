@@ -349,7 +349,7 @@ def _selected(
     full = _FullFits(models, values, prepared)
     full.first([name for name in SEARCH_FIRST if name in models], options.horizon)
     backtests = {name: backtest(name, origins) for name in models if name != PROPHET}
-    combined, members = combine(backtests, combinations)
+    combined, members = combine(backtests, combinations, options.members)
     full.members = members
     backtests.update(combined)
     skipped.update(

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.backtest import Backtest
+from forecast.types import DEFAULT_MEMBERS
 
 PROPHET = "prophet"
 BASELINES = ("seasonal_naive", "drift")
@@ -56,8 +57,9 @@ SIGNIFICANCE_T = -1.645
 """One-sided 5% point of the normal: the test statistic a clear win must be below."""
 LEVEL = "5%"
 """SIGNIFICANCE_T's level, as the notes say it."""
-MEMBERS = ("ets", "theta", "ces")
-"""The combinations' members, whatever their backtest scores (see the module's docstring)."""
+MEMBERS = DEFAULT_MEMBERS
+"""The combinations' members, whatever their backtest scores (see the module's docstring);
+ForecastOptions.members may name others."""
 PROPHET_MIN_MONTHS = 48
 """Four years: two to fit at the earliest origin, the rest to test."""
 LABELS = {
@@ -88,21 +90,21 @@ def is_fitted(name: str) -> bool:
 
 
 def combine(
-    backtests: dict[str, Backtest], names: list[str]
+    backtests: dict[str, Backtest], names: list[str], members: tuple[str, ...] = MEMBERS
 ) -> tuple[dict[str, Backtest], list[str]]:
-    """The combinations' backtests, and their members: the fixed MEMBERS that ran (ETS, Theta
-    and CES), or, where fewer than two of them ran, the best fitted models; none when fewer
-    than two fitted models ran."""
-    fixed = [backtests[m] for m in MEMBERS if m in backtests and backtests[m].ok]
+    """The combinations' backtests, and their members: the fixed `members` that ran (by
+    default ETS, Theta and CES), or, where fewer than two of them ran, as many of the best
+    fitted models; none when fewer than two fitted models ran."""
+    fixed = [backtests[m] for m in members if m in backtests and backtests[m].ok]
     fitted = rank([b for b in backtests.values() if is_fitted(b.model)])
-    members = fixed if len(fixed) >= 2 else fitted[: len(MEMBERS)]
-    if len(members) < 2:
+    chosen = fixed if len(fixed) >= 2 else fitted[: len(members)]
+    if len(chosen) < 2:
         return {}, []
-    stack = np.stack([m.forecasts for m in members])
+    stack = np.stack([m.forecasts for m in chosen])
     combined = {
-        name: members[0].with_forecasts(name, COMBINATIONS[name](stack, axis=0)) for name in names
+        name: chosen[0].with_forecasts(name, COMBINATIONS[name](stack, axis=0)) for name in names
     }
-    return combined, [m.model for m in members]
+    return combined, [m.model for m in chosen]
 
 
 def rank(backtests: list[Backtest]) -> list[Backtest]:

@@ -39,6 +39,10 @@ DEFAULT_MODELS = (
 (forecast/roster.py) also has "arima" (AutoARIMA: slower than the time budget allows), "sarima"
 (the airline model), "naive" and "mean", for an installation that names them."""
 
+DEFAULT_MEMBERS = ("ets", "theta", "ces")
+"""The combinations' members by default, whatever their backtest scores
+(forecast/selection.py says why these three)."""
+
 
 class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How to forecast: horizon in months, backtest origins with the whole horizon ahead
@@ -64,6 +68,9 @@ class ForecastOptions(msgspec.Struct, frozen=True, kw_only=True):
     a series into and out of an unsettled spell (forecast/backtest.py)."""
     range_recent: int = 24
     """Months of seasonal-naive errors the "recent" range scale averages."""
+    members: tuple[str, ...] = DEFAULT_MEMBERS
+    """The models the combinations combine, where at least two of them ran (otherwise the
+    best fitted models that did); a member must also be among `models` to run."""
 
 
 class CandidateScore(msgspec.Struct, frozen=True, kw_only=True):

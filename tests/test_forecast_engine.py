@@ -140,6 +140,25 @@ def test_combinations_are_of_ets_theta_and_ces_whatever_their_scores():
     assert combine(runs, ["combination_mean"])[1] == ["croston", "ets"]
 
 
+def test_the_options_may_name_other_members_for_the_combinations():
+    runs = {
+        "ets": backtest("ets", [[3.0]], forecasts=[[10.0]]),
+        "theta": backtest("theta", [[2.0]], forecasts=[[13.0]]),
+        "ces": backtest("ces", [[4.0]], forecasts=[[19.0]]),
+        "sarima": backtest("sarima", [[2.5]], forecasts=[[40.0]]),
+    }
+    combined, members = combine(runs, ["combination_median"], ("ets", "ces", "sarima"))
+    assert members == ["ets", "ces", "sarima"]
+    assert combined["combination_median"].forecasts.tolist() == [[19.0]]
+    options = ForecastOptions(
+        models=(*DEFAULT_MODELS, "sarima"), members=("ets", "ces", "sarima"), origins=4
+    )
+    forecast = engine.forecast_series(series(seasonal_values(60)), options)
+    note = next(n for n in forecast.notes if n.startswith("chosen by backtest"))
+    assert "seasonal ARIMA (airline)" in note and "Theta" not in note.split(";")[0]
+    assert scores(forecast)["sarima"] is not None
+
+
 def test_prophet_is_tried_only_where_seasonal_naive_clearly_beat_every_fast_model():
     naive = backtest("seasonal_naive", [[0.5], [0.6]] * 10)
     bad = [[1.5], [1.6]] * 10
