@@ -44,6 +44,8 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     """Apply migrations, then serve the API (docs at /schema, health at /health)."""
     import uvicorn
 
+    from api.access_log import log_config
+
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
     _check_free(host, port)
@@ -67,6 +69,7 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
         port=port,
         workers=workers,
         access_log=access_log,
+        log_config=log_config(),
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
         # The client address (what failed authentications are counted against) comes from
