@@ -48,6 +48,7 @@ from api.idempotency.store import forget_enquiry
 from api.national import NationalController
 from api.ofsted import BenchmarkController, OfstedCollectionController, OfstedReturnController
 from api.openapi import PublishedJsonRenderPlugin
+from api.query_names import known_query_guard, record_query_names
 from api.rate_limit import FailedAuthLimiter
 from api.regional import CapacityReturnController, RegionalController
 from api.request_limits import request_limits
@@ -219,7 +220,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "database": Provide(provide_database, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        guards=[access_guard],
+        guards=[access_guard, known_query_guard],
         middleware=[auth, *request_limits(settings), IdempotencyMiddleware()],
         exception_handlers={**EXCEPTION_HANDLERS, **IDEMPOTENCY_ANSWERS},
         openapi_config=openapi,
@@ -235,4 +236,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         debug=False,
     )
     declare_problem_responses(app)
+    record_query_names(app)
     return app
