@@ -13,9 +13,9 @@ from tracker.core.authorities import (
     AuthorityChanges,
     AuthorityRecord,
     NewAuthority,
-    add_authority,
     get_authority,
     list_authorities,
+    register_authority,
     to_record,
 )
 from tracker.core.authority_settings import change_settings
@@ -58,18 +58,15 @@ class AuthorityController(Controller):
     def add(
         self, state: State, data: NewAuthority, caller: Caller, session: Session
     ) -> Response[AuthorityRecord]:
-        """Add an authority, or update one with the same code (201 when new)."""
-        record, created = add_authority(session, data)
-        audit.record(
-            session,
-            caller,
-            "create" if created else "update",
-            "authority",
-            record.code,
-            authority_code=record.code,
-        )
-        session.commit()
-        state.regions.invalidate()
+        """Add an authority (201); the same one again is a repeat (200, nothing changed), a
+        code already held with another name, region or target 409, and a region other
+        than the reference's for the code 422 naming `region`."""
+        record, created = register_authority(session, data)
+        if created:
+            code = record.code
+            audit.record(session, caller, "create", "authority", code, authority_code=code)
+            session.commit()
+            state.regions.invalidate()
         location = f"/api/v1/authorities/{record.code}"
         return Response(record, status_code=201 if created else 200, headers={"Location": location})
 

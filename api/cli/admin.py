@@ -10,6 +10,7 @@ from api.dashboard.sessions import revoke
 from tracker.core import audit
 from tracker.core.access import Role, issue_token, list_tokens
 from tracker.core.errors import DomainError
+from tracker.core.records import MAX_ID
 
 
 @main.group()
@@ -21,7 +22,9 @@ def token() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--authority", "authority_code", default=None, help="ONS code, e.g. E06000021.")
 @click.option("--region", default=None, help="Region of a regional token.")
-@click.option("--hub", "hub_id", type=int, default=None, help="Hub id of a hub token.")
+@click.option(
+    "--hub", "hub_id", type=click.IntRange(1, MAX_ID), default=None, help="Hub id of a hub token."
+)
 @click.option("--name", default="unnamed", show_default=True, help="Who or what holds it.")
 def token_create(
     role: str, authority_code: str | None, region: str | None, hub_id: int | None, name: str
@@ -96,8 +99,9 @@ def authority() -> None:
 @click.option("--name", default=None, help="Defaults to the name in the reference data.")
 @click.option("--region", default=None, help="Defaults to the region in the reference data.")
 def authority_add(code: str, name: str | None, region: str | None) -> None:
-    """Add an authority by ONS code (name and region looked up when not given)."""
-    from tracker.core.authorities import NewAuthority, add_authority
+    """Add an authority by ONS code (name and region looked up when not given; the region
+    must be the reference's for a code it holds)."""
+    from tracker.core.authorities import NewAuthority, register_authority
     from tracker.reference import load_reference
 
     known = load_reference().get(code)
@@ -107,13 +111,14 @@ def authority_add(code: str, name: str | None, region: str | None) -> None:
         fail(f"{code} is not in the reference data: give --name and --region")
     try:
         with open_database().writing() as session:
-            record, created = add_authority(
+            record, created = register_authority(
                 session, NewAuthority(code=code, name=name or "", region=region or "")
             )
     except DomainError as exc:
         fail(exc.message)
     console.print(
-        f"{'added' if created else 'updated'} {record.code} {record.name} ({record.region})"
+        f"{'added' if created else 'already held, unchanged:'} {record.code} {record.name}"
+        f" ({record.region})"
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from tracker.core.clock import utcnow
-from tracker.core.errors import InvalidValueError, NotFoundError
+from tracker.core.errors import ConflictError, InvalidValueError, NotFoundError
 
 ONS_CODE = re.compile(r"^E(06|07|08|09|10)\d{6}$")
 
@@ -138,6 +138,43 @@ def add_authority(session: Session, new: NewAuthority) -> tuple[AuthorityRecord,
         row.annual_approvals_target = new.annual_approvals_target
     session.flush()
     return to_record(row), created
+
+
+def register_authority(session: Session, new: NewAuthority) -> tuple[AuthorityRecord, bool]:
+    """Add an authority as an administrator asks (the API, the CLI): its region must be the
+    one the shipped reference gives its code (a region decides which regional tokens see its
+    figures), or one of England's regions for a code the reference does not hold; its name
+    is the council's to write. A code already held is left as it is: the same name, region
+    and target again is a repeat (False, nothing changed); anything else is a conflict
+    (its approvals target is changed with `change_authority`). True when it was added."""
+    from tracker.reference import load_reference
+
+    reference = load_reference()
+    region = new.region.strip()
+    known = reference.get(new.code)
+    if known is not None and known.region and region != known.region:
+        raise InvalidValueError(
+            f"{new.code} is {known.name}, in {known.region}, not {region!r}", field="region"
+        )
+    regions = {item.region for item in reference.values() if item.region}
+    if known is None and region not in regions:
+        raise InvalidValueError(
+            f"region {region!r} is not one of England's regions: {', '.join(sorted(regions))}",
+            field="region",
+        )
+    row = session.get(Authority, new.code)
+    if row is None:
+        return add_authority(session, new)
+    same = (row.name, row.region) == (new.name.strip(), region) and (
+        new.annual_approvals_target in (None, row.annual_approvals_target)
+    )
+    if not same:
+        raise ConflictError(
+            f"{new.code} is already held, as {row.name} ({row.region}); its approvals target "
+            "is changed with PATCH /api/v1/authorities/{code}",
+            field="code",
+        )
+    return to_record(row), False
 
 
 def change_authority(session: Session, code: str, changes: AuthorityChanges) -> AuthorityRecord:
