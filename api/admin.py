@@ -23,6 +23,7 @@ from tracker.core.access import (
     list_tokens,
 )
 from tracker.core.audit import AuditRecord
+from tracker.core.records import RecordId as BodyRecordId
 
 
 class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -32,7 +33,7 @@ class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     authority_code: str | None = None
     region: str | None = None
-    hub_id: int | None = None
+    hub_id: BodyRecordId | None = None
 
 
 class TokenController(Controller):

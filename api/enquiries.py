@@ -15,7 +15,7 @@ from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
 from api.idempotency.middleware import IdempotencyKeyHeader, is_keyed, write_session
 from api.idempotency.store import forget_enquiry
-from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm
+from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm, date_range
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
@@ -95,6 +95,7 @@ class EnquiryController(Controller):
         """Enquiries filtered and sorted (newest first unless `sort` says otherwise); `search`
         matches name, email, reference or id, and a phone number by its digits; `total`
         counts every match."""
+        date_range(received_from, received_to, names=("received_from", "received_to"))
         filters = EnquiryFilter(
             stage=stage,
             status=status,
@@ -349,6 +350,7 @@ class EnquiryController(Controller):
         search: SearchTerm = None,
     ) -> Response[bytes]:
         """The import's columns plus id, stage and status; every export is audited."""
+        date_range(received_from, received_to, names=("received_from", "received_to"))
         filters = EnquiryFilter(
             stage=stage,
             status=status,

@@ -89,6 +89,11 @@ def domain_error(request: Request, exc: DomainError) -> Response[dict[str, Any]]
 
 # msgspec names an unknown or a missing field only in its message.
 UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+# A handler's `data` missing altogether: Litestar gives none for an empty body.
+NO_BODY = "Object missing required field `data`"
+# Where in a list body msgspec found the fault (Litestar drops the path): `$.data[0].value`
+# is `value` of row 1.
+LIST_ITEM = re.compile(r" - at `\$\.data\[(\d+)\](?:\.(\w+))?")
 
 
 def _field_of(item: dict[str, Any]) -> str | None:
@@ -96,7 +101,15 @@ def _field_of(item: dict[str, Any]) -> str | None:
     if unknown := UNKNOWN_FIELD.search(message):
         return unknown.group(1)
     key = str(item.get("key") or "").removeprefix("$.")
-    return None if key in ("", "data", "body") else key
+    if key in ("data", "body"):
+        return "body"
+    return key or None
+
+
+def _msgspec_message(exc: ValidationException) -> str:
+    """msgspec's own message for the request, with the path Litestar leaves out ("" if none)."""
+    cause = exc.__cause__
+    return str(cause) if isinstance(cause, msgspec.ValidationError) else ""
 
 
 def _malformed_body(exc: BaseException) -> bool:
@@ -111,20 +124,41 @@ def _malformed_body(exc: BaseException) -> bool:
     return False
 
 
+def _error_of(item: dict[str, Any], in_list: re.Match[str] | None) -> dict[str, Any]:
+    """One fault as the answer lists it; in a list body, with its row (1 is the first)."""
+    message = str(item.get("message") or "")
+    error: dict[str, Any] = {
+        "field": _field_of(item),
+        "message": plain_words(message),
+        "source": item.get("source"),
+    }
+    if in_list and item.get("key") == "data":
+        unknown = UNKNOWN_FIELD.search(message)
+        error["row"] = int(in_list.group(1)) + 1
+        error["field"] = in_list.group(2) or (unknown.group(1) if unknown else None)
+    return error
+
+
 def validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
     """Malformed or mistyped input: name each field."""
     if _malformed_body(exc):
         return problem(
             400, "malformed_body", f"the request body is not valid JSON: {exc.detail}", field="body"
         )
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            field = _field_of(item)
-            message = plain_words(str(item.get("message") or ""))
-            errors.append({"field": field, "message": message, "source": item.get("source")})
+    fault = _msgspec_message(exc)
+    if fault == NO_BODY:
+        return problem(
+            400, "empty_body", "the request body is empty: send it as JSON", field="body"
+        )
+    errors = [
+        _error_of(item, LIST_ITEM.search(fault))
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
     detail = "; ".join(
-        f"{e['field']}: {e['message']}" if e["field"] else str(e["message"]) for e in errors
+        (f"row {e['row']} " if "row" in e else "")
+        + (f"{e['field']}: {e['message']}" if e["field"] else str(e["message"]))
+        for e in errors
     )
     return problem(400, "invalid_request", detail or str(exc.detail), errors=errors or None)
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 from litestar import Request, Response
 from litestar.exceptions import ClientException
 
-IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+IF_MATCH = re.compile(r'^\s*(W/)?"?(\d+)"?\s*$')
 
 
 class Versioned(Protocol):
@@ -41,7 +41,9 @@ def created(record: Any, location: str, *, versioned: bool = True) -> Response[A
 
 
 def expected_version(request: Request, required: bool) -> int | None:
-    """The version named by If-Match; 428 when a required one is missing."""
+    """The version named by If-Match; 428 when a required one is missing, 400 for a tag
+    this API never gives, 412 for a weak one (If-Match compares strongly, so it never
+    matches)."""
     header = request.headers.get("if-match")
     if header is None:
         if required:
@@ -53,4 +55,10 @@ def expected_version(request: Request, required: bool) -> int | None:
     match = IF_MATCH.match(header)
     if match is None:
         raise ClientException(f"If-Match {header!r} is not an ETag of this API", status_code=400)
-    return int(match.group(1))
+    if match.group(1):  # RFC 9110 13.1.1
+        raise ClientException(
+            f"If-Match {header!r} is a weak tag, which never matches: send the ETag as given",
+            status_code=412,
+            extra={"field": "If-Match"},
+        )
+    return int(match.group(2))

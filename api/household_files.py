@@ -11,6 +11,7 @@ from api.deps import IN_SCOPE, WRITER, WRITING
 from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.enquiries import XLSX_MEDIA
+from api.params import as_at_day
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT, UPLOAD
 from tracker.core.access import Caller
@@ -83,7 +84,7 @@ class HouseholdFileController(Controller):
     ) -> Response[bytes]:
         """The import's columns plus id and filled, vacant and unavailable places as at
         `as_at` (default today); every export is audited."""
-        day = as_at or today
+        day = as_at_day(as_at, today)
         content = household_files.export_households(
             session, caller, authority, day, today, format, writer=writer
         )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import IN_SCOPE, WRITING
 from api.etags import created
-from api.params import Limit, Offset, RecordId
+from api.params import Limit, Offset, RecordId, date_range
 from api.request_limits import EXPENSIVE
 from jobs.forecast_refresh import forecast_options
 from tracker.children.pseudonym import load_key
@@ -285,6 +285,7 @@ class HubController(Controller):
     ) -> HubSummary:
         """Enquiries by council, source and campaign; conversion against the national 12%;
         time to handover and approval; declines by reason. Counts 1-4 withheld."""
+        date_range(received_from, received_to, names=("received_from", "received_to"))
         return hub_summary(session, hub_id, received_from=received_from, received_to=received_to)
 
     @put(

@@ -31,6 +31,17 @@ def _outside_range(day: date | None, field: str) -> str | None:
     return f"{field} {day.isoformat()} is outside {EARLIEST_DATE.isoformat()} to {LATEST_DATE}"
 
 
+def date_range(start: date | None, end: date | None, *, names: tuple[str, str]) -> None:
+    """Check query dates bounding a range, either of them optional: each within
+    `EARLIEST_DATE` to `LATEST_DATE` and the start not after the end; 400 naming the
+    parameter otherwise."""
+    for field, day in zip(names, (start, end), strict=True):
+        if problem := _outside_range(day, field):
+            raise ClientException(problem, extra={"field": field})
+    if start is not None and end is not None and start > end:
+        raise ClientException(f"{names[0]} is after {names[1]}", extra={"field": names[0]})
+
+
 def period(
     date_from: date | None,
     date_to: date | None,
@@ -41,9 +52,7 @@ def period(
 ) -> tuple[date, date]:
     """A reporting period from optional query dates: by default the `default_days` to
     `date_to` (today when not given); at most 25 years, or `max_months` calendar months."""
-    for field, day in (("date_from", date_from), ("date_to", date_to)):
-        if problem := _outside_range(day, field):
-            raise ClientException(problem, extra={"field": field})
+    date_range(date_from, date_to, names=("date_from", "date_to"))
     date_to = date_to or today
     date_from = date_from or (date_to - timedelta(days=default_days))
     if date_from > date_to:
@@ -67,12 +76,13 @@ SearchTerm = Annotated[
 
 
 def as_at_day(as_at: date | None, today: date) -> date:
-    """The date figures are asked for: today by default, never a day still to come (the
-    figures would be today's under a later date); 422 naming `as_at` otherwise."""
+    """The date figures are asked for: today by default; outside `EARLIEST_DATE` to
+    `LATEST_DATE` 400, and a day still to come 422 (the figures would be today's under a
+    later date), naming `as_at`."""
     if as_at is None:
         return today
     if problem := _outside_range(as_at, "as_at"):
-        raise InvalidValueError(problem, field="as_at")
+        raise ClientException(problem, extra={"field": "as_at"})
     if as_at > today:
         raise InvalidValueError(
             f"as_at {as_at.isoformat()} is in the future: figures are known up to today "

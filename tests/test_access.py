@@ -162,3 +162,40 @@ def test_a_regional_token_takes_the_region_as_the_authorities_spell_it(client, t
         json={"role": "regional", "name": "hub", "region": "Atlantis"},
     )
     assert unknown.status_code == 422 and unknown.json()["field"] == "region"
+
+
+@pytest.mark.parametrize("hub_id", [2**31, 2**63, 0])
+def test_a_hub_id_no_record_can_have_is_400_naming_it(client, tokens, hub_id):
+    admin = bearer(tokens["admin"])
+    before = client.get("/api/v1/tokens", headers=admin).json()
+    response = client.post(
+        "/api/v1/tokens", headers=admin, json={"role": "hub", "name": "x", "hub_id": hub_id}
+    )
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["hub_id"]
+    assert client.get("/api/v1/tokens", headers=admin).json() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "admin", "authority_code": STOKE}, "authority_code"),
+        ({"role": "admin", "region": "West Midlands"}, "region"),
+        ({"role": "recruiter", "authority_code": STOKE, "region": "West Midlands"}, "region"),
+        ({"role": "manager", "authority_code": STOKE, "hub_id": 1}, "hub_id"),
+        ({"role": "regional", "region": "West Midlands", "hub_id": 1}, "hub_id"),
+        ({"role": "hub", "hub_id": 1, "authority_code": STOKE}, "authority_code"),
+        ({"role": "hub", "hub_id": 1, "region": "West Midlands"}, "region"),
+    ],
+)
+def test_a_scope_the_role_does_not_take_is_refused_naming_it_not_dropped(
+    client, tokens, body, field
+):
+    admin = bearer(tokens["admin"])
+    before = client.get("/api/v1/tokens", headers=admin).json()
+    response = client.post("/api/v1/tokens", headers=admin, json={"name": "x", **body})
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert (problem["rule"], problem["field"]) == ("not_for_role", field)
+    assert field in problem["detail"]
+    assert client.get("/api/v1/tokens", headers=admin).json() == before

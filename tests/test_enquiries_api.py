@@ -129,6 +129,21 @@ def test_a_stale_edit_is_refused_with_412(client, tokens):
     assert client.get(url, headers=bearer(token)).json()["campaign"] == "Spring"
 
 
+def test_a_weak_if_match_never_matches_so_the_edit_is_refused_with_412(client, tokens):
+    # If-Match compares entity tags strongly (RFC 9110 13.1.1): W/"1" is not "1".
+    token = tokens["recruiter_stoke"]
+    enquiry = log_enquiry(client, token, campaign="Spring")
+    url = f"{BASE}/{enquiry['id']}"
+    etag = client.get(url, headers=bearer(token)).headers["etag"]
+    weak = client.patch(
+        url, json={"campaign": "Autumn"}, headers={**bearer(token), "If-Match": f"W/{etag}"}
+    )
+    assert weak.status_code == 412, weak.text
+    assert weak.json()["field"] == "If-Match" and "weak" in weak.json()["detail"]
+    after = client.get(url, headers=bearer(token))
+    assert after.json()["campaign"] == "Spring" and after.headers["etag"] == etag
+
+
 def test_erasure_removes_personal_data_but_keeps_the_statistics(client, tokens):
     recruiter, manager = tokens["recruiter_stoke"], tokens["manager_stoke"]
     enquiry = log_enquiry(

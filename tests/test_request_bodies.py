@@ -1,6 +1,7 @@
 """Hostile JSON bodies on every operation of the spec that takes one: a body not sent as JSON
-is 415, a body nested hundreds of thousands of levels deep is 400 naming the body (never a
-500), and neither stores anything. Uploads (CSV, xlsx, multipart) keep their own types."""
+is 415, a body nested hundreds of thousands of levels deep or an empty one is 400 naming the
+body (never a 500), and none stores anything. Uploads (CSV, xlsx, multipart) keep their own
+types."""
 
 from __future__ import annotations
 
@@ -71,6 +72,21 @@ def test_a_deeply_nested_body_is_400_naming_the_body_on_every_json_route(world):
                 wrong.append(f"{op} ({name}): {response.status_code} {response.text[:100]}")
             elif not response.headers["content-type"].startswith(PROBLEM):
                 wrong.append(f"{op} ({name}): {response.headers['content-type']}")
+    assert wrong == [], "\n".join(wrong)
+    assert _stored(world) == before
+
+
+def test_an_empty_body_is_400_naming_the_body_on_every_json_route(world):
+    routes = _json_operations(world)
+    before = _stored(world)
+    wrong = []
+    for op, url in routes:
+        response = _send(world, op, url, b"", {"Content-Type": "application/json"})
+        problem = response.json() if response.status_code < 500 else {}
+        if (response.status_code, problem.get("field")) != (400, "body"):
+            wrong.append(f"{op}: {response.status_code} {response.text[:100]}")
+        elif problem["detail"] != "the request body is empty: send it as JSON":
+            wrong.append(f"{op}: {problem['detail']}")
     assert wrong == [], "\n".join(wrong)
     assert _stored(world) == before
 

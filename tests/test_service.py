@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from api.cli.base import main
 from tests.conftest import STOKE, bearer
-from tracker.core.access import caller_for
+from tracker.core.access import caller_for, list_tokens
 
 
 def test_health_reports_database_and_schema(client):
@@ -57,6 +57,26 @@ def test_cli_refuses_a_recruiter_token_without_authority(authorities, monkeypatc
     monkeypatch.setenv("DATABASE_URL", authorities.url)
     result = CliRunner().invoke(main, ["token", "create", "--role", "recruiter"])
     assert result.exit_code == 2 and "authority" in result.output
+
+
+def test_cli_refuses_a_hub_id_no_record_can_have(authorities, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", authorities.url)
+    result = CliRunner().invoke(
+        main, ["token", "create", "--role", "hub", "--hub", str(2**63), "--name", "h"]
+    )
+    assert result.exit_code == 2 and "--hub" in result.output, result.output
+    with authorities.read_session() as session:
+        assert list_tokens(session, include_revoked=True) == []
+
+
+def test_cli_refuses_a_scope_the_role_does_not_take(authorities, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", authorities.url)
+    result = CliRunner().invoke(
+        main, ["token", "create", "--role", "admin", "--authority", STOKE, "--name", "a"]
+    )
+    assert result.exit_code == 2 and "authority_code does not apply" in result.output
+    with authorities.read_session() as session:
+        assert list_tokens(session, include_revoked=True) == []
 
 
 def test_personal_data_never_reaches_the_logs(client, tokens, caplog):

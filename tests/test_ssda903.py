@@ -750,6 +750,8 @@ def test_monthly_aggregates_stand_in_for_an_authority_without_episodes(
     [
         ({"month": "2022-06", "metric": "ceased", "breakdown": "under_1", "value": 1}, "breakdown"),
         ({"month": "2099-01", "metric": "ceased", "value": 1}, "month"),
+        ({"month": "0000-01", "metric": "starters", "value": 1}, "month"),
+        ({"month": "1899-12", "metric": "starters", "value": 1}, "month"),
         ({"month": "2022-06", "metric": "staying_put_stayed", "value": 5}, "value"),
     ],
 )
@@ -768,6 +770,36 @@ def test_a_wrong_monthly_figure_is_refused_by_its_place_in_the_list(
     )
     assert response.status_code == 422, response.text
     assert (2, field) in [(e["row"], e["field"]) for e in response.json()["errors"]]
+    with authorities.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(MonthlyAggregate)) == 0
+
+
+@pytest.mark.parametrize(
+    ("figure", "field"),
+    [
+        ({"month": "2022-06", "metric": "ceased", "value": 1_000_001}, "value"),
+        ({"month": "2022-06", "metric": "ceased", "value": -1}, "value"),
+        ({"month": "2022-06", "metric": "leavers", "value": 1}, "metric"),
+        ({"month": "2022-06", "metric": "ceased"}, "value"),
+        ({"month": "2022-06", "metric": "ceased", "value": 1, "note": "x"}, "note"),
+    ],
+)
+def test_a_monthly_figure_of_the_wrong_shape_is_400_naming_its_row_and_field(
+    children_client: TestClient,
+    tokens: dict[str, str],
+    authorities: Database,
+    figure: dict,
+    field: str,
+) -> None:
+    figures_sent = [{"month": "2022-06", "metric": "staying_put_eligible", "value": 4}, figure]
+    response = children_client.post(
+        f"{base(COVENTRY)}/monthly-figures",
+        json=figures_sent,
+        headers=bearer(tokens["manager_coventry"]),
+    )
+    assert response.status_code == 400, response.text
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(2, field)]
+    assert response.json()["detail"].startswith(f"row 2 {field}: ")
     with authorities.read_session() as session:
         assert session.scalar(select(func.count()).select_from(MonthlyAggregate)) == 0
 

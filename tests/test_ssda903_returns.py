@@ -224,6 +224,19 @@ def test_a_year_is_withdrawn_through_the_api_and_audited(
     assert regional.status_code == 403
 
 
+@pytest.mark.parametrize("year", ["0000-01", "9999-00", "1899-00", "2100-01", "2023-25", "abc"])
+def test_a_year_outside_the_calendar_is_422_naming_it_and_withdraws_nothing(
+    children_client: TestClient, tokens: dict[str, str], year: str
+) -> None:
+    """0000-01 would be the year ending March 1 and 9999-00 the year ending March 10000:
+    refused as a year not written 2022-23 is, naming `year`, the returns left alone."""
+    token = tokens["manager_stoke"]
+    uploaded(children_client, token, BOTH_YEARS)
+    response = children_client.delete(f"{base()}/ssda903/{year}", headers=bearer(token))
+    assert (response.status_code, response.json()["field"]) == (422, "year"), response.text
+    assert [r["year"] for r in read(children_client, token, "returns")] == ["2021-22", "2022-23"]
+
+
 def test_withdrawing_an_earlier_year_works_out_later_periods_again(authorities: Database) -> None:
     """CH1002's and CH1004's 2022-23 episodes know their periods of care began in 2021-22's
     return (01/06/2020 and 20/07/2021). Withdrawing 2021-22 leaves them starting with their

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forecast.months import month_label
+from tracker.children.rows import EARLIEST_YEAR, LATEST_YEAR
 from tracker.children.sources import AGE_BAND_NAMES, CATEGORY_NAMES, sum_known
 from tracker.children.tables import MonthlyAggregate
 from tracker.core import audit
@@ -124,7 +125,15 @@ def _check_figures(
                     f'(use "" or one of: {allowed})',
                 )
             )
-        if first_of(figure.month) > today:
+        if not EARLIEST_YEAR <= int(figure.month[:4]) <= LATEST_YEAR:
+            errors.append(
+                RowError(
+                    row,
+                    "month",
+                    f"{figure.month} is not a month from {EARLIEST_YEAR} to {LATEST_YEAR}",
+                )
+            )
+        elif first_of(figure.month) > today:
             errors.append(RowError(row, "month", f"{figure.month} is in the future"))
         if key in seen:
             errors.append(RowError(row, "month", f"the same figure is given in row {seen[key]}"))

@@ -22,7 +22,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.children import codes
-from tracker.children.rows import year_label
+from tracker.children.rows import EARLIEST_YEAR, LATEST_YEAR, year_label
 from tracker.children.tables import CareEpisode, CareLeaverRecord
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError
@@ -172,12 +172,19 @@ def list_returns(session: Session, code: str) -> list[ReturnSummary]:
 
 
 def parse_year(text: str) -> int:
-    """A collection year written 2022-23: the year ending March it means (InvalidValueError
-    naming `year` for anything else)."""
+    """A collection year written 2022-23: the year ending March it means, its dates within
+    the years a return may hold (InvalidValueError naming `year` for anything else)."""
     first, _, second = text.partition("-")
     digits = len(first) == 4 and len(second) == 2 and first.isdigit() and second.isdigit()
     if digits and int(second) == (int(first) + 1) % 100:
-        return int(first) + 1
+        ending = int(first) + 1
+        if EARLIEST_YEAR < ending <= LATEST_YEAR:
+            return ending
+        raise InvalidValueError(
+            f"{text!r} is outside the collection years {year_label(EARLIEST_YEAR + 1)} to "
+            f"{year_label(LATEST_YEAR)}",
+            field="year",
+        )
     raise InvalidValueError(
         f"{text!r} is not a collection year: write it as 2022-23 (April 2022 to March 2023)",
         field="year",

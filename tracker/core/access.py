@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel, col
 
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.clock import utcnow
-from tracker.core.errors import InvalidValueError, NotFoundError
+from tracker.core.errors import DomainError, InvalidValueError, NotFoundError
 from tracker.core.regions import region_named
 from tracker.hubs.tables import Hub
 
@@ -117,6 +117,16 @@ def _record(row: ApiToken) -> TokenRecord:
     )
 
 
+# The scope each role's token is given by: any other scope given is refused, never dropped.
+SCOPES: dict[Role, frozenset[str]] = {
+    Role.RECRUITER: frozenset({"authority_code"}),
+    Role.MANAGER: frozenset({"authority_code"}),
+    Role.REGIONAL: frozenset({"authority_code", "region"}),
+    Role.HUB: frozenset({"hub_id"}),
+    Role.ADMIN: frozenset(),
+}
+
+
 def issue_token(
     session: Session,
     *,
@@ -127,14 +137,23 @@ def issue_token(
     hub_id: int | None = None,
 ) -> IssuedToken:
     """Create a token for a role; recruiter and manager need an authority, regional a region,
-    hub a hub.
+    hub a hub, and a scope the role does not take is refused (`not_for_role`, naming it).
 
     A regional token given an authority reads that authority's region.
     """
+    given = {"authority_code": authority_code, "region": region, "hub_id": hub_id}
+    for field, value in given.items():
+        if value is not None and field not in SCOPES[role]:
+            takes = ", ".join(sorted(SCOPES[role])) or "none"
+            raise DomainError(
+                f"{field} does not apply to {role} tokens (their scope: {takes})",
+                rule="not_for_role",
+                field=field,
+            )
     if role is Role.HUB:
         return _issue_hub_token(session, name=name, hub_id=hub_id)
     if role in (Role.RECRUITER, Role.MANAGER) and authority_code is None:
-        raise InvalidValueError(f"a {role} token needs an authority", field="authority")
+        raise InvalidValueError(f"a {role} token needs an authority", field="authority_code")
     if authority_code is not None:
         authority = get_authority(session, authority_code)
         if role is Role.REGIONAL:
@@ -144,8 +163,6 @@ def issue_token(
         raise InvalidValueError("a regional token needs a region or an authority", field="region")
     if role is Role.REGIONAL and region:
         region = _known_region(session, region)
-    if role is Role.ADMIN:
-        authority_code, region = None, None
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name,
