@@ -209,6 +209,16 @@ CASES = [
         {},
         id="create-nul-in-name",
     ),
+    # One-line text: no tab, line break or other control character, and not blank.
+    case("create", {**NEW, "enquirer_name": "\t=1+1"}, 400, "enquirer_name", "tab-in-name"),
+    case("create", {**NEW, "campaign": "\r=1+1"}, 400, "campaign", "cr-in-campaign"),
+    case("create", {**NEW, "enquirer_name": "Dana\nOkafor"}, 400, "enquirer_name", "lf-in-name"),
+    case("create", {**NEW, "external_ref": "REF\x1b[31m"}, 400, "external_ref", "escape-in-ref"),
+    case("create", {**NEW, "campaign": "Spring\u2028"}, 400, "campaign", "line-separator"),
+    case("create", {**NEW, "enquirer_name": "   "}, 400, "enquirer_name", "spaces-only-name"),
+    case("create", {**NEW, "campaign": "\u200b\u200b"}, 400, "campaign", "zero-width-campaign"),
+    case("create", {**NEW, "phone": "01782 234567\n"}, 400, "phone", "newline-after-phone"),
+    case("create", {**NEW, "postcode_district": "ST4\n"}, 400, "postcode_district", "lf-postcode"),
     # --- edit ---------------------------------------------------------------------------
     case("edit", b'{"channel": ', 400, "JSON", "truncated-json"),
     case("edit", b"not json at all", 400, "JSON", "malformed-json"),
@@ -253,6 +263,10 @@ CASES = [
         {},
         id="edit-nul-in-campaign",
     ),
+    case("edit", {"campaign": "Spring\r2024"}, 400, "campaign", "cr-in-campaign"),
+    case("edit", {"enquirer_name": "Dana\tOkafor"}, 400, "enquirer_name", "tab-in-name"),
+    case("edit", {"external_ref": "\ufeff"}, 400, "external_ref", "zero-width-ref"),
+    case("edit", {"email": "dana@example.org\n"}, 400, "email", "newline-after-email"),
     # --- stage --------------------------------------------------------------------------
     case("stage", b"not json at all", 400, "JSON", "malformed-json"),
     case("stage", {"stage": 3}, 400, "stage", "int-stage"),

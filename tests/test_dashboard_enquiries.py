@@ -398,3 +398,36 @@ def test_regional_and_other_authorities_cannot_reach_the_enquiry_pages(client, t
     sign_in(client, tokens["regional_wm"])
     for path in ("/dashboard/enquiries", NEW, "/dashboard/uploads/enquiries"):
         assert client.get(path).status_code == 403, path
+
+
+def test_one_line_fields_refuse_control_characters_and_a_blank_one_is_empty(
+    client, tokens, authorities
+):
+    """The forms take the API's rule for a name, campaign and reference: a tab or line break
+    is an error on its field (nothing stored, on logging or editing); a value of zero-width
+    spaces only is an empty field, stored as no value."""
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    refused = _log(client, csrf, enquirer_name="Dana\tOkafor", campaign="Spring")
+    assert refused.status_code == 400
+    assert _summary_links(refused.text) == ["enquirer_name"]
+    assert "on one line without tabs" in refused.text and _rows(authorities) == []
+
+    logged = _log(client, csrf, enquirer_name="Dana Okafor", campaign="\u200b\u200b")
+    assert logged.status_code == 303
+    [row] = _rows(authorities)
+    assert (row.enquirer_name, row.campaign, row.version) == ("Dana Okafor", None, 1)
+
+    edit = {
+        "csrf_token": csrf,
+        "version": "1",
+        "channel": "phone",
+        "enquirer_name": "Dana Okafor",
+        "campaign": "Spring\r2024",
+        **_date("received_on", TODAY - timedelta(days=3)),
+    }
+    path = logged.headers["location"].split("?")[0]
+    changed = client.post(f"{path}/edit", data=edit)
+    assert changed.status_code == 400
+    assert _summary_links(changed.text) == ["campaign"]
+    [row] = _rows(authorities)
+    assert (row.campaign, row.version) == (None, 1)

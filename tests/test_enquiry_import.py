@@ -279,6 +279,11 @@ HEADER_PROBLEMS = [
         "channel",
         id="missing-required-column",
     ),
+    pytest.param(
+        "external_ref,received_on,channel,channel\nSOT-101,2024-01-05,web_form,phone\n",
+        "channel",
+        id="repeated-column",
+    ),
 ]
 
 
@@ -720,3 +725,51 @@ def test_spaces_around_header_names_are_accepted(
     report = imported(client, tokens["recruiter_stoke"], content)
 
     assert counts(report) == (1, 1, 0, 0)
+
+
+def test_control_characters_in_one_line_cells_are_refused_naming_row_and_column(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """A tab, a carriage return (in a quoted cell, so row 3 spans two lines of the file but
+    is one row of the spreadsheet), an escape character, and a line break in a stored
+    enquiry's changed name: each named by row and column, nothing stored."""
+    token = tokens["recruiter_stoke"]
+    header = "external_ref,received_on,channel,enquirer_name,campaign\n"
+    imported(client, token, header + "CC-0,2024-01-04,phone,Bo Li,\n")
+    before = snapshot(client, token)
+    content = header + (
+        "CC-1,2024-01-05,phone,Dana\tOkafor,Spring\n"
+        'CC-2,2024-01-06,phone,Ann Lee,"Spring\r2024"\n'
+        "CC-3\x1b,2024-01-07,phone,,\n"
+        'CC-0,2024-01-04,phone,"Bo\nLi",\n'
+    )
+
+    response = import_file(client, token, content)
+
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [(e["row"], e["field"]) for e in errors] == [
+        (2, "enquirer_name"),
+        (3, "campaign"),
+        (4, "external_ref"),
+        (5, "enquirer_name"),
+    ]
+    assert "a tab" in errors[0]["message"] and "a carriage return" in errors[1]["message"]
+    assert snapshot(client, token) == before
+
+
+def test_a_blank_or_zero_width_cell_is_an_empty_cell(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Only zero-width spaces, or only wide spaces, in an optional one-line column is an empty
+    cell: stored as no value, as an empty cell is."""
+    token = tokens["recruiter_stoke"]
+    content = (
+        "external_ref,received_on,channel,enquirer_name,campaign\n"
+        "ZW-1,2024-01-05,phone,\u200b\u200b,\u00a0\u3000\u200d\n"
+    )
+
+    assert counts(imported(client, token, content)) == (1, 1, 0, 0)
+
+    stored = by_ref(client, token)["ZW-1"]
+    assert (stored["enquirer_name"], stored["campaign"]) == (None, None)

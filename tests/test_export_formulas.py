@@ -16,10 +16,12 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from api.cli.base import main
 from tests.conftest import STOKE, bearer
-from tracker.core.table_export import FORMULA_STARTS, read_text, safe_text
+from tracker.core.table_export import FORMULA_STARTS, csv_bytes, read_text, safe_text
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 
 ENQUIRIES = f"/api/v1/authorities/{STOKE}/enquiries"
@@ -142,3 +144,59 @@ def test_cli_exports_are_inert(authorities, stored, tmp_path: Path, monkeypatch)
 def test_the_guard_round_trips_every_value(value):
     assert read_text(safe_text(value)) == value
     assert not safe_text(value).startswith(FORMULA_STARTS)
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_cell_holding_a_cr_or_lf_is_quoted_whatever_the_row_end(line_end):
+    cells = ["\r=1+1", "a\rb", "a\nb", "a\r\nb", "plain"]
+    content = csv_bytes(["c1", "c2", "c3", "c4", "c5"], [cells, ["x"] * 5], line_end=line_end)
+
+    text = content.decode("utf-8-sig")
+    assert '"\'\r=1+1","a\rb","a\nb","a\r\nb",plain' + line_end in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[1:] == [[safe_text(c) for c in cells], ["x"] * 5]
+    assert [read_text(c) for c in rows[1]] == cells
+
+
+def test_stored_control_characters_export_quoted_and_import_back_unchanged(
+    client, tokens, authorities
+):
+    """An enquiry stored before one-line text refused control characters (the probe's
+    "\\t=1+1" name and "\\r=1+1" campaign): its CSV export keeps each cell whole (a bare CR
+    quoted, the formula guard in front), reads back with the csv module to the same cells,
+    and imports back unchanged."""
+    manager = tokens["manager_stoke"]
+    made = client.post(
+        ENQUIRIES,
+        json={"received_on": (TODAY - timedelta(days=3)).isoformat(), "channel": "web_form"},
+        headers=bearer(manager),
+    )
+    assert made.status_code == 201, made.text
+    legacy = {"enquirer_name": "\t=1+1", "campaign": "\r=1+1", "external_ref": "OLD\r\nREF"}
+    with authorities.writing() as session:
+        session.execute(update(Enquiry).where(Enquiry.id == made.json()["id"]).values(**legacy))
+    before = client.get(f"{ENQUIRIES}/{made.json()['id']}", headers=bearer(manager)).json()
+
+    content = exported(client, manager, ENQUIRIES, "csv")
+
+    assert b',"\'\r=1+1",' in content  # the bare CR inside a quoted cell
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    assert len(rows) == 1
+    cells = dict(zip(header, rows[0], strict=True))
+    assert {k: read_text(cells[k]) for k in legacy} == legacy
+    assert (cells["enquirer_name"], cells["campaign"]) == ("'\t=1+1", "'\r=1+1")
+    dry = client.post(
+        f"{ENQUIRIES}/import?dry_run=true",
+        content=content,
+        headers=bearer(manager) | {"Content-Type": "text/csv"},
+    )
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["created"], dry.json()["updated"], dry.json()["unchanged"]) == (0, 0, 1)
+    imported = client.post(
+        f"{ENQUIRIES}/import",
+        content=content,
+        headers=bearer(manager) | {"Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200, imported.text
+    after = client.get(f"{ENQUIRIES}/{made.json()['id']}", headers=bearer(manager)).json()
+    assert after == before

@@ -374,6 +374,12 @@ def test_same_file_with_a_good_row_imports(
             "approved_places",
             id="missing-required-column",
         ),
+        pytest.param(
+            "reference,care_type,approved_on,approved_places,approved_places\n"
+            "H-001,in_house,2023-04-01,2,5\n",
+            "approved_places",
+            id="repeated-column",
+        ),
     ],
 )
 def test_file_with_a_bad_header_is_rejected_at_row_1(

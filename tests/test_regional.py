@@ -244,6 +244,17 @@ def test_a_file_with_one_bad_row_stores_nothing(client, tokens, line, field):
     assert {a["source"] for a in body["authorities"]} == {"none"}
 
 
+def test_a_column_given_twice_is_refused_naming_it_and_stores_nothing(client, tokens):
+    lines = table_6_csv().splitlines()
+    lines[0] += ",households"
+    lines[1:] = [line + ",999" for line in lines[1:]]
+    response = load(client, tokens, "\n".join(lines) + "\n")
+    assert response.status_code == 422, response.text
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(1, "households")]
+    body = view(client, tokens["admin"]).json()
+    assert {a["source"] for a in body["authorities"]} == {"none"}
+
+
 def test_an_unreadable_file_is_refused_not_a_server_error(client, tokens):
     huge = "x" * 200_000
     text = f"{HEADER}\nE08000027,{huge},West Midlands,{AS_AT},in_house,115,235,\n"

@@ -21,6 +21,7 @@ from litestar.params import Body
 from api.dashboard.security import check_signed_in_form
 from api.dashboard.tables import long_date
 from tracker.core.errors import DomainError
+from tracker.core.patterns import is_blank
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 S = TypeVar("S", bound=msgspec.Struct)
@@ -75,12 +76,13 @@ class Form:
         self.errors = FormErrors()
 
     def text(self, name: str) -> str | None:
-        """A text field, trimmed; None when empty or absent."""
+        """A text field, trimmed; None when empty, blank (spaces or zero-width characters
+        only) or absent."""
         value = self.data.get(name)
         if isinstance(value, list):
             value = value[-1]
         value = (value or "").strip()
-        return value or None
+        return None if is_blank(value) else value
 
     def values(self, name: str) -> list[str]:
         """Every value of a repeated field (checkboxes), blanks left out."""

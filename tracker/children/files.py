@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import msgspec
 
+from tracker.benchmarks.published import load_published
 from tracker.children import codes
 from tracker.core.cancellation import AbandonedError, check_stop
 from tracker.core.errors import DomainError, RowError, UploadTooLargeError
-from tracker.core.spreadsheets import CHECK_EVERY, XLSX_MAGIC, SheetRow, read_workbook
+from tracker.core.spreadsheets import (
+    CHECK_EVERY,
+    XLSX_MAGIC,
+    SheetRow,
+    read_workbook,
+    repeated_columns,
+)
 from tracker.core.upload_limits import (
     MAX_SSDA903_ROWS,
     check_header,
@@ -29,6 +36,7 @@ from tracker.core.upload_limits import (
     text_encoding,
     text_lines,
 )
+from tracker.reference import load_reference
 
 # The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -101,8 +109,8 @@ def _csv_records(name: str, content: bytes) -> Iterator[Record]:
     # The csv module ends lines at CR LF, LF or a CR alone (old Mac Excel), as text_lines keeps.
     reader = csv.reader(lines())
     try:
-        for cells in reader:
-            yield reader.line_num, cells
+        # Numbered by record, as a spreadsheet numbers rows (a quoted cell may span lines).
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise DomainError(f"{name} cannot be read as CSV at line {reader.line_num}: {exc}") from exc
 
@@ -144,7 +152,7 @@ def _table(
     missing = [c for c in codes.REQUIRED[kind] if c not in columns]
     if missing:
         return None, [RowError(1, c, f"required column {c} is missing", file=name) for c in missing]
-    errors, rows, width = [], [], len(columns)
+    errors, rows, width = repeated_columns(columns, file=name), [], len(columns)
     for number, cells in records:
         check_width(len(cells), number)
         stripped = [cell.strip() for cell in cells]
@@ -159,28 +167,61 @@ def _table(
         check_rows(len(rows), max_rows, number)
         if number % CHECK_EVERY == 0:
             check_stop()
-    errors += _one_authority(name, rows)
     table = Table(
         name=name, file=file, sheet=sheet, kind=kind, columns=columns, rows=rows, sha256=digest
     )
     return table, errors
 
 
-def _one_authority(name: str, rows: list[tuple[int, dict[str, str]]]) -> list[RowError]:
-    """A file with an LA column (regional pipelines) must hold one authority's rows."""
-    authorities = sorted({raw[LA_COLUMN] for _, raw in rows if raw.get(LA_COLUMN)})
-    if len(authorities) <= 1:
-        return []
-    shown = ", ".join(authorities[:5]) + (", ..." if len(authorities) > 5 else "")
-    return [
-        RowError(
-            1,
-            LA_COLUMN,
-            f"the file holds rows of {len(authorities)} authorities ({shown}): "
-            "import one authority's rows",
-            file=name,
-        )
-    ]
+def council_names(authority_code: str) -> set[str]:
+    """The ways an LA column may name the council, as `_plain` spells them: its ONS code,
+    its old three-digit LA number (DfE's `old_la_code`) and its name, with or without
+    ", City of" or ", County of" (from the shipped reference data)."""
+    area = load_published().areas.get(authority_code)
+    reference = load_reference().get(authority_code)
+    written = [authority_code]
+    if area is not None:
+        written += [area.old_code, area.name]
+    if reference is not None:
+        written.append(reference.name)
+    plain = {_plain(name) for name in written} | {_plain(name.split(",")[0]) for name in written}
+    return plain - {""}
+
+
+def _plain(name: str) -> str:
+    """A council's name or code as compared: lower case, letters and digits only."""
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
+def _council(authority_code: str) -> str:
+    area = load_published().areas.get(authority_code)
+    if area is None:
+        return authority_code
+    number = f", LA number {area.old_code}" if area.old_code else ""
+    return f"{area.name} ({authority_code}{number})"
+
+
+def other_councils(tables: Sequence[Table], authority_code: str) -> list[RowError]:
+    """An error for each LA value that does not name the council imported for, at the first
+    row holding it: a regional pipeline's file names each row's council, and one council's
+    children must never be stored as another's. A row with no LA value is the council's."""
+    names = council_names(authority_code)
+    errors = []
+    for table in tables:
+        others: dict[str, list[int]] = {}
+        for number, raw in table.rows:
+            written = raw.get(LA_COLUMN, "")
+            if written and _plain(written) not in names:
+                others.setdefault(written, []).append(number)
+        for written, numbers in others.items():
+            later = len(numbers) - 1
+            more = f" (here and in {later} later row{'s' * (later > 1)})" if later else ""
+            message = (
+                f"LA {written[:40]!r}{more} is not {_council(authority_code)}, the council"
+                " this import is for: import each council's rows into its own authority"
+            )
+            errors.append(RowError(numbers[0], LA_COLUMN, message, file=table.name))
+    return errors
 
 
 def read_tables(

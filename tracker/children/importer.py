@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tracker.children import history
 from tracker.children.checks import check_episodes, check_headers, check_leavers, conflicts
-from tracker.children.files import SourceFile, Table, read_tables
+from tracker.children.files import SourceFile, Table, other_councils, read_tables
 from tracker.children.returns import describe, dropped, open_at_end
 from tracker.children.rows import MAX_ISSUES, Issue, Row, RowChecker, year_label
 from tracker.children.tables import CareEpisode, CareLeaverRecord, ChildRecord, ImportRun
@@ -172,7 +172,8 @@ def import_ssda903(
     """Check and store SSDA903 files for an authority; all or nothing. The files hold at
     most `max_rows` data rows together (an upload's limit; the demo and benchmarks load more).
 
-    Raises ImportRejectedError listing file, row and column of every error (first 200).
+    Raises ImportRejectedError listing file, row and column of every error (first 200),
+    rows whose LA column names another council among them.
     The files are read and checked before the session is first used, so a write session's
     transaction (SQLite's write lock) covers only matching and storing; a dry run writes
     nothing, and a read session serves it.
@@ -187,6 +188,7 @@ def import_ssda903(
         rows_left -= sum(len(table.rows) for table in found)
         tables += found
         errors += problems
+    errors += other_councils(tables, authority_code)
     errors += assign_years(tables)
     if errors:
         raise ImportRejectedError(errors[:MAX_ISSUES])

@@ -1,9 +1,10 @@
 """Reading the spreadsheets people upload (CSV or xlsx): one home for the quirks.
 
-Rows keep the line number a spreadsheet shows (the header is row 1, blank lines count),
-blank rows are skipped, header names are trimmed, xlsx dates and whole numbers read as
-their plain text ("2024-01-05", "375"), and unreadable files or NUL characters are refused
-with the row at fault.
+Rows keep the number a spreadsheet shows (the header is row 1, blank lines count, a quoted
+cell over several lines is one row), blank rows are skipped, header names are trimmed (a
+name given twice is refused), xlsx dates and whole numbers read as their plain text
+("2024-01-05", "375"), and unreadable files or NUL characters are refused with the row at
+fault.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import enum
 import io
 import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +53,27 @@ class SheetRow(msgspec.Struct, frozen=True):
 
     line: int
     cells: dict[Any, Any]
+
+
+def repeated_columns(header: Sequence[str], file: str | None = None) -> list[RowError]:
+    """An error (row 1) for each column name the header gives more than once: each cell of a
+    row is read by its column's name, so one of them would be silently lost. Blank names are
+    left to the header's other checks (a CSV saved by Excel may end in empty columns)."""
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name:
+            places.setdefault(name, []).append(number)
+    return [
+        RowError(
+            1,
+            name,
+            f"column {name!r} appears {len(numbers)} times (columns "
+            f"{', '.join(map(str, numbers[:-1]))} and {numbers[-1]}): keep one",
+            file=file,
+        )
+        for name, numbers in places.items()
+        if len(numbers) > 1
+    ]
 
 
 def parse_date(value: str) -> date:
@@ -159,8 +182,8 @@ def _read_csv(content: bytes, max_rows: int) -> tuple[list[str], list[SheetRow]]
     try:
         header = [h.strip() for h in next(reader, [])]
         check_header(header)
-        for record in reader:
-            line = reader.line_num
+        # Numbered by record, not by line: a quoted cell may hold line breaks.
+        for line, record in enumerate(reader, start=2):
             check_width(len(record), line)
             cells: dict[Any, Any] = dict(zip(header, record, strict=False))
             for column in header[len(record) :]:
@@ -188,6 +211,9 @@ def read_sheet(
         header, rows = read_workbook(content, MAX_IMPORT_ROWS)[0][1:]
     else:
         header, rows = _read_csv(content, MAX_IMPORT_ROWS)
+    repeated = repeated_columns(header)
+    if repeated:
+        raise ImportRejectedError(repeated)
     kept = []
     for row in rows:
         values = [v for k, v in row.cells.items() if k is not None]

@@ -30,6 +30,7 @@ import xlsxwriter
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_SHEET_NAME = 31
 EXCEL_MAX_ROWS = 1_048_576
+CSV_ROW_END = "\r\n"
 
 
 class CellFormat(enum.StrEnum):
@@ -87,19 +88,37 @@ def _csv_cell(value: Any, kind: CellFormat | None = None) -> Any:
     return safe_text(str(value))
 
 
+class _RowEnds:
+    """Where `csv_bytes` writes: each row the csv writer ends with CR LF, ended `line_end`.
+
+    Python's csv writer quotes only the characters of its own line terminator, so a writer
+    ending rows with LF alone leaves a bare CR in a cell unquoted (a spreadsheet and the
+    imports would end the row there). Writing CR LF makes it quote every cell holding
+    either; the row's end is then swapped (the writer makes one write a row).
+    """
+
+    def __init__(self, out: io.StringIO, line_end: str) -> None:
+        self._out = out
+        self._line_end = line_end
+
+    def write(self, row: str) -> int:
+        return self._out.write(row.removesuffix(CSV_ROW_END) + self._line_end)
+
+
 def csv_bytes(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
     formats: Sequence[CellFormat | None] | None = None,
     byte_order_mark: bool = True,
-    line_end: str = "\r\n",
+    line_end: str = CSV_ROW_END,
 ) -> bytes:
     """The table as UTF-8 CSV (with a byte-order mark unless told not to, so Excel reads
-    accents right); months (`formats`) are written as YYYY-MM."""
+    accents right); months (`formats`) are written as YYYY-MM. Rows end with `line_end`,
+    and a cell holding a CR or LF is always quoted, whatever the row's end."""
     kinds = list(formats or [])
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator=line_end)
+    writer = csv.writer(_RowEnds(text, line_end), lineterminator=CSV_ROW_END)
     writer.writerow([safe_text(c) for c in columns])
     for row in rows:
         writer.writerow(

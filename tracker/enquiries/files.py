@@ -23,6 +23,7 @@ from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.monthly_upkeep import enquiries_imported
+from tracker.core.patterns import control_character, is_blank
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
 from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.enquiries.queries import filter_conditions, status_of
@@ -57,6 +58,9 @@ COLUMNS: tuple[str, ...] = (
     "withdrawal_reason",
 )
 REQUIRED = ("external_ref", "received_on", "channel")
+# Text on one line (the API's ONE_LINE): a control character in a new or changed value is
+# refused; a value the service stored before that rule comes back from an export unchanged.
+ONE_LINE_COLUMNS = ("external_ref", "campaign", "enquirer_name")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
 EXPORT_ONLY = ("id", "stage", "status")
 MAX_ERRORS = 200
@@ -131,7 +135,7 @@ def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowE
             continue
         # An exported file comes back as stored: the formula guard's quote is dropped.
         text = read_text((cell or "").strip())
-        if not text:
+        if is_blank(text):  # spaces or zero-width characters only: an empty cell
             values[column] = [] if column == "interests" else None
         elif column == "id":
             if text.isdigit() and len(text) < 10:
@@ -192,6 +196,22 @@ def _row_rules(row_number: int, values: dict[str, Any], today: date) -> list[Row
                 )
             ]
     return []
+
+
+def _line_errors(line: int, values: dict[str, Any], stored: Enquiry | None) -> list[RowError]:
+    """The one-line columns of the row whose new or changed value holds a control character
+    (an erased enquiry's personal fields are left out: the import ignores them)."""
+    erased = stored is not None and stored.erased_at is not None
+    errors = []
+    for column in ONE_LINE_COLUMNS:
+        if erased and column in ERASED_FIELDS:
+            continue
+        value = values.get(column)
+        found = control_character(value) if isinstance(value, str) else None
+        if found and (stored is None or getattr(stored, column) != value):
+            message = f"{column} holds {found}: write it on one line, without control characters"
+            errors.append(RowError(line, column, message))
+    return errors
 
 
 def _stored_fields(values: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +342,7 @@ def _plan(
             merged["withdrawal_reason"] = None
         if stored is not None and not ref:
             merged["external_ref"] = stored.external_ref
+        errors += _line_errors(line, values, stored)
         errors += _row_rules(line, merged, today)
         plan.append((stored, merged))
     if errors:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from tracker.core.patterns import EMAIL, NO_NUL, PHONE, POSTCODE_DISTRICT
+from tracker.core.patterns import EMAIL, NO_NUL, ONE_LINE, PHONE, POSTCODE_DISTRICT
 from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
@@ -21,7 +21,9 @@ from tracker.enquiries.vocabulary import Channel, Ethnicity, HouseholdType, Inte
 EARLIEST_DATE = date(2000, 1, 1)
 
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+# A name, campaign and reference are one line each: no tab, line break or other control
+# character, and not blank (only spaces or zero-width characters), as ONE_LINE says.
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 
 
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=EMAIL)]
@@ -33,10 +35,10 @@ Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=PHONE)]
 PostcodeDistrict = Annotated[str, msgspec.Meta(max_length=4, pattern=POSTCODE_DISTRICT)]
 
 
-Campaign = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=NO_NUL)]
+Campaign = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=ONE_LINE)]
 
 
-ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
 
 
 Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
