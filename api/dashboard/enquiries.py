@@ -182,8 +182,12 @@ def _enquiry_form(
     duplicates: list[Any] | None = None,
     record: Any = None,
     conflict: Any = None,
+    base: Any = None,
 ) -> Response[Any]:
-    """The new-enquiry form, or an enquiry's edit form (`record`)."""
+    """The new-enquiry form, or an enquiry's edit form (`record`); `base` is what the edit
+    form was first opened with (default: `record`'s values), carried in hidden inputs."""
+    if record is not None and base is None:
+        base = enquiry_forms.shown_values(Form(), record, today)
     return render(
         request,
         scope,
@@ -195,6 +199,7 @@ def _enquiry_form(
         shown=enquiry_forms.shown_values(form, record, today),
         duplicates=duplicates or [],
         conflict=conflict,
+        base_inputs=enquiry_forms.base_inputs(base) if base is not None else [],
         choices=enquiry_forms.choices,
         ethnicity_items=enquiry_forms.ethnicity_items,
         channel_codes=Channel,

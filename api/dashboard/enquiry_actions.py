@@ -148,26 +148,35 @@ class EnquiryActions(Controller):
         assert code is not None
         form = checked_form(request, data)
         record = get_enquiry(session, code, enquiry_id, today)
+        base = enquiry_forms.base_shown(form, today)
         changes = enquiry_forms.changes(form)
         seen = _version(form)
         if changes is None:
-            return _enquiry_form(request, scope, form, today, record=record, status_code=400)
+            return _enquiry_form(
+                request, scope, form, today, record=record, base=base, status_code=400
+            )
         if seen is None:
             form.errors.add(
                 "version", "Open the form again: it did not say which version it changed"
             )
-            return _enquiry_form(request, scope, form, today, record=record, status_code=400)
+            return _enquiry_form(
+                request, scope, form, today, record=record, base=base, status_code=400
+            )
         try:
             service.edit_enquiry(
                 session, caller, code, enquiry_id, changes, today, expected_version=seen
             )
         except VersionMismatchError:
             session.rollback()
-            conflict = edit_conflict(session, code, enquiry_id, seen, changes, today)
+            conflict = edit_conflict(
+                session, code, enquiry_id, seen, changes, today, enquiry_forms.base_of(form)
+            )
+            # The form comes back holding their version with this editor's changes on top,
+            # against their version (its values become the base of the next save).
             return _enquiry_form(
                 request,
                 scope,
-                form,
+                enquiry_forms.merged_form(form, conflict.merged),
                 today,
                 record=conflict.current,
                 conflict=conflict,
@@ -176,7 +185,9 @@ class EnquiryActions(Controller):
         except DomainError as refused:
             session.rollback()
             form.refused(refused, "received_on")
-            return _enquiry_form(request, scope, form, today, record=record, status_code=400)
+            return _enquiry_form(
+                request, scope, form, today, record=record, base=base, status_code=400
+            )
         session.commit()
         return done(scope, enquiry_path(enquiry_id), "edited")
 

@@ -171,6 +171,51 @@ def shown_values(form: Form, record: EnquiryRecord | None, today: date) -> dict[
     return shown
 
 
+BASE = "base."
+"""Prefix of the edit form's hidden copies of the values it was opened with: a conflict's
+three-way merge (tracker/enquiries/conflicts.py) tells the fields the editor changed from
+those the editor left alone."""
+
+
+def base_inputs(shown: dict[str, Any]) -> list[tuple[str, str]]:
+    """The hidden inputs (name, value) that carry `shown` (shown_values' form) as the base."""
+    inputs = [(BASE + name, shown[name]) for name in (*DETAIL_FIELDS, "channel")]
+    inputs += [(BASE + "interests", value) for value in shown["interests"]]
+    inputs += [(f"{BASE}received_on-{p}", v) for p, v in shown["received_on"].items()]
+    return inputs
+
+
+def _base_form(form: Form) -> Form | None:
+    sent = {k.removeprefix(BASE): v for k, v in form.data.items() if k.startswith(BASE)}
+    return Form(sent) if sent else None
+
+
+def base_of(form: Form) -> EnquiryChanges | None:
+    """The values the edit form was opened with, from its hidden inputs (None when they are
+    missing or do not read as an enquiry's details: the merge then keeps every edit)."""
+    base = _base_form(form)
+    return changes(base) if base is not None and base.text("channel") else None
+
+
+def base_shown(form: Form, today: date) -> dict[str, Any] | None:
+    """The hidden base inputs as sent, to send again with a form shown once more."""
+    base = _base_form(form)
+    return shown_values(base, None, today) if base is not None else None
+
+
+def merged_form(form: Form, merged: EnquiryChanges) -> Form:
+    """The submitted form with the merge's values in place of the editor's (the note and
+    the form's own fields kept)."""
+    data = dict(form.data)
+    for name in (*DETAIL_FIELDS, "channel"):
+        data[name] = _text(getattr(merged, name))
+    data["interests"] = [_text(i) for i in merged.interests or []]
+    day = merged.received_on
+    if isinstance(day, date):
+        data.update({f"received_on-{p}": str(getattr(day, p)) for p in ("day", "month", "year")})
+    return Form(data)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
