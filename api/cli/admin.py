@@ -78,7 +78,7 @@ def token_list(include_revoked: bool) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))
 def token_revoke(token_id: int) -> None:
     """Revoke a token by id; it stops working at once."""
     try:

@@ -157,6 +157,12 @@ def issue_token(
     if authority_code is not None:
         authority = get_authority(session, authority_code)
         if role is Role.REGIONAL:
+            if region is not None and _known_region(session, region) != authority.region:
+                raise InvalidValueError(
+                    f"{authority.code} is in {authority.region}, not {region}: give one of"
+                    " the two",
+                    field="authority_code",
+                )
             region = region or authority.region
             authority_code = None
     if role is Role.REGIONAL and not region:
