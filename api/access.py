@@ -17,6 +17,16 @@ from litestar.handlers.base import BaseRouteHandler
 
 from tracker.core.access import Caller, Role
 
+
+class RoleRefused(PermissionDeniedException):
+    """A caller whose role the route is not for (403), with the role, so a page can say so
+    in words."""
+
+    def __init__(self, role: Role, detail: str) -> None:
+        super().__init__(detail)
+        self.role = role
+
+
 R, M, G, H, A = Role.RECRUITER, Role.MANAGER, Role.REGIONAL, Role.HUB, Role.ADMIN
 
 ACCESS: dict[str, frozenset[Role]] = {
@@ -102,7 +112,7 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
         raise NotAuthorizedException("a valid bearer token is required")
     kind = handler.opt.get("access")
     if kind is None or caller.role not in ACCESS[kind]:
-        raise PermissionDeniedException(f"the {caller.role} role may not use this route")
+        raise RoleRefused(caller.role, f"the {caller.role} role may not use this route")
     # The path's authority is checked here too (as well as by the IN_SCOPE dependency), so a
     # caller out of scope gets 403 before any query parameter or body is read or validated.
     code = connection.path_params.get("code")

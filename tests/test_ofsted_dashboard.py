@@ -145,3 +145,25 @@ def test_a_manager_sees_both_pages_in_the_navigation(web) -> None:
 
     assert 'href="/dashboard/ofsted-return"' in home.text
     assert 'href="/dashboard/benchmarks"' in home.text
+
+
+def test_the_return_s_checks_are_named_in_words_not_codes(web) -> None:
+    page = web.get("/dashboard/ofsted-return")
+
+    assert page.status_code == 200
+    assert "Carers&#39; characteristics not recorded" in page.text
+    assert "Total approved households: " in page.text
+    shown = re.sub(r"<[^>]+>", " ", page.text)  # the words on the page, not its ids or links
+    assert "carers_characteristics_missing" not in shown
+    assert not re.search(r"approved_(households|carers) \d", shown)
+
+
+@pytest.mark.skipif(date(2026, 3, 31) >= TODAY, reason="2025-26 has not ended yet")
+def test_the_benchmarks_say_the_service_and_published_years_differ(web) -> None:
+    page = web.get("/dashboard/benchmarks?year=2025-26")
+    shares = web.get("/dashboard/benchmarks?year=2025-26&download=csv&table=shares")
+
+    assert "Not the same year: the service&#39;s figures are for 2025-26" in page.text
+    assert "the service in 2025-26, published figures of 2018-19" in page.text
+    years = {r["published_year"] for r in csv.DictReader(io.StringIO(shares.text))}
+    assert "2018-19 (not 2025-26)" in years

@@ -12,6 +12,7 @@ from tracker.children.tables import (
     MonthlyAggregate,
 )
 from tracker.core.access import ApiToken
+from tracker.core.approvals_targets import ApprovalsTargetSetting
 from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
 from tracker.core.monthly_tables import (
@@ -35,6 +36,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken",
+    "ApprovalsTargetSetting",
     "AuditEntry",
     "Authority",
     "CapacityReturn",

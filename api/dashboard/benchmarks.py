@@ -53,12 +53,18 @@ def _of(comparator: Comparator | None) -> Any:
     return _cell(comparator.figure) if comparator else None
 
 
+def _published_year(year: int | None, service_year: str) -> str:
+    """The published figures' year, saying so when it is not the service's."""
+    label = _label(year)
+    return f"{label} (not {service_year})" if label and label != service_year else label
+
+
 def _rows(built: Benchmarks, unit: str) -> list[list[Any]]:
     return [
         [
             c.label,
             _cell(c.council),
-            _label(c.published_year),
+            _published_year(c.published_year, built.year),
             _of(c.council_published),
             _of(c.england),
             _of(c.region),
@@ -75,13 +81,25 @@ def _comparison_table(
 ) -> Table:
     first = next(c for c in built.comparisons if c.unit == unit)
     region = first.region.name if first.region else "Region"
+    years = sorted(
+        {_label(c.published_year) for c in built.comparisons if c.unit == unit} - {"", built.year}
+    )
+    apart = (
+        f"Not the same year: the service's figures are for {built.year}; the published "
+        f"figures beside them are for {' or '.join(years)}, as each row's year of the "
+        "published figures says. Read those rows as a rough guide, not like for like. "
+        if years
+        else ""
+    )
+    if years:
+        title += f": the service in {built.year}, published figures of {' and '.join(years)}"
     return table(
         name,
         title,
         [
             ("benchmark", "Benchmark", C.TEXT),
             ("council", f"{built.authority_name} {built.year} (the service)", kind),
-            ("published_year", "Published year", C.TEXT),
+            ("published_year", "Year of the published figures", C.TEXT),
             ("council_published", f"{built.authority_name} (published)", kind),
             ("england", "England (council services)", kind),
             ("region", region, kind),
@@ -89,7 +107,8 @@ def _comparison_table(
             ("neighbours_with_a_figure", "Neighbours with a figure", C.TEXT),
         ],
         _rows(built, unit),
-        note=" ".join(f"{c.label}: {c.definition}" for c in built.comparisons if c.unit == unit),
+        note=apart
+        + " ".join(f"{c.label}: {c.definition}" for c in built.comparisons if c.unit == unit),
     )
 
 
@@ -114,7 +133,8 @@ def _neighbours_table(built: Benchmarks) -> Table:
         "Each statistical neighbour (DfE's ten closest, closest first)",
         columns,
         rows,
-        note="c: suppressed by DfE (a small count, or one that would reveal it); ..: no figure "
+        note=f"Published figures, for the year in each heading (not the service's {built.year}). "
+        "c: suppressed by DfE (a small count, or one that would reveal it); ..: no figure "
         "from Ofsted; not published: no source gives it for that year.",
     )
 

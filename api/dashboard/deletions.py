@@ -8,10 +8,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from sqlalchemy.orm import Session
 
-from api.access import ACCESS
+from api.access import ACCESS, RoleRefused
 from api.dashboard.enquiries import own_scope
 from api.dashboard.forms import FormData, checked_form
 from api.dashboard.pages import AuthorityCode
@@ -72,7 +72,7 @@ def _kind(what: str, caller: Caller) -> Deletable:
     if found is None:
         raise NotFoundException(f"there is nothing called {what!r} to delete here")
     if caller.role not in ACCESS[found.access]:
-        raise PermissionDeniedException(f"the {caller.role} role may not delete {what}")
+        raise RoleRefused(caller.role, f"the {caller.role} role may not delete {what}")
     return found
 
 

@@ -16,8 +16,9 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from api.access import RoleRefused
 from api.dashboard.security import SESSION_COOKIE, expired, form_token
-from tracker.core.access import Caller
+from tracker.core.access import Caller, Role
 from tracker.core.errors import DomainError, NotFoundError
 
 log = logging.getLogger("fostering.dashboard")
@@ -48,9 +49,26 @@ def _to_sign_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> R
     return response
 
 
+ROLE_WORDS: dict[Role, str] = {
+    Role.RECRUITER: "the recruitment team",
+    Role.MANAGER: "managers",
+    Role.REGIONAL: "the regional framework",
+    Role.HUB: "recruitment hubs",
+    Role.ADMIN: "administrators",
+}
+"""Who each role's sign-ins are, in the pages' words."""
+
+
+def _refusal(exc: HTTPException) -> str:
+    """Why a page is refused, in words: a refused role is named as people say it."""
+    if isinstance(exc, RoleRefused):
+        return f"It is not one of the pages for {ROLE_WORDS[exc.role]}."
+    return str(exc.detail)
+
+
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     message = {
-        403: "This page is not open to your sign-in. " + str(exc.detail),
+        403: "This page is not open to your sign-in. " + _refusal(exc),
         404: "There is nothing here. " + str(exc.detail),
         429: "Too many wrong tokens from this address: wait a minute and try again.",
     }.get(exc.status_code, str(exc.detail))

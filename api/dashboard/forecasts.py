@@ -92,12 +92,13 @@ def why_chosen(model: str, candidates: list[CandidateScore], notes: list[str]) -
 
 
 def series_label(series_id: str) -> str:
-    """ "E06000021/enquiries/channel=phone" -> "Enquiries (channel: phone)"."""
+    """ "E06000021/children_in_care/category=ifa_foster" -> "Children in care: Independent
+    fostering agency"; the breakdown's value in the pages' words, never its code."""
     _, metric, breakdown = parse_series_id(series_id)
     name = label(metric)
     if breakdown in ("", "total"):
         return name
-    return f"{name} ({breakdown.replace('=', ': ').replace('_', ' ')})"
+    return f"{name}: {label(breakdown.partition('=')[2] or breakdown)}"
 
 
 def _chosen(series_ids: list[str], requested: str | None) -> str | None:

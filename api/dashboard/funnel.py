@@ -27,7 +27,7 @@ from api.dashboard.tables import Chart, Tile, change, display, label, long_date,
 from forecast.months import year_label
 from tracker.core.table_export import CellFormat
 from tracker.core.view_cache import ViewCache
-from tracker.enquiries.funnel import FunnelReport
+from tracker.enquiries.funnel import FunnelReport, YearApprovals
 from tracker.enquiries.kept import kept_funnel_report, kept_monthly_series
 from tracker.enquiries.queries import overdue_first_contacts
 from tracker.enquiries.stages import STAGE_ORDER
@@ -224,7 +224,7 @@ def build(
         empty="No enquiry received this year has moved on yet.",
     )
     year_rows = [
-        [y.year, y.approvals, y.target, y.expected_to_date, y.share_of_target]
+        [y.year, y.approvals, y.target, _target_set(y), y.expected_to_date, y.share_of_target]
         for y in (*last.approvals_by_year, *this.approvals_by_year)
     ]
     approvals_table = table(
@@ -234,10 +234,14 @@ def build(
             ("year", "Year", C.TEXT),
             ("approvals", "Approvals", C.INTEGER),
             ("target", "Target", C.INTEGER),
+            ("target_set", "Target set", C.TEXT),
             ("expected_to_date", "Expected by this date", C.DECIMAL),
             ("share_of_target", "Share of target", C.SHARE),
         ],
         year_rows,
+        note="Each year is measured against the target in force at its end (the year under "
+        "way, today's). Where no target was recorded by a year's end, the earliest recorded "
+        "target is shown instead, and marked so.",
     )
     names, now, before, month_rows = _monthly(session, code, this_span, today, views)
     monthly_table = table(
@@ -361,6 +365,17 @@ def build(
             ),
         ],
     )
+
+
+def _target_set(year: YearApprovals) -> str:
+    """When the year's target was set, in words, or that it is not the year's own."""
+    if year.target is None:
+        return "no target set"
+    if year.target_of_the_year and year.target_set_on is not None:
+        return f"set {long_date(year.target_set_on)}"
+    if year.target_set_on is not None:
+        return f"none recorded for this year: shows the target set {long_date(year.target_set_on)}"
+    return "none recorded for this year: shows the current target"
 
 
 def approvals_tone(approvals: int, expected: float | None) -> str:

@@ -15,7 +15,7 @@ from api.dashboard.layout import Choice, Chooser, Page, Section
 from api.dashboard.pages import AuthorityCode, DownloadFormat, TableName
 from api.dashboard.scope import Scope
 from api.dashboard.serving import serve_authority_page
-from api.dashboard.tables import Tile, display, long_date, table
+from api.dashboard.tables import Tile, display, label, long_date, table
 from tracker.core.access import Caller
 from tracker.core.table_export import CellFormat
 from tracker.ofsted.collections import collection_years, default_year, load_collection
@@ -27,6 +27,7 @@ from tracker.ofsted.service import (
     ofsted_return,
     return_rows,
 )
+from tracker.ofsted.validation import CHECK_TITLES
 
 C = CellFormat
 RETURN_PATH = "/dashboard/ofsted-return"
@@ -87,12 +88,18 @@ def _return_table(scope: Scope, built: OfstedReturn) -> Any:
     )
 
 
+def _check_title(rule: str) -> str:
+    """A check's name in words, never its rule's code."""
+    return CHECK_TITLES.get(rule) or label(rule)
+
+
 def build(session: Session, scope: Scope, today: date, year: str) -> Page:
     """The return page of the authority in scope for a collection year."""
     code = scope.authority_code
     assert code is not None
     built = ofsted_return(session, code, year, today)
     figures = {f.key: f.value for s in built.sections for f in s.figures}
+    names = {f.key: f.label for s in built.sections for f in s.figures}
     warnings = built.warnings
     tiles = [
         Tile(
@@ -118,7 +125,13 @@ def build(session: Session, scope: Scope, today: date, year: str) -> Page:
             ("figures", "Figures", C.TEXT),
         ],
         [
-            [w.rule, w.message, "; ".join(f"{k} {display(v)}" for k, v in w.figures.items())]
+            [
+                _check_title(w.rule),
+                w.message,
+                "; ".join(
+                    f"{names.get(k) or label(k)}: {display(v)}" for k, v in w.figures.items()
+                ),
+            ]
             for w in warnings
         ],
         empty="Every check passed.",
@@ -126,7 +139,7 @@ def build(session: Session, scope: Scope, today: date, year: str) -> Page:
     check_records = [
         table(
             f"check-{w.rule}",
-            f"Records to look at: {w.rule}"
+            f"Records to look at: {_check_title(w.rule)}"
             + (f" (the first {len(w.records)}; {w.more_records} more)" if w.more_records else ""),
             RECORD_COLUMNS,
             _record_rows(w.records),

@@ -14,6 +14,7 @@ from api.dashboard.scope import Scope
 from api.dashboard.tables import Tile, change, display, long_date, percent, table
 from forecast.months import year_label
 from tracker.capacity.figures import kept_capacity_figures
+from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.table_export import CellFormat
 from tracker.core.view_cache import ViewCache
@@ -36,11 +37,14 @@ def build(
     mapping: Mapping | None = None,
 ) -> Page:
     """The overview page of the authority in scope, its figures as at `as_at` (default
-    today; first contacts overdue and targets are always today's); `views` keeps its figures
-    between the council's changes (default: computed afresh)."""
+    today); first contacts overdue and targets can only be worked out for today, so on a
+    past day they are labelled as today's and left out of its summary; `views` keeps its
+    figures between the council's changes (default: computed afresh)."""
     code = scope.authority_code
     assert code is not None
     real_today, today = today, as_at or today
+    past = today != real_today
+    now = f" (today, {long_date(real_today)}, not {long_date(today)})" if past else ""
     this_span, last_span = this_and_last_year(today)
     this, last = (
         kept_funnel_summary(session, views, code, span.start, span.end, today)
@@ -66,6 +70,7 @@ def build(
             if approvals and approvals.target
             else display(approvals.approvals if approvals else None),
             detail=f"{display(approvals.expected_to_date)} expected by now"
+            + ("" if approvals.target_of_the_year else "; no target recorded for that year")
             if approvals and approvals.target
             else "no annual target set",
             tone=approvals_tone(approvals.approvals, approvals.expected_to_date)
@@ -74,17 +79,16 @@ def build(
             href=scope.link("/dashboard/funnel") + "#approvals",
         ),
         Tile(
-            label="Occupancy",
+            label="Occupancy of available places",
             value=percent(total.occupancy),
-            detail=f"{display(total.vacant_places)} vacant of {display(total.approved_places)} "
-            "approved places",
+            detail=_occupancy_words(total),
             tone=occupancy_tone(total.occupancy),
             href=scope.link("/dashboard/capacity"),
         ),
         Tile(
             label="First contacts overdue today",
             value=display(overdue),
-            detail="open enquiries past one working day",
+            detail=f"open enquiries past one working day{now}",
             tone="bad" if overdue else "good",
             href=scope.link("/dashboard/enquiries", overdue="first_contact", sort="oldest"),
         ),
@@ -95,14 +99,23 @@ def build(
         off = counts.get("off_track", 0) + counts.get("missed", 0)
         tiles.append(
             Tile(
-                label="Targets",
+                label="Targets today" if past else "Targets",
                 value=f"{on_track} of {sum(counts.values())} on track",
-                detail=", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
-                or "no targets set",
+                detail=(
+                    ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
+                    or "no targets set"
+                )
+                + now,
                 tone="neutral" if not counts else "good" if not off else "warning",
                 href=scope.link("/dashboard/targets"),
             )
         )
+    today_only = [
+        ["First contacts overdue", display(overdue), "norm: one working day"],
+        *([["Targets " + s.replace("_", " "), display(n), ""] for s, n in counts.items()]),
+    ]
+    if past:
+        today_only = []
     summary = table(
         "summary",
         f"Summary on {long_date(today)}",
@@ -128,14 +141,13 @@ def build(
                 f"target {display(approvals.target if approvals else None)}",
             ],
             ["Households", display(total.households), ""],
-            [
-                "Occupancy",
-                percent(total.occupancy),
-                f"{display(total.filled_places)} filled, {display(total.vacant_places)} vacant",
-            ],
-            ["First contacts overdue", display(overdue), "norm: one working day"],
-            *([["Targets " + s.replace("_", " "), display(n), ""] for s, n in counts.items()]),
+            ["Occupancy of available places", percent(total.occupancy), _occupancy_words(total)],
+            *today_only,
         ],
+        note="First contacts overdue and targets are worked out for today only, so a summary "
+        "of a past day leaves them out."
+        if past
+        else None,
     )
     return Page(
         key="overview",
@@ -144,4 +156,14 @@ def build(
         tiles=tiles,
         chooser=day_chooser(real_today, today),
         sections=[Section(title="In figures", anchor="summary", tables=[summary])],
+    )
+
+
+def _occupancy_words(total: PlaceCounts) -> str:
+    """What the occupancy share is of: the places available (approved less not available)."""
+    available = total.approved_places - total.unavailable_places
+    return (
+        f"{display(total.filled_places)} of {display(available)} available places filled; "
+        f"{display(total.vacant_places)} vacant; {display(total.unavailable_places)} not "
+        f"available (of {display(total.approved_places)} approved)"
     )

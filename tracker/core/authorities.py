@@ -13,6 +13,7 @@ from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from tracker.core.approvals_targets import record_target
 from tracker.core.clock import utcnow
 from tracker.core.errors import ConflictError, InvalidValueError, NotFoundError
 
@@ -110,9 +111,11 @@ def _stored_query() -> Any:
 
 
 def _check_target(target: int | None) -> None:
-    if target is not None and not 0 <= target <= 10_000:
+    """An annual approvals target is 1 to 10,000 households, or none (null): 0 would be a
+    target met on 1 April, which the funnel and overview read as none set."""
+    if target is not None and not 1 <= target <= 10_000:
         raise InvalidValueError(
-            "annual_approvals_target must be between 0 and 10000",
+            "annual_approvals_target must be from 1 to 10,000 (null for none)",
             field="annual_approvals_target",
         )
 
@@ -134,9 +137,13 @@ def add_authority(session: Session, new: NewAuthority) -> tuple[AuthorityRecord,
         session.add(row)
     else:
         row.name, row.region = new.name.strip(), new.region.strip()
-    if new.annual_approvals_target is not None:
+    changed = new.annual_approvals_target not in (None, row.annual_approvals_target)
+    if changed:
         row.annual_approvals_target = new.annual_approvals_target
     session.flush()
+    if changed:  # once the authority's row is written: the setting refers to it
+        record_target(session, row.code, new.annual_approvals_target)
+        session.flush()
     return to_record(row), created
 
 
@@ -178,9 +185,11 @@ def register_authority(session: Session, new: NewAuthority) -> tuple[AuthorityRe
 
 
 def change_authority(session: Session, code: str, changes: AuthorityChanges) -> AuthorityRecord:
-    """Apply a manager's changes to an authority."""
+    """Apply a manager's changes to an authority, keeping a changed target's history."""
     _check_target(changes.annual_approvals_target)
     row = get_authority(session, code)
-    row.annual_approvals_target = changes.annual_approvals_target
+    if changes.annual_approvals_target != row.annual_approvals_target:
+        row.annual_approvals_target = changes.annual_approvals_target
+        record_target(session, code, changes.annual_approvals_target)
     session.flush()
     return to_record(row)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from forecast.months import month_label, month_labels, year_ending_march
+from tracker.core.approvals_targets import target_history, target_in_force
 from tracker.core.authorities import get_authority
 from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.histograms import Histogram
@@ -128,6 +129,10 @@ class YearApprovals(msgspec.Struct, frozen=True, kw_only=True):
     target: int | None
     expected_to_date: float | None
     share_of_target: float | None
+    target_set_on: date | None = None
+    target_of_the_year: bool = True
+    """False when no target was recorded by the year's end: `target` is then the earliest
+    recorded one (or the current one, when none is), not the year's own."""
 
 
 class FunnelReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -388,14 +393,15 @@ def _approval_span(date_from: date, date_to: date) -> tuple[date, date]:
 def _approvals_by_year(
     session: Session,
     authority_code: str,
-    target: int | None,
+    current_target: int | None,
     date_from: date,
     date_to: date,
     today: date,
     approvals: list[tuple[str, int]] | None = None,
 ) -> list[YearApprovals]:
-    """Approvals per year ending 31 March against the target; `approvals` (month label,
-    count) when already read, else counted from the enquiries."""
+    """Approvals per year ending 31 March against the target in force at the year's end (or
+    today, for the year under way); `approvals` (month label, count) when already read,
+    else counted from the enquiries."""
     first, last = year_ending_march(date_from), year_ending_march(date_to)
     start, end = _approval_span(date_from, date_to)
     per_year: dict[int, int] = {}
@@ -407,10 +413,13 @@ def _approvals_by_year(
         year, mon = int(label[:4]), int(label[5:7])
         key = year + 1 if mon >= 4 else year
         per_year[key] = per_year.get(key, 0) + int(count)
+    history = target_history(session, authority_code)
     result = []
     for year_end in range(first, last + 1):
         approved = per_year.get(year_end, 0)
         year_start, year_stop = date(year_end - 1, 4, 1), date(year_end, 3, 31)
+        in_force = target_in_force(history, current_target, min(today, year_stop))
+        target = in_force.target
         expected = None
         if target is not None:
             elapsed = (min(today, year_stop) - year_start).days + 1
@@ -423,6 +432,8 @@ def _approvals_by_year(
                 target=target,
                 expected_to_date=expected,
                 share_of_target=ratio(approved, target) if target else None,
+                target_set_on=in_force.set_on,
+                target_of_the_year=in_force.of_the_year,
             )
         )
     return result

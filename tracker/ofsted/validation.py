@@ -172,6 +172,16 @@ def withdrawals_without_reason(
     )
 
 
+CHECK_TITLES: dict[str, str] = {
+    "approvals_above_applications": "More applications approved than received",
+    "deregistration_without_approval": "Households deregistered that were never approved",
+    "filled_above_approved": "More children placed than places approved",
+    "household_without_type": "In-house households with no terms of approval",
+    "carers_characteristics_missing": "Carers' characteristics not recorded",
+    "withdrawal_reason_not_recorded": "Withdrawals with no reason recorded",
+}
+"""Each check's name for people, by its rule."""
+
 CHECKS: tuple[Callable[[YearFacts, dict[str, Counted]], ReturnWarning | None], ...] = (
     approvals_above_applications,
     deregistered_without_approval,
