@@ -58,10 +58,10 @@ class ScenarioController(Controller):
 
     @post("/", opt=WRITE, dependencies=WRITING, sync_to_thread=True, summary="Save a scenario")
     def create(
-        self, authority: str, data: ScenarioInputs, caller: Caller, session: Session
+        self, authority: str, data: ScenarioInputs, caller: Caller, session: Session, today: date
     ) -> Response[ScenarioRecord]:
         """Save a scenario; the answer carries its projection, its ETag and its Location."""
-        record = service.create_scenario(session, caller, authority, data)
+        record = service.create_scenario(session, caller, authority, data, today=today)
         session.commit()
         return created(record, f"/api/v1/authorities/{authority}/scenarios/{record.id}")
 
@@ -73,9 +73,10 @@ class ScenarioController(Controller):
         return service.list_scenarios(session, authority, limit=limit, offset=offset)
 
     @post("/preview", opt=READ, sync_to_thread=True, status_code=200, summary="Project inputs")
-    def preview(self, authority: str, data: ScenarioInputs) -> Projection:
-        """The projection of inputs, without saving them (for the authority in the path)."""
-        return service.project(data)
+    def preview(self, authority: str, data: ScenarioInputs, today: date) -> Projection:
+        """The projection of inputs, without saving them (for the authority in the path),
+        checked as a saved scenario's inputs are."""
+        return service.preview_scenario(data, today=today)
 
     @get("/compare", opt=READ, sync_to_thread=True, summary="Compare saved scenarios")
     def compare(self, authority: str, session: Session, ids: IdList) -> Comparison:
@@ -123,6 +124,7 @@ class ScenarioController(Controller):
         data: ScenarioInputs,
         caller: Caller,
         session: Session,
+        today: date,
     ) -> Response[ScenarioRecord]:
         """Replace the inputs; If-Match (the ETag read) is required, 412 when stale."""
         record = service.update_scenario(
@@ -132,6 +134,7 @@ class ScenarioController(Controller):
             scenario_id,
             data,
             expected_version=expected_version(request, required=True),
+            today=today,
         )
         session.commit()
         return with_etag(record)

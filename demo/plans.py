@@ -62,7 +62,7 @@ def seed_scenarios(session: Session, code: str, *, today: date) -> int:
         planned = [stoke_planning_inputs()]
         planned += [appendix1_inputs(change) for change in seeds["appendix1_changes"]]
         for inputs in planned:
-            create_scenario(session, SYSTEM, code, inputs)
+            create_scenario(session, SYSTEM, code, inputs, today=today)
             saved += 1
     try:
         suggestion = scenario_inputs_from_actuals(session, code, today)
@@ -74,7 +74,7 @@ def seed_scenarios(session: Session, code: str, *, today: date) -> int:
         change_percent=-2.0,
         changes=None,
     )
-    create_scenario(session, SYSTEM, code, inputs)
+    create_scenario(session, SYSTEM, code, inputs, today=today)
     return saved + 1
 
 

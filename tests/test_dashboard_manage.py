@@ -213,6 +213,94 @@ def test_a_target_refused_by_its_rules_is_told_in_the_pages_words(client, tokens
     assert _targets(authorities) == []
 
 
+def test_a_level_by_date_left_empty_marks_every_missing_field_at_once(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    response = client.post("/dashboard/targets/new", data=_target(csrf, "level_by_date"))
+    assert response.status_code == 400
+    assert _summary_links(response.text) == [
+        "level_by_date-target_value",
+        "level_by_date-target_date-day",
+    ]
+    assert _error_texts(response.text) == [
+        "Error: Enter the target",
+        "Error: Enter the date it is due by",
+    ]
+    assert "kind level by date" not in response.text and "is needed" not in response.text
+    form = client.get("/dashboard/targets/new").text
+    level = form.split('id="conditional-kind-2"')[1].split("</fieldset>")[0]
+    growth = form.split('id="conditional-kind"')[1].split('id="conditional-kind-2"')[0]
+    assert "Baseline date (optional)" in level and "Baseline date (optional)" not in growth
+    assert _targets(authorities) == []
+
+
+def test_a_floor_or_band_refused_by_its_levels_says_so_with_the_forms_labels(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    occupancy = {"metric": "inhouse_occupancy"}
+    floor = client.post(
+        "/dashboard/targets/new",
+        data=_target(csrf, "floor", lower="85", upper="95") | occupancy,
+    )
+    assert floor.status_code == 400 and _summary_links(floor.text) == ["floor-upper"]
+    assert _error_texts(floor.text) == [
+        "Error: Leave the highest level empty: a target to stay at or above a level takes "
+        "the lowest level only"
+    ]
+    band = client.post(
+        "/dashboard/targets/new", data=_target(csrf, "band", lower="90", upper="80") | occupancy
+    )
+    assert band.status_code == 400 and _summary_links(band.text) == ["band-upper"]
+    assert _error_texts(band.text) == ["Error: The highest level must be above the lowest level"]
+    assert _targets(authorities) == []
+
+
+def test_a_growth_target_with_a_falling_rate_is_refused(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    fields = dict(
+        annual_rate="-5",
+        baseline_value="150",
+        **_date("baseline_date", TODAY.replace(day=1) - timedelta(days=400)),
+        **_date("target_date", TODAY.replace(year=TODAY.year + 2)),
+    )
+    data = _target(csrf, "compound_growth", **fields) | {
+        "metric": "inhouse_households",
+        "name": "Grow CIC",
+    }
+    refused = client.post("/dashboard/targets/new", data=data)
+    assert refused.status_code == 400
+    assert _summary_links(refused.text) == ["compound_growth-annual_rate"]
+    assert "must be 0% or more for a target of at least the figure (growth)" in refused.text
+    assert _targets(authorities) == []
+    fall = data | {"direction": "at_most", "name": "Fewer, 5% a year"}
+    assert client.post("/dashboard/targets/new", data=fall, follow_redirects=False).status_code == (
+        303
+    )
+
+
+def test_a_count_target_takes_whole_numbers_and_a_percentage_keeps_decimals(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    start, end = TODAY.replace(day=1), TODAY.replace(day=1, year=TODAY.year + 3)
+    count = _target(
+        csrf,
+        "annual_count",
+        target_value="2.5",
+        **_date("start_date", start),
+        **_date("target_date", end),
+    ) | {"metric": "approvals", "name": "At least 2.5 households a year"}
+    refused = client.post("/dashboard/targets/new", data=count)
+    assert refused.status_code == 400
+    assert _summary_links(refused.text) == ["annual_count-target_value"]
+    assert _error_texts(refused.text) == ["Error: Enter the target as a whole number, like 30"]
+    assert _targets(authorities) == []
+    band = _target(csrf, "band", lower="80.5", upper="95.5") | {"metric": "inhouse_occupancy"}
+    saved = client.post("/dashboard/targets/new", data=band, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:2000]
+    assert [(t.lower, t.upper) for t in _targets(authorities)] == [(80.5, 95.5)]
+
+
 def test_every_kind_of_target_can_be_set_changed_and_deleted(client, tokens, authorities):
     csrf = _signed_in(client, tokens["manager_stoke"])
     start, end = TODAY.replace(day=1), TODAY.replace(day=1, year=TODAY.year + 3)
@@ -326,8 +414,122 @@ def test_seven_scenarios_compare_six_and_say_which_is_left_out(client, tokens, a
     comparison = chosen.split('id="comparison"')[1].split("</section>")[0]
     assert "Scenario 1" in comparison and "Scenario 7" in comparison
     assert "Scenario 4" in comparison.split("not shown:")[1]
-    too_many = client.get("/dashboard/scenarios?" + "&".join(f"compare={i}" for i in ids)).text
-    assert "Choose 2 to 6 saved scenarios" in too_many
+
+
+def _ticked(html: str) -> list[str]:
+    """The values of the comparison's ticked checkboxes."""
+    return re.findall(r'name="compare" type="checkbox" value="(\d+)" checked', html)
+
+
+def test_comparing_seven_scenarios_or_one_is_an_error_keeping_the_ticks(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    for i in range(7):
+        data = _scenario(csrf, f"Scenario {i + 1}", change_percent=str(i - 3))
+        client.post("/dashboard/scenarios/new", data=data, follow_redirects=False)
+    ids = [str(s.id) for s in list_scenarios_of(authorities)]
+    seven = client.get("/dashboard/scenarios?" + "&".join(f"compare={i}" for i in ids)).text
+    assert _summary_links(seven) == ["compare"] and "<title>Error: Scenarios" in seven
+    assert "Choose 2 to 6 scenarios to compare; you chose 7" in seven
+    assert "govuk-error-message" in seven.split('id="comparison"')[1]
+    assert _ticked(seven) == ids
+    assert "chart-compare-children" not in seven  # no comparison of a choice it refused
+    one = client.get(f"/dashboard/scenarios?compare={ids[2]}").text
+    assert "Choose 2 to 6 scenarios to compare; you chose 1" in one
+    assert _ticked(one) == [ids[2]]
+    gone = client.get(f"/dashboard/scenarios?compare={ids[0]}&compare=99999").text
+    assert "Choose 2 to 6 of the saved scenarios to compare" in gone
+    untouched = client.get("/dashboard/scenarios").text
+    assert _summary_links(untouched) == [] and _ticked(untouched) == ids[-6:]
+
+
+def _refused_scenario(client, csrf: str, **fields: str):
+    response = client.post("/dashboard/scenarios/new", data=_scenario(csrf, "Bad", **fields))
+    assert response.status_code == 400, response.text[:2000]
+    return response
+
+
+def _error_texts(html: str) -> list[str]:
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", m).split())
+        for m in re.findall(r'class="govuk-error-message">(.*?)</p>', html, re.S)
+    ]
+
+
+def test_a_scenario_whose_parts_come_to_more_than_its_children_is_refused(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    alone = _refused_scenario(
+        client, csrf, baseline_children="100", inhouse_foster_baseline="270", connected_baseline="0"
+    )
+    assert _summary_links(alone.text) == ["inhouse_foster_baseline"]
+    assert (
+        "Children with in-house foster carers at the baseline (270) cannot be more than the "
+        "children in care at the baseline (100)"
+    ) in alone.text
+    both = _refused_scenario(
+        client,
+        csrf,
+        baseline_children="300",
+        inhouse_foster_baseline="200",
+        connected_baseline="150",
+    )
+    assert _summary_links(both.text) == ["inhouse_foster_baseline", "connected_baseline"]
+    assert "come to 350, more than the 300 children in care at the baseline" in both.text
+    connected = _refused_scenario(
+        client,
+        csrf,
+        baseline_children="100",
+        inhouse_foster_baseline="20",
+        connected_baseline="179",
+    )
+    assert _summary_links(connected.text) == ["connected_baseline"]
+    assert "Children with connected carers at the baseline (179) cannot be more than" in (
+        connected.text
+    )
+    assert "Connected baseline" not in connected.text
+    assert list_scenarios_of(authorities) == []
+
+
+def test_a_scenarios_baseline_year_is_from_2015_to_this_year(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    for year in ("1990", "2014", str(TODAY.year + 1), "2100"):
+        refused = _refused_scenario(client, csrf, baseline_year=year)
+        assert _summary_links(refused.text) == ["baseline_year"]
+        assert f"The baseline year must be between 2015 and {TODAY.year}" in refused.text
+    assert list_scenarios_of(authorities) == []
+    for year in ("2015", str(TODAY.year)):
+        data = _scenario(csrf, f"From {year}", baseline_year=year)
+        saved = client.post("/dashboard/scenarios/new", data=data, follow_redirects=False)
+        assert saved.status_code == 303, saved.text[:2000]
+
+
+def test_scenario_messages_speak_in_percent_and_pounds_not_field_names(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    mix = _refused_scenario(
+        client,
+        csrf,
+        **{"mix-foster": "80", "mix-childrens_homes": "30", "mix-supported_accommodation": "10"},
+    )
+    assert _summary_links(mix.text) == ["mix-foster"]
+    assert _error_texts(mix.text) == [
+        "Error: The care mix shares add up to 120%; they must add up to at most 100%"
+    ]
+    cost = _refused_scenario(client, csrf, **{"cost-ifa_foster": "-5"})
+    assert _summary_links(cost.text) == ["cost-ifa_foster"]
+    assert _error_texts(cost.text) == [
+        "Error: The weekly cost of independent fostering agency places must be between £0 "
+        "and £1,000,000"
+    ]
+    share = _refused_scenario(client, csrf, **{"mix-foster": "120"})
+    assert _error_texts(share.text) == [
+        "Error: The share in foster care must be between 0% and 100%"
+    ]
+    for page in (mix.text, cost.text, share.text):
+        assert "1e+06" not in page and "ifa" not in " ".join(_error_texts(page))
+    assert list_scenarios_of(authorities) == []
 
 
 def list_scenarios_of(database):
@@ -356,6 +558,29 @@ def test_the_approvals_target_is_a_setting(client, tokens, authorities):
     sign_in(client, tokens["recruiter_stoke"])
     assert client.get("/dashboard/settings").status_code == 403
     assert client.get("/dashboard/targets/new").status_code == 403
+
+
+def test_an_approvals_target_of_0_is_refused_on_the_form_and_the_api(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    zero = client.post(
+        "/dashboard/settings", data={"csrf_token": csrf, "annual_approvals_target": "0"}
+    )
+    assert zero.status_code == 400 and _summary_links(zero.text) == ["annual_approvals_target"]
+    assert "Enter a target from 1 to 10,000 households a year" in zero.text
+    api = client.patch(
+        f"/api/v1/authorities/{STOKE}",
+        json={"annual_approvals_target": 0},
+        headers={"Authorization": f"Bearer {tokens['manager_stoke']}"},
+    )
+    assert api.status_code == 422 and api.json()["field"] == "annual_approvals_target"
+    with authorities.read_session() as session:
+        assert get_authority(session, STOKE).annual_approvals_target is None
+    one = client.post(
+        "/dashboard/settings",
+        data={"csrf_token": csrf, "annual_approvals_target": "1"},
+        follow_redirects=False,
+    )
+    assert one.status_code == 303
 
 
 def test_pickers_refuse_a_year_or_day_not_yet_come(client, tokens, authorities):

@@ -27,7 +27,7 @@ from tracker.core.db import Database
 from tracker.core.errors import InvalidValueError, NotFoundError, VersionMismatchError
 from tracker.households.care_types import ExternalProvision
 from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
-from tracker.scenarios.projection import project
+from tracker.scenarios.projection import project, validate_new_inputs
 from tracker.scenarios.schemas import CareMix, ChangeKind, ScenarioInputs, WeeklyCosts, YearChange
 from tracker.scenarios.service import (
     compare_scenarios,
@@ -697,6 +697,91 @@ def test_api_bad_input_is_refused_naming_the_field_and_stores_nothing(
         assert response.json()["field"] == "ids"
     early = client.get(f"{base_path()}/from-actuals", params={"as_at": "0001-01-01"}, headers=auth)
     assert (early.status_code, early.json()["field"]) == (400, "as_at")
+
+
+NEW_INPUTS_TODAY = date(2026, 12, 5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"baseline_children": 100, "inhouse_foster_baseline": 270, "connected_baseline": 10},
+            "inhouse_foster_baseline",
+            "Children with in-house foster carers at the baseline (270) cannot be more than the "
+            "children in care at the baseline (100)",
+        ),
+        (
+            {"baseline_children": 300, "inhouse_foster_baseline": 200, "connected_baseline": 150},
+            "connected_baseline",
+            "Children with in-house foster carers (200) and with connected carers (150) at the "
+            "baseline come to 350, more than the 300 children in care at the baseline",
+        ),
+        (
+            {"baseline_children": 100, "inhouse_foster_baseline": 20, "connected_baseline": 179},
+            "connected_baseline",
+            "Children with connected carers at the baseline (179) cannot be more than the "
+            "children in care at the baseline (100)",
+        ),
+        (
+            {"baseline_year": 1990},
+            "baseline_year",
+            "The baseline year must be between 2015 and 2026",
+        ),
+        (
+            {"baseline_year": 2027},
+            "baseline_year",
+            "The baseline year must be between 2015 and 2026",
+        ),
+        (
+            {"care_mix": CareMix(foster=0.8, childrens_homes=0.3, supported_accommodation=0.1)},
+            "care_mix",
+            "The care mix shares add up to 120%; they must add up to at most 100%",
+        ),
+        (
+            {"weekly_costs": WeeklyCosts(ifa_foster=-1)},
+            "weekly_costs.ifa_foster",
+            "The weekly cost of independent fostering agency places must be between £0 and "
+            "£1,000,000",
+        ),
+        (
+            {"change_percent": -100.0},
+            "change_percent",
+            "The change each year must be more than -100% and at most 100%",
+        ),
+    ],
+)
+def test_new_inputs_are_refused_in_plain_words(
+    changes: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        validate_new_inputs(_bad(**changes), NEW_INPUTS_TODAY)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_a_stored_scenario_from_before_the_new_rules_still_reads() -> None:
+    """The save-time rules (baseline year, parts within the total) do not stop a scenario
+    saved before them from being projected."""
+    old = _bad(baseline_year=1995, inhouse_home_additions={}, inhouse_foster_baseline=2000)
+    assert project(old).rows[0].year == 1995
+
+
+def test_api_refuses_parts_beyond_the_total_and_an_old_baseline_also_in_a_preview(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    auth = bearer(tokens["manager_stoke"])
+    parts = {**as_json(appendix1_inputs(-2.0)), "inhouse_foster_baseline": 1000}
+    year = {**as_json(appendix1_inputs(-2.0)), "baseline_year": 1990}
+    for path in (base_path(), f"{base_path()}/preview"):
+        refused = client.post(path, json=parts, headers=auth)
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["rule"], refused.json()["field"]) == (
+            "baseline_parts",
+            "connected_baseline",
+        )
+        old = client.post(path, json=year, headers=auth)
+        assert (old.status_code, old.json()["field"]) == (422, "baseline_year")
+    assert client.get(base_path(), headers=auth).json() == []
 
 
 def test_rounded_shares_never_come_to_more_than_the_total() -> None:

@@ -194,6 +194,18 @@ BAD = [
       "direction": "at_most"}, 422, "direction"),
     ({"metric": "inhouse_occupancy", "kind": "floor", "name": "f", "lower": 85,
       "start_date": "2026-04-01", "target_date": "2026-01-31"}, 422, "target_date"),
+    # a count is whole (a percentage keeps its decimals: see below)
+    ({**COUNT, "target_value": 2.5}, 422, "target_value"),
+    ({**LEVEL, "baseline_value": 29.5}, 422, "baseline_value"),
+    ({"metric": "approvals", "kind": "band", "name": "b", "lower": 32.5, "upper": 40},
+     422, "lower"),
+    # growth (at least) on a falling rate
+    (
+        {"metric": "inhouse_households", "kind": "compound_growth", "name": "Grow CIC",
+         "baseline_date": "2023-03-31", "baseline_value": 150, "annual_rate": -5,
+         "target_date": "2028-03-31"},
+        422, "annual_rate",
+    ),
 ]  # fmt: skip
 
 
@@ -209,6 +221,31 @@ def test_each_kind_refuses_bad_input_naming_the_field_and_stores_nothing(client,
     assert outcomes == [(status, [field]) for _, status, field in BAD]
     assert client.get(f"{BASE}/targets", headers=manager).json() == []
     assert stored(db) == []
+
+
+def test_every_missing_field_of_a_kind_is_named_at_once(client, manager):
+    body = {"metric": "staying_put_rate", "kind": "level_by_date", "name": "Raise Staying Put"}
+    refused = client.post(f"{BASE}/targets", json=body, headers=manager)
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert (problem["rule"], problem["field"]) == ("missing_fields", "target_value")
+    assert problem["detail"] == "a target of kind level_by_date needs target_value and target_date"
+
+
+def test_rules_new_to_targets_keep_decimals_for_percentages_and_falls_for_reductions(
+    client, manager
+):
+    percent = {**LEVEL, "metric": "staying_put_rate", "target_value": 62.5, "baseline_value": 40.5}
+    assert client.post(f"{BASE}/targets", json=percent, headers=manager).status_code == 201
+    fall = {
+        "metric": "inhouse_households", "kind": "compound_growth", "name": "Fewer",
+        "direction": "at_most", "baseline_date": "2023-03-31", "baseline_value": 150,
+        "annual_rate": -5, "target_date": "2028-03-31",
+    }  # fmt: skip
+    assert client.post(f"{BASE}/targets", json=fall, headers=manager).status_code == 201
+    count = client.post(f"{BASE}/targets", json={**COUNT, "target_value": 2.5}, headers=manager)
+    assert count.json()["rule"] == "whole_number"
+    assert "give a whole number, not 2.5" in count.json()["detail"]
 
 
 def test_a_percentage_under_1_is_refused_with_the_percent_it_meant(client, manager):

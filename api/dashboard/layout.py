@@ -47,6 +47,9 @@ class Picker(msgspec.Struct, frozen=True, kw_only=True):
     options: list[Choice]
     selected: list[str]
     button: str
+    error: str | None = None
+    """Why the choice made cannot be shown (the page's error summary and the checkboxes'
+    error message say so; `selected` keeps what was chosen)."""
 
     def items(self) -> list[dict[str, object]]:
         """The checkboxes, the selected ones ticked."""
@@ -91,6 +94,14 @@ class Page(msgspec.Struct, frozen=True, kw_only=True):
     def charts(self) -> list[Chart]:
         """Every chart of the page."""
         return [c for s in self.sections for c in s.charts]
+
+    def errors(self) -> list[dict[str, str]]:
+        """The error summary's list: each picker's error, linking to its first checkbox."""
+        return [
+            {"text": s.picker.error, "href": f"#{s.picker.name}"}
+            for s in self.sections
+            if s.picker is not None and s.picker.error
+        ]
 
 
 class Period(msgspec.Struct, frozen=True):

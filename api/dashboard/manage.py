@@ -28,11 +28,12 @@ from tracker.core.errors import DomainError, VersionMismatchError
 from tracker.core.settings import Settings
 from tracker.scenarios import service as scenarios
 from tracker.scenarios.from_actuals import scenario_inputs_from_actuals
+from tracker.scenarios.schemas import EARLIEST_BASELINE_YEAR
 from tracker.targets import service as targets
 from tracker.targets.kinds import FIELDS, Direction, Kind
 
 WHOLE = "Enter the target as a whole number, like 30, or leave it empty"
-RANGE = "The target must be a whole number from 0 to 10,000"
+RANGE = "Enter a target from 1 to 10,000 households a year, or leave it empty for none"
 TARGETS, SCENARIOS = "/dashboard/targets", "/dashboard/scenarios"
 STALE = (
     "Someone else changed this since you opened the form: nothing was saved. The form now "
@@ -155,7 +156,7 @@ class TargetForms(Controller):
             return _target_page(request, scope, Form(), fresh, today, stale=True, status_code=409)
         except DomainError as refused:
             session.rollback()
-            target_forms.refused(form, kind, refused.field, refused.message)
+            target_forms.refused(form, kind, refused, new.direction.value)
             return _target_page(request, scope, form, record, today, status_code=400)
         session.commit()
         return done(scope, TARGETS, "target-saved")
@@ -237,11 +238,12 @@ class ScenarioForms(Controller):
         request: Request[Any, Any, Any],
         session: Session,
         caller: Caller,
+        today: date,
         data: FormData,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """Save a new scenario."""
-        return self._save_scenario(request, session, caller, data, authority, None)
+        return self._save_scenario(request, session, caller, today, data, authority, None)
 
     @post(
         "/{scenario_id:int}/edit",
@@ -254,18 +256,20 @@ class ScenarioForms(Controller):
         request: Request[Any, Any, Any],
         session: Session,
         caller: Caller,
+        today: date,
         data: FormData,
         scenario_id: RecordId,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """Replace the scenario's inputs (refused when it changed since the form was opened)."""
-        return self._save_scenario(request, session, caller, data, authority, scenario_id)
+        return self._save_scenario(request, session, caller, today, data, authority, scenario_id)
 
     def _save_scenario(
         self,
         request: Request[Any, Any, Any],
         session: Session,
         caller: Caller,
+        today: date,
         data: FormData,
         authority: AuthorityCode = None,
         scenario_id: RecordId | None = None,
@@ -282,10 +286,16 @@ class ScenarioForms(Controller):
             )
         try:
             if scenario_id is None:
-                scenarios.create_scenario(session, caller, code, inputs)
+                scenarios.create_scenario(session, caller, code, inputs, today=today)
             else:
                 scenarios.update_scenario(
-                    session, caller, code, scenario_id, inputs, expected_version=version
+                    session,
+                    caller,
+                    code,
+                    scenario_id,
+                    inputs,
+                    expected_version=version,
+                    today=today,
                 )
         except VersionMismatchError:
             session.rollback()
@@ -303,7 +313,7 @@ class ScenarioForms(Controller):
             )
         except DomainError as refused:
             session.rollback()
-            form.refused(refused, "name")
+            scenario_forms.refused(form, refused)
             return _scenario_page(
                 request, scope, form, None, scenario_id, version, None, status_code=400
             )
@@ -386,7 +396,7 @@ def _target_page(
                 "text": words,
                 "hint": example,
                 "fields": [
-                    (f, target_forms.field_name(kind, f), *target_forms.FIELD_WORDS[f])
+                    (f, target_forms.field_name(kind, f), *target_forms.label(kind, f))
                     for f in sorted(FIELDS[kind], key=list(target_forms.FIELD_WORDS).index)
                 ],
             }
@@ -443,6 +453,7 @@ def _scenario_page(
         stale=stale,
         stale_message=STALE,
         words=scenario_forms.WORDS,
+        earliest_year=EARLIEST_BASELINE_YEAR,
         mix=scenario_forms.MIX,
         costs=scenario_forms.COSTS,
         action=scope.link(action),

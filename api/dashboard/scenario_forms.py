@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from api.dashboard.forms import Form
+from api.dashboard.forms import Form, plain
+from tracker.core.errors import DomainError
 from tracker.scenarios.schemas import (
+    LABELS,
     ChangeKind,
     ScenarioInputs,
     WeeklyCosts,
@@ -17,31 +19,19 @@ from tracker.scenarios.schemas import (
 
 WHOLE = ("baseline_year", "baseline_children", "inhouse_foster_baseline", "connected_baseline",
          "years", "inhouse_home_places_baseline")  # fmt: skip
+COUNTS = ("baseline_children", "inhouse_foster_baseline", "connected_baseline",
+          "inhouse_home_places_baseline")  # fmt: skip
 MIX = ("foster", "childrens_homes", "supported_accommodation")
 COSTS = tuple(WeeklyCosts.__struct_fields__)
+PARTS = ("inhouse_foster_baseline", "connected_baseline")
+INPUTS: dict[str, str] = {
+    field: field.replace("care_mix.", "mix-").replace("weekly_costs.", "cost-") for field in LABELS
+} | {"care_mix": "mix-foster"}
+"""The form's input of each API field (a refusal of the whole mix is shown on its first)."""
 WORDS: dict[str, str] = {
-    "name": "name",
-    "baseline_year": "baseline year",
-    "baseline_children": "children in care at the baseline",
-    "inhouse_foster_baseline": "children with in-house foster carers at the baseline",
-    "connected_baseline": "children with connected carers at the baseline",
-    "years": "number of years",
-    "change_percent": "change each year",
-    "changes": "path",
-    "inhouse_growth_percent": "in-house growth each year",
-    "inhouse_home_places_baseline": "in-house children's home places at the baseline",
-    "inhouse_home_additions": "places opened",
-    "weeks_per_year": "weeks a year",
-    "mix-foster": "share in foster care",
-    "mix-childrens_homes": "share in children's homes",
-    "mix-supported_accommodation": "share in supported accommodation",
-    "cost-inhouse_foster": "weekly cost of in-house foster care",
-    "cost-connected_foster": "weekly cost of connected carers",
-    "cost-ifa_foster": "weekly cost of an independent fostering agency",
-    "cost-inhouse_childrens_home": "weekly cost of an in-house children's home",
-    "cost-private_childrens_home": "weekly cost of a private children's home",
-    "cost-supported_accommodation": "weekly cost of supported accommodation",
-}
+    INPUTS[field]: words.removeprefix("the ") for field, words in LABELS.items() if "." not in field
+} | {INPUTS[field]: words.removeprefix("the ") for field, words in LABELS.items() if "." in field}
+"""Each input in words, no article: "share in foster care"."""
 STEP = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(%?)$")
 ADDITION = re.compile(r"^(\d{4})\s*[:=]\s*(\d+)$")
 
@@ -51,11 +41,11 @@ def read_scenario(form: Form) -> ScenarioInputs | None:
     cannot be read (the projection's own checks come from the domain when it is saved)."""
     values: dict[str, Any] = {"name": form.text("name")}
     if values["name"] is None:
-        form.errors.add("name", f"Enter the {WORDS['name']}")
+        form.errors.add("name", _enter("name"))
     for name in WHOLE:
         number = form.number(name, WORDS[name])
         if number is not None and not number.is_integer():
-            form.errors.add(name, f"The {WORDS[name]} must be a whole number")
+            form.errors.add(name, f"{_sentence(name)} must be a whole number")
         values[name] = int(number) if number is not None and number.is_integer() else None
     for name in ("inhouse_growth_percent", "weeks_per_year"):
         values[name] = form.number(name, WORDS[name])
@@ -74,8 +64,32 @@ def read_scenario(form: Form) -> ScenarioInputs | None:
     for required in ("name", "baseline_year", "baseline_children", "inhouse_foster_baseline",
                      "connected_baseline"):  # fmt: skip
         if required not in given and required not in form.errors:
-            form.errors.add(required, f"Enter the {WORDS[required]}")
-    return form.check(ScenarioInputs, given, {k: f"Check the {v}" for k, v in WORDS.items()})
+            form.errors.add(required, _enter(required))
+    return form.check(ScenarioInputs, given, {k: f"Check {v}" for k, v in LABELS.items()})
+
+
+def refused(form: Form, error: DomainError) -> None:
+    """A refusal of the domain shown on the input it names (children with in-house and with
+    connected carers who come to more than the children in care: on both)."""
+    field = error.field or "name"
+    if field.startswith("changes["):
+        field = "changes"
+    elif field.startswith("inhouse_home_additions."):
+        field = "inhouse_home_additions"
+    inputs = PARTS if error.rule == "baseline_parts" else (INPUTS.get(field, "name"),)
+    for name in inputs:
+        form.errors.add(name, plain(error.message))
+
+
+def _sentence(field: str) -> str:
+    """The field in words as a sentence starts: "The baseline year", "Children in care..."."""
+    words = LABELS[field]
+    return words[:1].upper() + words[1:]
+
+
+def _enter(field: str) -> str:
+    """What an empty required input says: "Enter the number of children in care at..."."""
+    return f"Enter the number of {LABELS[field]}" if field in COUNTS else f"Enter {LABELS[field]}"
 
 
 def _steps(form: Form) -> list[dict[str, Any]] | None:

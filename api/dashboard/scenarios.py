@@ -178,24 +178,29 @@ def _comparison(compared: Comparison) -> tuple[Table, list[Chart]]:
 def _side_by_side(
     session: Session, code: str, summaries: list[ScenarioSummary], compare: list[int] | None
 ) -> Section:
-    """The comparison of the scenarios asked for (at most six at once), with the form that
-    chooses them; when more are saved than fit, the page says which are left out."""
+    """The comparison of the scenarios asked for (two to six at once), with the form that
+    chooses them; with none asked, the latest six, saying which are left out. Any other
+    choice is an error on the form, its ticks kept, and no comparison."""
     saved = {s.id: s for s in summaries}
-    asked = [i for i in dict.fromkeys(compare or []) if i in saved]
-    chosen = asked if 2 <= len(asked) <= MAX_COMPARED else [s.id for s in summaries][-MAX_COMPARED:]
-    notes = []
-    if compare and chosen != asked:
-        notes.append(
-            f"Choose 2 to {MAX_COMPARED} saved scenarios to compare; showing the latest "
-            f"{len(chosen)} instead."
-        )
-    left_out = [s.name for s in summaries if s.id not in chosen]
-    if left_out:
-        notes.append(
-            f"Comparing {len(chosen)} of {len(summaries)} saved scenarios (at most "
-            f"{MAX_COMPARED} at once); not shown: {', '.join(left_out)}. Choose which above."
-        )
-    comparison, comparison_charts = _comparison(compare_scenarios(session, code, chosen))
+    asked = list(dict.fromkeys(compare or []))
+    error = None
+    if any(i not in saved for i in asked):
+        error = f"Choose 2 to {MAX_COMPARED} of the saved scenarios to compare"
+    elif compare and not 2 <= len(asked) <= MAX_COMPARED:
+        error = f"Choose 2 to {MAX_COMPARED} scenarios to compare; you chose {len(asked)}"
+    chosen = asked if compare else [s.id for s in summaries][-MAX_COMPARED:]
+    notes: list[str] = []
+    charts_shown: list[Chart] = []
+    tables_shown: list[Table] = []
+    if error is None:
+        left_out = [s.name for s in summaries if s.id not in chosen]
+        if left_out:
+            notes.append(
+                f"Comparing {len(chosen)} of {len(summaries)} saved scenarios (at most "
+                f"{MAX_COMPARED} at once); not shown: {', '.join(left_out)}. Choose which above."
+            )
+        comparison, charts_shown = _comparison(compare_scenarios(session, code, chosen))
+        tables_shown = [comparison]
     return Section(
         title="Scenarios side by side",
         anchor="comparison",
@@ -208,9 +213,10 @@ def _side_by_side(
             options=[Choice(str(s.id), s.name) for s in summaries],
             selected=[str(i) for i in chosen],
             button="Compare these",
+            error=error,
         ),
-        charts=comparison_charts,
-        tables=[comparison],
+        charts=charts_shown,
+        tables=tables_shown,
         notes=notes,
     )
 

@@ -4,13 +4,16 @@ percentages (62 for 62%), as the API takes them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from api.dashboard.forms import Form, plain
+from tracker.core.errors import DomainError
 from tracker.targets.kinds import FIELDS, Direction, Kind
 from tracker.targets.metrics import list_metrics
 from tracker.targets.schemas import NewTarget, TargetRecord
+from tracker.targets.validation import MissingFieldsError, required_fields
 
 KIND_WORDS: dict[Kind, tuple[str, str]] = {
     Kind.COMPOUND_GROWTH: (
@@ -32,10 +35,7 @@ DATE_FIELDS = ("baseline_date", "start_date", "target_date")
 NUMBER_FIELDS = ("baseline_value", "annual_rate", "target_value", "lower", "upper")
 FIELD_WORDS: dict[str, tuple[str, str]] = {
     "baseline_date": ("Baseline date", "The month the path starts from, for example 31 3 2023"),
-    "baseline_value": (
-        "Baseline value (optional)",
-        "Leave empty to take the actual value that month",
-    ),
+    "baseline_value": ("Baseline value", "Leave empty to take the actual value that month"),
     "annual_rate": ("Change each year, in percent", "2 for 2% more a year, -2 for 2% fewer"),
     "target_value": ("Target", "A number, or a percentage as a percentage: 62, not 0.62"),
     "start_date": ("From", "The first month it applies, for example 1 4 2025"),
@@ -43,7 +43,19 @@ FIELD_WORDS: dict[str, tuple[str, str]] = {
     "lower": ("Lowest level", "A number, or a percentage as a percentage: 85, not 0.85"),
     "upper": ("Highest level", "A number, or a percentage as a percentage: 95, not 0.95"),
 }
-OPTIONAL = {"baseline_value", "start_date"}
+NOUNS: dict[str, str] = {
+    "baseline_date": "baseline date",
+    "baseline_value": "baseline value",
+    "annual_rate": "change each year",
+    "target_value": "target",
+    "start_date": "date it applies from",
+    "target_date": "date it is due by",
+    "lower": "lowest level",
+    "upper": "highest level",
+}
+"""Each field in the words of a message: "Enter the date it is due by"."""
+CODES = re.compile(r"\b(" + "|".join(sorted(NOUNS, key=len, reverse=True)) + r")\b")
+"""The field names a message of the domain may hold, longest first."""
 MESSAGES = {
     "metric": "Select what the target is measured on",
     "kind": "Select what kind of target it is",
@@ -87,16 +99,54 @@ def read_target(form: Form) -> tuple[Kind | None, NewTarget | None]:
 
 
 def words_of(field: str) -> str:
-    """A kind's field as a sentence names it ("target date")."""
-    return FIELD_WORDS[field][0].removesuffix(" (optional)").lower()
+    """A kind's field as a sentence names it ("date it is due by")."""
+    return NOUNS[field]
 
 
-def refused(form: Form, kind: Kind, field: str | None, message: str) -> None:
-    """A refusal of the domain, on the kind's own input when it names one of its fields."""
-    if field in FIELDS[kind]:
-        form.errors.add(field_name(kind, field), plain(message.replace(field, words_of(field))))
+def label(kind: Kind, field: str) -> tuple[str, str]:
+    """A kind's field's label and hint; "(optional)" when the kind can do without it (a
+    level by date without a baseline date starts from the latest actual)."""
+    words, hint = FIELD_WORDS[field]
+    needed = {f for d in Direction for f in required_fields(kind, d)}
+    return (words if field in needed else f"{words} (optional)"), hint
+
+
+def refused(form: Form, kind: Kind, error: DomainError, direction: str | None) -> None:
+    """A refusal of the domain in the form's words, on the kind's own input when it names
+    one of its fields (every missing field at once)."""
+    if isinstance(error, MissingFieldsError):
+        for field in error.fields:
+            form.errors.add(field_name(kind, field), f"Enter the {words_of(field)}")
+        return
+    field = error.field
+    if field not in FIELDS[kind]:
+        form.errors.add(field if field in MESSAGES else "name", plain(_in_words(error.message)))
+        return
+    if error.rule == "floor_one_level":
+        message = (
+            "Leave the lowest level empty: a target to stay at or below a level takes the "
+            "highest level only"
+            if direction == Direction.AT_MOST.value
+            else "Leave the highest level empty: a target to stay at or above a level takes "
+            "the lowest level only"
+        )
+    elif error.rule == "band_order":
+        message = "The highest level must be above the lowest level"
+    elif error.rule == "whole_number":
+        message = f"Enter the {words_of(field)} as a whole number, like 30"
+    elif error.rule == "growth_rate_negative":
+        message = (
+            "The change each year must be 0% or more for a target of at least the figure "
+            "(growth); for a fall, choose at most the target (reduction)"
+        )
     else:
-        form.errors.add(field if field in MESSAGES else "name", plain(message))
+        message = plain(_in_words(error.message))
+    form.errors.add(field_name(kind, field), message)
+
+
+def _in_words(message: str) -> str:
+    """The domain's message with its field names as the form's words."""
+    return CODES.sub(lambda found: NOUNS[found.group(1)], message)
 
 
 def shown(form: Form, record: TargetRecord | None, today: date) -> dict[str, Any]:

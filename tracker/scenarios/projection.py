@@ -28,13 +28,17 @@ parents, for adoption, other residential...) are shown as `other` and not costed
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from tracker.core.errors import InvalidValueError
 from tracker.scenarios.schemas import (
+    EARLIEST_BASELINE_YEAR,
     FIRST_BASELINE_YEAR,
+    LABELS,
     LAST_BASELINE_YEAR,
     MAX_CHILDREN,
     MAX_WEEKLY_COST,
@@ -53,44 +57,87 @@ from tracker.scenarios.schemas import (
 )
 
 ONE = Decimal(1)
-
-
 HUNDRED = Decimal(100)
-
-
 PENNY = Decimal("0.01")
 
 
+class Unit(enum.Enum):
+    """How a bound is written in a refusal."""
+
+    COUNT = "count"
+    YEAR = "year"
+    PERCENT = "percent"
+    SHARE = "share"  # a 0..1 share, written as a percentage
+    MONEY = "money"
+
+
+def _written(value: float, unit: Unit) -> str:
+    """A bound as the form's reader writes it: 1,000,000, 2015, -100%, 100% (a share), £0."""
+    if unit is Unit.YEAR:
+        return f"{value:g}"
+    if unit is Unit.PERCENT:
+        return f"{value:g}%"
+    if unit is Unit.SHARE:
+        return f"{float(_dec(value) * HUNDRED):g}%"
+    if unit is Unit.MONEY:
+        return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
+def _label(field: str) -> str:
+    """The field in words, the first letter a capital (a path's step: its year of the path)."""
+    if field.startswith("changes["):
+        words = f"the change in year {int(field[8:].split(']')[0]) + 1} of the path"
+    elif field.startswith("inhouse_home_additions."):
+        words = f"the in-house children's home places opened in {field.split('.', 1)[1]}"
+    else:
+        words = LABELS.get(field, field)
+    return words[:1].upper() + words[1:]
+
+
 def _check_number(
-    value: float, field: str, low: float, high: float, *, open_low: bool = False
+    value: float,
+    field: str,
+    low: float,
+    high: float,
+    *,
+    open_low: bool = False,
+    unit: Unit = Unit.COUNT,
 ) -> None:
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidValueError(f"{field} must be a finite number", field=field)
+        raise InvalidValueError(f"{_label(field)} must be a number", field=field)
     if value < low or value > high or (open_low and value == low):
-        above = "above" if open_low else "at least"
-        raise InvalidValueError(
-            f"{field} must be {above} {low:g} and at most {high:g}", field=field
+        low_text, high_text = _written(low, unit), _written(high, unit)
+        bounds = (
+            f"more than {low_text} and at most {high_text}"
+            if open_low
+            else f"between {low_text} and {high_text}"
         )
+        raise InvalidValueError(f"{_label(field)} must be {bounds}", field=field)
 
 
 def _check_percent(value: float, field: str) -> None:
-    _check_number(value, field, -100, 100, open_low=True)
+    _check_number(value, field, -100, 100, open_low=True, unit=Unit.PERCENT)
 
 
 def _check_path(inputs: ScenarioInputs) -> None:
     if inputs.change_percent is None and inputs.changes is None:
         raise InvalidValueError(
-            "give change_percent (the same every year) or changes (a path)", field="change_percent"
+            "Enter the change each year (change_percent) or a path year by year (changes)",
+            field="change_percent",
         )
     if inputs.change_percent is not None and inputs.changes is not None:
-        raise InvalidValueError("give change_percent or changes, not both", field="changes")
+        raise InvalidValueError(
+            "Give the change each year (change_percent) or a path (changes), not both",
+            field="changes",
+        )
     if inputs.change_percent is not None:
         _check_percent(inputs.change_percent, "change_percent")
         return
     changes = inputs.changes or []
     if not 1 <= len(changes) <= inputs.years:
         raise InvalidValueError(
-            f"changes needs 1 to {inputs.years} steps (one per year; the last repeats)",
+            f"The path needs 1 to {inputs.years} steps, one a year (the last repeats)",
             field="changes",
         )
     for i, step in enumerate(changes):
@@ -106,41 +153,97 @@ def _check_additions(inputs: ScenarioInputs) -> None:
     for key in sorted(inputs.inhouse_home_additions):
         field = f"inhouse_home_additions.{key}"
         if not (len(key) == 4 and key.isascii() and key.isdigit()):
-            raise InvalidValueError(f"{key!r} is not a year such as '2024'", field=field)
+            raise InvalidValueError(
+                f"In-house children's home places opened: {key!r} is not a year like 2024",
+                field=field,
+            )
         if not inputs.baseline_year < int(key) <= last:
             raise InvalidValueError(
-                f"{key} is outside the projected years {inputs.baseline_year + 1}-{last}",
+                f"In-house children's home places opened in {key}: the year must be one of "
+                f"the projected years, {inputs.baseline_year + 1} to {last}",
                 field=field,
             )
         added = inputs.inhouse_home_additions[key]
         _check_number(added, field, -10_000, 10_000)
         places += added
         if places < 0:
-            raise InvalidValueError(f"in-house home places fall below 0 in {key}", field=field)
+            raise InvalidValueError(
+                f"In-house children's home places fall below 0 in {key}", field=field
+            )
 
 
 def validate_inputs(inputs: ScenarioInputs) -> None:
-    """Refuse inputs the arithmetic cannot use, naming the field (InvalidValueError)."""
+    """Refuse inputs the arithmetic cannot use, naming the field (InvalidValueError) in the
+    words of the scenario form."""
     if not inputs.name.strip() or len(inputs.name) > 200 or not inputs.name.isprintable():
-        raise InvalidValueError("name must have 1 to 200 printable characters", field="name")
-    _check_number(inputs.baseline_year, "baseline_year", FIRST_BASELINE_YEAR, LAST_BASELINE_YEAR)
+        raise InvalidValueError(
+            "The name must have 1 to 200 characters, none of them control characters",
+            field="name",
+        )
+    _check_number(
+        inputs.baseline_year,
+        "baseline_year",
+        FIRST_BASELINE_YEAR,
+        LAST_BASELINE_YEAR,
+        unit=Unit.YEAR,
+    )
     _check_number(inputs.baseline_children, "baseline_children", 0, MAX_CHILDREN)
     _check_number(inputs.years, "years", 1, MAX_YEARS)
     _check_path(inputs)
     for share in ("foster", "childrens_homes", "supported_accommodation"):
-        _check_number(getattr(inputs.care_mix, share), f"care_mix.{share}", 0, 1)
+        _check_number(getattr(inputs.care_mix, share), f"care_mix.{share}", 0, 1, unit=Unit.SHARE)
     mix = inputs.care_mix
-    if _dec(mix.foster) + _dec(mix.childrens_homes) + _dec(mix.supported_accommodation) > ONE:
-        raise InvalidValueError("the care mix shares add up to more than 1", field="care_mix")
+    shares = _dec(mix.foster) + _dec(mix.childrens_homes) + _dec(mix.supported_accommodation)
+    if shares > ONE:
+        raise InvalidValueError(
+            f"The care mix shares add up to {float(shares * HUNDRED):g}%; they must add up to "
+            "at most 100%",
+            field="care_mix",
+        )
     _check_number(inputs.inhouse_foster_baseline, "inhouse_foster_baseline", 0, MAX_CHILDREN)
     _check_percent(inputs.inhouse_growth_percent, "inhouse_growth_percent")
-    _check_number(inputs.connected_baseline, "connected_baseline", 0, inputs.baseline_children)
+    _check_number(inputs.connected_baseline, "connected_baseline", 0, MAX_CHILDREN)
+    if inputs.connected_baseline > inputs.baseline_children:
+        raise InvalidValueError(
+            f"Children with connected carers at the baseline ({inputs.connected_baseline:,}) "
+            f"cannot be more than the children in care at the baseline "
+            f"({inputs.baseline_children:,})",
+            field="connected_baseline",
+        )
     _check_number(inputs.inhouse_home_places_baseline, "inhouse_home_places_baseline", 0, 100_000)
     _check_additions(inputs)
     for care_type in WeeklyCosts.__struct_fields__:
         cost = getattr(inputs.weekly_costs, care_type)
-        _check_number(cost, f"weekly_costs.{care_type}", 0, MAX_WEEKLY_COST)
+        _check_number(cost, f"weekly_costs.{care_type}", 0, MAX_WEEKLY_COST, unit=Unit.MONEY)
     _check_number(inputs.weeks_per_year, "weeks_per_year", 1, 53)
+
+
+def validate_new_inputs(inputs: ScenarioInputs, today: date) -> None:
+    """Refuse inputs a new or changed scenario may not hold, beyond what the arithmetic needs
+    (`validate_inputs`): a baseline year from `EARLIEST_BASELINE_YEAR` to this year, and
+    children with in-house and connected carers who together are no more than the children
+    in care (rule `baseline_parts`, on the part that tips the sum over)."""
+    # The baseline year first: the years of a path and of places opened are counted from it.
+    _check_number(
+        inputs.baseline_year, "baseline_year", EARLIEST_BASELINE_YEAR, today.year, unit=Unit.YEAR
+    )
+    validate_inputs(inputs)
+    total, inhouse = inputs.baseline_children, inputs.inhouse_foster_baseline
+    if inhouse > total:
+        raise InvalidValueError(
+            f"Children with in-house foster carers at the baseline ({inhouse:,}) cannot be "
+            f"more than the children in care at the baseline ({total:,})",
+            field="inhouse_foster_baseline",
+        )
+    if inhouse + inputs.connected_baseline > total:
+        raise InvalidValueError(
+            f"Children with in-house foster carers ({inhouse:,}) and with connected carers "
+            f"({inputs.connected_baseline:,}) at the baseline come to "
+            f"{inhouse + inputs.connected_baseline:,}, more than the {total:,} children in "
+            "care at the baseline",
+            rule="baseline_parts",
+            field="connected_baseline",
+        )
 
 
 def _dec(value: float) -> Decimal:
@@ -197,7 +300,7 @@ def _levels(inputs: ScenarioInputs) -> list[Decimal]:
             )
             year = inputs.baseline_year + i + 1
             raise InvalidValueError(
-                f"the path takes children in care below 0 in {year}", field=field
+                f"The path takes children in care below 0 in March {year}", field=field
             )
         levels.append(level)
     return levels

@@ -9,12 +9,13 @@ from datetime import date, datetime
 import msgspec
 
 FIRST_BASELINE_YEAR, LAST_BASELINE_YEAR = 1990, 2100
+"""The years the arithmetic takes (and a stored scenario may hold)."""
+EARLIEST_BASELINE_YEAR = 2015
+"""The first baseline a new scenario may start from: 31 March 2015, the first year of the
+DfE children looked after figures the service's published data are built from (CLA_Mar2015 in
+dfe_CLA2019.csv); the last is the current year."""
 MAX_YEARS = 15
-
-
 MAX_CHILDREN = 1_000_000
-
-
 MAX_WEEKLY_COST = 1_000_000.0
 
 
@@ -50,6 +51,33 @@ class WeeklyCosts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     inhouse_childrens_home: float = 5231.0
     private_childrens_home: float = 5045.64
     supported_accommodation: float = 1190.13
+
+
+LABELS: dict[str, str] = {
+    "name": "the name",
+    "baseline_year": "the baseline year",
+    "baseline_children": "children in care at the baseline",
+    "inhouse_foster_baseline": "children with in-house foster carers at the baseline",
+    "connected_baseline": "children with connected carers at the baseline",
+    "years": "the years to project",
+    "change_percent": "the change each year",
+    "changes": "the path year by year",
+    "inhouse_growth_percent": "the growth of in-house foster care each year",
+    "inhouse_home_places_baseline": "in-house children's home places at the baseline",
+    "inhouse_home_additions": "in-house children's home places opened",
+    "weeks_per_year": "the weeks in a year",
+    "care_mix": "the care mix",
+    "care_mix.foster": "the share in foster care",
+    "care_mix.childrens_homes": "the share in children's homes",
+    "care_mix.supported_accommodation": "the share in supported accommodation",
+    "weekly_costs.inhouse_foster": "the weekly cost of in-house foster care",
+    "weekly_costs.connected_foster": "the weekly cost of connected carers",
+    "weekly_costs.ifa_foster": "the weekly cost of independent fostering agency places",
+    "weekly_costs.inhouse_childrens_home": "the weekly cost of an in-house children's home",
+    "weekly_costs.private_childrens_home": "the weekly cost of a private children's home",
+    "weekly_costs.supported_accommodation": "the weekly cost of supported accommodation",
+}
+"""Each input (its API field) in the words the form and the refusals use."""
 
 
 class ScenarioInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

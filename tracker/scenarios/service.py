@@ -4,6 +4,7 @@ authority's scenarios, each with the projection computed from its inputs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import msgspec
 from sqlalchemy import select
@@ -15,10 +16,12 @@ from tracker.core.access import Caller
 from tracker.core.authorities import get_authority
 from tracker.core.errors import InvalidValueError, NotFoundError, check_version
 from tracker.core.records import delete_versioned, owned
-from tracker.scenarios.projection import compare_projections, project
+from tracker.enquiries.timeliness import london_today
+from tracker.scenarios.projection import compare_projections, project, validate_new_inputs
 from tracker.scenarios.schemas import (
     ComparedScenario,
     Comparison,
+    Projection,
     ScenarioInputs,
     ScenarioRecord,
     ScenarioSummary,
@@ -26,27 +29,6 @@ from tracker.scenarios.schemas import (
 from tracker.scenarios.tables import Scenario
 
 MAX_COMPARED = 6
-
-
-# --- inputs ---------------------------------------------------------------------------------
-
-
-# --- outputs --------------------------------------------------------------------------------
-
-
-# --- validation -----------------------------------------------------------------------------
-
-
-# --- the arithmetic -------------------------------------------------------------------------
-
-
-# --- the seed's worked example --------------------------------------------------------------
-
-
-# --- tables for downloads -------------------------------------------------------------------
-
-
-# --- comparison -----------------------------------------------------------------------------
 
 
 # --- storage --------------------------------------------------------------------------------
@@ -72,12 +54,24 @@ def _record(row: Scenario) -> ScenarioRecord:
     )
 
 
+def preview_scenario(inputs: ScenarioInputs, *, today: date | None = None) -> Projection:
+    """The projection of inputs not saved, checked as a saved scenario's are."""
+    validate_new_inputs(inputs, today or london_today())
+    return project(inputs)
+
+
 def create_scenario(
-    session: Session, caller: Caller, code: str, inputs: ScenarioInputs
+    session: Session,
+    caller: Caller,
+    code: str,
+    inputs: ScenarioInputs,
+    *,
+    today: date | None = None,
 ) -> ScenarioRecord:
-    """Save a scenario (its inputs are checked by projecting them first)."""
+    """Save a scenario (its inputs checked first by `validate_new_inputs`, as of `today`,
+    default today in London)."""
     get_authority(session, code)
-    project(inputs)
+    validate_new_inputs(inputs, today or london_today())
     row = Scenario(
         authority_code=code,
         name=inputs.name.strip(),
@@ -104,11 +98,14 @@ def update_scenario(
     scenario_id: int,
     inputs: ScenarioInputs,
     expected_version: int | None = None,
+    *,
+    today: date | None = None,
 ) -> ScenarioRecord:
-    """Replace a scenario's inputs (refused when `expected_version` is not the stored one)."""
+    """Replace a scenario's inputs (refused when `expected_version` is not the stored one;
+    checked as `create_scenario` checks them)."""
     row = _load(session, code, scenario_id, lock=True)
     check_version("scenario", row.id, row.version, expected_version)
-    project(inputs)
+    validate_new_inputs(inputs, today or london_today())
     stored = row.inputs
     new = msgspec.to_builtins(inputs)
     changed = sorted(k for k in set(stored) | set(new) if stored.get(k) != new.get(k))
@@ -177,9 +174,11 @@ def list_scenarios(
 def compare_scenarios(session: Session, code: str, ids: Sequence[int]) -> Comparison:
     """Two to six saved scenarios side by side, in the order of `ids`."""
     if len(set(ids)) != len(ids):
-        raise InvalidValueError("ids names a scenario twice", field="ids")
+        raise InvalidValueError("A scenario is named twice: choose each once", field="ids")
     if not 2 <= len(ids) <= MAX_COMPARED:
-        raise InvalidValueError(f"compare 2 to {MAX_COMPARED} scenarios", field="ids")
+        raise InvalidValueError(
+            f"Choose 2 to {MAX_COMPARED} scenarios to compare, not {len(ids)}", field="ids"
+        )
     rows = {
         row.id: row
         for row in session.scalars(

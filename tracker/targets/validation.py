@@ -59,10 +59,39 @@ def _check_date(day: date | None, field: str, today: date, *, past: bool = False
         )
 
 
-def _require(values: dict[str, Any], field: str, kind: Kind) -> Any:
-    if values.get(field) is None:
-        raise InvalidValueError(f"{field} is needed for a target of kind {kind}", field=field)
-    return values[field]
+class MissingFieldsError(InvalidValueError):
+    """Fields the target's kind needs were not given: `fields` names every one (`field` the
+    first), so a form can mark them all at once."""
+
+    rule = "missing_fields"
+
+    def __init__(self, kind: Kind, fields: list[str]) -> None:
+        super().__init__(f"a target of kind {kind} needs {' and '.join(fields)}", field=fields[0])
+        self.fields = fields
+
+
+def required_fields(kind: Kind, direction: Direction) -> tuple[str, ...]:
+    """The fields a target of `kind` must be given (a floor's one level follows its direction;
+    a level by date without a baseline date starts from the latest actual)."""
+    if kind is Kind.FLOOR:
+        return ("upper",) if direction is Direction.AT_MOST else ("lower",)
+    return REQUIRED[kind]
+
+
+REQUIRED: dict[Kind, tuple[str, ...]] = {
+    Kind.COMPOUND_GROWTH: ("baseline_date", "annual_rate", "target_date"),
+    Kind.LEVEL_BY_DATE: ("target_value", "target_date"),
+    Kind.ANNUAL_COUNT: ("target_value", "start_date", "target_date"),
+    Kind.FLOOR: (),
+    Kind.BAND: ("lower", "upper"),
+}
+"""What each kind needs, in the form's order (a floor's level: `required_fields`)."""
+
+
+def _require_all(values: dict[str, Any], kind: Kind, direction: Direction) -> None:
+    missing = [f for f in required_fields(kind, direction) if values.get(f) is None]
+    if missing:
+        raise MissingFieldsError(kind, missing)
 
 
 def _after(first: date, second: date, first_field: str, second_field: str) -> None:
@@ -136,6 +165,23 @@ def _check_kind(new: NewTarget, metric: Metric) -> dict[str, Any]:
             raise InvalidValueError(
                 f"{field} does not apply to a target of kind {new.kind}", field=field
             )
+    if not metric.percent:
+        for field in ("baseline_value", "target_value", "lower", "upper"):
+            value = values[field]
+            if value is not None and not float(value).is_integer():
+                raise InvalidValueError(
+                    f"{field} counts {metric.unit}: give a whole number, not {value:g}",
+                    rule="whole_number",
+                    field=field,
+                )
+    rate = values["annual_rate"]
+    if rate is not None and rate < 0 and new.direction is Direction.AT_LEAST:
+        raise InvalidValueError(
+            f"annual_rate {rate:g}% is a fall, and direction at_least asks for growth: give a "
+            "rate of 0 or more, or direction at_most for a reduction",
+            rule="growth_rate_negative",
+            field="annual_rate",
+        )
     if metric.percent:
         for field in ("baseline_value", "target_value", "lower", "upper"):
             value = values[field]
@@ -180,19 +226,14 @@ def _validated(
     kind = new.kind
     if kind is Kind.BAND and new.direction is not Direction.AT_LEAST:
         raise InvalidValueError("direction does not apply to a band", field="direction")
+    _require_all(values, kind, new.direction)
     if kind in (Kind.COMPOUND_GROWTH, Kind.LEVEL_BY_DATE):
-        if kind is Kind.COMPOUND_GROWTH:
-            _require(values, "baseline_date", kind)
-            _require(values, "annual_rate", kind)
-        else:
-            _require(values, "target_value", kind)
-        target_date = _require(values, "target_date", kind)
+        target_date = values["target_date"]
         _baseline(session, code, metric, values, today, mapping)
         _after(values["baseline_date"], target_date, "baseline_date", "target_date")
     elif kind is Kind.ANNUAL_COUNT:
-        _require(values, "target_value", kind)
-        first = year_start(month_start(_require(values, "start_date", kind)))
-        last = year_start(month_start(_require(values, "target_date", kind)))
+        first = year_start(month_start(values["start_date"]))
+        last = year_start(month_start(values["target_date"]))
         if last < first:
             raise InvalidValueError(
                 "target_date is in a year (ending 31 March) before start_date's",
@@ -200,19 +241,22 @@ def _validated(
             )
         values["start_date"], values["target_date"] = first, date(last.year + 1, 3, 31)
     else:
-        needed = "upper" if kind is Kind.FLOOR and new.direction is Direction.AT_MOST else "lower"
-        _require(values, needed, kind)
         if kind is Kind.FLOOR:
+            [needed] = required_fields(kind, new.direction)
             other = "lower" if needed == "upper" else "upper"
             if values[other] is not None:
                 raise InvalidValueError(
-                    f"a floor with direction {new.direction} takes {needed}, not {other}",
+                    f"a floor with direction {new.direction} takes {needed} only: leave "
+                    f"{other} empty",
+                    rule="floor_one_level",
                     field=other,
                 )
-        else:
-            upper = _require(values, "upper", kind)
-            if upper <= values["lower"]:
-                raise InvalidValueError("upper must be above lower", field="upper")
+        elif values["upper"] <= values["lower"]:
+            raise InvalidValueError(
+                f"upper ({values['upper']:g}) must be above lower ({values['lower']:g})",
+                rule="band_order",
+                field="upper",
+            )
         if values["start_date"] is None:
             values["start_date"] = month_start(today)
         if values["target_date"] is not None:
