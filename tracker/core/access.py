@@ -159,8 +159,7 @@ def issue_token(
         if role is Role.REGIONAL:
             if region is not None and _known_region(session, region) != authority.region:
                 raise InvalidValueError(
-                    f"{authority.code} is in {authority.region}, not {region}: give one of"
-                    " the two",
+                    f"{authority.code} is in {authority.region}, not {region}: give one of the two",
                     field="authority_code",
                 )
             region = region or authority.region
