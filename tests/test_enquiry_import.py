@@ -164,6 +164,8 @@ def test_valid_csv_creates_every_row_and_reimporting_it_changes_nothing(
         "unchanged": 0,
         "dry_run": False,
         "erased_fields_ignored": 0,
+        "changed": [],
+        "warnings": [],
     }
     stored = by_ref(client, token)
     assert set(stored) == {"SOT-001", "SOT-002", "SOT-003", "SOT-004"}
@@ -187,6 +189,8 @@ def test_valid_csv_creates_every_row_and_reimporting_it_changes_nothing(
         "unchanged": 4,
         "dry_run": False,
         "erased_fields_ignored": 0,
+        "changed": [],
+        "warnings": [],
     }
     assert snapshot(client, token) == before
 

@@ -83,6 +83,7 @@ class EnquiryPages(Controller):
             },
             options=enquiry_list.options,
             enquiry_path=enquiry_path,
+            back=enquiry_list.back_query(kept, listing.query.page),
         )
 
     @get("/export", opt=READ, dependencies=WRITER, sync_to_thread=True)
@@ -164,11 +165,15 @@ class EnquiryPages(Controller):
         enquiry_id: RecordId,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
-        """One enquiry: its details, timeline and the forms to move it on."""
+        """One enquiry: its details, timeline and the forms to move it on; `back` (the list's
+        filters) makes its back link return to the same list."""
         scope = own_scope(session, caller, authority)
         code = scope.authority_code
         assert code is not None
-        context = enquiry_page_context(session, scope, code, enquiry_id, today, Form(), None)
+        list_path, back = enquiry_list.back_link(scope, request.query_params.get("back"))
+        context = enquiry_page_context(
+            session, scope, code, enquiry_id, today, Form(), None, list_path=list_path, back=back
+        )
         return render(request, scope, "enquiry.html", "enquiries", **context)
 
 

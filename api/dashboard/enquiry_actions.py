@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from sqlalchemy.orm import Session
 
-from api.dashboard import enquiry_forms
+from api.dashboard import enquiry_forms, enquiry_list
 from api.dashboard.enquiries import _enquiry_form, enquiry_path, own_scope
 from api.dashboard.enquiry_view import enquiry_page_context, title
 from api.dashboard.forms import Form, FormData, checked_form
@@ -70,6 +70,8 @@ class EnquiryActions(Controller):
         assert code is not None
         form = checked_form(request, data)
         seen = _version(form)
+        list_path, back = enquiry_list.back_link(scope, form.text("back"))
+        kept = {"list_path": list_path, "back": back}
         read, change, banner = ACTS[name]
         asked = read(form)
         if asked is not None:
@@ -87,14 +89,19 @@ class EnquiryActions(Controller):
                     None,
                     conflict_since=changes_since(session, code, enquiry_id, seen or 0),
                     status_code=409,
+                    **kept,
                 )
             except DomainError as refused:
                 session.rollback()
                 form.refused(refused, "stage" if name != "close" else "reason")
             else:
                 session.commit()
-                return done(scope, enquiry_path(enquiry_id), banner)
-        return _page(request, session, scope, enquiry_id, today, form, name, status_code=400)
+                return done(
+                    scope, enquiry_path(enquiry_id), banner, **({"back": back} if back else {})
+                )
+        return _page(
+            request, session, scope, enquiry_id, today, form, name, status_code=400, **kept
+        )
 
     @post("/{action:str}", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
     def act(

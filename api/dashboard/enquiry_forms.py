@@ -18,7 +18,8 @@ from tracker.enquiries.schemas import (
     Reopening,
     StageMove,
 )
-from tracker.enquiries.vocabulary import Ethnicity
+from tracker.enquiries.stages import ClosureReason
+from tracker.enquiries.vocabulary import ETHNICITY_WORDS, Ethnicity
 
 DETAIL_FIELDS = (
     "enquirer_name",
@@ -62,7 +63,13 @@ MESSAGES: dict[str, str] = {
     "note": "Enter a note of 2,000 characters or fewer",
     "stage": "Select the stage",
     "reason": "Select why the enquiry closed",
+    "withdrawal_reason": "Select why the applicant withdrew from the list",
 }
+APPLICANT_WITHDREW = ClosureReason.WITHDRAWN_BY_APPLICANT.value
+WITHDRAWAL_ONLY = (
+    "Select why the applicant withdrew only when the enquiry closed because the applicant "
+    "withdrew, or choose not recorded"
+)
 ETHNIC_GROUPS = {
     "white": "White",
     "mixed": "Mixed or multiple ethnic groups",
@@ -88,12 +95,9 @@ def ethnicity_items(chosen: str | None) -> list[dict[str, Any]]:
     """The select's options: ONS 2021 groups, "not given" first."""
     items = [{"value": "", "text": "Not given", "selected": not chosen}]
     for code in Ethnicity:
-        group, _, detail = code.value.partition("_")
-        text = (
-            "Not stated"
-            if code is Ethnicity.NOT_STATED
-            else f"{ETHNIC_GROUPS[group]}: {label(detail).lower()}"
-        )
+        group = code.value.partition("_")[0]
+        detail = ETHNICITY_WORDS[code]
+        text = detail if code is Ethnicity.NOT_STATED else f"{ETHNIC_GROUPS[group]}: {detail}"
         items.append({"value": code.value, "text": text, "selected": code.value == chosen})
     return items
 
@@ -139,9 +143,13 @@ def stage_move(form: Form) -> StageMove | None:
 
 
 def closure(form: Form) -> Closure | None:
-    """A closure: the reason, the day (default today), a note."""
+    """A closure: the reason, the day (default today), a note, and why an applicant withdrew
+    (only with the applicant's own withdrawal)."""
     values: dict[str, Any] = {"reason": form.text("reason"), "note": form.text("note")}
     values["on"] = form.date("on", "date the enquiry closed")
+    values["withdrawal_reason"] = form.text("withdrawal_reason")
+    if values["withdrawal_reason"] and values["reason"] not in (None, APPLICANT_WITHDREW):
+        form.errors.add("withdrawal_reason", WITHDRAWAL_ONLY)
     return form.check(Closure, {k: v for k, v in values.items() if v is not None}, MESSAGES)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from sqlalchemy.orm import Session
@@ -36,6 +37,14 @@ SORT_WORDS = {
     EnquirySort.STAGE: "Furthest stage first",
     EnquirySort.REFERENCE: "Reference",
 }
+LIST = "/dashboard/enquiries"
+BACK_FIELDS = (
+    *FILTER_FIELDS,
+    "page",
+    *(f"{d}-{p}" for d in DATE_FIELDS for p in ("day", "month", "year")),
+)
+MAX_BACK = 1_000
+"""The longest `back` read: the list's filters are far shorter."""
 OVERDUE_WORDS = {
     Overdue.FIRST_CONTACT: "First contact overdue",
     Overdue.APPROVAL: "Approval overdue (8 months after application)",
@@ -46,6 +55,8 @@ class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
     """The list's filters as the address gives them."""
 
     q: str | None = msgspec.field(default=None)
+    """Searched for whole: one too long is an error and still filters (so nearly always
+    finds nothing), never dropped to list every enquiry."""
     stage: Stage | None = None
     status: Status | None = None
     channel: Channel | None = None
@@ -98,7 +109,12 @@ def read_query(params: dict[str, str]) -> tuple[Form, ListQuery, date | None, da
         )
     query = form.check(ListQuery, values, QUERY_MESSAGES)
     if query is None:
-        good = {name: value for name, value in values.items() if name not in form.errors}
+        # A search or campaign that is too long still filters: dropping it would list all.
+        good = {
+            name: value
+            for name, value in values.items()
+            if name not in form.errors or name in ("q", "campaign")
+        }
         query = msgspec.convert(good, ListQuery, strict=False)
     return form, query, received_from, received_to
 
@@ -154,6 +170,20 @@ def kept_params(params: dict[str, str], form: Form) -> dict[str, str]:
         for name in names
         if params.get(name, "").strip() and name.split("-")[0] not in form.errors
     }
+
+
+def back_query(kept: dict[str, str], page: int) -> str:
+    """The list's filters and page as the `back` parameter of its enquiries' links, so an
+    enquiry's page links back to the same list ("" for the plain first page)."""
+    return urlencode({**kept, **({"page": str(page)} if page > 1 else {})})
+
+
+def back_link(scope: Scope, back: str | None) -> tuple[str, str]:
+    """The list a `back` parameter names, and the parameter to carry on: only the list's own
+    filters are read from it, so the link is always the list's page on this site."""
+    pairs = parse_qsl((back or "")[:MAX_BACK])
+    kept = {name: value for name, value in pairs if name in BACK_FIELDS and value.strip()}
+    return scope.link(LIST, **kept), urlencode(kept)
 
 
 def pagination(

@@ -4,7 +4,7 @@ reason, reopen or move back, edit, and (managers) erase its personal data."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from api.dashboard.enquiry_forms import LABELS, choices, ethnicity_items
 from api.dashboard.forms import Form
 from api.dashboard.scope import Scope
 from api.dashboard.tables import MISSING, label, long_date
+from tracker.core.access import Role
 from tracker.enquiries.queries import enquiry_history, get_enquiry
 from tracker.enquiries.schemas import EnquiryRecord, EventRecord
 from tracker.enquiries.stages import (
@@ -23,8 +24,10 @@ from tracker.enquiries.stages import (
     ClosureReason,
     Stage,
     Status,
+    WithdrawalReason,
     closure_reasons,
 )
+from tracker.enquiries.timeliness import LONDON
 from tracker.enquiries.vocabulary import Ethnicity
 
 ACTIONS = {
@@ -44,6 +47,63 @@ CLOSURE_WORDS = {
     ClosureReason.OTHER_AGENCY.value: "Went to another agency",
     ClosureReason.OTHER.value: "Other reason",
 }
+# Ofsted's reasons an applicant withdrew (AW1-AW5, AW0), as the return describes them.
+WITHDRAWAL_WORDS = {
+    WithdrawalReason.AW1.value: "Fostering was not as they expected",
+    WithdrawalReason.AW2.value: "The assessment was not as they expected",
+    WithdrawalReason.AW3.value: "Their household's circumstances changed (other than money)",
+    WithdrawalReason.AW4.value: "They could not continue for financial reasons",
+    WithdrawalReason.AW5.value: "They were worried about the risk of allegations",
+    WithdrawalReason.AW0.value: "Another reason, or not known",
+}
+# Stored columns the forms have no field for (a stage's date, the closure), in words.
+COLUMN_WORDS = {
+    **{s.date_column: f"{label(s.value).lower()} date" for s in LATER_STAGES},
+    "closed_on": "date closed",
+    "closure_reason": "why it closed",
+    "withdrawal_reason": "why the applicant withdrew",
+}
+ROLE_WORDS = {
+    Role.RECRUITER.value: "recruiter",
+    Role.MANAGER.value: "manager",
+    Role.REGIONAL.value: "regional framework",
+    Role.HUB.value: "recruitment hub",
+    Role.ADMIN.value: "administrator",
+}
+CHANGED = "changed: "
+"""How the history notes the fields an edit or an import changed ("changed: phone")."""
+
+
+def field_words(column: str) -> str:
+    """An enquiry column as the forms name it ("external_ref" -> "reference")."""
+    return LABELS.get(column) or COLUMN_WORDS.get(column) or label(column).lower()
+
+
+def actor_words(actor: str) -> str:
+    """Who made a change, from the history's "role:name#token" ("recruiter:Sam#2" -> "Sam
+    (recruiter)"); the service's own changes are "the service"."""
+    role, _, rest = actor.partition(":")
+    name = rest.rpartition("#")[0] if "#" in rest else rest
+    if role not in ROLE_WORDS or not name:
+        return actor
+    if name == "system":
+        return "the service"
+    return f"{name} ({ROLE_WORDS[role]})"
+
+
+def when_recorded(moment: datetime) -> str:
+    """A stored time (UTC) as London's clock reads it: "5 Dec 2026 at 17:39"."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LONDON)
+    return f"{long_date(local.date())} at {local:%H:%M}"
+
+
+def event_note(action: str, note: str | None) -> str | None:
+    """The note of a history entry; the fields an edit or import changed in the forms' words."""
+    if note and action in ("edited", "imported") and note.startswith(CHANGED):
+        names = [field_words(n.strip()) for n in note.removeprefix(CHANGED).split(",")]
+        words = ", ".join(names)
+        return f"Changed {words}"
+    return note
 
 
 def title(record: EnquiryRecord) -> str:
@@ -130,9 +190,9 @@ def timeline(events: list[EventRecord]) -> list[dict[str, Any]]:
                 else ""
             ),
             "on": long_date(e.on) if e.on else None,
-            "recorded": f"{e.recorded_at:%d %b %Y %H:%M}",
-            "actor": e.actor,
-            "note": e.note,
+            "recorded": when_recorded(e.recorded_at),
+            "actor": actor_words(e.actor),
+            "note": event_note(e.action, e.note),
         }
         for e in reversed(events)
     ]
@@ -140,7 +200,7 @@ def timeline(events: list[EventRecord]) -> list[dict[str, Any]]:
 
 def next_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
     """The stages an open enquiry can move on to (those needing an application only once it
-    has one), the next one chosen."""
+    has one); none is chosen, so a stage is picked on purpose."""
     if record.status is not Status.OPEN:
         return []
     allowed = [
@@ -148,22 +208,30 @@ def next_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
         for s in STAGE_ORDER[record.stage.rank + 1 :]
         if s not in NEEDS_APPLICATION or record.application_on is not None or s is Stage.APPLICATION
     ]
-    items = [{"value": s.value, "text": label(s.value)} for s in allowed]
-    if items:
-        items[0]["checked"] = True
-    return items
+    return [{"value": s.value, "text": label(s.value)} for s in allowed]
 
 
 def back_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
-    """The stages a closed enquiry can reopen at, or an open one move back to (reached ones)."""
-    if record.status is Status.APPROVED:
-        return []
+    """The stages a closed enquiry can reopen at, or an open or approved one move back to
+    (reached ones, as the service's reopening allows)."""
     reached = [s for s in STAGE_ORDER if s is Stage.ENQUIRY or getattr(record, s.date_column)]
-    if record.status is Status.OPEN:
+    if record.status is not Status.CLOSED:
         reached = [s for s in reached if s.rank < record.stage.rank]
     return [
         {"value": s.value, "text": label(s.value), "checked": s is record.stage}
         for s in reversed(reached)
+    ]
+
+
+def withdrawal_reasons(record: EnquiryRecord, chosen: str | None) -> list[dict[str, Any]]:
+    """The radios of why an applicant withdrew, once the enquiry has reached application
+    (none before: the enquirer is not an applicant yet); "not recorded" unless chosen."""
+    if record.status is not Status.OPEN or record.stage.rank < Stage.APPLICATION.rank:
+        return []
+    items = [{"value": "", "text": "Not recorded", "checked": not chosen}]
+    return items + [
+        {"value": code, "text": words, "checked": code == chosen}
+        for code, words in WITHDRAWAL_WORDS.items()
     ]
 
 
@@ -175,9 +243,13 @@ def enquiry_page_context(
     today: date,
     form: Form,
     failed: str | None,
+    *,
+    list_path: str | None = None,
+    back: str = "",
     **extra: Any,
 ) -> dict[str, Any]:
-    """Everything the enquiry page shows; `failed` names the form whose errors `form` holds."""
+    """Everything the enquiry page shows; `failed` names the form whose errors `form` holds,
+    `list_path` the list to go back to and `back` its filters (carried through the forms)."""
     record = get_enquiry(session, code, enquiry_id, today)
     base = f"/dashboard/enquiries/{enquiry_id}"
     may_erase = scope.caller.role in ACCESS["enquiries.erase"]
@@ -195,15 +267,20 @@ def enquiry_page_context(
             form.text("reason") if failed == "close" else None,
             words=CLOSURE_WORDS,
         ),
+        "withdrawal_reasons": withdrawal_reasons(
+            record, form.text("withdrawal_reason") if failed == "close" else None
+        ),
         "form": form,
         "failed": failed,
         "on_parts": form.date_parts("on", today if failed is None else None),
+        "today_parts": Form().date_parts("on", today),
         "actions": {
             name: scope.link(f"{base}/{name}")
             for name in ("stage", "close", "reopen", "edit", "erase")
         },
         "may_erase": may_erase and not record.erased,
-        "list_path": scope.link("/dashboard/enquiries"),
+        "list_path": list_path or scope.link("/dashboard/enquiries"),
+        "back": back,
         "labels": LABELS,
         "conflict_since": None,
         **extra,

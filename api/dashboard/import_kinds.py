@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session
 
+from api.dashboard.enquiry_view import field_words
 from api.dashboard.uploads import UploadedFile
 from tracker.children.importer import SourceFile, Ssda903Report, import_ssda903
 from tracker.children.pseudonym import load_key
@@ -28,6 +29,9 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     files: list[list[str]] = msgspec.field(default_factory=list)
     warnings: list[list[str]] = msgspec.field(default_factory=list)
     warning_count: int = 0
+    changed: list[list[str]] = msgspec.field(default_factory=list)
+    """The first enquiries (or records) the import changes: what it is, and what changes."""
+    changed_total: int = 0
 
 
 class ImportKind(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,6 +128,32 @@ def _one_file(
     return run
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _enquiries(r: Run) -> Outcome:
+    """The enquiry import: its counts, the enquiries it changes (fields in words) and its
+    warnings."""
+    apart = {"writer": r.writer} if r.writer is not None else {}
+    report = import_enquiries(
+        r.session, r.caller, r.code, r.files[0].data, r.today, dry_run=r.dry_run, **apart
+    )
+    return msgspec.structs.replace(
+        _counts(report),
+        changed=[
+            [
+                f"{c.id}" + (f" ({c.external_ref})" if c.external_ref else ""),
+                _sentence(", ".join(field_words(f) for f in c.fields)),
+            ]
+            for c in report.changed
+        ],
+        changed_total=report.updated,
+        warnings=[[r.files[0].name, str(w.row), w.column, w.message] for w in report.warnings],
+        warning_count=len(report.warnings),
+    )
+
+
 def _ssda903(run: Run) -> Outcome:
     report: Ssda903Report = import_ssda903(
         run.session,
@@ -173,7 +203,7 @@ class Run(msgspec.Struct, frozen=True, kw_only=True):
 
 
 RUNNERS: dict[str, Callable[[Run], Outcome]] = {
-    "enquiries": _one_file(import_enquiries),
+    "enquiries": _enquiries,
     "households": _one_file(import_households),
     "ssda903": _ssda903,
 }

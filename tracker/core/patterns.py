@@ -27,7 +27,9 @@ ONE_LINE = rf"^[{BLANKS}]*[^{BLANKS}{CONTROLS}][^{CONTROLS}]*(?!\n)$"
 """Text on one line (a name, a campaign, a reference): no control character, and something
 to see (a value of spaces or zero-width characters only is blank)."""
 EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+(?!\n)$"
-PHONE = r"^\+?[0-9][0-9 ()-]{5,}(?!\n)$"
+PHONE = r"^\+?\(?[0-9][0-9 ()-]{5,}(?!\n)$"
+"""A phone number: an optional "+", an optional opening bracket ("(01782) 234567"), a digit,
+then at least five more digits, spaces, brackets or dashes."""
 POSTCODE_DISTRICT = r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?(?!\n)$"
 AUTHORITY_CODE = r"^[EWSN][0-9]{8}(?!\n)$"
 HOUSEHOLD_REFERENCE = r"^[A-Za-z0-9/_.-]+(?!\n)$"

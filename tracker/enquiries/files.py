@@ -7,6 +7,7 @@ file differs, so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
@@ -23,7 +24,7 @@ from tracker.core.cells import bounded, code_of, codes_of, matching
 from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError, ImportRejectedError, RowError
 from tracker.core.monthly_upkeep import enquiries_imported
-from tracker.core.patterns import control_character, is_blank
+from tracker.core.patterns import PHONE, control_character, is_blank
 from tracker.core.spreadsheets import FileFormat, parse_date, read_sheet
 from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.enquiries.queries import filter_conditions, status_of
@@ -64,11 +65,33 @@ ONE_LINE_COLUMNS = ("external_ref", "campaign", "enquirer_name")
 # Columns the export adds for readers; an import accepts and checks `stage`, ignores the rest.
 EXPORT_ONLY = ("id", "stage", "status")
 MAX_ERRORS = 200
+# The changed enquiries a report names (the counts cover them all).
+MAX_LISTED = 50
+# A phone number a spreadsheet stored as a number has lost its leading 0: ten digits
+# starting 1, 2 or 3 (a landline) or 7 (a mobile) are a UK number without it.
+LOST_ZERO = re.compile(r"[1237][0-9]{9}")
 ENQUIRY = Enquiry.__table__  # type: ignore[attr-defined]
 
 
+class ImportWarning(msgspec.Struct, frozen=True, kw_only=True):
+    """Something the import read differently from the cell, without stopping it."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ChangedEnquiry(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored enquiry the import changes, and the columns it changes (in the file's order)."""
+
+    id: int
+    external_ref: str | None
+    fields: list[str]
+
+
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do): the counts, the first `MAX_LISTED`
+    enquiries it changes, and its warnings."""
 
     rows: int
     created: int
@@ -76,6 +99,8 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     unchanged: int
     dry_run: bool
     erased_fields_ignored: int = 0
+    changed: list[ChangedEnquiry] = msgspec.field(default_factory=list)
+    warnings: list[ImportWarning] = msgspec.field(default_factory=list)
 
 
 def _withdrawal_code(value: str) -> WithdrawalReason:
@@ -92,7 +117,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "campaign": bounded(80),
     "enquirer_name": bounded(200),
     "email": matching(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email address", 254),
-    "phone": matching(r"^\+?[0-9][0-9 ()-]{5,}$", "phone number", 30),
+    "phone": matching(PHONE, "phone number", 30),
     "postcode_district": lambda v: matching(
         r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?$", "postcode district (e.g. ST4)", 4
     )(v).upper(),
@@ -124,8 +149,11 @@ def _check_header(header: list[str]) -> None:
         raise ImportRejectedError(errors)
 
 
-def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowError]]:
-    """The typed values of the cells a row has, and every problem found in them."""
+def parse_row(
+    line: int, raw: dict[Any, Any], warnings: list[ImportWarning] | None = None
+) -> tuple[dict[str, Any], list[RowError]]:
+    """The typed values of the cells a row has, and every problem found in them; what was
+    read differently from the cell is added to `warnings`."""
     values: dict[str, Any] = {}
     errors: list[RowError] = []
     if None in raw:
@@ -137,6 +165,10 @@ def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowE
         text = read_text((cell or "").strip())
         if is_blank(text):  # spaces or zero-width characters only: an empty cell
             values[column] = [] if column == "interests" else None
+        elif column == "phone" and LOST_ZERO.fullmatch(text):
+            values["phone"] = "0" + text
+            if warnings is not None:
+                warnings.append(_lost_zero(line, text))
         elif column == "id":
             if text.isdigit() and len(text) < 10:
                 values["id"] = int(text)
@@ -150,6 +182,15 @@ def parse_row(line: int, raw: dict[Any, Any]) -> tuple[dict[str, Any], list[RowE
     if not values.get("external_ref") and not values.get("id") and not errors:
         errors.append(RowError(line, "external_ref", "external_ref (or id) is required"))
     return values, errors
+
+
+def _lost_zero(line: int, text: str) -> ImportWarning:
+    return ImportWarning(
+        row=line,
+        column="phone",
+        message=f"{text} was read as 0{text}: the spreadsheet stored the phone number as a "
+        "number, which drops its first 0 (format the column as text to keep it)",
+    )
 
 
 def _row_rules(row_number: int, values: dict[str, Any], today: date) -> list[RowError]:
@@ -234,15 +275,17 @@ def _stored_values(row: Enquiry) -> dict[str, Any]:
 
 
 class _Changes(msgspec.Struct, kw_only=True):
-    """What an import will write: new enquiries' fields; (id, version read, changed fields)
-    of stored ones; how many rows change nothing, and erased fields the file left out."""
+    """What an import will write: new enquiries' fields; (id, version read, changed fields,
+    stage) of stored ones and their references; how many rows change nothing, and erased
+    fields the file left out."""
 
     created: list[dict[str, Any]]
     updated: list[tuple[int, int, dict[str, Any], str]]
     unchanged: int
     ignored: int
+    refs: dict[int, str | None] = msgspec.field(default_factory=dict)
 
-    def report(self, rows: int, dry_run: bool) -> ImportReport:
+    def report(self, rows: int, dry_run: bool, warnings: list[ImportWarning]) -> ImportReport:
         return ImportReport(
             rows=rows,
             created=len(self.created),
@@ -250,7 +293,24 @@ class _Changes(msgspec.Struct, kw_only=True):
             unchanged=self.unchanged,
             dry_run=dry_run,
             erased_fields_ignored=self.ignored,
+            changed=[
+                ChangedEnquiry(
+                    id=i,
+                    external_ref=self.refs.get(i),
+                    fields=[c for c in (*COLUMNS, "stage") if c in changed],
+                )
+                for i, _, changed, _ in self.updated[:MAX_LISTED]
+            ],
+            warnings=warnings,
         )
+
+
+def _differs(column: str, stored: Any, value: Any) -> bool:
+    """Whether the file's value changes the stored one: the kinds of fostering are a set,
+    so their order in the cell is no change."""
+    if column == "interests":
+        return {str(v) for v in stored or []} != {str(v) for v in value or []}
+    return bool(stored != value)
 
 
 def import_enquiries(
@@ -282,9 +342,10 @@ def import_enquiries(
     _check_header(header)
     cells: list[tuple[int, dict[str, Any], bool]] = []
     errors: list[RowError] = []
+    warnings: list[ImportWarning] = []
     seen: dict[object, int] = {}
     for row in rows:
-        values, row_errors = parse_row(row.line, row.cells)
+        values, row_errors = parse_row(row.line, row.cells, warnings)
         key = values.get("external_ref") or values.get("id")
         if key and key in seen:
             field = "external_ref" if values.get("external_ref") else "id"
@@ -300,7 +361,7 @@ def import_enquiries(
     changes = _plan(session, authority_code, cells, seen, today, errors)
     if dry_run:
         session.rollback()
-        return changes.report(len(cells), dry_run=True)
+        return changes.report(len(cells), dry_run=True, warnings=warnings)
     writer = writer if writer is not None else session
     if writer is not session:
         session.rollback()  # the check's snapshot is no longer needed
@@ -309,7 +370,7 @@ def import_enquiries(
     _write(writer, caller, authority_code, changes, len(cells))
     if changes.created or changes.updated:
         enquiries_imported(writer, authority_code, today)
-    return changes.report(len(cells), dry_run=False)
+    return changes.report(len(cells), dry_run=False, warnings=warnings)
 
 
 def _plan(
@@ -358,12 +419,13 @@ def _plan(
         if stored.erased_at is not None:
             changes.ignored += sum(1 for f in ERASED_FIELDS if fields[f] is not None)
             fields.update({f: None for f in ERASED_FIELDS})
-        changed = {k: v for k, v in sorted(fields.items()) if getattr(stored, k) != v}
+        changed = {k: v for k, v in sorted(fields.items()) if _differs(k, getattr(stored, k), v)}
         if not changed:
             changes.unchanged += 1
             continue
         assert stored.id is not None
         changes.updated.append((stored.id, stored.version, changed, fields["stage"]))
+        changes.refs[stored.id] = stored.external_ref
     return changes
 
 

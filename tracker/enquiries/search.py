@@ -19,6 +19,10 @@ from tracker.enquiries.tables import Enquiry
 # A phone number is compared by its digits alone: "01782 234 567" and "(01782) 234-567" match.
 PHONE_PUNCTUATION = (" ", "-", "(", ")", "+", ".")
 MIN_PHONE_DIGITS = 4
+# A name is typed with a straight apostrophe or a curly one (U+2019, U+2018, U+02BC): a term with
+# any of them matches each way of writing it.
+APOSTROPHES = ("'", "\u2019", "\u2018", "\u02bc")
+UK_PREFIXES = ("+44", "0044")
 
 
 class EnquirySort(enum.StrEnum):
@@ -34,6 +38,30 @@ class EnquirySort(enum.StrEnum):
 def digits(text: str) -> str:
     """The digits of a phone number, in order."""
     return re.sub(r"\D", "", text)
+
+
+def spellings(text: str) -> list[str]:
+    """`text` with its apostrophes written each way (one way in all of them), itself first."""
+    if not any(mark in text for mark in APOSTROPHES):
+        return [text]
+    plain = text
+    for mark in APOSTROPHES[1:]:
+        plain = plain.replace(mark, "'")
+    return list(dict.fromkeys([text, *(plain.replace("'", mark) for mark in APOSTROPHES)]))
+
+
+def phone_forms(term: str) -> list[str]:
+    """The digits to look for in a stored phone number: a UK number is stored with +44 or
+    with its 0, so a term written either way looks for both."""
+    wanted = digits(term)
+    written = term.strip().replace(" ", "")
+    for prefix in UK_PREFIXES:
+        if written.startswith(prefix):
+            national = digits(written.removeprefix(prefix)).removeprefix("0")
+            return ["0" + national, "44" + national]
+    if wanted.startswith("0") and not wanted.startswith("00"):
+        return [wanted, "44" + wanted[1:]]
+    return [wanted]
 
 
 def phone_digits(column: Any = None) -> Any:
@@ -75,17 +103,19 @@ def _sqlite_like(element: ContainsAnyCase, compiler: SQLCompiler, **kw: Any) -> 
 
 
 def search_condition(term: str) -> Any:
-    """Enquiries whose name, email or reference contains `term` (any case), whose phone holds
-    its digits (when it has at least four), or whose id it is."""
+    """Enquiries whose name, email or reference contains `term` (any case, its apostrophes
+    written any way), whose phone holds its digits (when it has at least four; +44 or 0 at
+    the start either way), or whose id it is."""
     text = term.strip().lower()
     matches = [
-        ContainsAnyCase(col(Enquiry.enquirer_name), text),
-        ContainsAnyCase(col(Enquiry.email), text),
-        ContainsAnyCase(col(Enquiry.external_ref), text),
+        ContainsAnyCase(col(column), spelling)
+        for spelling in spellings(text)
+        for column in (Enquiry.enquirer_name, Enquiry.email, Enquiry.external_ref)
     ]
-    wanted = digits(text)
-    if len(wanted) >= MIN_PHONE_DIGITS:
-        matches.append(phone_digits().contains(wanted, autoescape=True))
+    if len(digits(text)) >= MIN_PHONE_DIGITS:
+        matches += [
+            phone_digits().contains(wanted, autoescape=True) for wanted in phone_forms(text)
+        ]
     if text.isdigit() and len(text) <= 12:
         matches.append(col(Enquiry.id) == int(text))
     return or_(*matches)

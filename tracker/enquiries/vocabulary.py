@@ -69,3 +69,29 @@ class Ethnicity(enum.StrEnum):
     def group(self) -> str:
         """The ONS high-level group (white, mixed, asian, black, other, not_stated)."""
         return self.value.split("_", 1)[0] if self is not Ethnicity.NOT_STATED else "not_stated"
+
+
+ETHNICITY_WORDS: dict[Ethnicity, str] = {
+    Ethnicity.WHITE_BRITISH: "English, Welsh, Scottish, Northern Irish or British",
+    Ethnicity.WHITE_IRISH: "Irish",
+    Ethnicity.WHITE_GYPSY_OR_IRISH_TRAVELLER: "Gypsy or Irish Traveller",
+    Ethnicity.WHITE_ROMA: "Roma",
+    Ethnicity.WHITE_OTHER: "Any other White background",
+    Ethnicity.MIXED_WHITE_AND_BLACK_CARIBBEAN: "White and Black Caribbean",
+    Ethnicity.MIXED_WHITE_AND_BLACK_AFRICAN: "White and Black African",
+    Ethnicity.MIXED_WHITE_AND_ASIAN: "White and Asian",
+    Ethnicity.MIXED_OTHER: "Any other Mixed or Multiple ethnic background",
+    Ethnicity.ASIAN_INDIAN: "Indian",
+    Ethnicity.ASIAN_PAKISTANI: "Pakistani",
+    Ethnicity.ASIAN_BANGLADESHI: "Bangladeshi",
+    Ethnicity.ASIAN_CHINESE: "Chinese",
+    Ethnicity.ASIAN_OTHER: "Any other Asian background",
+    Ethnicity.BLACK_AFRICAN: "African",
+    Ethnicity.BLACK_CARIBBEAN: "Caribbean",
+    Ethnicity.BLACK_OTHER: "Any other Black, Black British, or Caribbean background",
+    Ethnicity.OTHER_ARAB: "Arab",
+    Ethnicity.OTHER_ANY: "Any other ethnic group",
+    Ethnicity.NOT_STATED: "Not stated",
+}
+"""Each ethnic group's name within its high-level group, in the ONS 2021 census wording
+(GOV.UK's list of ethnic groups)."""
