@@ -762,16 +762,21 @@ def test_a_wrong_monthly_figure_is_refused_by_its_place_in_the_list(
     figure: dict,
     field: str,
 ) -> None:
-    figures_sent = [{"month": "2022-06", "metric": "staying_put_eligible", "value": 4}, figure]
-    response = children_client.post(
-        f"{base(COVENTRY)}/monthly-figures",
-        json=figures_sent,
-        headers=bearer(tokens["manager_coventry"]),
-    )
+    response = _second_figure(children_client, tokens, figure)
     assert response.status_code == 422, response.text
     assert (2, field) in [(e["row"], e["field"]) for e in response.json()["errors"]]
     with authorities.read_session() as session:
         assert session.scalar(select(func.count()).select_from(MonthlyAggregate)) == 0
+
+
+def _second_figure(client: TestClient, tokens: dict[str, str], figure: dict) -> Any:
+    """Coventry's monthly figures: a right one, then `figure`."""
+    figures_sent = [{"month": "2022-06", "metric": "staying_put_eligible", "value": 4}, figure]
+    return client.post(
+        f"{base(COVENTRY)}/monthly-figures",
+        json=figures_sent,
+        headers=bearer(tokens["manager_coventry"]),
+    )
 
 
 @pytest.mark.parametrize(
@@ -791,12 +796,7 @@ def test_a_monthly_figure_of_the_wrong_shape_is_400_naming_its_row_and_field(
     figure: dict,
     field: str,
 ) -> None:
-    figures_sent = [{"month": "2022-06", "metric": "staying_put_eligible", "value": 4}, figure]
-    response = children_client.post(
-        f"{base(COVENTRY)}/monthly-figures",
-        json=figures_sent,
-        headers=bearer(tokens["manager_coventry"]),
-    )
+    response = _second_figure(children_client, tokens, figure)
     assert response.status_code == 400, response.text
     assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(2, field)]
     assert response.json()["detail"].startswith(f"row 2 {field}: ")
