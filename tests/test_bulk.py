@@ -153,8 +153,10 @@ def test_national_council_by_copy_stores_the_ordinary_paths_rows(db: Database) -
     assert [c.code for c in copied.loaded] == [SMALL]
     assert copied.loaded[0].enquiries == ordinary.loaded[0].enquiries > 50
     assert copied.loaded[0].placements == ordinary.loaded[0].placements > 0
-    # Only the council, its audit entry and revision are INSERTed; the generated rows by COPY.
+    # Only the council, its approvals target (kept with its date), its audit entry and its
+    # revision are INSERTed; the generated rows by COPY.
     assert sorted(inserts) == [
+        "INSERT INTO approvals_target_setting",
         "INSERT INTO audit_entry",
         "INSERT INTO authority",
         "INSERT INTO council_revision",  # its revision, moved at commit
