@@ -3,14 +3,13 @@ was made, so a past year is measured against the target that applied then, not t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
-
-from tracker.core.clock import utcnow
 
 
 class ApprovalsTargetSetting(SQLModel, table=True):
@@ -36,8 +35,10 @@ class TargetInForce(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def record_target(session: Session, code: str, target: int | None) -> None:
-    """Keep a setting of the council's target, dated today."""
-    session.add(ApprovalsTargetSetting(authority_code=code, set_on=utcnow().date(), target=target))
+    """Keep a setting of the council's target, dated today in England (a change just after
+    midnight in summer belongs to the new day, as the funnel's years count)."""
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    session.add(ApprovalsTargetSetting(authority_code=code, set_on=today, target=target))
 
 
 def target_history(session: Session, code: str) -> list[tuple[date, int | None]]:
