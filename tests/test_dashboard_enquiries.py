@@ -281,7 +281,9 @@ def test_a_stale_edit_saves_nothing_and_says_what_someone_else_changed(client, t
     stale = client.post(f"{path}/edit", data=mine)
     assert stale.status_code == 409
     assert "Someone else changed this enquiry" in stale.text
-    assert "changed: email" in stale.text  # what they changed, from the history
+    # What they changed, from the history, in the timeline's words.
+    assert "manager_stoke (manager), " in stale.text
+    assert "Details changed: Changed email address" in stale.text
     assert "cy@mine.example" in stale.text and "cy@theirs.example" in stale.text
     assert 'name="version" value="2"' in stale.text  # saving again means over their version
     assert _rows(authorities)[0].email == "cy@theirs.example"

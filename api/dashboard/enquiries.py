@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.orm import Session
 
 from api.dashboard import enquiry_forms, enquiry_list
-from api.dashboard.enquiry_view import enquiry_page_context
+from api.dashboard.enquiry_view import enquiry_page_context, history_lines
 from api.dashboard.forms import Form, FormData, checked_form
 from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
@@ -204,6 +204,7 @@ def _enquiry_form(
         shown=enquiry_forms.shown_values(form, record, today),
         duplicates=duplicates or [],
         conflict=conflict,
+        history_lines=history_lines,
         base_inputs=enquiry_forms.base_inputs(base) if base is not None else [],
         choices=enquiry_forms.choices,
         ethnicity_items=enquiry_forms.ethnicity_items,

@@ -198,6 +198,16 @@ def timeline(events: list[EventRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def history_lines(events: list[EventRecord] | None) -> list[str]:
+    """History entries as one line each, in the timeline's words and order of time (the
+    changes a stale form is told of)."""
+    lines = []
+    for t in reversed(timeline(events or [])):
+        line = f"{t['actor']}, {t['recorded']}: {t['title']}"
+        lines.append(f"{line}: {t['note']}" if t["note"] else line)
+    return lines
+
+
 def next_stages(record: EnquiryRecord) -> list[dict[str, Any]]:
     """The stages an open enquiry can move on to (those needing an application only once it
     has one); none is chosen, so a stage is picked on purpose."""
@@ -283,5 +293,6 @@ def enquiry_page_context(
         "back": back,
         "labels": LABELS,
         "conflict_since": None,
+        "history_lines": history_lines,
         **extra,
     }
