@@ -431,12 +431,22 @@ def test_the_checks_name_the_records_and_figures_to_look_at(authorities: Databas
     found = {w.rule: w for w in built.warnings}
 
     assert list(found) == [
+        "approvals_apart",
         "deregistration_without_approval",
         "filled_above_approved",
         "household_without_type",
         "carers_characteristics_missing",
         "withdrawal_reason_not_recorded",
     ]
+    # H11, in-house and approved in the year, came from no approved application; H1, H2 and
+    # H4 came from E1, E2 and E3, the year's approvals; H3 and H12 are not in-house.
+    apart = found["approvals_apart"]
+    assert [(r.id, r.detail) for r in apart.records] == [(h["H11"], "no approved application")]
+    assert apart.figures == {
+        "applications_approved": 3,
+        "households_approved": EXPECTED["households_approved"],
+    }
+    assert "4 in-house household(s) were approved on the register" in apart.message
     assert [r.id for r in found["deregistration_without_approval"].records] == [h["H11"]]
     assert [r.id for r in found["filled_above_approved"].records] == [h["H2"]]
     assert found["filled_above_approved"].figures == {"filled_places": 7, "approved_places": 11}
@@ -499,3 +509,24 @@ def test_2023_24_leaves_out_the_carers_it_collected_one_carer_at_a_time(
     assert not any(r[1].startswith("carers_") or r[1] == "approved_carers" for r in rows)
     assert [r for r in rows if r[0] == carers.title] == [[carers.title, "", carers.note, None]]
     assert "carers_characteristics_missing" not in {w.rule for w in built.warnings}
+
+
+def test_an_approved_application_without_its_household_is_a_check_until_linked(
+    authorities: Database,
+) -> None:
+    with authorities.writing() as session:
+        new = make(NewEnquiry, received_on=D("2025-04-02"), channel="phone", external_ref="L1")
+        enquiry_id = enquiries.create_enquiry(session, SYSTEM, STOKE, new, TODAY).id
+        for stage, on in (("application", "2025-05-01"), ("approved", "2025-12-01")):
+            move = make(StageMove, stage=stage, on=D(on))
+            enquiries.advance_enquiry(session, SYSTEM, STOKE, enquiry_id, move, TODAY)
+        _household(session, "K1", care_type="connected", approved_places=1,
+                   approved_on=D("2025-07-01"))  # fmt: skip
+        built = ofsted_return(session, STOKE, "2025-26", TODAY)
+        [warning] = [w for w in built.warnings if w.rule == "approvals_apart"]
+        assert [(r.kind, r.id, r.detail) for r in warning.records] == [
+            ("enquiry", enquiry_id, "no household on the register")
+        ]  # the connected carers came from no application, and are not listed
+        _household(session, "L1", care_type="in_house", approved_places=2, enquiry_id=enquiry_id)
+        built = ofsted_return(session, STOKE, "2025-26", TODAY)
+    assert "approvals_apart" not in {w.rule for w in built.warnings}

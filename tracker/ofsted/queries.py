@@ -70,6 +70,8 @@ class Approval(msgspec.Struct, frozen=True, kw_only=True):
     approved_on: date
     care_type: str
     terms: list[str]
+    enquiry_id: int | None = None
+    """The approved enquiry the household came from (None: not linked)."""
 
 
 class Deregistration(msgspec.Struct, frozen=True, kw_only=True):
@@ -180,7 +182,14 @@ def approvals_between(session: Session, code: str, start: date, end: date) -> li
     """Households approved between `start` and `end`, with their first period's care type."""
     v = HouseholdVersion
     query = (
-        select(Household.id, Household.reference, Household.approved_on, v.care_type, v.terms)
+        select(
+            Household.id,
+            Household.reference,
+            Household.approved_on,
+            v.care_type,
+            v.terms,
+            Household.enquiry_id,
+        )
         .join(v, and_(v.household_id == Household.id, v.valid_from == Household.approved_on))
         .where(Household.authority_code == code, col(Household.approved_on).between(start, end))
         .order_by(col(Household.approved_on), col(Household.id))

@@ -59,6 +59,37 @@ def approvals_above_applications(
     )
 
 
+def approvals_apart(facts: YearFacts, figures: dict[str, Counted]) -> ReturnWarning | None:
+    """The funnel's approvals and the register's in-house approvals of the year, matched by
+    the household's enquiry: each approved application should add an in-house household
+    (connected carers are approved without an application, so they are left out)."""
+    approved = approved_in_year(facts)
+    in_house = [a for a in facts.approvals if a.care_type == HouseholdCareType.IN_HOUSE.value]
+    from_funnel = {e.id for e in approved}
+    linked = {a.enquiry_id for a in facts.approvals if a.enquiry_id is not None}
+    unlinked = [a for a in in_house if a.enquiry_id not in from_funnel]
+    missing = [e for e in approved if e.id not in linked]
+    if not unlinked and not missing:
+        return None
+    return _warning(
+        "approvals_apart",
+        f"{len(in_house)} in-house household(s) were approved on the register in the year and "
+        f"{len(approved)} application(s) in the funnel: {len(unlinked)} of the households "
+        f"come from no application approved in the year, and {len(missing)} approved "
+        "application(s) have no household. Link each household to its enquiry (its "
+        "enquiry_id), or record the approval that is missing.",
+        {
+            "applications_approved": _value(figures, "applications_approved"),
+            "households_approved": _value(figures, "households_approved"),
+        },
+        [
+            household_ref(a.id, a.reference, a.approved_on, "no approved application")
+            for a in unlinked
+        ]
+        + [enquiry_ref(e, e.approved_on, "no household on the register") for e in missing],
+    )
+
+
 def deregistered_without_approval(
     facts: YearFacts, figures: dict[str, Counted]
 ) -> ReturnWarning | None:
@@ -174,6 +205,7 @@ def withdrawals_without_reason(
 
 CHECK_TITLES: dict[str, str] = {
     "approvals_above_applications": "More applications approved than received",
+    "approvals_apart": "Approvals on the register and in the funnel that do not match",
     "deregistration_without_approval": "Households deregistered that were never approved",
     "filled_above_approved": "More children placed than places approved",
     "household_without_type": "In-house households with no terms of approval",
@@ -184,6 +216,7 @@ CHECK_TITLES: dict[str, str] = {
 
 CHECKS: tuple[Callable[[YearFacts, dict[str, Counted]], ReturnWarning | None], ...] = (
     approvals_above_applications,
+    approvals_apart,
     deregistered_without_approval,
     filled_above_approved,
     household_without_type,
