@@ -385,6 +385,7 @@ def test_the_list_downloads_every_match_as_csv_and_excel_and_is_audited(
     )
     response = client.get(link)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")  # so Excel reads it as UTF-8
     lines = response.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 3 and "Bea" not in response.text
     xlsx = client.get(link.replace("format=csv", "format=xlsx"))

@@ -239,7 +239,7 @@ def test_the_import_preview_lists_the_enquiries_it_changes_and_their_fields(
     csrf = _signed_in(client, tokens["recruiter_stoke"])
     for number, ref in enumerate(("C-1", "C-2")):
         _log(client, csrf, external_ref=ref, enquirer_name="Ann", phone=f"01782 10000{number}")
-    exported = client.get("/dashboard/enquiries/export?format=csv").content.decode()
+    exported = client.get("/dashboard/enquiries/export?format=csv").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(exported)))
     for row in rows:
         if row["external_ref"] == "C-2":

@@ -5,6 +5,7 @@ forms that change an enquiry are in `enquiry_actions`."""
 
 from __future__ import annotations
 
+import codecs
 from datetime import date
 from typing import Any
 
@@ -109,6 +110,8 @@ class EnquiryPages(Controller):
             session, caller, code, filters, today, format, writer=writer
         )
         writer.commit()
+        if format is FileFormat.CSV:  # Excel reads UTF-8 (Siân, not SiÃ¢n) only after a BOM;
+            content = codecs.BOM_UTF8 + content  # the import drops it, so the file goes back
         return spreadsheet(content, format, f"enquiries-{code}-{today.isoformat()}")
 
     @get("/new", opt=WRITE, sync_to_thread=True)
