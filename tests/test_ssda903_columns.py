@@ -109,3 +109,14 @@ def test_a_column_given_twice_is_refused_naming_it(
 
     assert errors(response) == [(name, 1, column)]
     assert read(children_client, token, "returns") == []
+
+
+def test_each_file_says_how_its_year_was_decided_even_from_its_name(
+    children_client: TestClient, tokens: dict[str, str]
+) -> None:
+    """A year read from a span in the file's name is said too, as the other ways are."""
+    token = tokens["manager_stoke"]
+    response = upload(children_client, token, {FILE: episodes("")}, query="?dry_run=true")
+    assert response.status_code == 200, response.text
+    [summary] = response.json()["files"]
+    assert summary["note"] == "from the file's name: 2022-23"

@@ -125,6 +125,8 @@ def assign_years(tables: Sequence[Table]) -> list[RowError]:
         year, note = None, None
         if named is not None and named.spans:
             year = named.number
+            where = "sheet's" if year_in_name(table.sheet or "") else "file's"
+            note = f"from the {where} name: {year_label(year)}"
         elif table.kind == "episodes" and named is not None:
             year, note = _from_dates(table, named.number)
             decided[named.number] = year
