@@ -130,3 +130,12 @@ def test_a_page_refused_to_a_role_says_so_in_words(client, tokens, authorities):
     assert page.status_code == 403
     assert "It is not one of the pages for the recruitment team." in page.text
     assert "role may not use this route" not in page.text
+
+
+def test_the_occupancy_charts_floor_shows_a_month_below_half():
+    from api.dashboard.capacity import _occupancy_floor
+
+    assert _occupancy_floor([0.8, 0.9, None]) == 0.5
+    assert _occupancy_floor([0.0, 0.51]) == 0.0  # placements not recorded yet
+    assert _occupancy_floor([0.43, 0.9]) == 0.4
+    assert _occupancy_floor([]) == 0.5

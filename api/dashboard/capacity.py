@@ -3,6 +3,7 @@ month by month; for a regional sign-in, every council of the region side by side
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -191,7 +192,7 @@ def build(
                 "yaxis": {
                     "title": {"text": "Occupancy"},
                     "tickformat": ".0%",
-                    "range": [0.5, 1.0],
+                    "range": [_occupancy_floor([f.occupancy for f in flows]), 1.0],
                     "gridcolor": "#e5e6e7",
                     "automargin": True,
                 },
@@ -392,3 +393,11 @@ def build_regional(session: Session, scope: Scope, today: date) -> Page:
             Section(title="The region by care type", anchor="region", tables=[region_table]),
         ],
     )
+
+
+def _occupancy_floor(values: list[float | None]) -> float:
+    """The occupancy chart's lowest value: 50%, or lower in tenths so the lowest month shows
+    (a council whose placements are not recorded yet reads 0%, not an empty chart)."""
+    shown = [v for v in values if v is not None]
+    lowest = min(shown, default=0.5)
+    return min(0.5, math.floor(lowest * 10) / 10)
