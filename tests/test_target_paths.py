@@ -58,6 +58,31 @@ def test_level_by_date_is_a_straight_line_from_baseline_to_target():
     assert spec.path_value(M(2026, 3, 1)) == pytest.approx(44)
 
 
+@pytest.mark.parametrize(
+    ("direction", "baseline", "aim"),
+    [(Direction.AT_LEAST, 66.7, 62.0), (Direction.AT_MOST, 8.0, 10.0)],
+)
+def test_a_level_already_met_at_the_baseline_is_held_not_walked_back_to(direction, baseline, aim):
+    # Staying Put already 66.7% against "raise it to 62%": staying at 62% or more is the path.
+    spec = target_spec(
+        kind=Kind.LEVEL_BY_DATE,
+        start=M(2026, 3, 1),
+        end=M(2028, 3, 1),
+        baseline_value=baseline,
+        target_value=aim,
+        direction=direction,
+    )
+    assert [spec.path_value(M(2026 + y, 3, 1)) for y in range(3)] == [aim] * 3
+    below = target_spec(
+        kind=Kind.LEVEL_BY_DATE,
+        start=M(2026, 3, 1),
+        end=M(2028, 3, 1),
+        baseline_value=aim - 4,
+        target_value=aim,
+    )
+    assert below.path_value(M(2027, 3, 1)) == pytest.approx(aim - 2)  # not yet met: a line
+
+
 def test_an_annual_count_path_is_the_year_to_date_share_and_its_milestone_the_whole_year():
     spec = target_spec(
         kind=Kind.ANNUAL_COUNT, start=M(2023, 4, 1), end=M(2028, 3, 1), target_value=33
@@ -391,3 +416,23 @@ def test_a_window_reaching_past_the_paths_has_no_forecast():
     simulation = Simulation(first=M(2025, 1, 1), values=np.ones((10, 3)))
     assert measure_paths(Shape.FLOW, history, simulation, add_months(M(2025, 1, 1), 3)) is None
     assert measure_paths(Shape.FLOW, history, simulation, M(2025, 3, 1)) is not None
+
+
+def test_a_level_already_met_reads_as_held_not_as_a_rise():
+    from tracker.targets.tables import Target
+    from tracker.targets.wording import summary
+
+    row = Target(
+        authority_code="E06000021",
+        metric="staying_put_rate",
+        kind="level_by_date",
+        name="Staying Put to 62%",
+        baseline_date=M(2026, 3, 31),
+        baseline_value=66.7,
+        target_date=M(2028, 3, 31),
+        target_value=62.0,
+        created_by="test",
+    )
+    assert "at least 62.0% by 31 March 2028, already 66.7% on 31 March 2026" in summary(row)
+    row.baseline_value = 55.0
+    assert "up to 62.0% by 31 March 2028, from 55.0% on 31 March 2026" in summary(row)

@@ -127,15 +127,26 @@ class CompoundGrowth(TargetKind, frozen=True, kw_only=True, tag="compound_growth
 
 
 class LevelByDate(TargetKind, frozen=True, kw_only=True, tag="level_by_date"):
-    """`target_value` by the end, on a straight path from `baseline_value` at the start."""
+    """`target_value` by the end, on a straight path from `baseline_value` at the start; a
+    baseline already at or beyond the target (in its direction) needs only to stay there, so
+    the path holds the target level (not a path back towards it)."""
 
     baseline_value: float
     target_value: float
 
     FIELDS = frozenset({"baseline_date", "baseline_value", "target_value", "target_date"})
 
+    @property
+    def met_at_baseline(self) -> bool:
+        """The baseline is already at or beyond the target."""
+        if self.direction is Direction.AT_MOST:
+            return self.baseline_value <= self.target_value
+        return self.baseline_value >= self.target_value
+
     def _path(self, month: date) -> float | None:
         assert self.end is not None
+        if self.met_at_baseline:
+            return self.target_value
         span = months_between(self.start, self.end)
         if span == 0:
             return self.target_value

@@ -89,9 +89,16 @@ def summary(row: Target) -> str:
                 f"to {when(row.target_date)}"
             )
         case Kind.LEVEL_BY_DATE:
+            base, aim = row.baseline_value, row.target_value
+            if base is not None and aim is not None and (base <= aim if most else base >= aim):
+                return (
+                    f"{label}: at {'most' if most else 'least'} {_figure(aim, percent)} "
+                    f"by {when(row.target_date)}, already {_figure(base, percent)} on "
+                    f"{when(row.baseline_date)}"
+                )
             return (
-                f"{label}: {'down' if most else 'up'} to {_figure(row.target_value, percent)} "
-                f"by {when(row.target_date)}, from {_figure(row.baseline_value, percent)} on "
+                f"{label}: {'down' if most else 'up'} to {_figure(aim, percent)} "
+                f"by {when(row.target_date)}, from {_figure(base, percent)} on "
                 f"{when(row.baseline_date)}"
             )
         case Kind.ANNUAL_COUNT:
