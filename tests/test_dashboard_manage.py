@@ -18,7 +18,7 @@ from api.dashboard.targets import rate_words
 from tests.conftest import STOKE
 from tests.test_dashboard import sign_in
 from tests.test_dashboard_enquiries import _date, _signed_in, _summary_links
-from tests.test_household_import import REGISTER_CSV
+from tests.test_household_import import FILLED_CSV, REGISTER_CSV
 from tests.test_ssda903 import YEAR_2022
 from tracker.children.tables import CareEpisode
 from tracker.core.access import ApiToken
@@ -138,6 +138,22 @@ def test_a_manager_uploads_the_register_and_ssda903_with_a_preview(client, token
     assert refused.status_code == 400 and "replace" in refused.text, refused.text[-3000:]
     allowed = _preview(client, csrf, "ssda903", changed, replace="yes")
     assert allowed.status_code == 200 and "replace the stored return" in allowed.text
+
+
+def test_the_register_preview_warns_that_filled_places_are_not_imported(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    form = client.get("/dashboard/uploads/households")
+    assert "Filled, vacant and unavailable places are not read from the file" in form.text
+    preview = _preview(client, csrf, "households", {"register.csv": FILLED_CSV})
+    assert preview.status_code == 200, preview.text[-2000:]
+    assert "2 warnings (they do not stop the import)" in preview.text
+    assert "2, 3, 4, 5, 6 and 1 more" in preview.text
+    assert "filled_places was not imported: 6 rows give a figure" in preview.text
+    assert "/households/{id}/placements" in preview.text
+    client.post(_confirm_path(preview.text), data={"csrf_token": csrf})
+    assert _count(authorities, Household) == 8
 
 
 def test_pending_uploads_expire_after_an_hour(authorities, tokens):

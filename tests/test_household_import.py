@@ -137,7 +137,14 @@ def test_import_creates_the_register_and_the_same_file_again_changes_nothing(
 ) -> None:
     first = imported(client, manager, REGISTER_CSV)
 
-    assert first == {"rows": 4, "created": 4, "updated": 0, "unchanged": 0, "dry_run": False}
+    assert first == {
+        "rows": 4,
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "dry_run": False,
+        "warnings": [],
+    }
     stored = by_ref(client, manager)
     one, two, three, four = (stored[f"H-00{n}"] for n in range(1, 5))
     assert (one["status"], one["approved_places"], one["vacant_places"]) == ("active", 2, 2)
@@ -172,7 +179,14 @@ def test_import_creates_the_register_and_the_same_file_again_changes_nothing(
 
     second = imported(client, manager, REGISTER_CSV)
 
-    assert second == {"rows": 4, "created": 0, "updated": 0, "unchanged": 4, "dry_run": False}
+    assert second == {
+        "rows": 4,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 4,
+        "dry_run": False,
+        "warnings": [],
+    }
     assert snapshot(client, manager) == before
 
 
@@ -455,7 +469,14 @@ H-001,in_house,2023-04-01,1,0,10,short_term;emergency,active,2025-01-01,,white_b
 def test_dry_run_reports_counts_and_stores_nothing(client: TestClient, manager: str) -> None:
     report = imported(client, manager, REGISTER_CSV, query="?dry_run=true")
 
-    assert report == {"rows": 4, "created": 4, "updated": 0, "unchanged": 0, "dry_run": True}
+    assert report == {
+        "rows": 4,
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "dry_run": True,
+        "warnings": [],
+    }
     assert by_ref(client, manager) == {}
 
     imported(client, manager, REGISTER_CSV)
@@ -488,8 +509,57 @@ def test_csv_export_reimports_unchanged(
     )
     # A deregistered household keeps the places it was approved for; it offers none.
     assert (rows["H-003"]["approved_places"], rows["H-003"]["vacant_places"]) == ("1", "0")
-    assert counts(imported(client, manager, content)) == (4, 0, 0, 4)
+    again = imported(client, manager, content)
+    assert counts(again) == (4, 0, 0, 4)
+    # Its figures agree with the register: nothing to warn of.
+    assert again["warnings"] == []
     assert snapshot(client, manager) == before
+
+
+# --- export-only columns: never imported, never silently -----------------------------------
+
+# Eight new households, two places each, the council's file claiming children in six of them.
+FILLED_CSV = (
+    "reference,care_type,approved_on,approved_places,filled_places,vacant_places\n"
+    + "".join(
+        f"F-{n},in_house,2024-04-01,2,{1 if n <= 6 else ''},{1 if n <= 6 else 2}\n"
+        for n in range(1, 9)
+    )
+)
+
+
+def test_filled_places_in_the_file_are_not_imported_and_the_report_says_so(
+    client: TestClient, manager: str
+) -> None:
+    dry = imported(client, manager, FILLED_CSV, query="?dry_run=true")
+    report = imported(client, manager, FILLED_CSV)
+
+    assert counts(report) == (8, 8, 0, 0)
+    assert dry["warnings"] == report["warnings"]
+    # vacant_places 2 (rows 8 and 9) is what the register holds: only the six others differ.
+    assert [(w["column"], w["rows"], w["row_count"]) for w in report["warnings"]] == [
+        ("filled_places", [2, 3, 4, 5, 6], 6),
+        ("vacant_places", [2, 3, 4, 5, 6], 6),
+    ]
+    filled = report["warnings"][0]["message"]
+    assert filled.startswith("filled_places was not imported: 6 rows give a figure")
+    assert "(row 2: 1 in the file, 0 in the register)" in filled
+    assert f"POST /api/v1/authorities/{STOKE}/households/{{id}}/placements" in filled
+    assert {r["filled_places"] for r in by_ref(client, manager).values()} == {0}
+
+
+def test_an_id_from_another_register_is_not_imported_and_the_report_says_so(
+    client: TestClient, manager: str
+) -> None:
+    sheet = "id,reference,care_type,approved_on,approved_places\n999999,H-9,in_house,2024-04-01,1\n"
+
+    report = imported(client, manager, sheet)
+
+    assert [(w["column"], w["rows"], w["row_count"]) for w in report["warnings"]] == [
+        ("id", [2], 1)
+    ]
+    assert "matched by reference" in report["warnings"][0]["message"]
+    assert by_ref(client, manager)["H-9"]["id"] != 999999
 
 
 def test_export_as_at_an_earlier_date_shows_the_register_then(
@@ -618,6 +688,21 @@ def test_cli_import_twice_creates_then_changes_nothing(
     assert "4 rows: 4 created, 0 updated, 0 unchanged" in first.output
     assert second.exit_code == 0, second.output
     assert "4 rows: 0 created, 0 updated, 4 unchanged" in second.output
+
+
+def test_cli_import_prints_the_columns_it_did_not_import(
+    authorities: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", authorities.url)
+    sheet = tmp_path / "households.csv"
+    sheet.write_text(FILLED_CSV, encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["import", "households", "--authority", STOKE, str(sheet)])
+
+    assert result.exit_code == 0, result.output
+    assert "warning, row 2, 3, 4, 5, 6 and 1 more filled_places: filled_places was not" in (
+        " ".join(result.output.split())
+    )
 
 
 def test_cli_exports_and_rejects_a_bad_file(

@@ -47,6 +47,10 @@ def _import_spreadsheet(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged" + (" (dry run)" if dry_run else "")
     )
+    for warning in report.warnings:
+        # An enquiry warning names its row; a register warning, the rows of its column.
+        rows = warning.rows_words() if hasattr(warning, "rows_words") else warning.row
+        console.print(f"warning, row {rows} {warning.column}: {warning.message}", markup=False)
 
 
 @main.group("import")

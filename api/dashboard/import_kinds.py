@@ -76,7 +76,9 @@ KINDS: dict[str, ImportKind] = {
             title="Import the household register",
             access="households.write",
             hint="A CSV or Excel (.xlsx) file, one row per approved household, matched on its "
-            "reference; a row that differs from the register is a dated change.",
+            "reference; a row that differs from the register is a dated change. Filled, "
+            "vacant and unavailable places are not read from the file: filled places are the "
+            "children placed with each household, recorded through the API.",
             back="/dashboard/capacity",
             back_label="Capacity",
             banner="households-imported",
@@ -123,7 +125,16 @@ def _one_file(
         report = importer(
             r.session, r.caller, r.code, r.files[0].data, r.today, dry_run=r.dry_run, **apart
         )
-        return _counts(report)
+        if not isinstance(report, HouseholdImportReport):
+            return _counts(report)
+        # A column the register does not take from the file (filled places): said, not dropped.
+        return msgspec.structs.replace(
+            _counts(report),
+            warnings=[
+                [r.files[0].name, w.rows_words(), w.column, w.message] for w in report.warnings
+            ],
+            warning_count=len(report.warnings),
+        )
 
     return run
 

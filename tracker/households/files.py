@@ -24,7 +24,7 @@ from tracker.core.authorities import get_authority
 from tracker.core.errors import DomainError, ImportRejectedError, InvalidValueError, RowError
 from tracker.core.monthly_upkeep import register_batch
 from tracker.core.spreadsheets import FileFormat
-from tracker.core.table_export import csv_bytes, xlsx_bytes
+from tracker.core.table_export import csv_bytes, read_text, xlsx_bytes
 from tracker.households.care_types import (
     HouseholdStatus,
 )
@@ -37,8 +37,10 @@ from tracker.households.schemas import (
 from tracker.households.service import approve_household, change_household, update_details
 from tracker.households.sheet import (
     EXPORT_HEADER,
+    EXPORT_ONLY,
     FIELD_COLUMNS,
     MAX_ERRORS,
+    NOT_IMPORTED,
     STATE_FIELDS,
     RegisterEntry,
     entry_of,
@@ -50,16 +52,35 @@ from tracker.households.sheet import (
 from tracker.households.tables import Household, HouseholdVersion, decode_terms
 
 IMPORT_NOTE = "imported"
+# The rows a warning names (its `row_count` counts them all).
+LISTED_ROWS = 5
+
+
+class HouseholdImportWarning(msgspec.Struct, frozen=True, kw_only=True):
+    """An export-only column whose cells differ from the register: they were not imported."""
+
+    column: str
+    rows: list[int]
+    row_count: int
+    message: str
+
+    def rows_words(self) -> str:
+        """The rows as people read them: "2, 3, 5, 8, 9 and 16 more"."""
+        listed = ", ".join(str(row) for row in self.rows)
+        more = self.row_count - len(self.rows)
+        return f"{listed} and {more} more" if more > 0 else listed
 
 
 class HouseholdImportReport(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import of the register did (or, in a dry run, would do)."""
+    """What an import of the register did (or, in a dry run, would do), and the export-only
+    cells it did not store."""
 
     rows: int
     created: int
     updated: int
     unchanged: int
     dry_run: bool
+    warnings: list[HouseholdImportWarning] = msgspec.field(default_factory=list)
 
 
 def _stored(
@@ -95,6 +116,8 @@ class ReadRows(msgspec.Struct, frozen=True, kw_only=True):
     readable: list[tuple[int, dict[str, Any]]]
     seen: dict[str, int]
     errors: list[RowError]
+    export_only: list[tuple[int, str, dict[str, str]]] = msgspec.field(default_factory=list)
+    """Each row's non-empty export-only cells: row, reference, {column: text}."""
 
 
 def read_rows(content: bytes, file_format: FileFormat | None = None) -> ReadRows:
@@ -106,9 +129,13 @@ def read_rows(content: bytes, file_format: FileFormat | None = None) -> ReadRows
     readable: list[tuple[int, dict[str, Any]]] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
+    export_only: list[tuple[int, str, dict[str, str]]] = []
     for number, raw in ((row.line, row.cells) for row in rows):
         values, row_errors = parse_cells(number, raw)
         reference = values.get("reference")
+        given = {c: read_text(str(raw.get(c) or "").strip()) for c in EXPORT_ONLY}
+        if reference and any(given.values()):
+            export_only.append((number, reference, {c: t for c, t in given.items() if t}))
         if reference and reference in seen:
             row_errors.append(
                 RowError(number, "reference", f"{reference!r} repeats row {seen[reference]}")
@@ -120,7 +147,7 @@ def read_rows(content: bytes, file_format: FileFormat | None = None) -> ReadRows
             readable.append((number, values))
         if len(errors) >= MAX_ERRORS:
             raise ImportRejectedError(errors[:MAX_ERRORS])
-    return ReadRows(readable=readable, seen=seen, errors=errors)
+    return ReadRows(readable=readable, seen=seen, errors=errors, export_only=export_only)
 
 
 def check_file(
@@ -142,6 +169,52 @@ def check_file(
     if errors:
         raise ImportRejectedError(sorted(errors, key=lambda e: e.row)[:MAX_ERRORS])
     return entries, stored
+
+
+def _same_figure(given: str, held: str) -> bool:
+    """A cell and the register's figure agree ("2.0" from an xlsx number cell is 2)."""
+    if given == held:
+        return True
+    try:
+        return float(given) == float(held)
+    except ValueError:
+        return False
+
+
+def not_imported(
+    session: Session, authority_code: str, read: ReadRows, today: date
+) -> list[HouseholdImportWarning]:
+    """A warning per export-only column whose cells differ from the register as it stands
+    (after the import, as at today): those figures are not taken from the file, so a
+    re-imported export warns of nothing and a file claiming filled places is told so."""
+    if not read.export_only:
+        return []
+    register = {row["reference"]: row for row in export_rows(session, authority_code, today)}
+    differing: dict[str, list[tuple[int, str, str]]] = {}
+    for number, reference, cells in read.export_only:
+        held = register.get(reference, {})
+        for column, given in cells.items():
+            if not _same_figure(given, held.get(column, "")):
+                differing.setdefault(column, []).append((number, given, held.get(column, "")))
+    warnings = []
+    for column in EXPORT_ONLY:
+        found = differing.get(column)
+        if not found:
+            continue
+        first, given, held = found[0]
+        rows = "1 row gives" if len(found) == 1 else f"{len(found)} rows give"
+        warnings.append(
+            HouseholdImportWarning(
+                column=column,
+                rows=[number for number, _, _ in found[:LISTED_ROWS]],
+                row_count=len(found),
+                message=f"{column} was not imported: {rows} a figure the register does not"
+                f" hold on {today.isoformat()} (row {first}: {given} in the file,"
+                f" {held or 'none'} in the register). "
+                + NOT_IMPORTED[column].format(code=authority_code),
+            )
+        )
+    return warnings
 
 
 def _row_error(entry: RegisterEntry, exc: DomainError) -> RowError:
@@ -247,6 +320,8 @@ def import_households(
     dry_run: bool = False,
 ) -> HouseholdImportReport:
     """Check every row, then approve, change or leave each household; all or nothing.
+    Export-only figures (filled places and the like) are never imported; the report warns
+    of those that differ from the register (`not_imported`).
 
     A refusal by the register while applying (more children placed than the new places, say)
     rolls the session back and raises ImportRejectedError naming that row: the caller must not
@@ -280,6 +355,7 @@ def import_households(
         updated=len(updated),
         unchanged=unchanged,
         dry_run=dry_run,
+        warnings=not_imported(session, authority_code, read, today),
     )
     if dry_run:
         session.rollback()

@@ -54,8 +54,24 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED = ("reference", "care_type", "approved_on", "approved_places")
 
 
-# Figures the export adds for readers (as at the export date); an import ignores them.
+# Figures the export adds for readers (as at the export date); an import does not store them,
+# and warns of any that differ from the register (`NOT_IMPORTED` says where each comes from).
 EXPORT_ONLY = ("id", "filled_places", "vacant_places", "unavailable_places")
+
+
+NOT_IMPORTED = {
+    "id": "Households are matched by reference; the register numbers each household itself.",
+    "filled_places": "Filled places are the children placed with each household, recorded"
+    " one child at a time, not from this file: record each child placed with POST"
+    " /api/v1/authorities/{code}/households/{{id}}/placements (the child's reference and the"
+    " day the placement started), and end one with POST"
+    " /api/v1/authorities/{code}/placements/{{id}}/end.",
+    "vacant_places": "Vacant places are worked out: approved places less filled places and"
+    " places not available.",
+    "unavailable_places": "Places not available are recorded for each household, not from this"
+    " file: POST /api/v1/authorities/{code}/households/{{id}}/unavailability (how many places,"
+    " why, and from when).",
+}
 
 
 EXPORT_HEADER = (EXPORT_ONLY[0], *COLUMNS, *EXPORT_ONLY[1:])
