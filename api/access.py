@@ -79,6 +79,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     # children) in this table.
     "dashboard.uploads": frozenset({R, M, A}),
     "dashboard.capacity": frozenset({M, G, A}),
+    "dashboard.households": frozenset({M, A}),
     "dashboard.targets": frozenset({M, A}),
     "dashboard.forecasts": frozenset({M, A}),
     "dashboard.scenarios": frozenset({M, A}),

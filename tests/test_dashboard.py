@@ -74,6 +74,7 @@ PAGES = (
     "/benchmarks",
     "/handovers",
     "/hub",
+    "/households",
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -255,6 +255,7 @@ def build(
         actions=[
             Action("Upload SSDA903 files", scope.link("/dashboard/uploads/ssda903")),
             Action("Import the household register", scope.link("/dashboard/uploads/households")),
+            Action("See the household register", scope.link("/dashboard/households")),
         ]
         if scope.caller.role in ACCESS["households.write"]
         else [],

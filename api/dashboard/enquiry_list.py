@@ -187,10 +187,15 @@ def back_link(scope: Scope, back: str | None) -> tuple[str, str]:
 
 
 def pagination(
-    scope: Scope, path: str, kept: dict[str, str], current: int, pages: int
+    scope: Scope,
+    path: str,
+    kept: dict[str, str],
+    current: int,
+    pages: int,
+    landmark: str = "Pages of enquiries",
 ) -> dict[str, Any]:
     """The GOV.UK pagination component's options: first, last and the pages next to this one,
-    with ellipses between."""
+    with ellipses between (`landmark` names the list for screen readers)."""
 
     def link(number: int) -> str:
         return scope.link(path, **kept, page=str(number))
@@ -205,7 +210,7 @@ def pagination(
         "items": items,
         "previous": {"href": link(current - 1)} if current > 1 else None,
         "next": {"href": link(current + 1)} if current < pages else None,
-        "landmarkLabel": "Pages of enquiries",
+        "landmarkLabel": landmark,
     }
 
 

@@ -29,6 +29,8 @@ DONE: dict[str, str] = {
     "scenario-deleted": "Scenario deleted",
     "settings-saved": "Settings saved",
     "households-imported": "Household register imported",
+    "child-placed": "Placement recorded",
+    "placement-ended": "Placement ended",
     "ssda903-imported": "SSDA903 return imported",
     "hub-logged": "Enquiry logged and routed to its council",
     "hub-offered": "Enquiry offered to its council",

@@ -26,6 +26,7 @@ from api.dashboard.enquiries import EnquiryPages
 from api.dashboard.enquiry_actions import EnquiryActions
 from api.dashboard.errors import EXCEPTION_HANDLERS
 from api.dashboard.govuk import govuk, govuk_kept
+from api.dashboard.households import HouseholdPages
 from api.dashboard.hubs import HandoverPages, HubPages
 from api.dashboard.imports import ImportPages
 from api.dashboard.manage import ScenarioForms, SettingsForm, TargetForms
@@ -94,6 +95,7 @@ dashboard_router = Router(
         ScenarioForms,
         SettingsForm,
         DeletePages,
+        HouseholdPages,
         OfstedPages,
         BenchmarkPages,
         HubPages,

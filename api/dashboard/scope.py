@@ -34,6 +34,7 @@ PAGES: tuple[NavItem, ...] = (
     NavItem("handovers", "Handovers", "/dashboard/handovers"),
     NavItem("funnel", "Recruitment funnel", "/dashboard/funnel"),
     NavItem("capacity", "Capacity", "/dashboard/capacity"),
+    NavItem("households", "Register", "/dashboard/households"),
     NavItem("targets", "Targets", "/dashboard/targets"),
     NavItem("forecasts", "Forecasts", "/dashboard/forecasts"),
     NavItem("scenarios", "Scenarios", "/dashboard/scenarios"),

@@ -172,8 +172,10 @@ def list_households(
     status: HouseholdStatus | None = None,
     limit: int,
     offset: int,
+    newest_first: bool = False,
 ) -> HouseholdPage:
-    """Households approved by `as_at`, as they were then, by reference."""
+    """Households approved by `as_at`, as they were then, by reference (or the latest
+    approved first)."""
     get_authority(session, authority_code)
     conditions = []
     if care_type is not None:
@@ -181,6 +183,10 @@ def list_households(
     if status is not None:
         conditions.append(HouseholdVersion.status == status.value)
     query = _records_query(*conditions).params(code=authority_code, as_at=as_at)
+    if newest_first:
+        query = query.order_by(None).order_by(
+            col(Household.approved_on).desc(), col(Household.id).desc()
+        )
     rows, total = page_of(session, query, limit=limit, offset=offset)
     items = [_record(row[0], row[1], row._mapping, as_at) for row in rows]
     return HouseholdPage(items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,206 @@
+"""The household register on the dashboard (managers): the council's households as at
+today, filtered and paged, and one household's page with its placements and the forms that
+record a child placed and end a placement. Each form calls the service function the JSON
+API calls (`tracker.households.placements`), so the rules and the audit are the same."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from sqlalchemy.orm import Session
+
+from api.dashboard import household_view as view
+from api.dashboard.enquiries import own_scope
+from api.dashboard.enquiry_list import pagination
+from api.dashboard.forms import Form, FormData, checked_form
+from api.dashboard.pages import AuthorityCode
+from api.dashboard.rendering import done, render
+from api.dashboard.scope import Scope
+from api.deps import WRITING
+from api.params import RecordId
+from tracker.core.access import Caller
+from tracker.core.errors import DomainError
+from tracker.households import placements
+from tracker.households.queries import get_household, list_households
+
+READ = {"access": "households.read"}
+WRITE = {"access": "households.write"}
+
+
+class HouseholdPages(Controller):
+    """The register list, one household's page and its placement forms."""
+
+    path = "/households"
+    include_in_schema = False
+
+    @get("/", opt={"access": "dashboard.households"}, sync_to_thread=True)
+    def list(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """Households as at today, filtered, sorted and paged as the address says."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        params = {k: v for k, v in request.query_params.items() if k != "authority"}
+        form, query, kept = view.read_query(params)
+        found = list_households(
+            session,
+            code,
+            today,
+            care_type=query.care_type,
+            status=query.status,
+            limit=view.PER_PAGE,
+            offset=(query.page - 1) * view.PER_PAGE,
+            newest_first=query.sort is view.RegisterSort.NEWEST,
+        )
+        pages = max(1, -(-found.total // view.PER_PAGE))
+        return render(
+            request,
+            scope,
+            "households.html",
+            "households",
+            status_code=400 if form.errors else 200,
+            form=form,
+            query=query,
+            found=found,
+            pages=pages,
+            pagination=pagination(
+                scope, view.LIST, kept, query.page, pages, landmark="Pages of households"
+            ),
+            options=view.options,
+            household_path=view.path,
+            today=today,
+            long_date=view.long_date,
+        )
+
+    @get("/{household_id:int}", opt=READ, sync_to_thread=True)
+    def show(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """One household: its details, its placements and the placement forms."""
+        scope = own_scope(session, caller, authority)
+        return _page(request, session, scope, household_id, today, Form(), None, status_code=200)
+
+    @post("/{household_id:int}/placements", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
+    def place(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        data: FormData,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """Record a child placed with the household, as `POST .../placements` does."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        record = get_household(session, code, household_id, today)
+        asked = view.new_placement(form, today)
+        if asked is not None:
+            try:
+                placements.place_child(session, caller, code, household_id, asked, today)
+            except DomainError as refused:
+                session.rollback()
+                view.refusal(form, refused, record, "child_ref")
+            else:
+                session.commit()
+                return done(scope, view.path(household_id), "child-placed")
+        return _page(request, session, scope, household_id, today, form, "place", status_code=400)
+
+    @post(
+        "/{household_id:int}/placements/{placement_id:int}/end",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+    )
+    def end(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        placement_id: RecordId,
+        data: FormData,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """End a placement of the household, as `POST .../placements/{id}/end` does."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        record = get_household(session, code, household_id, today)
+        placement = placements.get_placement(session, code, placement_id)
+        if placement.household_id != household_id:
+            raise NotFoundException(f"household {household_id} has no placement {placement_id}")
+        asked = view.placement_end(form)
+        if asked is not None:
+            try:
+                placements.end_placement(session, caller, code, placement_id, asked, today)
+            except DomainError as refused:
+                session.rollback()
+                view.refusal(form, refused, record, "end_on", placement.start_on)
+            else:
+                session.commit()
+                return done(scope, view.path(household_id), "placement-ended")
+        return _page(
+            request,
+            session,
+            scope,
+            household_id,
+            today,
+            form,
+            "end",
+            failed_placement=placement_id,
+            status_code=400,
+        )
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    session: Session,
+    scope: Scope,
+    household_id: int,
+    today: date,
+    form: Form,
+    failed: str | None,
+    *,
+    status_code: int,
+    failed_placement: int | None = None,
+) -> Response[Any]:
+    code = scope.authority_code
+    assert code is not None
+    context = view.page_context(session, code, household_id, today, form, failed, failed_placement)
+    return render(
+        request,
+        scope,
+        "household.html",
+        "households",
+        status_code=status_code,
+        list_path=scope.link(view.LIST),
+        actions={
+            "place": scope.link(view.path(household_id, "placements")),
+            **{
+                str(p.id): scope.link(view.path(household_id, f"placements/{p.id}/end"))
+                for p in context["running"]
+            },
+        },
+        **context,
+    )

@@ -1,0 +1,189 @@
+"""The household register on the dashboard, through Litestar's test client on SQLite and
+PostgreSQL: the list with its places, one household's page, recording a child placed and
+ending a placement with the forms (errors by their fields, nothing stored), and who may see
+them. The forms call the JSON API's service functions, so its rules and audit apply."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from api.dashboard.tables import long_date
+from tests.conftest import COVENTRY, STOKE, bearer
+from tests.test_dashboard import sign_in
+from tests.test_dashboard_enquiries import _date, _signed_in, _summary_links
+from tracker.core.audit import AuditEntry
+from tracker.enquiries.timeliness import london_today
+from tracker.households.tables import Placement
+
+TODAY = london_today()
+LIST = "/dashboard/households"
+APPROVED = date(2024, 2, 1)
+# A household of 2 approved places as the list shows it, empty and with one child placed.
+EMPTY = {"approved": 2, "filled": 0, "vacant": 2, "unavailable": 0}
+ONE_PLACED = {"approved": 2, "filled": 1, "vacant": 1, "unavailable": 0}
+
+
+def _household(client, secret: str, code: str = STOKE, places: int = 2, ref: str = "H-1") -> int:
+    added = {"reference": ref, "care_type": "in_house", "approved_places": places}
+    response = client.post(
+        f"/api/v1/authorities/{code}/households",
+        json=added | {"approved_on": APPROVED.isoformat()},
+        headers=bearer(secret),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _places(html: str, household_id: int) -> dict[str, int]:
+    """The list's approved, filled, vacant and unavailable places of one household."""
+    row = re.search(rf'data-household="{household_id}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    return {k: int(v) for k, v in re.findall(r'data-column="(\w+)">(\d+)<', row.group(1))}
+
+
+def _place(client, csrf: str, household_id: int, child_ref: str, start: date):
+    return client.post(
+        f"{LIST}/{household_id}/placements",
+        data={"csrf_token": csrf, "child_ref": child_ref, **_date("start_on", start)},
+        follow_redirects=False,
+    )
+
+
+def _placements(database) -> list[Placement]:
+    with database.read_session() as session:
+        return list(session.scalars(select(Placement)))
+
+
+def test_recording_a_child_placed_fills_a_place_on_the_list(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    listed = client.get(LIST)
+    assert listed.status_code == 200 and "H-1" in listed.text
+    assert _places(listed.text, household_id) == EMPTY
+    page = client.get(f"{LIST}/{household_id}")
+    assert page.status_code == 200 and "Record a child placed" in page.text
+    assert f'name="start_on-day" type="text" value="{TODAY.day}"' in page.text  # today
+
+    placed = _place(client, csrf, household_id, "C-100", date(2024, 3, 1))
+    assert placed.status_code == 303
+    assert placed.headers["location"] == f"{LIST}/{household_id}?done=child-placed"
+    shown = client.get(placed.headers["location"])
+    assert "Placement recorded" in shown.text and "Child C-100" in shown.text
+    assert long_date(date(2024, 3, 1)) in shown.text
+    assert _places(client.get(LIST).text, household_id) == ONE_PLACED
+    with authorities.read_session() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "placement"))
+        assert list(actions) == ["create"]
+
+
+def test_ending_a_placement_frees_its_place(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    assert _place(client, csrf, household_id, "C-200", date(2024, 3, 1)).status_code == 303
+    placement_id = _placements(authorities)[0].id
+    ended = client.post(
+        f"{LIST}/{household_id}/placements/{placement_id}/end",
+        data={"csrf_token": csrf, **_date("end_on", TODAY - timedelta(days=1))},
+        follow_redirects=False,
+    )
+    assert ended.status_code == 303
+    assert ended.headers["location"].endswith("?done=placement-ended")
+    page = client.get(ended.headers["location"])
+    assert "Placement ended" in page.text and "No child is placed with this household" in page.text
+    assert 'data-table="ended"' in page.text and "C-200" in page.text
+    assert _places(client.get(LIST).text, household_id) == EMPTY
+    assert _placements(authorities)[0].end_on == TODAY - timedelta(days=1)
+
+
+def test_a_bad_start_date_is_an_error_by_its_field_and_stores_nothing(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    cases = {
+        "future": (TODAY + timedelta(days=3), "is in the future"),
+        "before approval": (
+            date(2023, 12, 1),
+            f"on or after the day the household was approved, {long_date(APPROVED)}",
+        ),
+    }
+    for start, words in cases.values():
+        refused = _place(client, csrf, household_id, "C-300", start)
+        assert refused.status_code == 400
+        assert _summary_links(refused.text) == ["start_on-day"]
+        assert words in refused.text
+        assert 'value="C-300"' in refused.text  # what was typed is kept
+    impossible = client.post(
+        f"{LIST}/{household_id}/placements",
+        data={"csrf_token": csrf, "child_ref": "Ann Smith", **_date("start_on", TODAY)}
+        | {"start_on-day": "31", "start_on-month": "2"},
+    )
+    assert impossible.status_code == 400
+    assert _summary_links(impossible.text) == ["child_ref", "start_on-day"]
+    assert "must be a real date" in impossible.text
+    assert _placements(authorities) == []
+
+
+def test_more_children_than_approved_places_is_refused_in_words(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"], places=1)
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    assert _place(client, csrf, household_id, "C-401", date(2024, 3, 1)).status_code == 303
+    refused = _place(client, csrf, household_id, "C-402", date(2024, 4, 1))
+    assert refused.status_code == 400 and _summary_links(refused.text) == ["child_ref"]
+    assert "this would be 2 children in a household approved for 1" in refused.text
+    placement_id = _placements(authorities)[0].id
+    early = client.post(
+        f"{LIST}/{household_id}/placements/{placement_id}/end",
+        data={"csrf_token": csrf, **_date("end_on", date(2024, 2, 1))},
+    )
+    assert early.status_code == 400
+    assert _summary_links(early.text) == [f"end-{placement_id}-day"]
+    assert "must be after the day the child was placed, 1 Mar 2024" in early.text
+    assert len(_placements(authorities)) == 1 and _placements(authorities)[0].end_on is None
+
+
+def test_the_forms_need_the_csrf_token(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    _signed_in(client, tokens["manager_stoke"])
+    forged = _place(client, "forged", household_id, "C-500", date(2024, 3, 1))
+    assert forged.status_code == 403
+    assert _placements(authorities) == []
+
+
+def test_recruiters_and_regional_tokens_get_403(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    for who in ("recruiter_stoke", "regional_wm"):
+        client.cookies.clear()
+        assert sign_in(client, tokens[who]).status_code == 303
+        assert client.get(LIST).status_code == 403
+        assert client.get(f"{LIST}/{household_id}").status_code == 403
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    assert _place(client, csrf, household_id, "C-600", date(2024, 3, 1)).status_code == 403
+    assert _placements(authorities) == []
+
+
+def test_another_councils_household_is_not_found(client, tokens, authorities):
+    theirs = _household(client, tokens["manager_coventry"], code=COVENTRY, ref="COV-1")
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    assert client.get(f"{LIST}/{theirs}").status_code == 404
+    assert _place(client, csrf, theirs, "C-700", date(2024, 3, 1)).status_code == 404
+    assert "COV-1" not in client.get(LIST).text
+    assert _placements(authorities) == []
+
+
+def test_the_list_filters_and_sorts_from_the_address(client, tokens):
+    _household(client, tokens["manager_stoke"], ref="B-OLD")
+    newer = {"reference": "A-NEW", "care_type": "connected", "approved_places": 1}
+    client.post(
+        f"/api/v1/authorities/{STOKE}/households",
+        json=newer | {"approved_on": "2025-01-01"},
+        headers=bearer(tokens["manager_stoke"]),
+    )
+    _signed_in(client, tokens["manager_stoke"])
+    newest = client.get(LIST).text
+    assert newest.index("A-NEW") < newest.index("B-OLD")
+    by_ref = client.get(LIST, params={"sort": "reference", "care_type": "in_house"}).text
+    assert "B-OLD" in by_ref and "A-NEW" not in by_ref
+    bad = client.get(LIST, params={"status": "lost"})
+    assert bad.status_code == 400 and _summary_links(bad.text) == ["status"]
