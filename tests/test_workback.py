@@ -144,6 +144,7 @@ def test_work_back_uses_the_authoritys_own_history(history):
     rates = {r.name: r for r in result.rates}
     assert {r.source for r in result.rates} == {"authority"}
     assert rates["children_per_household"].value == pytest.approx(16 / 11)
+    assert "from the household register's placements" in rates["children_per_household"].basis
     assert rates["deregistrations_per_household_per_year"].value == pytest.approx(0.08)
     assert rates["application_to_approval"].value == pytest.approx(APPLICATION_TO_APPROVAL)
     assert rates["enquiry_to_application"].value == pytest.approx(ENQUIRY_TO_APPLICATION)

@@ -286,7 +286,8 @@ def _children_per_household(session: Session, name: str, code: str, as_at: date)
             source="authority",
             basis=(
                 f"{name}, {own.filled_places} children in {own.households} in-house households "
-                f"on {as_at.isoformat()}"
+                f"on {as_at.isoformat()}, from the household register's placements (the "
+                "target itself may count the SSDA903 return's children)"
             ),
         )
     sums = _national_sums()
