@@ -601,3 +601,25 @@ def test_the_migration_rebuilds_each_return_from_the_merged_rows(tmp_path: Path)
             text("SELECT count(*) FROM ssda903_episode WHERE source_year = 2022 AND pl_la <> ''")
         ).scalar()
     assert copied == 6
+
+
+def test_an_earlier_header_says_which_children_a_later_one_already_describes(
+    authorities: Database,
+) -> None:
+    """The latest Header decides a child's sex and month of birth: after 2023-24's, 2022-23's
+    leaves its two children as they are, counts them apart, and adds the one it alone has."""
+    later = {
+        "header_2023-24.csv": csv_text(
+            HEADER_COLUMNS, "Z1,1,01/05/2010,WBRI,,,\nZ2,2,01/06/2011,WBRI,,,"
+        )
+    }
+    assert import_files(authorities, later).children.created == 2
+    earlier = {
+        "header_2022-23.csv": csv_text(
+            HEADER_COLUMNS,
+            "Z1,1,01/05/2010,WBRI,,,\nZ2,2,01/06/2011,WBRI,,,\nZ3,1,01/07/2012,WBRI,,,",
+        )
+    }
+    report = import_files(authorities, earlier)
+    assert report.children_kept_from_later == 2
+    assert (report.children.created, report.children.unchanged) == (1, 0)

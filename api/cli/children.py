@@ -74,6 +74,11 @@ def import_ssda903(
             f"{label}: {counts.created} created, {counts.updated} updated, "
             f"{counts.removed} removed, {counts.unchanged} unchanged"
         )
+    if report.children_kept_from_later:
+        console.print(
+            f"children: {report.children_kept_from_later} left as a later year's Header "
+            "describes them"
+        )
     if report.replaced:
         console.print(f"returns replaced: {', '.join(report.replaced)}")
     console.print(

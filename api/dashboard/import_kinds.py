@@ -188,6 +188,10 @@ def _ssda903(run: Run) -> Outcome:
             (f"{noun}: removed", c.removed),
             (f"{noun}: unchanged", c.unchanged),
         ]
+    if report.children_kept_from_later:
+        counts.append(
+            ("Children: left as a later year's Header has them", report.children_kept_from_later)
+        )
     return Outcome(
         counts=counts,
         files=[

@@ -71,6 +71,9 @@ class Ssda903Report(msgspec.Struct, frozen=True, kw_only=True):
     episodes: Counts
     # Episodes of other years' returns whose period of care was worked out again with them.
     episodes_rederived: int
+    # Children in the files' Headers that a later year's stored Header already describes (the
+    # latest Header decides a child's sex and month of birth): left as stored, not counted.
+    children_kept_from_later: int = 0
     care_leavers: Counts
     # The years whose stored return the files replaced.
     replaced: list[str]
@@ -267,19 +270,17 @@ def import_ssda903(
         list(stored_oc3),
         dry_run=dry_run,
     )
+    child_values = _child_values(rows["header"], known_children)
     children_counts = apply(
-        session,
-        ChildRecord,
-        authority_code,
-        _child_values(rows["header"], known_children),
-        known_children,
-        dry_run=dry_run,
+        session, ChildRecord, authority_code, child_values, known_children, dry_run=dry_run
     )
+    in_headers = {row.values["child_key"] for row in rows["header"]}
     report = Ssda903Report(
         files=[_summary(t) for t in tables],
         children=children_counts,
         episodes=episodes,
         episodes_rederived=rederived.updated,
+        children_kept_from_later=len(in_headers - set(child_values)),
         care_leavers=care_leavers,
         replaced=[year_label(y) for y in sorted(replaced)],
         warnings=checker.warnings,
