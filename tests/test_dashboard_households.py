@@ -1,7 +1,8 @@
 """The household register on the dashboard, through Litestar's test client on SQLite and
 PostgreSQL: the list with its places, one household's page, recording a child placed and
-ending a placement with the forms (errors by their fields, nothing stored), and who may see
-them. The forms call the JSON API's service functions, so its rules and audit apply."""
+ending a placement, dated changes (on hold, back, places, deregistered) and places not
+available with the forms (errors by their fields, nothing stored), and who may see them.
+The forms call the JSON API's service functions, so its rules and audit apply."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.test_dashboard import sign_in
 from tests.test_dashboard_enquiries import _date, _signed_in, _summary_links
 from tracker.core.audit import AuditEntry
 from tracker.enquiries.timeliness import london_today
-from tracker.households.tables import Placement
+from tracker.households.tables import HouseholdVersion, Placement, Unavailability
 
 TODAY = london_today()
 LIST = "/dashboard/households"
@@ -187,3 +188,130 @@ def test_the_list_filters_and_sorts_from_the_address(client, tokens):
     assert "B-OLD" in by_ref and "A-NEW" not in by_ref
     bad = client.get(LIST, params={"status": "lost"})
     assert bad.status_code == 400 and _summary_links(bad.text) == ["status"]
+
+
+def _change(client, csrf: str, household_id: int, change: str, on: date, **fields: str):
+    return client.post(
+        f"{LIST}/{household_id}/changes",
+        data={"csrf_token": csrf, "change": change, **_date("effective_on", on), **fields},
+        follow_redirects=False,
+    )
+
+
+def _mark(client, csrf: str, household_id: int, start: date, **fields: str):
+    given = {"places": "1", "reason": "carer_circumstances"} | fields
+    return client.post(
+        f"{LIST}/{household_id}/unavailability",
+        data={"csrf_token": csrf, **given, **_date("from_on", start)},
+        follow_redirects=False,
+    )
+
+
+def _status_cell(html: str, household_id: int) -> str:
+    row = re.search(rf'data-household="{household_id}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    return row.group(1)
+
+
+def _rows(database, table) -> list:
+    with database.read_session() as session:
+        return list(session.scalars(select(table)))
+
+
+def test_putting_on_hold_and_back_shows_on_the_page_and_the_list(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    page = client.get(f"{LIST}/{household_id}").text
+    assert 'value="hold"' in page and 'value="back"' not in page
+    assert f'name="effective_on-day" type="text" value="{TODAY.day}"' in page  # today
+    held = _change(client, csrf, household_id, "hold", TODAY - timedelta(days=10))
+    assert held.status_code == 303
+    assert held.headers["location"] == f"{LIST}/{household_id}?done=household-on-hold"
+    page = client.get(held.headers["location"]).text
+    assert "Household put on hold" in page and "In-house fostering, on hold" in page
+    assert 'value="back"' in page and 'value="hold"' not in page
+    assert "On hold" in _status_cell(client.get(LIST).text, household_id)
+    back = _change(client, csrf, household_id, "back", TODAY)
+    assert back.headers["location"].endswith("?done=household-back")
+    assert "In-house fostering, active" in client.get(back.headers["location"]).text
+    assert "Active" in _status_cell(client.get(LIST).text, household_id)
+    with authorities.read_session() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "household"))
+        assert list(actions).count("change") == 2
+
+
+def test_a_change_of_approved_places_shows(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    changed = _change(client, csrf, household_id, "places", TODAY, approved_places="3")
+    assert changed.headers["location"].endswith("?done=places-changed")
+    assert "0 of 3 approved places filled today" in client.get(changed.headers["location"]).text
+    assert _places(client.get(LIST).text, household_id) == EMPTY | {"approved": 3, "vacant": 3}
+
+
+def test_deregistering_with_a_reason_leaves_the_active_list(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    no_reason = _change(client, csrf, household_id, "deregister", TODAY)
+    assert no_reason.status_code == 400
+    assert _summary_links(no_reason.text) == ["deregistration_reason"]
+    gone = _change(client, csrf, household_id, "deregister", TODAY, deregistration_reason="retired")
+    assert gone.headers["location"].endswith("?done=household-deregistered")
+    page = client.get(gone.headers["location"]).text
+    assert "Deregistered (the carers retired)" in page and "takes no more changes" in page
+    assert "Record a child placed" not in page  # nor any other form that would be refused
+    assert "H-1" not in client.get(LIST, params={"status": "active"}).text
+    assert "H-1" in client.get(LIST, params={"status": "deregistered"}).text
+
+
+def test_a_place_not_available_is_not_vacant_until_its_period_ends(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    marked = _mark(client, csrf, household_id, TODAY - timedelta(days=5))
+    assert marked.headers["location"].endswith("?done=places-unavailable")
+    page = client.get(marked.headers["location"]).text
+    assert "1 place: The carers&#39; circumstances" in page and "End this period" in page
+    assert _places(client.get(LIST).text, household_id) == EMPTY | {"vacant": 1, "unavailable": 1}
+    period_id = _rows(authorities, Unavailability)[0].id
+    ended = client.post(
+        f"{LIST}/{household_id}/unavailability/{period_id}/end",
+        data={"csrf_token": csrf, **_date("end_on", TODAY)},
+        follow_redirects=False,
+    )
+    assert ended.headers["location"].endswith("?done=places-available")
+    assert (
+        "Every approved place can take a child today" in client.get(LIST + f"/{household_id}").text
+    )
+    assert _places(client.get(LIST).text, household_id) == EMPTY
+
+
+def test_a_bad_change_or_period_date_is_an_error_by_its_field_and_stores_nothing(
+    client, tokens, authorities
+):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    future = _change(client, csrf, household_id, "hold", TODAY + timedelta(days=2))
+    assert future.status_code == 400 and _summary_links(future.text) == ["effective_on-day"]
+    assert "The date of the change" in future.text and "is in the future" in future.text
+    impossible = client.post(
+        f"{LIST}/{household_id}/changes",
+        data={"csrf_token": csrf, "change": "places", "approved_places": "13"}
+        | _date("effective_on", TODAY)
+        | {"effective_on-day": "31", "effective_on-month": "2"},
+    )
+    assert _summary_links(impossible.text) == ["effective_on-day", "approved_places"]
+    assert "must be a real date" in impossible.text
+    early = _mark(client, csrf, household_id, date(2023, 1, 1))
+    assert early.status_code == 400 and _summary_links(early.text) == ["from_on-day"]
+    assert "The start date is before the household" in early.text
+    assert len(_rows(authorities, HouseholdVersion)) == 1  # the approval only
+    assert _rows(authorities, Unavailability) == []
+
+
+def test_recruiters_cannot_change_a_household_or_its_places(client, tokens, authorities):
+    household_id = _household(client, tokens["manager_stoke"])
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    assert _change(client, csrf, household_id, "hold", TODAY).status_code == 403
+    assert _mark(client, csrf, household_id, TODAY).status_code == 403
+    assert len(_rows(authorities, HouseholdVersion)) == 1
+    assert _rows(authorities, Unavailability) == []

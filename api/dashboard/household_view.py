@@ -1,6 +1,7 @@
 """What the register pages show: the list's filters read from the address, one household's
-details and placements, and the two placement forms (record a child placed, end a
-placement) read into the structs the JSON API takes, with the domain's refusals in words."""
+details, placements and places not available, and its forms (record a child placed, end a
+placement, change the household, mark places not available, end such a period) read into
+the structs the JSON API takes, with the domain's refusals in words."""
 
 from __future__ import annotations
 
@@ -19,10 +20,23 @@ from api.dashboard.forms import Form, plain
 from api.dashboard.tables import MISSING, label, long_date
 from tracker.core.errors import DomainError
 from tracker.enquiries.vocabulary import Ethnicity
-from tracker.households.care_types import HouseholdCareType, HouseholdStatus
+from tracker.households.care_types import (
+    DeregistrationReason,
+    HouseholdCareType,
+    HouseholdStatus,
+    UnavailableReason,
+)
 from tracker.households.placements import list_placements
 from tracker.households.queries import covers, get_household
-from tracker.households.schemas import ChildRef, HouseholdRecord, NewPlacement, PlacementEnd
+from tracker.households.schemas import (
+    ChildRef,
+    HouseholdChange,
+    HouseholdRecord,
+    NewPlacement,
+    NewUnavailability,
+    PlacementEnd,
+)
+from tracker.households.unavailability import list_unavailability
 
 LIST = "/dashboard/households"
 PER_PAGE = 25
@@ -31,6 +45,62 @@ CHILD_REF_WORDS = (
     "The child's reference must be 3 to 40 letters, digits and dashes"
     " (a pseudonymous reference, never a name)"
 )
+
+
+DEREGISTRATION_WORDS = {
+    DeregistrationReason.RESIGNED: "The carers resigned",
+    DeregistrationReason.RETIRED: "The carers retired",
+    DeregistrationReason.MOVED_AGENCY: "The carers moved to another fostering service",
+    DeregistrationReason.STANDARDS_CONCERN: "Concerns about standards of care",
+    DeregistrationReason.OTHER: "Another reason",
+}
+UNAVAILABLE_WORDS = {
+    UnavailableReason.CARER_CIRCUMSTANCES: "The carers' circumstances",
+    UnavailableReason.MATCHED_PENDING: "Matched with a child who has not moved in yet",
+    UnavailableReason.UNDER_INVESTIGATION: "Under investigation",
+    UnavailableReason.HOUSEHOLD_ON_HOLD: "The household is on hold",
+    UnavailableReason.OTHER: "Another reason",
+}
+
+
+class HouseholdChangeKind(enum.StrEnum):
+    """What the "change this household" form changes (one thing at a time)."""
+
+    HOLD = "hold"
+    BACK = "back"
+    PLACES = "places"
+    DEREGISTER = "deregister"
+
+
+# The changes that make sense from each status (a deregistered household takes none).
+CHANGES_FROM: dict[HouseholdStatus, tuple[HouseholdChangeKind, ...]] = {
+    HouseholdStatus.ACTIVE: (
+        HouseholdChangeKind.HOLD,
+        HouseholdChangeKind.PLACES,
+        HouseholdChangeKind.DEREGISTER,
+    ),
+    HouseholdStatus.ON_HOLD: (
+        HouseholdChangeKind.BACK,
+        HouseholdChangeKind.PLACES,
+        HouseholdChangeKind.DEREGISTER,
+    ),
+    HouseholdStatus.DEREGISTERED: (),
+}
+CHANGE_WORDS = {
+    HouseholdChangeKind.HOLD: "Put it on hold",
+    HouseholdChangeKind.BACK: "Take it off hold: it is back to fostering",
+    HouseholdChangeKind.PLACES: "Change its approved places",
+    HouseholdChangeKind.DEREGISTER: "Deregister it",
+}
+# The banner each change ends with (`api.dashboard.rendering.BANNERS`).
+CHANGE_DONE = {
+    HouseholdChangeKind.HOLD: "household-on-hold",
+    HouseholdChangeKind.BACK: "household-back",
+    HouseholdChangeKind.PLACES: "places-changed",
+    HouseholdChangeKind.DEREGISTER: "household-deregistered",
+}
+PLACES_WORDS = "Approved places must be a whole number from 0 to 12"
+UNAVAILABLE_PLACES_WORDS = "The number of places must be a whole number from 1 to 12"
 
 
 class RegisterSort(enum.StrEnum):
@@ -107,7 +177,7 @@ def detail_rows(record: HouseholdRecord) -> list[dict[str, Any]]:
     """The household's details as GOV.UK summary list rows."""
     status = label(record.status.value)
     if record.deregistration_reason is not None:
-        status += f" ({label(record.deregistration_reason.value).lower()})"
+        status += f" ({DEREGISTRATION_WORDS[record.deregistration_reason].lower()})"
     values = [
         ("Reference", record.reference),
         ("Care type", label(record.care_type.value)),
@@ -159,6 +229,88 @@ def placement_end(form: Form) -> PlacementEnd | None:
     return None if end_on is None else PlacementEnd(end_on=end_on)
 
 
+def _fits(struct: type[msgspec.Struct], name: str, value: str | None) -> bool:
+    """Whether a field's text is a value the API's struct takes for `name`."""
+    kind = next(f.type for f in msgspec.structs.fields(struct) if f.name == name)
+    try:
+        msgspec.convert(value, kind, strict=False)
+    except msgspec.ValidationError:
+        return False
+    return value is not None
+
+
+def household_change(
+    form: Form, record: HouseholdRecord
+) -> tuple[HouseholdChangeKind, HouseholdChange] | None:
+    """The "change this household" form as the API's `HouseholdChange`, and which change it
+    is (None: errors recorded). Only the field of the chosen change is read, so the form
+    works with every field shown (without JavaScript)."""
+    effective_on = form.date("effective_on", "date of the change", required=True)
+    chosen = form.text("change")
+    kind = next((k for k in CHANGES_FROM[record.status] if k.value == chosen), None)
+    values: dict[str, Any] = {"effective_on": effective_on}
+    if kind is None:
+        form.errors.add("change", "Select what changes")
+    elif kind is HouseholdChangeKind.HOLD:
+        values["status"] = HouseholdStatus.ON_HOLD
+    elif kind is HouseholdChangeKind.BACK:
+        values["status"] = HouseholdStatus.ACTIVE
+    elif kind is HouseholdChangeKind.PLACES:
+        values["approved_places"] = form.text("approved_places")
+        if not _fits(HouseholdChange, "approved_places", values["approved_places"]):
+            form.errors.add("approved_places", PLACES_WORDS)
+    else:
+        values["status"] = HouseholdStatus.DEREGISTERED
+        values["deregistration_reason"] = form.text("deregistration_reason")
+        if not _fits(HouseholdChange, "deregistration_reason", values["deregistration_reason"]):
+            form.errors.add("deregistration_reason", "Select why the household was deregistered")
+    if form.errors or kind is None:
+        return None
+    return kind, msgspec.convert(values, HouseholdChange, strict=False)
+
+
+def new_unavailability(form: Form) -> NewUnavailability | None:
+    """The "mark places not available" form as the API's `NewUnavailability` (None: errors
+    recorded)."""
+    values = {"places": form.text("places"), "reason": form.text("reason")}
+    if not _fits(NewUnavailability, "places", values["places"]):
+        form.errors.add("places", UNAVAILABLE_PLACES_WORDS)
+    if not _fits(NewUnavailability, "reason", values["reason"]):
+        form.errors.add("reason", "Select why the places are not available")
+    values["start_on"] = form.date("from_on", "start date", required=True)
+    values["end_on"] = form.date("until_on", "end date")
+    if form.errors:
+        return None
+    return msgspec.convert(values, NewUnavailability, strict=False)
+
+
+def unavailability_end(form: Form) -> PlacementEnd | None:
+    """The "end this period" form as the API's `PlacementEnd` (None: errors recorded)."""
+    end_on = form.date("end_on", "end date", required=True)
+    return None if end_on is None else PlacementEnd(end_on=end_on)
+
+
+def refused_in_words(
+    form: Form, error: DomainError, fields: dict[str, str], words: dict[str, str], fallback: str
+) -> None:
+    """A refusal of the domain on the form's field (`fields`: the API's field to the form's),
+    its field codes in `words`."""
+    codes = re.compile(r"\b(" + "|".join(words) + r")\b")
+    message = codes.sub(lambda m: words[m.group(0)], error.message)
+    message = plain(re.sub(r"\bhousehold \d+\b", "the household", message))
+    form.errors.add(fields.get(error.field or "", fallback), message)
+
+
+CHANGE_FIELDS = {
+    "effective_on": "effective_on",
+    "approved_places": "approved_places",
+    "deregistration_reason": "deregistration_reason",
+}
+CHANGE_FIELD_WORDS = {"effective_on": "the date of the change"}
+MARK_FIELDS = {"start_on": "from_on", "end_on": "until_on", "places": "places"}
+MARK_FIELD_WORDS = {"start_on": "the start date", "end_on": "the end date"}
+END_FIELD_WORDS = {"start_on": "the start date of the period", "end_on": "the end date"}
+
 FIELD_WORDS = {"start_on": "the start date", "end_on": "the end date"}
 FIELD_CODES = re.compile(r"\b(" + "|".join(FIELD_WORDS) + r")\b")
 
@@ -195,14 +347,20 @@ def page_context(
     form: Form,
     failed: str | None,
     failed_placement: int | None = None,
+    failed_period: int | None = None,
 ) -> dict[str, Any]:
     """Everything the household page shows; `failed` names the form whose errors `form`
-    holds ("place", or "end" of `failed_placement`)."""
+    holds ("place", "end" of `failed_placement`, "change", "unavailable", or "available"
+    of `failed_period`)."""
     record = get_household(session, code, household_id, today)
     placements = list_placements(session, code, household_id)
     running = [p for p in placements if covers(p.start_on, p.end_on, today)]
     ended = [p for p in placements if p.end_on is not None and p.end_on <= today]
     today_parts = Form().date_parts("start_on", today)
+    shown = form if failed in ("change", "unavailable") else Form()
+    end_anchor = (
+        f"end-{failed_placement}-day" if failed == "end" else f"period-{failed_period}-end-day"
+    )
     return {
         "record": record,
         "heading": f"Household {record.reference}",
@@ -216,4 +374,36 @@ def page_context(
         "end_parts": form.date_parts("end_on", today) if failed == "end" else today_parts,
         "today_parts": today_parts,
         "long_date": long_date,
+        "periods": list_unavailability(session, code, household_id, today),
+        "failed_period": failed_period,
+        "period_end_parts": form.date_parts("end_on", today) if failed == "available" else None,
+        "changes": [
+            {"value": k.value, "text": CHANGE_WORDS[k], "checked": shown.text("change") == k}
+            for k in CHANGES_FROM[record.status]
+        ],
+        "effective_parts": shown.date_parts("effective_on", today),
+        "approved_places_shown": shown.text("approved_places") or "",
+        "deregistration_reasons": _reason_items(
+            DEREGISTRATION_WORDS, shown.text("deregistration_reason")
+        ),
+        "unavailable_reasons": _reason_items(UNAVAILABLE_WORDS, shown.text("reason")),
+        "unavailable_words": UNAVAILABLE_WORDS,
+        "places_shown": shown.text("places") or "",
+        "from_parts": shown.date_parts("from_on", today),
+        "until_parts": shown.date_parts("until_on", None),
+        "anchors": {
+            "start_on": "start_on-day",
+            "end_on": end_anchor,
+            "effective_on": "effective_on-day",
+            "from_on": "from_on-day",
+            "until_on": "until_on-day",
+        },
     }
+
+
+def _reason_items(words: dict[Any, str], chosen: str | None) -> list[dict[str, Any]]:
+    """A reason's radio items, in the domain's order, the chosen one checked."""
+    return [
+        {"value": code.value, "text": text, "checked": code.value == chosen}
+        for code, text in words.items()
+    ]

@@ -1,7 +1,9 @@
 """The household register on the dashboard (managers): the council's households as at
-today, filtered and paged, and one household's page with its placements and the forms that
-record a child placed and end a placement. Each form calls the service function the JSON
-API calls (`tracker.households.placements`), so the rules and the audit are the same."""
+today, filtered and paged, and one household's page with its placements and places not
+available, and the forms that record a child placed, end a placement, make a dated change
+(on hold, back, approved places, deregistered), mark places not available and end such a
+period. Each form calls the service function the JSON API calls (`tracker.households`
+`placements`, `service`, `unavailability`), so the rules and the audit are the same."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from api.deps import WRITING
 from api.params import RecordId
 from tracker.core.access import Caller
 from tracker.core.errors import DomainError
-from tracker.households import placements
+from tracker.households import placements, service, unavailability
 from tracker.households.queries import get_household, list_households
 
 READ = {"access": "households.read"}
@@ -172,6 +174,127 @@ class HouseholdPages(Controller):
             status_code=400,
         )
 
+    @post("/{household_id:int}/changes", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
+    def change(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        data: FormData,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """A dated change of the household, as `POST .../changes` makes it."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        record = get_household(session, code, household_id, today)
+        asked = view.household_change(form, record)
+        if asked is not None:
+            kind, change = asked
+            try:
+                service.change_household(session, caller, code, household_id, change, today)
+            except DomainError as refused:
+                session.rollback()
+                view.refused_in_words(
+                    form, refused, view.CHANGE_FIELDS, view.CHANGE_FIELD_WORDS, "change"
+                )
+            else:
+                session.commit()
+                return done(scope, view.path(household_id), view.CHANGE_DONE[kind])
+        return _page(request, session, scope, household_id, today, form, "change", status_code=400)
+
+    @post(
+        "/{household_id:int}/unavailability", opt=WRITE, dependencies=WRITING, sync_to_thread=True
+    )
+    def unavailable(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        data: FormData,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """Mark places not available, as `POST .../unavailability` does."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        get_household(session, code, household_id, today)
+        asked = view.new_unavailability(form)
+        if asked is not None:
+            try:
+                unavailability.mark_unavailable(session, caller, code, household_id, asked, today)
+            except DomainError as refused:
+                session.rollback()
+                view.refused_in_words(
+                    form, refused, view.MARK_FIELDS, view.MARK_FIELD_WORDS, "places"
+                )
+            else:
+                session.commit()
+                return done(scope, view.path(household_id), "places-unavailable")
+        return _page(
+            request, session, scope, household_id, today, form, "unavailable", status_code=400
+        )
+
+    @post(
+        "/{household_id:int}/unavailability/{unavailability_id:int}/end",
+        opt=WRITE,
+        dependencies=WRITING,
+        sync_to_thread=True,
+    )
+    def available(
+        self,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        today: date,
+        household_id: RecordId,
+        unavailability_id: RecordId,
+        data: FormData,
+        authority: AuthorityCode = None,
+    ) -> Response[Any]:
+        """End a period of places not available, as `POST .../unavailability/{id}/end` does."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        get_household(session, code, household_id, today)
+        period = unavailability.get_unavailability(session, code, unavailability_id)
+        if period.household_id != household_id:
+            raise NotFoundException(
+                f"household {household_id} has no unavailable period {unavailability_id}"
+            )
+        asked = view.unavailability_end(form)
+        if asked is not None:
+            try:
+                unavailability.end_unavailability(
+                    session, caller, code, unavailability_id, asked.end_on, today
+                )
+            except DomainError as refused:
+                session.rollback()
+                view.refused_in_words(
+                    form, refused, {"end_on": "end_on"}, view.END_FIELD_WORDS, "end_on"
+                )
+            else:
+                session.commit()
+                return done(scope, view.path(household_id), "places-available")
+        return _page(
+            request,
+            session,
+            scope,
+            household_id,
+            today,
+            form,
+            "available",
+            failed_period=unavailability_id,
+            status_code=400,
+        )
+
 
 def _page(
     request: Request[Any, Any, Any],
@@ -184,10 +307,13 @@ def _page(
     *,
     status_code: int,
     failed_placement: int | None = None,
+    failed_period: int | None = None,
 ) -> Response[Any]:
     code = scope.authority_code
     assert code is not None
-    context = view.page_context(session, code, household_id, today, form, failed, failed_placement)
+    context = view.page_context(
+        session, code, household_id, today, form, failed, failed_placement, failed_period
+    )
     return render(
         request,
         scope,
@@ -197,6 +323,12 @@ def _page(
         list_path=scope.link(view.LIST),
         actions={
             "place": scope.link(view.path(household_id, "placements")),
+            "change": scope.link(view.path(household_id, "changes")),
+            "unavailable": scope.link(view.path(household_id, "unavailability")),
+            **{
+                f"period-{p.id}": scope.link(view.path(household_id, f"unavailability/{p.id}/end"))
+                for p in context["periods"]
+            },
             **{
                 str(p.id): scope.link(view.path(household_id, f"placements/{p.id}/end"))
                 for p in context["running"]

@@ -132,6 +132,21 @@ def get_unavailability(
     return _unavailability_record(_load(session, authority_code, unavailability_id))
 
 
+def list_unavailability(
+    session: Session, authority_code: str, household_id: int, day: date | None = None
+) -> list[UnavailabilityRecord]:
+    """The household's periods of places not available, oldest first (only those running on
+    `day` when given)."""
+    row = load_household(session, authority_code, household_id)
+    query = (
+        select(Unavailability)
+        .where(Unavailability.household_id == row.id)
+        .order_by(Unavailability.start_on, Unavailability.id)
+    )
+    periods = [_unavailability_record(p) for p in session.scalars(query)]
+    return [p for p in periods if day is None or covers(p.start_on, p.end_on, day)]
+
+
 def end_unavailability(
     session: Session,
     caller: Caller,
