@@ -7,6 +7,8 @@ period. Each form calls the service function the JSON API calls (`tracker.househ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -109,22 +111,16 @@ class HouseholdPages(Controller):
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """Record a child placed with the household, as `POST .../placements` does."""
-        scope = own_scope(session, caller, authority)
-        code = scope.authority_code
-        assert code is not None
-        form = checked_form(request, data)
-        record = get_household(session, code, household_id, today)
-        asked = view.new_placement(form, today)
-        if asked is not None:
-            try:
-                placements.place_child(session, caller, code, household_id, asked, today)
-            except DomainError as refused:
-                session.rollback()
-                view.refusal(form, refused, record, "child_ref")
-            else:
-                session.commit()
-                return done(scope, view.path(household_id), "child-placed")
-        return _page(request, session, scope, household_id, today, form, "place", status_code=400)
+        sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        return sent.submit(
+            view.new_placement(sent.form, today),
+            lambda asked: placements.place_child(
+                session, caller, sent.code, household_id, asked, today
+            ),
+            lambda refused: view.refusal(sent.form, refused, sent.record, "child_ref"),
+            "child-placed",
+            "place",
+        )
 
     @post(
         "/{household_id:int}/placements/{placement_id:int}/end",
@@ -144,34 +140,21 @@ class HouseholdPages(Controller):
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """End a placement of the household, as `POST .../placements/{id}/end` does."""
-        scope = own_scope(session, caller, authority)
-        code = scope.authority_code
-        assert code is not None
-        form = checked_form(request, data)
-        record = get_household(session, code, household_id, today)
-        placement = placements.get_placement(session, code, placement_id)
+        sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        placement = placements.get_placement(session, sent.code, placement_id)
         if placement.household_id != household_id:
             raise NotFoundException(f"household {household_id} has no placement {placement_id}")
-        asked = view.placement_end(form)
-        if asked is not None:
-            try:
-                placements.end_placement(session, caller, code, placement_id, asked, today)
-            except DomainError as refused:
-                session.rollback()
-                view.refusal(form, refused, record, "end_on", placement.start_on)
-            else:
-                session.commit()
-                return done(scope, view.path(household_id), "placement-ended")
-        return _page(
-            request,
-            session,
-            scope,
-            household_id,
-            today,
-            form,
+        return sent.submit(
+            view.placement_end(sent.form),
+            lambda asked: placements.end_placement(
+                session, caller, sent.code, placement_id, asked, today
+            ),
+            lambda refused: view.refusal(
+                sent.form, refused, sent.record, "end_on", placement.start_on
+            ),
+            "placement-ended",
             "end",
             failed_placement=placement_id,
-            status_code=400,
         )
 
     @post("/{household_id:int}/changes", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
@@ -186,25 +169,19 @@ class HouseholdPages(Controller):
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """A dated change of the household, as `POST .../changes` makes it."""
-        scope = own_scope(session, caller, authority)
-        code = scope.authority_code
-        assert code is not None
-        form = checked_form(request, data)
-        record = get_household(session, code, household_id, today)
-        asked = view.household_change(form, record)
-        if asked is not None:
-            kind, change = asked
-            try:
-                service.change_household(session, caller, code, household_id, change, today)
-            except DomainError as refused:
-                session.rollback()
-                view.refused_in_words(
-                    form, refused, view.CHANGE_FIELDS, view.CHANGE_FIELD_WORDS, "change"
-                )
-            else:
-                session.commit()
-                return done(scope, view.path(household_id), view.CHANGE_DONE[kind])
-        return _page(request, session, scope, household_id, today, form, "change", status_code=400)
+        sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        asked = view.household_change(sent.form, sent.record)
+        return sent.submit(
+            asked,
+            lambda kind_change: service.change_household(
+                session, caller, sent.code, household_id, kind_change[1], today
+            ),
+            lambda refused: view.refused_in_words(
+                sent.form, refused, view.CHANGE_FIELDS, view.CHANGE_FIELD_WORDS, "change"
+            ),
+            view.CHANGE_DONE[asked[0]] if asked is not None else "",
+            "change",
+        )
 
     @post(
         "/{household_id:int}/unavailability", opt=WRITE, dependencies=WRITING, sync_to_thread=True
@@ -220,25 +197,17 @@ class HouseholdPages(Controller):
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """Mark places not available, as `POST .../unavailability` does."""
-        scope = own_scope(session, caller, authority)
-        code = scope.authority_code
-        assert code is not None
-        form = checked_form(request, data)
-        get_household(session, code, household_id, today)
-        asked = view.new_unavailability(form)
-        if asked is not None:
-            try:
-                unavailability.mark_unavailable(session, caller, code, household_id, asked, today)
-            except DomainError as refused:
-                session.rollback()
-                view.refused_in_words(
-                    form, refused, view.MARK_FIELDS, view.MARK_FIELD_WORDS, "places"
-                )
-            else:
-                session.commit()
-                return done(scope, view.path(household_id), "places-unavailable")
-        return _page(
-            request, session, scope, household_id, today, form, "unavailable", status_code=400
+        sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        return sent.submit(
+            view.new_unavailability(sent.form),
+            lambda asked: unavailability.mark_unavailable(
+                session, caller, sent.code, household_id, asked, today
+            ),
+            lambda refused: view.refused_in_words(
+                sent.form, refused, view.MARK_FIELDS, view.MARK_FIELD_WORDS, "places"
+            ),
+            "places-unavailable",
+            "unavailable",
         )
 
     @post(
@@ -259,40 +228,92 @@ class HouseholdPages(Controller):
         authority: AuthorityCode = None,
     ) -> Response[Any]:
         """End a period of places not available, as `POST .../unavailability/{id}/end` does."""
-        scope = own_scope(session, caller, authority)
-        code = scope.authority_code
-        assert code is not None
-        form = checked_form(request, data)
-        get_household(session, code, household_id, today)
-        period = unavailability.get_unavailability(session, code, unavailability_id)
+        sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        period = unavailability.get_unavailability(session, sent.code, unavailability_id)
         if period.household_id != household_id:
             raise NotFoundException(
                 f"household {household_id} has no unavailable period {unavailability_id}"
             )
-        asked = view.unavailability_end(form)
-        if asked is not None:
-            try:
-                unavailability.end_unavailability(
-                    session, caller, code, unavailability_id, asked.end_on, today
-                )
-            except DomainError as refused:
-                session.rollback()
-                view.refused_in_words(
-                    form, refused, {"end_on": "end_on"}, view.END_FIELD_WORDS, "end_on"
-                )
-            else:
-                session.commit()
-                return done(scope, view.path(household_id), "places-available")
-        return _page(
-            request,
-            session,
-            scope,
-            household_id,
-            today,
-            form,
+        return sent.submit(
+            view.unavailability_end(sent.form),
+            lambda asked: unavailability.end_unavailability(
+                session, caller, sent.code, unavailability_id, asked.end_on, today
+            ),
+            lambda refused: view.refused_in_words(
+                sent.form, refused, {"end_on": "end_on"}, view.END_FIELD_WORDS, "end_on"
+            ),
+            "places-available",
             "available",
             failed_period=unavailability_id,
+        )
+
+
+@dataclass
+class _Sent:
+    """A form sent from a household's page: where it was sent from and what it holds."""
+
+    request: Request[Any, Any, Any]
+    session: Session
+    scope: Scope
+    code: str
+    household_id: int
+    today: date
+    form: Form
+    record: Any
+
+    @classmethod
+    def read(
+        cls,
+        request: Request[Any, Any, Any],
+        session: Session,
+        caller: Caller,
+        authority: str | None,
+        household_id: int,
+        today: date,
+        data: dict[str, Any],
+    ) -> _Sent:
+        """The form, checked, and the household it is for (404 for another council's)."""
+        scope = own_scope(session, caller, authority)
+        code = scope.authority_code
+        assert code is not None
+        form = checked_form(request, data)
+        record = get_household(session, code, household_id, today)
+        return cls(request, session, scope, code, household_id, today, form, record)
+
+    def submit(
+        self,
+        asked: Any,
+        save: Callable[[Any], object],
+        refused: Callable[[DomainError], None],
+        banner: str,
+        failed: str,
+        *,
+        failed_placement: int | None = None,
+        failed_period: int | None = None,
+    ) -> Response[Any]:
+        """Save what the form asked (None: the form's own errors); on success go back to the
+        household's page with `banner`; otherwise show the page again (400) with the errors
+        on the `failed` form, the domain's refusal among them."""
+        if asked is not None:
+            try:
+                save(asked)
+            except DomainError as refusal:
+                self.session.rollback()
+                refused(refusal)
+            else:
+                self.session.commit()
+                return done(self.scope, view.path(self.household_id), banner)
+        return _page(
+            self.request,
+            self.session,
+            self.scope,
+            self.household_id,
+            self.today,
+            self.form,
+            failed,
             status_code=400,
+            failed_placement=failed_placement,
+            failed_period=failed_period,
         )
 
 
