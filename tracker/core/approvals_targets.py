@@ -3,13 +3,14 @@ was made, so a past year is measured against the target that applied then, not t
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import msgspec
 from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
+
+from tracker.core.clock import london_today
 
 
 class ApprovalsTargetSetting(SQLModel, table=True):
@@ -37,8 +38,7 @@ class TargetInForce(msgspec.Struct, frozen=True, kw_only=True):
 def record_target(session: Session, code: str, target: int | None) -> None:
     """Keep a setting of the council's target, dated today in England (a change just after
     midnight in summer belongs to the new day, as the funnel's years count)."""
-    today = datetime.now(ZoneInfo("Europe/London")).date()
-    session.add(ApprovalsTargetSetting(authority_code=code, set_on=today, target=target))
+    session.add(ApprovalsTargetSetting(authority_code=code, set_on=london_today(), target=target))
 
 
 def target_history(session: Session, code: str) -> list[tuple[date, int | None]]:

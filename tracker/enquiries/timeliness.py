@@ -6,20 +6,17 @@ holidays and weekends are not working days); application to approval within 8 mo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache, lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
 
-LONDON = ZoneInfo("Europe/London")
+# Re-exported: callers have long found them here.
+from tracker.core.clock import LONDON as LONDON
+from tracker.core.clock import london_today as london_today
+
 APPROVAL_WINDOW = relativedelta(months=8)
-
-
-def london_today() -> date:
-    """Today's date in England, whatever the server's time zone."""
-    return datetime.now(LONDON).date()
 
 
 @cache
