@@ -32,7 +32,7 @@ from forecast.models import SEASON, Fitted, Forecast, Model, from_sd
 
 LOG_BELOW = 0.5
 """Guerrero's Box-Cox power under which a series is fitted on the log scale."""
-ON_LOG_SCALE = frozenset({"ets", "theta", "ces", "arima", "sarima"})
+ON_LOG_SCALE = frozenset({"ets", "ets_damped", "theta", "ces", "arima", "sarima"})
 """Roster names of the models fitted on the log scale when a series wants it (not the
 baselines, not Croston, which is for counts near zero, not Prophet)."""
 

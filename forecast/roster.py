@@ -25,6 +25,7 @@ MODELS: dict[str, Callable[[bool], Model]] = {
     "naive": lambda seasonal: Naive(),
     "drift": lambda seasonal: Drift(),
     "ets": sf.auto_ets,
+    "ets_damped": sf.auto_ets_damped,
     "arima": sf.auto_arima,
     "sarima": sf.airline,
     "theta": sf.auto_theta,
@@ -35,6 +36,9 @@ MODELS: dict[str, Callable[[bool], Model]] = {
 }
 """The roster by name; each entry builds the model for a seasonal or non-seasonal series."""
 
-ON_LOGS: dict[str, Callable[[bool], Model]] = {"ets": sf.auto_ets_on_logs}
+ON_LOGS: dict[str, Callable[[bool], Model]] = {
+    "ets": sf.auto_ets_on_logs,
+    "ets_damped": sf.auto_ets_damped_on_logs,
+}
 """Builders used instead of MODELS' for a series fitted on the log scale (forecast/log_scale.py):
 ETS searches its additive forms only there."""

@@ -67,6 +67,7 @@ LABELS = {
     "naive": "naive (last value)",
     "drift": "drift",
     "ets": "exponential smoothing (ETS)",
+    "ets_damped": "exponential smoothing (ETS, damped seasonal forms too)",
     "arima": "ARIMA",
     "sarima": "seasonal ARIMA (airline)",
     "theta": "Theta",

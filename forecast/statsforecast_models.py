@@ -134,7 +134,25 @@ share of the log. This leaves 5 forms of 12, and moved the validation-year MASE 
 naive's by +0.000, +0.003 and +0.001 on the three panels."""
 
 
-def auto_ets(seasonal: bool, forms: tuple[EtsForm, ...] = ETS_FORMS) -> StatsForecastModel:
+ETS_FORMS_DAMPED = tuple(
+    (error, trend, season, damped)
+    for error in "AM"
+    for trend in "NA"
+    for season in "NAM"
+    for damped in (True, False)
+    if not (trend == "N" and damped) and not (error == "A" and season == "M")
+)
+"""Every form of statsforecast's AutoETS search: ETS_FORMS with the three damped seasonal ones
+back, for the "ets_damped" candidate (issue 14, round 12)."""
+ETS_FORMS_DAMPED_ON_LOGS = tuple(
+    form for form in ETS_FORMS_DAMPED if form[0] == "A" and form[2] != "M"
+)
+"""ETS_FORMS_ON_LOGS with the damped trend and additive season, (A,Ad,A), back."""
+
+
+def auto_ets(
+    seasonal: bool, forms: tuple[EtsForm, ...] = ETS_FORMS, name: str = "ets"
+) -> StatsForecastModel:
     """AutoETS. Its first fit of a series (the engine makes it on the whole history,
     forecast/engine.py SEARCH_FIRST) searches `forms` (_ETSSearch, statsforecast's AutoETS
     form by form, the lowest AICc winning as in its own search); later fits of the same series
@@ -154,12 +172,22 @@ def auto_ets(seasonal: bool, forms: tuple[EtsForm, ...] = ETS_FORMS) -> StatsFor
             error, trend, season, damped = fitted.model_["components"][:4]
             form.update(model=f"{error}{trend}{season}", damped=damped == "D")
 
-    return StatsForecastModel("ets", build, seasonal, after_fit=chosen)
+    return StatsForecastModel(name, build, seasonal, after_fit=chosen)
 
 
 def auto_ets_on_logs(seasonal: bool) -> StatsForecastModel:
     """AutoETS searching ETS_FORMS_ON_LOGS, for a series fitted on the log scale."""
     return auto_ets(seasonal, ETS_FORMS_ON_LOGS)
+
+
+def auto_ets_damped(seasonal: bool) -> StatsForecastModel:
+    """AutoETS searching every form statsforecast's does (ETS_FORMS_DAMPED)."""
+    return auto_ets(seasonal, ETS_FORMS_DAMPED, "ets_damped")
+
+
+def auto_ets_damped_on_logs(seasonal: bool) -> StatsForecastModel:
+    """AutoETS searching ETS_FORMS_DAMPED_ON_LOGS, for a series fitted on the log scale."""
+    return auto_ets(seasonal, ETS_FORMS_DAMPED_ON_LOGS, "ets_damped")
 
 
 class _ETSSearch:

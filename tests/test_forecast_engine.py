@@ -159,6 +159,30 @@ def test_the_options_may_name_other_members_for_the_combinations():
     assert scores(forecast)["sarima"] is not None
 
 
+def test_the_damped_ets_candidate_searches_the_damped_seasonal_forms_too():
+    from forecast.statsforecast_models import ETS_FORMS, ETS_FORMS_DAMPED, auto_ets_damped
+
+    assert set(ETS_FORMS_DAMPED) - set(ETS_FORMS) == {
+        ("A", "A", "A", True),
+        ("M", "A", "A", True),
+        ("M", "A", "M", True),
+    }
+    # A seasonal series whose growth fades: the damped trend fits it best of every form.
+    months = np.arange(72)
+    values = 100 + 60 * (1 - 0.93**months) + 8 * np.sin(2 * np.pi * months / 12)
+    noise = np.random.default_rng(5).normal(0, 0.5, months.size)
+    fitted = auto_ets_damped(True).fit(values + noise, date(2019, 1, 1))
+    assert fitted.model.model_["components"][3] == "D"
+    options = ForecastOptions(
+        models=("seasonal_naive", "ets_damped", "theta", "ces", "combination_median"),
+        members=("ets_damped", "theta", "ces"),
+        origins=4,
+    )
+    forecast = engine.forecast_series(series(seasonal_values(60)), options)
+    assert scores(forecast)["ets_damped"] is not None
+    assert "damped seasonal forms too" in " ".join(forecast.notes)
+
+
 def test_prophet_is_tried_only_where_seasonal_naive_clearly_beat_every_fast_model():
     naive = backtest("seasonal_naive", [[0.5], [0.6]] * 10)
     bad = [[1.5], [1.6]] * 10
