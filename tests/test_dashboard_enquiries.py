@@ -326,6 +326,18 @@ def test_erasure_is_for_managers_after_a_confirmation(client, tokens, authoritie
     )
 
 
+def test_the_erasure_page_says_the_campaign_goes_too(client, tokens, authorities):
+    """The campaign is free text ("referred by ...") and erasure blanks it: the page asking
+    for the manager's confirmation may not say it stays."""
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    path = _log(client, csrf, campaign="referred by Di").headers["location"].split("?")[0]
+    check = client.get(f"{path}/erase")
+    assert check.status_code == 200
+    listed = check.text.split("This removes, for good", 1)[1].split("</ul>", 1)[0]
+    assert "the campaign" in listed
+    assert "campaign stay" not in check.text
+
+
 def test_another_authoritys_enquiry_is_not_found(client, tokens, authorities):
     csrf = _signed_in(client, tokens["recruiter_coventry"])
     path = _log(client, csrf).headers["location"].split("?")[0]

@@ -5,6 +5,7 @@ and its write-ahead log."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +15,13 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from api.idempotency.store import forget_enquiry
+from api.idempotency.store import IdempotencyRecord, forget_enquiry
 from jobs.retention import run_retention
-from tests.conftest import AUTHORITIES, STOKE, bearer
+from tests.conftest import AUTHORITIES, COVENTRY, STOKE, bearer
 from tracker.children.history import years_before
 from tracker.core import schema
 from tracker.core.access import Role, issue_token
+from tracker.core.audit import AuditEntry
 from tracker.core.authorities import add_authority
 from tracker.core.db import Database
 from tracker.core.settings import Settings
@@ -89,6 +91,107 @@ def test_a_retry_after_the_retention_job_erased_it_gets_a_tombstone(client, toke
 
     assert_tombstone(client.post(BASE, json=old, headers=keyed), enquiry_id)
     assert enquiry_count(db) == 1
+
+
+def _stored_bodies(db: Database) -> list[bytes]:
+    with db.read_session() as session:
+        return list(session.scalars(select(IdempotencyRecord.body)))
+
+
+def test_stored_responses_of_a_hub_enquiry_become_tombstones_wherever_it_went(client, tokens, db):
+    """A hub's record wraps the enquiry (`{"enquiry": ...}`) under the hub's path, and the
+    council the hub routed it to first may have changed or declined it before the hub
+    reassigned it: every stored response showing the person goes when the last erases it."""
+    made = client.post(
+        "/api/v1/hubs",
+        json={"name": "West Midlands hub", "members": [STOKE, COVENTRY]},
+        headers=bearer(tokens["admin"]),
+    )
+    assert made.status_code == 201, made.text
+    hub = f"/api/v1/hubs/{made.json()['id']}/enquiries"
+    issued = client.post(
+        "/api/v1/tokens",
+        json={"role": "hub", "name": "hub officer", "hub_id": made.json()["id"]},
+        headers=bearer(tokens["admin"]),
+    )
+    officer = bearer(issued.json()["secret"])
+    new = NEW | {"authority_code": STOKE}
+    keyed = officer | {"Idempotency-Key": "hub-create-1"}
+    created = client.post(hub, json=new, headers=keyed)
+    assert created.status_code == 201, created.text
+    enquiry_id = created.json()["enquiry"]["id"]
+    stoke = bearer(tokens["recruiter_stoke"])
+    edit = {"phone": "07700 900872"}
+    edit_headers = stoke | {"If-Match": '"1"', "Idempotency-Key": "stoke-1"}
+    edited = client.patch(f"{BASE}/{enquiry_id}", json=edit, headers=edit_headers)
+    assert edited.status_code == 200, edited.text
+    for n, stage in enumerate(("first_contact", "initial_visit", "application")):
+        moved = client.post(
+            f"{hub}/{enquiry_id}/stage",
+            json={"stage": stage},
+            headers=officer | {"Idempotency-Key": f"hub-stage-{n}"},
+        )
+        assert moved.status_code == 200, moved.text
+    assert client.post(f"{hub}/{enquiry_id}/offer", json={}, headers=officer).status_code == 200
+    declined = client.post(
+        f"/api/v1/authorities/{STOKE}/handovers/{enquiry_id}/decline",
+        json={"reason": "out_of_area"},
+        headers=stoke | {"Idempotency-Key": "stoke-2"},
+    )
+    assert declined.status_code == 200, declined.text
+    reassign = {"authority_code": COVENTRY}
+    moved_on = client.post(f"{hub}/{enquiry_id}/reassign", json=reassign, headers=officer)
+    assert moved_on.status_code == 200, moved_on.text
+
+    erased = client.delete(
+        f"/api/v1/authorities/{COVENTRY}/enquiries/{enquiry_id}/personal-data",
+        headers=bearer(tokens["manager_coventry"]),
+    )
+    assert erased.status_code == 200, erased.text
+
+    assert not [body for body in _stored_bodies(db) if EMAIL.encode() in body]
+    assert_tombstone(client.post(hub, json=new, headers=keyed), enquiry_id)
+    assert_tombstone(
+        client.patch(f"{BASE}/{enquiry_id}", json=edit, headers=edit_headers), enquiry_id
+    )
+    assert enquiry_count(db) == 1
+
+
+def test_an_import_report_names_no_phone_number(client, tokens, db):
+    """The report of an import is kept for retries (and shown): a warning about a phone
+    number names its row and column, never the number, which erasure could not reach."""
+    sheet = f"external_ref,received_on,channel,phone\nPH-1,{NEW['received_on']},phone,7700900871\n"
+    headers = bearer(tokens["manager_stoke"]) | {
+        "Content-Type": "text/csv",
+        "Idempotency-Key": "import-phone-1",
+    }
+    imported = client.post(f"{BASE}/import", content=sheet, headers=headers)
+    assert imported.status_code == 200, imported.text
+    (warning,) = imported.json()["warnings"]
+    assert (warning["row"], warning["column"]) == (2, "phone")
+    assert "900871" not in imported.text
+    assert not [body for body in _stored_bodies(db) if b"900871" in body]
+
+
+def test_the_audit_of_an_export_keeps_no_campaign_text(client, tokens, db):
+    """A campaign is free text that may name a person (erasure blanks it): an export filtered
+    by one is audited as filtered by a campaign, without the text."""
+    campaign = f"referred by {NAME}"
+    manager = bearer(tokens["manager_stoke"])
+    created = client.post(BASE, json=NEW | {"campaign": campaign}, headers=manager)
+    assert created.status_code == 201, created.text
+    exported = client.get(
+        f"{BASE}/export", params={"format": "csv", "campaign": campaign}, headers=manager
+    )
+    assert exported.status_code == 200 and NAME in exported.text
+    erased = client.delete(f"{BASE}/{created.json()['id']}/personal-data", headers=manager)
+    assert erased.status_code == 200, erased.text
+
+    with db.read_session() as session:
+        details = [entry.detail for entry in session.scalars(select(AuditEntry))]
+    (export,) = [d for d in details if "filters" in d]
+    assert export["filters"]["campaign"] is True
+    assert NAME not in json.dumps(details)
 
 
 @pytest.fixture

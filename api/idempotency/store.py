@@ -239,15 +239,33 @@ def tombstone(enquiry_id: int, headers: Mapping[str, str]) -> StoredResponse:
     )
 
 
+def _shown_enquiry(path: str, body: object) -> int | None:
+    """The id of the enquiry a stored response shows: an enquiry's own record (a council's
+    enquiry routes), or one wrapped in a hub's or a handover's record (`{"enquiry": ...}`)."""
+    if not isinstance(body, dict):
+        return None
+    if "/enquiries" in path and path.startswith("/api/v1/authorities/"):
+        shown = body.get("id")
+    else:
+        wrapped = body.get("enquiry")
+        shown = wrapped.get("id") if isinstance(wrapped, dict) else None
+    return shown if isinstance(shown, int) else None
+
+
 def forget_enquiry(session: Session, authority_code: str, enquiry_id: int) -> None:
     """Replace the stored responses that show an erased enquiry by a tombstone (`tombstone`):
     they would hold its personal data for a day otherwise, and dropping them would let a
-    retry with the same key create the person again. Called in the erasing transaction."""
+    retry with the same key create the person again. Looked at: the council's enquiry
+    routes, the hubs' (which logged, moved or reassigned it), and the routes of this
+    enquiry at any council (one the hub routed it to first, which changed or declined it).
+    Called in the erasing transaction."""
+    path = col(IdempotencyRecord.path)
     stored = session.scalars(
         select(IdempotencyRecord).where(
-            col(IdempotencyRecord.path).startswith(
-                f"/api/v1/authorities/{authority_code}/enquiries"
-            ),
+            path.startswith(f"/api/v1/authorities/{authority_code}/enquiries")
+            | path.like(f"/api/v1/authorities/%/enquiries/{enquiry_id}%")
+            | path.like(f"/api/v1/authorities/%/handovers/{enquiry_id}/%")
+            | path.like("/api/v1/hubs/%/enquiries%"),
             col(IdempotencyRecord.status_code) != ERASED_STATUS,
         )
     )
@@ -256,7 +274,7 @@ def forget_enquiry(session: Session, authority_code: str, enquiry_id: int) -> No
             body = msgspec.json.decode(record.body)
         except msgspec.DecodeError:
             continue
-        if isinstance(body, dict) and body.get("id") == enquiry_id:
+        if _shown_enquiry(record.path, body) == enquiry_id:
             gone = tombstone(enquiry_id, json.loads(record.headers or "{}"))
             record.status_code = gone.status_code
             record.body = gone.body

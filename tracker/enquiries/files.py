@@ -168,7 +168,7 @@ def parse_row(
         elif column == "phone" and LOST_ZERO.fullmatch(text):
             values["phone"] = "0" + text
             if warnings is not None:
-                warnings.append(_lost_zero(line, text))
+                warnings.append(_lost_zero(line))
         elif column == "id":
             if text.isdigit() and len(text) < 10:
                 values["id"] = int(text)
@@ -184,12 +184,14 @@ def parse_row(
     return values, errors
 
 
-def _lost_zero(line: int, text: str) -> ImportWarning:
+def _lost_zero(line: int) -> ImportWarning:
+    """The warning for a phone number read with its lost 0. It names the row, never the
+    number: an import's report is kept for retries, where an erasure cannot reach it."""
     return ImportWarning(
         row=line,
         column="phone",
-        message=f"{text} was read as 0{text}: the spreadsheet stored the phone number as a "
-        "number, which drops its first 0 (format the column as text to keep it)",
+        message="the phone number was read with a 0 added in front: the spreadsheet stored it "
+        "as a number, which drops its first 0 (format the column as text to keep it)",
     )
 
 
@@ -620,8 +622,10 @@ def export_enquiries(
         detail={
             "rows": len(rows),
             "format": file_format.value,
-            # A search term may be a name or an email: the log says only that there was one.
-            "filters": msgspec.to_builtins(filters) | {"search": filters.search is not None},
+            # A search term may be a name or an email, and a campaign is free text ("referred
+            # by ...") that erasure blanks: the log says only that there was one.
+            "filters": msgspec.to_builtins(filters)
+            | {"search": filters.search is not None, "campaign": filters.campaign is not None},
         },
     )
     writer.flush()
