@@ -23,7 +23,7 @@ from tracker.capacity.schemas import (
 )
 from tracker.children.mapping import load_mapping
 from tracker.core import audit
-from tracker.core.access import Caller
+from tracker.core.access import Caller, Role
 from tracker.core.settings import Settings
 
 READ = {"access": "capacity.read"}
@@ -65,13 +65,16 @@ class CapacityController(Controller):
         self,
         authority: str,
         session: Session,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> list[MonthFlows]:
-        """Approvals, deregistrations by reason, net change and month-end places per month."""
+        """Approvals, deregistrations by reason, net change and month-end places per month
+        (regional tokens: reasons of fewer than 5 households counted together, unnamed)."""
         start, end = period(date_from, date_to, today, default_days=365, max_months=MAX_MONTHS)
-        return capacity.monthly_flows(session, authority, start, end)
+        flows = capacity.monthly_flows(session, authority, start, end)
+        return capacity.combine_small_reasons(flows) if caller.role is Role.REGIONAL else flows
 
     @get(
         "/capacity/carers-ethnicity",

@@ -263,6 +263,20 @@ def test_an_unreadable_file_is_refused_not_a_server_error(client, tokens):
     assert response.json()["errors"][0]["row"] == 2  # the row holding the oversized cell
 
 
+@pytest.mark.parametrize("media", ["application/json", "text/csv"])
+def test_a_json_body_is_refused_saying_so_and_stores_nothing(client, tokens, media):
+    load(client, tokens, table_6_csv())
+    before = view(client, tokens["regional_wm"]).content
+    body = '[{"authority_code": "E08000025", "as_at": "2022-03-31", "care_type": "all"}]'
+    response = client.post(
+        RETURNS, content=body.encode(), headers=bearer(tokens["admin"]) | {"Content-Type": media}
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["row"] == 1 and "JSON" in error["message"], error
+    assert view(client, tokens["regional_wm"]).content == before
+
+
 def test_more_places_in_use_than_approved_is_a_warning(client, tokens):
     text = (
         "authority_code,as_at,care_type,households,approved_places,filled_places,"
@@ -274,6 +288,19 @@ def test_more_places_in_use_than_approved_is_a_warning(client, tokens):
     assert [(w["row"], w["field"]) for w in report["warnings"]] == [(2, "approved_places")]
     stoke = view(client, tokens["manager_stoke"]).json()["authorities"][0]
     assert row(stoke, "in_house")["occupancy"] == round(15 / (20 - 3), 4) == 0.8824
+
+
+def test_an_all_row_less_than_its_care_types_is_a_warning(client, tokens):
+    text = (
+        "authority_code,as_at,care_type,households,approved_places,vacant_places\n"
+        f"E08000027,{AS_AT},in_house,100,200,10\n"
+        f"E08000027,{AS_AT},connected,50,60,3\n"
+        f"E08000027,{AS_AT},all,40,260,\n"
+    )
+    report = load(client, tokens, text).json()
+    assert report["created"] == 3
+    assert [(w["row"], w["field"]) for w in report["warnings"]] == [(4, "households")]
+    assert "150" in report["warnings"][0]["message"]
 
 
 def test_a_name_or_region_not_the_codes_is_a_warning_and_the_code_decides(client, tokens):
@@ -346,6 +373,26 @@ def test_last_modified_moves_only_with_writes_that_touch_capacity(client, tokens
         "approved_on": "2022-01-10",
     }
     assert client.post(f"{base}/households", json=household, headers=manager).status_code == 201
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] != known
+
+
+def test_loading_the_same_file_again_leaves_last_modified(client, tokens, authorities):
+    load(client, tokens, table_6_csv())
+    with authorities.engine.begin() as conn:  # every stored time back to a known instant
+        for table, column in (
+            ("authority", "created_at"),
+            ("capacity_return", "loaded_at"),
+            ("audit_entry", "at"),
+        ):
+            conn.execute(sql(f"UPDATE {table} SET {column} = :t"), {"t": datetime(2022, 4, 1)})
+    known = "Fri, 01 Apr 2022 00:00:00 GMT"
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] == known
+    assert load(client, tokens, table_6_csv()).json()["unchanged"] == 28
+    # Nothing changed: a poller sending If-Modified-Since is not sent the view again.
+    assert view(client, tokens["regional_wm"]).headers["last-modified"] == known
+    since = bearer(tokens["regional_wm"]) | {"If-Modified-Since": known}
+    assert client.get(WEST_MIDLANDS, params={"as_at": AS_AT}, headers=since).status_code == 304
+    load(client, tokens, f"{HEADER}\nE08000025,Birmingham,West Midlands,{AS_AT},all,,,2100\n")
     assert view(client, tokens["regional_wm"]).headers["last-modified"] != known
 
 

@@ -6,9 +6,11 @@ and unnamed, and see who started a forecast run by role, never by a staff token'
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from jobs.forecast_refresh import claim, forecast_options
 from tests.conftest import STOKE, bearer
+from tracker.capacity.figures import SMALL_REASONS
 from tracker.core.settings import Settings
 from tracker.enquiries.funnel import SMALL_CAMPAIGNS
 from tracker.forecasting.tables import Trigger
@@ -97,3 +99,42 @@ def test_regional_tokens_see_who_started_a_forecast_run_by_role_only(client, tok
         assert "Priya Staffname" not in regional.text
         run = regional.json()[0] if isinstance(regional.json(), list) else regional.json()["run"]
         assert run["triggered_by"] == "manager"
+
+
+def test_regional_tokens_see_small_deregistration_reasons_together_and_unnamed(client, tokens):
+    manager = bearer(tokens["manager_stoke"])
+    reasons = ["standards_concern"] + ["resigned"] * 5
+    for n, reason in enumerate(reasons):
+        body = {
+            "reference": f"D-{n}",
+            "care_type": "in_house",
+            "approved_places": 1,
+            "approved_on": "2024-01-10",
+        }
+        added = client.post(f"{BASE}/households", json=body, headers=manager)
+        assert added.status_code == 201, added.text
+        change = {
+            "effective_on": "2025-03-03",
+            "status": "deregistered",
+            "deregistration_reason": reason,
+        }
+        changed = client.post(
+            f"{BASE}/households/{added.json()['id']}/changes", json=change, headers=manager
+        )
+        assert changed.status_code == 200, changed.text
+    params = {"date_from": "2025-03-01", "date_to": "2025-03-31"}
+
+    def march(token: str) -> dict[str, Any]:
+        response = client.get(f"{BASE}/capacity/monthly", params=params, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        assert "standards_concern" not in response.text or token == tokens["manager_stoke"]
+        [month] = response.json()
+        return month
+
+    assert march(tokens["manager_stoke"])["deregistrations_by_reason"] == {
+        "resigned": 5,
+        "standards_concern": 1,
+    }
+    regional = march(tokens["regional_wm"])
+    assert regional["deregistrations_by_reason"] == {"resigned": 5, SMALL_REASONS: 1}
+    assert regional["deregistrations"] == 6

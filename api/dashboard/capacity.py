@@ -326,6 +326,7 @@ def build_regional(session: Session, scope: Scope, today: date) -> Page:
     region_rows = [
         [
             label(r.care_type),
+            r.authorities,
             r.households,
             r.approved_places,
             r.filled_places,
@@ -338,8 +339,14 @@ def build_regional(session: Session, scope: Scope, today: date) -> Page:
     region_table = table(
         "region",
         f"{view.region} as a whole by care type",
-        [("care_type", "Care type", C.TEXT), *PLACE_COLUMNS],
+        [
+            ("care_type", "Care type", C.TEXT),
+            ("authorities", "Councils", C.INTEGER),
+            *PLACE_COLUMNS,
+        ],
         region_rows,
+        note="Sums of each council's figures above. Councils: how many councils a row adds up; "
+        "a council whose return leaves a care type out is not in that care type's row.",
         emphasised=frozenset(
             i for i, r in enumerate(rollup.rows if rollup else []) if r.care_type == ALL
         ),

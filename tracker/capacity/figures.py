@@ -18,6 +18,7 @@ from datetime import date
 from functools import cache
 from typing import Any, NamedTuple
 
+from msgspec.structs import replace
 from sqlalchemy import (
     Date,
     Integer,
@@ -58,6 +59,7 @@ from tracker.children.mapping import Mapping, mapping_digest
 from tracker.children.tables import CareEpisode
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.db import PlannedOnce
+from tracker.core.disclosure import SMALL_COUNT
 from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority, RegisterMonth
 from tracker.core.prepared import is_prepared
@@ -345,3 +347,21 @@ def monthly_flows(
             )
         )
     return result
+
+
+SMALL_REASONS = f"reasons with fewer than {SMALL_COUNT} households"
+
+
+def combine_small_reasons(flows: list[MonthFlows]) -> list[MonthFlows]:
+    """The months as readers outside the council see them: each month's deregistration
+    reasons of fewer than `SMALL_COUNT` households counted together under `SMALL_REASONS`,
+    unnamed (one household deregistered for a standards concern would point at it)."""
+    shown = []
+    for month in flows:
+        reasons = month.deregistrations_by_reason
+        small = sum(n for n in reasons.values() if n < SMALL_COUNT)
+        kept = {reason: n for reason, n in reasons.items() if n >= SMALL_COUNT}
+        if small:
+            kept[SMALL_REASONS] = small
+        shown.append(replace(month, deregistrations_by_reason=kept))
+    return shown

@@ -114,11 +114,12 @@ class AuthorityCapacity(msgspec.Struct, frozen=True, kw_only=True):
     carers_ethnicity: list[EthnicityCount]
 
 
-class RollupPlaces(msgspec.Struct, frozen=True, kw_only=True):
+class RollupPlaces(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Sums over the `authorities` giving a care type's row.
 
     A figure some of them leave out is None (a partial sum would pass for the region's);
-    occupancy is recomputed from the sums.
+    occupancy is recomputed from the sums. `suppressed`: every figure withheld (the national
+    view's sum of one council, which would be that council's own figures).
     """
 
     care_type: str
@@ -129,17 +130,20 @@ class RollupPlaces(msgspec.Struct, frozen=True, kw_only=True):
     vacant_places: int | None
     unavailable_places: int | None
     occupancy: float | None
+    suppressed: bool = False
 
 
-class RegionRollup(msgspec.Struct, frozen=True, kw_only=True):
+class RegionRollup(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The region's sums. `children_in_care` and `capacity_share_of_demand` cover the
-    `authorities_in_share` authorities giving both in-house places and children in care."""
+    `authorities_in_share` authorities giving both in-house places and children in care
+    (`share_suppressed`: withheld, as `RollupPlaces.suppressed`)."""
 
     rows: list[RollupPlaces]
     children_in_care: int | None
     capacity_share_of_demand: float | None
     authorities_in_share: int
     authorities_by_source: dict[FigureSource, int]
+    share_suppressed: bool = False
 
 
 class RegionalCapacity(msgspec.Struct, frozen=True, kw_only=True):
@@ -375,13 +379,14 @@ def regional_capacity(
 
 
 # What the audit log calls the records the view is built from: only their changes (not an
-# enquiry's, a target's or an export) move the view's Last-Modified.
+# enquiry's, a target's or an export) move the view's Last-Modified. Not "capacity_return":
+# its `loaded_at` moves with every change to a return, and a load's audit entry is written
+# when it changed nothing too (the same file again).
 CAPACITY_ENTITIES = (
     "authority",
     "household",
     "placement",
     "unavailability",
-    "capacity_return",
     "children_in_care",
     "ssda903",
     "ssda903_monthly_figures",

@@ -190,6 +190,29 @@ def _warnings(row: _ReturnRow) -> list[LoadWarning]:
     return []
 
 
+def _total_warnings(rows: list[_ReturnRow]) -> list[LoadWarning]:
+    """A warning for each figure of a return's "all" row that is less than its care types'
+    rows add up to (more is possible: a return may leave a care type out)."""
+    whole = next((r for r in rows if r.care_type == ALL), None)
+    if whole is None:
+        return []
+    warnings = []
+    for field in FIGURES:
+        total = whole.figures.get(field)
+        parts = [r.figures.get(field) for r in rows if r.care_type != ALL]
+        given = sum(p for p in parts if p is not None)
+        if total is not None and given > total:
+            warnings.append(
+                LoadWarning(
+                    row=whole.row,
+                    field=field,
+                    message=f"{field} on the 'all' row is {total}, less than the {given} of"
+                    " the care types' rows",
+                )
+            )
+    return warnings
+
+
 def _plain(text: str) -> str:
     """A name as compared: lower case, letters and digits only."""
     return "".join(c for c in text.lower() if c.isalnum())
@@ -231,6 +254,10 @@ def _name_warnings(
 
 
 def _parse(content: bytes, known: set[str], today: date) -> list[_ReturnRow]:
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        # Read as CSV, JSON would be a header of its own text and "no data rows".
+        message = "the file is JSON: send the returns as CSV or xlsx, in the regional CSV's columns"
+        raise ImportRejectedError([RowError(1, None, message)])
     header, table = read_sheet(content) if content.strip() else ([], [])
     _check_header(header, table)
     parsed: list[_ReturnRow] = []
@@ -289,6 +316,7 @@ def load_returns(session: Session, caller: Caller, content: bytes, today: date) 
     groups: dict[tuple[str, date], list[_ReturnRow]] = {}
     for row in parsed:
         groups.setdefault((row.authority_code, row.as_at), []).append(row)
+    warnings += [w for rows in groups.values() for w in _total_warnings(rows)]
     registers = {
         code for code, as_at in groups if code in authorities_with_register(session, [code], as_at)
     }
