@@ -78,7 +78,7 @@ seasonal model at all (it has fewer months than a seasonal model's parameters ne
 back to a flat one, which the backtest then ran forward over every origin: on the validation
 year of the real series it scored ETS three times worse than seasonal naive where a fit on the
 whole history beat seasonal naive."""
-SEARCH_FIRST = ("ets", "ets_damped", "ces", "arima")
+SEARCH_FIRST = ("ets", "ets_damped", "ets_figures", "ces", "arima")
 """Models whose form is searched on the whole history, before their backtest, which then
 keeps that form (forecast/statsforecast_models.py, auto_ets): one search instead of two. The
 other way round, the form searched before the first origin and kept for the whole history,

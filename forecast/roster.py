@@ -26,6 +26,7 @@ MODELS: dict[str, Callable[[bool], Model]] = {
     "drift": lambda seasonal: Drift(),
     "ets": sf.auto_ets,
     "ets_damped": sf.auto_ets_damped,
+    "ets_figures": sf.auto_ets_figures,
     "arima": sf.auto_arima,
     "sarima": sf.airline,
     "theta": sf.auto_theta,

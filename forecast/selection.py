@@ -68,6 +68,7 @@ LABELS = {
     "drift": "drift",
     "ets": "exponential smoothing (ETS)",
     "ets_damped": "exponential smoothing (ETS, damped seasonal forms too)",
+    "ets_figures": "exponential smoothing (ETS, on the figures)",
     "arima": "ARIMA",
     "sarima": "seasonal ARIMA (airline)",
     "theta": "Theta",

@@ -180,6 +180,13 @@ def auto_ets_on_logs(seasonal: bool) -> StatsForecastModel:
     return auto_ets(seasonal, ETS_FORMS_ON_LOGS)
 
 
+def auto_ets_figures(seasonal: bool) -> StatsForecastModel:
+    """AutoETS over ETS_FORMS that stays on the figures where a series is fitted on the log
+    scale (forecast/log_scale.py, ON_LOG_SCALE leaves it out): its multiplicative forms make
+    the season a share of the level themselves (issue 14, round 13)."""
+    return auto_ets(seasonal, ETS_FORMS, "ets_figures")
+
+
 def auto_ets_damped(seasonal: bool) -> StatsForecastModel:
     """AutoETS searching every form statsforecast's does (ETS_FORMS_DAMPED)."""
     return auto_ets(seasonal, ETS_FORMS_DAMPED, "ets_damped")

@@ -18,6 +18,7 @@ from forecast import statsforecast_models as sf
 from forecast.backtest import Backtest, plan_origins, run_backtest
 from forecast.csvio import read_series_csv, write_forecast_csv
 from forecast.intervals import calibrate
+from forecast.log_scale import LogScale, wants_log
 from forecast.models import Forecast
 from forecast.selection import (
     challenge,
@@ -157,6 +158,24 @@ def test_the_options_may_name_other_members_for_the_combinations():
     note = next(n for n in forecast.notes if n.startswith("chosen by backtest"))
     assert "seasonal ARIMA (airline)" in note and "Theta" not in note.split(";")[0]
     assert scores(forecast)["sarima"] is not None
+
+
+def test_the_ets_figures_candidate_stays_on_the_figures_where_the_others_go_on_logs():
+    # A seasonal series whose swing grows with its level: the fitted models go on the logs.
+    months = np.arange(84)
+    level = 50 * 1.02**months
+    values = level * (1 + 0.3 * np.sin(2 * np.pi * months / 12))
+    assert wants_log(values, True)
+    options = ForecastOptions(
+        models=("seasonal_naive", "ets", "ets_figures", "theta", "ces", "combination_median"),
+        members=("ets_figures", "theta", "ces"),
+        origins=4,
+    )
+    built, _, _ = engine._roster(options, seasonal=True, is_count=False, on_logs=True)
+    assert isinstance(built["ets"], LogScale) and isinstance(built["theta"], LogScale)
+    assert not isinstance(built["ets_figures"], LogScale)
+    forecast = engine.forecast_series(series(values.tolist(), is_count=False), options)
+    assert scores(forecast)["ets_figures"] is not None
 
 
 def test_the_damped_ets_candidate_searches_the_damped_seasonal_forms_too():
