@@ -51,14 +51,21 @@ class CapacityController(Controller):
         today: date,
         settings: Settings,
         state: State,
+        caller: Caller,
         as_at: date | None = None,
     ) -> CapacityFigures:
         """Households and places by care type, term and age band; children in care; in-house
         share of foster care; capacity as a share of demand; external provision (kept
-        between the council's changes)."""
+        between the council's changes). Regional tokens: children's counts under 5, and any
+        a total would give back, withheld (`withheld` says so)."""
         mapping = load_mapping(settings.placement_mapping)
         day = as_at_day(as_at, today)
-        return capacity.kept_capacity_figures(session, state.council_views, authority, day, mapping)
+        figures = capacity.kept_capacity_figures(
+            session, state.council_views, authority, day, mapping
+        )
+        return (
+            capacity.withhold_small_children(figures) if caller.role is Role.REGIONAL else figures
+        )
 
     @get("/capacity/monthly", opt=READ, sync_to_thread=True, summary="Monthly capacity series")
     def monthly(

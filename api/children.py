@@ -3,7 +3,8 @@ list), monthly aggregates, and figures (starters, ceased, children in care, Stay
 time in care).
 
 Every answer is a count: no child-level value leaves through these routes, so regional
-tokens of the authority's region read the figures too.
+tokens of the authority's region read the figures too, with small counts withheld
+(`tracker.children.withheld`; each report's `withheld` says so).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from api.disconnect import stop_on_disconnect
 from api.params import as_at_day, period
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT
-from tracker.children import figures
+from tracker.children import figures, withheld
 from tracker.children.figures import (
     CeasedReport,
     InCareReport,
@@ -42,7 +43,7 @@ from tracker.children.pseudonym import load_key
 from tracker.children.returns import ReturnSummary, list_returns, parse_year
 from tracker.children.staying_put import DEFINITION
 from tracker.children.withdrawal import Withdrawal, withdraw_return
-from tracker.core.access import Caller
+from tracker.core.access import Caller, Role
 from tracker.core.settings import Settings
 
 READ = {"access": "children.read"}
@@ -91,6 +92,7 @@ class ChildrenController(Controller):
         session: Session,
         state: State,
         mapping: Mapping,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
@@ -100,7 +102,7 @@ class ChildrenController(Controller):
         child once a year ending 31 March (the first start), short breaks (legal status V3,
         V4) left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return kept_children_figure(
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
@@ -108,6 +110,7 @@ class ChildrenController(Controller):
             mapping,
             lambda: figures.starters(session, authority, start, end, mapping),
         )
+        return withheld.starters(report) if caller.role is Role.REGIONAL else report
 
     @get("/ceased", opt=READ, sync_to_thread=True, summary="Children ceasing care per month")
     def ceased(
@@ -115,6 +118,7 @@ class ChildrenController(Controller):
         authority: str,
         session: Session,
         state: State,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
@@ -123,7 +127,7 @@ class ChildrenController(Controller):
         other than X1), each child once a year ending 31 March (the last time), short
         breaks left out and counted apart. Months of a year whose return is not loaded: null."""
         start, end = period(date_from, date_to, today)
-        return kept_children_figure(
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
@@ -131,6 +135,7 @@ class ChildrenController(Controller):
             None,
             lambda: figures.ceased(session, authority, start, end),
         )
+        return withheld.ceased(report) if caller.role is Role.REGIONAL else report
 
     @get("/in-care", opt=READ, sync_to_thread=True, summary="Children in care on a date")
     def in_care(
@@ -139,6 +144,7 @@ class ChildrenController(Controller):
         session: Session,
         state: State,
         mapping: Mapping,
+        caller: Caller,
         today: date,
         as_at: date | None = None,
     ) -> InCareReport:
@@ -146,7 +152,7 @@ class ChildrenController(Controller):
         left out and counted apart, from the return of the date's year (after the latest
         return, that return's open episodes; `return_year` says which)."""
         day = as_at_day(as_at, today)
-        return kept_children_figure(
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
@@ -154,6 +160,7 @@ class ChildrenController(Controller):
             mapping,
             lambda: figures.children_in_care(session, authority, day, mapping),
         )
+        return withheld.in_care(report) if caller.role is Role.REGIONAL else report
 
     @get(
         "/in-care/monthly",
@@ -167,13 +174,14 @@ class ChildrenController(Controller):
         session: Session,
         state: State,
         mapping: Mapping,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> InCareSeries:
         """Children in care by placement category at the end of every month of the range."""
         start, end = period(date_from, date_to, today, max_months=MAX_MONTHS)
-        return kept_children_figure(
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
@@ -181,6 +189,7 @@ class ChildrenController(Controller):
             mapping,
             lambda: figures.children_in_care_monthly(session, authority, start, end, mapping),
         )
+        return withheld.in_care_monthly(report) if caller.role is Role.REGIONAL else report
 
     @get(
         "/staying-put",
@@ -195,22 +204,27 @@ class ChildrenController(Controller):
         session: Session,
         state: State,
         mapping: Mapping,
+        caller: Caller,
         today: date,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> StayingPutReport:
         """Staying Put as DfE publishes it (the definition is in the answer): at 18 per month
         and per year ending 31 March for every year the range touches, and at 19, 20 and 19
-        to 20 for those years."""
+        to 20 for those years. Regional tokens: small counts withheld (`withheld` says so),
+        counted over the whole years so that no year's figure gives a month back."""
         start, end = period(date_from, date_to, today)
-        return kept_children_figure(
+        regional = caller.role is Role.REGIONAL
+        first, last = withheld.whole_years(start, end) if regional else (start, end)
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
-            ("staying_put", start, end),
+            ("staying_put", first, last),
             mapping,
-            lambda: figures.staying_put(session, authority, start, end, mapping),
+            lambda: figures.staying_put(session, authority, first, last, mapping),
         )
+        return withheld.staying_put(report, start, end) if regional else report
 
     @get("/time-in-care", opt=READ, sync_to_thread=True, summary="Time in care on a date")
     def time_in_care(
@@ -218,13 +232,14 @@ class ChildrenController(Controller):
         authority: str,
         session: Session,
         state: State,
+        caller: Caller,
         today: date,
         as_at: date | None = None,
     ) -> TimeInCareReport:
         """Children in care on a date by time since their period of care began, the median in
         days, and the share placed within the authority (when the episodes carry PL_LA)."""
         day = as_at_day(as_at, today)
-        return kept_children_figure(
+        report = kept_children_figure(
             session,
             state.council_views,
             authority,
@@ -232,6 +247,7 @@ class ChildrenController(Controller):
             None,
             lambda: figures.time_in_care(session, authority, day),
         )
+        return withheld.time_in_care(report) if caller.role is Role.REGIONAL else report
 
     @post(
         "/monthly-figures",

@@ -36,7 +36,7 @@ from api.uploads import UPLOAD
 from tracker.capacity import regional, returns
 from tracker.capacity.regional import RegionalCapacity
 from tracker.capacity.returns import LoadReport
-from tracker.core.access import Caller
+from tracker.core.access import Caller, Role
 from tracker.core.revisions import revisions_of
 from tracker.enquiries.timeliness import LONDON
 
@@ -145,6 +145,8 @@ class RegionalController(Controller):
 
         key = ("region", region.strip().lower(), day, as_at is None, only, codes, changes)
         modified, view = state.capacity_views.get_or_compute(key, compute)
+        if caller.role is Role.REGIONAL:
+            view = regional.withhold_small_children(view)
         if format is ViewFormat.CSV:
             body, media = regional.to_csv(view), CSV_MEDIA
         else:

@@ -43,3 +43,15 @@ def test_each_care_type_of_the_region_says_how_many_councils_it_adds_up(client, 
     # Birmingham's return gives in-house places only: the connected carers are Stoke's alone.
     assert rows["Connected carers (family and friends)"]["authorities"] == "1"
     assert rows["In-house fostering"]["authorities"] == "2"
+
+
+def test_the_regional_page_shows_the_region_as_at_the_day_chosen(client, tokens):
+    """?as_at= gives the region's figures as at that day, with the chooser set to it; a day
+    not yet come is a 400 naming the field."""
+    sign_in(client, tokens["regional_wm"])
+    page = client.get("/dashboard/capacity?as_at=2024-03-31")
+    assert page.status_code == 200
+    assert "places on 31 Mar 2024" in page.text and "Each council of" in page.text
+    assert '<option value="2024-03-31" selected>' in page.text
+    later = client.get("/dashboard/capacity?as_at=2999-01-01")
+    assert later.status_code == 400 and "as_at" in later.text

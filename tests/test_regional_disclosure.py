@@ -138,3 +138,101 @@ def test_regional_tokens_see_small_deregistration_reasons_together_and_unnamed(c
     regional = march(tokens["regional_wm"])
     assert regional["deregistrations_by_reason"] == {"resigned": 5, SMALL_REASONS: 1}
     assert regional["deregistrations"] == 6
+
+
+def test_regional_tokens_see_small_childrens_counts_withheld(client, tokens):
+    """A child or care leaver counted alone is withheld from regional tokens, with another
+    count where a total would give it back; the council's managers see them all."""
+    manager, regional = bearer(tokens["manager_stoke"]), bearer(tokens["regional_wm"])
+    figures = [
+        {"month": "2025-02", "metric": "starters", "value": 12},
+        {"month": "2025-02", "metric": "starters", "breakdown": "in_house_foster", "value": 10},
+        {"month": "2025-02", "metric": "starters", "breakdown": "ifa_foster", "value": 2},
+        {"month": "2025-03", "metric": "starters", "value": 9},
+        {"month": "2025-02", "metric": "staying_put_eligible", "value": 6},
+        {"month": "2025-02", "metric": "staying_put_stayed", "value": 6},
+        {"month": "2025-03", "metric": "staying_put_eligible", "value": 1},
+        {"month": "2025-03", "metric": "staying_put_stayed", "value": 0},
+    ]
+    entered = client.post(f"{BASE}/children/monthly-figures", json=figures, headers=manager)
+    assert entered.status_code == 200, entered.text
+    params = {"date_from": "2025-02-01", "date_to": "2025-03-31"}
+
+    def read(route: str, headers: dict[str, str]) -> dict[str, Any]:
+        response = client.get(f"{BASE}/children/{route}", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    mine = read("staying-put", manager)
+    assert [(m["eligible"], m["stayed"]) for m in mine["months"]] == [(6, 6), (1, 0)]
+    assert mine["withheld"] is None
+    theirs = read("staying-put", regional)
+    assert [(m["eligible"], m["stayed"]) for m in theirs["months"]] == [(6, 6), (None, None)]
+    # The year's 7 less February's 6 would give March's 1 back.
+    assert [(y["period"], y["eligible"]) for y in theirs["years"]] == [("2024-25", None)]
+    assert "withheld" in theirs["withheld"]
+    starters = read("starters", regional)
+    february, march = starters["months"]
+    assert (february["starters"], march["starters"]) == (12, 9)
+    # 2 IFA starters withheld, and the 10 in-house ones with them (12 less 10 gives 2).
+    assert february["by_category"]["ifa_foster"] is None
+    assert february["by_category"]["in_house_foster"] is None
+    assert starters["by_category"]["ifa_foster"] is None
+    assert starters["starters"] == 21 and starters["withheld"]
+    assert read("starters", manager)["months"][0]["by_category"]["ifa_foster"] == 2
+
+
+def test_regional_tokens_see_small_counts_of_children_in_care_withheld(client, tokens):
+    manager, regional = bearer(tokens["manager_stoke"]), bearer(tokens["regional_wm"])
+    counts = {"in_house_foster": 20, "ifa_foster": 3, "childrens_home": 10}
+    body = {"as_at": "2025-03-31", "counts": counts}
+    entered = client.post(f"{BASE}/children-in-care", json=body, headers=manager)
+    assert entered.status_code == 201, entered.text
+
+    def read(headers: dict[str, str]) -> dict[str, Any]:
+        response = client.get(f"{BASE}/capacity", params={"as_at": "2025-03-31"}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    mine = read(manager)
+    assert {c["category"]: c["children"] for c in mine["children_in_care"]} == counts
+    assert mine["withheld"] is None and mine["in_house_share_of_foster"] is not None
+    theirs = read(regional)
+    # 3 withheld, and the 10 with them: 33 less 20 would give the 3 back.
+    assert {c["category"]: c["children"] for c in theirs["children_in_care"]} == {
+        "in_house_foster": 20,
+        "ifa_foster": None,
+        "childrens_home": None,
+    }
+    assert theirs["children_in_care_total"] == 33 and theirs["withheld"]
+    assert theirs["in_house_share_of_foster"] is None  # 20 of 23 would give the 3 back
+
+
+def test_regional_tokens_see_a_council_with_few_children_in_care_withheld(client, tokens):
+    manager = bearer(tokens["manager_stoke"])
+    household = {
+        "reference": "H1",
+        "care_type": "in_house",
+        "approved_places": 2,
+        "approved_on": "2024-01-10",
+    }
+    added = client.post(f"{BASE}/households", json=household, headers=manager)
+    assert added.status_code == 201, added.text
+    body = {"as_at": "2025-03-31", "counts": {"in_house_foster": 3}}
+    entered = client.post(f"{BASE}/children-in-care", json=body, headers=manager)
+    assert entered.status_code == 201, entered.text
+
+    def stoke(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        response = client.get(
+            "/api/v1/regions/West Midlands/capacity",
+            params={"as_at": "2025-03-31"},
+            headers=bearer(token),
+        )
+        assert response.status_code == 200, response.text
+        view = response.json()
+        return next(a for a in view["authorities"] if a["code"] == STOKE), view
+
+    assert stoke(tokens["manager_stoke"])[0]["children_in_care"] == 3
+    theirs, view = stoke(tokens["regional_wm"])
+    assert theirs["children_in_care"] is None and theirs["capacity_share_of_demand"] is None
+    assert view["rollup"]["children_in_care"] is None and view["withheld"]

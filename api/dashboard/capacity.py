@@ -15,7 +15,7 @@ from api.dashboard.layout import Action, Page, Section, day_chooser
 from api.dashboard.scope import Scope
 from api.dashboard.tables import Chart, Tile, display, label, long_date, percent, table
 from tracker.capacity.figures import kept_capacity_figures, kept_monthly_flows
-from tracker.capacity.regional import ALL, regional_capacity
+from tracker.capacity.regional import ALL, regional_capacity, withhold_small_children
 from tracker.capacity.schemas import PlaceCounts
 from tracker.children.mapping import Mapping
 from tracker.core.table_export import CellFormat
@@ -282,11 +282,13 @@ def build(
     )
 
 
-def build_regional(session: Session, scope: Scope, today: date) -> Page:
-    """The capacity of every council of the regional sign-in's region, and the roll-up."""
+def build_regional(session: Session, scope: Scope, today: date, as_at: date | None = None) -> Page:
+    """The capacity of every council of the regional sign-in's region, and the roll-up, as
+    at `as_at` (default today)."""
     region = scope.region
     assert region is not None
-    view = regional_capacity(session, region, today)
+    real_today, today = today, as_at or today
+    view = withhold_small_children(regional_capacity(session, region, today))
     rows = []
     for authority in view.authorities:
         whole = next((r for r in authority.rows if r.care_type == ALL), None)
@@ -320,7 +322,8 @@ def build_regional(session: Session, scope: Scope, today: date) -> Page:
         ],
         rows,
         note='"register": the council\'s own household register in this service; '
-        '"return": the latest aggregate return it sent.',
+        '"return": the latest aggregate return it sent.'
+        + (f" Children in care: {view.withheld}." if view.withheld else ""),
     )
     rollup = view.rollup
     region_rows = [
@@ -396,6 +399,7 @@ def build_regional(session: Session, scope: Scope, today: date) -> Page:
         intro=f"{view.region}: each council's fostering households and places on "
         f"{long_date(today)}. Aggregate figures only.",
         tiles=tiles,
+        chooser=day_chooser(real_today, today),
         sections=[
             Section(title="Councils", anchor="councils", charts=[council_chart], tables=[councils]),
             Section(title="The region by care type", anchor="region", tables=[region_table]),

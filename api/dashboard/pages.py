@@ -236,7 +236,8 @@ class DashboardPages(Controller):
                 today,
                 download,
                 table,
-                lambda: capacity.build_regional(session, scope, today),
+                lambda: capacity.build_regional(session, scope, today, _past(as_at, today)),
+                choice=as_at.isoformat() if as_at else None,
             )
         if scope.authority_code is None:
             return no_authority_page(request, scope)

@@ -59,7 +59,7 @@ from tracker.children.mapping import Mapping, mapping_digest
 from tracker.children.tables import CareEpisode
 from tracker.core.authorities import Authority, get_authority
 from tracker.core.db import PlannedOnce
-from tracker.core.disclosure import SMALL_COUNT
+from tracker.core.disclosure import SMALL_COUNT, WITHHELD, Line, withheld
 from tracker.core.errors import NotFoundError
 from tracker.core.monthly_tables import PreparedAuthority, RegisterMonth
 from tracker.core.prepared import is_prepared
@@ -365,3 +365,34 @@ def combine_small_reasons(flows: list[MonthFlows]) -> list[MonthFlows]:
             kept[SMALL_REASONS] = small
         shown.append(replace(month, deregistrations_by_reason=kept))
     return shown
+
+
+def withhold_small_children(figures: CapacityFigures) -> CapacityFigures:
+    """The figures as readers outside the council see them: children in care by placement
+    category with counts under `SMALL_COUNT` withheld (None), and another where the total
+    would give one back (`tracker.core.disclosure`); the shares that would give them back
+    too (in-house share of foster care, capacity against demand) withheld with them, as are
+    the council's small uses of external provision. `withheld` says so."""
+    cells: dict[str, int | None] = {c.category: c.children for c in figures.children_in_care}
+    cells["total"] = figures.children_in_care_total
+    hidden = withheld(cells, [Line("total", tuple(c.category for c in figures.children_in_care))])
+    children = [
+        replace(c, children=None) if c.category in hidden else c for c in figures.children_in_care
+    ]
+    foster_hidden = any(c in hidden for c in FOSTER_CATEGORIES)
+    provision = [
+        replace(p, used_by_authority=None, share_used=None)
+        if 0 < p.used_by_authority < SMALL_COUNT
+        else p
+        for p in figures.external_provision
+    ]
+    small_use = any(p.used_by_authority is None for p in provision)
+    return replace(
+        figures,
+        children_in_care=children,
+        children_in_care_total=None if "total" in hidden else figures.children_in_care_total,
+        in_house_share_of_foster=None if foster_hidden else figures.in_house_share_of_foster,
+        capacity_share_of_demand=None if "total" in hidden else figures.capacity_share_of_demand,
+        external_provision=provision,
+        withheld=WITHHELD if hidden or small_use else None,
+    )

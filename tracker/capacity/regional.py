@@ -39,6 +39,7 @@ from tracker.capacity.schemas import (
 from tracker.capacity.tables import CapacityReturn, ChildrenInCareFigure
 from tracker.core.audit import AuditEntry
 from tracker.core.authorities import Authority
+from tracker.core.disclosure import WITHHELD, Line, withheld
 from tracker.core.errors import NotFoundError
 from tracker.core.ratios import ratio
 from tracker.core.regions import region_code, region_named
@@ -154,6 +155,8 @@ class RegionalCapacity(msgspec.Struct, frozen=True, kw_only=True):
     as_at: date
     authorities: list[AuthorityCapacity]
     rollup: RegionRollup | None
+    # Readers outside the councils: that small counts are withheld (`withhold_small_children`).
+    withheld: str | None = None
 
 
 def _occupancy(filled: int | None, approved: int | None, unavailable: int | None) -> float | None:
@@ -357,6 +360,34 @@ def rollup(authorities: list[AuthorityCapacity]) -> RegionRollup:
             source: sum(1 for a in authorities if a.source is source) for source in FigureSource
         },
     )
+
+
+def withhold_small_children(view: RegionalCapacity) -> RegionalCapacity:
+    """The view as the region's own readers see it: a council's children in care under
+    `SMALL_COUNT` withheld (None) with its capacity against demand, and then the region's
+    sum of children in care too (each council's figure is read alone on its capacity route,
+    so withholding another would not keep it). `withheld` says so."""
+    cells: dict[str, int | None] = {a.code: a.children_in_care for a in view.authorities}
+    rollup = view.rollup
+    lines: list[Line[str]] = []
+    if rollup is not None:
+        cells[""] = rollup.children_in_care
+        in_share = tuple(a.code for a in view.authorities if a.capacity_share_of_demand is not None)
+        lines.append(Line("", in_share, whole=True))
+    hidden = withheld(cells, lines)
+    if not hidden:
+        return view
+    authorities = [
+        msgspec.structs.replace(a, children_in_care=None, capacity_share_of_demand=None)
+        if a.code in hidden
+        else a
+        for a in view.authorities
+    ]
+    if rollup is not None and "" in hidden:
+        rollup = msgspec.structs.replace(
+            rollup, children_in_care=None, capacity_share_of_demand=None
+        )
+    return msgspec.structs.replace(view, authorities=authorities, rollup=rollup, withheld=WITHHELD)
 
 
 def regional_capacity(

@@ -63,7 +63,7 @@ class CategoryCount(msgspec.Struct, frozen=True, kw_only=True):
     """Children in care in a placement category, from the latest figure on or before the date."""
 
     category: PlacementCategory
-    children: int
+    children: int | None  # None: withheld from readers outside the council
     as_at: date
     source: str
 
@@ -75,7 +75,7 @@ class ProvisionCounts(msgspec.Struct, frozen=True, kw_only=True):
     as_at: date
     households: int | None
     places: int
-    used_by_authority: int
+    used_by_authority: int | None  # None: withheld from readers outside the council
     share_used: float | None
 
 
@@ -101,6 +101,8 @@ class CapacityFigures(msgspec.Struct, frozen=True, kw_only=True):
     in_house_share_of_foster: float | None
     capacity_share_of_demand: float | None
     external_provision: list[ProvisionCounts]
+    # Readers outside the council: that small counts are withheld (`withhold_small_children`).
+    withheld: str | None = None
 
 
 class MonthFlows(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -65,6 +65,8 @@ class StartersReport(msgspec.Struct, frozen=True, kw_only=True):
     by_category: dict[str, int | None]
     months: list[StarterMonth]
     short_breaks: int | None = None
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 class CeasedMonth(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +88,8 @@ class CeasedReport(msgspec.Struct, frozen=True, kw_only=True):
     ceased: int | None
     months: list[CeasedMonth]
     short_breaks: int | None = None
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 def _neighbour(e: Any, other: Any, column: Any) -> Any:

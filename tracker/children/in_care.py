@@ -58,6 +58,8 @@ class InCareReport(msgspec.Struct, frozen=True, kw_only=True):
     authority_code: str
     source: str
     figures: InCare
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 class InCareSeries(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +68,8 @@ class InCareSeries(msgspec.Struct, frozen=True, kw_only=True):
     authority_code: str
     source: str
     months: list[InCare]
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 def in_care_on(as_at: date | Any, episode: Any = CareEpisode) -> list[Any]:

@@ -60,10 +60,10 @@ class StayingPut(msgspec.Struct, frozen=True, kw_only=True):
     judged_on_rec_e17: int | None = None
     # Young people who left foster care on their 18th birthday but are not in the cohort,
     # by reason: short_breaks, died, transferred, returned_home, not_eligible.
-    excluded: dict[str, int] | None = None
+    excluded: dict[str, int | None] | None = None
     # Eligible and stayed by placement category of the foster placement they left.
-    eligible_by_category: dict[str, int] | None = None
-    stayed_by_category: dict[str, int] | None = None
+    eligible_by_category: dict[str, int | None] | None = None
+    stayed_by_category: dict[str, int | None] | None = None
 
 
 class StayingPutLater(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +91,8 @@ class StayingPutReport(msgspec.Struct, frozen=True, kw_only=True):
     later: list[StayingPutLater]
     definition: str
     note: str | None = None
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 class _Leaver(msgspec.Struct, kw_only=True):

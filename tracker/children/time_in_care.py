@@ -53,6 +53,8 @@ class TimeInCareReport(msgspec.Struct, frozen=True, kw_only=True):
     placed_within_authority: int | None
     share_within_authority: float | None
     note: str | None = None
+    # Readers outside the council: that small counts are withheld (tracker.children.withheld).
+    withheld: str | None = None
 
 
 def _median(days_and_counts: Sequence[tuple[int, int]]) -> float | None:
