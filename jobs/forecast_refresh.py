@@ -208,18 +208,24 @@ class _ProgressWriter:
         self._progress = progress
         self._written_at = 0.0
         self._lock = threading.Lock()
+        self._ended = False
 
     def __call__(self, done: int, total: int | None = None) -> None:
         with self._lock:
             if self._progress is not None:
                 self._progress(self._code, done, self._total)
             now = time.monotonic()
-            if done < self._total and now - self._written_at < PROGRESS_EVERY_S:
+            if self._ended or (done < self._total and now - self._written_at < PROGRESS_EVERY_S):
                 return
             self._written_at = now
             try:
                 with self._database.writing() as session:
                     record_progress(session, self._run_id, done)
+            except ConflictError as exc:
+                # Recorded stopped (the service stopping) or abandoned meanwhile: said once,
+                # not a traceback a second until the engine's work in hand is done.
+                self._ended = True
+                log.warning("%s: its progress is no longer recorded", exc.message)
             except Exception:
                 log.exception("could not record the progress of forecast run %s", self._run_id)
 

@@ -233,3 +233,24 @@ def test_the_readme_pg_dump_recipe_round_trips(db, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_restore_onto_a_database_with_data_keeps_a_copy_of_it(tmp_path):
+    """Restoring onto the wrong installation, or the wrong backup, loses nothing."""
+    other = new_database(tmp_path / "other.db", enquiries=3)
+    copy = tmp_path / "other-backup.db"
+    backup(other.url, copy)
+    other.dispose()
+    target = tmp_path / "fostering.db"
+    new_database(target, enquiries=7).dispose()
+    before = rows(target, "enquiry")
+    result = fostering(f"sqlite:///{target}", "db", "restore", str(copy))
+    assert result.exit_code == 0, result.output
+    assert len(rows(target, "enquiry")) == 3
+    kept = list(tmp_path.glob("fostering.db.before-restore-*"))
+    assert len(kept) == 1 and kept[0].name in result.output.replace("\n", "")
+    assert rows(kept[0], "enquiry") == before
+    # Onto nothing, there is nothing to keep.
+    fresh = tmp_path / "fresh.db"
+    assert fostering(f"sqlite:///{fresh}", "db", "restore", str(copy)).exit_code == 0
+    assert not list(tmp_path.glob("fresh.db.before-restore-*"))

@@ -795,3 +795,22 @@ def test_ssda903_series_end_where_the_imported_years_end(authorities: Database) 
     last = add_months(in_care.start, len(in_care.values) - 1)
     assert last == date(2024, 3, 1)
     assert in_care.values[-1] and in_care.values[-1] > 0
+
+
+def test_a_run_recorded_stopped_meanwhile_says_so_once_not_a_traceback_each_time(small, caplog):
+    """The service stopping records its runs stopped while their thread goes on: progress
+    written after that is one warning, not a traceback a second."""
+    from jobs.forecast_refresh import _ProgressWriter, new_holder, stop_runs_here
+
+    run_id = _claim(small, new_holder())
+    with small.writing() as session:
+        start_run(session, run_id, 10)
+    assert stop_runs_here(small) == [run_id]
+    writer = _ProgressWriter(small, run_id, STOKE, 10, None)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fostering.jobs"):
+        for done in (0, 4, 10):
+            writer(done)
+    records = [r for r in caplog.records if r.name == "fostering.jobs"]
+    assert [r.levelname for r in records] == ["WARNING"]
+    assert records[0].exc_info is None and "no longer recorded" in records[0].getMessage()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from api.cli.base import CLI_CALLER, console, fail, main, open_database
+from api.cli.base import CLI_CALLER, console, fail, main, open_database, print_table
 from api.dashboard.sessions import revoke
 from tracker.core import audit
 from tracker.core.access import Role, issue_token, list_tokens
@@ -74,7 +74,7 @@ def token_list(include_revoked: bool) -> None:
             f"{t.created_at:%Y-%m-%d %H:%M}",
             f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
         )
-    console.print(table)
+    print_table(table)
 
 
 @token.command("revoke")
@@ -132,4 +132,4 @@ def authority_list() -> None:
     table = Table("code", "name", "region", "approvals target")
     for a in records:
         table.add_row(a.code, a.name, a.region, str(a.annual_approvals_target or ""))
-    console.print(table)
+    print_table(table)

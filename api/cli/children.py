@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from api.cli.base import CLI_CALLER, console, fail, main, open_database
+from api.cli.base import CLI_CALLER, console, fail, main, open_database, print_table
 from api.cli.files import import_group
 from tracker.core.db import Database
 from tracker.core.errors import DomainError, ImportRejectedError
@@ -117,7 +117,7 @@ def ssda903_returns(authority_code: str) -> None:
             str(r.care_leavers),
             dropped,
         )
-    console.print(table)
+    print_table(table)
 
 
 @ssda903_group.command("withdraw")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from api.cli.base import CLI_CALLER, console, fail, main
+from api.cli.base import CLI_CALLER, console, fail, main, print_table
 from tracker.core.db import Database
 from tracker.core.errors import DomainError
 from tracker.core.settings import Settings
@@ -108,7 +108,7 @@ def forecast_run(
             str(outcome.series),
             outcome.error or "",
         )
-    console.print(table)
+    print_table(table)
     if any(o.status is not RunStatus.SUCCEEDED for o in outcomes):
         sys.exit(1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from api.cli.base import CLI_CALLER, console, fail, main, open_database
+from api.cli.base import CLI_CALLER, console, fail, main, open_database, print_table
 from tracker.core.errors import DomainError
 from tracker.enquiries.timeliness import london_today
 
@@ -52,7 +52,7 @@ def ofsted_return(authority_code: str, year: str, output: Path | None) -> None:
             value = "" if figure.value is None else f"{figure.value:,}"
             table.add_row(figure.label, value, figure.key)
         table.add_section()
-    console.print(table)
+    print_table(table)
     if not built.complete:
         console.print(f"[yellow]the year has not ended: figures to {today.isoformat()}[/yellow]")
     for warning in built.warnings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import signal
 import socket
 import sys
@@ -17,6 +18,8 @@ from tracker.core.errors import DomainError
 from tracker.core.monthly_upkeep import rebuild_councils
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
+
+WORKER_LOG_FORMAT = "%(levelname)s - %(asctime)s - %(name)s - %(module)s - %(message)s"
 
 
 def _check_free(host: str, port: int) -> None:
@@ -37,8 +40,10 @@ def _check_free(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 8000).")
+@click.option(
+    "--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Server processes."
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Apply migrations, then serve the API (docs at /schema, health at /health)."""
@@ -136,6 +141,11 @@ def db_restore(force: bool, path: Path) -> None:
         f"{report.tables} tables, {report.rows:,} rows; schema now at {report.migrated_to}",
         markup=False,
     )
+    if report.kept:
+        console.print(
+            f"the database it replaced is kept at {report.kept} (delete it once not needed)",
+            markup=False,
+        )
 
 
 @main.command()
@@ -149,6 +159,9 @@ def worker() -> None:
     from jobs.scheduler import SCHEDULE_JOB_ID, shutdown_scheduler, start_scheduler
 
     settings = Settings.from_env()
+    # What the jobs log (runs, retries, erasures, failures) at FOSTERING_LOG_LEVEL, in the
+    # format `fostering serve` uses (Litestar's): without it only warnings reached stderr.
+    logging.basicConfig(level=settings.log_level, format=WORKER_LOG_FORMAT)
     database = Database.from_settings(settings)
     schema.upgrade(database)
     scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)

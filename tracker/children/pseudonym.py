@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from tracker.core.settings import Settings
+from tracker.core.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fostering.ssda903")
 
@@ -23,13 +23,26 @@ def load_key(settings: Settings) -> bytes:
     if settings.pseudonym_key:
         return settings.pseudonym_key.encode()
     path = Path(settings.pseudonym_key_file)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        log.warning("created a new pseudonym key file at %s: back it up", path)
-    return path.read_text().strip().encode()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            log.warning("created a new pseudonym key file at %s: back it up", path)
+        key = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"FOSTERING_PSEUDONYM_KEY_FILE={path}: the pseudonym key cannot be read or made "
+            f"({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
+    if not key:
+        # An empty key would still pseudonymise, silently matching no earlier import.
+        raise ConfigurationError(
+            f"FOSTERING_PSEUDONYM_KEY_FILE={path} is empty: restore the key file from its "
+            "backup (a new key cannot match the children of earlier imports)"
+        )
+    return key.encode()
 
 
 def pseudonymise(key: bytes, child: str) -> str:

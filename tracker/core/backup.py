@@ -4,15 +4,17 @@ A backup uses SQLite's online backup API: it copies a consistent snapshot of the
 in one step while the service goes on reading and writing (WAL readers and writers do not
 block each other), into a temporary file that is renamed into place once complete, so a
 backup file is never half written. A restore checks that the file is a sound database of
-this service with a schema this version can migrate, copies it into the configured database
-with the same API (readers of the target see the old or the new content, never a mix), and
-then applies any pending migrations.
+this service with a schema this version can migrate, keeps a copy of the database it replaces
+next to it (`NAME.before-restore-TIME`), copies the backup into the configured database with
+the same API (readers of the target see the old or the new content, never a mix), and then
+applies any pending migrations.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from tracker.core import schema
+from tracker.core.clock import utcnow
 from tracker.core.db import Database, normalise_url
 from tracker.core.errors import ConflictError, InvalidValueError
 
@@ -40,6 +43,8 @@ class BackupReport(msgspec.Struct, frozen=True, kw_only=True):
     rows: int
     revision: str | None
     migrated_to: str | None = None
+    # A restore's copy of the database it replaced (None: there was none).
+    kept: str | None = None
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -174,6 +179,19 @@ def check_backup(path: Path, script: ScriptDirectory) -> str:
     return revision
 
 
+def _keep_replaced(database_url: str, target: Path) -> Path | None:
+    """Copy the database a restore is about to replace next to it, so a restore onto the
+    wrong installation (or of the wrong backup) loses nothing; None when there is none."""
+    if not target.exists() or target.stat().st_size == 0:
+        return None
+    kept = target.with_name(f"{target.name}.before-restore-{utcnow():%Y%m%dT%H%M%S}")
+    try:
+        backup(database_url, kept)
+    except sqlite3.DatabaseError:  # a damaged database, the reason to restore: kept as it is
+        shutil.copyfile(target, kept)
+    return kept
+
+
 def restore(database_url: str, source: Path, *, force: bool = False) -> BackupReport:
     """Replace the SQLite database with a backup, then migrate it to the current schema.
 
@@ -195,6 +213,7 @@ def restore(database_url: str, source: Path, *, force: bool = False) -> BackupRe
                 rule="database_in_use",
             )
         target.parent.mkdir(parents=True, exist_ok=True)
+        kept = _keep_replaced(database_url, target)
         src = _read_only(source)
         dst = sqlite3.connect(target, timeout=30)
         try:
@@ -216,4 +235,5 @@ def restore(database_url: str, source: Path, *, force: bool = False) -> BackupRe
         rows=rows,
         revision=revision,
         migrated_to=migrated,
+        kept=str(kept) if kept else None,
     )

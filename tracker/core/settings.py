@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 
 import msgspec
 
 DEFAULT_DATABASE_URL = "sqlite:///fostering.db"
+LIST_FIELDS = ("cors_origins", "forecast_models", "trusted_proxies")
+EXECUTORS = ("process", "serial", "dask")
+_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+# The smallest and largest value of each number setting (None: no bound).
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "port": (1, 65535),
+    "max_body_bytes": (1, None),
+    "max_import_bytes": (1, None),
+    "sqlite_busy_timeout_s": (0, None),
+    "auth_failures_per_minute": (0, None),
+    "requests_per_minute": (0, None),
+    "expensive_requests_per_minute": (0, None),
+    "view_computations": (0, None),
+    "forecast_horizon": (1, 120),
+    "forecast_workers": (1, 256),
+    "forecast_cooldown_s": (0, None),
+    "retention_years": (0, None),
+}
+
+
+class ConfigurationError(ValueError):
+    """A setting of the environment that cannot be used; the message names its variable."""
+
+
+def variable(field: str) -> str:
+    """The environment variable of a settings field."""
+    return "DATABASE_URL" if field == "database_url" else f"FOSTERING_{field.upper()}"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,8 +101,59 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raw = env.get(f"FOSTERING_{field.name.upper()}")
             if raw is None or field.name == "database_url":
                 continue
-            if field.name in ("cors_origins", "forecast_models", "trusted_proxies"):
+            if field.name in LIST_FIELDS:
                 values[field.name] = tuple(o.strip() for o in raw.split(",") if o.strip())
+            elif field.name == "log_level":  # logging knows the names in capitals only
+                values[field.name] = raw.strip().upper()
             else:
                 values[field.name] = raw
-        return msgspec.convert(values, cls, strict=False)
+        try:
+            settings = msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            field = str(exc).rpartition("$.")[2].rstrip("`")
+            expected = str(exc).partition("`")[2].partition("`")[0].removesuffix(" | null")
+            raise ConfigurationError(
+                f"{variable(field)}={values.get(field)!r} is not "
+                f"{_KINDS.get(expected, 'a ' + expected)}"
+            ) from None
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """ConfigurationError naming the first setting out of its range or unusable."""
+        from apscheduler.triggers.cron import CronTrigger
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if value is not None and (value < low or (high is not None and value > high)):
+                bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+                raise ConfigurationError(f"{variable(name)}={value} must be {bounds}")
+        try:
+            backend = make_url(self.database_url).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ConfigurationError(
+                "DATABASE_URL is not a SQLite or PostgreSQL URL (e.g. sqlite:///fostering.db "
+                "or postgresql://user:pass@host/db)"
+            )
+        if not isinstance(logging.getLevelName(self.log_level), int):
+            raise ConfigurationError(
+                f"FOSTERING_LOG_LEVEL={self.log_level!r} is not a log level (DEBUG, INFO, "
+                "WARNING, ERROR)"
+            )
+        if self.forecast_executor not in EXECUTORS:
+            raise ConfigurationError(
+                f"FOSTERING_FORECAST_EXECUTOR={self.forecast_executor!r} is not one of "
+                + ", ".join(EXECUTORS)
+            )
+        for name in ("forecast_schedule", "retention_schedule"):
+            try:
+                CronTrigger.from_crontab(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"{variable(name)}={getattr(self, name)!r} is not a cron expression "
+                    f"(minute hour day month weekday, e.g. '30 3 * * *'): {exc}"
+                ) from None
