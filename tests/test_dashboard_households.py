@@ -231,11 +231,14 @@ def test_putting_on_hold_and_back_shows_on_the_page_and_the_list(client, tokens,
     assert "Household put on hold" in page and "In-house fostering, on hold" in page
     assert 'value="back"' in page and 'value="hold"' not in page
     assert "data-on-hold" in page  # the placement form says when a child may be recorded
+    assert "none of its places can take a child" in page
+    assert "Every approved place can take a child today" not in page
     assert "On hold" in _status_cell(client.get(LIST).text, household_id)
     back = _change(client, csrf, household_id, "back", TODAY)
     assert back.headers["location"].endswith("?done=household-back")
     assert "In-house fostering, active" in client.get(back.headers["location"]).text
-    assert "data-on-hold" not in client.get(back.headers["location"]).text
+    page = client.get(back.headers["location"]).text
+    assert "data-on-hold" not in page and "Every approved place can take a child today" in page
     assert "Active" in _status_cell(client.get(LIST).text, household_id)
     with authorities.read_session() as session:
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "household"))
