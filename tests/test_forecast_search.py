@@ -13,15 +13,9 @@ from forecast import engine, log_scale
 from forecast import statsforecast_models as sf
 
 START = date(2019, 4, 1)
-ALL_FORMS = tuple(
-    (error, trend, season, damped)
-    for error in "AM"
-    for trend in "NA"
-    for season in "NAM"
-    for damped in (True, False)
-    if not (trend == "N" and damped) and not (error == "A" and season == "M")
-)
-"""statsforecast's AutoETS search (restrict=True, no multiplicative trend): 15 forms."""
+ALL_FORMS = sf.ETS_FORMS_DAMPED
+"""statsforecast's AutoETS search (restrict=True, no multiplicative trend): 15 forms (the
+test below checks them against its own AutoETS)."""
 
 
 def seasonal(n: int, seed: int, level: float = 60.0, growth: float = 0.0) -> np.ndarray:
