@@ -1,5 +1,9 @@
 """Forecast routes of one authority: series with forecasts, the latest forecast of a series,
-runs (history, status, progress, results), triggering a run, and the accuracy of past runs."""
+runs (history, status, progress, results), triggering a run, and the accuracy of past runs.
+
+Regional tokens of the authority's region read them too, without any actual small count or
+what gives one back (`tracker.forecasting.withheld`: the accuracy of a run compared with a
+withheld month, figures of the history in notes; each answer's `withheld` says so)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from tracker.core import audit
 from tracker.core.access import Caller, Role
 from tracker.core.db import Database
 from tracker.core.settings import Settings
-from tracker.forecasting import results
+from tracker.forecasting import results, withheld
 from tracker.forecasting.accuracy import VintageAccuracy, vintage_accuracy
 from tracker.forecasting.results import LatestSeries, RunRecord, RunResults, SeriesResult
 from tracker.forecasting.tables import RunStatus, Trigger
@@ -81,7 +85,8 @@ class ForecastController(Controller):
         admins)."""
         if paths and caller.role not in PATH_ROLES:
             raise PermissionDeniedException("sample paths are for managers and admins")
-        return results.latest_forecast(session, authority, series_id, with_paths=paths)
+        result = results.latest_forecast(session, authority, series_id, with_paths=paths)
+        return withheld.notes(result) if caller.role is Role.REGIONAL else result
 
     @get("/runs", opt=READ, sync_to_thread=True, summary="Run history")
     def runs(
@@ -101,7 +106,8 @@ class ForecastController(Controller):
     @get("/runs/{run_id:int}", opt=READ, sync_to_thread=True, summary="A run and its results")
     def run(self, authority: str, session: Session, caller: Caller, run_id: RecordId) -> RunResults:
         """A run's status and progress, and the forecast of every series it stored."""
-        return results.run_results(session, authority, run_id, name_staff=_names_staff(caller))
+        run = results.run_results(session, authority, run_id, name_staff=_names_staff(caller))
+        return withheld.run_notes(run) if caller.role is Role.REGIONAL else run
 
     @post(
         "/runs",
@@ -131,15 +137,19 @@ class ForecastController(Controller):
         authority: str,
         session: Session,
         settings: Settings,
+        caller: Caller,
         today: date,
         series_id: SeriesId | None = None,
     ) -> list[VintageAccuracy]:
         """Each past run's forecasts against what has happened since (up to the last complete
-        month): mean absolute error, scaled error, bias, and 80%/95% interval coverage."""
+        month): mean absolute error, scaled error, bias, and 80%/95% interval coverage. To
+        regional tokens they are null where a month compared is a withheld count (see
+        `withheld`), as they would give it back."""
         return vintage_accuracy(
             session,
             authority,
             series_id,
             cutoff=last_complete_month(today),
             mapping=load_mapping(settings.placement_mapping),
+            small_counts=caller.role is not Role.REGIONAL,
         )

@@ -15,6 +15,7 @@ from forecast.months import add_months
 from forecast.types import ForecastPoint
 from tracker.children.mapping import Mapping
 from tracker.core.authorities import get_authority
+from tracker.forecasting import withheld
 from tracker.forecasting.results import succeeded
 from tracker.forecasting.tables import (
     ForecastResult,
@@ -29,7 +30,9 @@ class VintageAccuracy(msgspec.Struct, frozen=True, kw_only=True):
     mae is the mean absolute error of the mean forecast; scaled_error divides it by the
     series' in-sample seasonal-naive error (below 1: better than repeating last year); bias
     is the mean of forecast minus actual (above 0: over-forecast); coverage is the share of
-    actuals inside the 80% and 95% intervals.
+    actuals inside the 80% and 95% intervals. To readers outside the authority they are null
+    where they would give back a withheld count, and `withheld` says so
+    (`tracker.forecasting.withheld`).
     """
 
     run_id: int
@@ -38,11 +41,12 @@ class VintageAccuracy(msgspec.Struct, frozen=True, kw_only=True):
     series_id: str
     model: str
     months_compared: int
-    mae: float
+    mae: float | None
     scaled_error: float | None
-    bias: float
-    coverage80: float
-    coverage95: float
+    bias: float | None
+    coverage80: float | None
+    coverage95: float | None
+    withheld: str | None = None
 
 
 def seasonal_scale(values: Sequence[float | None], season: int = 12) -> float | None:
@@ -92,9 +96,12 @@ def vintage_accuracy(
     *,
     cutoff: date,
     mapping: Mapping | None = None,
+    small_counts: bool = True,
 ) -> list[VintageAccuracy]:
     """For each succeeded run, its forecasts compared with the actuals up to `cutoff`'s month
-    (the last complete month); series with no actual month yet are left out."""
+    (the last complete month); series with no actual month yet are left out.
+    `small_counts=False` (readers outside the authority): what would give back a withheld
+    count is null."""
     get_authority(session, code)
     query = (
         select(ForecastResult, ForecastRun.created_at)
@@ -111,6 +118,7 @@ def vintage_accuracy(
     actuals: dict[str, dict[date, float | None]] = {}
     for s in series_for_authority(session, code, cutoff, metrics=metrics, mapping=mapping):
         actuals[s.series_id] = {add_months(s.start, i): v for i, v in enumerate(s.values)}
+    hidden = {} if small_counts else withheld.hidden_months(actuals)
     result = []
     for row, created_at in rows:
         points = msgspec.convert(row.points, list[ForecastPoint])
@@ -118,19 +126,49 @@ def vintage_accuracy(
         if compared is None:
             continue
         n, mae, scaled, bias, cover80, cover95 = compared
+        accuracy = VintageAccuracy(
+            run_id=row.run_id,
+            run_created_at=created_at,
+            cutoff=row.cutoff,
+            series_id=row.series_id,
+            model=row.model,
+            months_compared=n,
+            mae=mae,
+            scaled_error=scaled,
+            bias=bias,
+            coverage80=cover80,
+            coverage95=cover95,
+        )
         result.append(
-            VintageAccuracy(
-                run_id=row.run_id,
-                run_created_at=created_at,
-                cutoff=row.cutoff,
-                series_id=row.series_id,
-                model=row.model,
-                months_compared=n,
-                mae=mae,
-                scaled_error=scaled,
-                bias=bias,
-                coverage80=cover80,
-                coverage95=cover95,
-            )
+            accuracy
+            if small_counts
+            else _withhold(accuracy, points, actuals.get(row.series_id, {}), hidden)
         )
     return result
+
+
+def _withhold(
+    accuracy: VintageAccuracy,
+    points: Sequence[ForecastPoint],
+    actual: dict[date, float | None],
+    hidden: dict[str, set[date]],
+) -> VintageAccuracy:
+    """The accuracy with what gives back a withheld month of its series nulled: every measure
+    when a month compared is withheld, the scaled error also when a month of history is."""
+    months = hidden.get(accuracy.series_id, set())
+    compared = {p.month for p in points if actual.get(p.month) is not None}
+    if compared & months:
+        return msgspec.structs.replace(
+            accuracy,
+            mae=None,
+            scaled_error=None,
+            bias=None,
+            coverage80=None,
+            coverage95=None,
+            withheld=withheld.ACCURACY_WITHHELD,
+        )
+    if accuracy.scaled_error is not None and any(m <= accuracy.cutoff for m in months):
+        return msgspec.structs.replace(
+            accuracy, scaled_error=None, withheld=withheld.ACCURACY_WITHHELD
+        )
+    return accuracy

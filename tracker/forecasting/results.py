@@ -57,7 +57,8 @@ class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SeriesResult(msgspec.Struct, frozen=True, kw_only=True):
-    """The forecast of one series in one run; `paths` only when asked for."""
+    """The forecast of one series in one run; `paths` only when asked for. `withheld` says
+    what is not shown to readers outside the authority (`tracker.forecasting.withheld`)."""
 
     run_id: int
     series_id: str
@@ -69,6 +70,7 @@ class SeriesResult(msgspec.Struct, frozen=True, kw_only=True):
     notes: list[str]
     points: list[ForecastPoint]
     paths: list[list[float]] | None = None
+    withheld: str | None = None
 
 
 class LatestSeries(msgspec.Struct, frozen=True, kw_only=True):
