@@ -15,7 +15,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
-from tracker.core.access import Caller, Role
+from tracker.core.access import Caller, Role, TokenExpired
 
 
 class RoleRefused(PermissionDeniedException):
@@ -110,6 +110,8 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
         return
     caller = connection.scope.get("user")
     if not isinstance(caller, Caller):
+        if isinstance(connection.scope.get("auth"), TokenExpired):
+            raise NotAuthorizedException("the token has expired")
         raise NotAuthorizedException("a valid bearer token is required")
     kind = handler.opt.get("access")
     if kind is None or caller.role not in ACCESS[kind]:

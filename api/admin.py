@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
@@ -14,16 +14,19 @@ from api.etags import created
 from api.params import Limit, Offset, RecordId
 from tracker.core import audit
 from tracker.core.access import (
+    MAX_TOKEN_DAYS,
     Caller,
     IssuedToken,
     Role,
     TokenRecord,
+    expiry_after,
     get_token,
     issue_token,
     list_tokens,
 )
 from tracker.core.audit import AuditRecord
 from tracker.core.records import RecordId as BodyRecordId
+from tracker.core.settings import Settings
 
 
 class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -34,6 +37,10 @@ class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     authority_code: str | None = None
     region: str | None = None
     hub_id: BodyRecordId | None = None
+    # Days until it expires, or "never"; omitted: the installation's FOSTERING_TOKEN_DAYS.
+    expires_in_days: (
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_TOKEN_DAYS)] | Literal["never"] | None
+    ) = None
 
 
 class TokenController(Controller):
@@ -54,8 +61,12 @@ class TokenController(Controller):
         dependencies=WRITING,
         summary="Issue a token",
     )
-    def issue(self, data: NewToken, caller: Caller, session: Session) -> Response[IssuedToken]:
-        """The secret is in this response only."""
+    def issue(
+        self, data: NewToken, caller: Caller, session: Session, settings: Settings
+    ) -> Response[IssuedToken]:
+        """The secret is in this response only; it expires after `expires_in_days` (default
+        the installation's policy, 90 days) unless that is "never"."""
+        days = data.expires_in_days if data.expires_in_days is not None else settings.token_days
         issued = issue_token(
             session,
             role=data.role,
@@ -63,7 +74,9 @@ class TokenController(Controller):
             authority_code=data.authority_code,
             region=data.region,
             hub_id=data.hub_id,
+            expires_at=None if days in ("never", 0) else expiry_after(int(days)),
         )
+        expires_at = issued.record.expires_at
         audit.record(
             session,
             caller,
@@ -71,7 +84,10 @@ class TokenController(Controller):
             "token",
             issued.record.id,
             authority_code=issued.record.authority_code,
-            detail={"role": data.role.value},
+            detail={
+                "role": data.role.value,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
         )
         session.commit()
         return created(issued, f"/api/v1/tokens/{issued.record.id}", versioned=False)

@@ -41,10 +41,10 @@ from api.forecasts import ForecastController
 from api.funnel import FunnelController
 from api.household_files import HouseholdFileController
 from api.households import HouseholdController, PlacementController
+from api.housekeeping import forget_erased, purge_expired
 from api.hubs import AgreementController, HandoverController, HubController, HubsController
 from api.idempotency.middleware import EXCEPTION_HANDLERS as IDEMPOTENCY_ANSWERS
 from api.idempotency.middleware import IdempotencyMiddleware
-from api.idempotency.store import forget_enquiry
 from api.national import NationalController
 from api.ofsted import BenchmarkController, OfstedCollectionController, OfstedReturnController
 from api.openapi import PublishedJsonRenderPlugin
@@ -160,7 +160,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         checkpoints.start()
         enquiry_writer.start()
         if settings.scheduler_enabled:
-            state.scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
+            state.scheduler = start_scheduler(
+                settings, database, after_erasure=forget_erased, purge=purge_expired
+            )
         else:  # runs this host's killed processes left 'running' (start_scheduler does it too)
             recover_runs(database)
 

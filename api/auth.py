@@ -16,7 +16,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from api.dashboard.security import SESSION_COOKIE
 from api.dashboard.sessions import caller_for_session
 from api.rate_limit import record_failure
-from tracker.core.access import Caller, caller_for, held_caller
+from tracker.core.access import Caller, TokenExpired, held_caller, verify_token
 from tracker.core.db import Database
 
 DASHBOARD = re.compile(r"^/dashboard(?:/|$)")
@@ -27,8 +27,10 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
 
     Routes decide whether anonymous is enough (the access guard refuses it everywhere
     except the public routes: health, the docs and static files). An Authorization header
-    that fails (unknown, revoked or not a bearer token) counts against the client's address;
-    past the limit its failures get 429 (`api.rate_limit`); a valid token always passes.
+    that fails (unknown, revoked, expired or not a bearer token) counts against the client's
+    address; past the limit its failures get 429 (`api.rate_limit`); a valid token always
+    passes. An expired token goes on with `TokenExpired` as its auth, so the access guard's
+    401 says it expired.
     """
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
@@ -45,17 +47,18 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
                 return AuthenticationResult(user=caller, auth=None)
             return AuthenticationResult(user=None, auth=None)
         # A token verified in the last few seconds needs no worker thread and no session.
-        caller = held_caller(secret.strip()) or await sync_to_thread(
+        verified = held_caller(secret.strip()) or await sync_to_thread(
             _lookup, database, secret.strip()
         )
-        if caller is None:
-            record_failure(connection)
-        return AuthenticationResult(user=caller, auth=secret if caller else None)
+        if isinstance(verified, Caller):
+            return AuthenticationResult(user=verified, auth=secret)
+        record_failure(connection)
+        return AuthenticationResult(user=None, auth=verified)
 
 
-def _lookup(database: Database, secret: str) -> Caller | None:
+def _lookup(database: Database, secret: str) -> Caller | TokenExpired | None:
     with database.read_session() as session:
-        return caller_for(session, secret)
+        return verify_token(session, secret)
 
 
 def _session_lookup(database: Database, secret: str) -> Caller | None:

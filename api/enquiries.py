@@ -13,8 +13,8 @@ from api.deps import IN_SCOPE, WRITER, WRITING
 from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
 from api.etags import created, expected_version, with_etag
+from api.housekeeping import forget_erased
 from api.idempotency.middleware import IdempotencyKeyHeader, is_keyed, write_session
-from api.idempotency.store import forget_enquiry
 from api.params import MAX_PAGE, Limit, Offset, RecordId, SearchTerm, date_range
 from api.request_limits import EXPENSIVE
 from api.uploads import IMPORT_LIMIT, UPLOAD
@@ -280,7 +280,7 @@ class EnquiryController(Controller):
     ) -> EnquiryRecord:
         """Erase the enquirer's name, contacts, postcode and ethnicity; keep dates and stages."""
         record = service.erase_personal_data(session, caller, authority, enquiry_id, today)
-        forget_enquiry(session, authority, enquiry_id)
+        forget_erased(session, authority, enquiry_id)
         session.commit()
         return record
 

@@ -1,7 +1,7 @@
 """The APScheduler 3 scheduler that refreshes forecasts on a schedule, erases applicants'
-personal data past its retention period each night, and stores each new month of the prepared
-register figures just after midnight, in `fostering serve` or in a separate `fostering worker`
-process.
+personal data past its retention period each night, deletes expired uploads and stored
+responses every 15 minutes, and stores each new month of the prepared register figures just
+after midnight, in `fostering serve` or in a separate `fostering worker` process.
 
 Jobs live in the database (`SQLAlchemyJobStore`, table `apscheduler_jobs`), so the schedule
 and its next run time survive restarts. Every process that starts a scheduler would run a due
@@ -30,7 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from jobs.forecast_refresh import recover_runs, refresh_forecasts
-from jobs.retention import run_retention
+from jobs.retention import Purge, run_purge, run_retention
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
 from tracker.core.monthly_upkeep import extend_to_month
@@ -48,6 +48,9 @@ RETENTION_JOB_ID = "enquiry-retention"
 PREPARED_JOB_ID = "prepared-months"
 PREPARED_SCHEDULE = "5 0 * * *"
 """Daily at 00:05 Europe/London: a new month is prepared within minutes of starting."""
+PURGE_JOB_ID = "expired-purge"
+PURGE_SCHEDULE = "*/15 * * * *"
+"""Every 15 minutes: an upload waiting for its confirmation is kept an hour, so at most 1h15."""
 MISFIRE_GRACE_S = 31 * 24 * 3600
 # A failed scheduled run is tried again after these delays (attempts 2, 3 and 4).
 RETRY_DELAYS: tuple[timedelta, ...] = (
@@ -67,6 +70,7 @@ class _Runtime:
     database: Database
     scheduler: BackgroundScheduler
     after_erasure: AfterErasure | None = None
+    purge: Purge | None = None
 
 
 _runtime: _Runtime | None = None
@@ -109,6 +113,13 @@ def scheduled_retention() -> None:
         runtime.settings.retention_years,
         after_erasure=runtime.after_erasure,
     )
+
+
+def scheduled_purge() -> None:
+    """The job every 15 minutes: delete the expired rows kept only for a while."""
+    runtime = _current_runtime()
+    if runtime.purge is not None:
+        run_purge(runtime.database, runtime.purge, utcnow())
 
 
 def scheduled_prepared_months() -> None:
@@ -223,6 +234,16 @@ def ensure_prepared_months(scheduler: BackgroundScheduler) -> Job:
     )
 
 
+def ensure_purge(scheduler: BackgroundScheduler, purge: Purge | None) -> Job | None:
+    """Add the purge job (kept as stored while unchanged); none without a purge to run."""
+    if purge is None:
+        if scheduler.get_job(PURGE_JOB_ID) is not None:
+            scheduler.remove_job(PURGE_JOB_ID)
+        return None
+    trigger = CronTrigger.from_crontab(PURGE_SCHEDULE, timezone=TIMEZONE)
+    return _ensure_job(scheduler, PURGE_JOB_ID, scheduled_purge, trigger, "expired purge")
+
+
 def _ensure_job(
     scheduler: BackgroundScheduler,
     job_id: str,
@@ -243,22 +264,29 @@ def start_scheduler(
     database: Database | None = None,
     *,
     after_erasure: AfterErasure | None = None,
+    purge: Purge | None = None,
 ) -> BackgroundScheduler:
     """Mark runs abandoned by a stopped process, then start the scheduler with the refresh,
-    retention and prepared-months jobs in place (a run missed while down is due at once and
-    runs once).
-    `after_erasure` is called for each enquiry the retention job erases (the API's store of
-    idempotent responses forgets it)."""
+    retention, purge and prepared-months jobs in place (a run missed while down is due at
+    once and runs once).
+    `after_erasure` is called for each enquiry the retention job erases (the API's stored
+    responses and waiting uploads forget it); `purge` is what the purge job runs (the API's
+    expired rows), and without it there is no purge job."""
     global _runtime
     database = database or Database.from_settings(settings)
     recover_runs(database)
     scheduler = build_scheduler(settings)
     _runtime = _Runtime(
-        settings=settings, database=database, scheduler=scheduler, after_erasure=after_erasure
+        settings=settings,
+        database=database,
+        scheduler=scheduler,
+        after_erasure=after_erasure,
+        purge=purge,
     )
     scheduler.start(paused=True)
     job = ensure_schedule(scheduler, settings)
     ensure_retention(scheduler, settings)
+    ensure_purge(scheduler, purge)
     ensure_prepared_months(scheduler)
     scheduler.resume()
     log.info(

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import click
 from rich.table import Table
 
 from api.cli.base import CLI_CALLER, console, fail, main, open_database, print_table
 from api.dashboard.sessions import revoke
 from tracker.core import audit
-from tracker.core.access import Role, issue_token, list_tokens
+from tracker.core.access import MAX_TOKEN_DAYS, Role, expiry_after, issue_token, list_tokens
+from tracker.core.clock import utcnow
 from tracker.core.errors import DomainError
 from tracker.core.records import MAX_ID
+from tracker.core.settings import Settings
+
+NEVER = "never"
+
+
+class Lifetime(click.ParamType):
+    """Days a token lives (1 to `MAX_TOKEN_DAYS`), or `never`."""
+
+    name = "DAYS|never"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The number of days, or `NEVER`."""
+        text = str(value).strip().lower()
+        if text == NEVER:
+            return NEVER
+        if text.isdigit() and 1 <= int(text) <= MAX_TOKEN_DAYS:
+            return int(text)
+        self.fail(f"{value!r} is not a number of days from 1 to {MAX_TOKEN_DAYS}, or 'never'")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _expires(moment: datetime | None) -> str:
+    """A token's expiry as listed: `never` flagged, a past one marked expired."""
+    if moment is None:
+        return "never (!)"
+    return f"{moment:%Y-%m-%d %H:%M}" + (" (expired)" if moment <= utcnow() else "")
 
 
 @main.group()
@@ -26,10 +59,24 @@ def token() -> None:
     "--hub", "hub_id", type=click.IntRange(1, MAX_ID), default=None, help="Hub id of a hub token."
 )
 @click.option("--name", default="unnamed", show_default=True, help="Who or what holds it.")
+@click.option(
+    "--expires-in",
+    "lifetime",
+    type=Lifetime(),
+    default=None,
+    help="Days until it expires, or 'never' (default: FOSTERING_TOKEN_DAYS, 90).",
+)
 def token_create(
-    role: str, authority_code: str | None, region: str | None, hub_id: int | None, name: str
+    role: str,
+    authority_code: str | None,
+    region: str | None,
+    hub_id: int | None,
+    name: str,
+    lifetime: int | str | None,
 ) -> None:
     """Create a token and print it once (only its digest is stored)."""
+    if lifetime is None:
+        lifetime = Settings.from_env().token_days or NEVER
     database = open_database()
     try:
         with database.writing() as session:
@@ -40,6 +87,7 @@ def token_create(
                 authority_code=authority_code,
                 region=region,
                 hub_id=hub_id,
+                expires_at=None if lifetime == NEVER else expiry_after(int(lifetime)),
             )
             audit.record(
                 session,
@@ -48,12 +96,17 @@ def token_create(
                 "token",
                 issued.record.id,
                 authority_code=issued.record.authority_code,
-                detail={"role": role},
+                detail={"role": role, "expires_at": _iso(issued.record.expires_at)},
             )
     except DomainError as exc:
         fail(exc.message)
     click.echo(issued.secret)
-    click.echo(f"# token {issued.record.id} ({role}) created; it is shown only this once", err=True)
+    expires = issued.record.expires_at
+    until = f"expires {expires:%Y-%m-%d %H:%M} UTC" if expires else "never expires"
+    click.echo(
+        f"# token {issued.record.id} ({role}) created, {until}; it is shown only this once",
+        err=True,
+    )
 
 
 @token.command("list")
@@ -62,7 +115,9 @@ def token_list(include_revoked: bool) -> None:
     """List tokens (never their secrets)."""
     with open_database().read_session() as session:
         tokens = list_tokens(session, include_revoked)
-    table = Table("id", "name", "role", "authority", "region", "hint", "created", "revoked")
+    table = Table(
+        "id", "name", "role", "authority", "region", "hint", "created", "expires", "revoked"
+    )
     for t in tokens:
         table.add_row(
             str(t.id),
@@ -72,9 +127,18 @@ def token_list(include_revoked: bool) -> None:
             t.region or "",
             t.hint,
             f"{t.created_at:%Y-%m-%d %H:%M}",
+            "" if t.revoked_at else _expires(t.expires_at),
             f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
         )
     print_table(table)
+    never = sum(1 for t in tokens if t.expires_at is None and t.revoked_at is None)
+    if never:
+        console.print(
+            f"(!) {never} token{'s' if never > 1 else ''} never expire"
+            f"{'' if never > 1 else 's'}: revoke any no longer needed, or replace "
+            f"{'them' if never > 1 else 'it'} with one that expires (--expires-in DAYS)",
+            soft_wrap=True,
+        )
 
 
 @token.command("revoke")
@@ -100,10 +164,12 @@ def authority() -> None:
 @click.option("--region", default=None, help="Defaults to the region in the reference data.")
 def authority_add(code: str, name: str | None, region: str | None) -> None:
     """Add an authority by ONS code (name and region looked up when not given; the region
-    must be the reference's for a code it holds)."""
+    must be the reference's for a code it holds). ONS codes are in capitals: `e06000021` is
+    taken as `E06000021`."""
     from tracker.core.authorities import NewAuthority, register_authority
     from tracker.reference import load_reference
 
+    code = code.strip().upper()
     known = load_reference().get(code)
     name = name or (known.name if known else None)
     region = region or (known.region if known else None)

@@ -1,10 +1,12 @@
-"""`fostering retention run`: the retention job now, or a dry run that only counts."""
+"""`fostering retention run`: the retention and purge jobs now, or a dry run that only
+counts."""
 
 from __future__ import annotations
 
 import click
 
 from api.cli.base import console, main, open_database
+from tracker.core.clock import utcnow
 from tracker.core.settings import Settings
 from tracker.enquiries.timeliness import london_today
 
@@ -23,17 +25,25 @@ def retention() -> None:
     help="Years after closure (default FOSTERING_RETENTION_YEARS, 3).",
 )
 def retention_run(dry_run: bool, years: int | None) -> None:
-    """Erase the personal data of enquiries closed (unsuccessful) more than the retention
-    period ago, as the nightly job does; audited, and printed per authority."""
-    from api.idempotency.store import forget_enquiry
-    from jobs.retention import run_retention
+    """Delete the expired uploads waiting for confirmation and stored responses, and erase
+    the personal data of enquiries closed (unsuccessful) more than the retention period ago,
+    as the scheduled jobs do; audited, and printed per authority."""
+    from api.housekeeping import forget_erased, purge_expired
+    from jobs.retention import run_purge, run_retention
 
+    database = open_database()
+    purged = run_purge(database, purge_expired, utcnow(), dry_run=dry_run)
+    console.print(
+        f"expired: {'would delete' if dry_run else 'deleted'} "
+        + ", ".join(f"{n} {kind}" for kind, n in purged.items()),
+        markup=False,
+    )
     years = years or Settings.from_env().retention_years
     if years <= 0:
         console.print("retention is off (FOSTERING_RETENTION_YEARS=0): nothing erased")
         return
     report = run_retention(
-        open_database(), london_today(), years, dry_run=dry_run, after_erasure=forget_enquiry
+        database, london_today(), years, dry_run=dry_run, after_erasure=forget_erased
     )
     verb = "would erase" if dry_run else "erased"
     console.print(

@@ -155,7 +155,7 @@ def worker() -> None:
     import signal
     import threading
 
-    from api.idempotency.store import forget_enquiry
+    from api.housekeeping import forget_erased, purge_expired
     from jobs.scheduler import SCHEDULE_JOB_ID, shutdown_scheduler, start_scheduler
 
     settings = Settings.from_env()
@@ -164,7 +164,9 @@ def worker() -> None:
     logging.basicConfig(level=settings.log_level, format=WORKER_LOG_FORMAT)
     database = Database.from_settings(settings)
     schema.upgrade(database)
-    scheduler = start_scheduler(settings, database, after_erasure=forget_enquiry)
+    scheduler = start_scheduler(
+        settings, database, after_erasure=forget_erased, purge=purge_expired
+    )
     job = scheduler.get_job(SCHEDULE_JOB_ID)
     console.print(
         f"forecast worker: schedule {settings.forecast_schedule!r} (Europe/London), "

@@ -21,7 +21,7 @@ from api.dashboard.pages import AuthorityCode
 from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
 from api.deps import WRITING
-from api.idempotency.store import forget_enquiry
+from api.housekeeping import forget_erased
 from api.params import RecordId
 from tracker.core.access import Caller
 from tracker.core.errors import DomainError, VersionMismatchError
@@ -240,7 +240,7 @@ class EnquiryActions(Controller):
         assert code is not None
         checked_form(request, data)
         service.erase_personal_data(session, caller, code, enquiry_id, today)
-        forget_enquiry(session, code, enquiry_id)
+        forget_erased(session, code, enquiry_id)
         session.commit()
         return done(scope, enquiry_path(enquiry_id), "erased")
 

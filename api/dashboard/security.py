@@ -14,7 +14,9 @@ cookies are SameSite=Strict as well, and a request the browser marks cross-site 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response
@@ -82,14 +84,17 @@ def is_https(request: Request[Any, Any, Any]) -> bool:
     return request.url.scheme == "https"
 
 
-def session_cookie(request: Request[Any, Any, Any], secret: str) -> Cookie:
+def session_cookie(
+    request: Request[Any, Any, Any], secret: str, lifetime: timedelta = SESSION_LIFETIME
+) -> Cookie:
     """The signed-in browser's cookie: HttpOnly, SameSite=Strict, the dashboard's path only,
-    Secure over HTTPS, gone after the session's lifetime."""
+    Secure over HTTPS, gone after the session's lifetime (shorter when its token expires
+    sooner)."""
     return Cookie(
         key=SESSION_COOKIE,
         value=secret,
         path=COOKIE_PATH,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
+        max_age=max(1, math.ceil(min(lifetime, SESSION_LIFETIME).total_seconds())),
         httponly=True,
         samesite="strict",
         secure=is_https(request),

@@ -2,8 +2,9 @@
 
 A browser signs in with its API token once; it then holds a session cookie whose secret is
 shown to it only, like a token's: the table keeps its SHA-256 digest. A session acts as its
-token and lasts `SESSION_LIFETIME` from sign-in; it stops at once when the token is revoked
-(every lookup reads the token row) or when the browser signs out.
+token and lasts `SESSION_LIFETIME` from sign-in, or until its token expires if that is
+sooner; it stops at once when the token is revoked (every lookup reads the token row) or when
+the browser signs out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
 from tracker.core import audit
-from tracker.core.access import ApiToken, Caller, Role, TokenRecord, caller_for, revoke_token
+from tracker.core.access import (
+    ApiToken,
+    Caller,
+    Role,
+    TokenExpired,
+    TokenRecord,
+    revoke_token,
+    verify_token,
+)
 from tracker.core.authorities import get_authority
 from tracker.core.clock import utcnow
 
@@ -58,32 +67,39 @@ def _aware(moment: datetime) -> datetime:
 
 def start_session(
     session: Session, token_secret: str, *, now: datetime | None = None
-) -> StartedSession | None:
-    """Sign in with an API token: a new session for it, or None when the token is unknown or
-    revoked. Sessions that have expired are removed on the way."""
-    caller = caller_for(session, token_secret.strip())
-    if caller is None or caller.token_id is None:
-        return None
+) -> StartedSession | TokenExpired | None:
+    """Sign in with an API token: a new session for it, ending when its token expires if
+    that is within `SESSION_LIFETIME`; `TokenExpired` for an expired token, None for an
+    unknown or revoked one. Sessions that have expired are removed on the way."""
+    caller = verify_token(session, token_secret.strip())
+    if not isinstance(caller, Caller) or caller.token_id is None:
+        return caller if isinstance(caller, TokenExpired) else None
     now = now or utcnow()
     purge_expired(session, now=now)
+    token_expires = session.scalar(
+        select(ApiToken.expires_at).where(ApiToken.id == caller.token_id)
+    )
+    expires_at = now + SESSION_LIFETIME
+    if token_expires is not None:
+        expires_at = min(expires_at, _aware(token_expires))
     secret = secrets.token_urlsafe(32)
     row = WebSession(
         digest=_digest(secret),
         token_id=caller.token_id,
         created_at=now,
-        expires_at=now + SESSION_LIFETIME,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
     assert row.id is not None
-    return StartedSession(id=row.id, secret=secret, expires_at=row.expires_at, caller=caller)
+    return StartedSession(id=row.id, secret=secret, expires_at=expires_at, caller=caller)
 
 
 def caller_for_session(
     session: Session, secret: str, *, now: datetime | None = None
 ) -> Caller | None:
     """The caller a session cookie stands for, or None when it is unknown, expired, or its
-    token has been revoked."""
+    token has been revoked or has expired."""
     if not secret:
         return None
     now = now or utcnow()
@@ -96,6 +112,8 @@ def caller_for_session(
         return None
     expires_at, token = found
     if _aware(expires_at) <= now or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and _aware(token.expires_at) <= now:
         return None
     region = token.region
     if token.authority_code is not None and region is None:

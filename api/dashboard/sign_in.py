@@ -28,11 +28,12 @@ from api.dashboard.security import (
     sign_in_cookie,
     with_cookies,
 )
-from api.dashboard.sessions import end_session, start_session
+from api.dashboard.sessions import StartedSession, end_session, start_session
 from api.deps import WRITING
 from api.rate_limit import record_failure
 from tracker.core import audit
-from tracker.core.access import Caller
+from tracker.core.access import Caller, TokenExpired
+from tracker.core.clock import utcnow
 
 PUBLIC = {"public": True}
 # Where sign-in may send the browser on: a dashboard path and query, nothing else.
@@ -80,12 +81,15 @@ class SignIn(Controller):
         against the address like failed bearer tokens (429 past the limit)."""
         check_sign_in_form(request, data.csrf_token)
         started = start_session(session, data.token) if data.token.strip() else None
-        if started is None:
+        if not isinstance(started, StartedSession):
             record_failure(request)
             return _sign_in_page(
                 request,
                 data.next,
-                "That token was not recognised, or it has been revoked. Check it and try again.",
+                "That token has expired. Ask an administrator for a new one."
+                if isinstance(started, TokenExpired)
+                else "That token was not recognised, or it has been revoked. Check it and try "
+                "again.",
                 401,
             )
         audit.record(
@@ -99,7 +103,9 @@ class SignIn(Controller):
         session.commit()
         response = Redirect(_safe_next(data.next), status_code=303)
         return with_cookies(
-            response, session_cookie(request, started.secret), expired(SIGN_IN_COOKIE)
+            response,
+            session_cookie(request, started.secret, started.expires_at - utcnow()),
+            expired(SIGN_IN_COOKIE),
         )
 
     @post(

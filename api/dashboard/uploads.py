@@ -1,7 +1,10 @@
 """Files uploaded through the dashboard and waiting for their confirmation: the preview was
 a dry run of the import, and the confirmation imports the very same bytes. Kept in the
 database (several server processes may serve one browser) for an hour, and only for the
-sign-in that uploaded them; confirming or an hour passing removes them."""
+sign-in that uploaded them. Confirming removes them; an expired one is never read and is
+deleted by the scheduled purge (`api.housekeeping`, every 15 minutes), by `fostering retention
+run` and on the next upload; erasing an enquirer deletes the council's waiting enquiry
+uploads (they may hold the person)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, select
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
@@ -17,6 +20,8 @@ from tracker.core.clock import utcnow
 from tracker.core.errors import NotFoundError
 
 UPLOAD_LIFETIME = timedelta(hours=1)
+ENQUIRY_KIND = "enquiries"
+"""The kind of upload that holds enquirers' personal data (`import_kinds.KINDS`)."""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -67,7 +72,7 @@ def keep(
 ) -> int:
     """Keep files for their confirmation (expired uploads are removed on the way); the id."""
     now = now or utcnow()
-    session.execute(delete(PendingUpload).where(col(PendingUpload.expires_at) <= now))
+    purge_expired(session, now=now)
     row = PendingUpload(
         token_id=token_id,
         authority_code=authority_code,
@@ -81,6 +86,31 @@ def keep(
     session.flush()
     assert row.id is not None
     return row.id
+
+
+def purge_expired(session: Session, *, now: datetime | None = None) -> int:
+    """Delete every upload past its hour; returns how many."""
+    expired = col(PendingUpload.expires_at) <= (now or utcnow())
+    result = session.execute(delete(PendingUpload).where(expired))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_expired(session: Session, *, now: datetime | None = None) -> int:
+    """How many uploads `purge_expired` would delete (a dry run)."""
+    expired = col(PendingUpload.expires_at) <= (now or utcnow())
+    return int(session.scalar(select(func.count()).select_from(PendingUpload).where(expired)) or 0)
+
+
+def drop_enquiry_uploads(session: Session, authority_code: str) -> int:
+    """Delete the council's waiting enquiry uploads, whoever sent them (on an erasure: they
+    may hold the person, and must not import them again); returns how many."""
+    result = session.execute(
+        delete(PendingUpload).where(
+            col(PendingUpload.authority_code) == authority_code,
+            col(PendingUpload.kind) == ENQUIRY_KIND,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def take(

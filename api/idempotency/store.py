@@ -4,7 +4,9 @@ A key belongs to the token that sent it. The first request with a key claims it 
 pending row in the same transaction as the change it makes; the row is completed with the
 response before that transaction commits, so other transactions only ever see a key with its
 response. A duplicate sent at the same time waits for that transaction (SQLite's write lock;
-PostgreSQL's unique index) and then finds the stored response. Keys expire after `KEY_TTL`.
+PostgreSQL's unique index) and then finds the stored response. Keys expire after `KEY_TTL`:
+an expired one is never replayed, and is deleted by the scheduled purge (`api.housekeeping`,
+every 15 minutes), by `fostering retention run` and now and then by a keyed request.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy import Connection, LargeBinary, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -206,6 +217,14 @@ def purge_expired(connection: Connection, *, now: datetime | None = None) -> int
     )
     result = connection.execute(delete(table).where(table.c.id.in_(expired)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_expired(connection: Connection, *, now: datetime | None = None) -> int:
+    """How many keys `purge_expired` would delete (a dry run)."""
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    cutoff = (now or utcnow()) - KEY_TTL
+    counted = select(func.count()).select_from(table).where(table.c.created_at < cutoff)
+    return int(connection.execute(counted).scalar() or 0)
 
 
 def replay_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Bearer tokens, roles and the caller they identify.
 
 A token is shown once when created; only its SHA-256 digest is stored. Tokens are 32
-random bytes, so a fast digest is enough: there is nothing to brute-force.
+random bytes, so a fast digest is enough: there is nothing to brute-force. A token may have
+an expiry (`expires_at`); past it the token is refused as expired, like a revoked one but
+saying so. Tokens created before expiries existed have none (they never expire).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import ForeignKey, String, event, select
@@ -55,6 +57,8 @@ class ApiToken(SQLModel, table=True):
     hint: str = Field(sa_type=String(12))
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    # None: the token never expires.
+    expires_at: datetime | None = None
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +92,7 @@ class TokenRecord(msgspec.Struct, frozen=True, kw_only=True):
     hint: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,7 +119,29 @@ def _record(row: ApiToken) -> TokenRecord:
         hint=row.hint,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
     )
+
+
+# The longest a token may be given to live, in days (ten years).
+MAX_TOKEN_DAYS = 3650
+
+
+def expiry_after(days: int | None, *, now: datetime | None = None) -> datetime | None:
+    """The expiry of a token made now to live `days` days (None: it never expires)."""
+    if days is None:
+        return None
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidValueError(
+            f"a token lives from 1 to {MAX_TOKEN_DAYS} days, not {days}", field="expires_in_days"
+        )
+    return (now or utcnow()) + timedelta(days=days)
+
+
+class TokenExpired(msgspec.Struct, frozen=True, kw_only=True):
+    """What a known, unrevoked token past its expiry verifies as (never a caller)."""
+
+    expired_at: datetime
 
 
 # The scope each role's token is given by: any other scope given is refused, never dropped.
@@ -135,12 +162,16 @@ def issue_token(
     authority_code: str | None = None,
     region: str | None = None,
     hub_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
     """Create a token for a role; recruiter and manager need an authority, regional a region,
     hub a hub, and a scope the role does not take is refused (`not_for_role`, naming it).
 
-    A regional token given an authority reads that authority's region.
+    A regional token given an authority reads that authority's region. `expires_at` (None:
+    never) must be in the future; `expiry_after` makes it from a number of days.
     """
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidValueError("a token's expiry must be in the future", field="expires_at")
     given = {"authority_code": authority_code, "region": region, "hub_id": hub_id}
     for field, value in given.items():
         if value is not None and field not in SCOPES[role]:
@@ -151,7 +182,7 @@ def issue_token(
                 field=field,
             )
     if role is Role.HUB:
-        return _issue_hub_token(session, name=name, hub_id=hub_id)
+        return _issue_hub_token(session, name=name, hub_id=hub_id, expires_at=expires_at)
     if role in (Role.RECRUITER, Role.MANAGER) and authority_code is None:
         raise InvalidValueError(f"a {role} token needs an authority", field="authority_code")
     if authority_code is not None:
@@ -176,6 +207,7 @@ def issue_token(
         region=region if role is Role.REGIONAL else None,
         digest=digest(secret),
         hint=secret[: len(TOKEN_PREFIX) + 4],
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
@@ -183,7 +215,9 @@ def issue_token(
     return IssuedToken(record=_record(row), secret=secret)
 
 
-def _issue_hub_token(session: Session, *, name: str, hub_id: int | None) -> IssuedToken:
+def _issue_hub_token(
+    session: Session, *, name: str, hub_id: int | None, expires_at: datetime | None
+) -> IssuedToken:
     if hub_id is None:
         raise InvalidValueError("a hub token needs a hub", field="hub_id")
     if session.get(Hub, hub_id) is None:
@@ -195,6 +229,7 @@ def _issue_hub_token(session: Session, *, name: str, hub_id: int | None) -> Issu
         hub_id=hub_id,
         digest=digest(secret),
         hint=secret[: len(TOKEN_PREFIX) + 4],
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
@@ -230,14 +265,17 @@ class VerifiedTokens:
     def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.clock = clock
-        self._held: dict[str, tuple[float, Caller]] = {}
+        self._held: dict[str, tuple[float, Caller, datetime | None]] = {}
         self._generation = 0
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Caller | None:
-        """The held caller for this digest, if verified less than `ttl` seconds ago."""
+        """The held caller for this digest, if verified less than `ttl` seconds ago and its
+        token has not expired since."""
         held = self._held.get(key)
         if held is None or self.clock() - held[0] >= self.ttl:
+            return None
+        if held[2] is not None and held[2] <= utcnow():
             return None
         return held[1]
 
@@ -245,13 +283,16 @@ class VerifiedTokens:
         """A number `forget` changes: pass it back to `put`."""
         return self._generation
 
-    def put(self, key: str, caller: Caller, generation: int) -> None:
-        """Hold a caller verified by a lookup begun at `generation` (unless forgotten since)."""
+    def put(
+        self, key: str, caller: Caller, generation: int, expires_at: datetime | None = None
+    ) -> None:
+        """Hold a caller verified by a lookup begun at `generation` (unless forgotten since),
+        no longer than its token's `expires_at`."""
         with self._lock:
             if generation == self._generation:
                 if len(self._held) >= 10_000:
                     self._held.clear()
-                self._held[key] = (self.clock(), caller)
+                self._held[key] = (self.clock(), caller, expires_at)
 
     def forget(self) -> None:
         """Drop every held caller (a token was revoked or issued)."""
@@ -276,8 +317,15 @@ def held_caller(secret: str) -> Caller | None:
 
 
 def caller_for(session: Session, secret: str) -> Caller | None:
-    """The caller a presented token identifies, or None if unknown or revoked (a valid one
-    is held for a few seconds by `verified_tokens`)."""
+    """The caller a presented token identifies, or None if unknown, revoked or expired (a
+    valid one is held for a few seconds by `verified_tokens`)."""
+    verified = verify_token(session, secret)
+    return verified if isinstance(verified, Caller) else None
+
+
+def verify_token(session: Session, secret: str) -> Caller | TokenExpired | None:
+    """As `caller_for`, but a known, unrevoked token past its expiry is `TokenExpired`, so
+    the refusal can say so."""
     key = digest(secret)
     caller = verified_tokens.get(key)
     if caller is not None:
@@ -286,6 +334,8 @@ def caller_for(session: Session, secret: str) -> Caller | None:
     row = session.scalars(select(ApiToken).where(ApiToken.digest == key)).first()
     if row is None or row.revoked_at is not None:
         return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return TokenExpired(expired_at=row.expires_at)
     region = row.region
     if row.authority_code is not None and region is None:
         region = get_authority(session, row.authority_code).region
@@ -297,7 +347,7 @@ def caller_for(session: Session, secret: str) -> Caller | None:
         region=region,
         hub_id=row.hub_id,
     )
-    verified_tokens.put(key, caller, generation)
+    verified_tokens.put(key, caller, generation, row.expires_at)
     return caller
 
 

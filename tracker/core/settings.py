@@ -26,6 +26,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "forecast_workers": (1, 256),
     "forecast_cooldown_s": (0, None),
     "retention_years": (0, None),
+    "token_days": (0, 3650),
 }
 
 
@@ -56,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # routes (imports, exports, the regional view, starting a forecast run); 0 turns off.
     requests_per_minute: int = 600
     expensive_requests_per_minute: int = 30
+    # Days a new token lives when its creator does not say (`--expires-in`, the API's
+    # `expires_in_days`); 0: such tokens never expire. Existing tokens are not changed.
+    token_days: int = 90
     # Views (a council's figures, a region's, England's) computed at once per server process;
     # more wait their turn. 0: no limit. Unset: one on SQLite (ten threads computing at once
     # cost about 1.6 times the CPU each, taking turns at the interpreter lock), no limit on
