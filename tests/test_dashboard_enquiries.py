@@ -336,6 +336,7 @@ def test_the_erasure_page_says_the_campaign_goes_too(client, tokens, authorities
     listed = check.text.split("This removes, for good", 1)[1].split("</ul>", 1)[0]
     assert "the campaign" in listed
     assert "campaign stay" not in check.text
+    assert "its breakdown by campaign no longer counts this enquiry" in check.text
 
 
 def test_another_authoritys_enquiry_is_not_found(client, tokens, authorities):
