@@ -19,7 +19,12 @@ from tracker.core.db import Database
 from tracker.forecasting.lease import claim_run
 from tracker.forecasting.runs import finish_run, start_run
 from tracker.forecasting.tables import Trigger
-from tracker.forecasting.withheld import ACCURACY_WITHHELD, NOTES_WITHHELD, hidden_months
+from tracker.forecasting.withheld import (
+    ACCURACY_WITHHELD,
+    COPY_WITHHELD,
+    NOTES_WITHHELD,
+    hidden_months,
+)
 from tracker.series.window import last_complete_month
 
 BASE = f"/api/v1/authorities/{STOKE}/forecasts"
@@ -70,6 +75,10 @@ def _record(database: Database) -> None:
         record_monthly_figures(session, SYSTEM, STOKE, figures, london_today())
 
 
+COPYING = {"starters/age=16_17": "seasonal_naive"}
+"""Series whose forecast repeats the history (the rest: drift)."""
+
+
 def _forecast(series: str, mean: float) -> SeriesForecast:
     points = [
         ForecastPoint(
@@ -80,8 +89,8 @@ def _forecast(series: str, mean: float) -> SeriesForecast:
     return SeriesForecast(
         series_id=f"{STOKE}/{series}",
         cutoff=CUTOFF,
-        model="drift",
-        candidates=[CandidateScore(model="drift", mase=0.9)],
+        model=COPYING.get(series, "drift"),
+        candidates=[CandidateScore(model=COPYING.get(series, "drift"), mase=0.9)],
         points=points,
         paths=[],
         notes=NOTES if series == "staying_put/stayed" else [],
@@ -166,10 +175,27 @@ def test_figures_of_the_history_in_notes_are_printed_c_to_a_regional_token(store
     assert latest["notes"] == shown and latest["withheld"] == NOTES_WITHHELD
     [in_run] = [r for r in run["results"] if r["series_id"] == series["series_id"]]
     assert in_run["notes"] == shown and in_run["withheld"] == NOTES_WITHHELD
-    assert all(r["withheld"] is None for r in run["results"] if r is not in_run)
+    others = [r for r in run["results"] if r is not in_run and r["model"] == "drift"]
+    assert others and all(r["withheld"] is None for r in others)
     # The forecast itself stays; the council's managers read the notes as written.
     assert latest["points"] == own["points"]
     assert own["notes"] == NOTES and own["withheld"] is None
+
+
+def test_a_forecast_that_repeats_the_history_has_no_points_for_a_regional_token(
+    stored, client, tokens
+):
+    series = {"series_id": f"{STOKE}/starters/age=16_17"}
+    regional, manager = bearer(tokens["regional_wm"]), bearer(tokens["manager_stoke"])
+    latest = client.get(f"{BASE}/latest", params=series, headers=regional).json()
+    own = client.get(f"{BASE}/latest", params=series, headers=manager).json()
+    # Seasonal naive's points are last year's actual counts: none to outside readers.
+    assert latest["model"] == "seasonal_naive" and latest["points"] == []
+    assert latest["withheld"] == COPY_WITHHELD
+    assert len(own["points"]) == 2 and own["withheld"] is None
+    run = client.get(f"{BASE}/runs/{stored}", headers=regional).json()
+    [in_run] = [r for r in run["results"] if r["series_id"] == series["series_id"]]
+    assert in_run["points"] == [] and in_run["withheld"] == COPY_WITHHELD
 
 
 def test_a_month_is_withheld_with_the_parts_that_give_it_back():

@@ -89,13 +89,27 @@ def hidden_months(actuals: Mapping[str, Mapping[date, float | None]]) -> dict[st
     return hidden
 
 
+COPIES = frozenset({"seasonal_naive", "naive", "mean"})
+"""Models whose forecast repeats figures of the history (the same month a year before, the
+last month, the mean of the history): their points are the actuals themselves."""
+COPY_WITHHELD = (
+    "the forecast is withheld (no points): its model repeats figures of the history, which "
+    "would show actual counts that may be under 5"
+)
+
+
 def notes(result: SeriesResult) -> SeriesResult:
-    """A forecast with the figures of the history its notes quote printed "c"."""
+    """A forecast as readers outside the council see it: the figures of the history its notes
+    quote printed "c", and no points at all where its model repeats the history (`COPIES`)."""
     shown = []
     for note in result.notes:
         for pattern, replacement in _FIGURES:
             note = pattern.sub(replacement, note)
         shown.append(note)
+    if result.model in COPIES:
+        return msgspec.structs.replace(
+            result, notes=shown, points=[], paths=None, withheld=COPY_WITHHELD
+        )
     if shown == result.notes:
         return result
     return msgspec.structs.replace(result, notes=shown, withheld=NOTES_WITHHELD)
