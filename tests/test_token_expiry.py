@@ -278,6 +278,11 @@ def test_authority_add_takes_a_code_in_lower_case(cli_env):
     assert added.exit_code == 0, added.output
     assert "added E06000021 Stoke-on-Trent" in added.output
     assert "E06000021" in fostering(cli_env, "authority", "list").output
+    made = fostering(
+        cli_env, "token", "create", "--role", "manager", "--authority", " e06000021", "--name", "m"
+    )
+    assert made.exit_code == 0, made.output
+    assert "E06000021" in fostering(cli_env, "token", "list").output
 
 
 # --- migration 0021 -----------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def token_create(
                 session,
                 role=Role(role),
                 name=name,
-                authority_code=authority_code,
+                authority_code=authority_code.strip().upper() if authority_code else None,
                 region=region,
                 hub_id=hub_id,
                 expires_at=None if lifetime == NEVER else expiry_after(int(lifetime)),
