@@ -5,7 +5,8 @@ Litestar ignores a query parameter no handler declares, so a typing slip passes 
 a dry run wrote too. On `/api/` routes a request naming any parameter its route does not take
 (the handler's own or its dependencies') gets 400 naming it. The dashboard's pages are left
 alone: a browser or a bookmark may add parameters a page does not use, and its forms only
-read.
+read. A parameter the route takes once (not a list) given twice is refused too, naming it:
+which of the two to believe is a guess (Litestar keeps the last).
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ from litestar.routes import HTTPRoute
 
 API_PREFIX = "/api/"
 STATE_KEY = "query_names"
+SINGLE_KEY = "query_names_once"
 
 
 def record_query_names(app: Litestar) -> None:
     """Keep, per handler function, the query parameters it takes (for `known_query_guard`;
     the handler objects a guard is given are copies of the routes' own)."""
     names: dict[Any, frozenset[str]] = {}
+    single: dict[Any, frozenset[str]] = {}
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler, kwargs_model in route.route_handler_map.values():
-                taken = {p.field_alias for p in kwargs_model.expected_query_params}
+                params = kwargs_model.expected_query_params
+                taken = {p.field_alias for p in params}
+                once = {p.field_alias for p in params if not p.is_sequence}
                 names[handler.fn] = names.get(handler.fn, frozenset()) | taken
+                single[handler.fn] = single.get(handler.fn, frozenset()) | once
     app.state[STATE_KEY] = names
+    app.state[SINGLE_KEY] = single
 
 
 def known_query_guard(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
@@ -52,3 +59,13 @@ def known_query_guard(connection: ASGIConnection, route_handler: BaseRouteHandle
             f"unknown query parameter {unknown[0]!r}: this route takes {offered}",
             extra={"field": unknown[0]},
         )
+    once: frozenset[str] = connection.app.state.get(SINGLE_KEY, {}).get(
+        route_handler.fn, frozenset()
+    )
+    for name in connection.query_params:
+        given = len(connection.query_params.getall(name))
+        if name in once and given > 1:
+            raise ClientException(
+                f"query parameter {name!r} given {given} times: this route takes one",
+                extra={"field": name},
+            )

@@ -56,3 +56,12 @@ def test_without_a_token_the_answer_is_401_not_the_routes_parameters(client):
 def test_the_dashboards_pages_ignore_parameters_they_do_not_use(client, tokens):
     sign_in(client, tokens["recruiter_stoke"])
     assert client.get("/dashboard/enquiries?utm_source=newsletter").status_code == 200
+
+
+def test_a_parameter_taken_once_given_twice_is_refused_naming_it(client, tokens):
+    capacity = f"/api/v1/authorities/{STOKE}/capacity"
+    headers = bearer(tokens["manager_stoke"])
+    twice = client.get(f"{capacity}?as_at=2025-03-31&as_at=2024-03-31", headers=headers)
+    assert twice.status_code == 400 and twice.json()["field"] == "as_at"
+    assert "given 2 times" in twice.json()["detail"]
+    assert client.get(f"{capacity}?as_at=2025-03-31", headers=headers).status_code == 200
