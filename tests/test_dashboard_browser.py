@@ -27,6 +27,7 @@ import openpyxl
 import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
 
 from api.app import create_app
 from api.dashboard.layout import this_and_last_year
@@ -39,6 +40,7 @@ from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.settings import Settings
 from tracker.enquiries.funnel import funnel_report
+from tracker.enquiries.tables import Enquiry
 from tracker.enquiries.timeliness import london_today
 from tracker.scenarios.service import list_scenarios
 from tracker.targets.trajectories import trajectories
@@ -601,3 +603,32 @@ def test_the_api_docs_render_the_openapi_31_spec_from_local_files(tab, site):
     assert "OAS 3.1" in body
     assert tab.page.locator(".opblock").count() > 40
     tab.screenshot("api-docs", ours=False)
+
+
+def test_a_second_click_on_a_slow_network_logs_one_enquiry(tab, site):
+    """GOV.UK Frontend's button ignores a second click within a second: on a slow network an
+    impatient recruiter's two clicks on "Log enquiry" send one form, not two."""
+    tab.sign_in("recruiter", "/dashboard/enquiries/new")
+    network = tab.context.new_cdp_session(tab.page)
+    network.send("Network.enable")
+    slow = {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}
+    network.send("Network.emulateNetworkConditions", slow)
+    tab.page.check("input[name=channel][value=event]")
+    tab.page.fill("#enquirer_name", "Impatient Clicker")
+    button = tab.page.locator("main form button[type=submit]")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.page.mouse.click(x, y)
+    tab.page.wait_for_timeout(300)
+    tab.page.mouse.click(x, y)
+    for _ in range(100):  # not wait_for_url: a second form sent aborts the first's navigation
+        if tab.page.url.endswith("?done=logged"):
+            break
+        tab.page.wait_for_timeout(100)
+    tab.page.wait_for_timeout(2000)  # the second form, had it gone, would be in by now
+    with site.database.read_session() as session:
+        logged = session.scalars(
+            select(Enquiry.id).where(Enquiry.enquirer_name == "Impatient Clicker")
+        ).all()
+    assert len(logged) == 1

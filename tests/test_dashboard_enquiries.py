@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from api.dashboard.forms import plain
+from api.dashboard.sessions import WebSession
 from api.dashboard.tables import long_date
 from tests.conftest import COVENTRY, STOKE, bearer
 from tests.test_dashboard import CSRF, sign_in
@@ -88,8 +90,12 @@ def test_a_recruiter_logs_an_enquiry_with_the_form(client, tokens, authorities):
     page = client.get(response.headers["location"])
     assert "Enquiry logged" in page.text and "Rang after the fair" in page.text
     with authorities.read_session() as session:
-        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "enquiry")).one()
+        logged, shown = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "enquiry").order_by(AuditEntry.id)
+        ).all()
     assert logged.action == "create" and logged.actor.startswith("recruiter:")
+    # Opening its page afterwards is a read of the enquirer's record, audited too.
+    assert (shown.action, shown.entity_id, shown.detail) == ("read", str(row.id), {"view": "page"})
 
 
 def test_the_new_enquiry_form_defaults_to_today(client, tokens):
@@ -448,3 +454,58 @@ def test_one_line_fields_refuse_control_characters_and_a_blank_one_is_empty(
     assert _summary_links(changed.text) == ["campaign"]
     [row] = _rows(authorities)
     assert (row.campaign, row.version) == (None, 1)
+
+
+def test_a_form_sent_after_the_session_ended_says_so_and_signs_in_back_to_its_page(
+    client, tokens, authorities
+):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    path = _log(client, csrf, enquirer_name="Bo").headers["location"].split("?")[0]
+    with authorities.writing() as session:  # the 8 hours are up
+        session.execute(delete(WebSession))
+    sent = {
+        NEW: NEW,  # the form has a page of its own
+        f"{path}/stage": path,  # a form of the enquiry's page
+        f"{path}/edit": f"{path}/edit",
+    }
+    for action, page in sent.items():
+        response = client.post(
+            action, data={"csrf_token": csrf, "stage": "first_contact"}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        location = response.headers["location"]
+        assert location == "/dashboard/sign-in?" + urlencode({"next": page, "unsaved": "1"})
+    assert len(_rows(authorities)) == 1
+    shown = client.get(location).text
+    assert "what you last entered was not saved" in shown
+    assert f'name="next" value="{path}/edit"' in shown
+    assert sign_in(client, tokens["recruiter_stoke"], f"{path}/edit").headers["location"] == (
+        f"{path}/edit"
+    )
+    assert "was not saved" not in client.get("/dashboard/sign-in?next=/dashboard").text
+
+
+def test_a_form_sent_twice_is_not_blamed_on_someone_else(client, tokens, authorities):
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    path = _log(client, csrf, enquirer_name="Di").headers["location"].split("?")[0]
+    move = {"csrf_token": csrf, "version": "1", "stage": "first_contact"}
+    assert client.post(f"{path}/stage", data=move, follow_redirects=False).status_code == 303
+    again = client.post(f"{path}/stage", data=move)  # a second click, without script
+    assert again.status_code == 409
+    assert "You had already changed this enquiry" in again.text
+    assert "Someone else" not in again.text
+    with authorities.read_session() as session:
+        moves = session.scalars(select(EnquiryEvent).where(EnquiryEvent.action == "advanced"))
+        assert len(list(moves)) == 1
+    edit = {
+        "csrf_token": csrf,
+        "version": "2",
+        "channel": "phone",
+        "enquirer_name": "Di Prince",
+        **_date("received_on", TODAY - timedelta(days=3)),
+    }
+    assert client.post(f"{path}/edit", data=edit, follow_redirects=False).status_code == 303
+    edited_again = client.post(f"{path}/edit", data=edit)
+    assert edited_again.status_code == 409
+    assert "You had already changed this enquiry" in edited_again.text
+    assert "Someone else" not in edited_again.text

@@ -22,6 +22,7 @@ from tracker.core.access import Caller, Role
 from tracker.core.errors import DomainError, NotFoundError
 
 log = logging.getLogger("fostering.dashboard")
+SIGN_OUT = "/dashboard/sign-out"
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
@@ -38,11 +39,28 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
     )
 
 
+def _form_page(request: Request[Any, Any, Any]) -> str:
+    """The page a form was sent from: the form's own address when it has a page (a new
+    enquiry, an edit), else the page above it (an enquiry's stage move: the enquiry)."""
+    path = request.url.path
+    try:
+        request.app.asgi_router.handle_routing(path=path, method="GET")
+    except HTTPException:
+        path = path.rsplit("/", 1)[0] or "/dashboard"
+    return path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def _to_sign_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     """Not signed in (or the session expired, or its token was revoked): to the sign-in form,
-    coming back here afterwards."""
+    coming back here afterwards. A form sent after the session ended was not saved: the
+    sign-in page says so and leads back to the form's page."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    query = "?" + urlencode({"next": target}) if request.method == "GET" else ""
+    if request.method == "GET":
+        query = "?" + urlencode({"next": target})
+    elif request.url.path == SIGN_OUT:
+        query = ""
+    else:
+        query = "?" + urlencode({"next": _form_page(request), "unsaved": "1"})
     response = Redirect(f"/dashboard/sign-in{query}", status_code=303)
     if request.cookies.get(SESSION_COOKIE):
         response.set_cookie(expired(SESSION_COOKIE))

@@ -146,6 +146,7 @@ def _sign_in_page(
             "next": _safe_next(next_path),
             "error": error,
             "signed_out": request.query_params.get("signed_out") == "1",
+            "unsaved": request.query_params.get("unsaved") == "1",
         },
         status_code=status,
     )
