@@ -125,10 +125,12 @@ class AuditController(Controller):
         authority_code: str | None = None,
         entity: str | None = None,
         entity_id: str | None = None,
+        enquiry_id: RecordId | None = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> list[AuditRecord]:
-        """Newest first; a manager sees only their own authority's entries."""
+        """Newest first; a manager sees only their own authority's entries. `enquiry_id`:
+        who changed, read or listed that enquiry, and when."""
         if caller.role is not Role.ADMIN:
             authority_code = caller.authority_code
         return audit.list_entries(
@@ -136,6 +138,7 @@ class AuditController(Controller):
             authority_code=authority_code,
             entity=entity,
             entity_id=entity_id,
+            enquiry_id=enquiry_id,
             limit=limit,
             offset=offset,
         )

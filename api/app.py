@@ -58,7 +58,7 @@ from api.security_headers import add_security_headers
 from api.targets import MetricController, TargetController
 from jobs.forecast_refresh import recover_runs, stop_runs_here, wait_for_background_runs
 from jobs.scheduler import shutdown_scheduler, start_scheduler
-from tracker.core import schema
+from tracker.core import audit, schema
 from tracker.core.db import Database
 from tracker.core.group_commit import GroupCommit
 from tracker.core.settings import Settings
@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     gate = ComputeGate(computations or None)
     checkpoints = WalCheckpoints(database)
     enquiry_writer = GroupCommit(database, create_enquiries, name="fostering-enquiry-writer")
+    read_audit = GroupCommit(database, audit.write_entries, name="fostering-read-audit")
     state = State(
         {
             "database": database,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "council_views": council_views(gate),
             "auth_limiter": FailedAuthLimiter(settings.auth_failures_per_minute),
             "enquiry_writer": enquiry_writer,
+            "read_audit": read_audit,
         }
     )
 
@@ -159,6 +161,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
         checkpoints.start()
         enquiry_writer.start()
+        read_audit.start()
         if settings.scheduler_enabled:
             state.scheduler = start_scheduler(
                 settings, database, after_erasure=forget_erased, purge=purge_expired
@@ -180,6 +183,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if still:
             logging.getLogger("fostering.jobs").warning("left running at shutdown: %s", still)
         enquiry_writer.stop()
+        read_audit.stop()
         checkpoints.stop()
         database.dispose()
 

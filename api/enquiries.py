@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.concurrency import sync_to_thread
 from sqlalchemy.orm import Session
 
+from api import read_audit
 from api.deps import IN_SCOPE, WRITER, WRITING
 from api.disconnect import stop_on_disconnect
 from api.downloads import CSV_MEDIA, download, spreadsheet
@@ -77,6 +78,7 @@ class EnquiryController(Controller):
     @get("/", opt=READ, sync_to_thread=True, summary="List enquiries")
     def list(
         self,
+        request: Request[Caller, Any, Any],
         authority: str,
         session: Session,
         today: date,
@@ -94,7 +96,7 @@ class EnquiryController(Controller):
     ) -> EnquiryPage:
         """Enquiries filtered and sorted (newest first unless `sort` says otherwise); `search`
         matches name, email, reference or id, and a phone number by its digits; `total`
-        counts every match."""
+        counts every match. The page read is audited (its count and ids, not the search)."""
         date_range(received_from, received_to, names=("received_from", "received_to"))
         filters = EnquiryFilter(
             stage=stage,
@@ -106,13 +108,17 @@ class EnquiryController(Controller):
             overdue=overdue,
             search=search,
         )
-        return queries.list_enquiries(
+        page = queries.list_enquiries(
             session, authority, filters, today, limit=limit, offset=offset, sort=sort
         )
+        session.rollback()  # the read snapshot is no longer needed
+        _listed(request, authority, "list", page, search=search is not None)
+        return page
 
     @get("/overdue", opt=READ, sync_to_thread=True, summary="Overdue enquiries")
     def overdue_list(
         self,
+        request: Request[Caller, Any, Any],
         authority: str,
         session: Session,
         today: date,
@@ -120,8 +126,8 @@ class EnquiryController(Controller):
         offset: Offset = 0,
     ) -> EnquiryPage:
         """Open enquiries past a timeliness norm: first contact within one working day,
-        application to approval within 8 months."""
-        return queries.list_enquiries(
+        application to approval within 8 months. Audited as the list is."""
+        page = queries.list_enquiries(
             session,
             authority,
             EnquiryFilter(),
@@ -130,18 +136,39 @@ class EnquiryController(Controller):
             offset=offset,
             any_overdue=True,
         )
+        session.rollback()
+        _listed(request, authority, "overdue", page)
+        return page
 
     @get("/{enquiry_id:int}", opt=READ, sync_to_thread=True, summary="One enquiry")
     def read(
-        self, authority: str, enquiry_id: RecordId, session: Session, today: date
+        self,
+        request: Request[Caller, Any, Any],
+        authority: str,
+        enquiry_id: RecordId,
+        session: Session,
+        today: date,
     ) -> Response[EnquiryRecord]:
-        """An enquiry with its ETag (send it back as If-Match to edit)."""
-        return with_etag(queries.get_enquiry(session, authority, enquiry_id, today))
+        """An enquiry with its ETag (send it back as If-Match to edit); the read is audited."""
+        record = queries.get_enquiry(session, authority, enquiry_id, today)
+        session.rollback()
+        read_audit.write(request, read_audit.one(authority, enquiry_id, "record", request.user))
+        return with_etag(record)
 
     @get("/{enquiry_id:int}/history", opt=READ, sync_to_thread=True, summary="Enquiry history")
-    def history(self, authority: str, enquiry_id: RecordId, session: Session) -> list[EventRecord]:
-        """Every change of the enquiry, oldest first: date, who, note."""
-        return queries.enquiry_history(session, authority, enquiry_id)
+    def history(
+        self,
+        request: Request[Caller, Any, Any],
+        authority: str,
+        enquiry_id: RecordId,
+        session: Session,
+    ) -> list[EventRecord]:
+        """Every change of the enquiry, oldest first: date, who, note (notes may name the
+        enquirer: the read is audited)."""
+        events = queries.enquiry_history(session, authority, enquiry_id)
+        session.rollback()
+        read_audit.write(request, read_audit.one(authority, enquiry_id, "history", request.user))
+        return events
 
     @patch(
         "/{enquiry_id:int}",
@@ -365,6 +392,18 @@ class EnquiryController(Controller):
         )
         writer.commit()
         return spreadsheet(content, format, f"enquiries-{authority}-{today.isoformat()}")
+
+
+def _listed(
+    request: Request[Caller, Any, Any],
+    authority: str,
+    view: str,
+    page: EnquiryPage,
+    *,
+    search: bool = False,
+) -> None:
+    ids = [item.id for item in page.items]
+    read_audit.write(request, read_audit.listed(authority, view, ids, request.user, search=search))
 
 
 def _create_keyed(

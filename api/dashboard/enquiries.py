@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.orm import Session
 
+from api import read_audit
 from api.dashboard import enquiry_forms, enquiry_list
 from api.dashboard.enquiry_view import enquiry_page_context, history_lines
 from api.dashboard.forms import Form, FormData, checked_form
@@ -63,10 +64,13 @@ class EnquiryPages(Controller):
         today: date,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
-        """Enquiries filtered, searched, sorted and paged as the address says."""
+        """Enquiries filtered, searched, sorted and paged as the address says; the page read
+        (the list and the work tray) is audited."""
         scope = own_scope(session, caller, authority)
         params = {k: v for k, v in request.query_params.items() if k != "authority"}
         listing = enquiry_list.build(session, scope, params, today)
+        session.rollback()
+        read_audit.write(request, enquiry_list.audit_entry(scope, listing, caller))
         kept = listing.kept
         return render(
             request,
@@ -148,6 +152,8 @@ class EnquiryPages(Controller):
             return _enquiry_form(request, scope, form, today, status_code=400)
         duplicates = open_duplicates(session, code, email=new.email, phone=new.phone)
         if duplicates and form.text("duplicate_seen") != "yes":
+            ids = [d.enquiry_id for d in duplicates]
+            read_audit.in_session(session, read_audit.listed(code, "duplicates", ids, caller))
             return _enquiry_form(request, scope, form, today, duplicates=duplicates)
         try:
             record = service.create_enquiry(session, caller, code, new, today)
@@ -177,6 +183,8 @@ class EnquiryPages(Controller):
         context = enquiry_page_context(
             session, scope, code, enquiry_id, today, Form(), None, list_path=list_path, back=back
         )
+        session.rollback()
+        read_audit.write(request, read_audit.one(code, enquiry_id, "page", caller))
         return render(request, scope, "enquiry.html", "enquiries", **context)
 
 

@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from sqlalchemy.orm import Session
 
+from api import read_audit
 from api.dashboard import enquiry_forms, enquiry_list
 from api.dashboard.enquiries import _enquiry_form, enquiry_path, own_scope
 from api.dashboard.enquiry_view import enquiry_page_context, title
@@ -135,6 +136,8 @@ class EnquiryActions(Controller):
         scope = own_scope(session, caller, authority)
         assert scope.authority_code is not None
         record = get_enquiry(session, scope.authority_code, enquiry_id, today)
+        session.rollback()
+        read_audit.write(request, read_audit.one(record.authority_code, enquiry_id, "edit", caller))
         return _enquiry_form(request, scope, Form(), today, record=record)
 
     @post("/edit", opt=WRITE, dependencies=WRITING, sync_to_thread=True)
@@ -158,7 +161,9 @@ class EnquiryActions(Controller):
         base = enquiry_forms.base_shown(form, today)
         changes = enquiry_forms.changes(form)
         seen = _version(form)
+        shown = read_audit.one(code, enquiry_id, "edit", caller)
         if changes is None:
+            read_audit.in_session(session, shown)
             return _enquiry_form(
                 request, scope, form, today, record=record, base=base, status_code=400
             )
@@ -166,6 +171,7 @@ class EnquiryActions(Controller):
             form.errors.add(
                 "version", "Open the form again: it did not say which version it changed"
             )
+            read_audit.in_session(session, shown)
             return _enquiry_form(
                 request, scope, form, today, record=record, base=base, status_code=400
             )
@@ -178,6 +184,7 @@ class EnquiryActions(Controller):
             conflict = edit_conflict(
                 session, code, enquiry_id, seen, changes, today, enquiry_forms.base_of(form)
             )
+            read_audit.in_session(session, shown)
             # The form comes back holding their version with this editor's changes on top,
             # against their version (its values become the base of the next save).
             return _enquiry_form(
@@ -192,6 +199,7 @@ class EnquiryActions(Controller):
         except DomainError as refused:
             session.rollback()
             form.refused(refused, "received_on")
+            read_audit.in_session(session, shown)
             return _enquiry_form(
                 request, scope, form, today, record=record, base=base, status_code=400
             )
@@ -212,6 +220,10 @@ class EnquiryActions(Controller):
         scope = own_scope(session, caller, authority)
         assert scope.authority_code is not None
         record = get_enquiry(session, scope.authority_code, enquiry_id, today)
+        session.rollback()
+        read_audit.write(
+            request, read_audit.one(record.authority_code, enquiry_id, "erase", caller)
+        )
         return render(
             request,
             scope,
@@ -260,4 +272,5 @@ def _page(
     code = scope.authority_code
     assert code is not None
     context = enquiry_page_context(session, scope, code, enquiry_id, today, form, failed, **extra)
+    read_audit.in_session(session, read_audit.one(code, enquiry_id, "page", request.user))
     return render(request, scope, "enquiry.html", "enquiries", status_code=status_code, **context)

@@ -11,9 +11,12 @@ from urllib.parse import parse_qsl, urlencode
 import msgspec
 from sqlalchemy.orm import Session
 
+from api import read_audit
 from api.dashboard.forms import Form
 from api.dashboard.scope import Scope
 from api.dashboard.tables import label
+from tracker.core import audit
+from tracker.core.access import Caller
 from tracker.core.records import MAX_ID
 from tracker.enquiries.queries import list_enquiries
 from tracker.enquiries.schemas import EnquiryFilter, EnquiryPage, Overdue
@@ -143,6 +146,16 @@ def build(session: Session, scope: Scope, params: dict[str, str], today: date) -
             1 for item in council_tray(session, code, today) if item.clock is Clock.DECISION
         ),
     )
+
+
+def audit_entry(scope: Scope, listing: EnquiryList, caller: Caller) -> audit.Entry:
+    """The audit entry of the list page: the enquiries of its page and of its work tray."""
+    code = scope.authority_code
+    assert code is not None
+    ids = [item.id for item in listing.page.items] if listing.page else []
+    ids += [item.enquiry_id for item in listing.tray.items]
+    searched = bool(listing.query.q and listing.query.q.strip())
+    return read_audit.listed(code, "dashboard_list", ids, caller, search=searched)
 
 
 def filter_of(

@@ -1,17 +1,22 @@
-"""The audit log: who created, changed, exported or erased what, and when.
+"""The audit log: who created, changed, exported, erased or read what, and when.
 
-Entries name fields, never their values, so the log holds no personal data.
+Entries name fields, never their values, so the log holds no personal data (a read names
+the enquiry and the view; a list page its count and the ids it showed), and erasure keeps
+them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import JSON, Index, String, insert, select
+from sqlalchemy import JSON, Index, String, cast, exists, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col
 
 from tracker.core.access import Caller
@@ -127,6 +132,47 @@ def record_many(
         _note(session, action, code)
 
 
+class Entry(NamedTuple):
+    """One audit entry waiting to be written (by `write_entries`)."""
+
+    caller: Caller
+    action: str
+    entity: str
+    entity_id: object
+    authority_code: str | None
+    detail: dict[str, Any] | None = None
+
+
+def write_entries(session: Session, entries: Sequence[Entry]) -> list[None]:
+    """Write entries of audited reads by one Core INSERT (the `apply` of the group-commit
+    writer `api.read_audit` hands reads to); reads move no council's revision."""
+    assert all(e.action in READ_ACTIONS for e in entries), "only reads are written here"
+    at = utcnow()
+    session.connection().execute(
+        _insert_entry(),
+        [
+            {
+                "at": at,
+                **_entry(e.caller, e.action, e.entity, e.entity_id, e.authority_code, e.detail),
+            }
+            for e in entries
+        ],
+    )
+    return [None] * len(entries)
+
+
+SHOWN = "shown"
+"""The detail key of a listing's entry holding the ids of the enquiries it showed."""
+
+
+def _showed(enquiry_id: int, dialect: str) -> ColumnElement[bool]:
+    """An entry whose listing showed the enquiry (its `shown` ids hold it)."""
+    if dialect == "postgresql":
+        return cast(AuditEntry.detail, JSONB)[SHOWN].contains([enquiry_id])
+    shown = func.json_each(AuditEntry.detail, f"$.{SHOWN}").table_valued("value")
+    return exists(select(1).select_from(shown).where(shown.c.value == enquiry_id))
+
+
 @cache
 def _insert_entry() -> Any:
     return insert(AuditEntry.__table__)  # type: ignore[arg-type]
@@ -163,11 +209,19 @@ def list_entries(
     authority_code: str | None = None,
     entity: str | None = None,
     entity_id: str | None = None,
+    enquiry_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[AuditRecord]:
-    """Entries newest first, optionally for one authority or one record."""
+    """Entries newest first, optionally for one authority or one record; `enquiry_id`: every
+    entry of that enquiry (changes, reads) and every listing that showed it."""
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
+    if enquiry_id is not None:
+        dialect = session.get_bind().dialect.name
+        query = query.where(
+            AuditEntry.entity == "enquiry",
+            or_(AuditEntry.entity_id == str(enquiry_id), _showed(enquiry_id, dialect)),
+        )
     if authority_code is not None:
         query = query.where(AuditEntry.authority_code == authority_code)
     if entity is not None:

@@ -103,6 +103,11 @@ class GroupCommit(Generic[Item, Result]):
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the writing thread has started (and not been stopped)."""
+        return self._thread is not None
+
     def stop(self) -> None:
         """Write what is queued, then end the thread."""
         thread, self._thread = self._thread, None
