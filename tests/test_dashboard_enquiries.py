@@ -509,3 +509,32 @@ def test_a_form_sent_twice_is_not_blamed_on_someone_else(client, tokens, authori
     assert edited_again.status_code == 409
     assert "You had already changed this enquiry" in edited_again.text
     assert "Someone else" not in edited_again.text
+
+
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+
+
+def test_a_new_enquiry_form_sent_again_logs_one_enquiry(client, tokens, authorities):
+    """Without JavaScript, or Back and "Log enquiry" again (the browser having cleared the
+    name and contacts), the same form is sent twice: it logs one enquiry, and the second
+    sending leads to it."""
+    csrf = _signed_in(client, tokens["recruiter_stoke"])
+    key = FORM_KEY.search(client.get(NEW).text).group(1)
+    before = len(_rows(authorities))
+    # Shown again with an error, the form keeps its key: the corrected form logs once.
+    refused = _log(client, csrf, form_key=key, channel="")
+    assert refused.status_code == 400 and FORM_KEY.search(refused.text).group(1) == key
+    first = _log(client, csrf, form_key=key, enquirer_name="Ann Key", email="ann@example.org")
+    assert first.status_code == 303 and first.headers["location"].endswith("?done=logged")
+    again = _log(client, csrf, form_key=key)  # the name and email cleared by the browser
+    assert again.status_code == 303
+    assert again.headers["location"].split("?")[0] == first.headers["location"].split("?")[0]
+    assert again.headers["location"].endswith("?done=already-logged")
+    assert "This form was already sent" in client.get(again.headers["location"]).text
+    rows = _rows(authorities)
+    assert len(rows) == before + 1 and rows[-1].enquirer_name == "Ann Key"
+    # A new form has a new key, and logs a new enquiry.
+    other = FORM_KEY.search(client.get(NEW).text).group(1)
+    assert other != key
+    assert _log(client, csrf, form_key=other).headers["location"].endswith("?done=logged")
+    assert len(_rows(authorities)) == before + 2

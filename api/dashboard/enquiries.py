@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.orm import Session
 
 from api import read_audit
-from api.dashboard import enquiry_forms, enquiry_list
+from api.dashboard import enquiry_forms, enquiry_list, form_keys
 from api.dashboard.enquiry_view import enquiry_page_context, history_lines
 from api.dashboard.forms import Form, FormData, checked_form
 from api.dashboard.pages import AuthorityCode
@@ -155,14 +155,20 @@ class EnquiryPages(Controller):
             ids = [d.enquiry_id for d in duplicates]
             read_audit.in_session(session, read_audit.listed(code, "duplicates", ids, caller))
             return _enquiry_form(request, scope, form, today, duplicates=duplicates)
+        claimed = form_keys.claim(session, caller, form.text("form_key"))
+        if isinstance(claimed, str):  # this form was sent before and logged an enquiry
+            session.rollback()
+            return done(scope, claimed, "already-logged")
         try:
             record = service.create_enquiry(session, caller, code, new, today)
         except DomainError as refused:
             form.refused(refused, "received_on")
             session.rollback()
             return _enquiry_form(request, scope, form, today, status_code=400)
+        path = enquiry_path(record.id)
+        form_keys.complete(session, claimed, path)
         session.commit()
-        return done(scope, enquiry_path(record.id), "logged")
+        return done(scope, path, "logged")
 
     @get("/{enquiry_id:int}", opt=READ, sync_to_thread=True)
     def show(
@@ -204,6 +210,9 @@ def _enquiry_form(
     form was first opened with (default: `record`'s values), carried in hidden inputs."""
     if record is not None and base is None:
         base = enquiry_forms.shown_values(Form(), record, today)
+    # A new enquiry's form carries a key of its own, kept when it is shown again (errors, a
+    # duplicate warning), so that it logs one enquiry however often it is sent.
+    form_key = None if record is not None else (form.text("form_key") or form_keys.new_key())
     return render(
         request,
         scope,
@@ -217,6 +226,7 @@ def _enquiry_form(
         conflict=conflict,
         history_lines=history_lines,
         base_inputs=enquiry_forms.base_inputs(base) if base is not None else [],
+        form_key=form_key,
         choices=enquiry_forms.choices,
         ethnicity_items=enquiry_forms.ethnicity_items,
         channel_codes=Channel,

@@ -17,6 +17,7 @@ from api.dashboard.security import form_token
 # an address cannot put words on the page.
 DONE: dict[str, str] = {
     "logged": "Enquiry logged",
+    "already-logged": "This form was already sent, and logged this enquiry: nothing more was saved",
     "moved": "Stage recorded",
     "closed": "Enquiry closed",
     "reopened": "Enquiry reopened",

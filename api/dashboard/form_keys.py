@@ -1,0 +1,57 @@
+"""One-use keys for the new-enquiry form: a form sent twice logs one enquiry.
+
+GOV.UK Frontend's `preventDoubleClick` stops a second click only where JavaScript runs; a
+browser without it, or Back and "Log enquiry" again (Chromium keeps the channel and the note
+but clears the fields marked `autocomplete="off"`, so no duplicate check can catch it), sends
+the form again. Each form shown carries a random `form_key`, kept while it is shown again
+with its errors or a duplicate warning; logging claims the key in the creating transaction,
+in the API's store of idempotency keys (`api.idempotency.store`: per token, kept 24 hours,
+purged on schedule), and a second sending of the same key leads to the enquiry the first one
+logged, whatever the form holds now. The stored answer is the enquiry's address only: no
+personal data.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.orm import Session
+
+from api.idempotency import store
+from tracker.core.access import Caller
+from tracker.core.errors import InvalidValueError
+
+PATH = "/dashboard/enquiries/new"
+"""Where the keys are claimed: the form's address (the authority is in the caller's token)."""
+
+
+def new_key() -> str:
+    """A key for a form about to be shown."""
+    return "form-" + secrets.token_urlsafe(16)
+
+
+def claim(session: Session, caller: Caller, key: str | None) -> int | str | None:
+    """Claim the form's key in the session's transaction: the claim to complete once the
+    enquiry is logged; or, if this key already logged one, that enquiry's page; None without
+    a usable key (a form from before keys, or no token to hold it)."""
+    if not key or caller.token_id is None:
+        return None
+    try:
+        store.check_key(key)
+    except InvalidValueError:
+        return None
+    # The key alone is the request: a form sent again after Back may hold less than before.
+    sent = store.request_print("POST", PATH, "", b"")
+    claimed = store.claim(session.connection(), caller.token_id, key, sent)
+    if claimed.stored is not None:
+        return claimed.stored.headers.get("Location") or None
+    return claimed.record_id
+
+
+def complete(session: Session, claimed: int | str | None, path: str) -> None:
+    """Record, with the claim, the page of the enquiry the form logged."""
+    if isinstance(claimed, int):
+        answer = store.StoredResponse(
+            status_code=303, body=b"", content_type="", headers={"Location": path}
+        )
+        store.complete(session.connection(), claimed, answer)
