@@ -461,3 +461,33 @@ def test_erasure_removes_the_contact_keys(client: TestClient, tokens: dict[str, 
         f"/api/v1/hubs/{hub_id}/enquiries/{second['enquiry']['id']}", headers=bearer(secret)
     )
     assert again.json()["other_councils"] == 0
+
+
+def test_who_saw_an_enquiry_includes_the_hubs_and_the_councils_lists(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """`GET /audit?enquiry_id=` answers who saw a person: a hub's list and a council's list
+    of handovers name the enquiries they showed, as a council's own lists do."""
+    hub_id, secret = _hub(client, tokens)
+    enquiry_id = _log(client, hub_id, secret, authority_code=STOKE, enquirer_name="C Person")[
+        "enquiry"
+    ]["id"]
+    _to_application(client, hub_id, secret, enquiry_id)
+    client.post(f"/api/v1/hubs/{hub_id}/enquiries/{enquiry_id}/offer", headers=bearer(secret))
+    assert client.get(f"/api/v1/hubs/{hub_id}/enquiries", headers=bearer(secret)).status_code == 200
+    offers = client.get(
+        f"/api/v1/authorities/{STOKE}/handovers", headers=bearer(tokens["recruiter_stoke"])
+    )
+    assert offers.status_code == 200
+    seen = client.get(
+        "/api/v1/audit", params={"enquiry_id": enquiry_id}, headers=bearer(tokens["admin"])
+    )
+    listings = {(e["entity"], e["action"]) for e in seen.json() if e["action"] == "list"}
+    assert listings == {("hub_enquiry", "list"), ("handover", "list")}
+    # A manager of the council sees the council's listing (the hub's is the hub's).
+    own = client.get(
+        "/api/v1/audit",
+        params={"enquiry_id": enquiry_id},
+        headers=bearer(tokens["manager_stoke"]),
+    )
+    assert ("handover", "list") in {(e["entity"], e["action"]) for e in own.json()}

@@ -163,6 +163,8 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> list[None]:
 
 SHOWN = "shown"
 """The detail key of a listing's entry holding the ids of the enquiries it showed."""
+LISTINGS = ("enquiry", "hub_enquiry", "handover")
+"""The entities whose listings name the enquiries they showed (`SHOWN`)."""
 
 
 def _showed(enquiry_id: int, dialect: str) -> ColumnElement[bool]:
@@ -219,8 +221,10 @@ def list_entries(
     if enquiry_id is not None:
         dialect = session.get_bind().dialect.name
         query = query.where(
-            AuditEntry.entity == "enquiry",
-            or_(AuditEntry.entity_id == str(enquiry_id), _showed(enquiry_id, dialect)),
+            or_(
+                (AuditEntry.entity == "enquiry") & (AuditEntry.entity_id == str(enquiry_id)),
+                col(AuditEntry.entity).in_(LISTINGS) & _showed(enquiry_id, dialect),
+            )
         )
     if authority_code is not None:
         query = query.where(AuditEntry.authority_code == authority_code)

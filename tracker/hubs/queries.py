@@ -202,7 +202,9 @@ def hub_enquiries(
             found.append(handed_over_view(session, link, row))
         else:
             found.append(full_record(session, key, link, row, today, index))
-    audit.record(session, caller, "list", "hub_enquiry", hub_id, detail={"count": len(found)})
+    shown = sorted(f.enquiry.id if isinstance(f, HubEnquiryRecord) else f.enquiry_id for f in found)
+    detail = {"count": len(found), audit.SHOWN: shown}
+    audit.record(session, caller, "list", "hub_enquiry", hub_id, detail=detail)
     return found
 
 
@@ -325,7 +327,7 @@ def council_offers(
         "handover",
         None,
         authority_code=authority_code,
-        detail={"count": len(offers)},
+        detail={"count": len(offers), audit.SHOWN: sorted(o.enquiry.id for o in offers)},
     )
     return offers
 
