@@ -18,6 +18,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import closing
 
 import msgspec
 import numpy as np
@@ -64,6 +65,7 @@ from forecast.types import (
     ForecastPoint,
     MonthlySeries,
     SeriesForecast,
+    Stopped,
 )
 
 log = logging.getLogger(__name__)
@@ -129,8 +131,8 @@ def forecast_many(
     executor: "serial" (this process), "process" (a pool of `workers` processes, default one
     per core) or "dask" (the Dask distributed scheduler at `dask_address`, or a local cluster of
     `workers` processes when no address is given). `progress(done, total)` is called in this
-    thread as series finish (a task's series finish together). A series, or a whole task, that
-    fails still gets a forecast.
+    thread as series finish (a task's series finish together); if it raises `Stopped`, so
+    does this, at once. A series, or a whole task, that fails still gets a forecast.
     """
     _check(options)
     if executor not in EXECUTORS:
@@ -160,13 +162,17 @@ def forecast_many(
             progress(done, total)
 
     try:
-        for index, outcome in runner(forecast_chunk, chunks, options, count, dask_address):
-            if isinstance(outcome, bytes):
-                record(index, _DECODER.decode(outcome))
-                continue
-            log.warning("a forecast task of %d series failed: %s", len(chunks[index]), outcome)
-            note = f"forecasting failed in a worker ({outcome})"
-            record(index, [fallback_forecast(s, options, note) for s in chunks[index]])
+        # Closed when left early (a run stopped): the pool's tasks not started are cancelled.
+        with closing(runner(forecast_chunk, chunks, options, count, dask_address)) as outcomes:
+            for index, outcome in outcomes:
+                if isinstance(outcome, bytes):
+                    record(index, _DECODER.decode(outcome))
+                    continue
+                log.warning("a forecast task of %d series failed: %s", len(chunks[index]), outcome)
+                note = f"forecasting failed in a worker ({outcome})"
+                record(index, [fallback_forecast(s, options, note) for s in chunks[index]])
+    except Stopped:
+        raise
     except Exception:
         # The pool or cluster itself is unusable (could not start, lost its scheduler): the
         # series still left are forecast here, one after another.

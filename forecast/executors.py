@@ -64,11 +64,14 @@ def run_process(
         max_workers=min(workers, len(chunks)), mp_context=_process_context()
     ) as pool:
         futures = {pool.submit(task, chunk, options): i for i, chunk in enumerate(chunks)}
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:
-                yield futures[future], describe_failure(exc)
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except Exception as exc:
+                    yield futures[future], describe_failure(exc)
+        finally:  # closed before the end (a run stopped): the tasks not started never run
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(
@@ -88,11 +91,14 @@ def run_dask(
         with Client(address) as client:
             futures = [client.submit(task, chunk, options, pure=False) for chunk in chunks]
             index = {future.key: i for i, future in enumerate(futures)}
-            for future in as_completed(futures):
-                try:
-                    yield index[future.key], future.result()
-                except Exception as exc:
-                    yield index[future.key], describe_failure(exc)
+            try:
+                for future in as_completed(futures):
+                    try:
+                        yield index[future.key], future.result()
+                    except Exception as exc:
+                        yield index[future.key], describe_failure(exc)
+            finally:  # closed before the end: the tasks still to run are cancelled
+                client.cancel(futures)
     finally:
         if cluster is not None:
             cluster.close()

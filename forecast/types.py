@@ -104,3 +104,8 @@ class SeriesForecast(msgspec.Struct, frozen=True, kw_only=True):
     points: list[ForecastPoint]
     paths: list[list[float]]
     notes: list[str]
+
+
+class Stopped(Exception):
+    """Raised by a progress callback to stop `forecast_many` at once: the series not yet
+    forecast are not (a pool's tasks not yet started are cancelled), and it raises this."""

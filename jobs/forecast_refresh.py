@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import msgspec
 from sqlalchemy.orm import Session
 
-from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast
+from forecast.types import ForecastOptions, MonthlySeries, SeriesForecast, Stopped
 from tracker.children.mapping import Mapping, load_mapping
 from tracker.core.clock import utcnow
 from tracker.core.db import Database
@@ -223,9 +223,10 @@ class _ProgressWriter:
                     record_progress(session, self._run_id, done)
             except ConflictError as exc:
                 # Recorded stopped (the service stopping) or abandoned meanwhile: said once,
-                # not a traceback a second until the engine's work in hand is done.
+                # and the engine stops its work in hand (a pool's tasks not started never run).
                 self._ended = True
-                log.warning("%s: its progress is no longer recorded", exc.message)
+                log.warning("%s: its progress is no longer recorded; stopping it", exc.message)
+                raise Stopped(exc.message) from None
             except Exception:
                 log.exception("could not record the progress of forecast run %s", self._run_id)
 
@@ -293,6 +294,10 @@ def execute(
                 )
             if progress is not None:
                 progress(code, len(series), len(series))
+    except Stopped:
+        # Recorded stopped or abandoned meanwhile (the progress writer said so): nothing to
+        # record, the lease is released with the heartbeat.
+        raise
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.exception("forecast run %s of %s failed", run_id, code)

@@ -16,6 +16,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -797,9 +798,10 @@ def test_ssda903_series_end_where_the_imported_years_end(authorities: Database) 
     assert in_care.values[-1] and in_care.values[-1] > 0
 
 
-def test_a_run_recorded_stopped_meanwhile_says_so_once_not_a_traceback_each_time(small, caplog):
-    """The service stopping records its runs stopped while their thread goes on: progress
-    written after that is one warning, not a traceback a second."""
+def test_a_run_recorded_stopped_meanwhile_says_so_once_and_stops(small, caplog):
+    """The service stopping records its runs stopped while their thread goes on: the next
+    progress written is one warning, not a traceback, and stops the engine (`Stopped`)."""
+    from forecast.types import Stopped
     from jobs.forecast_refresh import _ProgressWriter, new_holder, stop_runs_here
 
     run_id = _claim(small, new_holder())
@@ -809,8 +811,45 @@ def test_a_run_recorded_stopped_meanwhile_says_so_once_not_a_traceback_each_time
     writer = _ProgressWriter(small, run_id, STOKE, 10, None)
     caplog.clear()
     with caplog.at_level("WARNING", logger="fostering.jobs"):
-        for done in (0, 4, 10):
+        with pytest.raises(Stopped):
+            writer(0)
+        for done in (4, 10):
             writer(done)
     records = [r for r in caplog.records if r.name == "fostering.jobs"]
     assert [r.levelname for r in records] == ["WARNING"]
     assert records[0].exc_info is None and "no longer recorded" in records[0].getMessage()
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_a_progress_callback_that_raises_stopped_stops_the_engine(executor):
+    """`Stopped` from the progress callback ends forecast_many at once: no more progress,
+    and the pool's tasks not yet started are cancelled rather than run."""
+    from forecast import engine
+    from forecast.types import ForecastOptions, MonthlySeries, Stopped
+
+    series = [
+        MonthlySeries(series_id=f"s{i}", start=date(2020, 1, 1), values=[float(i % 7)] * 30)
+        for i in range(40)
+    ]
+    calls: list[int] = []
+    fallbacks: list[str] = []
+    original = engine.forecast_series
+
+    def here(item, options):  # the engine's fallback when the pool fails: not expected
+        fallbacks.append(item.series_id)
+        return original(item, options)
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        raise Stopped("stop")
+
+    with pytest.raises(Stopped), patch.object(engine, "forecast_series", here):
+        engine.forecast_many(
+            series,
+            ForecastOptions(models=("seasonal_naive",), origins=2),
+            executor=executor,
+            workers=2,
+            progress=progress,
+        )
+    assert len(calls) == 1 and calls[0] < len(series)
+    assert fallbacks == ([] if executor == "process" else ["s0"])
