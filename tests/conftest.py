@@ -92,6 +92,23 @@ def new_postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def database_at(backend: str, folder: Path, revision: str) -> Iterator[Database]:
+    """An empty database of `backend` ("sqlite" or "postgresql") migrated up to `revision`
+    only, for a migration's tests (the PostgreSQL one dropped afterwards)."""
+    if backend == "sqlite":
+        database = Database(f"sqlite:///{folder}/old.db")
+        schema.upgrade(database, revision)
+        yield database
+        database.dispose()
+        return
+    with new_postgres_database() as url:
+        database = Database(url)
+        schema.upgrade(database, revision)
+        yield database
+        database.dispose()
+
+
 def _empty(database: Database) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with database.engine.begin() as conn:

@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from tests.conftest import new_postgres_database
+from tests.conftest import database_at
 from tracker.core import schema
 from tracker.core.db import Database
 from tracker.core.monthly_tables import FunnelMonthHistogram
@@ -26,17 +26,8 @@ DAY_ROWS = [
 @pytest.fixture(params=["sqlite", "postgresql"])
 def before_0018(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
     """An empty database of each backend at revision 0017."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path}/old.db")
-        schema.upgrade(database, "0017")
+    with database_at(request.param, tmp_path, "0017") as database:
         yield database
-        database.dispose()
-        return
-    with new_postgres_database() as url:
-        database = Database(url)
-        schema.upgrade(database, "0017")
-        yield database
-        database.dispose()
 
 
 def _day_rows(database: Database) -> list[tuple]:

@@ -18,7 +18,7 @@ from sqlalchemy import select, text, update
 
 from api.cli.base import main
 from api.dashboard.sessions import SESSION_LIFETIME, WebSession, caller_for_session
-from tests.conftest import STOKE, bearer, new_postgres_database
+from tests.conftest import STOKE, bearer, database_at
 from tracker.core import access, schema
 from tracker.core.access import ApiToken, Role, TokenExpired, issue_token, verify_token
 from tracker.core.clock import utcnow
@@ -291,17 +291,8 @@ def test_authority_add_takes_a_code_in_lower_case(cli_env):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def before_0021(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """An empty database of each backend at revision 0020."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path}/old.db")
-        schema.upgrade(database, "0020")
+    with database_at(request.param, tmp_path, "0020") as database:
         yield database
-        database.dispose()
-        return
-    with new_postgres_database() as url:
-        database = Database(url)
-        schema.upgrade(database, "0020")
-        yield database
-        database.dispose()
 
 
 def test_tokens_stored_before_0021_keep_no_expiry_and_still_work(before_0021: Database) -> None:
