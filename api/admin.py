@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.dashboard.sessions import revoke
 from api.deps import WRITING
 from api.etags import created
-from api.params import Limit, Offset, RecordId
+from api.params import Limit, MaybeRecordId, Offset, RecordId
 from tracker.core import audit
 from tracker.core.access import (
     MAX_TOKEN_DAYS,
@@ -125,7 +125,7 @@ class AuditController(Controller):
         authority_code: str | None = None,
         entity: str | None = None,
         entity_id: str | None = None,
-        enquiry_id: RecordId | None = None,
+        enquiry_id: MaybeRecordId = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> list[AuditRecord]:

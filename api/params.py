@@ -15,6 +15,9 @@ from tracker.core.records import MAX_ID
 MAX_PAGE = 500
 
 RecordId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="a record id")]
+MaybeRecordId = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="a record id")]
+"""An optional record id (`RecordId | None` would drop RecordId's range: -1 and 10**20
+passed, the second a 500 in the database)."""
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size (at most 500)")]
 Offset = Annotated[int, Parameter(ge=0, le=MAX_ID, description="rows to skip")]
 MAX_SPAN_DAYS = 366 * 25

@@ -130,3 +130,12 @@ def test_dashboard_pages_of_an_enquiry_are_audited(client, tokens, authorities):
     )
     assert listed["detail"]["search"] is True and listed["detail"]["count"] >= 1
     assert "alex" not in str(listed).lower()
+
+
+def test_an_enquiry_id_outside_the_ids_range_is_400_naming_it(client, tokens):
+    for bad in ("0", "-1", "99999999999999999999"):
+        answer = client.get(
+            "/api/v1/audit", params={"enquiry_id": bad}, headers=bearer(tokens["manager_stoke"])
+        )
+        assert answer.status_code == 400, (bad, answer.text)
+        assert "enquiry_id" in answer.text

@@ -19,7 +19,7 @@ from api.dashboard.rendering import done, render
 from api.dashboard.scope import Scope
 from api.dashboard.tables import long_date
 from api.deps import WRITING
-from api.params import RecordId
+from api.params import MaybeRecordId, RecordId
 from tracker.children.mapping import load_mapping
 from tracker.core.access import Caller
 from tracker.core.authorities import AuthorityChanges, get_authority
@@ -125,7 +125,7 @@ class TargetForms(Controller):
         settings: Settings,
         data: FormData,
         authority: AuthorityCode = None,
-        target_id: RecordId | None = None,
+        target_id: MaybeRecordId = None,
     ) -> Response[Any]:
         """Set the target, or replace it (refused when it changed since the form was opened)."""
         scope = own_scope(session, caller, authority)
@@ -209,7 +209,7 @@ class ScenarioForms(Controller):
         today: date,
         settings: Settings,
         authority: AuthorityCode = None,
-        scenario_id: RecordId | None = None,
+        scenario_id: MaybeRecordId = None,
     ) -> Response[Any]:
         """The scenario form: a saved scenario, or a new one started from the authority's
         children in care at the latest 31 March (when its figures are loaded)."""
@@ -272,7 +272,7 @@ class ScenarioForms(Controller):
         today: date,
         data: FormData,
         authority: AuthorityCode = None,
-        scenario_id: RecordId | None = None,
+        scenario_id: MaybeRecordId = None,
     ) -> Response[Any]:
         """Save the scenario (its projection is checked first, as the API checks it)."""
         scope = own_scope(session, caller, authority)
