@@ -27,7 +27,7 @@ import openpyxl
 import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.app import create_app
 from api.dashboard.layout import this_and_last_year
@@ -632,3 +632,28 @@ def test_a_second_click_on_a_slow_network_logs_one_enquiry(tab, site):
             select(Enquiry.id).where(Enquiry.enquirer_name == "Impatient Clicker")
         ).all()
     assert len(logged) == 1
+
+
+def _enquiries(site) -> int:
+    with site.database.read_session() as session:
+        return session.scalar(select(func.count()).select_from(Enquiry)) or 0
+
+
+def test_back_after_logging_shows_an_empty_form_that_logs_nothing_again(tab, site):
+    """Back after "Log enquiry" fetches the form again (a new one-use key); the form is
+    `autocomplete="off"`, so the browser restores none of what was typed (it restored the
+    channel and the note before), and sending it again is refused, not a second enquiry."""
+    tab.sign_in("recruiter", "/dashboard/enquiries/new")
+    before = _enquiries(site)
+    tab.page.check("input[name=channel][value=event]")
+    tab.page.fill("#enquirer_name", "Back Button")
+    tab.page.locator("main form button[type=submit]").click()
+    tab.page.wait_for_url("**?done=logged")
+    tab.page.go_back()
+    assert not tab.page.is_checked("input[name=channel][value=event]")
+    tab.expected_statuses.add(400)  # the empty form sent back with its errors
+    tab.page.locator("main form button[type=submit]").click()
+    tab.page.wait_for_load_state()
+    assert tab.page.url.split("?")[0].endswith("/dashboard/enquiries/new")
+    assert tab.page.locator(".govuk-error-summary").count() == 1
+    assert _enquiries(site) == before + 1

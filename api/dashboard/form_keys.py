@@ -1,14 +1,17 @@
 """One-use keys for the new-enquiry form: a form sent twice logs one enquiry.
 
 GOV.UK Frontend's `preventDoubleClick` stops a second click only where JavaScript runs; a
-browser without it, or Back and "Log enquiry" again (Chromium keeps the channel and the note
-but clears the fields marked `autocomplete="off"`, so no duplicate check can catch it), sends
-the form again. Each form shown carries a random `form_key`, kept while it is shown again
-with its errors or a duplicate warning; logging claims the key in the creating transaction,
-in the API's store of idempotency keys (`api.idempotency.store`: per token, kept 24 hours,
-purged on schedule), and a second sending of the same key leads to the enquiry the first one
-logged, whatever the form holds now. The stored answer is the enquiry's address only: no
-personal data.
+browser without it sends the form twice. Each form shown carries a random `form_key`, kept
+while it is shown again with its errors or a duplicate warning; logging claims the key in the
+creating transaction, in the API's store of idempotency keys (`api.idempotency.store`: per
+token, kept 24 hours, purged on schedule), and a second sending of the same key leads to the
+enquiry the first one logged, whatever the form holds now. The stored answer is the
+enquiry's address only: no personal data.
+
+Back after logging fetches the form anew, with a new key (the dashboard's pages are not
+stored by the browser); that form is `autocomplete="off"` (enquiry_form.html), so the
+browser restores nothing into it (it used to restore the channel and the note, enough to log
+a nameless second enquiry), and sent as it is, it is refused for its missing fields.
 """
 
 from __future__ import annotations
