@@ -721,3 +721,35 @@ def test_the_capacity_page_names_the_day_its_care_type_chart_is_as_at(web, demo)
     page = web.get(f"/dashboard/capacity?as_at={day.isoformat()}").text
     assert f"Places by care type on {day.day} {day:%b %Y}" in page
     assert "Places by care type today" not in page
+
+
+WRITING_FORMS = (
+    "/dashboard/enquiries/new",
+    "/dashboard/targets/new",
+    "/dashboard/scenarios/new",
+    "/dashboard/settings",
+    "/dashboard/uploads/enquiries",
+    "/dashboard/uploads/households",
+    "/dashboard/uploads/ssda903",
+)
+
+
+def test_every_form_that_writes_ignores_a_second_click(web, demo):
+    """A form that saves something asks GOV.UK Frontend's button to ignore a second click
+    within a second (an impatient double click on a slow network sent two forms)."""
+    sign_in(web, demo.tokens["manager"])
+    pages = [*WRITING_FORMS]
+    listed = web.get("/dashboard/households").text
+    pages.append(re.search(r'href="(/dashboard/households/\d+)', listed).group(1))
+    enquiries = web.get("/dashboard/enquiries").text
+    pages.append(re.search(r'href="(/dashboard/enquiries/\d+)', enquiries).group(1))
+    for path in pages:
+        page = web.get(path)
+        assert page.status_code == 200, path
+        for form in re.findall(r'<form method="post".*?</form>', page.text, re.S):
+            if "/sign-out" in form:
+                continue
+            buttons = re.findall(r"<button[^>]*>", form)
+            assert buttons, (path, form[:120])
+            for button in buttons:
+                assert 'data-prevent-double-click="true"' in button, (path, button)
