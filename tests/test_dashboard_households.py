@@ -290,6 +290,39 @@ def test_a_place_not_available_is_not_vacant_until_its_period_ends(client, token
     assert _places(client.get(LIST).text, household_id) == EMPTY
 
 
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+
+
+def test_places_marked_not_available_by_a_form_sent_twice_are_marked_once(
+    client, tokens, authorities
+):
+    """Without JavaScript, or Back and "Mark places not available" again (the browser used to
+    restore the places and the reason), the same form is sent twice: one period is marked,
+    and the second sending says so. The form restores nothing on Back."""
+    household_id = _household(client, tokens["manager_stoke"], places=3)
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    page = client.get(f"{LIST}/{household_id}").text
+    form = re.search(r'<form[^>]*/unavailability"[^>]*>', page).group(0)
+    assert 'autocomplete="off"' in form
+    key = FORM_KEY.search(page).group(1)
+    # Shown again with an error, the form keeps its key: the corrected form marks once.
+    refused = _mark(client, csrf, household_id, TODAY, reason="", form_key=key)
+    assert refused.status_code == 400 and FORM_KEY.search(refused.text).group(1) == key
+    first = _mark(client, csrf, household_id, TODAY, form_key=key)
+    assert first.headers["location"].endswith("?done=places-unavailable")
+    again = _mark(client, csrf, household_id, TODAY, form_key=key)
+    assert again.status_code == 303
+    assert again.headers["location"].endswith(
+        f"/households/{household_id}?done=places-already-unavailable"
+    )
+    assert "This form was already sent" in client.get(again.headers["location"]).text
+    assert len(_rows(authorities, Unavailability)) == 1
+    other = FORM_KEY.search(client.get(f"{LIST}/{household_id}").text).group(1)
+    assert other != key
+    _mark(client, csrf, household_id, TODAY, form_key=other)
+    assert len(_rows(authorities, Unavailability)) == 2
+
+
 def test_a_bad_change_or_period_date_is_an_error_by_its_field_and_stores_nothing(
     client, tokens, authorities
 ):

@@ -140,6 +140,17 @@ def test_a_manager_uploads_the_register_and_ssda903_with_a_preview(client, token
     assert allowed.status_code == 200 and "replace the stored return" in allowed.text
 
 
+def test_an_import_confirmed_twice_says_it_was_already_imported(client, tokens, authorities):
+    """Without JavaScript, "Import" clicked twice sends the confirmation twice: the second is
+    refused in words that say the first may have imported it, in a sentence's capitals."""
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    register = _preview(client, csrf, "households", {"register.csv": REGISTER_CSV})
+    client.post(_confirm_path(register.text), data={"csrf_token": csrf})
+    again = client.post(_confirm_path(register.text), data={"csrf_token": csrf})
+    assert again.status_code == 404 and _count(authorities, Household) == 4
+    assert "That upload was already imported, or has expired (after an hour)" in again.text
+
+
 def test_the_register_preview_warns_that_filled_places_are_not_imported(
     client, tokens, authorities
 ):
@@ -667,8 +678,75 @@ def test_deleting_asks_first_and_follows_the_role_table(client, tokens, authorit
     assert list_scenarios_of(authorities) == []
 
 
+def test_a_deletion_sent_twice_says_it_was_already_deleted(client, tokens, authorities):
+    """Without JavaScript, "Delete" clicked twice sends the form twice; the browser shows the
+    second answer, which said "Not found: no target 1 in authority E06000021" though the
+    first had deleted it. It now leads to the list, saying it was already deleted."""
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    client.post("/dashboard/targets/new", data=_target(csrf, "floor", lower="85"))
+    client.post("/dashboard/scenarios/new", data=_scenario(csrf, "Deleted twice"))
+    [target], [scenario] = _targets(authorities), list_scenarios_of(authorities)
+    for what, record in (("targets", target), ("scenarios", scenario)):
+        form = {"csrf_token": csrf, "version": str(record.version)}
+        path = f"/dashboard/delete/{what}/{record.id}"
+        client.post(path, data=form, follow_redirects=False)
+        again = client.post(path, data=form, follow_redirects=False)
+        noun = what[:-1]
+        assert again.headers["location"] == f"/dashboard/{what}?done={noun}-gone"
+        page = client.get(again.headers["location"]).text
+        assert f"That {noun} was not there to delete: it was already deleted" in page
+    assert _targets(authorities) == [] and list_scenarios_of(authorities) == []
+
+
 @pytest.mark.parametrize("typed", ["1e309", "-1e309", "inf", "nan", "NaN"])
 def test_a_number_that_is_not_finite_is_an_error_naming_the_field(typed):
     form = Form({"target_value": typed})
     assert form.number("target_value", "target") is None
     assert "target_value" in form.errors
+
+
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+
+
+def test_a_new_target_form_sent_again_sets_one_target(client, tokens, authorities):
+    """Without JavaScript, or Back and "Save the target" again, the same form is sent twice:
+    it sets one target, and the second sending says so. The form restores nothing on Back."""
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    page = client.get("/dashboard/targets/new").text
+    assert 'autocomplete="off"' in page
+    key = FORM_KEY.search(page).group(1)
+    # Shown again with an error, the form keeps its key: the corrected form saves once.
+    refused = client.post(
+        "/dashboard/targets/new", data={**_target(csrf, "floor"), "form_key": key}
+    )
+    assert refused.status_code == 400 and FORM_KEY.search(refused.text).group(1) == key
+    form = {**_target(csrf, "floor", lower="85"), "form_key": key}
+    first = client.post("/dashboard/targets/new", data=form, follow_redirects=False)
+    assert first.headers["location"].endswith("?done=target-saved")
+    again = client.post("/dashboard/targets/new", data=form, follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"].endswith("/dashboard/targets?done=target-already-saved")
+    assert "This form was already sent" in client.get(again.headers["location"]).text
+    assert len(_targets(authorities)) == 1
+    other = FORM_KEY.search(client.get("/dashboard/targets/new").text).group(1)
+    assert other != key
+    client.post("/dashboard/targets/new", data={**form, "form_key": other})
+    assert len(_targets(authorities)) == 2
+    edit = client.get(f"/dashboard/targets/{_targets(authorities)[0].id}/edit").text
+    assert FORM_KEY.search(edit) is None  # a change is guarded by the target's version
+
+
+def test_a_new_scenario_form_sent_again_saves_one_scenario(client, tokens, authorities):
+    """The scenario form, sent twice (no JavaScript, or Back and save again), saves one."""
+    csrf = _signed_in(client, tokens["manager_stoke"])
+    page = client.get("/dashboard/scenarios/new").text
+    assert 'autocomplete="off"' in page
+    key = FORM_KEY.search(page).group(1)
+    form = {**_scenario(csrf, "Sent twice"), "form_key": key}
+    first = client.post("/dashboard/scenarios/new", data=form, follow_redirects=False)
+    assert first.headers["location"].endswith("?done=scenario-saved")
+    again = client.post("/dashboard/scenarios/new", data=form, follow_redirects=False)
+    assert again.headers["location"].endswith("/dashboard/scenarios?done=scenario-already-saved")
+    assert [s.name for s in list_scenarios_of(authorities)] == ["Sent twice"]
+    saved = list_scenarios_of(authorities)[0].id
+    assert FORM_KEY.search(client.get(f"/dashboard/scenarios/{saved}/edit").text) is None

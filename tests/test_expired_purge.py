@@ -123,7 +123,7 @@ def test_a_confirmation_after_the_hour_is_refused_in_words(client, tokens, monke
     monkeypatch.setattr(uploads, "utcnow", lambda: later)
     late = client.post(_confirm_path(preview.text), data={"csrf_token": csrf})
     assert late.status_code == 404
-    assert "that upload has expired or was already imported: upload the file again" in late.text
+    assert "has expired (after an hour): if its records are not there, upload" in late.text
 
 
 def _uploads_around(database: Database) -> dict[str, int]:

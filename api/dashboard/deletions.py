@@ -19,6 +19,7 @@ from api.dashboard.rendering import done, render
 from api.deps import WRITING
 from api.params import RecordId
 from tracker.core.access import Caller
+from tracker.core.errors import NotFoundError
 from tracker.scenarios import service as scenarios
 from tracker.targets import service as targets
 
@@ -30,6 +31,7 @@ class Deletable(msgspec.Struct, frozen=True, kw_only=True):
     noun: str
     access: str
     banner: str
+    gone: str
     describe: Callable[[Session, str, int], tuple[str, str, int]]
     delete: Callable[..., None]
 
@@ -54,6 +56,7 @@ DELETABLE: dict[str, Deletable] = {
         noun="target",
         access="targets.write",
         banner="target-deleted",
+        gone="target-gone",
         describe=_target,
         delete=targets.delete_target,
     ),
@@ -61,6 +64,7 @@ DELETABLE: dict[str, Deletable] = {
         noun="scenario",
         access="scenarios.write",
         banner="scenario-deleted",
+        gone="scenario-gone",
         describe=_scenario,
         delete=scenarios.delete_scenario,
     ),
@@ -121,13 +125,18 @@ class DeletePages(Controller):
         data: FormData,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
-        """Delete it (audited)."""
+        """Delete it (audited); sent again once it is gone (no JavaScript to stop a second
+        click, or Back), back to the list, which says it was already deleted."""
         kind = _kind(what, caller)
         scope = own_scope(session, caller, authority)
         assert scope.authority_code is not None
         form = checked_form(request, data)
         raw = form.text("version")
         version = int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
-        kind.delete(session, caller, scope.authority_code, record_id, expected_version=version)
+        try:
+            kind.delete(session, caller, scope.authority_code, record_id, expected_version=version)
+        except NotFoundError:
+            session.rollback()
+            return done(scope, f"/dashboard/{what}", kind.gone)
         session.commit()
         return done(scope, f"/dashboard/{what}", kind.banner)

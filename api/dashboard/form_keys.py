@@ -1,4 +1,5 @@
-"""One-use keys for the new-enquiry form: a form sent twice logs one enquiry.
+"""One-use keys for the forms that create a record (a new enquiry, target or scenario): a
+form sent twice creates one record.
 
 GOV.UK Frontend's `preventDoubleClick` stops a second click only where JavaScript runs; a
 browser without it sends the form twice. Each form shown carries a random `form_key`, kept
@@ -6,7 +7,7 @@ while it is shown again with its errors or a duplicate warning; logging claims t
 creating transaction, in the API's store of idempotency keys (`api.idempotency.store`: per
 token, kept 24 hours, purged on schedule), and a second sending of the same key leads to the
 enquiry the first one logged, whatever the form holds now. The stored answer is the
-enquiry's address only: no personal data.
+address the first sending led to only: no personal data.
 
 Back after logging fetches the form anew, with a new key (the dashboard's pages are not
 stored by the browser); that form is `autocomplete="off"` (enquiry_form.html), so the
@@ -25,7 +26,8 @@ from tracker.core.access import Caller
 from tracker.core.errors import InvalidValueError
 
 PATH = "/dashboard/enquiries/new"
-"""Where the keys are claimed: the form's address (the authority is in the caller's token)."""
+"""Where the new-enquiry form's keys are claimed: the form's address (the authority is in the
+caller's token); another form passes its own."""
 
 
 def new_key() -> str:
@@ -33,10 +35,11 @@ def new_key() -> str:
     return "form-" + secrets.token_urlsafe(16)
 
 
-def claim(session: Session, caller: Caller, key: str | None) -> int | str | None:
-    """Claim the form's key in the session's transaction: the claim to complete once the
-    enquiry is logged; or, if this key already logged one, that enquiry's page; None without
-    a usable key (a form from before keys, or no token to hold it)."""
+def claim(session: Session, caller: Caller, key: str | None, path: str = PATH) -> int | str | None:
+    """Claim the key of the form sent to `path` in the session's transaction: the claim to
+    complete once the record is created; or, if this key already created one, the page the
+    first sending led to; None without a usable key (a form from before keys, or no token to
+    hold it)."""
     if not key or caller.token_id is None:
         return None
     try:
@@ -44,7 +47,7 @@ def claim(session: Session, caller: Caller, key: str | None) -> int | str | None
     except InvalidValueError:
         return None
     # The key alone is the request: a form sent again after Back may hold less than before.
-    sent = store.request_print("POST", PATH, "", b"")
+    sent = store.request_print("POST", path, "", b"")
     claimed = store.claim(session.connection(), caller.token_id, key, sent)
     if claimed.stored is not None:
         return claimed.stored.headers.get("Location") or None
@@ -52,7 +55,7 @@ def claim(session: Session, caller: Caller, key: str | None) -> int | str | None
 
 
 def complete(session: Session, claimed: int | str | None, path: str) -> None:
-    """Record, with the claim, the page of the enquiry the form logged."""
+    """Record, with the claim, the page the form's first sending led to."""
     if isinstance(claimed, int):
         answer = store.StoredResponse(
             status_code=303, body=b"", content_type="", headers={"Location": path}

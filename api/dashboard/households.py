@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from sqlalchemy.orm import Session
 
+from api.dashboard import form_keys
 from api.dashboard import household_view as view
 from api.dashboard.enquiries import own_scope
 from api.dashboard.enquiry_list import pagination
@@ -196,13 +197,25 @@ class HouseholdPages(Controller):
         data: FormData,
         authority: AuthorityCode = None,
     ) -> Response[Any]:
-        """Mark places not available, as `POST .../unavailability` does."""
+        """Mark places not available, as `POST .../unavailability` does; the form's one-use
+        key makes a form sent twice (no JavaScript, or Back) mark them once."""
         sent = _Sent.read(request, session, caller, authority, household_id, today, data)
+        asked = view.new_unavailability(sent.form)
+        claimed = None
+        if asked is not None:
+            where = view.path(household_id, "unavailability")
+            claimed = form_keys.claim(session, caller, sent.form.text("form_key"), where)
+            if isinstance(claimed, str):  # this form was sent before and marked them
+                session.rollback()
+                return done(sent.scope, claimed, "places-already-unavailable")
+
+        def mark(asked: Any) -> None:
+            unavailability.mark_unavailable(session, caller, sent.code, household_id, asked, today)
+            form_keys.complete(session, claimed, view.path(household_id))
+
         return sent.submit(
-            view.new_unavailability(sent.form),
-            lambda asked: unavailability.mark_unavailable(
-                session, caller, sent.code, household_id, asked, today
-            ),
+            asked,
+            mark,
             lambda refused: view.refused_in_words(
                 sent.form, refused, view.MARK_FIELDS, view.MARK_FIELD_WORDS, "places"
             ),
@@ -342,6 +355,9 @@ def _page(
         "households",
         status_code=status_code,
         list_path=scope.link(view.LIST),
+        # The form marking places not available keeps its key when shown again with errors.
+        unavailable_key=(form.text("form_key") if failed == "unavailable" else None)
+        or form_keys.new_key(),
         actions={
             "place": scope.link(view.path(household_id, "placements")),
             "change": scope.link(view.path(household_id, "changes")),

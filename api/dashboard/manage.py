@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.orm import Session
 
-from api.dashboard import scenario_forms, target_forms
+from api.dashboard import form_keys, scenario_forms, target_forms
 from api.dashboard.enquiries import own_scope
 from api.dashboard.forms import Form, FormData, checked_form
 from api.dashboard.pages import AuthorityCode
@@ -35,6 +35,7 @@ from tracker.targets.kinds import FIELDS, Direction, Kind
 WHOLE = "Enter the target as a whole number, like 30, or leave it empty"
 RANGE = "Enter a target from 1 to 10,000 households a year, or leave it empty for none"
 TARGETS, SCENARIOS = "/dashboard/targets", "/dashboard/scenarios"
+NEW_TARGET, NEW_SCENARIO = f"{TARGETS}/new", f"{SCENARIOS}/new"
 STALE = (
     "Someone else changed this since you opened the form: nothing was saved. The form now "
     "shows the saved version; make your change again."
@@ -136,9 +137,16 @@ class TargetForms(Controller):
         if new is None or kind is None:
             return _target_page(request, scope, form, record, today, status_code=400)
         mapping = load_mapping(settings.placement_mapping)
+        claimed = None
+        if target_id is None:
+            claimed = form_keys.claim(session, caller, form.text("form_key"), NEW_TARGET)
+            if isinstance(claimed, str):  # this form was sent before and saved a target
+                session.rollback()
+                return done(scope, claimed, "target-already-saved")
         try:
             if target_id is None:
                 targets.create_target(session, caller, code, new, today=today, mapping=mapping)
+                form_keys.complete(session, claimed, TARGETS)
             else:
                 targets.update_target(
                     session,
@@ -284,9 +292,16 @@ class ScenarioForms(Controller):
             return _scenario_page(
                 request, scope, form, None, scenario_id, version, None, status_code=400
             )
+        claimed = None
+        if scenario_id is None:
+            claimed = form_keys.claim(session, caller, form.text("form_key"), NEW_SCENARIO)
+            if isinstance(claimed, str):  # this form was sent before and saved a scenario
+                session.rollback()
+                return done(scope, claimed, "scenario-already-saved")
         try:
             if scenario_id is None:
                 scenarios.create_scenario(session, caller, code, inputs, today=today)
+                form_keys.complete(session, claimed, SCENARIOS)
             else:
                 scenarios.update_scenario(
                     session,
@@ -413,6 +428,8 @@ def _target_page(
         kinds=kinds,
         stale=stale,
         stale_message=STALE,
+        # A new target's form keeps one key however often it is shown: it saves one target.
+        form_key=None if record is not None else (form.text("form_key") or form_keys.new_key()),
         anchors={
             target_forms.field_name(k, f): target_forms.field_name(k, f) + "-day"
             for k in Kind
@@ -450,6 +467,7 @@ def _scenario_page(
         scenario_id=scenario_id,
         version=version,
         source=source,
+        form_key=None if scenario_id else (form.text("form_key") or form_keys.new_key()),
         stale=stale,
         stale_message=STALE,
         words=scenario_forms.WORDS,

@@ -25,9 +25,17 @@ DONE: dict[str, str] = {
     "erased": "Personal data erased: name, contacts, postcode district, ethnicity and notes",
     "imported": "Spreadsheet imported",
     "target-saved": "Target saved",
+    "target-already-saved": (
+        "This form was already sent, and saved the target: nothing more was saved"
+    ),
     "target-deleted": "Target deleted",
+    "target-gone": "That target was not there to delete: it was already deleted",
     "scenario-saved": "Scenario saved",
+    "scenario-already-saved": (
+        "This form was already sent, and saved the scenario: nothing more was saved"
+    ),
     "scenario-deleted": "Scenario deleted",
+    "scenario-gone": "That scenario was not there to delete: it was already deleted",
     "settings-saved": "Settings saved",
     "households-imported": "Household register imported",
     "child-placed": "Placement recorded",
@@ -37,6 +45,9 @@ DONE: dict[str, str] = {
     "places-changed": "Approved places changed",
     "household-deregistered": "Household deregistered",
     "places-unavailable": "Places marked not available",
+    "places-already-unavailable": (
+        "This form was already sent, and marked the places not available: nothing more was saved"
+    ),
     "places-available": "Places available again",
     "ssda903-imported": "SSDA903 return imported",
     "hub-logged": "Enquiry logged and routed to its council",

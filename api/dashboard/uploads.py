@@ -166,7 +166,8 @@ def _pending(
     ).first()
     if row is None or _aware(row.expires_at) <= now:
         raise NotFoundError(
-            "that upload has expired or was already imported: upload the file again",
+            "That upload was already imported, or has expired (after an hour): if its records "
+            "are not there, upload the file again",
             field="upload",
         )
     return row
