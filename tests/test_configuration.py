@@ -4,12 +4,13 @@ naming the variable, never a traceback; the worker logs what its jobs do."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,18 +119,31 @@ def test_the_worker_logs_its_jobs_at_the_configured_level(tmp_path):
         text=True,
     )
     lines: list[str] = []
+    running = threading.Event()
+
+    def read() -> None:  # all of its output, as it comes, whatever the test waits for
+        assert worker.stdout is not None
+        for line in worker.stdout:
+            lines.append(line)
+            if "forecast worker: running" in line:
+                running.set()
+        running.set()  # its output ended: it stopped
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and worker.stdout is not None:
-            lines.append(worker.stdout.readline())
-            if "forecast worker: schedule" in lines[-1] or not lines[-1]:
-                break
-        time.sleep(1)  # its SIGTERM handler is set just after it prints that line
-    finally:
+        assert running.wait(120), "".join(lines)
         worker.send_signal(signal.SIGTERM)
-        rest, _ = worker.communicate(timeout=60)
-    output = "".join(lines) + rest
+        with contextlib.suppress(subprocess.TimeoutExpired):  # then killed, output shown
+            worker.wait(120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+        reader.join(10)
+    output = "".join(lines)
     assert worker.returncode == 0, output
+    assert "forecast worker: stopped" in output, output
     assert "INFO - " in output and "fostering.jobs - scheduler - forecast schedule" in output
 
 

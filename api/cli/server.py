@@ -174,6 +174,7 @@ def worker() -> None:
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("forecast worker: running (stop with Ctrl-C or SIGTERM)")
     try:
         while not stop.wait(1.0):
             pass
@@ -182,3 +183,4 @@ def worker() -> None:
     console.print("forecast worker: stopping")
     shutdown_scheduler(scheduler, wait=True)
     database.dispose()
+    console.print("forecast worker: stopped")
