@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from api import read_audit
@@ -155,10 +156,9 @@ class EnquiryPages(Controller):
             ids = [d.enquiry_id for d in duplicates]
             read_audit.in_session(session, read_audit.listed(code, "duplicates", ids, caller))
             return _enquiry_form(request, scope, form, today, duplicates=duplicates)
-        claimed = form_keys.claim(session, caller, form.text("form_key"))
-        if isinstance(claimed, str):  # this form was sent before and logged an enquiry
-            session.rollback()
-            return done(scope, claimed, "already-logged")
+        claimed = form_keys.claim_sent(session, caller, scope, form, "already-logged")
+        if isinstance(claimed, Redirect):  # this form was sent before and logged an enquiry
+            return claimed
         try:
             record = service.create_enquiry(session, caller, code, new, today)
         except DomainError as refused:

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import secrets
 
+from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
+from api.dashboard.forms import Form
+from api.dashboard.rendering import done
+from api.dashboard.scope import Scope
 from api.idempotency import store
 from tracker.core.access import Caller
 from tracker.core.errors import InvalidValueError
@@ -52,6 +56,19 @@ def claim(session: Session, caller: Caller, key: str | None, path: str = PATH) -
     if claimed.stored is not None:
         return claimed.stored.headers.get("Location") or None
     return claimed.record_id
+
+
+def claim_sent(
+    session: Session, caller: Caller, scope: Scope, form: Form, banner: str, path: str = PATH
+) -> Redirect | int | None:
+    """`claim` the key of the form sent to `path`; if this key already created a record,
+    roll the session back and give the way to the page its first sending led to, with
+    `banner` (return it), else the claim to `complete`."""
+    claimed = claim(session, caller, form.text("form_key"), path)
+    if isinstance(claimed, str):
+        session.rollback()
+        return done(scope, claimed, banner)
+    return claimed
 
 
 def complete(session: Session, claimed: int | str | None, path: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from api.dashboard import form_keys
@@ -204,10 +205,10 @@ class HouseholdPages(Controller):
         claimed = None
         if asked is not None:
             where = view.path(household_id, "unavailability")
-            claimed = form_keys.claim(session, caller, sent.form.text("form_key"), where)
-            if isinstance(claimed, str):  # this form was sent before and marked them
-                session.rollback()
-                return done(sent.scope, claimed, "places-already-unavailable")
+            banner = "places-already-unavailable"
+            claimed = form_keys.claim_sent(session, caller, sent.scope, sent.form, banner, where)
+            if isinstance(claimed, Redirect):  # this form was sent before and marked them
+                return claimed
 
         def mark(asked: Any) -> None:
             unavailability.mark_unavailable(session, caller, sent.code, household_id, asked, today)

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from api.dashboard import form_keys, scenario_forms, target_forms
@@ -139,10 +140,11 @@ class TargetForms(Controller):
         mapping = load_mapping(settings.placement_mapping)
         claimed = None
         if target_id is None:
-            claimed = form_keys.claim(session, caller, form.text("form_key"), NEW_TARGET)
-            if isinstance(claimed, str):  # this form was sent before and saved a target
-                session.rollback()
-                return done(scope, claimed, "target-already-saved")
+            claimed = form_keys.claim_sent(
+                session, caller, scope, form, "target-already-saved", NEW_TARGET
+            )
+            if isinstance(claimed, Redirect):  # this form was sent before and saved a target
+                return claimed
         try:
             if target_id is None:
                 targets.create_target(session, caller, code, new, today=today, mapping=mapping)
@@ -294,10 +296,11 @@ class ScenarioForms(Controller):
             )
         claimed = None
         if scenario_id is None:
-            claimed = form_keys.claim(session, caller, form.text("form_key"), NEW_SCENARIO)
-            if isinstance(claimed, str):  # this form was sent before and saved a scenario
-                session.rollback()
-                return done(scope, claimed, "scenario-already-saved")
+            claimed = form_keys.claim_sent(
+                session, caller, scope, form, "scenario-already-saved", NEW_SCENARIO
+            )
+            if isinstance(claimed, Redirect):  # this form was sent before and saved one
+                return claimed
         try:
             if scenario_id is None:
                 scenarios.create_scenario(session, caller, code, inputs, today=today)
